@@ -1,0 +1,21 @@
+//! The crate error: module errors folded in with `#[from]`.
+
+use std::path::PathBuf;
+
+/// Errors at the crate's public boundaries (loading, importing, serving).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Import(#[from] crate::import::ImportError),
+    #[error("I/O error on {1}")]
+    Io(#[source] std::io::Error, PathBuf),
+    #[error("cannot bind {addr}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// `Result` with the crate [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

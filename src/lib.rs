@@ -1,0 +1,29 @@
+//! `lieux`: nearest, open-now and in-area queries over France's lieux de médiation numérique.
+//!
+//! Module map:
+//! - [`model`]: the schema v1.0.2 types ([`model::Lieu`], one Rust enum per enumerated field).
+//! - [`hours`]: `horaires` (OSM opening_hours) parsed once, evaluated in the place's time zone.
+//! - [`import`]: reading schema files (v1 CSV/JSON/GeoJSON, v0 JSON/CSV), validation and repair,
+//!   the per-row report, and the FlatGeobuf snapshot the server loads.
+//! - [`index`]: the `rstar` R-trees; pure queries, no I/O.
+//! - [`filter`]: the national map's filter vocabulary, parsed and evaluated.
+//! - [`dataset`]: a loaded, indexed, versioned set of places: `nearest`, `within_bbox`,
+//!   `within_radius`.
+//! - [`http`]: the `warp` API.
+
+pub mod dataset;
+pub mod error;
+pub mod filter;
+pub mod hours;
+pub mod http;
+pub mod import;
+pub mod index;
+pub mod model;
+pub mod territory;
+
+pub use dataset::Dataset;
+pub use error::{Error, Result};
+
+/// The embedded default dataset: the 2 683 France Services of the official 2022-12-01 list,
+/// as a FlatGeobuf snapshot written by `lieux import` (see `data/README.md`).
+pub static DEFAULT_SNAPSHOT: &[u8] = include_bytes!("../data/france-services-20221201.fgb");

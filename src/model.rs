@@ -1,0 +1,377 @@
+//! The data model: one [`Lieu`] per place, typed after the national schema of lieux de
+//! médiation numérique v1.0.2 (`../shared/data/schema/standard-mediation-num-v1.0.2.schema.json`).
+//!
+//! Every enumerated field is a Rust enum whose `as_str` is the exact schema string; multi-valued
+//! fields are `Vec`s that the CSV form joins with [`LIST_SEPARATOR`]. Coordinates are WGS84
+//! longitude/latitude in degrees.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::hours::Horaires;
+
+/// Separator of multi-valued fields in schema v1 (v0 used `;`).
+pub const LIST_SEPARATOR: char = '|';
+
+/// The v1 CSV column order of the schema.
+pub const V1_COLUMNS: [&str; 32] = [
+    "id",
+    "pivot",
+    "nom",
+    "commune",
+    "code_postal",
+    "code_insee",
+    "adresse",
+    "complement_adresse",
+    "latitude",
+    "longitude",
+    "typologie",
+    "telephone",
+    "courriels",
+    "site_web",
+    "horaires",
+    "presentation_resume",
+    "presentation_detail",
+    "source",
+    "itinerance",
+    "structure_parente",
+    "date_maj",
+    "services",
+    "publics_specifiquement_adresses",
+    "prise_en_charge_specifique",
+    "frais_a_charge",
+    "dispositif_programmes_nationaux",
+    "formations_labels",
+    "autres_formations_labels",
+    "modalites_acces",
+    "modalites_accompagnement",
+    "fiche_acces_libre",
+    "prise_rdv",
+];
+
+/// A string that is not one of the values an enumerated schema field allows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{value:?} is not an allowed value of {field}")]
+pub struct UnknownValue {
+    /// Schema field name.
+    pub field: &'static str,
+    /// The rejected value.
+    pub value: String,
+}
+
+/// Defines a schema enumeration: variants, their exact schema strings, `FromStr`, `Display`,
+/// serde as the schema string.
+macro_rules! schema_enum {
+    ($(#[$meta:meta])* $name:ident ($field:literal) { $($variant:ident => $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name {
+            $(#[doc = $text] $variant,)+
+        }
+
+        impl $name {
+            /// Every value, in schema order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+            /// Schema field this enumeration belongs to.
+            pub const FIELD: &'static str = $field;
+
+            /// The exact schema string.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(UnknownValue { field: $field, value: s.to_owned() }),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+schema_enum! {
+    /// `itinerance`.
+    Itinerance("itinerance") {
+        Itinerant => "Itinérant",
+        Fixe => "Fixe",
+    }
+}
+
+schema_enum! {
+    /// `services`.
+    Service("services") {
+        AideAuxDemarchesAdministratives => "Aide aux démarches administratives",
+        MaitriseDesOutilsNumeriquesDuQuotidien => "Maîtrise des outils numériques du quotidien",
+        InsertionProfessionnelleViaLeNumerique => "Insertion professionnelle via le numérique",
+        UtilisationSecuriseeDuNumerique => "Utilisation sécurisée du numérique",
+        ParentaliteEtEducationAvecLeNumerique => "Parentalité et éducation avec le numérique",
+        LoisirsEtCreationsNumeriques => "Loisirs et créations numériques",
+        ComprehensionDuMondeNumerique => "Compréhension du monde numérique",
+        AccesInternetEtMaterielInformatique => "Accès internet et matériel informatique",
+        AcquisitionDeMaterielInformatiqueAPrixSolidaire => "Acquisition de matériel informatique à prix solidaire",
+    }
+}
+
+schema_enum! {
+    /// `publics_specifiquement_adresses`.
+    Public("publics_specifiquement_adresses") {
+        Jeunes => "Jeunes",
+        Etudiants => "Étudiants",
+        FamillesEtOuEnfants => "Familles et/ou enfants",
+        Seniors => "Seniors",
+        Femmes => "Femmes",
+    }
+}
+
+schema_enum! {
+    /// `prise_en_charge_specifique`.
+    PriseEnCharge("prise_en_charge_specifique") {
+        Surdite => "Surdité",
+        HandicapsMoteurs => "Handicaps moteurs",
+        HandicapsMentaux => "Handicaps mentaux",
+        Illettrisme => "Illettrisme",
+        LanguesEtrangeresAnglais => "Langues étrangères (anglais)",
+        LanguesEtrangeresAutres => "Langues étrangères (autres)",
+        DeficienceVisuelle => "Déficience visuelle",
+    }
+}
+
+schema_enum! {
+    /// `frais_a_charge`.
+    Frais("frais_a_charge") {
+        Gratuit => "Gratuit",
+        GratuitSousCondition => "Gratuit sous condition",
+        Payant => "Payant",
+    }
+}
+
+schema_enum! {
+    /// `dispositif_programmes_nationaux`.
+    Dispositif("dispositif_programmes_nationaux") {
+        AidantsConnect => "Aidants Connect",
+        BibliothequesNumeriqueDeReference => "Bibliothèques numérique de référence",
+        CertificationPix => "Certification PIX",
+        ConseillersNumeriques => "Conseillers numériques",
+        EmmausConnect => "Emmaüs Connect",
+        FranceServices => "France Services",
+        GrandeEcoleDuNumerique => "Grande école du numérique",
+        LaCroixRouge => "La Croix Rouge",
+        PointDAccesNumeriqueCaf => "Point d'accès numérique CAF",
+        PromeneursDuNet => "Promeneurs du net",
+        RelaisNumeriqueEmmausConnect => "Relais numérique (Emmaüs Connect)",
+    }
+}
+
+schema_enum! {
+    /// `formations_labels`. The schema spells "Étapes numériques(La Poste)" without a space;
+    /// the national library adds one: the import accepts both and keeps the schema spelling.
+    FormationLabel("formations_labels") {
+        FormeAMonEspaceSante => "Formé à « Mon Espace Santé »",
+        FormeADuplexIllettrisme => "Formé à « DUPLEX » (illettrisme)",
+        ArniaMednumBfc => "Arnia/MedNum BFC (Bourgogne-Franche-Comté)",
+        CollectifRessourcesEtActeursReemploiNormandie => "Collectif ressources et acteurs réemploi (Normandie)",
+        EtapesNumeriquesLaPoste => "Étapes numériques(La Poste)",
+        FabriquesDeTerritoire => "Fabriques de Territoire",
+        LesEclaireursDuNumeriqueDrome => "Les Éclaireurs du numérique (Drôme)",
+        MesPapiersMetropoleDeLyon => "Mes Papiers (Métropole de Lyon)",
+        Ordi30 => "ORDI 3.0",
+        SudLabsPaca => "SUD LABS (PACA)",
+    }
+}
+
+schema_enum! {
+    /// `modalites_acces`.
+    ModaliteAcces("modalites_acces") {
+        SePresenter => "Se présenter",
+        Telephoner => "Téléphoner",
+        ContacterParMail => "Contacter par mail",
+        PrendreUnRdvEnLigne => "Prendre un RDV en ligne",
+        CeLieuNAccueillePasDePublic => "Ce lieu n'accueille pas de public",
+        EnvoyerUnMailAvecUneFicheDePrescription => "Envoyer un mail avec une fiche de prescription",
+    }
+}
+
+schema_enum! {
+    /// `modalites_accompagnement`.
+    ModaliteAccompagnement("modalites_accompagnement") {
+        EnAutonomie => "En autonomie",
+        AccompagnementIndividuel => "Accompagnement individuel",
+        DansUnAtelierCollectif => "Dans un atelier collectif",
+        ADistance => "À distance",
+    }
+}
+
+include!("model_typologie.rs");
+
+/// A WGS84 position in degrees.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Position {
+    /// Longitude, degrees east, -180..=180.
+    pub lon: f64,
+    /// Latitude, degrees north, -90..=90.
+    pub lat: f64,
+}
+
+impl Position {
+    /// A position if both values are finite and in range.
+    pub fn new_checked(lon: f64, lat: f64) -> Option<Self> {
+        (lon.is_finite()
+            && lat.is_finite()
+            && (-180.0..=180.0).contains(&lon)
+            && (-90.0..=90.0).contains(&lat))
+        .then_some(Position { lon, lat })
+    }
+}
+
+/// One place, in the national schema v1.0.2. Optional text fields are `None` when empty.
+#[derive(Debug, Clone)]
+pub struct Lieu {
+    pub id: String,
+    /// SIRET / RNA / RIDET, `^[a-zA-Z0-9]{9,14}$`; `00000000000000` when unknown.
+    pub pivot: String,
+    pub nom: String,
+    pub commune: String,
+    /// `^\d{5}$`
+    pub code_postal: String,
+    /// `^([013-9]\d|2[AB1-9])\d{3}$`
+    pub code_insee: Option<String>,
+    pub adresse: String,
+    pub complement_adresse: Option<String>,
+    /// `None` for rows without (usable) coordinates: kept in the dataset, not in the index.
+    pub position: Option<Position>,
+    pub typologie: Vec<Typologie>,
+    pub telephone: Option<String>,
+    pub courriels: Vec<String>,
+    pub site_web: Vec<String>,
+    pub horaires: Option<Horaires>,
+    pub presentation_resume: Option<String>,
+    pub presentation_detail: Option<String>,
+    pub source: Option<String>,
+    pub itinerance: Vec<Itinerance>,
+    pub structure_parente: Option<String>,
+    pub date_maj: NaiveDate,
+    pub services: Vec<Service>,
+    pub publics_specifiquement_adresses: Vec<Public>,
+    pub prise_en_charge_specifique: Vec<PriseEnCharge>,
+    pub frais_a_charge: Vec<Frais>,
+    pub dispositif_programmes_nationaux: Vec<Dispositif>,
+    pub formations_labels: Vec<FormationLabel>,
+    pub autres_formations_labels: Vec<String>,
+    pub modalites_acces: Vec<ModaliteAcces>,
+    pub modalites_accompagnement: Vec<ModaliteAccompagnement>,
+    pub fiche_acces_libre: Option<String>,
+    pub prise_rdv: Option<String>,
+}
+
+/// Joins enum values with the v1 separator.
+pub fn join_list<T: fmt::Display>(values: &[T]) -> String {
+    let mut out = String::new();
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            out.push(LIST_SEPARATOR);
+        }
+        out.push_str(&v.to_string());
+    }
+    out
+}
+
+impl Lieu {
+    /// The value of one v1 column as the CSV writes it (`|` lists, empty string for none).
+    /// `column` must be one of [`V1_COLUMNS`]; other names give `None`.
+    pub fn column(&self, column: &str) -> Option<String> {
+        fn opt(s: &Option<String>) -> String {
+            s.clone().unwrap_or_default()
+        }
+        Some(match column {
+            "id" => self.id.clone(),
+            "pivot" => self.pivot.clone(),
+            "nom" => self.nom.clone(),
+            "commune" => self.commune.clone(),
+            "code_postal" => self.code_postal.clone(),
+            "code_insee" => opt(&self.code_insee),
+            "adresse" => self.adresse.clone(),
+            "complement_adresse" => opt(&self.complement_adresse),
+            "latitude" => self.position.map(|p| p.lat.to_string()).unwrap_or_default(),
+            "longitude" => self.position.map(|p| p.lon.to_string()).unwrap_or_default(),
+            "typologie" => join_list(&self.typologie),
+            "telephone" => opt(&self.telephone),
+            "courriels" => join_list(&self.courriels),
+            "site_web" => join_list(&self.site_web),
+            "horaires" => self
+                .horaires
+                .as_ref()
+                .map(|h| h.raw().to_owned())
+                .unwrap_or_default(),
+            "presentation_resume" => opt(&self.presentation_resume),
+            "presentation_detail" => opt(&self.presentation_detail),
+            "source" => opt(&self.source),
+            "itinerance" => join_list(&self.itinerance),
+            "structure_parente" => opt(&self.structure_parente),
+            "date_maj" => self.date_maj.format("%Y-%m-%d").to_string(),
+            "services" => join_list(&self.services),
+            "publics_specifiquement_adresses" => join_list(&self.publics_specifiquement_adresses),
+            "prise_en_charge_specifique" => join_list(&self.prise_en_charge_specifique),
+            "frais_a_charge" => join_list(&self.frais_a_charge),
+            "dispositif_programmes_nationaux" => join_list(&self.dispositif_programmes_nationaux),
+            "formations_labels" => join_list(&self.formations_labels),
+            "autres_formations_labels" => join_list(&self.autres_formations_labels),
+            "modalites_acces" => join_list(&self.modalites_acces),
+            "modalites_accompagnement" => join_list(&self.modalites_accompagnement),
+            "fiche_acces_libre" => opt(&self.fiche_acces_libre),
+            "prise_rdv" => opt(&self.prise_rdv),
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enums_round_trip_schema_strings() {
+        for s in Service::ALL {
+            assert_eq!(s.as_str().parse::<Service>(), Ok(*s));
+        }
+        assert_eq!(
+            "France Services".parse::<Dispositif>(),
+            Ok(Dispositif::FranceServices)
+        );
+        assert!("france services".parse::<Dispositif>().is_err());
+        assert_eq!(Typologie::ALL.len(), 95);
+        assert_eq!(
+            serde_json::to_string(&Frais::GratuitSousCondition)
+                .ok()
+                .as_deref(),
+            Some("\"Gratuit sous condition\"")
+        );
+    }
+}
