@@ -1,2 +1,155 @@
-//! stub
-pub struct Dataset;
+//! A loaded set of places: sorted by id, indexed, versioned by content hash. Queries take a
+//! [`Filter`] and return places in a deterministic order.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use chrono_tz::Tz;
+use sha2::{Digest, Sha256};
+
+use crate::filter::Filter;
+use crate::hours::timezone_for;
+use crate::index::{Bbox, SpatialIndex};
+use crate::model::{Lieu, Position, V1_COLUMNS};
+
+pub use crate::index::Hit;
+
+/// The places being served.
+pub struct Dataset {
+    lieux: Vec<Lieu>,
+    tz: Vec<Tz>,
+    by_id: HashMap<String, u32>,
+    index: SpatialIndex,
+    version: String,
+    load_time: Duration,
+}
+
+impl Dataset {
+    /// Builds a dataset: sorts by id (ids must be unique; later duplicates are dropped), indexes
+    /// the positioned places and hashes the content for the version.
+    pub fn new(mut lieux: Vec<Lieu>) -> Dataset {
+        let started = Instant::now();
+        lieux.sort_by(|a, b| a.id.cmp(&b.id));
+        lieux.dedup_by(|b, a| a.id == b.id);
+        let tz = lieux
+            .iter()
+            .map(|l| timezone_for(l.code_insee.as_deref(), &l.code_postal))
+            .collect();
+        let by_id = lieux
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.id.clone(), i as u32))
+            .collect();
+        let points: Vec<Option<[f64; 2]>> = lieux
+            .iter()
+            .map(|l| l.position.map(|p| [p.lon, p.lat]))
+            .collect();
+        let index = SpatialIndex::new(&points);
+        let version = content_hash(&lieux);
+        Dataset {
+            lieux,
+            tz,
+            by_id,
+            index,
+            version,
+            load_time: started.elapsed(),
+        }
+    }
+
+    /// Loads a snapshot written by `lieux import`.
+    pub fn from_snapshot(bytes: &[u8]) -> crate::Result<Dataset> {
+        let started = Instant::now();
+        let lieux = crate::import::read_snapshot(bytes)?;
+        let mut ds = Dataset::new(lieux);
+        ds.load_time = started.elapsed();
+        Ok(ds)
+    }
+
+    /// The embedded default dataset (France Services 2022-12-01).
+    pub fn embedded() -> crate::Result<Dataset> {
+        Dataset::from_snapshot(crate::DEFAULT_SNAPSHOT)
+    }
+
+    /// All places, sorted by id.
+    pub fn lieux(&self) -> &[Lieu] {
+        &self.lieux
+    }
+
+    /// The place in `slot`.
+    pub fn lieu(&self, slot: u32) -> &Lieu {
+        &self.lieux[slot as usize]
+    }
+
+    /// The IANA time zone of the place in `slot`.
+    pub fn timezone(&self, slot: u32) -> Tz {
+        self.tz[slot as usize]
+    }
+
+    /// Slot of the place with this id.
+    pub fn slot_of(&self, id: &str) -> Option<u32> {
+        self.by_id.get(id).copied()
+    }
+
+    /// Content hash (hex, 16 chars) of every column of every place: the dataset version.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// Time spent building (and, from a snapshot, reading) the dataset.
+    pub fn load_time(&self) -> Duration {
+        self.load_time
+    }
+
+    /// Number of places with a position (in the spatial index).
+    pub fn positioned(&self) -> usize {
+        self.index.len()
+    }
+
+    fn keep<'a>(&'a self, filter: &'a Filter) -> impl FnMut(u32) -> bool + 'a {
+        let all = filter.is_empty();
+        move |slot| all || filter.matches(&self.lieux[slot as usize], self.tz[slot as usize])
+    }
+
+    /// Does the place in `slot` pass `filter`?
+    pub fn matches(&self, slot: u32, filter: &Filter) -> bool {
+        filter.matches(&self.lieux[slot as usize], self.tz[slot as usize])
+    }
+
+    /// The `k` nearest places matching `filter` (within `max_m` metres if given), sorted by
+    /// `(distance, id)`. Distances are great-circle metres (see [`crate::index`]).
+    pub fn nearest(&self, at: Position, k: usize, max_m: Option<f64>, filter: &Filter) -> Vec<Hit> {
+        self.index
+            .nearest(at.lon, at.lat, k, max_m, self.keep(filter))
+    }
+
+    /// Places inside `bbox` matching `filter`, sorted by id.
+    pub fn within_bbox(&self, bbox: &Bbox, filter: &Filter) -> Vec<u32> {
+        self.index.within_bbox(bbox, self.keep(filter))
+    }
+
+    /// Places within `radius_m` metres of `at` matching `filter`, sorted by `(distance, id)`.
+    pub fn within_radius(&self, at: Position, radius_m: f64, filter: &Filter) -> Vec<Hit> {
+        self.index
+            .within_radius(at.lon, at.lat, radius_m, self.keep(filter))
+    }
+
+    /// Every place matching `filter` (positioned or not), sorted by id.
+    pub fn all_matching<'a>(&'a self, filter: &'a Filter) -> impl Iterator<Item = u32> + 'a {
+        let mut keep = self.keep(filter);
+        (0..self.lieux.len() as u32).filter(move |s| keep(*s))
+    }
+}
+
+fn content_hash(lieux: &[Lieu]) -> String {
+    let mut h = Sha256::new();
+    for l in lieux {
+        for c in V1_COLUMNS {
+            if let Some(v) = l.column(c) {
+                h.update(v.as_bytes());
+            }
+            h.update([0x1f]);
+        }
+        h.update([0x1e]);
+    }
+    hex::encode(&h.finalize()[..8])
+}

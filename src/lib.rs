@@ -20,6 +20,8 @@ pub mod import;
 pub mod index;
 pub mod model;
 pub mod territory;
+#[doc(hidden)]
+pub mod testdata;
 
 pub use dataset::Dataset;
 pub use error::{Error, Result};

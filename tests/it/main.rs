@@ -1,1 +1,4 @@
 //! Integration tests: one binary (ripgrep style).
+
+mod index_oracle;
+mod util;

@@ -1,0 +1,115 @@
+//! Deterministic synthetic places for tests and benchmarks (no RNG crate: a fixed-seed
+//! SplitMix64). Not part of the stable API.
+
+use chrono::NaiveDate;
+
+use crate::model::{Dispositif, Frais, Lieu, Position, Service};
+
+/// SplitMix64: small, fast, good enough for test data.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `[lo, hi)`.
+    pub fn range(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * (hi - lo)
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}
+
+const HOURS: [&str; 4] = [
+    "Mo-Fr 09:00-12:00,14:00-17:00",
+    "Tu-Sa 10:00-18:00",
+    "Mo,We 14:00-18:00; Su 10:00-12:00",
+    "24/7",
+];
+
+/// A plain place with the given id and position; every other field minimal.
+pub fn lieu(id: String, position: Option<Position>) -> Lieu {
+    Lieu {
+        id,
+        pivot: "00000000000000".into(),
+        nom: "Lieu".into(),
+        commune: "Commune".into(),
+        code_postal: "75001".into(),
+        code_insee: None,
+        adresse: "1 rue".into(),
+        complement_adresse: None,
+        position,
+        typologie: Vec::new(),
+        telephone: None,
+        courriels: Vec::new(),
+        site_web: Vec::new(),
+        horaires: None,
+        presentation_resume: None,
+        presentation_detail: None,
+        source: None,
+        itinerance: Vec::new(),
+        structure_parente: None,
+        date_maj: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default(),
+        services: Vec::new(),
+        publics_specifiquement_adresses: Vec::new(),
+        prise_en_charge_specifique: Vec::new(),
+        frais_a_charge: Vec::new(),
+        dispositif_programmes_nationaux: Vec::new(),
+        formations_labels: Vec::new(),
+        autres_formations_labels: Vec::new(),
+        modalites_acces: Vec::new(),
+        modalites_accompagnement: Vec::new(),
+        fiche_acces_libre: None,
+        prise_rdv: None,
+    }
+}
+
+/// `n` places spread over metropolitan France (lon -5..9.5, lat 41.3..51.1), seeded; about one in
+/// ten is a France Services, services and fees vary, a quarter have opening hours, 1 % have no
+/// position. Ids are `p000000`…; about 1 % share their position with another place (ties).
+pub fn synthetic_lieux(n: usize, seed: u64) -> Vec<Lieu> {
+    let mut rng = Rng::new(seed);
+    let mut out: Vec<Lieu> = Vec::with_capacity(n);
+    for i in 0..n {
+        let position = if rng.below(100) == 0 {
+            None
+        } else if i > 0 && rng.below(100) == 0 {
+            out[rng.below(i)].position
+        } else {
+            Some(Position {
+                lon: rng.range(-5.0, 9.5),
+                lat: rng.range(41.3, 51.1),
+            })
+        };
+        let mut l = lieu(format!("p{i:06}"), position);
+        l.code_insee =
+            Some(format!("{:02}{:03}", 1 + rng.below(95), rng.below(1000)).replace("20", "21"));
+        l.services = Service::ALL
+            .iter()
+            .copied()
+            .filter(|_| rng.below(3) == 0)
+            .collect();
+        l.frais_a_charge = vec![Frais::ALL[rng.below(Frais::ALL.len())]];
+        if rng.below(10) == 0 {
+            l.dispositif_programmes_nationaux
+                .push(Dispositif::FranceServices);
+        }
+        if rng.below(4) == 0 {
+            l.horaires = HOURS[rng.below(HOURS.len())].parse().ok();
+        }
+        if rng.below(5) == 0 {
+            l.prise_rdv = Some("https://rdv.example".into());
+        }
+        out.push(l);
+    }
+    out
+}
