@@ -1,1 +1,314 @@
-//! stub
+//! The HTTP API (`warp`): routes, handlers and the server loop. Handlers only translate
+//! between HTTP and the library ([`crate::Dataset`]).
+
+mod encoding;
+mod features;
+mod params;
+mod reply;
+mod stream;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Utc};
+use http::StatusCode;
+use warp::reply::Response;
+use warp::{Filter, Rejection, Reply};
+
+use crate::dataset::Dataset;
+pub use encoding::Coding;
+use features::{Extra, write_feature};
+use params::Query;
+pub use params::{MAX_K, MAX_LIMIT, MAX_QUERY_BYTES, MAX_RADIUS_M};
+use reply::{ApiError, Body, Ctx, cached, error};
+
+/// Shared server state: the dataset being served, replaceable atomically.
+#[derive(Clone)]
+pub struct AppState {
+    dataset: Arc<RwLock<Arc<Dataset>>>,
+    loaded_at: DateTime<Utc>,
+}
+
+impl AppState {
+    pub fn new(dataset: Dataset) -> AppState {
+        AppState {
+            dataset: Arc::new(RwLock::new(Arc::new(dataset))),
+            loaded_at: Utc::now(),
+        }
+    }
+
+    /// The current dataset (a cheap `Arc` clone; a replacement never affects requests in flight).
+    pub fn dataset(&self) -> Arc<Dataset> {
+        match self.dataset.read() {
+            Ok(d) => Arc::clone(&d),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+}
+
+/// Time bucket of cached responses: `ouvert` and `prochaine_ouverture` change with time, so
+/// ETags change every minute.
+fn minute(now: DateTime<Utc>) -> String {
+    now.format("%Y%m%d%H%M").to_string()
+}
+
+fn ctx() -> impl Filter<Extract = (Ctx,), Error = Infallible> + Clone {
+    warp::header::optional::<String>("accept-encoding")
+        .and(warp::header::optional::<String>("if-none-match"))
+        .map(|ae: Option<String>, inm: Option<String>| Ctx {
+            coding: Coding::negotiate(ae.as_deref()),
+            if_none_match: inm,
+        })
+        .or(warp::any().map(|| Ctx {
+            coding: Coding::Identity,
+            if_none_match: None,
+        }))
+        .unify()
+}
+
+fn raw_query() -> impl Filter<Extract = (String,), Error = Infallible> + Clone {
+    warp::query::raw().or(warp::any().map(String::new)).unify()
+}
+
+/// Every route of the API.
+pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone {
+    let with_state = warp::any().map(move || state.clone());
+    let nearest = warp::path!("v1" / "lieux" / "nearest")
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(ctx())
+        .map(|s: AppState, q: String, c: Ctx| nearest(&s, &q, &c, Utc::now()));
+    let one = warp::path!("v1" / "lieux" / String)
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(ctx())
+        .map(|id: String, s: AppState, q: String, c: Ctx| lieu_by_id(&s, &id, &q, &c, Utc::now()));
+    let list = warp::path!("v1" / "lieux")
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(ctx())
+        .map(|s: AppState, q: String, c: Ctx| list(&s, &q, &c, Utc::now()));
+    let health = warp::path!("health")
+        .and(with_state)
+        .map(|s: AppState| health(&s));
+    let api = nearest.or(one).unify().or(list).unify().or(health).unify();
+    warp::get()
+        .and(api)
+        .recover(recover)
+        .unify()
+        .with(warp::trace::request())
+}
+
+async fn recover(r: Rejection) -> Result<Response, Infallible> {
+    Ok(if r.is_not_found() {
+        error(StatusCode::NOT_FOUND, None, "no such endpoint")
+    } else if r.find::<warp::reject::MethodNotAllowed>().is_some() {
+        error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            None,
+            "only GET is supported",
+        )
+    } else {
+        tracing::debug!(?r, "unhandled rejection");
+        error(StatusCode::BAD_REQUEST, None, "bad request")
+    })
+}
+
+fn parse(raw: &str, own: &[&str]) -> Result<Query, ApiError> {
+    let q = Query::parse(raw)?;
+    q.check_names(own)?;
+    Ok(q)
+}
+
+fn feature_collection(
+    ds: &Dataset,
+    hits: impl Iterator<Item = (u32, Option<f64>)>,
+    at: DateTime<Utc>,
+) -> Vec<u8> {
+    let mut out = br#"{"type":"FeatureCollection","features":["#.to_vec();
+    let mut n = 0usize;
+    for (i, (slot, distance_m)) in hits.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_feature(
+            &mut out,
+            ds,
+            slot,
+            &Extra {
+                distance_m,
+                at: at.fixed_offset(),
+            },
+        );
+        n += 1;
+    }
+    out.extend_from_slice(format!(r#"],"numberReturned":{n}}}"#).as_bytes());
+    out
+}
+
+/// `GET /v1/lieux/nearest?lat=&lon=&k=10&max_km=&<filters>`.
+pub fn nearest(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Response {
+    let run = || -> Result<Response, ApiError> {
+        let q = parse(raw, &["lat", "lon", "k", "max_km"])?;
+        let at = q
+            .position()?
+            .ok_or_else(|| ApiError::bad("lat", "lat and lon are required (WGS84 degrees)"))?;
+        let k = q.integer_in("k", 1, MAX_K)?.unwrap_or(10);
+        let max_m = q.number_in("max_km", 0.0, 20_000.0)?.map(|km| km * 1000.0);
+        let filter = q.filter(now)?;
+        let ds = state.dataset();
+        let tag = reply::etag(&[ds.version(), "nearest", raw, &minute(now)], ctx.coding);
+        let when = filter
+            .ouvert_actuellement
+            .map(|t| t.to_utc())
+            .unwrap_or(now);
+        Ok(cached(ctx, tag, "application/geo+json", || {
+            let hits = ds.nearest(at, k, max_m, &filter);
+            Body::Full(feature_collection(
+                &ds,
+                hits.iter().map(|h| (h.slot, Some(h.distance_m))),
+                when,
+            ))
+        }))
+    };
+    run().unwrap_or_else(ApiError::into_response)
+}
+
+/// `GET /v1/lieux/{id}`.
+pub fn lieu_by_id(
+    state: &AppState,
+    id: &str,
+    raw: &str,
+    ctx: &Ctx,
+    now: DateTime<Utc>,
+) -> Response {
+    let run = || -> Result<Response, ApiError> {
+        parse(raw, &[])?;
+        let id = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
+        let ds = state.dataset();
+        let slot = ds.slot_of(&id).ok_or_else(|| ApiError::NotFound {
+            parameter: "id",
+            message: format!("no lieu with id {id:?}"),
+        })?;
+        let tag = reply::etag(&[ds.version(), "lieu", &id, &minute(now)], ctx.coding);
+        Ok(cached(ctx, tag, "application/geo+json", || {
+            let mut out = Vec::new();
+            write_feature(
+                &mut out,
+                &ds,
+                slot,
+                &Extra {
+                    distance_m: None,
+                    at: now.fixed_offset(),
+                },
+            );
+            Body::Full(out)
+        }))
+    };
+    run().unwrap_or_else(ApiError::into_response)
+}
+
+/// `GET /v1/lieux?bbox=|lat=&lon=&radius_m=&limit=&cursor=&<filters>`: streamed.
+pub fn list(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Response {
+    let run = || -> Result<Response, ApiError> {
+        let q = parse(raw, &["bbox", "lat", "lon", "radius_m", "limit", "cursor"])?;
+        let bbox = q.bbox()?;
+        let at = q.position()?;
+        let radius_m = q.number_in("radius_m", 0.0, MAX_RADIUS_M)?;
+        let limit = q.integer_in("limit", 1, MAX_LIMIT)?;
+        let cursor = q.integer_in("cursor", 0, usize::MAX)?.unwrap_or(0);
+        let filter = q.filter(now)?;
+        let source = match (bbox, at, radius_m) {
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+                return Err(ApiError::bad(
+                    "bbox",
+                    "give either bbox or lat/lon/radius_m, not both",
+                ));
+            }
+            (None, Some(_), None) => {
+                return Err(ApiError::bad("radius_m", "required with lat/lon"));
+            }
+            (None, None, Some(_)) => {
+                return Err(ApiError::bad(
+                    "lat",
+                    "lat and lon are required with radius_m",
+                ));
+            }
+            (Some(b), None, None) => stream::Selection::Bbox(b),
+            (None, Some(p), Some(r)) => stream::Selection::Radius(p, r),
+            (None, None, None) => stream::Selection::All,
+        };
+        let ds = state.dataset();
+        let tag = reply::etag(&[ds.version(), "list", raw, &minute(now)], ctx.coding);
+        let when = filter
+            .ouvert_actuellement
+            .map(|t| t.to_utc())
+            .unwrap_or(now);
+        let next_base: Vec<(String, String)> = q
+            .pairs
+            .iter()
+            .filter(|(k, _)| k != "cursor")
+            .cloned()
+            .collect();
+        Ok(cached(ctx, tag, "application/geo+json", move || {
+            Body::Stream(Box::new(stream::FeatureStream::new(
+                ds,
+                source,
+                filter,
+                stream::Page { cursor, limit },
+                when,
+                ctx.coding,
+                next_base,
+            )))
+        }))
+    };
+    run().unwrap_or_else(ApiError::into_response)
+}
+
+/// `GET /health`.
+pub fn health(state: &AppState) -> Response {
+    let ds = state.dataset();
+    let body = serde_json::json!({
+        "status": "ok",
+        "version": ds.version(),
+        "lieux": ds.lieux().len(),
+        "positioned": ds.positioned(),
+        "without_position": ds.lieux().len() - ds.positioned(),
+        "load_ms": (ds.load_time().as_secs_f64() * 1e4).round() / 10.0,
+        "loaded_at": state.loaded_at.to_rfc3339(),
+    });
+    let mut res = warp::reply::json(&body).into_response();
+    res.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
+    res.headers_mut().insert(
+        http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        http::HeaderValue::from_static("*"),
+    );
+    res
+}
+
+/// Binds `addr` (port 0 picks a free port) and serves until `shutdown` resolves. Returns the
+/// bound address through `on_bound` before serving.
+pub async fn serve(
+    state: AppState,
+    addr: SocketAddr,
+    on_bound: impl FnOnce(SocketAddr),
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> crate::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| crate::Error::Bind { addr, source })?;
+    let bound = listener
+        .local_addr()
+        .map_err(|source| crate::Error::Bind { addr, source })?;
+    on_bound(bound);
+    warp::serve(routes(state))
+        .incoming(listener)
+        .graceful(shutdown)
+        .run()
+        .await;
+    Ok(())
+}

@@ -1,4 +1,6 @@
 //! Integration tests: one binary (ripgrep style).
+#![allow(clippy::unwrap_used, clippy::panic)]
 
+mod http;
 mod index_oracle;
 mod util;

@@ -1,0 +1,39 @@
+//! Command-line arguments (raw, clap) and the validated configuration the binary runs.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// lieux: nearest, open-now and in-area queries over France's lieux de médiation numérique.
+#[derive(Debug, Parser)]
+#[command(version, about, after_help = "Logging: RUST_LOG=debug (default info).")]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API (default data: the embedded France Services 2022-12-01 list).
+    Serve {
+        /// Snapshot written by `lieux import`; the embedded default when absent.
+        #[arg(long, env = "LIEUX_SNAPSHOT")]
+        snapshot: Option<PathBuf>,
+        /// Address to listen on (port 0 picks a free port).
+        #[arg(long, env = "LIEUX_BIND", default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+    },
+    /// Import schema files (v1 CSV/JSON/GeoJSON, v0 JSON/CSV) into one snapshot.
+    Import {
+        /// Input files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Snapshot to write (atomically: a failed import leaves the previous one intact).
+        #[arg(long)]
+        out: PathBuf,
+        /// Per-row report of rejected and repaired rows (CSV); default `<out>.report.csv`.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+}

@@ -1,0 +1,163 @@
+//! GeoJSON output of places: one Feature per place, properties in the schema's vocabulary
+//! (lists as JSON arrays, empty fields omitted) plus computed ones (`distance_m`, `ouvert`,
+//! `prochaine_ouverture`).
+
+use chrono::{DateTime, FixedOffset};
+use serde::Serialize;
+
+use crate::dataset::Dataset;
+use crate::model::Lieu;
+
+/// Values computed per request.
+#[derive(Debug, Clone, Copy)]
+pub struct Extra {
+    /// Great-circle distance from the query point, metres.
+    pub distance_m: Option<f64>,
+    /// Instant at which `ouvert` is evaluated.
+    pub at: DateTime<FixedOffset>,
+}
+
+fn none_or_empty<T>(v: &[T]) -> bool {
+    v.is_empty()
+}
+
+#[derive(Serialize)]
+struct Properties<'a> {
+    id: &'a str,
+    pivot: &'a str,
+    nom: &'a str,
+    commune: &'a str,
+    code_postal: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code_insee: Option<&'a str>,
+    adresse: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    complement_adresse: Option<&'a str>,
+    #[serde(skip_serializing_if = "none_or_empty")]
+    typologie: &'a [crate::model::Typologie],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    telephone: Option<&'a str>,
+    #[serde(skip_serializing_if = "none_or_empty")]
+    courriels: &'a [String],
+    #[serde(skip_serializing_if = "none_or_empty")]
+    site_web: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    horaires: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    presentation_resume: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    presentation_detail: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'a str>,
+    #[serde(skip_serializing_if = "none_or_empty")]
+    itinerance: &'a [crate::model::Itinerance],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    structure_parente: Option<&'a str>,
+    date_maj: String,
+    #[serde(skip_serializing_if = "none_or_empty")]
+    services: &'a [crate::model::Service],
+    #[serde(skip_serializing_if = "none_or_empty")]
+    publics_specifiquement_adresses: &'a [crate::model::Public],
+    #[serde(skip_serializing_if = "none_or_empty")]
+    prise_en_charge_specifique: &'a [crate::model::PriseEnCharge],
+    #[serde(skip_serializing_if = "none_or_empty")]
+    frais_a_charge: &'a [crate::model::Frais],
+    #[serde(skip_serializing_if = "none_or_empty")]
+    dispositif_programmes_nationaux: &'a [crate::model::Dispositif],
+    #[serde(skip_serializing_if = "none_or_empty")]
+    formations_labels: &'a [crate::model::FormationLabel],
+    #[serde(skip_serializing_if = "none_or_empty")]
+    autres_formations_labels: &'a [String],
+    #[serde(skip_serializing_if = "none_or_empty")]
+    modalites_acces: &'a [crate::model::ModaliteAcces],
+    #[serde(skip_serializing_if = "none_or_empty")]
+    modalites_accompagnement: &'a [crate::model::ModaliteAccompagnement],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fiche_acces_libre: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prise_rdv: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    distance_m: Option<f64>,
+    /// Open at the request instant; absent when the place publishes no hours.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ouvert: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prochaine_ouverture: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Geometry {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    coordinates: [f64; 2],
+}
+
+#[derive(Serialize)]
+struct Feature<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    geometry: Option<Geometry>,
+    properties: Properties<'a>,
+}
+
+fn properties<'a>(lieu: &'a Lieu, ds: &Dataset, slot: u32, extra: &Extra) -> Properties<'a> {
+    let status = lieu
+        .horaires
+        .as_ref()
+        .map(|h| h.status(extra.at, ds.timezone(slot)));
+    Properties {
+        id: &lieu.id,
+        pivot: &lieu.pivot,
+        nom: &lieu.nom,
+        commune: &lieu.commune,
+        code_postal: &lieu.code_postal,
+        code_insee: lieu.code_insee.as_deref(),
+        adresse: &lieu.adresse,
+        complement_adresse: lieu.complement_adresse.as_deref(),
+        typologie: &lieu.typologie,
+        telephone: lieu.telephone.as_deref(),
+        courriels: &lieu.courriels,
+        site_web: &lieu.site_web,
+        horaires: lieu.horaires.as_ref().map(|h| h.raw()),
+        presentation_resume: lieu.presentation_resume.as_deref(),
+        presentation_detail: lieu.presentation_detail.as_deref(),
+        source: lieu.source.as_deref(),
+        itinerance: &lieu.itinerance,
+        structure_parente: lieu.structure_parente.as_deref(),
+        date_maj: lieu.date_maj.format("%Y-%m-%d").to_string(),
+        services: &lieu.services,
+        publics_specifiquement_adresses: &lieu.publics_specifiquement_adresses,
+        prise_en_charge_specifique: &lieu.prise_en_charge_specifique,
+        frais_a_charge: &lieu.frais_a_charge,
+        dispositif_programmes_nationaux: &lieu.dispositif_programmes_nationaux,
+        formations_labels: &lieu.formations_labels,
+        autres_formations_labels: &lieu.autres_formations_labels,
+        modalites_acces: &lieu.modalites_acces,
+        modalites_accompagnement: &lieu.modalites_accompagnement,
+        fiche_acces_libre: lieu.fiche_acces_libre.as_deref(),
+        prise_rdv: lieu.prise_rdv.as_deref(),
+        // centimetres are below any position's accuracy
+        distance_m: extra.distance_m.map(|d| (d * 100.0).round() / 100.0),
+        ouvert: status.map(|s| s.ouvert),
+        prochaine_ouverture: status
+            .and_then(|s| s.prochaine_ouverture)
+            .map(|t| t.to_rfc3339()),
+    }
+}
+
+/// Appends the Feature of the place in `slot` to `out`.
+pub fn write_feature(out: &mut Vec<u8>, ds: &Dataset, slot: u32, extra: &Extra) {
+    let lieu = ds.lieu(slot);
+    let feature = Feature {
+        kind: "Feature",
+        id: &lieu.id,
+        geometry: lieu.position.map(|p| Geometry {
+            kind: "Point",
+            coordinates: [p.lon, p.lat],
+        }),
+        properties: properties(lieu, ds, slot, extra),
+    };
+    // Serialising plain structs into a Vec cannot fail.
+    let _ = serde_json::to_writer(out, &feature);
+}
