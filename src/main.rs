@@ -7,10 +7,14 @@ use clap::Parser;
 use lieux::config::{Args, Command};
 use lieux::http::{AppState, serve};
 
+/// Default log filter: service events at info; per-request lines (warp's trace) only on
+/// server errors. `RUST_LOG=info,warp=info` logs every request.
+const DEFAULT_LOG: &str = "info,warp::filters::trace=error";
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| DEFAULT_LOG.into()),
         )
         .with_writer(std::io::stderr)
         .init();
