@@ -60,6 +60,11 @@ pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<Parsed, ImportError> {
     }
 
     let mut records = Vec::new();
+    let mut lines = LineCounter {
+        bytes,
+        at: 0,
+        line: 1,
+    };
     let mut row = ::csv::ByteRecord::new();
     loop {
         match reader.read_byte_record(&mut row) {
@@ -74,7 +79,8 @@ pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<Parsed, ImportError> {
                 });
             }
         }
-        let loc = row.position().map(|p| p.line()).unwrap_or(0);
+        let start = row.position().map(|p| p.byte() as usize).unwrap_or(0);
+        let loc = lines.line_of(start);
         let mut fields = HashMap::with_capacity(header.len());
         for (h, v) in header.iter().zip(row.iter()) {
             if h.is_empty() || v.is_empty() {
@@ -89,4 +95,62 @@ pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<Parsed, ImportError> {
         });
     }
     Ok(Parsed { version, records })
+}
+
+/// Line numbers from byte offsets. The csv crate's record position points at the end of the
+/// previous record (its line terminator, or blank lines skipped before the record), so its
+/// `line()` is one short; the first byte of the record is found by skipping line breaks.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    /// Bytes before `at` have been counted.
+    at: usize,
+    /// Line number at `at` (1-based).
+    line: u64,
+}
+
+impl LineCounter<'_> {
+    /// The 1-based line of the first non-line-break byte at or after `offset`; offsets must not
+    /// decrease between calls.
+    fn line_of(&mut self, offset: usize) -> u64 {
+        let mut start = offset.max(self.at);
+        while matches!(self.bytes.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        let upto = start.min(self.bytes.len());
+        self.line += self.bytes[self.at..upto]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u64;
+        self.at = upto;
+        self.line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_lines() {
+        let cases: &[(&str, &[u64])] = &[
+            (
+                "id,nom,commune,code_postal,adresse,date_maj,services\na\nb\n",
+                &[2, 3],
+            ),
+            (
+                "id,nom,commune,code_postal,adresse,date_maj,services\r\na\r\nb\r\n",
+                &[2, 3],
+            ),
+            // a quoted field over two lines, then a blank line
+            (
+                "id,nom,commune,code_postal,adresse,date_maj,services\n\"a\nA\",x\n\nb,y\nc",
+                &[2, 5, 6],
+            ),
+        ];
+        for (text, expected) in cases {
+            let parsed = parse("t.csv", text.as_bytes()).expect("csv");
+            let lines: Vec<u64> = parsed.records.iter().map(|r| r.loc).collect();
+            assert_eq!(&lines, expected, "{text:?}");
+        }
+    }
 }

@@ -473,7 +473,7 @@ fn position(record: &Record, row: &mut Row<'_>) -> Option<Position> {
         .get("longitude")
         .map(|s| s.trim())
         .unwrap_or("");
-    let value = format!("{lat},{lon}");
+    let value = format!("{lat} / {lon}");
     if lat.is_empty() && lon.is_empty() {
         row.push(
             COORDS,
