@@ -13,6 +13,7 @@
 //! - Reading goes straight over the bytes (each feature verified by flatbuffers, property bytes
 //!   bounds-checked), without geozero's per-property dispatch: it is the server's start-up path.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -171,10 +172,10 @@ pub fn write_snapshot(path: &Path, lieux: &[Lieu]) -> Result<(), ImportError> {
         return Err(err(e));
     }
     // Make the rename durable; not every platform can open a directory, so best effort.
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && let Ok(d) = std::fs::File::open(dir)
+    {
+        let _ = d.sync_all();
     }
     Ok(())
 }
@@ -221,23 +222,66 @@ pub fn read_snapshot(bytes: &[u8]) -> Result<Vec<Lieu>, ImportError> {
         .checked_add(index_size)
         .ok_or_else(|| bad("truncated index"))?;
 
-    let mut lieux = Vec::with_capacity(count.min(bytes.len() / 64));
-    let mut values: [&str; 32] = [""; 32];
+    // Split into feature slices first (cheap, sequential), then decode in parallel: most of the
+    // load time is parsing `horaires` (~25 µs each with the opening-hours grammar).
+    let mut slices = Vec::with_capacity(count.min(bytes.len() / 64));
     while offset < bytes.len() {
-        let n = lieux.len();
+        let n = slices.len();
         let len = u32_at(bytes, offset).ok_or_else(|| bad(format!("feature {n}: truncated")))?;
         let end = offset
             .checked_add(4 + len as usize)
             .filter(|e| *e <= bytes.len())
             .ok_or_else(|| bad(format!("feature {n}: truncated")))?;
-        let feature = flatgeobuf::size_prefixed_root_as_feature(&bytes[offset..end])
-            .map_err(|e| bad(format!("feature {n}: {e}")))?;
+        slices.push(&bytes[offset..end]);
         offset = end;
+    }
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8);
+    let threads = if slices.len() < 2000 { 1 } else { threads };
+    let chunk = slices.len().div_ceil(threads).max(1);
+    let columns = &columns;
+    let results: Vec<Result<Vec<Lieu>, ImportError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = slices
+            .chunks(chunk)
+            .enumerate()
+            .map(|(k, part)| scope.spawn(move || decode_features(part, k * chunk, columns)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(bad("snapshot decoder thread panicked")))
+            })
+            .collect()
+    });
+    let mut lieux = Vec::with_capacity(slices.len());
+    for r in results {
+        lieux.extend(r?);
+    }
+    Ok(lieux)
+}
 
+/// Decodes consecutive features; `first` is the index of the first one (for messages).
+fn decode_features(
+    slices: &[&[u8]],
+    first: usize,
+    columns: &[(ColumnType, Option<usize>)],
+) -> Result<Vec<Lieu>, ImportError> {
+    let mut lieux = Vec::with_capacity(slices.len());
+    // Identical `horaires` strings are common (networks publish the same hours everywhere);
+    // `Horaires` clones share the parsed expression.
+    let mut hours_cache: HashMap<&[u8], Option<Horaires>> = HashMap::new();
+    let mut values: [&str; 32] = [""; 32];
+    for (k, slice) in slices.iter().enumerate() {
+        let n = first + k;
+        let feature = flatgeobuf::size_prefixed_root_as_feature(slice)
+            .map_err(|e| bad(format!("feature {n}: {e}")))?;
         values.fill("");
         let (mut lat, mut lon) = (None, None);
         if let Some(props) = feature.properties() {
-            read_properties(props.bytes(), &columns, &mut values, &mut lat, &mut lon)
+            read_properties(props.bytes(), columns, &mut values, &mut lat, &mut lon)
                 .map_err(|e| bad(format!("feature {n}: {e}")))?;
         }
         let from_geometry = feature
@@ -249,8 +293,24 @@ pub fn read_snapshot(bytes: &[u8]) -> Result<Vec<Lieu>, ImportError> {
             (Some((x, y)), _, _) | (None, Some(x), Some(y)) => Position::new_checked(x, y),
             _ => None,
         };
+        let raw_hours = values[14];
+        let horaires = if raw_hours.is_empty() {
+            None
+        } else {
+            hours_cache
+                .entry(raw_hours.as_bytes())
+                .or_insert_with(|| match Horaires::from_str(raw_hours) {
+                    Ok(h) => Some(h),
+                    Err(e) => {
+                        tracing::warn!(horaires = raw_hours, "snapshot horaires dropped: {e}");
+                        None
+                    }
+                })
+                .clone()
+        };
         lieux.push(
-            lieu_from_values(&values, position).map_err(|e| bad(format!("feature {n}: {e}")))?,
+            lieu_from_values(&values, position, horaires)
+                .map_err(|e| bad(format!("feature {n}: {e}")))?,
         );
     }
     Ok(lieux)
@@ -343,25 +403,14 @@ fn required(values: &[&str; 32], i: usize) -> Result<String, String> {
 }
 
 /// A place from its columns as written by [`encode`]; values were validated at import, so any
-/// mismatch is a corrupt snapshot — except `horaires`, whose grammar may change with the
-/// opening-hours crate: an unparsable value is dropped with a warning rather than refusing the
-/// whole snapshot.
-fn lieu_from_values(v: &[&str; 32], position: Option<Position>) -> Result<Lieu, String> {
-    let horaires = if v[14].is_empty() {
-        None
-    } else {
-        match Horaires::from_str(v[14]) {
-            Ok(h) => Some(h),
-            Err(e) => {
-                tracing::warn!(
-                    id = v[0],
-                    horaires = v[14],
-                    "snapshot horaires dropped: {e}"
-                );
-                None
-            }
-        }
-    };
+/// mismatch is a corrupt snapshot — except `horaires` (parsed by the caller), whose grammar may
+/// change with the opening-hours crate: an unparsable value is dropped with a warning rather than
+/// refusing the whole snapshot.
+fn lieu_from_values(
+    v: &[&str; 32],
+    position: Option<Position>,
+    horaires: Option<Horaires>,
+) -> Result<Lieu, String> {
     Ok(Lieu {
         id: required(v, 0)?,
         pivot: required(v, 1)?,

@@ -39,14 +39,14 @@ pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<Parsed, ImportError> {
         .map(|(i, feature)| {
             let props = feature.properties.as_ref().unwrap_or(&empty);
             let mut record = json::object_to_record(i as u64, props);
-            if !record.fields.contains_key("id") {
-                if let Some(id) = &feature.id {
-                    let id = match id {
-                        ::geojson::feature::Id::String(s) => s.clone(),
-                        ::geojson::feature::Id::Number(n) => n.to_string(),
-                    };
-                    record.fields.insert("id".to_owned(), id);
-                }
+            if !record.fields.contains_key("id")
+                && let Some(id) = &feature.id
+            {
+                let id = match id {
+                    ::geojson::feature::Id::String(s) => s.clone(),
+                    ::geojson::feature::Id::Number(n) => n.to_string(),
+                };
+                record.fields.insert("id".to_owned(), id);
             }
             match feature.geometry.as_ref().map(|g| &g.value) {
                 Some(GeometryValue::Point { coordinates }) => match coordinates.as_slice() {

@@ -215,10 +215,7 @@ fn head(value: &str) -> &str {
     value.split(" : ").next().unwrap_or(value).trim()
 }
 
-fn join<T: std::fmt::Display>(mut values: Vec<T>) -> String
-where
-    T: Ord,
-{
+fn join<T: std::fmt::Display + Ord>(mut values: Vec<T>) -> String {
     values.sort();
     values.dedup();
     values

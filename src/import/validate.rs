@@ -90,10 +90,10 @@ pub(crate) fn validate_all(
                 );
             }
         }
-        if let Some(bar) = bar {
-            if i % 256 == 0 {
-                bar.set_position(i as u64);
-            }
+        if let Some(bar) = bar
+            && i % 256 == 0
+        {
+            bar.set_position(i as u64);
         }
     }
     if let Some(bar) = bar {
@@ -640,10 +640,10 @@ pub(crate) fn normalize_telephone(raw: &str, code_postal: &str) -> Option<String
 
 /// `YYYY-MM-DD` (exact = `true`), or a full ISO date-time / `DD/MM/YYYY` (exact = `false`).
 pub(crate) fn parse_date(raw: &str) -> Option<(NaiveDate, bool)> {
-    if raw.len() == 10 {
-        if let Ok(d) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-            return Some((d, true));
-        }
+    if raw.len() == 10
+        && let Ok(d) = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+    {
+        return Some((d, true));
     }
     if let Ok(dt) = DateTime::parse_from_rfc3339(raw) {
         return Some((dt.date_naive(), false));

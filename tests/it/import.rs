@@ -1,6 +1,8 @@
 //! Import of real files (`../shared/data`, skipped when absent) and small fixtures; snapshot
 //! round trip and atomicity.
 
+#![allow(clippy::panic)] // tests fail by panicking
+
 use std::path::{Path, PathBuf};
 
 use lieux::import::{
@@ -519,4 +521,16 @@ fn run_import_keeps_ids_unique_across_files() {
     // 9 rows for the first copy; the second: 7 duplicates + 1 missing nom.
     assert_eq!(rows, 9 + 8);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn embedded_default_snapshot_loads() {
+    let lieux = read_snapshot(lieux::DEFAULT_SNAPSHOT).expect("embedded snapshot");
+    assert_eq!(lieux.len(), 2657);
+    assert_eq!(lieux.iter().filter(|l| l.position.is_none()).count(), 4);
+    assert!(
+        lieux
+            .iter()
+            .all(|l| l.dispositif_programmes_nationaux == [Dispositif::FranceServices])
+    );
 }
