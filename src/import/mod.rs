@@ -1,10 +1,10 @@
 //! Reading places from files: schema v1 CSV / JSON / GeoJSON and v0 JSON / CSV, validated and
 //! repaired field by field, and the FlatGeobuf snapshot the server loads.
 //!
-//! Pipeline: one module per format ([`csv`](self::csv), [`json`], [`geojson`](self::geojson))
-//! turns a file into raw records (field → string, with the CSV line or JSON index); [`v0`]
-//! renames and maps the values of the older schema; [`validate`] turns each raw record into a
-//! [`Lieu`] or a rejection, and writes every repair into the report. [`fgb`] writes and reads the
+//! Pipeline: one module per format (`csv`, `json`, `geojson`) turns a file into raw records
+//! (field → string, with the CSV line or JSON index); `v0` renames and maps the values of the
+//! older schema; `validate` turns each raw record into a
+//! [`Lieu`] or a rejection, and writes every repair into the report. `fgb` writes and reads the
 //! snapshot.
 //!
 //! Whole-file failures (I/O, not CSV/JSON at all, missing required columns) are
@@ -297,6 +297,8 @@ pub fn run_import(
         });
     }
     write_snapshot(out, &all.lieux)?;
+    // The report comes second: if it cannot be written the new snapshot is already in place
+    // (complete and valid), and the error says which file failed.
     let report_path = match report {
         Some(p) => p.to_owned(),
         None => {
