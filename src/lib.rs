@@ -27,6 +27,7 @@ pub mod testdata;
 pub use dataset::Dataset;
 pub use error::{Error, Result};
 
-/// The embedded default dataset: the 2 683 France Services of the official 2022-12-01 list,
-/// as a FlatGeobuf snapshot written by `lieux import` (see `data/README.md`).
+/// The embedded default dataset: the official France Services list of 2022-12-01 (2 683 rows;
+/// 2 657 places kept, 26 rejected for lacking commune, postcode and address), as a FlatGeobuf
+/// snapshot written by `lieux import` (see `data/README.md`).
 pub static DEFAULT_SNAPSHOT: &[u8] = include_bytes!("../data/france-services-20221201.fgb");

@@ -1,12 +1,31 @@
 //! Reading places from files: schema v1 CSV / JSON / GeoJSON and v0 JSON / CSV, validated and
 //! repaired field by field, and the FlatGeobuf snapshot the server loads.
 //!
-//! STUB: being written (see issue 3). The public surface below is what the rest of the crate
-//! relies on.
+//! Pipeline: one module per format (`csv`, `json`, `geojson`) turns a file into raw records
+//! (field → string, with the CSV line or JSON index); `v0` renames and maps the values of the
+//! older schema; `validate` turns each raw record into a
+//! [`Lieu`] or a rejection, and writes every repair into the report. `fgb` writes and reads the
+//! snapshot.
+//!
+//! Whole-file failures (I/O, not CSV/JSON at all, missing required columns) are
+//! [`ImportError`]s; a bad row is not an error, it goes to the report.
 
+mod csv;
+mod fgb;
+mod geojson;
+mod json;
+mod v0;
+mod validate;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use crate::model::Lieu;
+
+pub use fgb::{read_snapshot, write_snapshot};
+pub use validate::write_report_csv;
 
 /// Failure of a whole file (a bad row is not an error: it goes to the report).
 #[derive(Debug, thiserror::Error)]
@@ -17,36 +36,325 @@ pub enum ImportError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot write {path}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: not a valid CSV file (line {line})")]
+    Csv {
+        path: PathBuf,
+        line: u64,
+        #[source]
+        source: ::csv::Error,
+    },
+    #[error("{path}: not valid JSON (line {line}, column {column})")]
+    Json {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{path}: not a valid GeoJSON FeatureCollection")]
+    GeoJson {
+        path: PathBuf,
+        #[source]
+        source: Box<::geojson::Error>,
+    },
+    #[error("{path}: {reason}")]
+    Format { path: PathBuf, reason: String },
+    #[error("{path}: missing required columns: {}", columns.join(", "))]
+    MissingColumns { path: PathBuf, columns: Vec<String> },
+    #[error("no place accepted from {}: every row was rejected (see the report)", files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
+    NothingAccepted { files: Vec<PathBuf> },
     #[error("invalid snapshot: {0}")]
     Snapshot(String),
 }
 
-/// Reads a snapshot written by [`write_snapshot`].
-pub fn read_snapshot(_bytes: &[u8]) -> Result<Vec<Lieu>, ImportError> {
-    Ok(Vec::new())
+/// Schema version of an input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaVersion {
+    /// v0.1.0: `;` lists, `labels_nationaux`, `conditions_acces`, `publics_accueillis`, …
+    V0,
+    /// v1.0.2: `|` lists, the 32 columns of [`crate::model::V1_COLUMNS`].
+    V1,
 }
 
-/// Writes a snapshot atomically (temp file + rename).
-pub fn write_snapshot(_path: &Path, _lieux: &[Lieu]) -> Result<(), ImportError> {
-    Ok(())
+/// What happened to a field (or a whole row) during import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReportKind {
+    /// The row was not kept.
+    Rejected,
+    /// The value was corrected; the row was kept.
+    Repaired,
+    /// An invalid optional value was dropped; the row was kept.
+    Dropped,
+    /// Worth knowing, nothing was changed (no coordinates, v0 value with no v1 equivalent, …).
+    Info,
 }
 
-/// Counts of one import (stub).
-#[derive(Debug, Default)]
-pub struct ImportStats;
-
-impl std::fmt::Display for ImportStats {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("stub")
+impl ReportKind {
+    /// The word written in the report CSV.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportKind::Rejected => "rejected",
+            ReportKind::Repaired => "repaired",
+            ReportKind::Dropped => "dropped",
+            ReportKind::Info => "info",
+        }
     }
 }
 
-/// Imports files into a snapshot (stub).
-pub fn run_import(
-    _files: &[PathBuf],
-    _out: &Path,
-    _report: Option<&Path>,
-    _progress: bool,
-) -> Result<ImportStats, ImportError> {
-    Ok(ImportStats)
+impl fmt::Display for ReportKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
+
+/// One line of the import report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportRow {
+    /// File name as given to the import.
+    pub file: String,
+    /// CSV: line number in the file (header = line 1); JSON/GeoJSON: 0-based index in the array.
+    pub line_or_index: u64,
+    /// The row's `id` (may be empty when missing).
+    pub id: String,
+    /// Schema field concerned (v1 name), or `row`.
+    pub field: String,
+    pub kind: ReportKind,
+    /// What was wrong and what was done.
+    pub reason: String,
+    /// The value as found in the input.
+    pub value: String,
+}
+
+/// Row counts of an import.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportStats {
+    /// Rows (records, features) read.
+    pub rows: usize,
+    /// Rows kept.
+    pub accepted: usize,
+    /// Kept rows with at least one repaired or dropped value.
+    pub repaired: usize,
+    /// Rows not kept.
+    pub rejected: usize,
+    /// Kept rows without a usable position (kept in the dataset, not in the spatial index).
+    pub without_coordinates: usize,
+}
+
+impl std::fmt::Display for ImportStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} rows: {} kept ({} with repairs, {} without coordinates), {} rejected",
+            self.rows, self.accepted, self.repaired, self.without_coordinates, self.rejected
+        )
+    }
+}
+
+impl ImportStats {
+    fn add(&mut self, other: &ImportStats) {
+        self.rows += other.rows;
+        self.accepted += other.accepted;
+        self.repaired += other.repaired;
+        self.rejected += other.rejected;
+        self.without_coordinates += other.without_coordinates;
+    }
+}
+
+/// The result of reading one or more files.
+#[derive(Debug, Default)]
+pub struct ImportOutcome {
+    pub lieux: Vec<Lieu>,
+    pub report: Vec<ReportRow>,
+    pub stats: ImportStats,
+}
+
+/// A raw record: field name → value as text, before validation.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Record {
+    /// CSV line (header = 1) or 0-based JSON index.
+    pub loc: u64,
+    pub fields: HashMap<String, String>,
+    /// Remarks of the format reader (e.g. a non-Point GeoJSON geometry): (field, kind, reason, value).
+    pub notes: Vec<(String, ReportKind, String, String)>,
+}
+
+/// A parsed file, before validation.
+pub(crate) struct Parsed {
+    pub version: SchemaVersion,
+    pub records: Vec<Record>,
+}
+
+/// Id uniqueness across the files of one import: id → (file, line_or_index) of the kept row.
+#[derive(Debug, Default)]
+pub(crate) struct SeenIds(pub HashMap<String, (String, u64)>);
+
+/// Input formats, chosen from the extension, or from the content when there is none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Csv,
+    Json,
+    GeoJson,
+}
+
+fn detect_format(name: &str, bytes: &[u8]) -> Format {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".geojson") {
+        return Format::GeoJson;
+    }
+    if lower.ends_with(".json") {
+        // A FeatureCollection saved as .json is still GeoJSON.
+        return if first_non_space(bytes) == Some(b'{') {
+            Format::GeoJson
+        } else {
+            Format::Json
+        };
+    }
+    if lower.ends_with(".csv") {
+        return Format::Csv;
+    }
+    match first_non_space(bytes) {
+        Some(b'[') => Format::Json,
+        Some(b'{') => Format::GeoJson,
+        _ => Format::Csv,
+    }
+}
+
+fn first_non_space(bytes: &[u8]) -> Option<u8> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    bytes.iter().copied().find(|b| !b.is_ascii_whitespace())
+}
+
+fn parse_bytes(name: &str, bytes: &[u8]) -> Result<Parsed, ImportError> {
+    match detect_format(name, bytes) {
+        Format::Csv => csv::parse(name, bytes),
+        Format::Json => json::parse(name, bytes),
+        Format::GeoJson => geojson::parse(name, bytes),
+    }
+}
+
+/// Reads one file (`.csv`, `.json`, `.geojson`; v0 or v1, detected from the content).
+pub fn read_path(path: &Path) -> Result<ImportOutcome, ImportError> {
+    let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    read_bytes(&path.display().to_string(), &bytes)
+}
+
+/// Reads one file already in memory; `name` chooses the format by its extension and names the
+/// file in the report.
+pub fn read_bytes(name: &str, bytes: &[u8]) -> Result<ImportOutcome, ImportError> {
+    let parsed = parse_bytes(name, bytes)?;
+    let mut seen = SeenIds::default();
+    Ok(validate::validate_all(name, parsed, &mut seen, None))
+}
+
+/// `lieux import`: reads every file (ids unique across files: later duplicates are rejected),
+/// writes the snapshot atomically to `out` and the report CSV to `report` (default
+/// `<out>.report.csv`). `progress` shows a bar per file on stderr when it is a terminal.
+///
+/// Nothing is written when a file cannot be read or when every row is rejected.
+pub fn run_import(
+    files: &[PathBuf],
+    out: &Path,
+    report: Option<&Path>,
+    progress: bool,
+) -> Result<ImportStats, ImportError> {
+    let show = progress && std::io::stderr().is_terminal();
+    // Parse everything first: an unreadable file fails the import before anything is written.
+    let mut parsed = Vec::with_capacity(files.len());
+    for path in files {
+        let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let name = path.display().to_string();
+        let p = parse_bytes(&name, &bytes)?;
+        parsed.push((name, p));
+    }
+
+    let mut seen = SeenIds::default();
+    let mut all = ImportOutcome::default();
+    for (name, p) in parsed {
+        let bar = show.then(|| {
+            let bar = indicatif::ProgressBar::new(p.records.len() as u64);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:40}] {pos}/{len} rows ({elapsed})",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.set_message(name.clone());
+            bar
+        });
+        let outcome = validate::validate_all(&name, p, &mut seen, bar.as_ref());
+        if let Some(bar) = bar {
+            bar.finish();
+        }
+        all.stats.add(&outcome.stats);
+        all.lieux.extend(outcome.lieux);
+        all.report.extend(outcome.report);
+    }
+
+    if all.lieux.is_empty() {
+        return Err(ImportError::NothingAccepted {
+            files: files.to_vec(),
+        });
+    }
+    write_snapshot(out, &all.lieux)?;
+    // The report comes second: if it cannot be written the new snapshot is already in place
+    // (complete and valid), and the error says which file failed.
+    let report_path = match report {
+        Some(p) => p.to_owned(),
+        None => {
+            let mut s = out.as_os_str().to_owned();
+            s.push(".report.csv");
+            PathBuf::from(s)
+        }
+    };
+    write_report_csv(&report_path, &all.report)?;
+    Ok(all.stats)
+}
+
+/// Splits a list value on the v1 separator `|` (and `;` when `v0_too`), trimming items and
+/// dropping empty ones.
+pub(crate) fn split_list(value: &str, v0_too: bool) -> impl Iterator<Item = &str> {
+    value
+        .split(move |c| c == '|' || (v0_too && c == ';'))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// Guesses the schema version from field names (and, for JSON, v0 service values).
+pub(crate) fn version_from_keys<'a>(
+    keys: impl IntoIterator<Item = &'a str>,
+) -> Option<SchemaVersion> {
+    let mut v1 = false;
+    for k in keys {
+        match k {
+            "labels_nationaux" | "publics_accueillis" | "conditions_acces" | "courriel"
+            | "labels_autres" | "accessibilite" | "cle_ban" => return Some(SchemaVersion::V0),
+            "dispositif_programmes_nationaux"
+            | "courriels"
+            | "frais_a_charge"
+            | "publics_specifiquement_adresses"
+            | "prise_en_charge_specifique"
+            | "modalites_acces"
+            | "formations_labels"
+            | "autres_formations_labels"
+            | "fiche_acces_libre"
+            | "itinerance" => v1 = true,
+            _ => {}
+        }
+    }
+    v1.then_some(SchemaVersion::V1)
+}
+
+/// Required columns (a CSV without one of them is not a file of places).
+pub(crate) const REQUIRED_COLUMNS: [&str; 6] =
+    ["id", "nom", "commune", "code_postal", "adresse", "date_maj"];

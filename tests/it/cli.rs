@@ -22,7 +22,10 @@ fn start(args: &[&str]) -> (Child, String) {
     let stderr = child.stderr.take().expect("stderr");
     let mut lines = BufReader::new(stderr).lines();
     let addr = loop {
-        let line = lines.next().expect("server exited before listening").expect("read stderr");
+        let line = lines
+            .next()
+            .expect("server exited before listening")
+            .expect("read stderr");
         if let Some(rest) = line.split("listening on http://").nth(1) {
             break rest.trim().to_owned();
         }
@@ -35,14 +38,30 @@ fn start(args: &[&str]) -> (Child, String) {
 /// Minimal HTTP/1.1 GET; returns (status, body).
 pub fn http_get(addr: &str, path: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("write");
+    s.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).expect("read");
     let text = String::from_utf8_lossy(&raw).into_owned();
-    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() };
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
     (status, body)
 }
 
@@ -60,7 +79,9 @@ fn dechunk(mut s: &str) -> String {
 }
 
 fn interrupt(child: &mut Child) -> std::process::ExitStatus {
-    let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
     for _ in 0..100 {
         if let Some(status) = child.try_wait().expect("wait") {
             return status;
@@ -93,17 +114,29 @@ fn serves_embedded_data_and_stops_on_sigint() {
 fn bind_error_is_reported_cleanly() {
     let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = taken.local_addr().expect("addr").to_string();
-    let out = lieux().args(["serve", "--bind", &addr]).output().expect("run");
+    let out = lieux()
+        .args(["serve", "--bind", &addr])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("cannot bind") && stderr.contains(&addr), "{stderr}");
+    assert!(
+        stderr.contains("cannot bind") && stderr.contains(&addr),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
 #[test]
 fn missing_snapshot_is_an_error_not_a_panic() {
-    let out = lieux().args(["serve", "--snapshot", "/nonexistent/x.fgb"]).output().expect("run");
+    let out = lieux()
+        .args(["serve", "--snapshot", "/nonexistent/x.fgb"])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("/nonexistent/x.fgb") && !stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr.contains("/nonexistent/x.fgb") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
 }

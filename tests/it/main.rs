@@ -3,5 +3,7 @@
 
 mod cli;
 mod http;
+mod import;
 mod index_oracle;
+mod real_data;
 mod util;

@@ -1,0 +1,156 @@
+//! CSV input (v1 `|` lists, or v0 `;` lists), `,` or `;` delimited, UTF-8 (invalid bytes are
+//! replaced, not fatal). Each record keeps its line number in the file (header = line 1).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use super::{ImportError, Parsed, REQUIRED_COLUMNS, Record, SchemaVersion, version_from_keys};
+
+/// The delimiter: `;` when the header line has more `;` than `,` (French spreadsheet exports).
+fn sniff_delimiter(bytes: &[u8]) -> u8 {
+    let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+    let semi = first.iter().filter(|b| **b == b';').count();
+    let comma = first.iter().filter(|b| **b == b',').count();
+    if semi > comma { b';' } else { b',' }
+}
+
+pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<Parsed, ImportError> {
+    let path = || PathBuf::from(name);
+    let mut reader = ::csv::ReaderBuilder::new()
+        .delimiter(sniff_delimiter(bytes))
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(bytes);
+    let header: Vec<String> = reader
+        .byte_headers()
+        .map_err(|source| ImportError::Csv {
+            path: path(),
+            line: 1,
+            source,
+        })?
+        .iter()
+        .map(|h| {
+            let h = String::from_utf8_lossy(h);
+            h.trim_start_matches('\u{feff}').trim().to_owned()
+        })
+        .collect();
+
+    let version = version_from_keys(header.iter().map(String::as_str))
+        .or_else(|| {
+            header
+                .iter()
+                .any(|h| h == "services")
+                .then_some(SchemaVersion::V1)
+        })
+        .ok_or_else(|| ImportError::Format {
+            path: path(),
+            reason: "header names no column of the lieux de médiation numérique schema (v0 or v1)"
+                .to_owned(),
+        })?;
+    let missing: Vec<String> = REQUIRED_COLUMNS
+        .iter()
+        .filter(|c| !header.iter().any(|h| h == *c))
+        .map(|c| (*c).to_owned())
+        .collect();
+    if !missing.is_empty() {
+        return Err(ImportError::MissingColumns {
+            path: path(),
+            columns: missing,
+        });
+    }
+
+    let mut records = Vec::new();
+    let mut lines = LineCounter {
+        bytes,
+        at: 0,
+        line: 1,
+    };
+    let mut row = ::csv::ByteRecord::new();
+    loop {
+        match reader.read_byte_record(&mut row) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(source) => {
+                let line = source.position().map(|p| p.line()).unwrap_or(0);
+                return Err(ImportError::Csv {
+                    path: path(),
+                    line,
+                    source,
+                });
+            }
+        }
+        let start = row.position().map(|p| p.byte() as usize).unwrap_or(0);
+        let loc = lines.line_of(start);
+        let mut fields = HashMap::with_capacity(header.len());
+        for (h, v) in header.iter().zip(row.iter()) {
+            if h.is_empty() || v.is_empty() {
+                continue;
+            }
+            fields.insert(h.clone(), String::from_utf8_lossy(v).into_owned());
+        }
+        records.push(Record {
+            loc,
+            fields,
+            notes: Vec::new(),
+        });
+    }
+    Ok(Parsed { version, records })
+}
+
+/// Line numbers from byte offsets. The csv crate's record position points at the end of the
+/// previous record (its line terminator, or blank lines skipped before the record), so its
+/// `line()` is one short; the first byte of the record is found by skipping line breaks.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    /// Bytes before `at` have been counted.
+    at: usize,
+    /// Line number at `at` (1-based).
+    line: u64,
+}
+
+impl LineCounter<'_> {
+    /// The 1-based line of the first non-line-break byte at or after `offset`; offsets must not
+    /// decrease between calls.
+    fn line_of(&mut self, offset: usize) -> u64 {
+        let mut start = offset.max(self.at);
+        while matches!(self.bytes.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        let upto = start.min(self.bytes.len());
+        self.line += self.bytes[self.at..upto]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u64;
+        self.at = upto;
+        self.line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_lines() {
+        let cases: &[(&str, &[u64])] = &[
+            (
+                "id,nom,commune,code_postal,adresse,date_maj,services\na\nb\n",
+                &[2, 3],
+            ),
+            (
+                "id,nom,commune,code_postal,adresse,date_maj,services\r\na\r\nb\r\n",
+                &[2, 3],
+            ),
+            // a quoted field over two lines, then a blank line
+            (
+                "id,nom,commune,code_postal,adresse,date_maj,services\n\"a\nA\",x\n\nb,y\nc",
+                &[2, 5, 6],
+            ),
+        ];
+        for (text, expected) in cases {
+            let parsed = parse("t.csv", text.as_bytes()).expect("csv");
+            let lines: Vec<u64> = parsed.records.iter().map(|r| r.loc).collect();
+            assert_eq!(&lines, expected, "{text:?}");
+        }
+    }
+}

@@ -1,0 +1,448 @@
+//! The snapshot: a FlatGeobuf file of Points with the 32 v1 columns as properties, so GDAL
+//! (`ogrinfo`, QGIS) reads it as is.
+//!
+//! Layout choices:
+//! - Written with the flatbuffers builders of the `flatgeobuf` crate's generated types, not its
+//!   `FgbWriter`, because `FgbWriter` always writes a geometry: a place without coordinates is
+//!   a feature with **no geometry** (null), as GDAL writes and reads it.
+//! - No spatial index (`index_node_size = 0`): the server builds its own R-tree, and features
+//!   stay in import order, so a read gives back the list that was written.
+//! - Lists are `|`-joined strings (the v1 CSV form, [`Lieu::column`]); `latitude`/`longitude`
+//!   are also `Double` columns for attribute-only consumers. Empty values are not written
+//!   (null).
+//! - Reading goes straight over the bytes (each feature verified by flatbuffers, property bytes
+//!   bounds-checked), without geozero's per-property dispatch: it is the server's start-up path.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use flatbuffers::FlatBufferBuilder;
+use flatgeobuf::{
+    Column, ColumnArgs, ColumnType, Crs, CrsArgs, Feature, FeatureArgs, Geometry, GeometryArgs,
+    GeometryType, Header, HeaderArgs,
+};
+
+use crate::hours::Horaires;
+use crate::model::{Lieu, Position, V1_COLUMNS};
+
+use super::ImportError;
+
+const MAGIC: [u8; 8] = [b'f', b'g', b'b', 3, b'f', b'g', b'b', 0];
+const LAT: usize = 8;
+const LON: usize = 9;
+
+fn column_type(i: usize) -> ColumnType {
+    if i == LAT || i == LON {
+        ColumnType::Double
+    } else {
+        ColumnType::String
+    }
+}
+
+/// Encodes places as a FlatGeobuf file in memory.
+pub(crate) fn encode(lieux: &[Lieu]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(lieux.len() * 700 + 4096);
+    out.extend_from_slice(&MAGIC);
+
+    let mut fbb = FlatBufferBuilder::new();
+    let columns: Vec<_> = V1_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let args = ColumnArgs {
+                name: Some(fbb.create_string(name)),
+                type_: column_type(i),
+                nullable: true,
+                unique: i == 0,
+                primary_key: i == 0,
+                ..Default::default()
+            };
+            Column::create(&mut fbb, &args)
+        })
+        .collect();
+    let columns = fbb.create_vector(&columns);
+    let mut envelope = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    for p in lieux.iter().filter_map(|l| l.position) {
+        envelope = [
+            envelope[0].min(p.lon),
+            envelope[1].min(p.lat),
+            envelope[2].max(p.lon),
+            envelope[3].max(p.lat),
+        ];
+    }
+    let envelope = envelope[0]
+        .is_finite()
+        .then(|| fbb.create_vector(&envelope));
+    let crs_args = CrsArgs {
+        org: Some(fbb.create_string("EPSG")),
+        code: 4326,
+        ..Default::default()
+    };
+    let crs = Crs::create(&mut fbb, &crs_args);
+    let header_args = HeaderArgs {
+        name: Some(fbb.create_string("lieux")),
+        title: Some(fbb.create_string("Lieux de médiation numérique (schéma v1.0.2)")),
+        envelope,
+        geometry_type: GeometryType::Point,
+        columns: Some(columns),
+        features_count: lieux.len() as u64,
+        index_node_size: 0,
+        crs: Some(crs),
+        ..Default::default()
+    };
+    let header = Header::create(&mut fbb, &header_args);
+    fbb.finish_size_prefixed(header, None);
+    out.extend_from_slice(fbb.finished_data());
+
+    let mut props = Vec::with_capacity(4096);
+    for lieu in lieux {
+        fbb.reset();
+        props.clear();
+        for (i, name) in V1_COLUMNS.iter().enumerate() {
+            if i == LAT || i == LON {
+                if let Some(p) = lieu.position {
+                    props.extend_from_slice(&(i as u16).to_le_bytes());
+                    let v = if i == LAT { p.lat } else { p.lon };
+                    props.extend_from_slice(&v.to_le_bytes());
+                }
+                continue;
+            }
+            let value = lieu.column(name).unwrap_or_default();
+            if value.is_empty() {
+                continue;
+            }
+            props.extend_from_slice(&(i as u16).to_le_bytes());
+            props.extend_from_slice(&(value.len() as u32).to_le_bytes());
+            props.extend_from_slice(value.as_bytes());
+        }
+        let geometry = lieu.position.map(|p| {
+            let xy = fbb.create_vector(&[p.lon, p.lat]);
+            Geometry::create(
+                &mut fbb,
+                &GeometryArgs {
+                    xy: Some(xy),
+                    ..Default::default()
+                },
+            )
+        });
+        let properties = Some(fbb.create_vector(&props));
+        let feature = Feature::create(
+            &mut fbb,
+            &FeatureArgs {
+                geometry,
+                properties,
+                ..Default::default()
+            },
+        );
+        fbb.finish_size_prefixed(feature, None);
+        out.extend_from_slice(fbb.finished_data());
+    }
+    out
+}
+
+/// Writes a snapshot atomically: `<path>.tmp` is written and fsynced, then renamed over `path`.
+/// On failure the previous file at `path` is left untouched and the temp file removed.
+pub fn write_snapshot(path: &Path, lieux: &[Lieu]) -> Result<(), ImportError> {
+    let bytes = encode(lieux);
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let err = |source| ImportError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(&bytes)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        // Best effort: the temp file may not even exist (e.g. missing directory).
+        let _ = std::fs::remove_file(&tmp);
+        return Err(err(e));
+    }
+    // Make the rename durable; not every platform can open a directory, so best effort.
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && let Ok(d) = std::fs::File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+fn bad(msg: impl Into<String>) -> ImportError {
+    ImportError::Snapshot(msg.into())
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
+    let b = bytes.get(at..at.checked_add(4)?)?;
+    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// Reads a snapshot written by [`write_snapshot`] (any FlatGeobuf file with the v1 columns
+/// works; unknown columns are ignored). `horaires` are parsed again.
+pub fn read_snapshot(bytes: &[u8]) -> Result<Vec<Lieu>, ImportError> {
+    if bytes.len() < 12 || bytes[0..3] != MAGIC[0..3] || bytes[4..7] != MAGIC[4..7] {
+        return Err(bad("not a FlatGeobuf file (bad magic bytes)"));
+    }
+    let header_len = u32_at(bytes, 8).ok_or_else(|| bad("truncated header"))? as usize;
+    let header_end = 12usize
+        .checked_add(header_len)
+        .filter(|e| *e <= bytes.len())
+        .ok_or_else(|| bad("truncated header"))?;
+    let header = flatgeobuf::size_prefixed_root_as_header(&bytes[8..header_end])
+        .map_err(|e| bad(format!("header: {e}")))?;
+
+    // For each file column: its type and its index in V1_COLUMNS (if any).
+    let columns: Vec<(ColumnType, Option<usize>)> = header
+        .columns()
+        .map(|cols| {
+            cols.iter()
+                .map(|c| (c.type_(), V1_COLUMNS.iter().position(|n| *n == c.name())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let count = header.features_count() as usize;
+    let index_size = if header.index_node_size() > 0 && count > 0 {
+        flatgeobuf::packed_r_tree::PackedRTree::index_size(count, header.index_node_size())
+    } else {
+        0
+    };
+    let mut offset = header_end
+        .checked_add(index_size)
+        .ok_or_else(|| bad("truncated index"))?;
+
+    // Split into feature slices first (cheap, sequential), then decode in parallel: most of the
+    // load time is parsing `horaires` (~25 µs each with the opening-hours grammar).
+    let mut slices = Vec::with_capacity(count.min(bytes.len() / 64));
+    while offset < bytes.len() {
+        let n = slices.len();
+        let len = u32_at(bytes, offset).ok_or_else(|| bad(format!("feature {n}: truncated")))?;
+        let end = offset
+            .checked_add(4 + len as usize)
+            .filter(|e| *e <= bytes.len())
+            .ok_or_else(|| bad(format!("feature {n}: truncated")))?;
+        slices.push(&bytes[offset..end]);
+        offset = end;
+    }
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8);
+    let threads = if slices.len() < 2000 { 1 } else { threads };
+    let chunk = slices.len().div_ceil(threads).max(1);
+    let columns = &columns;
+    let results: Vec<Result<Vec<Lieu>, ImportError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = slices
+            .chunks(chunk)
+            .enumerate()
+            .map(|(k, part)| scope.spawn(move || decode_features(part, k * chunk, columns)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(bad("snapshot decoder thread panicked")))
+            })
+            .collect()
+    });
+    let mut lieux = Vec::with_capacity(slices.len());
+    for r in results {
+        lieux.extend(r?);
+    }
+    Ok(lieux)
+}
+
+/// Decodes consecutive features; `first` is the index of the first one (for messages).
+fn decode_features(
+    slices: &[&[u8]],
+    first: usize,
+    columns: &[(ColumnType, Option<usize>)],
+) -> Result<Vec<Lieu>, ImportError> {
+    let mut lieux = Vec::with_capacity(slices.len());
+    // Identical `horaires` strings are common (networks publish the same hours everywhere);
+    // `Horaires` clones share the parsed expression.
+    let mut hours_cache: HashMap<&[u8], Option<Horaires>> = HashMap::new();
+    let mut values: [&str; 32] = [""; 32];
+    for (k, slice) in slices.iter().enumerate() {
+        let n = first + k;
+        let feature = flatgeobuf::size_prefixed_root_as_feature(slice)
+            .map_err(|e| bad(format!("feature {n}: {e}")))?;
+        values.fill("");
+        let (mut lat, mut lon) = (None, None);
+        if let Some(props) = feature.properties() {
+            read_properties(props.bytes(), columns, &mut values, &mut lat, &mut lon)
+                .map_err(|e| bad(format!("feature {n}: {e}")))?;
+        }
+        let from_geometry = feature
+            .geometry()
+            .and_then(|g| g.xy())
+            .filter(|xy| xy.len() >= 2)
+            .map(|xy| (xy.get(0), xy.get(1)));
+        let position = match (from_geometry, lon, lat) {
+            (Some((x, y)), _, _) | (None, Some(x), Some(y)) => Position::new_checked(x, y),
+            _ => None,
+        };
+        let raw_hours = values[14];
+        let horaires = if raw_hours.is_empty() {
+            None
+        } else {
+            hours_cache
+                .entry(raw_hours.as_bytes())
+                .or_insert_with(|| match Horaires::from_str(raw_hours) {
+                    Ok(h) => Some(h),
+                    Err(e) => {
+                        tracing::warn!(horaires = raw_hours, "snapshot horaires dropped: {e}");
+                        None
+                    }
+                })
+                .clone()
+        };
+        lieux.push(
+            lieu_from_values(&values, position, horaires)
+                .map_err(|e| bad(format!("feature {n}: {e}")))?,
+        );
+    }
+    Ok(lieux)
+}
+
+fn read_properties<'a>(
+    bytes: &'a [u8],
+    columns: &[(ColumnType, Option<usize>)],
+    values: &mut [&'a str; 32],
+    lat: &mut Option<f64>,
+    lon: &mut Option<f64>,
+) -> Result<(), String> {
+    let mut at = 0;
+    let take = |at: &mut usize, n: usize| -> Result<&'a [u8], String> {
+        let s = bytes
+            .get(*at..*at + n)
+            .ok_or_else(|| "truncated properties".to_owned())?;
+        *at += n;
+        Ok(s)
+    };
+    while at + 1 < bytes.len() {
+        let b = take(&mut at, 2)?;
+        let col = u16::from_le_bytes([b[0], b[1]]) as usize;
+        let &(ty, v1) = columns
+            .get(col)
+            .ok_or_else(|| format!("property of undeclared column {col}"))?;
+        match ty {
+            ColumnType::String | ColumnType::Json | ColumnType::DateTime | ColumnType::Binary => {
+                let b = take(&mut at, 4)?;
+                let len = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
+                let s = take(&mut at, len)?;
+                if let (Some(i), ColumnType::String) = (v1, ty) {
+                    values[i] = std::str::from_utf8(s).map_err(|e| e.to_string())?;
+                }
+            }
+            ColumnType::Double => {
+                let b = take(&mut at, 8)?;
+                let v = f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+                match v1 {
+                    Some(LAT) => *lat = Some(v),
+                    Some(LON) => *lon = Some(v),
+                    _ => {}
+                }
+            }
+            ColumnType::Long | ColumnType::ULong => {
+                take(&mut at, 8)?;
+            }
+            ColumnType::Int | ColumnType::UInt | ColumnType::Float => {
+                take(&mut at, 4)?;
+            }
+            ColumnType::Short | ColumnType::UShort => {
+                take(&mut at, 2)?;
+            }
+            _ => {
+                take(&mut at, 1)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn opt(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+fn list(s: &str) -> Vec<String> {
+    s.split('|')
+        .filter(|x| !x.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn enums<T: FromStr>(s: &str) -> Result<Vec<T>, String>
+where
+    T::Err: std::fmt::Display,
+{
+    s.split('|')
+        .filter(|x| !x.is_empty())
+        .map(|x| x.parse::<T>().map_err(|e| e.to_string()))
+        .collect()
+}
+
+fn required(values: &[&str; 32], i: usize) -> Result<String, String> {
+    let v = values[i];
+    if v.is_empty() {
+        Err(format!("missing {}", V1_COLUMNS[i]))
+    } else {
+        Ok(v.to_owned())
+    }
+}
+
+/// A place from its columns as written by [`encode`]; values were validated at import, so any
+/// mismatch is a corrupt snapshot — except `horaires` (parsed by the caller), whose grammar may
+/// change with the opening-hours crate: an unparsable value is dropped with a warning rather than
+/// refusing the whole snapshot.
+fn lieu_from_values(
+    v: &[&str; 32],
+    position: Option<Position>,
+    horaires: Option<Horaires>,
+) -> Result<Lieu, String> {
+    Ok(Lieu {
+        id: required(v, 0)?,
+        pivot: required(v, 1)?,
+        nom: required(v, 2)?,
+        commune: required(v, 3)?,
+        code_postal: required(v, 4)?,
+        code_insee: opt(v[5]),
+        adresse: required(v, 6)?,
+        complement_adresse: opt(v[7]),
+        position,
+        typologie: enums(v[10])?,
+        telephone: opt(v[11]),
+        courriels: list(v[12]),
+        site_web: list(v[13]),
+        horaires,
+        presentation_resume: opt(v[15]),
+        presentation_detail: opt(v[16]),
+        source: opt(v[17]),
+        itinerance: enums(v[18])?,
+        structure_parente: opt(v[19]),
+        date_maj: NaiveDate::parse_from_str(v[20], "%Y-%m-%d")
+            .map_err(|e| format!("date_maj {:?}: {e}", v[20]))?,
+        services: enums(v[21])?,
+        publics_specifiquement_adresses: enums(v[22])?,
+        prise_en_charge_specifique: enums(v[23])?,
+        frais_a_charge: enums(v[24])?,
+        dispositif_programmes_nationaux: enums(v[25])?,
+        formations_labels: enums(v[26])?,
+        autres_formations_labels: list(v[27]),
+        modalites_acces: enums(v[28])?,
+        modalites_accompagnement: enums(v[29])?,
+        fiche_acces_libre: opt(v[30]),
+        prise_rdv: opt(v[31]),
+    })
+}
