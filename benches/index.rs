@@ -154,8 +154,9 @@ fn cycling<T, R>(inputs: &[T], mut query: impl FnMut(&T) -> R) -> impl FnMut() -
 struct Brute {
     /// (lon, lat) in radians, cos(lat), slot; positioned places only, in slot order.
     points: Vec<([f64; 3], u32)>,
-    /// (lon, lat) in degrees, parallel to `points`, for boxes.
-    degrees: Vec<[f64; 2]>,
+    /// (lon, lat) in degrees and slot, for boxes: packed apart so a box scan reads 24 bytes
+    /// a place, not 56.
+    degrees: Vec<([f64; 2], u32)>,
 }
 
 /// Max-heap entry ordered by `(a, slot)`: the root is the worst of the current top k.
@@ -185,7 +186,7 @@ impl Brute {
                 let lat = p.lat.to_radians();
                 Some((
                     ([p.lon.to_radians(), lat, lat.cos()], slot as u32),
-                    [p.lon, p.lat],
+                    ([p.lon, p.lat], slot as u32),
                 ))
             })
             .unzip();
@@ -240,9 +241,8 @@ impl Brute {
         let all = f.is_empty();
         self.degrees
             .iter()
-            .zip(&self.points)
             .filter(|([lon, lat], _)| b.contains(*lon, *lat))
-            .map(|(_, (_, slot))| *slot)
+            .map(|(_, slot)| *slot)
             .filter(|slot| all || ds.matches(*slot, f))
             .collect()
     }
