@@ -343,9 +343,7 @@ fn queries(c: &mut Criterion) {
 }
 
 /// Start-up groups: one function per way of getting a `Dataset`, each listed in
-/// `criterion_group!` below. A snapshot-load bench (`lieux::import::read_snapshot` +
-/// `Dataset::from_snapshot` on a snapshot of `synthetic_lieux(STARTUP_N, SEED)`) is one more
-/// function of this shape.
+/// `criterion_group!` below.
 const STARTUP_N: usize = 20_000;
 
 /// `Dataset::new`: sort, time zones, id map, both R-trees, content hash.
@@ -363,5 +361,27 @@ fn build(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, queries, build);
+/// Start-up from a snapshot: `Dataset::from_snapshot` on the bytes of a FlatGeobuf snapshot of
+/// `synthetic_lieux(STARTUP_N, SEED)` (decode every property, parse every `horaires`, build).
+/// This is what `lieux serve --snapshot` does after reading the file.
+fn snapshot_load(c: &mut Criterion) {
+    let dir = std::env::temp_dir().join(format!("lieux-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("synthetic.fgb");
+    lieux::import::write_snapshot(&path, &synthetic_lieux(STARTUP_N, SEED))
+        .expect("write snapshot");
+    let bytes = std::fs::read(&path).expect("read snapshot");
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut g = c.benchmark_group("startup");
+    g.sample_size(20);
+    g.bench_function(BenchmarkId::new("from_snapshot", STARTUP_N), |b| {
+        b.iter(|| black_box(Dataset::from_snapshot(&bytes).expect("load")))
+    });
+    g.bench_function(BenchmarkId::new("embedded_france_services", 2657), |b| {
+        b.iter(|| black_box(Dataset::embedded().expect("load")))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, queries, build, snapshot_load);
 criterion_main!(benches);

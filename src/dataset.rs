@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 
-use crate::filter::Filter;
+use crate::filter::{Bits, Filter};
 use crate::hours::timezone_for;
 use crate::index::{Bbox, SpatialIndex};
 use crate::model::{Lieu, Position, V1_COLUMNS};
@@ -18,6 +18,7 @@ pub use crate::index::Hit;
 pub struct Dataset {
     lieux: Vec<Lieu>,
     tz: Vec<Tz>,
+    bits: Vec<Bits>,
     by_id: HashMap<String, u32>,
     index: SpatialIndex,
     version: String,
@@ -35,6 +36,7 @@ impl Dataset {
             .iter()
             .map(|l| timezone_for(l.code_insee.as_deref(), &l.code_postal))
             .collect();
+        let bits = lieux.iter().map(Bits::of).collect();
         let by_id = lieux
             .iter()
             .enumerate()
@@ -49,6 +51,7 @@ impl Dataset {
         Dataset {
             lieux,
             tz,
+            bits,
             by_id,
             index,
             version,
@@ -105,9 +108,16 @@ impl Dataset {
         self.index.len()
     }
 
+    /// The filter as a predicate on slots: enumerated filters on the compact bit sets, the
+    /// place itself only when a filter needs it.
     fn keep<'a>(&'a self, filter: &'a Filter) -> impl FnMut(u32) -> bool + 'a {
         let all = filter.is_empty();
-        move |slot| all || filter.matches(&self.lieux[slot as usize], self.tz[slot as usize])
+        let compiled = filter.compile();
+        move |slot| {
+            let s = slot as usize;
+            all || (compiled.matches_bits(self.bits[s])
+                && (!compiled.needs_lieu || filter.matches_rest(&self.lieux[s], self.tz[s])))
+        }
     }
 
     /// Does the place in `slot` pass `filter`?

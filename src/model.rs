@@ -78,6 +78,11 @@ macro_rules! schema_enum {
             /// Schema field this enumeration belongs to.
             pub const FIELD: &'static str = $field;
 
+            /// Position of this value in [`Self::ALL`].
+            pub const fn index(self) -> usize {
+                self as usize
+            }
+
             /// The exact schema string.
             pub const fn as_str(self) -> &'static str {
                 match self {

@@ -29,12 +29,28 @@ impl Rng {
     }
 }
 
-const HOURS: [&str; 4] = [
-    "Mo-Fr 09:00-12:00,14:00-17:00",
-    "Tu-Sa 10:00-18:00",
-    "Mo,We 14:00-18:00; Su 10:00-12:00",
-    "24/7",
-];
+const DAYS: [&str; 6] = ["Mo-Fr", "Tu-Sa", "Mo,We", "Mo-Th", "Sa", "Su"];
+
+/// A varied opening_hours value: most are weekly schedules with seeded times (so most values
+/// are distinct, as in real exports), one in fifty uses rules only the crate evaluates.
+fn hours(rng: &mut Rng) -> String {
+    let t = |rng: &mut Rng, h0: usize, span: usize| {
+        let m = h0 * 60 + rng.below(span * 4) * 15;
+        format!("{:02}:{:02}", m / 60, m % 60)
+    };
+    let mut rules = Vec::new();
+    for _ in 0..1 + rng.below(2) {
+        let days = DAYS[rng.below(DAYS.len())];
+        let (a, b, c, d) = (t(rng, 8, 2), t(rng, 11, 2), t(rng, 13, 2), t(rng, 16, 3));
+        rules.push(format!("{days} {a}-{b},{c}-{d}"));
+    }
+    match rng.below(50) {
+        0 => rules.push("PH off".into()),
+        1 => return "24/7".into(),
+        _ => {}
+    }
+    rules.join("; ")
+}
 
 /// A plain place with the given id and position; every other field minimal.
 pub fn lieu(id: String, position: Option<Position>) -> Lieu {
@@ -74,7 +90,7 @@ pub fn lieu(id: String, position: Option<Position>) -> Lieu {
 }
 
 /// `n` places spread over metropolitan France (lon -5..9.5, lat 41.3..51.1), seeded; about one in
-/// ten is a France Services, services and fees vary, a quarter have opening hours, 1 % have no
+/// ten is a France Services, services and fees vary, three in four have opening hours (mostly distinct values), 1 % have no
 /// position. Ids are `p000000`…; about 1 % share their position with another place (ties).
 pub fn synthetic_lieux(n: usize, seed: u64) -> Vec<Lieu> {
     let mut rng = Rng::new(seed);
@@ -103,8 +119,8 @@ pub fn synthetic_lieux(n: usize, seed: u64) -> Vec<Lieu> {
             l.dispositif_programmes_nationaux
                 .push(Dispositif::FranceServices);
         }
-        if rng.below(4) == 0 {
-            l.horaires = HOURS[rng.below(HOURS.len())].parse().ok();
+        if rng.below(4) != 0 {
+            l.horaires = hours(&mut rng).parse().ok();
         }
         if rng.below(5) == 0 {
             l.prise_rdv = Some("https://rdv.example".into());
