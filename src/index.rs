@@ -260,10 +260,10 @@ impl Knn {
             // not better than the k-th, but within the slack of it: a possible tie
             self.evicted.push((D2(d2), slot));
         }
-        if self.best.len() == self.k {
-            if let Some(kth) = self.best.peek() {
-                self.bound = self.bound.min(kth.0.0 * (1.0 + 4.0 * SLACK) + 1e-24);
-            }
+        if self.best.len() == self.k
+            && let Some(kth) = self.best.peek()
+        {
+            self.bound = self.bound.min(kth.0.0 * (1.0 + 4.0 * SLACK) + 1e-24);
         }
         // evicted entries beyond the bound can never come back
         if self.evicted.len() > 4 * self.k + 16 {
