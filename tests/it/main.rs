@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod cli;
+mod gdal;
 mod hours_oracle;
 mod http;
 mod import;
