@@ -219,3 +219,42 @@ impl Iterator for FeatureStream {
         Some(Bytes::from(out))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_stay_bounded_whatever_the_size() {
+        let ds = Arc::new(Dataset::new(crate::testdata::synthetic_lieux(30_000, 5)));
+        let at = Utc::now();
+        let stream = FeatureStream::new(
+            Arc::clone(&ds),
+            Selection::All,
+            Filter::default(),
+            Page {
+                cursor: 0,
+                limit: None,
+            },
+            at,
+            Coding::Identity,
+            Vec::new(),
+        );
+        let mut body = Vec::new();
+        let mut chunks = 0;
+        for chunk in stream {
+            // one chunk: CHUNK bytes plus at most one feature
+            assert!(
+                chunk.len() < CHUNK + 8 * 1024,
+                "chunk of {} bytes",
+                chunk.len()
+            );
+            body.extend_from_slice(&chunk);
+            chunks += 1;
+        }
+        assert!(chunks > 100, "{chunks} chunks");
+        let v: serde_json::Value = serde_json::from_slice(&body).expect("valid JSON");
+        assert_eq!(v["numberMatched"], 30_000);
+        assert_eq!(v["features"].as_array().map(Vec::len), Some(30_000));
+    }
+}

@@ -408,3 +408,21 @@ async fn health_reports_version_and_counts() {
         3000
     );
 }
+
+#[tokio::test]
+async fn geojson_output_imports_back_to_the_same_places() {
+    let st = AppState::new(Dataset::embedded().expect("embedded"));
+    let ds = st.dataset();
+    let r = get(&st, "/v1/lieux").await;
+    assert_eq!(r.status, 200);
+    let back = lieux::import::read_bytes("lieux.geojson", &r.body).expect("our GeoJSON imports");
+    assert_eq!(back.stats.rejected, 0, "{:?}", back.report.first());
+    let back = Dataset::new(back.lieux);
+    assert_eq!(back.lieux().len(), ds.lieux().len());
+    for (a, b) in ds.lieux().iter().zip(back.lieux()) {
+        for c in lieux::model::V1_COLUMNS {
+            assert_eq!(a.column(c), b.column(c), "{} {c}", a.id);
+        }
+    }
+    assert_eq!(back.version(), ds.version());
+}
