@@ -23,6 +23,7 @@ pub mod model;
 pub mod territory;
 #[doc(hidden)]
 pub mod testdata;
+pub mod tiles;
 
 pub use dataset::Dataset;
 pub use error::{Error, Result};

@@ -6,6 +6,7 @@ mod features;
 mod params;
 mod reply;
 mod stream;
+mod tiles;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -28,6 +29,7 @@ use reply::{ApiError, Body, Ctx, cached, error};
 pub struct AppState {
     dataset: Arc<RwLock<Arc<Dataset>>>,
     loaded_at: DateTime<Utc>,
+    tiles: Arc<tiles::TileCache>,
 }
 
 impl AppState {
@@ -35,6 +37,7 @@ impl AppState {
         AppState {
             dataset: Arc::new(RwLock::new(Arc::new(dataset))),
             loaded_at: Utc::now(),
+            tiles: Arc::default(),
         }
     }
 
@@ -90,9 +93,28 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .and(ctx())
         .map(|s: AppState, q: String, c: Ctx| list(&s, &q, &c, Utc::now()));
     let health = warp::path!("health")
-        .and(with_state)
+        .and(with_state.clone())
         .map(|s: AppState| health(&s));
+    let tile = warp::path!("tiles" / "lieux" / String / String / String)
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(ctx())
+        .and_then(|z, x, y, s: AppState, q: String, c: Ctx| tiles::tile(s, z, x, y, q, c));
+    let tilejson = warp::path!("tiles" / "lieux")
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(warp::header::optional::<String>("host"))
+        .and(ctx())
+        .map(|s: AppState, q: String, host: Option<String>, c: Ctx| {
+            tiles::tilejson(&s, &q, host.as_deref(), &c)
+        });
+    let stats = warp::path!("v1" / "stats")
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(ctx())
+        .map(|s: AppState, q: String, c: Ctx| tiles::stats(&s, &q, &c));
     let api = nearest.or(one).unify().or(list).unify().or(health).unify();
+    let api = api.or(tile).unify().or(tilejson).unify().or(stats).unify();
     warp::get()
         .and(api)
         .recover(recover)

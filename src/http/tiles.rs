@@ -1,0 +1,255 @@
+//! `/tiles/lieux` (TileJSON), `/tiles/lieux/{z}/{x}/{y}` (clustered MVT) and `/v1/stats`.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Timelike, Utc};
+use http::{HeaderValue, StatusCode, header};
+use lru::LruCache;
+use warp::reply::Response;
+
+use super::params::Query;
+use super::reply::{self, ApiError, Body, Ctx, cached};
+use super::{AppState, minute, parse};
+use crate::dataset::Dataset;
+use crate::filter::Filter;
+use crate::tiles::{ClusterOptions, EXTENT, Hierarchy, LAYER, MAX_ZOOM, TileCoord, mvt};
+
+/// Cluster hierarchies kept per (dataset version, filter): the unfiltered one and the most
+/// recently used filtered ones.
+const CACHED_HIERARCHIES: usize = 32;
+
+/// Built cluster hierarchies, shared by all requests.
+pub struct TileCache {
+    lru: Mutex<LruCache<String, Arc<Hierarchy>>>,
+}
+
+impl Default for TileCache {
+    fn default() -> Self {
+        let cap = NonZeroUsize::new(CACHED_HIERARCHIES).unwrap_or(NonZeroUsize::MIN);
+        TileCache {
+            lru: Mutex::new(LruCache::new(cap)),
+        }
+    }
+}
+
+impl TileCache {
+    /// The hierarchy of the places of `ds` matching `filter`, built on first use.
+    pub fn hierarchy(&self, ds: &Dataset, filter: &Filter) -> Arc<Hierarchy> {
+        let key = format!("{}|{filter:?}", ds.version());
+        if let Some(h) = self.lock().get(&key) {
+            return Arc::clone(h);
+        }
+        // Built outside the lock: two first requests may both build; the result is the same.
+        let points = ds
+            .all_matching(filter)
+            .filter_map(|slot| ds.lieu(slot).position.map(|p| (slot, p.lon, p.lat)));
+        let h = Arc::new(Hierarchy::build(points, ClusterOptions::default()));
+        self.lock().put(key, Arc::clone(&h));
+        h
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<String, Arc<Hierarchy>>> {
+        self.lru.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Filters of tile requests are evaluated at the minute, so `ouvert_actuellement=true` shares
+/// one cached hierarchy per minute.
+fn tile_filter(q: &Query, now: DateTime<Utc>) -> Result<Filter, ApiError> {
+    let minute_start = now
+        .with_second(0)
+        .and_then(|t| t.with_nanosecond(0))
+        .unwrap_or(now);
+    Ok(q.filter(minute_start)?)
+}
+
+/// `GET /tiles/lieux/{z}/{x}/{y}`: 200 MVT, 204 for an empty tile, 400 for non-numbers, 404
+/// outside the pyramid.
+pub async fn tile(
+    state: AppState,
+    z: String,
+    x: String,
+    y: String,
+    raw: String,
+    ctx: Ctx,
+) -> Result<Response, Infallible> {
+    let now = Utc::now();
+    let run = move || -> Result<Response, ApiError> {
+        let q = parse(&raw, &[])?;
+        let num = |name: &str, v: &str| {
+            v.parse::<u32>()
+                .map_err(|_| ApiError::bad(name, &format!("expected a tile number, got {v:?}")))
+        };
+        let y = y
+            .strip_suffix(".mvt")
+            .or_else(|| y.strip_suffix(".pbf"))
+            .unwrap_or(&y);
+        let (zn, xn, yn) = (num("z", &z)?, num("x", &x)?, num("y", y)?);
+        let c = u8::try_from(zn)
+            .ok()
+            .and_then(|z| TileCoord::new_checked(z, xn, yn))
+            .ok_or_else(|| ApiError::NotFound {
+                parameter: "z/x/y",
+                message: format!(
+                    "no tile {zn}/{xn}/{yn}: zoom 0..={MAX_ZOOM}, x and y below 2^zoom"
+                ),
+            })?;
+        let filter = tile_filter(&q, now)?;
+        let ds = state.dataset();
+        let h = state.tiles.hierarchy(&ds, &filter);
+        let Some(bytes) = mvt::encode(&ds, &h, c) else {
+            let mut r = Response::new(Default::default());
+            *r.status_mut() = StatusCode::NO_CONTENT;
+            r.headers_mut().insert(
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            );
+            r.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            );
+            return Ok(r);
+        };
+        let tag = reply::etag(
+            &[
+                ds.version(),
+                "tile",
+                &format!("{}/{}/{}", c.z, c.x, c.y),
+                &raw,
+                &minute(now),
+            ],
+            ctx.coding,
+        );
+        Ok(cached(
+            &ctx,
+            tag,
+            "application/vnd.mapbox-vector-tile",
+            || Body::Full(bytes),
+        ))
+    };
+    // clustering a large filtered set is CPU work: keep it off the async workers
+    Ok(match tokio::task::spawn_blocking(run).await {
+        Ok(r) => r.unwrap_or_else(ApiError::into_response),
+        Err(_) => reply::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            None,
+            "tile encoding failed",
+        ),
+    })
+}
+
+/// `GET /tiles/lieux`: TileJSON 3.0.0; the filters given here are carried into the tile URL.
+pub fn tilejson(state: &AppState, raw: &str, host: Option<&str>, ctx: &Ctx) -> Response {
+    let run = || -> Result<Response, ApiError> {
+        let q = parse(raw, &[])?;
+        q.filter(Utc::now())?;
+        let ds = state.dataset();
+        let base = host.map(|h| format!("http://{h}")).unwrap_or_default();
+        let suffix = if raw.is_empty() {
+            String::new()
+        } else {
+            format!("?{raw}")
+        };
+        let (mut w, mut s, mut e, mut n) = (180.0f64, 90.0f64, -180.0f64, -90.0f64);
+        for p in ds.lieux().iter().filter_map(|l| l.position) {
+            (w, s, e, n) = (w.min(p.lon), s.min(p.lat), e.max(p.lon), n.max(p.lat));
+        }
+        if w > e {
+            (w, s, e, n) = (-180.0, -85.0511, 180.0, 85.0511);
+        }
+        let fields: BTreeMap<&str, &str> = [
+            ("id", "String: identifiant du lieu"),
+            ("nom", "String"),
+            (
+                "dispositif_programmes_nationaux",
+                "String: values joined with |",
+            ),
+            ("typologie", "String: values joined with |"),
+            ("itinerance", "String: values joined with |"),
+            ("cluster", "Boolean: true on clusters"),
+            ("cluster_id", "Number"),
+            ("point_count", "Number: places in the cluster"),
+            ("point_count_abbreviated", "String"),
+        ]
+        .into_iter()
+        .collect();
+        let body = serde_json::json!({
+            "tilejson": "3.0.0",
+            "name": "lieux",
+            "description": "Lieux de médiation numérique, clustered on the server (supercluster: radius 60 px, maxZoom 16)",
+            "version": ds.version(),
+            "scheme": "xyz",
+            "tiles": [format!("{base}/tiles/lieux/{{z}}/{{x}}/{{y}}{suffix}")],
+            "minzoom": 0,
+            "maxzoom": MAX_ZOOM,
+            "bounds": [w, s, e, n],
+            "center": [(w + e) / 2.0, (s + n) / 2.0, 5],
+            "attribution": "ANCT, Licence Ouverte 2.0",
+            "vector_layers": [{"id": LAYER, "fields": fields, "minzoom": 0, "maxzoom": MAX_ZOOM}],
+            "extent": EXTENT,
+        });
+        let tag = reply::etag(
+            &[ds.version(), "tilejson", raw, host.unwrap_or("")],
+            ctx.coding,
+        );
+        Ok(cached(ctx, tag, "application/json", || {
+            Body::Full(body.to_string().into_bytes())
+        }))
+    };
+    run().unwrap_or_else(ApiError::into_response)
+}
+
+/// `GET /v1/stats?group_by=region|departement&<filters>`: places per territory (by INSEE code,
+/// postcode when absent), sorted by code.
+pub fn stats(state: &AppState, raw: &str, ctx: &Ctx) -> Response {
+    let run = || -> Result<Response, ApiError> {
+        let q = parse(raw, &["group_by"])?;
+        let by_region = match q.get("group_by") {
+            Some("region") => true,
+            Some("departement") | None => false,
+            Some(other) => {
+                return Err(ApiError::bad(
+                    "group_by",
+                    &format!("expected region or departement, got {other:?}"),
+                ));
+            }
+        };
+        let now = Utc::now();
+        let filter = q.filter(now)?;
+        let ds = state.dataset();
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        let mut total = 0;
+        for slot in ds.all_matching(&filter) {
+            let l = ds.lieu(slot);
+            let code = l.code_insee.as_deref().unwrap_or(&l.code_postal);
+            let dep =
+                crate::territory::departement_of(code).map(|d| if d == "20" { "2A" } else { d });
+            let key = if by_region {
+                dep.and_then(crate::territory::region_of_departement)
+            } else {
+                dep
+            };
+            *counts
+                .entry(key.unwrap_or("inconnu").to_owned())
+                .or_default() += 1;
+            total += 1;
+        }
+        let groups: Vec<_> = counts
+            .into_iter()
+            .map(|(code, count)| serde_json::json!({"code": code, "count": count}))
+            .collect();
+        let body = serde_json::json!({
+            "group_by": if by_region { "region" } else { "departement" },
+            "total": total,
+            "groups": groups,
+        });
+        let tag = reply::etag(&[ds.version(), "stats", raw, &minute(now)], ctx.coding);
+        Ok(cached(ctx, tag, "application/json", || {
+            Body::Full(body.to_string().into_bytes())
+        }))
+    };
+    run().unwrap_or_else(ApiError::into_response)
+}
