@@ -13,13 +13,21 @@ use lieux::testdata::{lieu, synthetic_lieux};
 use lieux::tiles::{ClusterOptions, Hierarchy, TileCoord, lonlat_to_unit, mvt};
 
 fn communes() -> Option<Vec<lieux::model::Lieu>> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/communes/communes-france.csv.gz");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/communes/communes-france.csv.gz");
     let mut text = String::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(path).ok()?).read_to_string(&mut text).ok()?;
+    flate2::read::GzDecoder::new(std::fs::File::open(path).ok()?)
+        .read_to_string(&mut text)
+        .ok()?;
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     let h = rdr.headers().ok()?.clone();
     let col = |n: &str| h.iter().position(|x| x == n);
-    let (code, typ, lon, lat) = (col("code_insee")?, col("type")?, col("centroid_lon")?, col("centroid_lat")?);
+    let (code, typ, lon, lat) = (
+        col("code_insee")?,
+        col("type")?,
+        col("centroid_lon")?,
+        col("centroid_lat")?,
+    );
     Some(
         rdr.records()
             .filter_map(Result::ok)
@@ -43,11 +51,17 @@ fn tiles_of(ds: &Dataset) -> Vec<TileCoord> {
             }
         }
     }
-    set.into_iter().filter_map(|(z, x, y)| TileCoord::new_checked(z, x, y)).collect()
+    set.into_iter()
+        .filter_map(|(z, x, y)| TileCoord::new_checked(z, x, y))
+        .collect()
 }
 
 fn bench_set(c: &mut Criterion, name: &str, ds: &Dataset) {
-    let points = ds.lieux().iter().enumerate().filter_map(|(i, l)| l.position.map(|p| (i as u32, p.lon, p.lat)));
+    let points = ds
+        .lieux()
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| l.position.map(|p| (i as u32, p.lon, p.lat)));
     let h = Hierarchy::build(points, ClusterOptions::default());
     let tiles = tiles_of(ds);
     let mut g = c.benchmark_group("tile");
@@ -63,7 +77,11 @@ fn bench_set(c: &mut Criterion, name: &str, ds: &Dataset) {
     g.sample_size(10);
     g.bench_function(BenchmarkId::new(name, ds.positioned()), |b| {
         b.iter(|| {
-            let points = ds.lieux().iter().enumerate().filter_map(|(i, l)| l.position.map(|p| (i as u32, p.lon, p.lat)));
+            let points = ds
+                .lieux()
+                .iter()
+                .enumerate()
+                .filter_map(|(i, l)| l.position.map(|p| (i as u32, p.lon, p.lat)));
             black_box(Hierarchy::build(points, ClusterOptions::default()))
         })
     });

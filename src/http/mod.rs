@@ -1,6 +1,7 @@
 //! The HTTP API (`warp`): routes, handlers and the server loop. Handlers only translate
 //! between HTTP and the library ([`crate::Dataset`]).
 
+mod assets;
 mod encoding;
 mod features;
 mod params;
@@ -114,7 +115,18 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .and(ctx())
         .map(|s: AppState, q: String, c: Ctx| tiles::stats(&s, &q, &c));
     let api = nearest.or(one).unify().or(list).unify().or(health).unify();
-    let api = api.or(tile).unify().or(tilejson).unify().or(stats).unify();
+    let widget = warp::path!("widget.js")
+        .and(ctx())
+        .map(|c: Ctx| assets::widget(&c));
+    let api = api
+        .or(tile)
+        .unify()
+        .or(tilejson)
+        .unify()
+        .or(stats)
+        .unify()
+        .or(widget)
+        .unify();
     warp::get()
         .and(api)
         .recover(recover)

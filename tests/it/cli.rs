@@ -10,7 +10,7 @@ fn lieux() -> Command {
 }
 
 /// Starts `lieux serve` with `args`, returns the child and the bound address.
-fn start(args: &[&str]) -> (Child, String) {
+pub fn start(args: &[&str]) -> (Child, String) {
     let mut child = lieux()
         .args(["serve", "--bind", "127.0.0.1:0"])
         .args(args)

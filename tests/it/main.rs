@@ -1,6 +1,7 @@
 //! Integration tests: one binary (ripgrep style).
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod browser;
 mod cli;
 mod gdal;
 mod hours_oracle;
