@@ -24,6 +24,17 @@ pub enum Command {
         #[arg(long, env = "LIEUX_BIND", default_value = "127.0.0.1:8080")]
         bind: SocketAddr,
     },
+    /// Build the offline base layer of the map page (département outlines) from the commune
+    /// polygons of ../shared/data/communes.
+    Basemap {
+        /// Commune polygons (GeoJSON, optionally gzip), e.g.
+        /// ../shared/data/communes/communes-france-polygons.geojson.gz
+        #[arg(long)]
+        communes: PathBuf,
+        /// Output GeoJSON (the binary embeds data/departements.geojson).
+        #[arg(long, default_value = "data/departements.geojson")]
+        out: PathBuf,
+    },
     /// Import schema files (v1 CSV/JSON/GeoJSON, v0 JSON/CSV) into one snapshot.
     Import {
         /// Input files.

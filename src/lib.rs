@@ -11,6 +11,7 @@
 //!   `within_radius`.
 //! - [`http`]: the `warp` API.
 
+pub mod basemap;
 pub mod config;
 pub mod dataset;
 pub mod error;

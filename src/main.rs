@@ -59,6 +59,17 @@ fn run(args: Args) -> anyhow::Result<()> {
             ))?;
             Ok(())
         }
+        Command::Basemap { communes, out } => {
+            let started = std::time::Instant::now();
+            let n = lieux::basemap::build(&communes, &out)
+                .with_context(|| format!("building {}", out.display()))?;
+            eprintln!(
+                "{n} départements written to {} in {:.1} s",
+                out.display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         Command::Import { files, out, report } => {
             let stats = lieux::import::run_import(&files, &out, report.as_deref(), true)
                 .with_context(|| format!("importing into {}", out.display()))?;

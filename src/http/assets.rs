@@ -1,4 +1,6 @@
-//! Static assets compiled into the binary: the embeddable `<lieux-nearest>` widget.
+//! Static assets compiled into the binary, so the map works with no internet: the map page, its
+//! script, MapLibre GL JS (vendored by scripts/vendor-maplibre.sh), the département base layer
+//! (data/departements.geojson, `lieux basemap`) and the `<lieux-nearest>` widget.
 
 use warp::reply::Response;
 
@@ -7,10 +9,53 @@ use super::reply::{self, Body, Ctx, cached};
 /// `static/widget.js`: the `<lieux-nearest>` custom element.
 pub const WIDGET_JS: &str = include_str!("../../static/widget.js");
 
-/// `GET /widget.js`.
-pub fn widget(ctx: &Ctx) -> Response {
-    let tag = reply::etag(&["widget.js", WIDGET_JS], ctx.coding);
-    cached(ctx, tag, "text/javascript; charset=utf-8", || {
-        Body::Full(WIDGET_JS.as_bytes().to_vec())
-    })
+/// `(path, content type, bytes)` of every asset.
+pub const ASSETS: &[(&str, &str, &[u8])] = &[
+    (
+        "",
+        "text/html; charset=utf-8",
+        include_bytes!("../../static/index.html"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/app.js"),
+    ),
+    (
+        "widget.js",
+        "text/javascript; charset=utf-8",
+        WIDGET_JS.as_bytes(),
+    ),
+    (
+        "vendor/maplibre-gl.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/vendor/maplibre-gl/maplibre-gl.js"),
+    ),
+    (
+        "vendor/maplibre-gl.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/vendor/maplibre-gl/maplibre-gl.css"),
+    ),
+    (
+        "basemap/departements.geojson",
+        "application/geo+json",
+        include_bytes!("../../data/departements.geojson"),
+    ),
+];
+
+/// The asset at `path` (without the leading `/`), if any.
+pub fn asset(path: &str, ctx: &Ctx) -> Option<Response> {
+    let (name, content_type, bytes) = ASSETS.iter().find(|(p, _, _)| *p == path)?;
+    let tag = reply::etag(
+        &[
+            "asset",
+            name,
+            env!("CARGO_PKG_VERSION"),
+            &bytes.len().to_string(),
+        ],
+        ctx.coding,
+    );
+    Some(cached(ctx, tag, content_type, || {
+        Body::Full(bytes.to_vec())
+    }))
 }

@@ -115,9 +115,13 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .and(ctx())
         .map(|s: AppState, q: String, c: Ctx| tiles::stats(&s, &q, &c));
     let api = nearest.or(one).unify().or(list).unify().or(health).unify();
-    let widget = warp::path!("widget.js")
-        .and(ctx())
-        .map(|c: Ctx| assets::widget(&c));
+    let assets =
+        warp::path::full()
+            .and(ctx())
+            .and_then(|path: warp::path::FullPath, c: Ctx| async move {
+                assets::asset(path.as_str().trim_start_matches('/'), &c)
+                    .ok_or_else(warp::reject::not_found)
+            });
     let api = api
         .or(tile)
         .unify()
@@ -125,7 +129,7 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .unify()
         .or(stats)
         .unify()
-        .or(widget)
+        .or(assets)
         .unify();
     warp::get()
         .and(api)

@@ -87,3 +87,70 @@ fn widget_lists_the_five_nearest_france_services_in_order() {
     let err = v["errorText"].as_str().unwrap_or("");
     assert!(err.contains("lat"), "the error names the parameter: {err}");
 }
+
+#[test]
+fn map_page_renders_clusters_filters_and_cards() {
+    let Some(dir) = browser_ready() else { return };
+    let ds = Dataset::embedded().expect("embedded");
+    // a place with a position, to click on
+    let target = ds
+        .lieux()
+        .iter()
+        .find(|l| l.id == "france-services-1")
+        .expect("place");
+    let p = target.position.expect("position");
+    let (mut server, addr) = crate::cli::start(&[]);
+    let out = Command::new("node")
+        .arg(dir.join("map.mjs"))
+        .arg(format!("http://{addr}"))
+        .arg(artifacts())
+        .args([p.lon.to_string(), p.lat.to_string(), target.nom.clone()])
+        .output()
+        .expect("run node");
+    let stats_open = crate::cli::http_get(&addr, "/v1/stats?ouvert_actuellement=true").1;
+    let _ = server.kill();
+    assert!(
+        out.status.success(),
+        "node failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("JSON from the browser script");
+    assert_eq!(
+        v["errors"].as_array().map(Vec::len),
+        Some(0),
+        "page errors: {}",
+        v["errors"]
+    );
+    let before = v["before"]["places"].as_u64().unwrap_or(0);
+    assert!(
+        v["before"]["features"].as_u64().unwrap_or(0) > 3,
+        "clusters drawn: {v}"
+    );
+    // metropolitan France at zoom 5: most places are in view
+    assert!(before > 2000 && before <= ds.positioned() as u64, "{v}");
+    let total: String = format!("{} lieux", ds.lieux().len())
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    let shown: String = v["countBefore"]
+        .as_str()
+        .unwrap_or("")
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    assert_eq!(shown, total);
+    // the filter changed what the map counts, and the counter agrees with /v1/stats
+    let open: serde_json::Value = serde_json::from_str(&stats_open).expect("stats");
+    let shown_open: String = v["countAfter"]
+        .as_str()
+        .unwrap_or("")
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    assert_eq!(shown_open, open["total"].to_string());
+    assert!(
+        v["after"]["places"].as_u64().unwrap_or(u64::MAX) <= open["total"].as_u64().unwrap_or(0)
+    );
+    assert_eq!(v["card"], target.nom.as_str());
+}

@@ -1,0 +1,108 @@
+// Map page of lieux: offline base layer (départements), server-clustered vector tiles, filters,
+// place card, nearest list. Everything comes from this server.
+"use strict";
+const params = () => {
+  const q = new URLSearchParams();
+  const groups = {};
+  for (const input of document.querySelectorAll("aside input[type=checkbox]:checked")) {
+    (groups[input.name] = groups[input.name] || []).push(input.value);
+  }
+  for (const [k, v] of Object.entries(groups)) q.set(k, v.join(","));
+  return q;
+};
+const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+const km = (m) => (m < 1000 ? `${Math.round(m)} m` : `${(m / 1000).toLocaleString("fr-FR", { maximumFractionDigits: 1 })} km`);
+
+const map = new maplibregl.Map({
+  container: "map",
+  center: [2.5, 46.6],
+  zoom: 5,
+  attributionControl: { compact: false },
+  style: {
+    version: 8,
+    sources: {
+      departements: { type: "geojson", data: "/basemap/departements.geojson", attribution: "IGN ADMIN EXPRESS, Licence Ouverte 2.0" },
+      lieux: { type: "vector", url: "/tiles/lieux" },
+    },
+    layers: [
+      { id: "fond", type: "background", paint: { "background-color": "#dbe8f3" } },
+      { id: "departements", type: "fill", source: "departements", paint: { "fill-color": "#f6f6f2", "fill-outline-color": "#9a9a9a" } },
+      { id: "departements-contour", type: "line", source: "departements", paint: { "line-color": "#8a8a8a", "line-width": 0.8 } },
+      {
+        id: "clusters", type: "circle", source: "lieux", "source-layer": "lieux", filter: ["has", "point_count"],
+        paint: {
+          "circle-color": "#000091", "circle-opacity": 0.85, "circle-stroke-color": "#fff", "circle-stroke-width": 2,
+          "circle-radius": ["step", ["get", "point_count"], 12, 10, 16, 100, 22, 1000, 28],
+        },
+      },
+      {
+        id: "lieux", type: "circle", source: "lieux", "source-layer": "lieux", filter: ["!", ["has", "point_count"]],
+        paint: { "circle-color": "#e1000f", "circle-radius": 6, "circle-stroke-color": "#fff", "circle-stroke-width": 2 },
+      },
+    ],
+  },
+});
+map.addControl(new maplibregl.NavigationControl(), "top-right");
+window.lieuxMap = map; // for tests and debugging
+
+async function refreshCount() {
+  const q = params();
+  q.set("group_by", "departement");
+  const res = await fetch(`/v1/stats?${q}`);
+  const body = await res.json();
+  document.getElementById("count").textContent = res.ok ? `${body.total.toLocaleString("fr-FR")} lieux` : "";
+}
+
+function applyFilters() {
+  const q = params().toString();
+  map.getSource("lieux").setUrl(`/tiles/lieux${q ? `?${q}` : ""}`);
+  refreshCount();
+}
+
+document.querySelectorAll("aside input[type=checkbox]").forEach((i) => i.addEventListener("change", applyFilters));
+
+map.on("click", "clusters", (e) => {
+  const f = e.features[0];
+  map.easeTo({ center: f.geometry.coordinates, zoom: map.getZoom() + 2 });
+});
+map.on("click", "lieux", async (e) => {
+  const id = e.features[0].properties.id;
+  const res = await fetch(`/v1/lieux/${encodeURIComponent(id)}`);
+  if (!res.ok) return;
+  showCard(await res.json());
+});
+for (const layer of ["clusters", "lieux"]) {
+  map.on("mouseenter", layer, () => { map.getCanvas().style.cursor = "pointer"; });
+  map.on("mouseleave", layer, () => { map.getCanvas().style.cursor = ""; });
+}
+
+function showCard(f) {
+  const p = f.properties;
+  const etat = p.ouvert === true ? '<span class="ouvert">Ouvert maintenant</span>'
+    : p.ouvert === false ? '<span class="ferme">Fermé</span>' : "";
+  const card = document.getElementById("card");
+  card.innerHTML = `<h2>${esc(p.nom)}</h2>
+    <p>${esc(p.adresse)}<br>${esc(p.code_postal)} ${esc(p.commune)}</p>
+    <p>${etat}${p.horaires ? `<br><small>${esc(p.horaires)}</small>` : ""}</p>
+    ${p.services ? `<ul>${p.services.map((s) => `<li>${esc(s)}</li>`).join("")}</ul>` : ""}
+    ${p.telephone ? `<p>Téléphone : <a href="tel:${esc(p.telephone)}">${esc(p.telephone)}</a></p>` : ""}`;
+  card.hidden = false;
+  card.focus?.();
+}
+
+document.getElementById("near").addEventListener("click", async () => {
+  const c = map.getCenter();
+  const q = params();
+  q.set("lat", c.lat.toFixed(5));
+  q.set("lon", c.lng.toFixed(5));
+  q.set("k", "5");
+  const res = await fetch(`/v1/lieux/nearest?${q}`);
+  const body = await res.json();
+  const box = document.getElementById("nearest");
+  box.hidden = false;
+  if (!res.ok) { box.innerHTML = `<p role="alert">${esc(body.error?.message)}</p>`; return; }
+  box.innerHTML = `<h2>Les plus proches</h2><ol>${body.features.map((f) =>
+    `<li data-id="${esc(f.id)}"><strong>${esc(f.properties.nom)}</strong> — ${km(f.properties.distance_m)}</li>`).join("")}</ol>`;
+});
+
+map.on("load", refreshCount);
