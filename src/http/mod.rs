@@ -89,10 +89,23 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .and(raw_query())
         .and(ctx())
         .map(|s: AppState, q: String, c: Ctx| list(&s, &q, &c, Utc::now()));
+    let csv = warp::path!("v1" / "lieux.csv")
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(ctx())
+        .map(|s: AppState, q: String, c: Ctx| list_csv(&s, &q, &c, Utc::now()));
     let health = warp::path!("health")
         .and(with_state)
         .map(|s: AppState| health(&s));
-    let api = nearest.or(one).unify().or(list).unify().or(health).unify();
+    let api = nearest
+        .or(one)
+        .unify()
+        .or(list)
+        .unify()
+        .or(csv)
+        .unify()
+        .or(health)
+        .unify();
     warp::get()
         .and(api)
         .recover(recover)
@@ -209,58 +222,87 @@ pub fn lieu_by_id(
     run().unwrap_or_else(ApiError::into_response)
 }
 
+/// Selection of places by area, shared by `/v1/lieux`, `/v1/lieux.csv` and the OGC API
+/// items: either `bbox` or `lat`/`lon`/`radius_m`, or neither (every place).
+fn selection(q: &Query) -> Result<stream::Selection, ApiError> {
+    let bbox = q.bbox()?;
+    let at = q.position()?;
+    let radius_m = q.number_in("radius_m", 0.0, MAX_RADIUS_M)?;
+    Ok(match (bbox, at, radius_m) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            return Err(ApiError::bad(
+                "bbox",
+                "give either bbox or lat/lon/radius_m, not both",
+            ));
+        }
+        (None, Some(_), None) => {
+            return Err(ApiError::bad("radius_m", "required with lat/lon"));
+        }
+        (None, None, Some(_)) => {
+            return Err(ApiError::bad(
+                "lat",
+                "lat and lon are required with radius_m",
+            ));
+        }
+        (Some(b), None, None) => stream::Selection::Bbox(b),
+        (None, Some(p), Some(r)) => stream::Selection::Radius(p, r),
+        (None, None, None) => stream::Selection::All,
+    })
+}
+
 /// `GET /v1/lieux?bbox=|lat=&lon=&radius_m=&limit=&cursor=&<filters>`: streamed.
 pub fn list(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Response {
     let run = || -> Result<Response, ApiError> {
         let q = parse(raw, &["bbox", "lat", "lon", "radius_m", "limit", "cursor"])?;
-        let bbox = q.bbox()?;
-        let at = q.position()?;
-        let radius_m = q.number_in("radius_m", 0.0, MAX_RADIUS_M)?;
+        let source = selection(&q)?;
         let limit = q.integer_in("limit", 1, MAX_LIMIT)?;
         let cursor = q.integer_in("cursor", 0, usize::MAX)?.unwrap_or(0);
         let filter = q.filter(now)?;
-        let source = match (bbox, at, radius_m) {
-            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-                return Err(ApiError::bad(
-                    "bbox",
-                    "give either bbox or lat/lon/radius_m, not both",
-                ));
-            }
-            (None, Some(_), None) => {
-                return Err(ApiError::bad("radius_m", "required with lat/lon"));
-            }
-            (None, None, Some(_)) => {
-                return Err(ApiError::bad(
-                    "lat",
-                    "lat and lon are required with radius_m",
-                ));
-            }
-            (Some(b), None, None) => stream::Selection::Bbox(b),
-            (None, Some(p), Some(r)) => stream::Selection::Radius(p, r),
-            (None, None, None) => stream::Selection::All,
-        };
         let ds = state.dataset();
         let tag = reply::etag(&[ds.version(), "list", raw, &minute(now)], ctx.coding);
         let when = filter
             .ouvert_actuellement
             .map(|t| t.to_utc())
             .unwrap_or(now);
-        let next_base: Vec<(String, String)> = q
-            .pairs
-            .iter()
-            .filter(|(k, _)| k != "cursor")
-            .cloned()
-            .collect();
+        let links = stream::Links {
+            base: "/v1/lieux".to_owned(),
+            pairs: q
+                .pairs
+                .iter()
+                .filter(|(k, _)| k != "cursor")
+                .cloned()
+                .collect(),
+            param: "cursor",
+            prev_and_self: false,
+            time_stamp: None,
+        };
         Ok(cached(ctx, tag, "application/geo+json", move || {
+            let matches = stream::Matches::new(ds, source, filter, stream::Page { cursor, limit });
             Body::Stream(Box::new(stream::FeatureStream::new(
-                ds,
-                source,
-                filter,
-                stream::Page { cursor, limit },
-                when,
-                ctx.coding,
-                next_base,
+                matches, when, ctx.coding, links,
             )))
+        }))
+    };
+    run().unwrap_or_else(ApiError::into_response)
+}
+
+/// `GET /v1/lieux.csv?bbox=|lat=&lon=&radius_m=&limit=&cursor=&<filters>`: the schema v1 CSV,
+/// streamed. The CSV holds no computed field, so its ETag does not change with time unless a
+/// time filter is used.
+pub fn list_csv(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Response {
+    let run = || -> Result<Response, ApiError> {
+        let q = parse(raw, &["bbox", "lat", "lon", "radius_m", "limit", "cursor"])?;
+        let source = selection(&q)?;
+        let limit = q.integer_in("limit", 1, usize::MAX)?;
+        let cursor = q.integer_in("cursor", 0, usize::MAX)?.unwrap_or(0);
+        let filter = q.filter(now)?;
+        let ds = state.dataset();
+        let timed = filter.ouvert_actuellement.is_some() || filter.ouvert_le_week_end.is_some();
+        let bucket = if timed { minute(now) } else { String::new() };
+        let tag = reply::etag(&[ds.version(), "csv", raw, &bucket], ctx.coding);
+        Ok(cached(ctx, tag, "text/csv; charset=utf-8", move || {
+            let matches = stream::Matches::new(ds, source, filter, stream::Page { cursor, limit });
+            Body::Stream(Box::new(stream::CsvStream::new(matches, ctx.coding)))
         }))
     };
     run().unwrap_or_else(ApiError::into_response)

@@ -426,3 +426,75 @@ async fn geojson_output_imports_back_to_the_same_places() {
     }
     assert_eq!(back.version(), ds.version());
 }
+
+#[tokio::test]
+async fn csv_output_imports_back_to_the_same_places() {
+    let st = AppState::new(Dataset::embedded().expect("embedded"));
+    let ds = st.dataset();
+    for coding in ["identity", "gzip"] {
+        let r = get_with(&st, "/v1/lieux.csv", &[("accept-encoding", coding)]).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("content-type"), Some("text/csv; charset=utf-8"));
+        let body = if coding == "gzip" {
+            assert_eq!(r.header("content-encoding"), Some("gzip"));
+            let mut out = Vec::new();
+            flate2::read::GzDecoder::new(&r.body[..])
+                .read_to_end(&mut out)
+                .expect("gzip");
+            out
+        } else {
+            r.body
+        };
+        let header = body.split(|b| *b == b'\n').next().expect("header line");
+        assert_eq!(header, lieux::model::V1_COLUMNS.join(",").as_bytes());
+        let back = lieux::import::read_bytes("x.csv", &body).expect("our CSV imports");
+        assert_eq!(back.stats.rejected, 0, "{:?}", back.report.first());
+        let back = Dataset::new(back.lieux);
+        assert_eq!(back.lieux().len(), ds.lieux().len());
+        for (a, b) in ds.lieux().iter().zip(back.lieux()) {
+            for c in lieux::model::V1_COLUMNS {
+                assert_eq!(a.column(c), b.column(c), "{} {c}", a.id);
+            }
+        }
+        assert_eq!(back.version(), ds.version());
+    }
+}
+
+#[tokio::test]
+async fn csv_applies_selection_and_filters() {
+    let st = state();
+    let ds = st.dataset();
+    let q = "bbox=-5,42,8,51&services=Aide%20aux%20d%C3%A9marches%20administratives";
+    let r = get(&st, &format!("/v1/lieux.csv?{q}")).await;
+    assert_eq!(r.status, 200);
+    let filter = lieux::filter::Filter::from_pairs(
+        [("services", "Aide aux démarches administratives")],
+        chrono::Utc::now(),
+    )
+    .expect("filter");
+    let bbox = lieux::index::Bbox {
+        min_lon: -5.0,
+        min_lat: 42.0,
+        max_lon: 8.0,
+        max_lat: 51.0,
+    };
+    let want: Vec<String> = ds
+        .within_bbox(&bbox, &filter)
+        .into_iter()
+        .map(|s| ds.lieu(s).id.clone())
+        .collect();
+    let mut rdr = csv::Reader::from_reader(&r.body[..]);
+    let got: Vec<String> = rdr
+        .records()
+        .map(|r| r.expect("record")[0].to_owned())
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(got, want);
+    // the same paging and parameter checks as /v1/lieux
+    let r = get(&st, "/v1/lieux.csv?lat=47&lon=2&radius_m=50000&limit=3").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(csv::Reader::from_reader(&r.body[..]).records().count(), 3);
+    assert_bad_param(&get(&st, "/v1/lieux.csv?bbox=1,2,3").await, "bbox");
+    assert_bad_param(&get(&st, "/v1/lieux.csv?radius_m=10").await, "lat");
+    assert_bad_param(&get(&st, "/v1/lieux.csv?format=x").await, "format");
+}
