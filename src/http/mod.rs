@@ -1,6 +1,7 @@
 //! The HTTP API (`warp`): routes, handlers and the server loop. Handlers only translate
 //! between HTTP and the library ([`crate::Dataset`]).
 
+mod download;
 mod encoding;
 mod features;
 mod params;
@@ -28,6 +29,7 @@ use reply::{ApiError, Body, Ctx, cached, error};
 pub struct AppState {
     dataset: Arc<RwLock<Arc<Dataset>>>,
     loaded_at: DateTime<Utc>,
+    fgb: download::FgbCache,
 }
 
 impl AppState {
@@ -35,6 +37,7 @@ impl AppState {
         AppState {
             dataset: Arc::new(RwLock::new(Arc::new(dataset))),
             loaded_at: Utc::now(),
+            fgb: download::FgbCache::default(),
         }
     }
 
@@ -94,6 +97,14 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .and(raw_query())
         .and(ctx())
         .map(|s: AppState, q: String, c: Ctx| list_csv(&s, &q, &c, Utc::now()));
+    let fgb = warp::path!("v1" / "lieux.fgb")
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(ctx())
+        .and(warp::header::headers_cloned())
+        .map(|s: AppState, q: String, c: Ctx, h: http::HeaderMap| {
+            download::fgb(&s.dataset(), &s.fgb, &q, &c, &h)
+        });
     let health = warp::path!("health")
         .and(with_state)
         .map(|s: AppState| health(&s));
@@ -104,9 +115,14 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .unify()
         .or(csv)
         .unify()
+        .or(fgb)
+        .unify()
         .or(health)
         .unify();
+    // HEAD as GET (hyper drops the body): range readers such as GDAL ask for the size first.
     warp::get()
+        .or(warp::head())
+        .unify()
         .and(api)
         .recover(recover)
         .unify()
@@ -120,7 +136,7 @@ async fn recover(r: Rejection) -> Result<Response, Infallible> {
         error(
             StatusCode::METHOD_NOT_ALLOWED,
             None,
-            "only GET is supported",
+            "only GET and HEAD are supported",
         )
     } else {
         tracing::debug!(?r, "unhandled rejection");

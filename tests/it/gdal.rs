@@ -79,3 +79,71 @@ fn gdal_reads_the_snapshot_like_we_do() {
     assert_eq!(n, ds.lieux().len());
     assert_eq!(null_geometries, ds.lieux().len() - ds.positioned());
 }
+
+/// `ogrinfo -so` output line `Feature Count: N`.
+fn feature_count(stdout: &[u8]) -> Option<usize> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Feature Count:"))
+        .and_then(|n| n.trim().parse().ok())
+}
+
+#[test]
+fn gdal_reads_a_bbox_of_lieux_fgb_over_http_ranges() {
+    let ds = lieux::Dataset::embedded().expect("embedded");
+    let server = crate::util::Server::start(lieux::http::AppState::new(
+        lieux::Dataset::embedded().expect("embedded"),
+    ));
+    let url = format!("/vsicurl/{}/v1/lieux.fgb", server.url());
+    // whole file, then Brittany, then a box around Lyon
+    let boxes: [Option<[f64; 4]>; 3] = [
+        None,
+        Some([-5.2, 47.2, -1.0, 48.95]),
+        Some([4.6, 45.5, 5.1, 45.95]),
+    ];
+    for b in boxes {
+        let mut args = vec!["-ro".to_owned(), "-so".into(), "-al".into()];
+        if let Some(b) = b {
+            args.push("-spat".into());
+            args.extend(b.iter().map(|v| v.to_string()));
+        }
+        args.push(url.clone());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let Some(out) = crate::util::gdal("ogrinfo", &args) else {
+            return;
+        };
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let want = match b {
+            None => ds.positioned(),
+            Some([min_lon, min_lat, max_lon, max_lat]) => ds
+                .within_bbox(
+                    &lieux::index::Bbox {
+                        min_lon,
+                        min_lat,
+                        max_lon,
+                        max_lat,
+                    },
+                    &lieux::filter::Filter::default(),
+                )
+                .len(),
+        };
+        assert!(want > 0);
+        eprintln!("ogrinfo {b:?}: {want} features");
+        assert_eq!(
+            feature_count(&out.stdout),
+            Some(want),
+            "{b:?}\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        if b.is_none() {
+            let text = String::from_utf8_lossy(&out.stdout);
+            for c in V1_COLUMNS {
+                assert!(text.contains(&format!("\n{c}: ")), "no column {c}: {text}");
+            }
+        }
+    }
+}

@@ -498,3 +498,77 @@ async fn csv_applies_selection_and_filters() {
     assert_bad_param(&get(&st, "/v1/lieux.csv?radius_m=10").await, "lat");
     assert_bad_param(&get(&st, "/v1/lieux.csv?format=x").await, "format");
 }
+
+#[tokio::test]
+async fn fgb_ranges_etag_and_headers() {
+    let st = state();
+    let ds = st.dataset();
+    let full = get(&st, "/v1/lieux.fgb").await;
+    assert_eq!(full.status, 200);
+    assert_eq!(full.header("content-type"), Some("application/flatgeobuf"));
+    assert_eq!(full.header("accept-ranges"), Some("bytes"));
+    let expose = full.header("access-control-expose-headers").unwrap_or("");
+    for h in ["Content-Range", "Accept-Ranges", "ETag"] {
+        assert!(expose.contains(h), "{expose}");
+    }
+    // FlatGeobuf 3.0.x magic bytes
+    assert_eq!(&full.body[..8], b"fgb\x03fgb\x00");
+    let len = full.body.len();
+    let tag = full.header("etag").expect("etag").to_owned();
+    assert!(tag.contains(ds.version()), "{tag}");
+
+    // the header says: a packed R-tree (node size 16), one feature per positioned place
+    let mut cursor = std::io::Cursor::new(&full.body[..]);
+    let reader = flatgeobuf::FgbReader::open(&mut cursor).expect("FlatGeobuf");
+    let header = reader.header();
+    assert_eq!(header.index_node_size(), 16);
+    assert_eq!(header.features_count() as usize, ds.positioned());
+    assert_eq!(header.columns().map(|c| c.len()), Some(32));
+
+    let r = get_with(&st, "/v1/lieux.fgb", &[("range", "bytes=0-7")]).await;
+    assert_eq!(r.status, 206);
+    assert_eq!(r.body, b"fgb\x03fgb\x00");
+    assert_eq!(
+        r.header("content-range"),
+        Some(format!("bytes 0-7/{len}").as_str())
+    );
+    // ranges are never compressed, even when the client accepts it
+    let r = get_with(
+        &st,
+        "/v1/lieux.fgb",
+        &[("range", "bytes=100-"), ("accept-encoding", "gzip, br")],
+    )
+    .await;
+    assert_eq!(r.status, 206);
+    assert_eq!(r.header("content-encoding"), None);
+    assert_eq!(r.body, full.body[100..]);
+    let r = get_with(&st, "/v1/lieux.fgb", &[("range", "bytes=-10")]).await;
+    assert_eq!(r.body, full.body[len - 10..]);
+    let r = get_with(&st, "/v1/lieux.fgb", &[("range", &format!("bytes={len}-"))]).await;
+    assert_eq!(r.status, 416);
+    assert_eq!(
+        r.header("content-range"),
+        Some(format!("bytes */{len}").as_str())
+    );
+    // If-Range with a stale tag: the whole file
+    let r = get_with(
+        &st,
+        "/v1/lieux.fgb",
+        &[("range", "bytes=0-7"), ("if-range", "\"old\"")],
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body.len(), len);
+    let r = get_with(&st, "/v1/lieux.fgb", &[("if-none-match", &tag)]).await;
+    assert_eq!(r.status, 304);
+    // a whole download may be compressed
+    let r = get_with(&st, "/v1/lieux.fgb", &[("accept-encoding", "gzip")]).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-encoding"), Some("gzip"));
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(&r.body[..])
+        .read_to_end(&mut out)
+        .expect("gzip");
+    assert_eq!(out, full.body);
+    assert_bad_param(&get(&st, "/v1/lieux.fgb?bbox=1,2,3,4").await, "bbox");
+}
