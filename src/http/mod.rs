@@ -4,6 +4,7 @@
 mod download;
 mod encoding;
 mod features;
+pub mod ogc;
 mod params;
 mod reply;
 mod stream;
@@ -70,6 +71,14 @@ fn ctx() -> impl Filter<Extract = (Ctx,), Error = Infallible> + Clone {
         .unify()
 }
 
+fn origin() -> impl Filter<Extract = (ogc::Origin,), Error = Infallible> + Clone {
+    warp::header::optional::<String>("host")
+        .and(warp::header::optional::<String>("x-forwarded-proto"))
+        .map(|h: Option<String>, p: Option<String>| ogc::Origin::new(h.as_deref(), p.as_deref()))
+        .or(warp::any().map(|| ogc::Origin::new(None, None)))
+        .unify()
+}
+
 fn raw_query() -> impl Filter<Extract = (String,), Error = Infallible> + Clone {
     warp::query::raw().or(warp::any().map(String::new)).unify()
 }
@@ -105,6 +114,66 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .map(|s: AppState, q: String, c: Ctx, h: http::HeaderMap| {
             download::fgb(&s.dataset(), &s.fgb, &q, &c, &h)
         });
+    let landing = warp::path::end()
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(ctx())
+        .and(origin())
+        .map(|s: AppState, q: String, c: Ctx, o: ogc::Origin| ogc::landing(&s, &q, &c, &o));
+    let conformance = warp::path!("conformance")
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(ctx())
+        .and(origin())
+        .map(|s: AppState, q: String, c: Ctx, o: ogc::Origin| ogc::conformance(&s, &q, &c, &o));
+    let collections = warp::path!("collections")
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(ctx())
+        .and(origin())
+        .map(|s: AppState, q: String, c: Ctx, o: ogc::Origin| ogc::collections(&s, &q, &c, &o));
+    let collection = warp::path!("collections" / String)
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(ctx())
+        .and(origin())
+        .map(
+            |id: String, s: AppState, q: String, c: Ctx, o: ogc::Origin| {
+                ogc::collection(&s, &id, &q, &c, &o)
+            },
+        );
+    let items = warp::path!("collections" / String / "items")
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(ctx())
+        .and(origin())
+        .map(
+            |id: String, s: AppState, q: String, c: Ctx, o: ogc::Origin| {
+                ogc::items(&s, &id, &q, &c, &o, Utc::now())
+            },
+        );
+    let item = warp::path!("collections" / String / "items" / String)
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(ctx())
+        .and(origin())
+        .map(
+            |cid: String, id: String, s: AppState, q: String, c: Ctx, o: ogc::Origin| {
+                ogc::item(&s, (&cid, &id), &q, &c, &o, Utc::now())
+            },
+        );
+    let ogc_api = landing
+        .or(conformance)
+        .unify()
+        .or(collections)
+        .unify()
+        .or(collection)
+        .unify()
+        .or(items)
+        .unify()
+        .or(item)
+        .unify()
+        .boxed();
     let health = warp::path!("health")
         .and(with_state)
         .map(|s: AppState| health(&s));
@@ -118,6 +187,8 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .or(fgb)
         .unify()
         .or(health)
+        .unify()
+        .or(ogc_api)
         .unify();
     // HEAD as GET (hyper drops the body): range readers such as GDAL ask for the size first.
     warp::get()

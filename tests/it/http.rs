@@ -572,3 +572,108 @@ async fn fgb_ranges_etag_and_headers() {
     assert_eq!(out, full.body);
     assert_bad_param(&get(&st, "/v1/lieux.fgb?bbox=1,2,3,4").await, "bbox");
 }
+
+#[tokio::test]
+async fn ogc_api_features_documents_and_paging() {
+    let st = state();
+    let ds = st.dataset();
+    let host = [("host", "example.org:8080")];
+    let r = get_with(&st, "/", &host).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    let v = r.json();
+    let rels: Vec<&str> = v["links"]
+        .as_array()
+        .expect("links")
+        .iter()
+        .filter_map(|l| l["rel"].as_str())
+        .collect();
+    for rel in ["self", "service-desc", "conformance", "data"] {
+        assert!(rels.contains(&rel), "{rels:?}");
+    }
+    assert_eq!(v["links"][0]["href"], "http://example.org:8080/");
+    let v = get(&st, "/conformance").await.json();
+    assert!(
+        v["conformsTo"]
+            .as_array()
+            .expect("conformsTo")
+            .iter()
+            .any(|c| c.as_str().is_some_and(|c| c.ends_with("/conf/geojson")))
+    );
+    let v = get(&st, "/collections").await.json();
+    assert_eq!(v["collections"][0]["id"], "lieux");
+    let v = get(&st, "/collections/lieux").await.json();
+    assert_eq!(v["itemType"], "feature");
+    assert_eq!(get(&st, "/collections/nope").await.status, 404);
+    assert_eq!(get(&st, "/collections/nope/items").await.status, 404);
+
+    // default page of 10, then walk the next links to the end
+    let r = get_with(&st, "/collections/lieux/items", &host).await;
+    assert_eq!(r.header("content-type"), Some("application/geo+json"));
+    let v = r.json();
+    assert_eq!(v["numberReturned"], 10);
+    assert_eq!(v["numberMatched"], ds.lieux().len());
+    assert!(v["timeStamp"].as_str().is_some());
+    let q = "bbox=-5,42,8,51&frais_a_charge=Gratuit";
+    let filter =
+        lieux::filter::Filter::from_pairs([("frais_a_charge", "Gratuit")], chrono::Utc::now())
+            .expect("filter");
+    let bbox = lieux::index::Bbox {
+        min_lon: -5.0,
+        min_lat: 42.0,
+        max_lon: 8.0,
+        max_lat: 51.0,
+    };
+    let want: Vec<String> = ds
+        .within_bbox(&bbox, &filter)
+        .into_iter()
+        .map(|s| ds.lieu(s).id.clone())
+        .collect();
+    let mut got = Vec::new();
+    let mut path = format!("/collections/lieux/items?{q}&limit=100");
+    let mut pages = 0;
+    loop {
+        let v = get_with(&st, &path, &host).await.json();
+        assert_eq!(v["numberMatched"], want.len());
+        got.extend(
+            features(&v)
+                .iter()
+                .map(|f| f["id"].as_str().expect("id").to_owned()),
+        );
+        pages += 1;
+        let links = v["links"].as_array().expect("links");
+        if pages > 1 {
+            assert!(links.iter().any(|l| l["rel"] == "prev"), "{links:?}");
+        }
+        let Some(next) = links.iter().find(|l| l["rel"] == "next") else {
+            break;
+        };
+        let href = next["href"].as_str().expect("href");
+        path = href
+            .strip_prefix("http://example.org:8080")
+            .expect("absolute link from Host")
+            .to_owned();
+    }
+    assert!(pages > 2, "{pages} pages");
+    assert_eq!(got, want);
+
+    let id = &ds.lieu(0).id;
+    let r = get(&st, &format!("/collections/lieux/items/{id}")).await;
+    assert_eq!(r.status, 200);
+    let v = r.json();
+    assert_eq!(v["type"], "Feature");
+    assert_eq!(v["id"], id.as_str());
+    assert!(v["links"].as_array().is_some_and(|l| l.len() == 2));
+    assert_eq!(get(&st, "/collections/lieux/items/nope").await.status, 404);
+    assert_bad_param(&get(&st, "/collections/lieux/items?limit=0").await, "limit");
+    assert_bad_param(
+        &get(&st, "/collections/lieux/items?limit=10001").await,
+        "limit",
+    );
+    assert_bad_param(&get(&st, "/collections/lieux/items?bbox=1,2").await, "bbox");
+    assert_bad_param(
+        &get(&st, "/collections/lieux/items?datetime=2020-01-01").await,
+        "datetime",
+    );
+    assert_bad_param(&get(&st, "/conformance?x=1").await, "x");
+}
