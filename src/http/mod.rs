@@ -5,6 +5,7 @@ mod download;
 mod encoding;
 mod features;
 pub mod ogc;
+pub mod openapi;
 mod params;
 mod reply;
 mod stream;
@@ -174,6 +175,10 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .or(item)
         .unify()
         .boxed();
+    let openapi = warp::path!("openapi.json")
+        .and(raw_query())
+        .and(ctx())
+        .map(|q: String, c: Ctx| openapi_json(&q, &c));
     let health = warp::path!("health")
         .and(with_state)
         .map(|s: AppState| health(&s));
@@ -189,6 +194,8 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .or(health)
         .unify()
         .or(ogc_api)
+        .unify()
+        .or(openapi)
         .unify();
     // HEAD as GET (hyper drops the body): range readers such as GDAL ask for the size first.
     warp::get()
@@ -393,6 +400,25 @@ pub fn list_csv(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> R
         }))
     };
     run().unwrap_or_else(ApiError::into_response)
+}
+
+/// `GET /openapi.json`.
+pub fn openapi_json(raw: &str, ctx: &Ctx) -> Response {
+    match Query::parse(raw) {
+        Err(e) => return ApiError::from(e).into_response(),
+        Ok(q) => {
+            if let Some((k, _)) = q.pairs.first() {
+                return ApiError::bad(k, "unknown parameter").into_response();
+            }
+        }
+    }
+    let tag = reply::etag(&["openapi", env!("CARGO_PKG_VERSION")], ctx.coding);
+    cached(
+        ctx,
+        tag,
+        "application/vnd.oai.openapi+json;version=3.1",
+        || Body::Full(serde_json::to_vec(&openapi::document()).unwrap_or_default()),
+    )
 }
 
 /// `GET /health`.

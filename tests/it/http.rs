@@ -677,3 +677,69 @@ async fn ogc_api_features_documents_and_paging() {
     );
     assert_bad_param(&get(&st, "/conformance?x=1").await, "x");
 }
+
+#[tokio::test]
+async fn openapi_documents_every_endpoint() {
+    let st = state();
+    let r = get(&st, "/openapi.json").await;
+    assert_eq!(r.status, 200);
+    let v = r.json();
+    assert_eq!(v["openapi"], "3.1.0");
+    let paths = v["paths"].as_object().expect("paths");
+    for p in [
+        "/",
+        "/conformance",
+        "/collections",
+        "/collections/{collectionId}",
+        "/collections/{collectionId}/items",
+        "/collections/{collectionId}/items/{featureId}",
+        "/v1/lieux",
+        "/v1/lieux/nearest",
+        "/v1/lieux/{id}",
+        "/v1/lieux.csv",
+        "/v1/lieux.fgb",
+        "/health",
+        "/openapi.json",
+    ] {
+        assert!(paths.contains_key(p), "{p} undocumented");
+        // and it is served (no 404 "no such endpoint")
+        let concrete = p
+            .replace("{collectionId}", "lieux")
+            .replace("{featureId}", &st.dataset().lieu(0).id)
+            .replace("{id}", &st.dataset().lieu(0).id);
+        let concrete = if p == "/v1/lieux/nearest" {
+            format!("{concrete}?lat=47&lon=2")
+        } else {
+            concrete
+        };
+        assert_eq!(get(&st, &concrete).await.status, 200, "{concrete}");
+    }
+    let nearest = &paths["/v1/lieux/nearest"]["get"]["parameters"];
+    let services = nearest
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .find(|p| p["name"] == "services")
+        .expect("services documented");
+    assert_eq!(
+        services["schema"]["items"]["enum"].as_array().map(Vec::len),
+        Some(lieux::model::Service::ALL.len())
+    );
+    let k = nearest
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .find(|p| p["name"] == "k")
+        .expect("k documented");
+    assert_eq!(k["schema"]["maximum"], lieux::http::MAX_K);
+    // every filter parameter is documented on /v1/lieux
+    let list: Vec<&str> = paths["/v1/lieux"]["get"]["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    for f in lieux::filter::PARAMETERS {
+        assert!(list.contains(f), "{f} undocumented");
+    }
+}
