@@ -2,8 +2,11 @@
 //! between HTTP and the library ([`crate::Dataset`]).
 
 mod assets;
+mod download;
 mod encoding;
 mod features;
+pub mod ogc;
+pub mod openapi;
 mod params;
 mod reply;
 mod stream;
@@ -31,6 +34,7 @@ pub struct AppState {
     dataset: Arc<RwLock<Arc<Dataset>>>,
     loaded_at: DateTime<Utc>,
     tiles: Arc<tiles::TileCache>,
+    fgb: download::FgbCache,
 }
 
 impl AppState {
@@ -39,6 +43,7 @@ impl AppState {
             dataset: Arc::new(RwLock::new(Arc::new(dataset))),
             loaded_at: Utc::now(),
             tiles: Arc::default(),
+            fgb: download::FgbCache::default(),
         }
     }
 
@@ -71,6 +76,14 @@ fn ctx() -> impl Filter<Extract = (Ctx,), Error = Infallible> + Clone {
         .unify()
 }
 
+fn origin() -> impl Filter<Extract = (ogc::Origin,), Error = Infallible> + Clone {
+    warp::header::optional::<String>("host")
+        .and(warp::header::optional::<String>("x-forwarded-proto"))
+        .map(|h: Option<String>, p: Option<String>| ogc::Origin::new(h.as_deref(), p.as_deref()))
+        .or(warp::any().map(|| ogc::Origin::new(None, None)))
+        .unify()
+}
+
 fn raw_query() -> impl Filter<Extract = (String,), Error = Infallible> + Clone {
     warp::query::raw().or(warp::any().map(String::new)).unify()
 }
@@ -93,9 +106,101 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .and(raw_query())
         .and(ctx())
         .map(|s: AppState, q: String, c: Ctx| list(&s, &q, &c, Utc::now()));
+    let csv = warp::path!("v1" / "lieux.csv")
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(ctx())
+        .map(|s: AppState, q: String, c: Ctx| list_csv(&s, &q, &c, Utc::now()));
+    let fgb = warp::path!("v1" / "lieux.fgb")
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(ctx())
+        .and(warp::header::headers_cloned())
+        .map(|s: AppState, q: String, c: Ctx, h: http::HeaderMap| {
+            download::fgb(&s.dataset(), &s.fgb, &q, &c, &h)
+        });
+    let landing = warp::path::end()
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(ctx())
+        .and(origin())
+        .map(|s: AppState, q: String, c: Ctx, o: ogc::Origin| ogc::landing(&s, &q, &c, &o));
+    let conformance = warp::path!("conformance")
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(ctx())
+        .and(origin())
+        .map(|s: AppState, q: String, c: Ctx, o: ogc::Origin| ogc::conformance(&s, &q, &c, &o));
+    let collections = warp::path!("collections")
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(ctx())
+        .and(origin())
+        .map(|s: AppState, q: String, c: Ctx, o: ogc::Origin| ogc::collections(&s, &q, &c, &o));
+    let collection = warp::path!("collections" / String)
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(ctx())
+        .and(origin())
+        .map(
+            |id: String, s: AppState, q: String, c: Ctx, o: ogc::Origin| {
+                ogc::collection(&s, &id, &q, &c, &o)
+            },
+        );
+    let items = warp::path!("collections" / String / "items")
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(ctx())
+        .and(origin())
+        .map(
+            |id: String, s: AppState, q: String, c: Ctx, o: ogc::Origin| {
+                ogc::items(&s, &id, &q, &c, &o, Utc::now())
+            },
+        );
+    let item = warp::path!("collections" / String / "items" / String)
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(ctx())
+        .and(origin())
+        .map(
+            |cid: String, id: String, s: AppState, q: String, c: Ctx, o: ogc::Origin| {
+                ogc::item(&s, (&cid, &id), &q, &c, &o, Utc::now())
+            },
+        );
+    let ogc_api = landing
+        .or(conformance)
+        .unify()
+        .or(collections)
+        .unify()
+        .or(collection)
+        .unify()
+        .or(items)
+        .unify()
+        .or(item)
+        .unify()
+        .boxed();
+    let openapi = warp::path!("openapi.json")
+        .and(raw_query())
+        .and(ctx())
+        .map(|q: String, c: Ctx| openapi_json(&q, &c));
     let health = warp::path!("health")
         .and(with_state.clone())
         .map(|s: AppState| health(&s));
+    let api = nearest
+        .or(one)
+        .unify()
+        .or(list)
+        .unify()
+        .or(csv)
+        .unify()
+        .or(fgb)
+        .unify()
+        .or(health)
+        .unify()
+        .or(ogc_api)
+        .unify()
+        .or(openapi)
+        .unify();
     let tile = warp::path!("tiles" / "lieux" / String / String / String)
         .and(with_state.clone())
         .and(raw_query())
@@ -114,7 +219,6 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .and(raw_query())
         .and(ctx())
         .map(|s: AppState, q: String, c: Ctx| tiles::stats(&s, &q, &c));
-    let api = nearest.or(one).unify().or(list).unify().or(health).unify();
     let assets =
         warp::path::full()
             .and(ctx())
@@ -122,7 +226,23 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
                 assets::asset(path.as_str().trim_start_matches('/'), &c)
                     .ok_or_else(warp::reject::not_found)
             });
-    let api = api
+    // `/` is the map page for browsers, the OGC API landing page for JSON clients (`f=json`
+    // or an Accept header without text/html, as GDAL sends)
+    let map_page = warp::path::end()
+        .and(warp::header::optional::<String>("accept"))
+        .and(raw_query())
+        .and(ctx())
+        .and_then(|accept: Option<String>, q: String, c: Ctx| async move {
+            let wants_html = accept.is_some_and(|a| a.contains("text/html"));
+            let wants_json = q.split('&').any(|kv| kv == "f=json");
+            match (wants_html && !wants_json).then(|| assets::asset("", &c)).flatten() {
+                Some(r) => Ok(r),
+                None => Err(warp::reject::not_found()),
+            }
+        });
+    let api = map_page
+        .or(api)
+        .unify()
         .or(tile)
         .unify()
         .or(tilejson)
@@ -131,7 +251,10 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .unify()
         .or(assets)
         .unify();
+    // HEAD as GET (hyper drops the body): range readers such as GDAL ask for the size first.
     warp::get()
+        .or(warp::head())
+        .unify()
         .and(api)
         .recover(recover)
         .unify()
@@ -145,7 +268,7 @@ async fn recover(r: Rejection) -> Result<Response, Infallible> {
         error(
             StatusCode::METHOD_NOT_ALLOWED,
             None,
-            "only GET is supported",
+            "only GET and HEAD are supported",
         )
     } else {
         tracing::debug!(?r, "unhandled rejection");
@@ -247,61 +370,109 @@ pub fn lieu_by_id(
     run().unwrap_or_else(ApiError::into_response)
 }
 
+/// Selection of places by area, shared by `/v1/lieux`, `/v1/lieux.csv` and the OGC API
+/// items: either `bbox` or `lat`/`lon`/`radius_m`, or neither (every place).
+fn selection(q: &Query) -> Result<stream::Selection, ApiError> {
+    let bbox = q.bbox()?;
+    let at = q.position()?;
+    let radius_m = q.number_in("radius_m", 0.0, MAX_RADIUS_M)?;
+    Ok(match (bbox, at, radius_m) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            return Err(ApiError::bad(
+                "bbox",
+                "give either bbox or lat/lon/radius_m, not both",
+            ));
+        }
+        (None, Some(_), None) => {
+            return Err(ApiError::bad("radius_m", "required with lat/lon"));
+        }
+        (None, None, Some(_)) => {
+            return Err(ApiError::bad(
+                "lat",
+                "lat and lon are required with radius_m",
+            ));
+        }
+        (Some(b), None, None) => stream::Selection::Bbox(b),
+        (None, Some(p), Some(r)) => stream::Selection::Radius(p, r),
+        (None, None, None) => stream::Selection::All,
+    })
+}
+
 /// `GET /v1/lieux?bbox=|lat=&lon=&radius_m=&limit=&cursor=&<filters>`: streamed.
 pub fn list(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Response {
     let run = || -> Result<Response, ApiError> {
         let q = parse(raw, &["bbox", "lat", "lon", "radius_m", "limit", "cursor"])?;
-        let bbox = q.bbox()?;
-        let at = q.position()?;
-        let radius_m = q.number_in("radius_m", 0.0, MAX_RADIUS_M)?;
+        let source = selection(&q)?;
         let limit = q.integer_in("limit", 1, MAX_LIMIT)?;
         let cursor = q.integer_in("cursor", 0, usize::MAX)?.unwrap_or(0);
         let filter = q.filter(now)?;
-        let source = match (bbox, at, radius_m) {
-            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-                return Err(ApiError::bad(
-                    "bbox",
-                    "give either bbox or lat/lon/radius_m, not both",
-                ));
-            }
-            (None, Some(_), None) => {
-                return Err(ApiError::bad("radius_m", "required with lat/lon"));
-            }
-            (None, None, Some(_)) => {
-                return Err(ApiError::bad(
-                    "lat",
-                    "lat and lon are required with radius_m",
-                ));
-            }
-            (Some(b), None, None) => stream::Selection::Bbox(b),
-            (None, Some(p), Some(r)) => stream::Selection::Radius(p, r),
-            (None, None, None) => stream::Selection::All,
-        };
         let ds = state.dataset();
         let tag = reply::etag(&[ds.version(), "list", raw, &minute(now)], ctx.coding);
         let when = filter
             .ouvert_actuellement
             .map(|t| t.to_utc())
             .unwrap_or(now);
-        let next_base: Vec<(String, String)> = q
-            .pairs
-            .iter()
-            .filter(|(k, _)| k != "cursor")
-            .cloned()
-            .collect();
+        let links = stream::Links {
+            base: "/v1/lieux".to_owned(),
+            pairs: q
+                .pairs
+                .iter()
+                .filter(|(k, _)| k != "cursor")
+                .cloned()
+                .collect(),
+            param: "cursor",
+            prev_and_self: false,
+            time_stamp: None,
+        };
         Ok(cached(ctx, tag, "application/geo+json", move || {
+            let matches = stream::Matches::new(ds, source, filter, stream::Page { cursor, limit });
             Body::Stream(Box::new(stream::FeatureStream::new(
-                ds,
-                source,
-                filter,
-                stream::Page { cursor, limit },
-                when,
-                ctx.coding,
-                next_base,
+                matches, when, ctx.coding, links,
             )))
         }))
     };
     run().unwrap_or_else(ApiError::into_response)
+}
+
+/// `GET /v1/lieux.csv?bbox=|lat=&lon=&radius_m=&limit=&cursor=&<filters>`: the schema v1 CSV,
+/// streamed. The CSV holds no computed field, so its ETag does not change with time unless a
+/// time filter is used.
+pub fn list_csv(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Response {
+    let run = || -> Result<Response, ApiError> {
+        let q = parse(raw, &["bbox", "lat", "lon", "radius_m", "limit", "cursor"])?;
+        let source = selection(&q)?;
+        let limit = q.integer_in("limit", 1, usize::MAX)?;
+        let cursor = q.integer_in("cursor", 0, usize::MAX)?.unwrap_or(0);
+        let filter = q.filter(now)?;
+        let ds = state.dataset();
+        let timed = filter.ouvert_actuellement.is_some() || filter.ouvert_le_week_end.is_some();
+        let bucket = if timed { minute(now) } else { String::new() };
+        let tag = reply::etag(&[ds.version(), "csv", raw, &bucket], ctx.coding);
+        Ok(cached(ctx, tag, "text/csv; charset=utf-8", move || {
+            let matches = stream::Matches::new(ds, source, filter, stream::Page { cursor, limit });
+            Body::Stream(Box::new(stream::CsvStream::new(matches, ctx.coding)))
+        }))
+    };
+    run().unwrap_or_else(ApiError::into_response)
+}
+
+/// `GET /openapi.json`.
+pub fn openapi_json(raw: &str, ctx: &Ctx) -> Response {
+    match Query::parse(raw) {
+        Err(e) => return ApiError::from(e).into_response(),
+        Ok(q) => {
+            if let Some((k, _)) = q.pairs.first() {
+                return ApiError::bad(k, "unknown parameter").into_response();
+            }
+        }
+    }
+    let tag = reply::etag(&["openapi", env!("CARGO_PKG_VERSION")], ctx.coding);
+    cached(
+        ctx,
+        tag,
+        "application/vnd.oai.openapi+json;version=3.1",
+        || Body::Full(serde_json::to_vec(&openapi::document()).unwrap_or_default()),
+    )
 }
 
 /// `GET /health`.

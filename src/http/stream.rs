@@ -12,7 +12,7 @@ use super::features::{Extra, write_feature};
 use crate::dataset::{Dataset, Hit};
 use crate::filter::Filter;
 use crate::index::Bbox;
-use crate::model::Position;
+use crate::model::{Position, V1_COLUMNS};
 
 /// Uncompressed bytes serialised per chunk.
 pub const CHUNK: usize = 64 * 1024;
@@ -48,30 +48,18 @@ enum Source {
     },
 }
 
-/// Iterator of encoded body chunks.
-pub struct FeatureStream {
+/// The matches of a selection and filter, one page of them: shared by every streamed format.
+pub struct Matches {
     ds: Arc<Dataset>,
     source: Source,
     page: Page,
-    at: DateTime<Utc>,
-    encoder: Option<Encoder>,
     /// matches seen so far (including skipped ones)
     seen: usize,
     returned: usize,
-    next_base: Vec<(String, String)>,
-    started: bool,
 }
 
-impl FeatureStream {
-    pub fn new(
-        ds: Arc<Dataset>,
-        selection: Selection,
-        filter: Filter,
-        page: Page,
-        at: DateTime<Utc>,
-        coding: Coding,
-        next_base: Vec<(String, String)>,
-    ) -> Self {
+impl Matches {
+    pub fn new(ds: Arc<Dataset>, selection: Selection, filter: Filter, page: Page) -> Matches {
         let source = match selection {
             Selection::All => Source::All {
                 next: 0,
@@ -86,20 +74,20 @@ impl FeatureStream {
                 pos: 0,
             },
         };
-        FeatureStream {
+        Matches {
             ds,
             source,
             page,
-            at,
-            encoder: Some(Encoder::new(coding)),
             seen: 0,
             returned: 0,
-            next_base,
-            started: false,
         }
     }
 
-    /// The next match: slot and distance.
+    pub fn dataset(&self) -> &Dataset {
+        &self.ds
+    }
+
+    /// The next match of the selection: slot and distance.
     fn next_match(&mut self) -> Option<(u32, Option<f64>)> {
         match &mut self.source {
             Source::All { next, filter } => {
@@ -126,13 +114,29 @@ impl FeatureStream {
         }
     }
 
-    fn page_full(&self) -> bool {
-        self.page.limit.is_some_and(|l| self.returned >= l)
+    /// The next match of the page (matches before `cursor` are skipped): slot and distance.
+    pub fn next_on_page(&mut self) -> Option<(u32, Option<f64>)> {
+        loop {
+            if self.page.limit.is_some_and(|l| self.returned >= l) {
+                return None;
+            }
+            let m = self.next_match()?;
+            self.seen += 1;
+            if self.seen > self.page.cursor {
+                self.returned += 1;
+                return Some(m);
+            }
+        }
     }
 
-    /// Counts the remaining matches without serialising them.
-    fn count_rest(&mut self) -> usize {
-        match &mut self.source {
+    /// Matches returned so far.
+    pub fn returned(&self) -> usize {
+        self.returned
+    }
+
+    /// Total number of matches (counts the rest without serialising them).
+    pub fn matched(&mut self) -> usize {
+        let rest = match &mut self.source {
             Source::Slots { slots, pos } => slots.len() - std::mem::replace(pos, slots.len()),
             Source::Hits { hits, pos } => hits.len() - std::mem::replace(pos, hits.len()),
             Source::All { .. } => {
@@ -142,29 +146,97 @@ impl FeatureStream {
                 }
                 n
             }
+        };
+        self.seen += rest;
+        self.seen
+    }
+}
+
+/// How the trailer of a FeatureCollection links to the next (and previous) page.
+pub struct Links {
+    /// Path or absolute URL of the collection, without query.
+    pub base: String,
+    /// Query pairs to repeat, without the paging parameter.
+    pub pairs: Vec<(String, String)>,
+    /// Name of the paging parameter (`cursor`, `offset`).
+    pub param: &'static str,
+    /// Also link to the previous page and to this page (`self`), OGC API Features style.
+    pub prev_and_self: bool,
+    /// `timeStamp` of the response (OGC API Features), RFC 3339.
+    pub time_stamp: Option<String>,
+}
+
+impl Links {
+    fn href(&self, at: Option<usize>) -> String {
+        let mut qs = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &self.pairs {
+            qs.append_pair(k, v);
+        }
+        if let Some(at) = at {
+            qs.append_pair(self.param, &at.to_string());
+        }
+        let qs = qs.finish();
+        if qs.is_empty() {
+            self.base.clone()
+        } else {
+            format!("{}?{qs}", self.base)
+        }
+    }
+
+    fn link(&self, rel: &str, at: Option<usize>) -> serde_json::Value {
+        serde_json::json!({"rel": rel, "type": "application/geo+json", "href": self.href(at)})
+    }
+}
+
+/// Iterator of encoded body chunks of a GeoJSON FeatureCollection.
+pub struct FeatureStream {
+    matches: Matches,
+    at: DateTime<Utc>,
+    encoder: Option<Encoder>,
+    links: Links,
+    started: bool,
+}
+
+impl FeatureStream {
+    pub fn new(matches: Matches, at: DateTime<Utc>, coding: Coding, links: Links) -> Self {
+        FeatureStream {
+            matches,
+            at,
+            encoder: Some(Encoder::new(coding)),
+            links,
+            started: false,
         }
     }
 
     fn trailer(&mut self) -> Vec<u8> {
-        let matched = self.seen + self.count_rest();
-        let mut t = format!(
-            r#"],"numberMatched":{matched},"numberReturned":{},"links":["#,
-            self.returned
-        );
-        let next_cursor = self.page.cursor + self.returned;
-        if self.page.limit.is_some() && next_cursor < matched {
-            let mut qs = form_urlencoded::Serializer::new(String::new());
-            for (k, v) in &self.next_base {
-                qs.append_pair(k, v);
-            }
-            qs.append_pair("cursor", &next_cursor.to_string());
-            let href = format!("/v1/lieux?{}", qs.finish());
-            t.push_str(
-                &serde_json::json!({"rel": "next", "type": "application/geo+json", "href": href})
-                    .to_string(),
-            );
+        let matched = self.matches.matched();
+        let returned = self.matches.returned();
+        let page = self.matches.page;
+        let mut links = Vec::new();
+        if self.links.prev_and_self {
+            let this = (page.cursor > 0).then_some(page.cursor);
+            links.push(self.links.link("self", this));
         }
-        t.push_str("]}");
+        let next_cursor = page.cursor + returned;
+        if page.limit.is_some() && next_cursor < matched {
+            links.push(self.links.link("next", Some(next_cursor)));
+        }
+        if self.links.prev_and_self && page.cursor > 0 {
+            let prev = page
+                .cursor
+                .saturating_sub(page.limit.unwrap_or(page.cursor));
+            links.push(self.links.link("prev", (prev > 0).then_some(prev)));
+        }
+        let mut t = format!(r#"],"numberMatched":{matched},"numberReturned":{returned},"#);
+        if let Some(ts) = &self.links.time_stamp {
+            t.push_str(&format!(
+                r#""timeStamp":{},"#,
+                serde_json::Value::from(ts.as_str())
+            ));
+        }
+        t.push_str(r#""links":"#);
+        t.push_str(&serde_json::Value::from(links).to_string());
+        t.push('}');
         t.into_bytes()
     }
 }
@@ -181,31 +253,22 @@ impl Iterator for FeatureStream {
         }
         let mut done = false;
         while buf.len() < CHUNK {
-            if self.page_full() {
-                done = true;
-                break;
-            }
-            let Some((slot, distance_m)) = self.next_match() else {
+            let Some((slot, distance_m)) = self.matches.next_on_page() else {
                 done = true;
                 break;
             };
-            self.seen += 1;
-            if self.seen <= self.page.cursor {
-                continue;
-            }
-            if self.returned > 0 {
+            if self.matches.returned() > 1 {
                 buf.push(b',');
             }
             write_feature(
                 &mut buf,
-                &self.ds,
+                self.matches.dataset(),
                 slot,
                 &Extra {
                     distance_m,
                     at: self.at.fixed_offset(),
                 },
             );
-            self.returned += 1;
         }
         if done {
             let trailer = self.trailer();
@@ -220,6 +283,65 @@ impl Iterator for FeatureStream {
     }
 }
 
+/// Iterator of encoded body chunks of the schema v1 CSV: header, then one row per match with
+/// the columns of [`V1_COLUMNS`] as [`crate::model::Lieu::column`] writes them (`|` lists).
+pub struct CsvStream {
+    matches: Matches,
+    encoder: Option<Encoder>,
+    started: bool,
+}
+
+impl CsvStream {
+    pub fn new(matches: Matches, coding: Coding) -> Self {
+        CsvStream {
+            matches,
+            encoder: Some(Encoder::new(coding)),
+            started: false,
+        }
+    }
+}
+
+impl Iterator for CsvStream {
+    type Item = Bytes;
+
+    fn next(&mut self) -> Option<Bytes> {
+        let mut encoder = self.encoder.take()?;
+        let mut buf = Vec::with_capacity(CHUNK + 8192);
+        let mut done = false;
+        {
+            // One csv writer per chunk over the chunk's buffer; writing into a Vec cannot fail.
+            let mut csv = csv::Writer::from_writer(&mut buf);
+            if !self.started {
+                self.started = true;
+                let _ = csv.write_record(V1_COLUMNS);
+            }
+            loop {
+                let _ = csv.flush();
+                if csv.get_ref().len() >= CHUNK {
+                    break;
+                }
+                let Some((slot, _)) = self.matches.next_on_page() else {
+                    done = true;
+                    break;
+                };
+                let lieu = self.matches.dataset().lieu(slot);
+                let _ = csv.write_record(
+                    V1_COLUMNS
+                        .iter()
+                        .map(|c| lieu.column(c).unwrap_or_default()),
+                );
+            }
+        }
+        encoder.write(&buf);
+        if done {
+            return Some(Bytes::from(encoder.finish()));
+        }
+        let out = encoder.take();
+        self.encoder = Some(encoder);
+        Some(Bytes::from(out))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,18 +350,19 @@ mod tests {
     fn chunks_stay_bounded_whatever_the_size() {
         let ds = Arc::new(Dataset::new(crate::testdata::synthetic_lieux(30_000, 5)));
         let at = Utc::now();
-        let stream = FeatureStream::new(
-            Arc::clone(&ds),
-            Selection::All,
-            Filter::default(),
-            Page {
-                cursor: 0,
-                limit: None,
-            },
-            at,
-            Coding::Identity,
-            Vec::new(),
-        );
+        let page = Page {
+            cursor: 0,
+            limit: None,
+        };
+        let matches = Matches::new(Arc::clone(&ds), Selection::All, Filter::default(), page);
+        let links = Links {
+            base: "/v1/lieux".into(),
+            pairs: Vec::new(),
+            param: "cursor",
+            prev_and_self: false,
+            time_stamp: None,
+        };
+        let stream = FeatureStream::new(matches, at, Coding::Identity, links);
         let mut body = Vec::new();
         let mut chunks = 0;
         for chunk in stream {

@@ -148,6 +148,68 @@ pub(crate) fn encode(lieux: &[Lieu]) -> Vec<u8> {
     out
 }
 
+/// A point for the `FgbWriter` (geozero's geometry processing).
+struct Xy(f64, f64);
+
+impl geozero::GeozeroGeometry for Xy {
+    fn process_geom<P: geozero::GeomProcessor>(&self, p: &mut P) -> geozero::error::Result<()> {
+        p.point_begin(0)?;
+        p.xy(self.0, self.1, 0)?;
+        p.point_end(0)
+    }
+}
+
+/// Encodes the places **with a position** as a FlatGeobuf file with its packed Hilbert R-tree
+/// (features in Hilbert order), for HTTP range readers (`/v1/lieux.fgb`, GDAL `/vsicurl/`).
+/// Same columns and values as the snapshot. Places without a position are left out: a
+/// FlatGeobuf spatial index cannot hold a feature without a bounding box.
+pub fn encode_indexed(lieux: &[Lieu]) -> Result<Vec<u8>, ImportError> {
+    let err = |e: flatgeobuf::Error| bad(format!("writing FlatGeobuf: {e}"));
+    let options = flatgeobuf::FgbWriterOptions {
+        write_index: true,
+        crs: flatgeobuf::FgbCrs {
+            org: Some("EPSG"),
+            code: 4326,
+            ..Default::default()
+        },
+        title: Some("Lieux de médiation numérique (schéma v1.0.2)"),
+        ..Default::default()
+    };
+    let mut fgb = flatgeobuf::FgbWriter::create_with_options("lieux", GeometryType::Point, options)
+        .map_err(err)?;
+    for (i, name) in V1_COLUMNS.iter().enumerate() {
+        fgb.add_column(name, column_type(i), |_, col| {
+            col.nullable = true;
+            col.unique = i == 0;
+            col.primary_key = i == 0;
+        });
+    }
+    for lieu in lieux {
+        let Some(p) = lieu.position else { continue };
+        fgb.add_feature_geom(Xy(p.lon, p.lat), |feature| {
+            use geozero::{ColumnValue, PropertyProcessor};
+            for (i, name) in V1_COLUMNS.iter().enumerate() {
+                // Writing into the feature buffer cannot fail for these value types.
+                let _ = if i == LAT {
+                    feature.property(i, name, &ColumnValue::Double(p.lat))
+                } else if i == LON {
+                    feature.property(i, name, &ColumnValue::Double(p.lon))
+                } else {
+                    let value = lieu.column(name).unwrap_or_default();
+                    if value.is_empty() {
+                        continue;
+                    }
+                    feature.property(i, name, &ColumnValue::String(&value))
+                };
+            }
+        })
+        .map_err(|e| bad(format!("writing FlatGeobuf: {e}")))?;
+    }
+    let mut out = Vec::with_capacity(lieux.len() * 700 + 4096);
+    fgb.write(&mut out).map_err(err)?;
+    Ok(out)
+}
+
 /// Writes a snapshot atomically: `<path>.tmp` is written and fsynced, then renamed over `path`.
 /// On failure the previous file at `path` is left untouched and the temp file removed.
 pub fn write_snapshot(path: &Path, lieux: &[Lieu]) -> Result<(), ImportError> {

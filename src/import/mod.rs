@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use crate::model::Lieu;
 
-pub use fgb::{read_snapshot, write_snapshot};
+pub use fgb::{encode_indexed, read_snapshot, write_snapshot};
 pub use validate::write_report_csv;
 
 /// Failure of a whole file (a bad row is not an error: it goes to the report).

@@ -50,3 +50,76 @@ pub fn commune_centroids() -> Option<Vec<(String, f64, f64)>> {
     );
     Some(out)
 }
+
+/// The API served in process on `127.0.0.1:0` (own runtime on a thread), for real HTTP clients
+/// such as GDAL. Stops when dropped.
+pub struct Server {
+    pub addr: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    pub fn start(state: lieux::http::AppState) -> Server {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (bound_tx, bound_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let addr = "127.0.0.1:0".parse().expect("addr");
+                let shutdown = async {
+                    let _ = stopped.await;
+                };
+                lieux::http::serve(
+                    state,
+                    addr,
+                    move |a| bound_tx.send(a).expect("send"),
+                    shutdown,
+                )
+                .await
+                .expect("serve");
+            });
+        });
+        let addr = bound_rx.recv().expect("server bound");
+        Server {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Runs a GDAL command line tool; `None` (with a message) when GDAL is not installed.
+pub fn gdal(tool: &str, args: &[&str]) -> Option<std::process::Output> {
+    match std::process::Command::new(tool)
+        .args(args)
+        .env("GDAL_HTTP_TIMEOUT", "60")
+        .env("CPL_VSIL_CURL_NON_CACHED", "")
+        .output()
+    {
+        Ok(out) => Some(out),
+        Err(_) => {
+            eprintln!("skipping: {tool} (Debian gdal-bin) is not installed; .ci/run installs it");
+            None
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! `GET /openapi.json`: the OpenAPI 3.1 description of every endpoint. Parameter schemas state
+//! the validation the handlers really do (ranges from [`super::params`], enumerations from the
+//! `ALL` of the [`crate::model`] enums), so a generated client or a fuzzer (schemathesis) sees
+//! the same contract as the code.
+
+use serde_json::{Value, json};
+
+use super::ogc::DEFAULT_LIMIT;
+use super::{MAX_K, MAX_LIMIT, MAX_RADIUS_M};
+use crate::model::{Dispositif, Frais, PriseEnCharge, Public, Service};
+
+fn enum_values<T: std::fmt::Display>(all: &[T]) -> Vec<String> {
+    all.iter().map(ToString::to_string).collect()
+}
+
+fn query(name: &str, description: &str, schema: Value) -> Value {
+    json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema})
+}
+
+/// A comma-separated list (`a,b`), as the filters take it.
+fn list(name: &str, description: &str, items: Value) -> Value {
+    json!({
+        "name": name, "in": "query", "required": false, "description": description,
+        "style": "form", "explode": false,
+        "schema": {"type": "array", "minItems": 1, "items": items},
+    })
+}
+
+fn filters() -> Vec<Value> {
+    let e = |v: Vec<String>| json!({"type": "string", "enum": v});
+    let text = json!({"type": "string", "minLength": 1, "pattern": "^[^,]*\\S[^,]*$"});
+    vec![
+        list(
+            "services",
+            "Places offering any of these services.",
+            e(enum_values(Service::ALL)),
+        ),
+        list(
+            "publics_specifiquement_adresses",
+            "Places addressing any of these publics.",
+            e(enum_values(Public::ALL)),
+        ),
+        list(
+            "prise_en_charge_specifique",
+            "Places with any of these specific supports.",
+            e(enum_values(PriseEnCharge::ALL)),
+        ),
+        list(
+            "frais_a_charge",
+            "Places with any of these fee modes.",
+            e(enum_values(Frais::ALL)),
+        ),
+        list(
+            "dispositif_programmes_nationaux",
+            "Places in any of these national programmes.",
+            e(enum_values(Dispositif::ALL)),
+        ),
+        list(
+            "autres_formations_labels",
+            "Places with any of these other labels.",
+            text.clone(),
+        ),
+        list("source", "Places from any of these sources.", text.clone()),
+        query(
+            "prise_rdv",
+            "Places taking (true) or not taking (false) appointments online.",
+            json!({"type": "string", "enum": ["true", "false", "1", "0"]}),
+        ),
+        query(
+            "territoire_type",
+            "Kind of the codes of `territoires` (both or neither).",
+            json!({"type": "string", "enum": ["regions", "departements", "communes"]}),
+        ),
+        list(
+            "territoires",
+            "INSEE codes of régions, départements or communes (see `territoire_type`).",
+            json!({"type": "string", "minLength": 1}),
+        ),
+        query(
+            "ouvert_actuellement",
+            "`true`: open now; or open at this RFC 3339 date-time (with offset). Places without hours are never open.",
+            json!({"type": "string", "anyOf": [{"const": "true"}, {"format": "date-time"}]}),
+        ),
+        query(
+            "ouvert_le_week_end",
+            "Places open (true) or not (false) on the coming week-end.",
+            json!({"type": "string", "enum": ["true", "false", "1", "0"]}),
+        ),
+    ]
+}
+
+fn params(own: Vec<Value>, with_filters: bool) -> Value {
+    let mut all = own;
+    if with_filters {
+        all.extend(filters());
+    }
+    Value::Array(all)
+}
+
+fn bbox(description: &str) -> Value {
+    json!({
+        "name": "bbox", "in": "query", "required": false, "style": "form", "explode": false,
+        "description": description,
+        "schema": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number", "minimum": -180, "maximum": 180}},
+    })
+}
+
+fn lat_lon(required: bool) -> Vec<Value> {
+    vec![
+        json!({"name": "lat", "in": "query", "required": required, "description": "Latitude, WGS84 degrees.", "schema": {"type": "number", "minimum": -90, "maximum": 90}}),
+        json!({"name": "lon", "in": "query", "required": required, "description": "Longitude, WGS84 degrees.", "schema": {"type": "number", "minimum": -180, "maximum": 180}}),
+    ]
+}
+
+fn area_and_paging(limit_max: Option<usize>) -> Vec<Value> {
+    let mut p = vec![bbox(
+        "minLon,minLat,maxLon,maxLat in WGS84 degrees (min ≤ max). Not with lat/lon/radius_m.",
+    )];
+    p.extend(lat_lon(false));
+    p.push(query(
+        "radius_m",
+        "Radius around lat/lon, metres (with lat and lon).",
+        json!({"type": "number", "minimum": 0, "maximum": MAX_RADIUS_M}),
+    ));
+    let mut limit = json!({"type": "integer", "minimum": 1});
+    if let Some(m) = limit_max {
+        limit["maximum"] = json!(m);
+    }
+    p.push(query("limit", "Page size (default: every match).", limit));
+    p.push(query(
+        "cursor",
+        "Matches to skip (from a `next` link).",
+        json!({"type": "integer", "minimum": 0}),
+    ));
+    p
+}
+
+fn error_ref() -> Value {
+    json!({"$ref": "#/components/schemas/Error"})
+}
+
+fn responses(ok: Value, extra: &[(&str, &str)]) -> Value {
+    let mut r = json!({
+        "200": ok,
+        "304": {"description": "Not modified (`If-None-Match` matched the `ETag`)."},
+        "400": {"description": "A bad, repeated or unknown parameter.", "content": {"application/json": {"schema": error_ref()}}},
+    });
+    for (code, description) in extra {
+        r[*code] = json!({"description": description, "content": {"application/json": {"schema": error_ref()}}});
+    }
+    r
+}
+
+fn ok(media: &str, schema: &str, description: &str) -> Value {
+    json!({"description": description, "content": {media: {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
+}
+
+fn get(summary: &str, parameters: Value, responses: Value) -> Value {
+    json!({"get": {"summary": summary, "parameters": parameters, "responses": responses}})
+}
+
+/// The OpenAPI document.
+pub fn document() -> Value {
+    let collection_id = json!({"name": "collectionId", "in": "path", "required": true, "schema": {"type": "string"}});
+    let feature_id =
+        json!({"name": "featureId", "in": "path", "required": true, "schema": {"type": "string"}});
+    let paths = json!({
+        "/v1/lieux/nearest": get(
+            "The k nearest places (great-circle distance), filtered.",
+            params({
+                let mut p = lat_lon(true);
+                p.push(query("k", "How many places.", json!({"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10})));
+                p.push(query("max_km", "Only places within this distance, km.", json!({"type": "number", "minimum": 0, "maximum": 20000})));
+                p
+            }, true),
+            responses(ok("application/geo+json", "FeatureCollection", "Places sorted by distance, with `distance_m`."), &[]),
+        ),
+        "/v1/lieux": get(
+            "Every place, in a bbox or a radius, filtered; streamed, paged by cursor.",
+            params(area_and_paging(Some(MAX_LIMIT)), true),
+            responses(ok("application/geo+json", "FeatureCollection", "Matching places; `links` has `next` when paged."), &[]),
+        ),
+        "/v1/lieux.csv": get(
+            "The same selection as /v1/lieux as schema v1 CSV (32 columns, `|` lists); streamed.",
+            params(area_and_paging(None), true),
+            responses(json!({"description": "CSV with a header row.", "content": {"text/csv": {"schema": {"type": "string"}}}}), &[]),
+        ),
+        "/v1/lieux.fgb": {"get": {
+            "summary": "Positioned places as FlatGeobuf with a packed Hilbert R-tree; byte ranges supported.",
+            "parameters": [
+                {"name": "Range", "in": "header", "required": false, "description": "One range `bytes=a-b`, `bytes=a-` or `bytes=-n`; others are ignored (whole file).", "schema": {"type": "string"}},
+            ],
+            "responses": {
+                "200": {"description": "The whole file.", "content": {"application/flatgeobuf": {"schema": {"type": "string", "contentEncoding": "binary"}}}},
+                "206": {"description": "The requested range (never compressed), with `Content-Range`.", "content": {"application/flatgeobuf": {"schema": {"type": "string", "contentEncoding": "binary"}}}},
+                "304": {"description": "Not modified."},
+                "400": {"description": "A query parameter (none is accepted).", "content": {"application/json": {"schema": error_ref()}}},
+                "416": {"description": "No byte of the range exists.", "content": {"application/json": {"schema": error_ref()}}},
+            },
+        }},
+        "/v1/lieux/{id}": get(
+            "One place.",
+            json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}]),
+            responses(ok("application/geo+json", "Feature", "The place."), &[("404", "No place with this id.")]),
+        ),
+        "/health": {"get": {"summary": "Liveness and the dataset served.", "responses": {"200": {"description": "Status.", "content": {"application/json": {"schema": {"type": "object", "required": ["status", "version"], "properties": {"status": {"const": "ok"}, "version": {"type": "string"}, "lieux": {"type": "integer"}, "positioned": {"type": "integer"}}}}}}}}},
+        "/openapi.json": {"get": {"summary": "This document.", "responses": {"200": {"description": "OpenAPI 3.1.", "content": {"application/vnd.oai.openapi+json;version=3.1": {"schema": {"type": "object"}}}}}}},
+        "/": get("OGC API – Features landing page.", json!([]), responses(ok("application/json", "Links", "Links to the API description, conformance and collections."), &[])),
+        "/conformance": get("OGC API – Features conformance classes.", json!([]), responses(json!({"description": "Conformance classes.", "content": {"application/json": {"schema": {"type": "object", "required": ["conformsTo"], "properties": {"conformsTo": {"type": "array", "items": {"type": "string"}}}}}}}), &[])),
+        "/collections": get("The collections (one: lieux).", json!([]), responses(json!({"description": "Collections.", "content": {"application/json": {"schema": {"type": "object", "required": ["links", "collections"], "properties": {"links": {"type": "array"}, "collections": {"type": "array", "items": {"$ref": "#/components/schemas/Collection"}}}}}}}), &[])),
+        "/collections/{collectionId}": get("The collection lieux.", json!([collection_id]), responses(ok("application/json", "Collection", "The collection."), &[("404", "No such collection.")])),
+        "/collections/{collectionId}/items": get(
+            "Places as OGC API features (places without a position have a null geometry); paged by offset.",
+            params({
+                let mut p = vec![collection_id.clone(), bbox("minLon,minLat,maxLon,maxLat, CRS84 degrees: positioned places only.")];
+                p.push(query("limit", "Page size.", json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT})));
+                p.push(query("offset", "Matches to skip (from a `next`/`prev` link).", json!({"type": "integer", "minimum": 0, "default": 0})));
+                p
+            }, true),
+            responses(ok("application/geo+json", "FeatureCollection", "A page of places with `numberMatched`, `numberReturned`, `timeStamp` and `next`/`prev` links."), &[("404", "No such collection.")]),
+        ),
+        "/collections/{collectionId}/items/{featureId}": get(
+            "One place as an OGC API feature.",
+            json!([collection_id, feature_id]),
+            responses(ok("application/geo+json", "Feature", "The place."), &[("404", "No such collection or place.")]),
+        ),
+    });
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "lieux",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "France's lieux de médiation numérique (national schema v1.0.2): nearest, filtered and in-area queries, OGC API – Features, CSV and FlatGeobuf exports. Every bad parameter is a 400 naming it; unknown parameters are rejected.",
+            "license": {"name": "MIT OR Apache-2.0", "identifier": "MIT OR Apache-2.0"},
+        },
+        "paths": paths,
+        "components": {"schemas": {
+            "Error": {
+                "type": "object", "required": ["error"],
+                "properties": {"error": {
+                    "type": "object", "required": ["message"],
+                    "properties": {"parameter": {"type": "string", "description": "The offending parameter."}, "message": {"type": "string"}},
+                }},
+            },
+            "Feature": {
+                "type": "object", "required": ["type", "id", "geometry", "properties"],
+                "properties": {
+                    "type": {"const": "Feature"},
+                    "id": {"type": "string"},
+                    "geometry": {"oneOf": [
+                        {"type": "null"},
+                        {"type": "object", "required": ["type", "coordinates"], "properties": {"type": {"const": "Point"}, "coordinates": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "number"}}}},
+                    ]},
+                    "properties": {"type": "object", "required": ["id", "nom"], "description": "The schema v1 fields (lists as arrays, empty ones omitted), `distance_m`, `ouvert`, `prochaine_ouverture`."},
+                    "links": {"type": "array"},
+                },
+            },
+            "FeatureCollection": {
+                "type": "object", "required": ["type", "features", "numberReturned"],
+                "properties": {
+                    "type": {"const": "FeatureCollection"},
+                    "features": {"type": "array", "items": {"$ref": "#/components/schemas/Feature"}},
+                    "numberMatched": {"type": "integer", "minimum": 0},
+                    "numberReturned": {"type": "integer", "minimum": 0},
+                    "timeStamp": {"type": "string", "format": "date-time"},
+                    "links": {"type": "array", "items": {"$ref": "#/components/schemas/Link"}},
+                },
+            },
+            "Link": {
+                "type": "object", "required": ["href", "rel"],
+                "properties": {"href": {"type": "string"}, "rel": {"type": "string"}, "type": {"type": "string"}, "title": {"type": "string"}},
+            },
+            "Links": {
+                "type": "object", "required": ["links"],
+                "properties": {"title": {"type": "string"}, "description": {"type": "string"}, "links": {"type": "array", "items": {"$ref": "#/components/schemas/Link"}}},
+            },
+            "Collection": {
+                "type": "object", "required": ["id", "links"],
+                "properties": {"id": {"type": "string"}, "title": {"type": "string"}, "description": {"type": "string"}, "itemType": {"type": "string"}, "extent": {"type": "object"}, "crs": {"type": "array", "items": {"type": "string"}}, "links": {"type": "array", "items": {"$ref": "#/components/schemas/Link"}}},
+            },
+        }},
+    })
+}
