@@ -235,7 +235,10 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .and_then(|accept: Option<String>, q: String, c: Ctx| async move {
             let wants_html = accept.is_some_and(|a| a.contains("text/html"));
             let wants_json = q.split('&').any(|kv| kv == "f=json");
-            match (wants_html && !wants_json).then(|| assets::asset("", &c)).flatten() {
+            match (wants_html && !wants_json)
+                .then(|| assets::asset("", &c))
+                .flatten()
+            {
                 Some(r) => Ok(r),
                 None => Err(warp::reject::not_found()),
             }

@@ -205,7 +205,7 @@ pub fn document() -> Value {
         ),
         "/health": {"get": {"summary": "Liveness and the dataset served.", "responses": {"200": {"description": "Status.", "content": {"application/json": {"schema": {"type": "object", "required": ["status", "version"], "properties": {"status": {"const": "ok"}, "version": {"type": "string"}, "lieux": {"type": "integer"}, "positioned": {"type": "integer"}}}}}}}}},
         "/openapi.json": {"get": {"summary": "This document.", "responses": {"200": {"description": "OpenAPI 3.1.", "content": {"application/vnd.oai.openapi+json;version=3.1": {"schema": {"type": "object"}}}}}}},
-        "/": get("OGC API – Features landing page.", json!([]), responses(ok("application/json", "Links", "Links to the API description, conformance and collections."), &[])),
+        "/": get("OGC API – Features landing page (browsers asking for text/html get the map page instead).", json!([]), responses(ok("application/json", "Links", "Links to the API description, conformance and collections."), &[])),
         "/conformance": get("OGC API – Features conformance classes.", json!([]), responses(json!({"description": "Conformance classes.", "content": {"application/json": {"schema": {"type": "object", "required": ["conformsTo"], "properties": {"conformsTo": {"type": "array", "items": {"type": "string"}}}}}}}), &[])),
         "/collections": get("The collections (one: lieux).", json!([]), responses(json!({"description": "Collections.", "content": {"application/json": {"schema": {"type": "object", "required": ["links", "collections"], "properties": {"links": {"type": "array"}, "collections": {"type": "array", "items": {"$ref": "#/components/schemas/Collection"}}}}}}}), &[])),
         "/collections/{collectionId}": get("The collection lieux.", json!([collection_id]), responses(ok("application/json", "Collection", "The collection."), &[("404", "No such collection.")])),
@@ -219,6 +219,32 @@ pub fn document() -> Value {
             }, true),
             responses(ok("application/geo+json", "FeatureCollection", "A page of places with `numberMatched`, `numberReturned`, `timeStamp` and `next`/`prev` links."), &[("404", "No such collection.")]),
         ),
+        "/tiles/lieux": get(
+            "TileJSON 3.0.0 of the clustered place tiles; the filters given are carried into the tile URL.",
+            params(vec![], true),
+            responses(json!({"description": "TileJSON.", "content": {"application/json": {"schema": {"type": "object", "required": ["tilejson", "tiles", "vector_layers"]}}}}), &[]),
+        ),
+        "/tiles/lieux/{z}/{x}/{y}": {"get": {
+            "summary": "Mapbox Vector Tile (layer `lieux`, extent 4096): places and supercluster clusters (`cluster`, `cluster_id`, `point_count`, `point_count_abbreviated`).",
+            "parameters": params(vec![
+                    json!({"name": "z", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0, "maximum": crate::tiles::MAX_ZOOM}}),
+                    json!({"name": "x", "in": "path", "required": true, "description": "Below 2^z.", "schema": {"type": "integer", "minimum": 0}}),
+                    json!({"name": "y", "in": "path", "required": true, "description": "Below 2^z; `.mvt` or `.pbf` may follow.", "schema": {"type": "string", "pattern": "^[0-9]+(\\.(mvt|pbf))?$"}}),
+                ], true),
+            "responses": {
+                "200": {"description": "The tile.", "content": {"application/vnd.mapbox-vector-tile": {"schema": {"type": "string", "contentEncoding": "binary"}}}},
+                "204": {"description": "Empty tile."},
+                "304": {"description": "Not modified."},
+                "400": {"description": "A bad parameter.", "content": {"application/json": {"schema": error_ref()}}},
+                "404": {"description": "Outside the tile pyramid.", "content": {"application/json": {"schema": error_ref()}}},
+            },
+        }},
+        "/v1/stats": get(
+            "Places per département or région, filtered.",
+            params(vec![query("group_by", "Territory level.", json!({"type": "string", "enum": ["departement", "region"], "default": "departement"}))], true),
+            responses(json!({"description": "Counts.", "content": {"application/json": {"schema": {"type": "object", "required": ["group_by", "total", "groups"], "properties": {"total": {"type": "integer"}, "groups": {"type": "array", "items": {"type": "object", "required": ["code", "count"]}}}}}}}), &[]),
+        ),
+        "/widget.js": {"get": {"summary": "The embeddable `<lieux-nearest>` custom element.", "responses": {"200": {"description": "JavaScript.", "content": {"text/javascript": {"schema": {"type": "string"}}}}}}},
         "/collections/{collectionId}/items/{featureId}": get(
             "One place as an OGC API feature.",
             json!([collection_id, feature_id]),
