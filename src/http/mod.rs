@@ -5,6 +5,7 @@ mod encoding;
 mod features;
 mod params;
 mod reply;
+mod routing;
 mod stream;
 
 use std::convert::Infallible;
@@ -17,6 +18,7 @@ use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
 use crate::dataset::Dataset;
+use crate::routing::Router;
 pub use encoding::Coding;
 use features::{Extra, write_feature};
 use params::Query;
@@ -27,6 +29,8 @@ use reply::{ApiError, Body, Ctx, cached, error};
 #[derive(Clone)]
 pub struct AppState {
     dataset: Arc<RwLock<Arc<Dataset>>>,
+    /// The road graph with this dataset's places snapped to it; `None`: estimates only.
+    router: Option<Arc<Router>>,
     loaded_at: DateTime<Utc>,
 }
 
@@ -34,8 +38,23 @@ impl AppState {
     pub fn new(dataset: Dataset) -> AppState {
         AppState {
             dataset: Arc::new(RwLock::new(Arc::new(dataset))),
+            router: None,
             loaded_at: Utc::now(),
         }
+    }
+
+    /// State with a road graph; `router` must have been built for `dataset`
+    /// ([`Router::new`] snaps its places).
+    pub fn with_router(dataset: Dataset, router: Router) -> AppState {
+        AppState {
+            router: Some(Arc::new(router)),
+            ..AppState::new(dataset)
+        }
+    }
+
+    /// The road graph, if one is loaded.
+    pub fn router(&self) -> Option<Arc<Router>> {
+        self.router.clone()
     }
 
     /// The current dataset (a cheap `Arc` clone; a replacement never affects requests in flight).
@@ -89,10 +108,37 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .and(raw_query())
         .and(ctx())
         .map(|s: AppState, q: String, c: Ctx| list(&s, &q, &c, Utc::now()));
+    let reachable = warp::path!("v1" / "lieux" / "reachable")
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(ctx())
+        .map(|s: AppState, q: String, c: Ctx| routing::reachable(&s, &q, &c, Utc::now()));
+    let closest = warp::path!("v1" / "lieux" / "closest")
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(ctx())
+        .map(|s: AppState, q: String, c: Ctx| routing::closest(&s, &q, &c, Utc::now()));
+    let isochrone = warp::path!("v1" / "isochrone")
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(ctx())
+        .map(|s: AppState, q: String, c: Ctx| routing::isochrone(&s, &q, &c));
     let health = warp::path!("health")
         .and(with_state)
         .map(|s: AppState| health(&s));
-    let api = nearest.or(one).unify().or(list).unify().or(health).unify();
+    let api = nearest
+        .or(reachable)
+        .unify()
+        .or(closest)
+        .unify()
+        .or(isochrone)
+        .unify()
+        .or(one)
+        .unify()
+        .or(list)
+        .unify()
+        .or(health)
+        .unify();
     warp::get()
         .and(api)
         .recover(recover)
@@ -126,24 +172,34 @@ fn feature_collection(
     hits: impl Iterator<Item = (u32, Option<f64>)>,
     at: DateTime<Utc>,
 ) -> Vec<u8> {
+    collection(
+        ds,
+        hits.map(|(slot, distance_m)| {
+            (
+                slot,
+                Extra {
+                    distance_m,
+                    ..Extra::at(at.fixed_offset())
+                },
+            )
+        }),
+        "",
+    )
+}
+
+/// A FeatureCollection of places with their computed values; `members` (empty, or JSON
+/// members each starting with a comma) are added at the top level.
+fn collection(ds: &Dataset, hits: impl Iterator<Item = (u32, Extra)>, members: &str) -> Vec<u8> {
     let mut out = br#"{"type":"FeatureCollection","features":["#.to_vec();
     let mut n = 0usize;
-    for (i, (slot, distance_m)) in hits.enumerate() {
+    for (i, (slot, extra)) in hits.enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write_feature(
-            &mut out,
-            ds,
-            slot,
-            &Extra {
-                distance_m,
-                at: at.fixed_offset(),
-            },
-        );
+        write_feature(&mut out, ds, slot, &extra);
         n += 1;
     }
-    out.extend_from_slice(format!(r#"],"numberReturned":{n}}}"#).as_bytes());
+    out.extend_from_slice(format!(r#"],"numberReturned":{n}{members}}}"#).as_bytes());
     out
 }
 
@@ -194,15 +250,7 @@ pub fn lieu_by_id(
         let tag = reply::etag(&[ds.version(), "lieu", &id, &minute(now)], ctx.coding);
         Ok(cached(ctx, tag, "application/geo+json", || {
             let mut out = Vec::new();
-            write_feature(
-                &mut out,
-                &ds,
-                slot,
-                &Extra {
-                    distance_m: None,
-                    at: now.fixed_offset(),
-                },
-            );
+            write_feature(&mut out, &ds, slot, &Extra::at(now.fixed_offset()));
             Body::Full(out)
         }))
     };

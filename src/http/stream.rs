@@ -202,7 +202,7 @@ impl Iterator for FeatureStream {
                 slot,
                 &Extra {
                     distance_m,
-                    at: self.at.fixed_offset(),
+                    ..Extra::at(self.at.fixed_offset())
                 },
             );
             self.returned += 1;

@@ -8,4 +8,5 @@ mod http;
 mod import;
 mod index_oracle;
 mod real_data;
+mod routing;
 mod util;
