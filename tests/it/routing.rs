@@ -523,3 +523,50 @@ async fn http_estimates_without_graph() {
     let v = r.json();
     assert_eq!(v["features"][1]["properties"]["estimate"], "straight_line");
 }
+
+// ---- CLI ----
+
+#[test]
+fn cli_graph_build_and_serve_refuses_a_corrupt_graph() {
+    let Some(data) = shared_data() else { return };
+    let dir = temp_dir();
+    let out = dir.join("cli-monaco.graph");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_lieux"))
+        .args(["graph", "build", "--osm"])
+        .arg(data.join("osm/monaco-2020-07-19.osm.pbf"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(stderr.contains("car 4631 nodes"), "{stderr}");
+    assert!(RoadNetwork::load(&out).is_ok());
+
+    let text = dir.join("cli-not.osm.pbf");
+    std::fs::write(&text, "not a pbf\n".repeat(20)).unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_lieux"))
+        .args(["graph", "build", "--osm"])
+        .arg(&text)
+        .arg("--out")
+        .arg(dir.join("cli-never.graph"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(stderr.contains("not a readable OSM PBF file"), "{stderr}");
+    assert!(!dir.join("cli-never.graph").exists());
+
+    let mut bytes = std::fs::read(&out).unwrap();
+    bytes.truncate(bytes.len() - 100);
+    let corrupt = dir.join("cli-corrupt.graph");
+    std::fs::write(&corrupt, bytes).unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_lieux"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--graph"])
+        .arg(&corrupt)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(stderr.contains("road graph truncated"), "{stderr}");
+}
