@@ -2,7 +2,7 @@
 //!
 //! - [`graph`]: the CSR graph of each profile and its binary file ([`RoadNetwork`]).
 //! - [`build`]: OSM PBF → graph (tag rules, largest strongly connected component).
-//! - [`snap`]: nearest graph node of a point (R-tree).
+//! - [`snap`]: nearest road point of a point (R-tree over segments).
 //! - [`search`]: bounded and k-closest Dijkstra.
 //! - [`isochrone`]: travel-time grid → contour polygons.
 //!
@@ -83,9 +83,15 @@ impl Indexed {
             })
             .collect();
         let n = g.node_count();
+        let legs: Vec<(u32, snap::Leg)> = by_slot
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, s)| s.map(|s| (slot as u32, s)))
+            .flat_map(|(slot, s)| s.arrivals(g).into_iter().map(move |l| (slot, l)))
+            .collect();
         let mut starts = vec![0u32; n + 1];
-        for s in by_slot.iter().flatten() {
-            starts[s.node as usize + 1] += 1;
+        for (_, l) in &legs {
+            starts[l.node as usize + 1] += 1;
         }
         for i in 0..n {
             starts[i + 1] += starts[i];
@@ -97,18 +103,16 @@ impl Indexed {
                 offset_ms: 0,
                 offset_dm: 0
             };
-            by_slot.iter().flatten().count()
+            legs.len()
         ];
-        for (slot, s) in by_slot.iter().enumerate() {
-            if let Some(s) = s {
-                let i = &mut fill[s.node as usize];
-                attached[*i as usize] = Attached {
-                    slot: slot as u32,
-                    offset_ms: s.offset_ms,
-                    offset_dm: s.offset_dm,
-                };
-                *i += 1;
-            }
+        for (slot, l) in legs {
+            let i = &mut fill[l.node as usize];
+            attached[*i as usize] = Attached {
+                slot,
+                offset_ms: l.ms,
+                offset_dm: l.dm,
+            };
+            *i += 1;
         }
         Indexed {
             snapper,
@@ -189,11 +193,8 @@ impl Router {
 
     /// The search tree from `from` within `limit_s` seconds.
     pub fn tree(&self, profile: Profile, from: Snap, limit_s: u32) -> Tree {
-        search::bounded(
-            self.network.graph(profile),
-            origin(from),
-            limit_s.saturating_mul(1000),
-        )
+        let g = self.network.graph(profile);
+        search::bounded(g, &origins(g, from), limit_s.saturating_mul(1000))
     }
 
     /// Places reached in `tree` within `limit_s` (snap offsets included) that `keep` accepts,
@@ -219,8 +220,12 @@ impl Router {
                     length_dm: l.saturating_add(a.offset_dm),
                 })
             })
-            .filter(|r| r.time_ms <= limit_ms && keep(r.slot))
+            .filter(|r| r.time_ms <= limit_ms)
             .collect();
+        // a place hanging off two nodes: keep its earliest arrival
+        out.sort_by_key(|r| (r.slot, r.time_ms));
+        out.dedup_by_key(|r| r.slot);
+        out.retain(|r| keep(r.slot));
         out.sort_by_key(|r| (r.time_ms, r.slot));
         out
     }
@@ -234,21 +239,19 @@ impl Router {
         keep: impl FnMut(u32) -> bool,
     ) -> Vec<Reached> {
         let ix = self.indexed(profile);
-        search::closest(
-            self.network.graph(profile),
-            origin(from),
-            k,
-            u32::MAX - 1,
-            |u| ix.at(u),
-            keep,
-        )
+        let g = self.network.graph(profile);
+        search::closest(g, &origins(g, from), k, u32::MAX - 1, |u| ix.at(u), keep)
     }
 }
 
-fn origin(s: Snap) -> Origin {
-    Origin {
-        node: s.node,
-        offset_ms: s.offset_ms,
-        offset_dm: s.offset_dm,
-    }
+/// Search origins of a snapped point: the ends of its segment it can drive (or walk) to.
+pub fn origins(g: &Graph, s: Snap) -> Vec<Origin> {
+    s.departures(g)
+        .into_iter()
+        .map(|l| Origin {
+            node: l.node,
+            offset_ms: l.ms,
+            offset_dm: l.dm,
+        })
+        .collect()
 }

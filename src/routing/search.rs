@@ -47,21 +47,23 @@ pub struct Reached {
     pub length_dm: u32,
 }
 
-/// Every node reachable from `origin` within `limit_ms` (inclusive); other nodes `UNREACHED`.
-pub fn bounded(g: &Graph, origin: Origin, limit_ms: u32) -> Tree {
+/// Every node reachable from `origins` within `limit_ms` (inclusive); other nodes `UNREACHED`.
+pub fn bounded(g: &Graph, origins: &[Origin], limit_ms: u32) -> Tree {
     let n = g.node_count();
     let mut tree = Tree {
         time_ms: vec![UNREACHED; n],
         length_dm: vec![UNREACHED; n],
         settled: Vec::new(),
     };
-    if origin.node as usize >= n || origin.offset_ms > limit_ms {
-        return tree;
-    }
     let mut heap = BinaryHeap::new();
-    tree.time_ms[origin.node as usize] = origin.offset_ms;
-    tree.length_dm[origin.node as usize] = origin.offset_dm;
-    heap.push(Reverse((origin.offset_ms, origin.node)));
+    for o in origins {
+        let u = o.node as usize;
+        if u < n && o.offset_ms <= limit_ms && o.offset_ms < tree.time_ms[u] {
+            tree.time_ms[u] = o.offset_ms;
+            tree.length_dm[u] = o.offset_dm;
+            heap.push(Reverse((o.offset_ms, o.node)));
+        }
+    }
     while let Some(Reverse((t, u))) = heap.pop() {
         if t > tree.time_ms[u as usize] {
             continue;
@@ -81,11 +83,12 @@ pub fn bounded(g: &Graph, origin: Origin, limit_ms: u32) -> Tree {
     tree
 }
 
-/// The `k` places closest to `origin` in time among those `keep` accepts, sorted by
-/// `(time, slot)`, settled no later than `max_ms`. `places_at(node)` lists a node's places.
+/// The `k` places closest to `origins` in time among those `keep` accepts, sorted by
+/// `(time, slot)`, settled no later than `max_ms`. `places_at(node)` lists a node's places (a
+/// place may hang off several nodes: its first settling counts).
 pub fn closest<'a>(
     g: &Graph,
-    origin: Origin,
+    origins: &[Origin],
     k: usize,
     max_ms: u32,
     places_at: impl Fn(u32) -> &'a [Attached],
@@ -93,27 +96,31 @@ pub fn closest<'a>(
 ) -> Vec<Reached> {
     let n = g.node_count();
     let mut out = Vec::new();
-    if origin.node as usize >= n || k == 0 {
+    if k == 0 {
         return out;
     }
     let mut time = vec![UNREACHED; n];
     let mut length = vec![UNREACHED; n];
+    let mut done = std::collections::HashSet::new();
     // (time, kind (0 place before 1 node at equal time), id, length): places first so that a
     // place tied with a node is reported before the search moves on.
     let mut heap = BinaryHeap::new();
-    time[origin.node as usize] = origin.offset_ms;
-    length[origin.node as usize] = origin.offset_dm;
-    heap.push(Reverse((
-        origin.offset_ms,
-        1u8,
-        origin.node,
-        origin.offset_dm,
-    )));
+    for o in origins {
+        let u = o.node as usize;
+        if u < n && o.offset_ms < time[u] {
+            time[u] = o.offset_ms;
+            length[u] = o.offset_dm;
+            heap.push(Reverse((o.offset_ms, 1u8, o.node, o.offset_dm)));
+        }
+    }
     while let Some(Reverse((t, kind, id, len))) = heap.pop() {
         if t > max_ms {
             break;
         }
         if kind == 0 {
+            if !done.insert(id) {
+                continue;
+            }
             out.push(Reached {
                 slot: id,
                 time_ms: t,

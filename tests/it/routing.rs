@@ -108,7 +108,7 @@ fn all_extracts_build_and_nantes_drops_missing_nodes() {
         for g in [&n.car, &n.walk] {
             assert!(g.node_count() > 1000, "{name} {:?}", g.profile);
             // largest SCC only: every node reaches node 0 and back
-            let fwd = search::bounded(g, origin(0), u32::MAX - 1);
+            let fwd = search::bounded(g, &[origin(0)], u32::MAX - 1);
             assert!(fwd.time_ms.iter().all(|&t| t != UNREACHED), "{name}");
         }
     }
@@ -129,11 +129,11 @@ fn dijkstra_matches_bellman_ford() {
             for _ in 0..4 {
                 let s = rng.below(g.node_count()) as u32;
                 let want = bellman_ford(g, s);
-                let got = search::bounded(g, origin(s), u32::MAX - 1);
+                let got = search::bounded(g, &[origin(s)], u32::MAX - 1);
                 assert_eq!(got.time_ms, want, "{name} {:?} from {s}", g.profile);
                 // bounded: exactly the nodes within the limit
                 let limit = 300_000;
-                let b = search::bounded(g, origin(s), limit);
+                let b = search::bounded(g, &[origin(s)], limit);
                 for (t, w) in b.time_ms.iter().zip(&want) {
                     assert_eq!(*t, if *w <= limit { *w } else { UNREACHED });
                 }
@@ -151,8 +151,8 @@ fn paris_one_way_streets_are_respected() {
         for a in g.arcs(u) {
             let v = g.targets[a];
             if !g.arcs(v).any(|b| g.targets[b] == u) {
-                let uv = search::bounded(g, origin(u), u32::MAX - 1).time_ms[v as usize];
-                let vu = search::bounded(g, origin(v), u32::MAX - 1).time_ms[u as usize];
+                let uv = search::bounded(g, &[origin(u)], u32::MAX - 1).time_ms[v as usize];
+                let vu = search::bounded(g, &[origin(v)], u32::MAX - 1).time_ms[u as usize];
                 if uv != vu {
                     found = Some((u, v, uv, vu));
                     break 'outer;
@@ -206,19 +206,16 @@ fn reachable_within_limit_and_closest_match_full_search() {
             let lieux::routing::Located::OnGraph(s) = router.locate(profile, lon, lat) else {
                 panic!("node not on graph")
             };
-            let full = search::bounded(
-                g,
-                Origin {
-                    node: s.node,
-                    offset_ms: s.offset_ms,
-                    offset_dm: s.offset_dm,
-                },
-                u32::MAX - 1,
-            );
+            let full = search::bounded(g, &lieux::routing::origins(g, s), u32::MAX - 1);
             let mut all: Vec<(u32, u32)> = (0..ds.lieux().len() as u32)
                 .filter_map(|slot| {
                     let p = router.place_snap(profile, slot)?;
-                    Some((full.time_ms[p.node as usize] + p.offset_ms, slot))
+                    let t = p
+                        .arrivals(g)
+                        .iter()
+                        .map(|l| full.time_ms[l.node as usize].saturating_add(l.ms))
+                        .min()?;
+                    Some((t, slot))
                 })
                 .collect();
             all.sort_unstable();
