@@ -108,21 +108,33 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .and(raw_query())
         .and(ctx())
         .map(|s: AppState, q: String, c: Ctx| list(&s, &q, &c, Utc::now()));
+    // Road searches are CPU work (up to a 2-hour search and its polygon): run them on the
+    // blocking pool so they never stall the async workers.
+    type Handler = fn(&AppState, &str, &Ctx, DateTime<Utc>) -> Response;
+    let blocking = |h: Handler| {
+        move |s: AppState, q: String, c: Ctx| async move {
+            let res = tokio::task::spawn_blocking(move || h(&s, &q, &c, Utc::now())).await;
+            Ok::<_, Rejection>(res.unwrap_or_else(|e| {
+                tracing::error!(%e, "travel-time handler failed");
+                error(StatusCode::INTERNAL_SERVER_ERROR, None, "internal error")
+            }))
+        }
+    };
     let reachable = warp::path!("v1" / "lieux" / "reachable")
         .and(with_state.clone())
         .and(raw_query())
         .and(ctx())
-        .map(|s: AppState, q: String, c: Ctx| routing::reachable(&s, &q, &c, Utc::now()));
+        .and_then(blocking(routing::reachable));
     let closest = warp::path!("v1" / "lieux" / "closest")
         .and(with_state.clone())
         .and(raw_query())
         .and(ctx())
-        .map(|s: AppState, q: String, c: Ctx| routing::closest(&s, &q, &c, Utc::now()));
+        .and_then(blocking(routing::closest));
     let isochrone = warp::path!("v1" / "isochrone")
         .and(with_state.clone())
         .and(raw_query())
         .and(ctx())
-        .map(|s: AppState, q: String, c: Ctx| routing::isochrone(&s, &q, &c));
+        .and_then(blocking(routing::isochrone));
     let health = warp::path!("health")
         .and(with_state)
         .map(|s: AppState| health(&s));
@@ -325,6 +337,11 @@ pub fn health(state: &AppState) -> Response {
         "without_position": ds.lieux().len() - ds.positioned(),
         "load_ms": (ds.load_time().as_secs_f64() * 1e4).round() / 10.0,
         "loaded_at": state.loaded_at.to_rfc3339(),
+        "graph": state.router.as_ref().map(|r| serde_json::json!({
+            "car_nodes": r.network().car.node_count(),
+            "walk_nodes": r.network().walk.node_count(),
+            "max_snap_m": r.max_snap_m(),
+        })),
     });
     let mut res = warp::reply::json(&body).into_response();
     res.headers_mut().insert(

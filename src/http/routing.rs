@@ -322,7 +322,7 @@ fn minutes_list(q: &Query) -> Result<Vec<u32>, ApiError> {
 
 /// `GET /v1/isochrone?lat=&lon=&minutes=10,20,30&mode=car|walk`: one MultiPolygon Feature per
 /// contour, ascending, nested.
-pub fn isochrone(state: &AppState, raw: &str, ctx: &Ctx) -> Response {
+pub fn isochrone(state: &AppState, raw: &str, ctx: &Ctx, _now: DateTime<Utc>) -> Response {
     let run = || -> Result<Response, ApiError> {
         let q = Query::parse(raw)?;
         q.check_names(&["lat", "lon", "minutes", "mode"])?;

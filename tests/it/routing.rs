@@ -476,6 +476,25 @@ async fn http_errors_and_too_far_from_roads() {
                 .contains("road")
         );
     }
+    // the snap leg is walked: ~300 m off the road costs at least ~3.5 min more than on it
+    let snapper = lieux::routing::snap::Snapper::new(&n.car);
+    let on = snapper.snap(1.5218, 42.5063, 1_000.0).unwrap();
+    let mut rng = Rng::new(4);
+    let off = (0..20_000)
+        .map(|_| {
+            (
+                1.5218 + rng.range(-0.05, 0.05),
+                42.5063 + rng.range(-0.05, 0.05),
+            )
+        })
+        .find_map(|(x, y)| snapper.snap(x, y, 1_000.0).filter(|s| s.distance_m > 300.0))
+        .expect("a point 300 m off-road");
+    for leg in lieux::routing::origins(&n.car, off) {
+        assert!(leg.offset_ms >= 216_000, "{leg:?}");
+    }
+    assert!(on.distance_m < 50.0, "{on:?}");
+    let h = get(&st, "/health").await.json();
+    assert_eq!(h["graph"]["car_nodes"], n.car.node_count());
     // outside the graph (Paris): straight-line estimate
     let r = get(&st, "/v1/lieux/closest?lat=48.85&lon=2.35&k=2").await;
     assert_eq!(r.status, 200);
