@@ -23,6 +23,18 @@ pub enum Command {
         /// Address to listen on (port 0 picks a free port).
         #[arg(long, env = "LIEUX_BIND", default_value = "127.0.0.1:8080")]
         bind: SocketAddr,
+        /// Road graph written by `lieux graph build`: enables road travel times (without it,
+        /// travel-time endpoints answer with straight-line estimates).
+        #[arg(long, env = "LIEUX_GRAPH")]
+        graph: Option<PathBuf>,
+        /// Largest distance from a point to the road it is snapped to, metres.
+        #[arg(long, env = "LIEUX_MAX_SNAP_M", default_value_t = crate::routing::DEFAULT_MAX_SNAP_M)]
+        max_snap_m: f64,
+    },
+    /// Road graph tools.
+    Graph {
+        #[command(subcommand)]
+        command: GraphCommand,
     },
     /// Build the offline base layer of the map page (département outlines) from the commune
     /// polygons of ../shared/data/communes.
@@ -46,5 +58,18 @@ pub enum Command {
         /// Per-row report of rejected and repaired rows (CSV); default `<out>.report.csv`.
         #[arg(long)]
         report: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GraphCommand {
+    /// Build the car and walk road graphs (one file) from an OpenStreetMap PBF extract.
+    Build {
+        /// OpenStreetMap extract (`.osm.pbf`).
+        #[arg(long)]
+        osm: PathBuf,
+        /// Graph file to write (atomically).
+        #[arg(long)]
+        out: PathBuf,
     },
 }

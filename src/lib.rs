@@ -9,6 +9,7 @@
 //! - [`filter`]: the national map's filter vocabulary, parsed and evaluated.
 //! - [`dataset`]: a loaded, indexed, versioned set of places: `nearest`, `within_bbox`,
 //!   `within_radius`.
+//! - [`routing`]: OSM road graph, travel-time search, isochrones.
 //! - [`http`]: the `warp` API.
 
 pub mod basemap;
@@ -21,6 +22,7 @@ pub mod http;
 pub mod import;
 pub mod index;
 pub mod model;
+pub mod routing;
 pub mod territory;
 #[doc(hidden)]
 pub mod testdata;

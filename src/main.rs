@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use lieux::config::{Args, Command};
+use lieux::config::{Args, Command, GraphCommand};
 use lieux::http::{AppState, serve};
 
 /// Default log filter: service events at info; per-request lines (warp's trace) only on
@@ -30,7 +30,12 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
-        Command::Serve { snapshot, bind } => {
+        Command::Serve {
+            snapshot,
+            bind,
+            graph,
+            max_snap_m,
+        } => {
             let dataset = match &snapshot {
                 Some(path) => {
                     let bytes = std::fs::read(path)
@@ -47,9 +52,29 @@ fn run(args: Args) -> anyhow::Result<()> {
                 load_ms = dataset.load_time().as_millis() as u64,
                 "dataset loaded"
             );
+            anyhow::ensure!(
+                max_snap_m.is_finite() && max_snap_m >= 0.0,
+                "--max-snap-m must be a non-negative number of metres"
+            );
+            let state = match &graph {
+                Some(path) => {
+                    let started = std::time::Instant::now();
+                    let network = lieux::routing::RoadNetwork::load(path)
+                        .with_context(|| format!("loading road graph {}", path.display()))?;
+                    let router = lieux::routing::Router::new(network, &dataset, max_snap_m);
+                    tracing::info!(
+                        car_nodes = router.network().car.node_count(),
+                        walk_nodes = router.network().walk.node_count(),
+                        load_ms = started.elapsed().as_millis() as u64,
+                        "road graph loaded, places snapped"
+                    );
+                    AppState::with_router(dataset, router)
+                }
+                None => AppState::new(dataset),
+            };
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             rt.block_on(serve(
-                AppState::new(dataset),
+                state,
                 bind,
                 |addr| tracing::info!("listening on http://{addr}"),
                 async {
@@ -66,6 +91,31 @@ fn run(args: Args) -> anyhow::Result<()> {
             eprintln!(
                 "{n} départements written to {} in {:.1} s",
                 out.display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Graph {
+            command: GraphCommand::Build { osm, out },
+        } => {
+            let started = std::time::Instant::now();
+            let (network, stats) = lieux::routing::build::build(&osm, true)
+                .with_context(|| format!("building the road graph from {}", osm.display()))?;
+            network
+                .save(&out)
+                .with_context(|| format!("writing {}", out.display()))?;
+            eprintln!(
+                "{}: car {} nodes / {} arcs, walk {} nodes / {} arcs; {} ways, {} way nodes \
+                 ({} missing, {} segments dropped); {:.1} s",
+                out.display(),
+                network.car.node_count(),
+                network.car.arc_count(),
+                network.walk.node_count(),
+                network.walk.arc_count(),
+                stats.ways,
+                stats.way_nodes,
+                stats.missing_nodes,
+                stats.dropped_segments,
                 started.elapsed().as_secs_f64()
             );
             Ok(())

@@ -15,6 +15,22 @@ pub struct Extra {
     pub distance_m: Option<f64>,
     /// Instant at which `ouvert` is evaluated.
     pub at: DateTime<FixedOffset>,
+    /// Travel time from the query point, seconds (travel-time endpoints).
+    pub duration_s: Option<f64>,
+    /// `Some("straight_line")` when `duration_s`/`distance_m` are estimates, not road values.
+    pub estimate: Option<&'static str>,
+}
+
+impl Extra {
+    /// Only the evaluation instant.
+    pub fn at(at: DateTime<FixedOffset>) -> Extra {
+        Extra {
+            distance_m: None,
+            at,
+            duration_s: None,
+            estimate: None,
+        }
+    }
 }
 
 fn none_or_empty<T>(v: &[T]) -> bool {
@@ -78,6 +94,10 @@ struct Properties<'a> {
     prise_rdv: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     distance_m: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duration_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    estimate: Option<&'static str>,
     /// Open at the request instant; absent when the place publishes no hours.
     #[serde(skip_serializing_if = "Option::is_none")]
     ouvert: Option<bool>,
@@ -139,6 +159,8 @@ fn properties<'a>(lieu: &'a Lieu, ds: &Dataset, slot: u32, extra: &Extra) -> Pro
         prise_rdv: lieu.prise_rdv.as_deref(),
         // centimetres are below any position's accuracy
         distance_m: extra.distance_m.map(|d| (d * 100.0).round() / 100.0),
+        duration_s: extra.duration_s.map(|d| (d * 10.0).round() / 10.0),
+        estimate: extra.estimate,
         ouvert: status.map(|s| s.ouvert),
         prochaine_ouverture: status
             .and_then(|s| s.prochaine_ouverture)

@@ -9,6 +9,7 @@ pub mod ogc;
 pub mod openapi;
 mod params;
 mod reply;
+mod routing;
 mod stream;
 mod tiles;
 
@@ -22,6 +23,7 @@ use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
 use crate::dataset::Dataset;
+use crate::routing::Router;
 pub use encoding::Coding;
 use features::{Extra, write_feature};
 use params::Query;
@@ -32,6 +34,8 @@ use reply::{ApiError, Body, Ctx, cached, error};
 #[derive(Clone)]
 pub struct AppState {
     dataset: Arc<RwLock<Arc<Dataset>>>,
+    /// The road graph with this dataset's places snapped to it; `None`: estimates only.
+    router: Option<Arc<Router>>,
     loaded_at: DateTime<Utc>,
     tiles: Arc<tiles::TileCache>,
     fgb: download::FgbCache,
@@ -41,10 +45,25 @@ impl AppState {
     pub fn new(dataset: Dataset) -> AppState {
         AppState {
             dataset: Arc::new(RwLock::new(Arc::new(dataset))),
+            router: None,
             loaded_at: Utc::now(),
             tiles: Arc::default(),
             fgb: download::FgbCache::default(),
         }
+    }
+
+    /// State with a road graph; `router` must have been built for `dataset`
+    /// ([`Router::new`] snaps its places).
+    pub fn with_router(dataset: Dataset, router: Router) -> AppState {
+        AppState {
+            router: Some(Arc::new(router)),
+            ..AppState::new(dataset)
+        }
+    }
+
+    /// The road graph, if one is loaded.
+    pub fn router(&self) -> Option<Arc<Router>> {
+        self.router.clone()
     }
 
     /// The current dataset (a cheap `Arc` clone; a replacement never affects requests in flight).
@@ -183,24 +202,56 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .and(raw_query())
         .and(ctx())
         .map(|q: String, c: Ctx| openapi_json(&q, &c));
+    // Road searches are CPU work (up to a 2-hour search and its polygon): run them on the
+    // blocking pool so they never stall the async workers.
+    type Handler = fn(&AppState, &str, &Ctx, DateTime<Utc>) -> Response;
+    let blocking = |h: Handler| {
+        move |s: AppState, q: String, c: Ctx| async move {
+            let res = tokio::task::spawn_blocking(move || h(&s, &q, &c, Utc::now())).await;
+            Ok::<_, Rejection>(res.unwrap_or_else(|e| {
+                tracing::error!(%e, "travel-time handler failed");
+                error(StatusCode::INTERNAL_SERVER_ERROR, None, "internal error")
+            }))
+        }
+    };
+    let reachable = warp::path!("v1" / "lieux" / "reachable")
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(ctx())
+        .and_then(blocking(routing::reachable));
+    let closest = warp::path!("v1" / "lieux" / "closest")
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(ctx())
+        .and_then(blocking(routing::closest));
+    let isochrone = warp::path!("v1" / "isochrone")
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(ctx())
+        .and_then(blocking(routing::isochrone));
     let health = warp::path!("health")
         .and(with_state.clone())
         .map(|s: AppState| health(&s));
-    let api = nearest
-        .or(one)
-        .unify()
-        .or(list)
-        .unify()
-        .or(csv)
-        .unify()
+    // Groups are boxed: one long chain of `or` makes a type rustc needs many minutes to check.
+    let travel = reachable.or(closest).unify().or(isochrone).unify().boxed();
+    let places = nearest.or(one).unify().or(list).unify().boxed();
+    let downloads = csv
         .or(fgb)
         .unify()
         .or(health)
         .unify()
+        .or(openapi)
+        .unify()
+        .boxed();
+    // travel routes before `/v1/lieux/{id}`, which would take `reachable` for an id
+    let api = travel
+        .or(places)
+        .unify()
+        .or(downloads)
+        .unify()
         .or(ogc_api)
         .unify()
-        .or(openapi)
-        .unify();
+        .boxed();
     let tile = warp::path!("tiles" / "lieux" / String / String / String)
         .and(with_state.clone())
         .and(raw_query())
@@ -243,17 +294,15 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
                 None => Err(warp::reject::not_found()),
             }
         });
-    let api = map_page
-        .or(api)
-        .unify()
-        .or(tile)
-        .unify()
+    let map = tile
         .or(tilejson)
         .unify()
         .or(stats)
         .unify()
         .or(assets)
-        .unify();
+        .unify()
+        .boxed();
+    let api = map_page.or(api).unify().or(map).unify().boxed();
     // HEAD as GET (hyper drops the body): range readers such as GDAL ask for the size first.
     warp::get()
         .or(warp::head())
@@ -290,24 +339,34 @@ fn feature_collection(
     hits: impl Iterator<Item = (u32, Option<f64>)>,
     at: DateTime<Utc>,
 ) -> Vec<u8> {
+    collection(
+        ds,
+        hits.map(|(slot, distance_m)| {
+            (
+                slot,
+                Extra {
+                    distance_m,
+                    ..Extra::at(at.fixed_offset())
+                },
+            )
+        }),
+        "",
+    )
+}
+
+/// A FeatureCollection of places with their computed values; `members` (empty, or JSON
+/// members each starting with a comma) are added at the top level.
+fn collection(ds: &Dataset, hits: impl Iterator<Item = (u32, Extra)>, members: &str) -> Vec<u8> {
     let mut out = br#"{"type":"FeatureCollection","features":["#.to_vec();
     let mut n = 0usize;
-    for (i, (slot, distance_m)) in hits.enumerate() {
+    for (i, (slot, extra)) in hits.enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write_feature(
-            &mut out,
-            ds,
-            slot,
-            &Extra {
-                distance_m,
-                at: at.fixed_offset(),
-            },
-        );
+        write_feature(&mut out, ds, slot, &extra);
         n += 1;
     }
-    out.extend_from_slice(format!(r#"],"numberReturned":{n}}}"#).as_bytes());
+    out.extend_from_slice(format!(r#"],"numberReturned":{n}{members}}}"#).as_bytes());
     out
 }
 
@@ -358,15 +417,7 @@ pub fn lieu_by_id(
         let tag = reply::etag(&[ds.version(), "lieu", &id, &minute(now)], ctx.coding);
         Ok(cached(ctx, tag, "application/geo+json", || {
             let mut out = Vec::new();
-            write_feature(
-                &mut out,
-                &ds,
-                slot,
-                &Extra {
-                    distance_m: None,
-                    at: now.fixed_offset(),
-                },
-            );
+            write_feature(&mut out, &ds, slot, &Extra::at(now.fixed_offset()));
             Body::Full(out)
         }))
     };
@@ -489,6 +540,11 @@ pub fn health(state: &AppState) -> Response {
         "without_position": ds.lieux().len() - ds.positioned(),
         "load_ms": (ds.load_time().as_secs_f64() * 1e4).round() / 10.0,
         "loaded_at": state.loaded_at.to_rfc3339(),
+        "graph": state.router.as_ref().map(|r| serde_json::json!({
+            "car_nodes": r.network().car.node_count(),
+            "walk_nodes": r.network().walk.node_count(),
+            "max_snap_m": r.max_snap_m(),
+        })),
     });
     let mut res = warp::reply::json(&body).into_response();
     res.headers_mut().insert(

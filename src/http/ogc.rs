@@ -271,15 +271,7 @@ pub fn item(
         );
         Ok(cached(ctx, tag, GEOJSON, || {
             let mut out = Vec::new();
-            write_feature(
-                &mut out,
-                &ds,
-                slot,
-                &Extra {
-                    distance_m: None,
-                    at: now.fixed_offset(),
-                },
-            );
+            write_feature(&mut out, &ds, slot, &Extra::at(now.fixed_offset()));
             let encoded: String =
                 percent_encoding::utf8_percent_encode(&id, percent_encoding::NON_ALPHANUMERIC)
                     .collect();

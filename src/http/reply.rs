@@ -39,6 +39,11 @@ pub enum ApiError {
         parameter: &'static str,
         message: String,
     },
+    /// 422: well-formed but impossible to answer (e.g. a point too far from any road).
+    Unprocessable {
+        parameter: &'static str,
+        message: String,
+    },
 }
 
 impl ApiError {
@@ -53,6 +58,9 @@ impl ApiError {
             }
             ApiError::NotFound { parameter, message } => {
                 error(StatusCode::NOT_FOUND, Some(parameter), &message)
+            }
+            ApiError::Unprocessable { parameter, message } => {
+                error(StatusCode::UNPROCESSABLE_ENTITY, Some(parameter), &message)
             }
         }
     }

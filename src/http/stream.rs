@@ -266,7 +266,7 @@ impl Iterator for FeatureStream {
                 slot,
                 &Extra {
                     distance_m,
-                    at: self.at.fixed_offset(),
+                    ..Extra::at(self.at.fixed_offset())
                 },
             );
         }

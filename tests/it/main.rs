@@ -9,5 +9,6 @@ mod http;
 mod import;
 mod index_oracle;
 mod real_data;
+mod routing;
 mod tiles;
 mod util;

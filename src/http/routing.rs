@@ -1,0 +1,368 @@
+//! Travel-time endpoints: `/v1/lieux/reachable`, `/v1/lieux/closest`, `/v1/isochrone`.
+//!
+//! With a road graph ([`crate::routing::Router`]) times are road times; without one, or for a
+//! point outside the graph, every result is a straight-line estimate marked
+//! `"estimate": "straight_line"` (see [`crate::routing::estimate`]).
+
+use chrono::{DateTime, Utc};
+use geo::MultiPolygon;
+use warp::reply::Response;
+
+use super::features::Extra;
+use super::params::Query;
+use super::reply::{self, ApiError, Body, Ctx, cached};
+use super::{AppState, collection, minute, parse};
+use crate::model::Position;
+use crate::routing::snap::Snap;
+use crate::routing::{Located, Profile, Router, estimate, estimate_kmh, isochrone};
+
+/// Largest `minutes` of the travel-time endpoints.
+pub const MAX_MINUTES: usize = 120;
+/// Largest `k` of `/v1/lieux/closest`.
+pub const MAX_CLOSEST_K: usize = 100;
+/// Most contours in one isochrone request.
+pub const MAX_CONTOURS: usize = 6;
+const STRAIGHT_LINE: &str = "straight_line";
+
+fn mode(q: &Query) -> Result<Profile, ApiError> {
+    match q.get("mode") {
+        None => Ok(Profile::Car),
+        Some(m) => m
+            .parse()
+            .map_err(|()| ApiError::bad("mode", "expected car or walk")),
+    }
+}
+
+fn flag(q: &Query, name: &str) -> Result<bool, ApiError> {
+    match q.get(name) {
+        None | Some("false" | "0") => Ok(false),
+        Some("true" | "1" | "") => Ok(true),
+        Some(v) => Err(ApiError::bad(
+            name,
+            &format!("expected true or false, got {v:?}"),
+        )),
+    }
+}
+
+fn origin(q: &Query) -> Result<Position, ApiError> {
+    q.position()?
+        .ok_or_else(|| ApiError::bad("lat", "lat and lon are required (WGS84 degrees)"))
+}
+
+/// The road snap of the query point, `None` for an estimate; 422 when too far from a road.
+fn locate(
+    router: Option<&Router>,
+    profile: Profile,
+    at: Position,
+) -> Result<Option<Snap>, ApiError> {
+    let Some(r) = router else { return Ok(None) };
+    match r.locate(profile, at.lon, at.lat) {
+        Located::OnGraph(s) => Ok(Some(s)),
+        Located::Outside => Ok(None),
+        Located::TooFar { max_snap_m } => Err(ApiError::Unprocessable {
+            parameter: "lat",
+            message: format!(
+                "the point is more than {max_snap_m} m from any road usable by {}",
+                profile.as_str()
+            ),
+        }),
+    }
+}
+
+fn multipolygon_json(mp: &MultiPolygon<f64>) -> serde_json::Value {
+    let round = |x: f64| (x * 1e6).round() / 1e6;
+    let ring = |ls: &geo::LineString<f64>| -> Vec<[f64; 2]> {
+        ls.0.iter().map(|c| [round(c.x), round(c.y)]).collect()
+    };
+    let polys: Vec<Vec<Vec<[f64; 2]>>> =
+        mp.0.iter()
+            .map(|p| {
+                std::iter::once(ring(p.exterior()))
+                    .chain(p.interiors().iter().map(ring))
+                    .collect()
+            })
+            .collect();
+    serde_json::json!({"type": "MultiPolygon", "coordinates": polys})
+}
+
+fn contour_feature(mp: &MultiPolygon<f64>, minutes: u32, profile: Profile, est: bool) -> String {
+    let mut props = serde_json::json!({"minutes": minutes, "mode": profile.as_str()});
+    if est {
+        props["estimate"] = STRAIGHT_LINE.into();
+    }
+    serde_json::json!({"type": "Feature", "geometry": multipolygon_json(mp), "properties": props})
+        .to_string()
+}
+
+/// Polygons for `minutes` (ascending) from `at`: road contours or estimate circles.
+fn contours(
+    router: Option<&Router>,
+    snap: Option<Snap>,
+    profile: Profile,
+    at: Position,
+    minutes: &[u32],
+) -> Vec<MultiPolygon<f64>> {
+    match (router, snap) {
+        (Some(r), Some(s)) => {
+            let max_s = minutes.iter().max().copied().unwrap_or(0) * 60;
+            let tree = r.tree(profile, s, max_s);
+            let secs: Vec<u32> = minutes.iter().map(|m| m * 60).collect();
+            isochrone::polygons(
+                r.network().graph(profile),
+                &tree,
+                (at.lon, at.lat),
+                &secs,
+                isochrone::default_cell_m(profile),
+            )
+        }
+        _ => minutes
+            .iter()
+            .map(|&m| {
+                let radius = f64::from(m) * 60.0 * estimate_kmh(profile)
+                    / 3.6
+                    / crate::routing::DETOUR_FACTOR;
+                isochrone::circle(at.lon, at.lat, radius)
+            })
+            .collect(),
+    }
+}
+
+/// `GET /v1/lieux/reachable?lat=&lon=&minutes=30&mode=car|walk&isochrone=false&<filters>`.
+pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Response {
+    let run = || -> Result<Response, ApiError> {
+        let q = parse(raw, &["lat", "lon", "minutes", "mode", "isochrone"])?;
+        let at = origin(&q)?;
+        let minutes = q.integer_in("minutes", 1, MAX_MINUTES)?.unwrap_or(30) as u32;
+        let profile = mode(&q)?;
+        let with_polygon = flag(&q, "isochrone")?;
+        let filter = q.filter(now)?;
+        let ds = state.dataset();
+        let router = state.router();
+        let snap = locate(router.as_deref(), profile, at)?;
+        let tag = reply::etag(&[ds.version(), "reachable", raw, &minute(now)], ctx.coding);
+        let when = filter
+            .ouvert_actuellement
+            .map(|t| t.to_utc())
+            .unwrap_or(now)
+            .fixed_offset();
+        Ok(cached(ctx, tag, "application/geo+json", || {
+            let limit_s = minutes * 60;
+            let (hits, polygon): (Vec<(u32, Extra)>, Option<MultiPolygon<f64>>) =
+                match (router.as_deref(), snap) {
+                    (Some(r), Some(s)) => {
+                        let tree = r.tree(profile, s, limit_s);
+                        let reached =
+                            r.reached(profile, &tree, limit_s, |slot| ds.matches(slot, &filter));
+                        let hits = reached
+                            .iter()
+                            .map(|h| {
+                                (
+                                    h.slot,
+                                    Extra {
+                                        distance_m: Some(f64::from(h.length_dm) / 10.0),
+                                        duration_s: Some(f64::from(h.time_ms) / 1000.0),
+                                        ..Extra::at(when)
+                                    },
+                                )
+                            })
+                            .collect();
+                        let polygon = with_polygon.then(|| {
+                            isochrone::polygons(
+                                r.network().graph(profile),
+                                &tree,
+                                (at.lon, at.lat),
+                                &[limit_s],
+                                isochrone::default_cell_m(profile),
+                            )
+                            .pop()
+                            .unwrap_or(MultiPolygon(Vec::new()))
+                        });
+                        (hits, polygon)
+                    }
+                    _ => {
+                        let radius = f64::from(limit_s) * estimate_kmh(profile)
+                            / 3.6
+                            / crate::routing::DETOUR_FACTOR;
+                        let hits = ds
+                            .within_radius(at, radius, &filter)
+                            .into_iter()
+                            .map(|h| {
+                                let p = ds.lieu(h.slot).position.unwrap_or(at);
+                                let (dur, dist) =
+                                    estimate(profile, (at.lon, at.lat), (p.lon, p.lat));
+                                (
+                                    h.slot,
+                                    Extra {
+                                        distance_m: Some(dist),
+                                        duration_s: Some(dur),
+                                        estimate: Some(STRAIGHT_LINE),
+                                        ..Extra::at(when)
+                                    },
+                                )
+                            })
+                            .filter(|(_, e)| e.duration_s.is_some_and(|d| d <= f64::from(limit_s)))
+                            .collect();
+                        let polygon = with_polygon.then(|| {
+                            contours(None, None, profile, at, &[minutes])
+                                .pop()
+                                .unwrap_or(MultiPolygon(Vec::new()))
+                        });
+                        (hits, polygon)
+                    }
+                };
+            let est = snap.is_none() || router.is_none();
+            let mut members = format!(r#","mode":"{}","minutes":{minutes}"#, profile.as_str());
+            if est {
+                members.push_str(r#","estimate":"straight_line""#);
+            }
+            if let Some(s) = snap {
+                members.push_str(&format!(r#","snap_m":{:.1}"#, s.distance_m));
+            }
+            if let Some(p) = polygon {
+                members.push_str(r#","isochrone":"#);
+                members.push_str(&contour_feature(&p, minutes, profile, est));
+            }
+            Body::Full(collection(&ds, hits.into_iter(), &members))
+        }))
+    };
+    run().unwrap_or_else(ApiError::into_response)
+}
+
+/// `GET /v1/lieux/closest?lat=&lon=&mode=car&k=3&<filters>`: the k closest by travel time.
+pub fn closest(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Response {
+    let run = || -> Result<Response, ApiError> {
+        let q = parse(raw, &["lat", "lon", "k", "mode"])?;
+        let at = origin(&q)?;
+        let k = q.integer_in("k", 1, MAX_CLOSEST_K)?.unwrap_or(3);
+        let profile = mode(&q)?;
+        let filter = q.filter(now)?;
+        let ds = state.dataset();
+        let router = state.router();
+        let snap = locate(router.as_deref(), profile, at)?;
+        let tag = reply::etag(&[ds.version(), "closest", raw, &minute(now)], ctx.coding);
+        let when = filter
+            .ouvert_actuellement
+            .map(|t| t.to_utc())
+            .unwrap_or(now)
+            .fixed_offset();
+        Ok(cached(ctx, tag, "application/geo+json", || {
+            let (hits, est): (Vec<(u32, Extra)>, bool) = match (router.as_deref(), snap) {
+                (Some(r), Some(s)) => (
+                    r.closest(profile, s, k, |slot| ds.matches(slot, &filter))
+                        .iter()
+                        .map(|h| {
+                            (
+                                h.slot,
+                                Extra {
+                                    distance_m: Some(f64::from(h.length_dm) / 10.0),
+                                    duration_s: Some(f64::from(h.time_ms) / 1000.0),
+                                    ..Extra::at(when)
+                                },
+                            )
+                        })
+                        .collect(),
+                    false,
+                ),
+                _ => (
+                    ds.nearest(at, k, None, &filter)
+                        .iter()
+                        .map(|h| {
+                            let p = ds.lieu(h.slot).position.unwrap_or(at);
+                            let (dur, dist) = estimate(profile, (at.lon, at.lat), (p.lon, p.lat));
+                            (
+                                h.slot,
+                                Extra {
+                                    distance_m: Some(dist),
+                                    duration_s: Some(dur),
+                                    estimate: Some(STRAIGHT_LINE),
+                                    ..Extra::at(when)
+                                },
+                            )
+                        })
+                        .collect(),
+                    true,
+                ),
+            };
+            let mut members = format!(r#","mode":"{}""#, profile.as_str());
+            if est {
+                members.push_str(r#","estimate":"straight_line""#);
+            }
+            Body::Full(collection(&ds, hits.into_iter(), &members))
+        }))
+    };
+    run().unwrap_or_else(ApiError::into_response)
+}
+
+fn minutes_list(q: &Query) -> Result<Vec<u32>, ApiError> {
+    let raw = q.get("minutes").unwrap_or("10,20,30");
+    let err = || {
+        ApiError::bad(
+            "minutes",
+            &format!(
+                "expected up to {MAX_CONTOURS} comma-separated integers between 1 and \
+                 {MAX_MINUTES}, got {raw:?}"
+            ),
+        )
+    };
+    let mut out: Vec<u32> = raw
+        .split(',')
+        .map(|s| s.trim().parse::<u32>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| err())?;
+    out.sort_unstable();
+    out.dedup();
+    if out.is_empty()
+        || out.len() > MAX_CONTOURS
+        || out.iter().any(|&m| m == 0 || m as usize > MAX_MINUTES)
+    {
+        return Err(err());
+    }
+    Ok(out)
+}
+
+/// `GET /v1/isochrone?lat=&lon=&minutes=10,20,30&mode=car|walk`: one MultiPolygon Feature per
+/// contour, ascending, nested.
+pub fn isochrone(state: &AppState, raw: &str, ctx: &Ctx, _now: DateTime<Utc>) -> Response {
+    let run = || -> Result<Response, ApiError> {
+        let q = Query::parse(raw)?;
+        q.check_names(&["lat", "lon", "minutes", "mode"])?;
+        if let Some((k, _)) = q
+            .pairs
+            .iter()
+            .find(|(k, _)| !["lat", "lon", "minutes", "mode"].contains(&k.as_str()))
+        {
+            return Err(ApiError::bad(
+                k,
+                "unknown parameter; expected lat, lon, minutes, mode",
+            ));
+        }
+        let at = origin(&q)?;
+        let minutes = minutes_list(&q)?;
+        let profile = mode(&q)?;
+        let ds = state.dataset();
+        let router = state.router();
+        let snap = locate(router.as_deref(), profile, at)?;
+        // no time bucket: polygons depend only on the graph and the query
+        let tag = reply::etag(&[ds.version(), "isochrone", raw], ctx.coding);
+        Ok(cached(ctx, tag, "application/geo+json", || {
+            let est = router.is_none() || snap.is_none();
+            let polys = contours(router.as_deref(), snap, profile, at, &minutes);
+            let features: Vec<String> = polys
+                .iter()
+                .zip(&minutes)
+                .map(|(p, &m)| contour_feature(p, m, profile, est))
+                .collect();
+            let mut body = format!(
+                r#"{{"type":"FeatureCollection","features":[{}],"mode":"{}""#,
+                features.join(","),
+                profile.as_str()
+            );
+            if est {
+                body.push_str(r#","estimate":"straight_line""#);
+            }
+            body.push('}');
+            Body::Full(body.into_bytes())
+        }))
+    };
+    run().unwrap_or_else(ApiError::into_response)
+}

@@ -1,0 +1,519 @@
+//! OSM PBF → [`RoadNetwork`]: tag rules for the `car` and `walk` profiles, arcs between
+//! consecutive way nodes, and the largest strongly connected component of each profile.
+//!
+//! Two passes over the file with `osmpbf`'s parallel `par_map_reduce`: first the routable ways
+//! (tags and node references), then the coordinates of just the nodes those ways use. Every way
+//! node becomes a graph node (no contraction of degree-2 chains: simple, and snapping to nodes
+//! then follows road geometry; a contracted graph is the next step for France-size inputs).
+//! Way segments with a node absent from the extract (clipped extracts) are dropped.
+//!
+//! # Car
+//! Default speeds (km/h) by `highway`, used when `maxspeed` is absent or unreadable:
+//! motorway 130, motorway_link 70, trunk 110, trunk_link 60, primary 80, primary_link 50,
+//! secondary 70, secondary_link 50, tertiary 60, tertiary_link 40, unclassified 50, road 40,
+//! residential 30, living_street 15, service 20. `maxspeed` is read as km/h, `N mph`, or the
+//! French implicit values `FR:urban` 50, `FR:rural` 80, `FR:motorway` 130, `FR:zone30` 30,
+//! `FR:walk` 6; `walk` 6; `none` keeps the class default. Oneway: `yes`/`1`/`true` forward,
+//! `-1`/`reverse` backward, implied by `junction=roundabout|circular` and `highway=motorway`
+//! (unless `oneway=no`). Excluded: `motorcar`, else `motor_vehicle`, else `vehicle`, else
+//! `access` in `no`/`private`/`agricultural`/`forestry`/`delivery`/`emergency`, and `area=yes`.
+//!
+//! # Walk
+//! 5 km/h both ways on footway, pedestrian, path, steps, living_street, residential, service,
+//! unclassified, road, track, tertiary/secondary/primary (and links), and on cycleway,
+//! bridleway, trunk/trunk_link or motorway only with `foot=yes|designated|permissive`.
+//! Excluded: `foot=no|private|use_sidepath`, or `access=no|private` without a `foot` permission.
+
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use osmpbf::{Element, ElementReader};
+
+use super::graph::{Arc, Graph, GraphError, Profile, RoadNetwork};
+use crate::index::haversine_m;
+
+/// Walking speed, km/h (walk profile, and the snap distance in every profile).
+pub const WALK_KMH: f64 = 5.0;
+
+/// A routable way: node references and what each profile makes of it.
+#[derive(Debug, Clone)]
+struct Way {
+    refs: Vec<i64>,
+    /// Car speed (km/h) and direction (1 forward only, -1 backward only, 0 both).
+    car: Option<(f64, i8)>,
+    walk: bool,
+}
+
+/// Default car speed of a highway class, km/h; `None` if cars cannot use it.
+pub fn car_default_kmh(highway: &str) -> Option<f64> {
+    Some(match highway {
+        "motorway" => 130.0,
+        "motorway_link" => 70.0,
+        "trunk" => 110.0,
+        "trunk_link" => 60.0,
+        "primary" => 80.0,
+        "primary_link" => 50.0,
+        "secondary" => 70.0,
+        "secondary_link" => 50.0,
+        "tertiary" => 60.0,
+        "tertiary_link" => 40.0,
+        "unclassified" => 50.0,
+        "road" => 40.0,
+        "residential" => 30.0,
+        "living_street" => 15.0,
+        "service" => 20.0,
+        _ => return None,
+    })
+}
+
+/// Parses an OSM `maxspeed` value into km/h.
+pub fn parse_maxspeed(v: &str) -> Option<f64> {
+    let v = v.trim();
+    let fixed = match v {
+        "FR:urban" => Some(50.0),
+        "FR:rural" => Some(80.0),
+        "FR:motorway" => Some(130.0),
+        "FR:zone30" | "FR:zone:30" => Some(30.0),
+        "FR:walk" | "walk" => Some(6.0),
+        _ => None,
+    };
+    if fixed.is_some() {
+        return fixed;
+    }
+    let (num, factor) = match v.strip_suffix("mph") {
+        Some(n) => (n.trim(), 1.609_344),
+        None => (v.strip_suffix("km/h").unwrap_or(v).trim(), 1.0),
+    };
+    num.parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite() && *x > 0.0 && *x < 300.0)
+        .map(|x| x * factor)
+}
+
+const NO_ACCESS: &[&str] = &[
+    "no",
+    "private",
+    "agricultural",
+    "forestry",
+    "delivery",
+    "emergency",
+];
+
+/// Car rule: speed (km/h) and direction, or `None`.
+pub fn car_rule(tag: &dyn Fn(&str) -> Option<String>) -> Option<(f64, i8)> {
+    let highway = tag("highway")?;
+    let default = car_default_kmh(&highway)?;
+    if tag("area").as_deref() == Some("yes") {
+        return None;
+    }
+    let access = tag("motorcar")
+        .or_else(|| tag("motor_vehicle"))
+        .or_else(|| tag("vehicle"))
+        .or_else(|| tag("access"));
+    if access.is_some_and(|a| NO_ACCESS.contains(&a.as_str())) {
+        return None;
+    }
+    let speed = tag("maxspeed")
+        .and_then(|m| parse_maxspeed(&m))
+        .unwrap_or(default);
+    let implied = highway == "motorway"
+        || matches!(tag("junction").as_deref(), Some("roundabout" | "circular"));
+    let dir = match tag("oneway").as_deref() {
+        Some("yes" | "1" | "true") => 1,
+        Some("-1" | "reverse") => -1,
+        Some("no" | "false" | "0") => 0,
+        _ if implied => 1,
+        _ => 0,
+    };
+    Some((speed, dir))
+}
+
+/// Walk rule: may a pedestrian use the way?
+pub fn walk_rule(tag: &dyn Fn(&str) -> Option<String>) -> bool {
+    let Some(highway) = tag("highway") else {
+        return false;
+    };
+    let foot = tag("foot");
+    let allowed = matches!(foot.as_deref(), Some("yes" | "designated" | "permissive"));
+    if matches!(foot.as_deref(), Some("no" | "private" | "use_sidepath")) {
+        return false;
+    }
+    if !allowed && matches!(tag("access").as_deref(), Some("no" | "private")) {
+        return false;
+    }
+    match highway.as_str() {
+        "footway" | "pedestrian" | "path" | "steps" | "living_street" | "residential"
+        | "service" | "unclassified" | "road" | "track" | "tertiary" | "tertiary_link"
+        | "secondary" | "secondary_link" | "primary" | "primary_link" => true,
+        "cycleway" | "bridleway" | "trunk" | "trunk_link" | "motorway" | "motorway_link" => allowed,
+        _ => false,
+    }
+}
+
+/// Counts of a build, for logs and reports.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BuildStats {
+    pub ways: usize,
+    pub way_nodes: usize,
+    pub missing_nodes: usize,
+    /// Segments dropped for a missing node, summed over the profiles.
+    pub dropped_segments: usize,
+}
+
+/// Reads `osm` (PBF) and builds both profiles. `progress` shows an indicatif spinner on stderr.
+pub fn build(osm: &Path, progress: bool) -> Result<(RoadNetwork, BuildStats), GraphError> {
+    let pbf_err = |e| GraphError::Pbf(osm.to_owned(), e);
+    let pb = if progress {
+        let pb = ProgressBar::new_spinner();
+        pb.set_style(
+            ProgressStyle::with_template("{spinner} {elapsed} {msg} {pos}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        pb.enable_steady_tick(std::time::Duration::from_millis(200));
+        pb
+    } else {
+        ProgressBar::hidden()
+    };
+
+    // Pass 1: routable ways.
+    pb.set_message("pass 1/2: ways");
+    let ways: Vec<Way> = ElementReader::from_path(osm)
+        .map_err(pbf_err)?
+        .par_map_reduce(
+            |el| match el {
+                Element::Way(w) => {
+                    let tags: Vec<(&str, &str)> = w.tags().collect();
+                    let tag = |k: &str| -> Option<String> {
+                        tags.iter()
+                            .find(|(key, _)| *key == k)
+                            .map(|(_, v)| (*v).to_owned())
+                    };
+                    let car = car_rule(&tag);
+                    let walk = walk_rule(&tag);
+                    if car.is_none() && !walk {
+                        return Vec::new();
+                    }
+                    pb.inc(1);
+                    vec![Way {
+                        refs: w.refs().collect(),
+                        car,
+                        walk,
+                    }]
+                }
+                _ => Vec::new(),
+            },
+            Vec::new,
+            |mut a, mut b| {
+                if a.len() < b.len() {
+                    std::mem::swap(&mut a, &mut b);
+                }
+                a.extend(b);
+                a
+            },
+        )
+        .map_err(pbf_err)?;
+    let mut ways = ways;
+    // par_map_reduce order depends on thread timing: sort for a deterministic graph.
+    ways.sort_by(|a, b| a.refs.cmp(&b.refs));
+
+    let mut ids: Vec<i64> = ways.iter().flat_map(|w| w.refs.iter().copied()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+
+    // Pass 2: coordinates of the nodes used.
+    pb.set_message("pass 2/2: nodes");
+    pb.set_position(0);
+    let mut found: Vec<(u32, i32, i32)> = ElementReader::from_path(osm)
+        .map_err(pbf_err)?
+        .par_map_reduce(
+            |el| {
+                let (id, lon, lat) = match el {
+                    Element::DenseNode(n) => (n.id(), n.decimicro_lon(), n.decimicro_lat()),
+                    Element::Node(n) => (n.id(), n.decimicro_lon(), n.decimicro_lat()),
+                    _ => return Vec::new(),
+                };
+                match ids.binary_search(&id) {
+                    Ok(i) => {
+                        pb.inc(1);
+                        vec![(i as u32, lon, lat)]
+                    }
+                    Err(_) => Vec::new(),
+                }
+            },
+            Vec::new,
+            |mut a, mut b| {
+                if a.len() < b.len() {
+                    std::mem::swap(&mut a, &mut b);
+                }
+                a.extend(b);
+                a
+            },
+        )
+        .map_err(pbf_err)?;
+    found.sort_unstable();
+    const MISSING: i32 = i32::MIN;
+    let mut lon = vec![MISSING; ids.len()];
+    let mut lat = vec![MISSING; ids.len()];
+    for (i, x, y) in found {
+        lon[i as usize] = x;
+        lat[i as usize] = y;
+    }
+    let mut stats = BuildStats {
+        ways: ways.len(),
+        way_nodes: ids.len(),
+        missing_nodes: lon.iter().filter(|&&x| x == MISSING).count(),
+        dropped_segments: 0,
+    };
+
+    pb.set_message("components");
+    let mut graphs = Vec::new();
+    for profile in Profile::ALL {
+        let mut arcs = Vec::new();
+        for w in &ways {
+            let (kmh, dir) = match profile {
+                Profile::Car => match w.car {
+                    Some(c) => c,
+                    None => continue,
+                },
+                Profile::Walk if w.walk => (WALK_KMH, 0),
+                Profile::Walk => continue,
+            };
+            for pair in w.refs.windows(2) {
+                let (Ok(a), Ok(b)) = (ids.binary_search(&pair[0]), ids.binary_search(&pair[1]))
+                else {
+                    continue;
+                };
+                if lon[a] == MISSING || lon[b] == MISSING {
+                    stats.dropped_segments += 1;
+                    continue;
+                }
+                if a == b {
+                    continue;
+                }
+                let len_m = haversine_m(
+                    f64::from(lon[a]) * 1e-7,
+                    f64::from(lat[a]) * 1e-7,
+                    f64::from(lon[b]) * 1e-7,
+                    f64::from(lat[b]) * 1e-7,
+                );
+                let weight_ms = (len_m / (kmh / 3.6) * 1000.0).round().max(1.0) as u32;
+                let length_dm = (len_m * 10.0).round() as u32;
+                let (a, b) = (a as u32, b as u32);
+                if dir >= 0 {
+                    arcs.push(Arc {
+                        from: a,
+                        to: b,
+                        weight_ms,
+                        length_dm,
+                    });
+                }
+                if dir <= 0 {
+                    arcs.push(Arc {
+                        from: b,
+                        to: a,
+                        weight_ms,
+                        length_dm,
+                    });
+                }
+            }
+        }
+        graphs.push(largest_scc_graph(profile, &lon, &lat, arcs));
+    }
+    pb.finish_and_clear();
+    let walk = graphs.pop();
+    let car = graphs.pop();
+    match (car, walk) {
+        (Some(car), Some(walk)) if car.node_count() > 0 && walk.node_count() > 0 => {
+            Ok((RoadNetwork { car, walk }, stats))
+        }
+        _ => Err(GraphError::Empty(osm.to_owned())),
+    }
+}
+
+/// Keeps the largest strongly connected component of `arcs` (over nodes `0..lon.len()`),
+/// renumbered densely in the original order.
+fn largest_scc_graph(profile: Profile, lon: &[i32], lat: &[i32], arcs: Vec<Arc>) -> Graph {
+    let n = lon.len();
+    let full = Graph::from_arcs(profile, vec![0; n], vec![0; n], arcs.clone());
+    let comp = strongly_connected(&full);
+    let mut size = vec![0usize; n];
+    let mut used = vec![false; n];
+    for a in &arcs {
+        used[a.from as usize] = true;
+        used[a.to as usize] = true;
+    }
+    for u in 0..n {
+        if used[u] {
+            size[comp[u] as usize] += 1;
+        }
+    }
+    let Some(best) = (0..n).max_by_key(|&c| (size[c], std::cmp::Reverse(c))) else {
+        return Graph::from_arcs(profile, Vec::new(), Vec::new(), Vec::new());
+    };
+    let mut new_id = vec![u32::MAX; n];
+    let (mut nlon, mut nlat) = (Vec::new(), Vec::new());
+    for u in 0..n {
+        if used[u] && comp[u] as usize == best && size[best] > 0 {
+            new_id[u] = nlon.len() as u32;
+            nlon.push(lon[u]);
+            nlat.push(lat[u]);
+        }
+    }
+    let kept = arcs
+        .into_iter()
+        .filter_map(|a| {
+            let (f, t) = (new_id[a.from as usize], new_id[a.to as usize]);
+            (f != u32::MAX && t != u32::MAX).then_some(Arc {
+                from: f,
+                to: t,
+                ..a
+            })
+        })
+        .collect();
+    Graph::from_arcs(profile, nlon, nlat, kept)
+}
+
+/// Strongly connected components (iterative Tarjan): a component number per node.
+pub fn strongly_connected(g: &Graph) -> Vec<u32> {
+    const UNSEEN: u32 = u32::MAX;
+    let n = g.node_count();
+    let mut index = vec![UNSEEN; n];
+    let mut low = vec![0u32; n];
+    let mut on_stack = vec![false; n];
+    let mut comp = vec![UNSEEN; n];
+    let mut stack: Vec<u32> = Vec::new();
+    // Call stack of (node, next arc position).
+    let mut calls: Vec<(u32, usize)> = Vec::new();
+    let mut next_index = 0u32;
+    let mut next_comp = 0u32;
+    for root in 0..n as u32 {
+        if index[root as usize] != UNSEEN {
+            continue;
+        }
+        calls.push((root, g.arcs(root).start));
+        index[root as usize] = next_index;
+        low[root as usize] = next_index;
+        next_index += 1;
+        stack.push(root);
+        on_stack[root as usize] = true;
+        while let Some(top) = calls.last_mut() {
+            let u = top.0;
+            if top.1 < g.arcs(u).end {
+                let v = g.targets[top.1];
+                top.1 += 1;
+                if index[v as usize] == UNSEEN {
+                    index[v as usize] = next_index;
+                    low[v as usize] = next_index;
+                    next_index += 1;
+                    stack.push(v);
+                    on_stack[v as usize] = true;
+                    calls.push((v, g.arcs(v).start));
+                } else if on_stack[v as usize] {
+                    low[u as usize] = low[u as usize].min(index[v as usize]);
+                }
+            } else {
+                calls.pop();
+                if let Some(&(parent, _)) = calls.last() {
+                    low[parent as usize] = low[parent as usize].min(low[u as usize]);
+                }
+                if low[u as usize] == index[u as usize] {
+                    while let Some(w) = stack.pop() {
+                        on_stack[w as usize] = false;
+                        comp[w as usize] = next_comp;
+                        if w == u {
+                            break;
+                        }
+                    }
+                    next_comp += 1;
+                }
+            }
+        }
+    }
+    comp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(key, _)| *key == k)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn maxspeed_forms() {
+        for (v, want) in [
+            ("50", Some(50.0)),
+            ("30 mph", Some(30.0 * 1.609_344)),
+            ("FR:urban", Some(50.0)),
+            ("FR:rural", Some(80.0)),
+            ("FR:motorway", Some(130.0)),
+            ("FR:zone30", Some(30.0)),
+            ("none", None),
+            ("signals", None),
+            ("70 km/h", Some(70.0)),
+        ] {
+            assert_eq!(parse_maxspeed(v), want, "{v}");
+        }
+    }
+
+    #[test]
+    fn car_and_walk_rules() {
+        assert_eq!(
+            car_rule(&tags(&[("highway", "motorway")])),
+            Some((130.0, 1))
+        );
+        assert_eq!(
+            car_rule(&tags(&[("highway", "residential"), ("oneway", "-1")])),
+            Some((30.0, -1))
+        );
+        assert_eq!(
+            car_rule(&tags(&[
+                ("highway", "primary"),
+                ("junction", "roundabout"),
+                ("maxspeed", "FR:urban")
+            ])),
+            Some((50.0, 1))
+        );
+        assert_eq!(
+            car_rule(&tags(&[("highway", "service"), ("access", "private")])),
+            None
+        );
+        assert_eq!(
+            car_rule(&tags(&[
+                ("highway", "service"),
+                ("access", "no"),
+                ("motor_vehicle", "yes")
+            ])),
+            Some((20.0, 0))
+        );
+        assert_eq!(car_rule(&tags(&[("highway", "footway")])), None);
+        assert!(walk_rule(&tags(&[("highway", "footway")])));
+        assert!(!walk_rule(&tags(&[("highway", "motorway")])));
+        assert!(!walk_rule(&tags(&[("highway", "primary"), ("foot", "no")])));
+        assert!(walk_rule(&tags(&[
+            ("highway", "cycleway"),
+            ("foot", "yes")
+        ])));
+    }
+
+    #[test]
+    fn scc_of_a_one_way_tail() {
+        // 0 <-> 1 <-> 2 -> 3: the largest component is {0, 1, 2}.
+        let arc = |from, to| Arc {
+            from,
+            to,
+            weight_ms: 1,
+            length_dm: 1,
+        };
+        let arcs = vec![arc(0, 1), arc(1, 0), arc(1, 2), arc(2, 1), arc(2, 3)];
+        let g = largest_scc_graph(Profile::Car, &[0, 1, 2, 3], &[0; 4], arcs);
+        assert_eq!(g.node_count(), 3);
+        assert_eq!(g.arc_count(), 4);
+    }
+}

@@ -1,0 +1,403 @@
+//! The road graph: one CSR (compressed sparse row) graph per profile, and its binary file.
+//!
+//! # File format (version 1, all integers little-endian)
+//!
+//! ```text
+//! magic      8 bytes  b"LIEUXRG\0"
+//! version    u32      1
+//! profiles   u32      number of sections that follow (2: car then walk)
+//! section    profile u32 (1 car, 2 walk), nodes u32 (n), arcs u32 (m),
+//!            offsets (n + 1) × u32, targets m × u32, weights m × u32 (milliseconds),
+//!            lengths m × u32 (decimetres), lon n × i32, lat n × i32 (1e-7 degrees, WGS84)
+//! crc32      u32      CRC-32 (IEEE, `crc32fast`) of every byte before it
+//! ```
+//!
+//! One file holds both profiles, so `serve --graph FILE` needs one path and one read. Loading
+//! is one `std::fs::read`, a checksum and a structural validation (offsets monotone, targets in
+//! range): a corrupt file is a [`GraphError`], never a panic at query time.
+
+use std::path::{Path, PathBuf};
+
+/// File magic.
+pub const MAGIC: &[u8; 8] = b"LIEUXRG\0";
+/// Current file version.
+pub const VERSION: u32 = 1;
+
+/// Why a graph could not be built, read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum GraphError {
+    #[error("I/O error on {1}")]
+    Io(#[source] std::io::Error, PathBuf),
+    #[error("{0} is not a readable OSM PBF file")]
+    Pbf(PathBuf, #[source] osmpbf::Error),
+    #[error("not a lieux road graph (bad magic)")]
+    BadMagic,
+    #[error("unsupported road graph version {0} (this build reads version {VERSION})")]
+    Version(u32),
+    #[error("road graph truncated: {0}")]
+    Truncated(&'static str),
+    #[error("road graph checksum mismatch (file corrupt)")]
+    Checksum,
+    #[error("road graph invalid: {0}")]
+    Invalid(String),
+    #[error("no routable road in {0}")]
+    Empty(PathBuf),
+}
+
+/// Travel profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Profile {
+    Car,
+    Walk,
+}
+
+impl Profile {
+    pub const ALL: [Profile; 2] = [Profile::Car, Profile::Walk];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Car => "car",
+            Profile::Walk => "walk",
+        }
+    }
+
+    fn code(self) -> u32 {
+        match self {
+            Profile::Car => 1,
+            Profile::Walk => 2,
+        }
+    }
+
+    fn from_code(c: u32) -> Option<Profile> {
+        match c {
+            1 => Some(Profile::Car),
+            2 => Some(Profile::Walk),
+            _ => None,
+        }
+    }
+}
+
+impl std::str::FromStr for Profile {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "car" => Ok(Profile::Car),
+            "walk" => Ok(Profile::Walk),
+            _ => Err(()),
+        }
+    }
+}
+
+/// A directed graph in CSR form: the arcs leaving node `u` are `offsets[u]..offsets[u + 1]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Graph {
+    pub profile: Profile,
+    pub offsets: Vec<u32>,
+    pub targets: Vec<u32>,
+    /// Travel time of each arc, milliseconds.
+    pub weights: Vec<u32>,
+    /// Length of each arc, decimetres.
+    pub lengths: Vec<u32>,
+    /// Node longitudes, 1e-7 degrees.
+    pub lon: Vec<i32>,
+    /// Node latitudes, 1e-7 degrees.
+    pub lat: Vec<i32>,
+}
+
+/// An arc before CSR packing.
+#[derive(Debug, Clone, Copy)]
+pub struct Arc {
+    pub from: u32,
+    pub to: u32,
+    pub weight_ms: u32,
+    pub length_dm: u32,
+}
+
+impl Graph {
+    /// Packs arcs into CSR (arcs sorted by source, stable).
+    pub fn from_arcs(profile: Profile, lon: Vec<i32>, lat: Vec<i32>, mut arcs: Vec<Arc>) -> Graph {
+        let n = lon.len();
+        arcs.sort_by_key(|a| (a.from, a.to));
+        let mut offsets = vec![0u32; n + 1];
+        for a in &arcs {
+            offsets[a.from as usize + 1] += 1;
+        }
+        for i in 0..n {
+            offsets[i + 1] += offsets[i];
+        }
+        Graph {
+            profile,
+            offsets,
+            targets: arcs.iter().map(|a| a.to).collect(),
+            weights: arcs.iter().map(|a| a.weight_ms).collect(),
+            lengths: arcs.iter().map(|a| a.length_dm).collect(),
+            lon,
+            lat,
+        }
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.lon.len()
+    }
+
+    pub fn arc_count(&self) -> usize {
+        self.targets.len()
+    }
+
+    /// Arc indices leaving `u`.
+    pub fn arcs(&self, u: u32) -> std::ops::Range<usize> {
+        self.offsets[u as usize] as usize..self.offsets[u as usize + 1] as usize
+    }
+
+    /// `(lon, lat)` of node `u`, degrees.
+    pub fn coord(&self, u: u32) -> (f64, f64) {
+        (
+            f64::from(self.lon[u as usize]) * 1e-7,
+            f64::from(self.lat[u as usize]) * 1e-7,
+        )
+    }
+
+    /// `(min_lon, min_lat, max_lon, max_lat)` of the nodes, degrees.
+    pub fn bbox(&self) -> [f64; 4] {
+        let mut b = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+        for u in 0..self.node_count() as u32 {
+            let (x, y) = self.coord(u);
+            b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)];
+        }
+        b
+    }
+
+    fn validate(&self) -> Result<(), GraphError> {
+        let n = self.node_count();
+        let m = self.arc_count();
+        if self.offsets.first() != Some(&0) || self.offsets.last() != Some(&(m as u32)) {
+            return Err(GraphError::Invalid("offsets do not span the arcs".into()));
+        }
+        if self.offsets.windows(2).any(|w| w[0] > w[1]) {
+            return Err(GraphError::Invalid("offsets not monotone".into()));
+        }
+        if self.targets.iter().any(|&t| t as usize >= n) {
+            return Err(GraphError::Invalid("arc target out of range".into()));
+        }
+        Ok(())
+    }
+}
+
+/// The graphs of every profile, as stored in one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoadNetwork {
+    pub car: Graph,
+    pub walk: Graph,
+}
+
+impl RoadNetwork {
+    pub fn graph(&self, profile: Profile) -> &Graph {
+        match profile {
+            Profile::Car => &self.car,
+            Profile::Walk => &self.walk,
+        }
+    }
+
+    /// Serialises to the file format above.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&VERSION.to_le_bytes());
+        out.extend_from_slice(&2u32.to_le_bytes());
+        for g in [&self.car, &self.walk] {
+            for x in [
+                g.profile.code(),
+                g.node_count() as u32,
+                g.arc_count() as u32,
+            ] {
+                out.extend_from_slice(&x.to_le_bytes());
+            }
+            for arr in [&g.offsets, &g.targets, &g.weights, &g.lengths] {
+                arr.iter()
+                    .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+            }
+            for arr in [&g.lon, &g.lat] {
+                arr.iter()
+                    .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+            }
+        }
+        let crc = crc32fast::hash(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        out
+    }
+
+    /// Parses and validates the file format above.
+    pub fn from_bytes(bytes: &[u8]) -> Result<RoadNetwork, GraphError> {
+        if bytes.len() < 8 || &bytes[..8] != MAGIC {
+            return Err(GraphError::BadMagic);
+        }
+        if bytes.len() < 20 {
+            return Err(GraphError::Truncated("header"));
+        }
+        let (body, crc) = bytes.split_at(bytes.len() - 4);
+        let mut r = Reader {
+            bytes: body,
+            pos: 8,
+        };
+        let version = r.u32("header")?;
+        if version != VERSION {
+            return Err(GraphError::Version(version));
+        }
+        let mut stored = [0u8; 4];
+        stored.copy_from_slice(crc);
+        if crc32fast::hash(body) != u32::from_le_bytes(stored) {
+            // A truncated file also fails here; say which when the sizes tell.
+            return Err(match expected_len(body) {
+                Some(len) if len > bytes.len() => GraphError::Truncated("arrays"),
+                _ => GraphError::Checksum,
+            });
+        }
+        let count = r.u32("header")?;
+        let mut graphs = Vec::new();
+        for _ in 0..count {
+            let profile = Profile::from_code(r.u32("section")?)
+                .ok_or_else(|| GraphError::Invalid("unknown profile".into()))?;
+            let n = r.u32("section")? as usize;
+            let m = r.u32("section")? as usize;
+            let g = Graph {
+                profile,
+                offsets: r.u32s(n + 1)?,
+                targets: r.u32s(m)?,
+                weights: r.u32s(m)?,
+                lengths: r.u32s(m)?,
+                lon: r.u32s(n)?.into_iter().map(|x| x as i32).collect(),
+                lat: r.u32s(n)?.into_iter().map(|x| x as i32).collect(),
+            };
+            g.validate()?;
+            graphs.push(g);
+        }
+        if r.pos != body.len() {
+            return Err(GraphError::Invalid("trailing bytes".into()));
+        }
+        let take = |p: Profile, graphs: &mut Vec<Graph>| {
+            graphs
+                .iter()
+                .position(|g| g.profile == p)
+                .map(|i| graphs.swap_remove(i))
+                .ok_or_else(|| GraphError::Invalid(format!("no {} section", p.as_str())))
+        };
+        let car = take(Profile::Car, &mut graphs)?;
+        let walk = take(Profile::Walk, &mut graphs)?;
+        Ok(RoadNetwork { car, walk })
+    }
+
+    /// Reads a graph file (one read, then [`RoadNetwork::from_bytes`]).
+    pub fn load(path: &Path) -> Result<RoadNetwork, GraphError> {
+        let bytes = std::fs::read(path).map_err(|e| GraphError::Io(e, path.to_owned()))?;
+        RoadNetwork::from_bytes(&bytes)
+    }
+
+    /// Writes a graph file atomically (temporary file, then rename).
+    pub fn save(&self, path: &Path) -> Result<(), GraphError> {
+        let tmp = path.with_extension("graph.tmp");
+        std::fs::write(&tmp, self.to_bytes()).map_err(|e| GraphError::Io(e, tmp.clone()))?;
+        std::fs::rename(&tmp, path).map_err(|e| GraphError::Io(e, path.to_owned()))
+    }
+}
+
+/// File length implied by the section headers, when they can be read.
+fn expected_len(body: &[u8]) -> Option<usize> {
+    let rd = |pos: usize| -> Option<usize> {
+        body.get(pos..pos + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    };
+    let count = rd(12)?;
+    let mut pos = 16;
+    for _ in 0..count {
+        let (n, m) = (rd(pos + 4)?, rd(pos + 8)?);
+        pos += 12 + 4 * ((n + 1) + 3 * m + 2 * n);
+    }
+    Some(pos + 4)
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Reader<'_> {
+    fn u32(&mut self, what: &'static str) -> Result<u32, GraphError> {
+        let b = self
+            .bytes
+            .get(self.pos..self.pos + 4)
+            .ok_or(GraphError::Truncated(what))?;
+        self.pos += 4;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn u32s(&mut self, count: usize) -> Result<Vec<u32>, GraphError> {
+        let end = count
+            .checked_mul(4)
+            .and_then(|l| l.checked_add(self.pos))
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or(GraphError::Truncated("arrays"))?;
+        let out = self.bytes[self.pos..end]
+            .chunks_exact(4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        self.pos = end;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny(profile: Profile) -> Graph {
+        Graph::from_arcs(
+            profile,
+            vec![0, 10, 20],
+            vec![0, 0, 5],
+            vec![
+                Arc {
+                    from: 0,
+                    to: 1,
+                    weight_ms: 100,
+                    length_dm: 10,
+                },
+                Arc {
+                    from: 1,
+                    to: 2,
+                    weight_ms: 200,
+                    length_dm: 20,
+                },
+                Arc {
+                    from: 2,
+                    to: 0,
+                    weight_ms: 300,
+                    length_dm: 30,
+                },
+            ],
+        )
+    }
+
+    #[test]
+    fn round_trip_and_corruption() {
+        let net = RoadNetwork {
+            car: tiny(Profile::Car),
+            walk: tiny(Profile::Walk),
+        };
+        let bytes = net.to_bytes();
+        assert_eq!(RoadNetwork::from_bytes(&bytes).ok(), Some(net));
+        assert!(matches!(
+            RoadNetwork::from_bytes(&bytes[..bytes.len() - 9]),
+            Err(GraphError::Truncated(_))
+        ));
+        let mut flipped = bytes.clone();
+        flipped[30] ^= 1;
+        assert!(matches!(
+            RoadNetwork::from_bytes(&flipped),
+            Err(GraphError::Checksum)
+        ));
+        assert!(matches!(
+            RoadNetwork::from_bytes(b"PBF\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"),
+            Err(GraphError::BadMagic)
+        ));
+    }
+}

@@ -1,0 +1,588 @@
+//! Road routing on the real OSM extracts of `../shared/data/osm/`: graph build, Dijkstra against
+//! a naive reference, one-way streets, limits, nesting, corrupt files, and the HTTP endpoints.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use geo::{Contains, Point};
+use lieux::Dataset;
+use lieux::http::{AppState, routes};
+use lieux::model::{Dispositif, Position};
+use lieux::routing::build::BuildStats;
+use lieux::routing::search::{self, Origin, UNREACHED};
+use lieux::routing::{Graph, GraphError, Profile, RoadNetwork, Router, isochrone};
+use lieux::testdata::{Rng, synthetic_lieux};
+use serde_json::Value;
+
+use crate::util::shared_data;
+
+const EXTRACTS: [(&str, &str); 4] = [
+    ("nantes", "nantes-centre-2014.osm.pbf"),
+    ("paris", "paris-centre-small.osm.pbf"),
+    ("monaco", "monaco-2020-07-19.osm.pbf"),
+    ("andorra", "andorra-2020-05-01.osm.pbf"),
+];
+
+fn temp_dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("lieux-routing-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Every extract built once per test process (through a file: build, save, load).
+fn networks() -> Option<&'static HashMap<&'static str, (RoadNetwork, BuildStats)>> {
+    static NETS: OnceLock<Option<HashMap<&'static str, (RoadNetwork, BuildStats)>>> =
+        OnceLock::new();
+    NETS.get_or_init(|| {
+        let osm = shared_data()?.join("osm");
+        let dir = temp_dir();
+        let mut out = HashMap::new();
+        for (name, file) in EXTRACTS {
+            let started = std::time::Instant::now();
+            let (net, stats) = lieux::routing::build::build(&osm.join(file), false)
+                .unwrap_or_else(|e| panic!("{file}: {e}"));
+            let built = started.elapsed();
+            let path = dir.join(format!("{name}.graph"));
+            net.save(&path).unwrap();
+            let started = std::time::Instant::now();
+            let loaded = RoadNetwork::load(&path).unwrap();
+            eprintln!(
+                "{name}: car {} nodes / {} arcs, walk {} nodes / {} arcs, {} bytes, \
+                 build {:?} (debug), load {:?}; {stats:?}",
+                net.car.node_count(),
+                net.car.arc_count(),
+                net.walk.node_count(),
+                net.walk.arc_count(),
+                std::fs::metadata(&path).unwrap().len(),
+                built,
+                started.elapsed()
+            );
+            assert_eq!(loaded, net, "{name}: file round trip");
+            out.insert(name, (loaded, stats));
+        }
+        Some(out)
+    })
+    .as_ref()
+}
+
+fn net(name: &str) -> Option<&'static RoadNetwork> {
+    networks().map(|n| &n[name].0)
+}
+
+fn origin(node: u32) -> Origin {
+    Origin {
+        node,
+        offset_ms: 0,
+        offset_dm: 0,
+    }
+}
+
+/// Queue-based Bellman-Ford: the naive reference for Dijkstra.
+fn bellman_ford(g: &Graph, s: u32) -> Vec<u32> {
+    let mut d = vec![UNREACHED; g.node_count()];
+    let mut queued = vec![false; g.node_count()];
+    let mut q = VecDeque::from([s]);
+    d[s as usize] = 0;
+    while let Some(u) = q.pop_front() {
+        queued[u as usize] = false;
+        for a in g.arcs(u) {
+            let v = g.targets[a] as usize;
+            let nd = d[u as usize] + g.weights[a];
+            if nd < d[v] {
+                d[v] = nd;
+                if !queued[v] {
+                    queued[v] = true;
+                    q.push_back(v as u32);
+                }
+            }
+        }
+    }
+    d
+}
+
+#[test]
+fn all_extracts_build_and_nantes_drops_missing_nodes() {
+    let Some(nets) = networks() else { return };
+    for (name, (n, _)) in nets {
+        for g in [&n.car, &n.walk] {
+            assert!(g.node_count() > 1000, "{name} {:?}", g.profile);
+            // largest SCC only: every node reaches node 0 and back
+            let fwd = search::bounded(g, &[origin(0)], u32::MAX - 1);
+            assert!(fwd.time_ms.iter().all(|&t| t != UNREACHED), "{name}");
+        }
+    }
+    let (_, nantes) = &nets["nantes"];
+    assert!(nantes.missing_nodes > 0, "{nantes:?}");
+    assert!(nantes.dropped_segments > 0, "{nantes:?}");
+    let (andorra, _) = &nets["andorra"];
+    assert!(andorra.car.node_count() > 15_000);
+    assert!(andorra.walk.node_count() > andorra.car.node_count());
+}
+
+#[test]
+fn dijkstra_matches_bellman_ford() {
+    for name in ["monaco", "andorra"] {
+        let Some(n) = net(name) else { return };
+        for g in [&n.car, &n.walk] {
+            let mut rng = Rng::new(7);
+            for _ in 0..4 {
+                let s = rng.below(g.node_count()) as u32;
+                let want = bellman_ford(g, s);
+                let got = search::bounded(g, &[origin(s)], u32::MAX - 1);
+                assert_eq!(got.time_ms, want, "{name} {:?} from {s}", g.profile);
+                // bounded: exactly the nodes within the limit
+                let limit = 300_000;
+                let b = search::bounded(g, &[origin(s)], limit);
+                for (t, w) in b.time_ms.iter().zip(&want) {
+                    assert_eq!(*t, if *w <= limit { *w } else { UNREACHED });
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn paris_one_way_streets_are_respected() {
+    let Some(n) = net("paris") else { return };
+    let g = &n.car;
+    let mut found = None;
+    'outer: for u in 0..g.node_count() as u32 {
+        for a in g.arcs(u) {
+            let v = g.targets[a];
+            if !g.arcs(v).any(|b| g.targets[b] == u) {
+                let uv = search::bounded(g, &[origin(u)], u32::MAX - 1).time_ms[v as usize];
+                let vu = search::bounded(g, &[origin(v)], u32::MAX - 1).time_ms[u as usize];
+                if uv != vu {
+                    found = Some((u, v, uv, vu));
+                    break 'outer;
+                }
+            }
+        }
+    }
+    let (u, v, uv, vu) = found.expect("a one-way pair in central Paris");
+    eprintln!("paris one-way: {u}->{v} {uv} ms, back {vu} ms");
+    assert!(vu > uv);
+    // walking ignores one-way streets
+    let w = &n.walk;
+    let arcs_back = (0..w.node_count() as u32).all(|x| {
+        w.arcs(x)
+            .all(|a| w.arcs(w.targets[a]).any(|b| w.targets[b] == x))
+    });
+    assert!(arcs_back, "walk arcs go both ways");
+}
+
+/// A dataset of places on (or up to ~50 m off) random graph nodes, plus a few far away.
+fn places_on(g: &Graph, count: usize, seed: u64) -> Dataset {
+    let mut rng = Rng::new(seed);
+    let mut lieux = synthetic_lieux(count, seed);
+    for (i, l) in lieux.iter_mut().enumerate() {
+        let (lon, lat) = g.coord(rng.below(g.node_count()) as u32);
+        let jitter = if i % 3 == 0 { 0.0005 } else { 0.0 };
+        l.position = Some(Position {
+            lon: lon + rng.range(-jitter, jitter),
+            lat: lat + rng.range(-jitter, jitter),
+        });
+        if i % 50 == 0 {
+            l.position = Some(Position {
+                lon: lon + 1.0,
+                lat,
+            });
+        }
+    }
+    Dataset::new(lieux)
+}
+
+#[test]
+fn reachable_within_limit_and_closest_match_full_search() {
+    let Some(n) = net("andorra") else { return };
+    for profile in Profile::ALL {
+        let g = n.graph(profile);
+        let ds = places_on(g, 2_000, 3);
+        let router = Router::new(n.clone(), &ds, 1_000.0);
+        let mut rng = Rng::new(5);
+        for _ in 0..3 {
+            let (lon, lat) = g.coord(rng.below(g.node_count()) as u32);
+            let lieux::routing::Located::OnGraph(s) = router.locate(profile, lon, lat) else {
+                panic!("node not on graph")
+            };
+            let full = search::bounded(g, &lieux::routing::origins(g, s), u32::MAX - 1);
+            let mut all: Vec<(u32, u32)> = (0..ds.lieux().len() as u32)
+                .filter_map(|slot| {
+                    let p = router.place_snap(profile, slot)?;
+                    let t = p
+                        .arrivals(g)
+                        .iter()
+                        .map(|l| full.time_ms[l.node as usize].saturating_add(l.ms))
+                        .min()?;
+                    Some((t, slot))
+                })
+                .collect();
+            all.sort_unstable();
+            for limit_s in [300, 600, 1_800] {
+                let tree = router.tree(profile, s, limit_s);
+                let got: Vec<(u32, u32)> = router
+                    .reached(profile, &tree, limit_s, |_| true)
+                    .iter()
+                    .map(|r| (r.time_ms, r.slot))
+                    .collect();
+                let want: Vec<(u32, u32)> = all
+                    .iter()
+                    .copied()
+                    .filter(|(t, _)| *t <= limit_s * 1000)
+                    .collect();
+                assert_eq!(got, want, "{profile:?} within {limit_s} s");
+                // just beyond the limit: absent
+                if let Some(beyond) = all.iter().find(|(t, _)| *t > limit_s * 1000) {
+                    assert!(!got.iter().any(|(_, s)| *s == beyond.1));
+                }
+            }
+            // 10-min set inside the 30-min set
+            let t30 = router.tree(profile, s, 1_800);
+            let r10 = router.reached(profile, &router.tree(profile, s, 600), 600, |_| true);
+            let r30 = router.reached(profile, &t30, 1_800, |_| true);
+            assert!(r10.iter().all(|a| r30.iter().any(|b| b.slot == a.slot)));
+            // k closest = prefix of the full order (among France Services)
+            let fs = |slot: u32| {
+                ds.lieu(slot)
+                    .dispositif_programmes_nationaux
+                    .contains(&Dispositif::FranceServices)
+            };
+            let closest: Vec<(u32, u32)> = router
+                .closest(profile, s, 5, fs)
+                .iter()
+                .map(|r| (r.time_ms, r.slot))
+                .collect();
+            let want: Vec<(u32, u32)> = all
+                .iter()
+                .copied()
+                .filter(|(_, slot)| fs(*slot))
+                .take(5)
+                .collect();
+            assert_eq!(closest, want, "{profile:?} closest");
+            // unplaceable places (1° east) are never snapped
+            assert!(router.place_snap(profile, 0).is_none());
+        }
+    }
+}
+
+#[test]
+fn isochrones_are_nested() {
+    let Some(n) = net("andorra") else { return };
+    let ds = Dataset::new(Vec::new());
+    let router = Router::new(n.clone(), &ds, 1_000.0);
+    for (profile, lon, lat) in [
+        (Profile::Car, 1.5218, 42.5063),
+        (Profile::Walk, 1.5218, 42.5063),
+    ] {
+        let lieux::routing::Located::OnGraph(s) = router.locate(profile, lon, lat) else {
+            panic!("Andorra la Vella is on the graph")
+        };
+        let tree = router.tree(profile, s, 1_800);
+        let started = std::time::Instant::now();
+        let polys = isochrone::polygons(
+            n.graph(profile),
+            &tree,
+            (lon, lat),
+            &[600, 1_800],
+            isochrone::default_cell_m(profile),
+        );
+        eprintln!("{profile:?} polygons in {:?} (debug)", started.elapsed());
+        assert_eq!(polys.len(), 2);
+        assert!(!polys[0].0.is_empty() && !polys[1].0.is_empty());
+        assert!(polys[0].contains(&Point::new(lon, lat)));
+        let mut rng = Rng::new(9);
+        let (mut inside10, mut inside30) = (0, 0);
+        for _ in 0..4_000 {
+            let p = Point::new(lon + rng.range(-0.3, 0.3), lat + rng.range(-0.2, 0.2));
+            let (a, b) = (polys[0].contains(&p), polys[1].contains(&p));
+            assert!(
+                !a || b,
+                "{profile:?}: {p:?} in the 10-min polygon, not in the 30-min"
+            );
+            inside10 += usize::from(a);
+            inside30 += usize::from(b);
+        }
+        assert!(inside30 > inside10, "{profile:?}: {inside10} / {inside30}");
+    }
+}
+
+#[test]
+fn corrupt_truncated_and_non_pbf_files_are_clean_errors() {
+    let Some(n) = net("monaco") else { return };
+    let bytes = n.to_bytes();
+    assert!(matches!(
+        RoadNetwork::from_bytes(&bytes[..bytes.len() / 2]),
+        Err(GraphError::Truncated(_))
+    ));
+    let mut bad = bytes.clone();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 0x40;
+    assert!(matches!(
+        RoadNetwork::from_bytes(&bad),
+        Err(GraphError::Checksum)
+    ));
+    assert!(matches!(
+        RoadNetwork::from_bytes(b""),
+        Err(GraphError::BadMagic)
+    ));
+    let dir = temp_dir();
+    let text = dir.join("not.osm.pbf");
+    std::fs::write(&text, "this is not a PBF file, just text\n".repeat(10)).unwrap();
+    let e = lieux::routing::build::build(&text, false).expect_err("not PBF");
+    assert!(matches!(e, GraphError::Pbf(..)), "{e:?}");
+    assert!(matches!(
+        RoadNetwork::load(&dir.join("absent.graph")),
+        Err(GraphError::Io(..))
+    ));
+}
+
+// ---- HTTP ----
+
+struct Res {
+    status: u16,
+    body: Vec<u8>,
+}
+
+impl Res {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+}
+
+async fn get(state: &AppState, path: &str) -> Res {
+    let res = warp::test::request()
+        .method("GET")
+        .path(path)
+        .reply(&routes(state.clone()))
+        .await;
+    Res {
+        status: res.status().as_u16(),
+        body: res.body().to_vec(),
+    }
+}
+
+fn andorra_state() -> Option<AppState> {
+    let n = net("andorra")?;
+    let ds = places_on(&n.car, 1_000, 12);
+    let router = Router::new(n.clone(), &ds, 1_000.0);
+    Some(AppState::with_router(ds, router))
+}
+
+#[tokio::test]
+async fn http_reachable_closest_isochrone_with_graph() {
+    let Some(st) = andorra_state() else { return };
+    let r = get(
+        &st,
+        "/v1/lieux/reachable?lat=42.5063&lon=1.5218&minutes=15&mode=car&isochrone=true",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let v = r.json();
+    let fs = v["features"].as_array().unwrap();
+    assert!(!fs.is_empty());
+    let mut last = 0.0;
+    for f in fs {
+        let d = f["properties"]["duration_s"].as_f64().unwrap();
+        assert!(d >= last && d <= 900.0, "{d}");
+        assert!(f["properties"]["distance_m"].as_f64().unwrap() >= 0.0);
+        assert!(f["properties"].get("estimate").is_none());
+        last = d;
+    }
+    assert!(v.get("estimate").is_none());
+    assert_eq!(v["isochrone"]["geometry"]["type"], "MultiPolygon");
+
+    let r = get(&st, "/v1/lieux/closest?lat=42.5063&lon=1.5218&k=3&dispositif_programmes_nationaux=France%20Services").await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let v = r.json();
+    let fs = v["features"].as_array().unwrap();
+    assert_eq!(fs.len(), 3);
+    for f in fs {
+        assert!(
+            f["properties"]["dispositif_programmes_nationaux"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x == "France Services")
+        );
+    }
+
+    let r = get(
+        &st,
+        "/v1/isochrone?lat=42.5063&lon=1.5218&minutes=20,10&mode=walk",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let v = r.json();
+    let fs = v["features"].as_array().unwrap();
+    assert_eq!(fs.len(), 2);
+    assert_eq!(fs[0]["properties"]["minutes"], 10);
+    assert_eq!(fs[1]["geometry"]["type"], "MultiPolygon");
+}
+
+#[tokio::test]
+async fn http_errors_and_too_far_from_roads() {
+    let Some(st) = andorra_state() else { return };
+    for (path, param) in [
+        ("/v1/lieux/reachable?lat=42.5&lon=1.5&minutes=0", "minutes"),
+        (
+            "/v1/lieux/reachable?lat=42.5&lon=1.5&minutes=121",
+            "minutes",
+        ),
+        ("/v1/lieux/reachable?lat=42.5&lon=1.5&mode=bike", "mode"),
+        ("/v1/lieux/reachable?lon=1.5", "lat"),
+        (
+            "/v1/lieux/reachable?lat=42.5&lon=1.5&isochrone=maybe",
+            "isochrone",
+        ),
+        ("/v1/lieux/closest?lat=42.5&lon=1.5&k=0", "k"),
+        ("/v1/lieux/closest?lat=42.5&lon=1.5&zz=1", "zz"),
+        ("/v1/isochrone?lat=42.5&lon=1.5&minutes=10,abc", "minutes"),
+        (
+            "/v1/isochrone?lat=42.5&lon=1.5&minutes=1,2,3,4,5,6,7",
+            "minutes",
+        ),
+        (
+            "/v1/isochrone?lat=42.5&lon=1.5&services=Prendre%20en%20main%20un%20ordinateur",
+            "services",
+        ),
+    ] {
+        let r = get(&st, path).await;
+        assert_eq!(
+            r.status,
+            400,
+            "{path}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert_eq!(r.json()["error"]["parameter"], param, "{path}");
+    }
+    // a point inside the graph's extent but more than 1 km from any road: 422
+    let n = net("andorra").unwrap();
+    let snapper = lieux::routing::snap::Snapper::new(&n.car);
+    let [x0, y0, x1, y1] = n.car.bbox();
+    let mut rng = Rng::new(1);
+    let far = (0..20_000)
+        .map(|_| (rng.range(x0, x1), rng.range(y0, y1)))
+        .find(|&(x, y)| snapper.snap(x, y, 1_500.0).is_none())
+        .expect("a mountain point far from roads");
+    for ep in ["lieux/reachable", "lieux/closest", "isochrone"] {
+        let r = get(&st, &format!("/v1/{ep}?lat={}&lon={}", far.1, far.0)).await;
+        assert_eq!(r.status, 422, "{ep}: {}", String::from_utf8_lossy(&r.body));
+        assert!(
+            r.json()["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("road")
+        );
+    }
+    // the snap leg is walked: ~300 m off the road costs at least ~3.5 min more than on it
+    let snapper = lieux::routing::snap::Snapper::new(&n.car);
+    let on = snapper.snap(1.5218, 42.5063, 1_000.0).unwrap();
+    let mut rng = Rng::new(4);
+    let off = (0..20_000)
+        .map(|_| {
+            (
+                1.5218 + rng.range(-0.05, 0.05),
+                42.5063 + rng.range(-0.05, 0.05),
+            )
+        })
+        .find_map(|(x, y)| snapper.snap(x, y, 1_000.0).filter(|s| s.distance_m > 300.0))
+        .expect("a point 300 m off-road");
+    for leg in lieux::routing::origins(&n.car, off) {
+        assert!(leg.offset_ms >= 216_000, "{leg:?}");
+    }
+    assert!(on.distance_m < 50.0, "{on:?}");
+    let h = get(&st, "/health").await.json();
+    assert_eq!(h["graph"]["car_nodes"], n.car.node_count());
+    // outside the graph (Paris): straight-line estimate
+    let r = get(&st, "/v1/lieux/closest?lat=48.85&lon=2.35&k=2").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["estimate"], "straight_line");
+}
+
+#[tokio::test]
+async fn http_estimates_without_graph() {
+    let st = AppState::new(Dataset::new(synthetic_lieux(3_000, 11)));
+    let r = get(
+        &st,
+        "/v1/lieux/reachable?lat=47.2&lon=-1.55&minutes=120&mode=car",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let v = r.json();
+    assert_eq!(v["estimate"], "straight_line");
+    let fs = v["features"].as_array().unwrap();
+    assert!(!fs.is_empty());
+    let mut last = 0.0;
+    for f in fs {
+        assert_eq!(f["properties"]["estimate"], "straight_line");
+        let d = f["properties"]["duration_s"].as_f64().unwrap();
+        assert!(d >= last && d <= 7_200.0);
+        // 50 km/h on 1.3 × the straight line
+        let dist = f["properties"]["distance_m"].as_f64().unwrap();
+        assert!((dist / (50.0 / 3.6) - d).abs() < 0.2, "{dist} {d}");
+        last = d;
+    }
+    let r = get(&st, "/v1/lieux/closest?lat=47.2&lon=-1.55&k=4&mode=walk").await;
+    let v = r.json();
+    assert_eq!(v["features"].as_array().unwrap().len(), 4);
+    assert!(
+        v["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["properties"]["estimate"] == "straight_line")
+    );
+    let r = get(&st, "/v1/isochrone?lat=47.2&lon=-1.55&minutes=10,30").await;
+    assert_eq!(r.status, 200);
+    let v = r.json();
+    assert_eq!(v["features"][1]["properties"]["estimate"], "straight_line");
+}
+
+// ---- CLI ----
+
+#[test]
+fn cli_graph_build_and_serve_refuses_a_corrupt_graph() {
+    let Some(data) = shared_data() else { return };
+    let dir = temp_dir();
+    let out = dir.join("cli-monaco.graph");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_lieux"))
+        .args(["graph", "build", "--osm"])
+        .arg(data.join("osm/monaco-2020-07-19.osm.pbf"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(stderr.contains("car 4631 nodes"), "{stderr}");
+    assert!(RoadNetwork::load(&out).is_ok());
+
+    let text = dir.join("cli-not.osm.pbf");
+    std::fs::write(&text, "not a pbf\n".repeat(20)).unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_lieux"))
+        .args(["graph", "build", "--osm"])
+        .arg(&text)
+        .arg("--out")
+        .arg(dir.join("cli-never.graph"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(stderr.contains("not a readable OSM PBF file"), "{stderr}");
+    assert!(!dir.join("cli-never.graph").exists());
+
+    let mut bytes = std::fs::read(&out).unwrap();
+    bytes.truncate(bytes.len() - 100);
+    let corrupt = dir.join("cli-corrupt.graph");
+    std::fs::write(&corrupt, bytes).unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_lieux"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--graph"])
+        .arg(&corrupt)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(stderr.contains("road graph truncated"), "{stderr}");
+}
