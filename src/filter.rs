@@ -256,9 +256,9 @@ impl Filter {
         *self == Filter::default()
     }
 
-    /// Does `lieu` (whose time zone is `tz`) pass every filter? The plain evaluation over the
-    /// place's lists; the dataset uses the equivalent [`Filter::compile`] path, and the oracle
-    /// tests compare the two.
+    /// Does `lieu` (whose time zone is `tz`) pass every filter? The enumerated filters are
+    /// evaluated here on the place's lists, and by the dataset on bit sets ([`Filter::compile`]);
+    /// the oracle tests compare the two. The other filters are [`Filter::matches_rest`].
     pub fn matches(&self, lieu: &Lieu, tz: Tz) -> bool {
         fn any<T: PartialEq>(wanted: &[T], has: &[T]) -> bool {
             wanted.is_empty() || wanted.iter().any(|w| has.contains(w))
@@ -277,31 +277,10 @@ impl Filter {
                 &self.dispositif_programmes_nationaux,
                 &lieu.dispositif_programmes_nationaux,
             )
-            && any(
-                &self.autres_formations_labels,
-                &lieu.autres_formations_labels,
-            )
-            && (self.source.is_empty()
-                || lieu
-                    .source
-                    .as_ref()
-                    .is_some_and(|s| self.source.contains(s)))
             && self
                 .prise_rdv
                 .is_none_or(|want| lieu.prise_rdv.is_some() == want)
-            && self
-                .territoires
-                .as_ref()
-                .is_none_or(|(t, codes)| in_territoires(lieu, *t, codes))
-            && self
-                .ouvert_actuellement
-                .is_none_or(|at| lieu.horaires.as_ref().is_some_and(|h| h.is_open(at, tz)))
-            && self.ouvert_le_week_end.is_none_or(|(want, sat)| {
-                lieu.horaires
-                    .as_ref()
-                    .is_some_and(|h| h.opens_on_weekend(sat))
-                    == want
-            })
+            && self.matches_rest(lieu, tz)
     }
 }
 
