@@ -251,6 +251,12 @@ impl Filter {
         Ok(f)
     }
 
+    /// The instant at which results report `ouvert`: the one asked by `ouvert_actuellement`,
+    /// else `now`.
+    pub fn evaluation_instant(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        self.ouvert_actuellement.map(|t| t.to_utc()).unwrap_or(now)
+    }
+
     /// True when no filter is set.
     pub fn is_empty(&self) -> bool {
         *self == Filter::default()

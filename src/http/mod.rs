@@ -382,10 +382,7 @@ pub fn nearest(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Re
         let filter = q.filter(now)?;
         let ds = state.dataset();
         let tag = reply::etag(&[ds.version(), "nearest", raw, &minute(now)], ctx.coding);
-        let when = filter
-            .ouvert_actuellement
-            .map(|t| t.to_utc())
-            .unwrap_or(now);
+        let when = filter.evaluation_instant(now);
         Ok(cached(ctx, tag, "application/geo+json", || {
             let hits = ds.nearest(at, k, max_m, &filter);
             Body::Full(feature_collection(
@@ -462,10 +459,7 @@ pub fn list(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Respo
         let filter = q.filter(now)?;
         let ds = state.dataset();
         let tag = reply::etag(&[ds.version(), "list", raw, &minute(now)], ctx.coding);
-        let when = filter
-            .ouvert_actuellement
-            .map(|t| t.to_utc())
-            .unwrap_or(now);
+        let when = filter.evaluation_instant(now);
         let links = stream::Links {
             base: "/v1/lieux".to_owned(),
             pairs: q

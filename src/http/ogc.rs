@@ -213,10 +213,7 @@ pub fn items(
             &[ds.version(), "items", raw, &origin.0, &bucket],
             ctx.coding,
         );
-        let when = filter
-            .ouvert_actuellement
-            .map(|t| t.to_utc())
-            .unwrap_or(now);
+        let when = filter.evaluation_instant(now);
         let mut pairs: Vec<(String, String)> = q
             .pairs
             .iter()

@@ -140,11 +140,7 @@ pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> 
         let router = state.router();
         let snap = locate(router.as_deref(), profile, at)?;
         let tag = reply::etag(&[ds.version(), "reachable", raw, &minute(now)], ctx.coding);
-        let when = filter
-            .ouvert_actuellement
-            .map(|t| t.to_utc())
-            .unwrap_or(now)
-            .fixed_offset();
+        let when = filter.evaluation_instant(now).fixed_offset();
         Ok(cached(ctx, tag, "application/geo+json", || {
             let limit_s = minutes * 60;
             let (hits, polygon): (Vec<(u32, Extra)>, Option<MultiPolygon<f64>>) =
@@ -240,11 +236,7 @@ pub fn closest(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Re
         let router = state.router();
         let snap = locate(router.as_deref(), profile, at)?;
         let tag = reply::etag(&[ds.version(), "closest", raw, &minute(now)], ctx.coding);
-        let when = filter
-            .ouvert_actuellement
-            .map(|t| t.to_utc())
-            .unwrap_or(now)
-            .fixed_offset();
+        let when = filter.evaluation_instant(now).fixed_offset();
         Ok(cached(ctx, tag, "application/geo+json", || {
             let (hits, est): (Vec<(u32, Extra)>, bool) = match (router.as_deref(), snap) {
                 (Some(r), Some(s)) => (
