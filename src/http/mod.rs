@@ -7,6 +7,7 @@ mod encoding;
 mod features;
 pub mod ogc;
 pub mod openapi;
+mod openapi_routing;
 mod params;
 mod reply;
 mod routing;

@@ -339,19 +339,19 @@ fn corrupt_truncated_and_non_pbf_files_are_clean_errors() {
 
 // ---- HTTP ----
 
-struct Res {
-    status: u16,
-    body: Vec<u8>,
+pub(crate) struct Res {
+    pub(crate) status: u16,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Res {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 }
 
-async fn get(state: &AppState, path: &str) -> Res {
+pub(crate) async fn get(state: &AppState, path: &str) -> Res {
     let res = warp::test::request()
         .method("GET")
         .path(path)
@@ -363,7 +363,7 @@ async fn get(state: &AppState, path: &str) -> Res {
     }
 }
 
-fn andorra_state() -> Option<AppState> {
+pub(crate) fn andorra_state() -> Option<AppState> {
     let n = net("andorra")?;
     let ds = places_on(&n.car, 1_000, 12);
     let router = Router::new(n.clone(), &ds, 1_000.0);
