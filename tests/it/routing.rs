@@ -291,6 +291,21 @@ fn isochrones_are_nested() {
         assert_eq!(polys.len(), 2);
         assert!(!polys[0].0.is_empty() && !polys[1].0.is_empty());
         assert!(polys[0].contains(&Point::new(lon, lat)));
+        // every node reached well within a limit (80 %: the grid blurs the edge by a cell or
+        // two) lies inside that limit's polygon
+        for (poly, limit_ms) in [(&polys[0], 600_000), (&polys[1], 1_800_000)] {
+            let g = n.graph(profile);
+            for &u in &tree.settled {
+                if tree.time_ms[u as usize] <= limit_ms * 4 / 5 {
+                    let (x, y) = g.coord(u);
+                    assert!(
+                        poly.contains(&Point::new(x, y)),
+                        "{profile:?}: node {u} at {} ms outside the {limit_ms} ms polygon",
+                        tree.time_ms[u as usize]
+                    );
+                }
+            }
+        }
         let mut rng = Rng::new(9);
         let (mut inside10, mut inside30) = (0, 0);
         for _ in 0..4_000 {
