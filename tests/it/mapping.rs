@@ -1,0 +1,330 @@
+//! Mapping configs on the real raw producer files of `../shared/data/mednum-cli-sources/`, and
+//! the France Services list reproduced from its raw CSV and compared with the converted v1 file.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use lieux::import::{
+    ImportOptions, ImportOutcome, Mapping, MappingError, MappingOptions, ReportKind,
+    read_bytes_with,
+};
+
+use crate::util::shared_data;
+
+fn import(raw: &Path, config: &Path, options: MappingOptions) -> ImportOutcome {
+    let mapping = Mapping::from_path(config).unwrap();
+    let bytes = std::fs::read(raw).unwrap();
+    let options = ImportOptions {
+        mapping: Some((mapping, options)),
+        ..Default::default()
+    };
+    read_bytes_with(&raw.display().to_string(), &bytes, &options).unwrap()
+}
+
+fn fixed_date() -> MappingOptions {
+    MappingOptions {
+        date_maj: NaiveDate::from_ymd_opt(2024, 1, 1),
+        ..Default::default()
+    }
+}
+
+/// Rows of a raw JSON file, counted without the importer.
+fn json_rows(path: &Path) -> usize {
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    v.as_array().unwrap().len()
+}
+
+/// (raw file stem, rows, accepted, rejected), measured; the reasons are checked below.
+const SOURCES: &[(&str, usize, usize, usize)] = &[
+    ("aix-en-provence", 38, 38, 0),
+    ("angers", 63, 63, 0),
+    ("bus-france-services-charente", 12, 12, 0),
+    // 5 addresses without a postcode, and no postcode column
+    ("corse", 161, 156, 5),
+    ("epernay", 39, 37, 2),
+    ("etapes-numerique", 95, 95, 0),
+    ("fibre-64", 61, 61, 0),
+    // postcode only inside the address, absent from 27 of them
+    ("gironde", 347, 320, 27),
+    ("hinaura", 1171, 1167, 4),
+    ("la-creuse", 91, 89, 2),
+    // one id published twice
+    ("le-havre", 80, 79, 1),
+    ("maine-et-loire-2022-geopoint", 235, 235, 0),
+    // 3 rows without a name
+    ("maine-et-loire-2023-lambert93", 243, 240, 3),
+    ("mednum-hub-antilles", 165, 164, 1),
+    ("mulhouse", 55, 55, 0),
+    ("nouvelle-caledonie", 92, 92, 0),
+    ("numi", 757, 757, 0),
+];
+
+/// Raw rows matching `pred`, counted on the JSON without the importer.
+fn count_raw(path: &Path, pred: impl Fn(&serde_json::Value) -> bool) -> usize {
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    v.as_array().unwrap().iter().filter(|r| pred(r)).count()
+}
+
+fn has_postcode(s: Option<&serde_json::Value>) -> bool {
+    s.and_then(|v| v.as_str()).is_some_and(|a| {
+        a.as_bytes()
+            .windows(5)
+            .any(|w| w.iter().all(u8::is_ascii_digit))
+    })
+}
+
+#[test]
+fn every_raw_source_imports_with_its_config() {
+    let Some(data) = shared_data() else { return };
+    let dir = data.join("mednum-cli-sources");
+    let mut configs: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+        .map(|f| f.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".config.json"))
+        .collect();
+    configs.sort();
+    assert_eq!(
+        configs.len(),
+        17,
+        "16 sources, maine-et-loire has two files"
+    );
+    let mut seen = Vec::new();
+    for config in configs {
+        let name = config.file_name().unwrap().to_string_lossy().into_owned();
+        let stem = name.trim_end_matches(".config.json").to_owned();
+        let raw = config.with_file_name(format!("{stem}.json"));
+        let out = import(&raw, &config, fixed_date());
+        let rows = json_rows(&raw);
+        assert_eq!(out.stats.rows, rows, "{stem}: every raw row is read");
+        assert_eq!(out.stats.accepted + out.stats.rejected, rows, "{stem}");
+        // Every rejected row says where and why.
+        let rejected_locs: std::collections::BTreeSet<u64> = out
+            .report
+            .iter()
+            .filter(|r| r.kind == ReportKind::Rejected)
+            .map(|r| {
+                assert!(!r.reason.is_empty() && !r.field.is_empty(), "{r:?}");
+                assert!((r.line_or_index as usize) < rows, "{r:?}");
+                r.line_or_index
+            })
+            .collect();
+        assert_eq!(
+            rejected_locs.len(),
+            out.stats.rejected,
+            "{stem}: one or more reasons per rejected row"
+        );
+        eprintln!(
+            "{stem}: {} rows, {} accepted, {} rejected, {} without coordinates, horaires {}",
+            rows,
+            out.stats.accepted,
+            out.stats.rejected,
+            out.stats.without_coordinates,
+            out.lieux.iter().filter(|l| l.horaires.is_some()).count()
+        );
+        for r in out
+            .report
+            .iter()
+            .filter(|r| r.kind == ReportKind::Rejected)
+            .take(3)
+        {
+            eprintln!(
+                "   {} {} {} {:?}",
+                r.line_or_index, r.field, r.reason, r.value
+            );
+        }
+        let rejected_for = |field: &str| {
+            out.report
+                .iter()
+                .filter(|r| r.kind == ReportKind::Rejected && r.field == field)
+                .count()
+        };
+        // Reasons against independent counts on the raw JSON.
+        match stem.as_str() {
+            "corse" => {
+                let no_cp = count_raw(&raw, |r| !has_postcode(r.get("Adresse")));
+                assert_eq!(rejected_for("code_postal"), no_cp);
+                assert_eq!(no_cp, 5);
+            }
+            "maine-et-loire-2023-lambert93" => {
+                let no_name = count_raw(&raw, |r| {
+                    r.get("NOM_STRUCTURE")
+                        .and_then(|v| v.as_str())
+                        .is_none_or(str::is_empty)
+                });
+                assert_eq!(rejected_for("nom"), no_name);
+                assert_eq!(no_name, 3);
+            }
+            "le-havre" => assert_eq!(rejected_for("id"), 1),
+            "numi" => {
+                // data·inclusion's (0, 0) placeholders
+                let zero = out
+                    .report
+                    .iter()
+                    .filter(|r| r.reason.starts_with("zero_zero"))
+                    .count();
+                assert_eq!(zero, 3);
+                assert_eq!(out.stats.without_coordinates, 3);
+            }
+            _ => {}
+        }
+        let expected = SOURCES.iter().find(|s| s.0 == stem).unwrap();
+        assert_eq!(
+            (rows, out.stats.accepted, out.stats.rejected),
+            (expected.1, expected.2, expected.3),
+            "{stem}"
+        );
+        seen.push(stem);
+    }
+    assert_eq!(seen.len(), SOURCES.len());
+}
+
+#[test]
+fn mapping_errors_name_the_config_key() {
+    let dir = std::env::temp_dir().join(format!("lieux-mapping-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bad.config.json");
+    std::fs::write(&path, r#"{"nom": {"colonne": "x"}, "services": [{"colonnes": "a", "termes": [1], "cible": "x"}]}"#).unwrap();
+    match Mapping::from_path(&path) {
+        Err(MappingError::Key { key, .. }) => assert_eq!(key, "services[0].termes[0]"),
+        other => panic!("{other:?}"),
+    }
+    std::fs::write(&path, "{not json").unwrap();
+    assert!(matches!(
+        Mapping::from_path(&path),
+        Err(MappingError::Json { line: 1, .. })
+    ));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The reference v1 CSV, read with the csv crate only (not the importer): id → column → value.
+fn reference(path: &Path) -> HashMap<String, HashMap<String, String>> {
+    let mut rdr = csv::Reader::from_path(path).unwrap();
+    let headers = rdr.headers().unwrap().clone();
+    rdr.records()
+        .map(|r| {
+            let r = r.unwrap();
+            let row: HashMap<String, String> = headers
+                .iter()
+                .zip(r.iter())
+                .map(|(h, v)| (h.to_owned(), v.to_owned()))
+                .collect();
+            (row["id"].clone(), row)
+        })
+        .collect()
+}
+
+#[test]
+fn france_services_list_reproduced_from_its_raw_csv() {
+    let Some(data) = shared_data() else { return };
+    let fs = data.join("france-services");
+    let out = import(
+        &fs.join("liste-fs-20221201.csv"),
+        &fs.join("liste-fs-20221201.config.json"),
+        MappingOptions {
+            date_maj: NaiveDate::from_ymd_opt(2022, 12, 1),
+            source: Some("ANCT France Services (liste-fs-20221201)".to_owned()),
+            id_prefix: Some("france-services-".to_owned()),
+        },
+    );
+    let reference = reference(&fs.join("france-services-20221201.v1.csv"));
+    assert_eq!(reference.len(), 2683);
+    assert_eq!(out.stats.rows, 2683);
+    let mut agree: HashMap<&str, usize> = HashMap::new();
+    let mut differ: HashMap<&str, Vec<(String, String, String)>> = HashMap::new();
+    for lieu in &out.lieux {
+        let r = &reference[&lieu.id];
+        for col in lieux::model::V1_COLUMNS.iter() {
+            let theirs = r[*col].as_str();
+            let mine = lieu.column(col).unwrap();
+            let mine = mine.as_str();
+            let same = match *col {
+                "latitude" | "longitude" => match (mine.parse::<f64>(), theirs.parse::<f64>()) {
+                    (Ok(a), Ok(b)) => (a - b).abs() < 1e-9,
+                    _ => mine == theirs,
+                },
+                _ => mine == theirs,
+            };
+            if same {
+                *agree.entry(col).or_default() += 1;
+            } else {
+                differ.entry(col).or_default().push((
+                    lieu.id.clone(),
+                    mine.to_owned(),
+                    theirs.to_owned(),
+                ));
+            }
+        }
+    }
+    for c in lieux::model::V1_COLUMNS {
+        let d = differ.get(c).map_or(&[][..], Vec::as_slice);
+        eprintln!(
+            "{c}: {} agree, {} differ {:?}",
+            agree.get(c).copied().unwrap_or(0),
+            d.len(),
+            d.iter().take(1).collect::<Vec<_>>()
+        );
+    }
+    // The 26 rows without commune, postcode or address are rejected, as in the embedded set.
+    assert_eq!(out.stats.accepted, 2657);
+    let incomplete = reference
+        .values()
+        .filter(|r| {
+            r["code_postal"].is_empty() || r["adresse"].is_empty() || r["commune"].is_empty()
+        })
+        .count();
+    assert_eq!(out.stats.rejected, incomplete);
+    // Every column agrees on every row, horaires included (converted from the per-day columns),
+    // except five that the 2023 v0 config does not map as the v1 conversion did (README).
+    let explained = [
+        "typologie",
+        "itinerance",
+        "services",
+        "publics_specifiquement_adresses",
+        "presentation_detail",
+    ];
+    for c in lieux::model::V1_COLUMNS {
+        if !explained.contains(&c) {
+            assert_eq!(
+                agree.get(c).copied(),
+                Some(2657),
+                "{c}: {:?}",
+                differ.get(c)
+            );
+        }
+    }
+    for (id, ours, theirs) in &differ["typologie"] {
+        assert_eq!((ours.as_str(), theirs.as_str()), ("", "RFS"), "{id}");
+    }
+    for (id, ours, theirs) in &differ["itinerance"] {
+        assert!(
+            ours.is_empty() && (theirs == "Fixe" || theirs == "Itinérant"),
+            "{id}"
+        );
+    }
+    for (id, ours, theirs) in &differ["services"] {
+        assert_eq!(
+            ours, "Aide aux démarches administratives|Insertion professionnelle via le numérique",
+            "{id}"
+        );
+        assert!(
+            ours.split('|').all(|s| theirs.split('|').any(|t| t == s)),
+            "{id}"
+        );
+    }
+    for (id, ours, theirs) in &differ["publics_specifiquement_adresses"] {
+        assert_eq!(
+            (ours.as_str(), theirs.as_str()),
+            ("Jeunes|Familles et/ou enfants|Seniors", ""),
+            "{id}"
+        );
+    }
+    // `commentaire` is not in the config: 498 rows of the raw list have one.
+    assert_eq!(differ["presentation_detail"].len(), 498);
+    assert!(
+        differ["presentation_detail"]
+            .iter()
+            .all(|(_, ours, _)| ours.is_empty())
+    );
+}
