@@ -502,3 +502,149 @@ fn swapped_axes_are_detected_with_the_commune_polygon() {
         .collect();
     assert_eq!(reasons, [("B", "swapped"), ("C", "outside_commune")]);
 }
+
+#[test]
+fn free_text_hours_of_the_real_sources() {
+    let Some(data) = shared_data() else { return };
+    let src = data.join("mednum-cli-sources");
+    let mut total_converted = 0;
+    for (stem, ..) in SOURCES {
+        let dir = if stem.starts_with("maine-et-loire") {
+            "maine-et-loire"
+        } else {
+            stem
+        };
+        let d = src.join(dir);
+        let out = import(
+            &d.join(format!("{stem}.json")),
+            &d.join(format!("{stem}.config.json")),
+            fixed_date(),
+        );
+        let with_hours = out.lieux.iter().filter(|l| l.horaires.is_some()).count();
+        // Oracle: every value this import converted parses with the opening-hours crate
+        // itself. (Values already in OSM syntax are the validator's business: src/hours.rs's
+        // fast path accepts e.g. le-havre's "Sa  10:00-13:00" with two spaces, the crate not.)
+        let converted_ids: std::collections::HashSet<&str> = out
+            .report
+            .iter()
+            .filter(|r| r.field == "horaires" && r.reason.contains("converted to"))
+            .map(|r| r.id.as_str())
+            .collect();
+        for l in out
+            .lieux
+            .iter()
+            .filter(|l| converted_ids.contains(l.id.as_str()))
+        {
+            let h = l.horaires.as_ref().unwrap();
+            assert!(
+                lieux::hours::Horaires::parse_with_crate(h.raw()).is_ok(),
+                "{stem} {}: {}",
+                l.id,
+                h.raw()
+            );
+        }
+        let converted = out
+            .report
+            .iter()
+            .filter(|r| r.field == "horaires" && r.reason.contains("converted to"))
+            .count();
+        let unclear = out
+            .report
+            .iter()
+            .filter(|r| {
+                r.field == "horaires" && r.reason.starts_with("opening hours not converted")
+            })
+            .count();
+        total_converted += converted;
+        eprintln!(
+            "{stem}: {with_hours} with horaires ({converted} converted from free text), {unclear} reported unclear"
+        );
+    }
+    assert!(total_converted > 500, "{total_converted}");
+    // Real values, as written by the producers.
+    let cases = [
+        (
+            "Du lundi au vendredi de 08h30 à 12h30 et de 13h30 à 17h30",
+            "Mo-Fr 08:30-12:30,13:30-17:30",
+        ),
+        (
+            "Lundi, mardi, mercredi et vendredi : 9h-12h / 14h-18h",
+            "Mo-We,Fr 09:00-12:00,14:00-18:00",
+        ),
+        (
+            "Mardi et Mercredi : 9h à 12h30 et 13h30 à 17h30 Jeudi : 14h à 17h30 Vendredi : 9h à 12h30",
+            "Tu-We 09:00-12:30,13:30-17:30; Th 14:00-17:30; Fr 09:00-12:30",
+        ),
+        (
+            "Lundi au vendredi de 9h à 12h et de 14h à 17h",
+            "Mo-Fr 09:00-12:00,14:00-17:00",
+        ),
+        (
+            "Mardi au vendredi de 8h30 à 12h et le samedi de 9h à 12h",
+            "Tu-Fr 08:30-12:00; Sa 09:00-12:00",
+        ),
+        ("mardi matin 9h-10h30", "Tu 09:00-10:30"),
+    ];
+    for (text, osm) in cases {
+        assert_eq!(
+            lieux::import::parse_week_hours(text).as_deref(),
+            Ok(osm),
+            "{text}"
+        );
+    }
+    for text in [
+        "Lundi - samedi",
+        "Une fois par mois à la demande",
+        "Accueil sur rendez-vous",
+        "Un mercredi sur deux de 9h00 à 12h00",
+        "samedi APRÈS-MIDI Tous Les 15 jours de 14H à 16h",
+    ] {
+        assert!(lieux::import::parse_week_hours(text).is_err(), "{text}");
+    }
+}
+
+#[test]
+fn cli_import_with_mapping_writes_snapshot_and_report() {
+    let Some(data) = shared_data() else { return };
+    let d = data.join("mednum-cli-sources/aix-en-provence");
+    let dir = std::env::temp_dir().join(format!("lieux-mapping-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("aix.fgb");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_lieux"))
+        .arg("import")
+        .arg(d.join("aix-en-provence.json"))
+        .arg("--mapping")
+        .arg(d.join("aix-en-provence.config.json"))
+        .args(["--date-maj", "2024-02-01", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    assert!(String::from_utf8_lossy(&status.stderr).contains("38 rows: 38 kept"));
+    let lieux = lieux::import::read_snapshot(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(lieux.len(), 38);
+    assert!(dir.join("aix.fgb.report.csv").is_file());
+    // A bad config is a clean error naming the key, not a panic.
+    let bad = dir.join("bad.config.json");
+    std::fs::write(&bad, r#"{"nom": {"colonne": 3}}"#).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_lieux"))
+        .arg("import")
+        .arg(d.join("aix-en-provence.json"))
+        .arg("--mapping")
+        .arg(&bad)
+        .arg("--out")
+        .arg(dir.join("bad.fgb"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("`nom.colonne`"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
