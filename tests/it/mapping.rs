@@ -215,13 +215,18 @@ fn reference(path: &Path) -> HashMap<String, HashMap<String, String>> {
         .collect()
 }
 
-#[test]
-fn france_services_list_reproduced_from_its_raw_csv() {
-    let Some(data) = shared_data() else { return };
+type Differences = HashMap<&'static str, Vec<(String, String, String)>>;
+
+/// The raw France Services list mapped with `config`, compared column by column with the v1
+/// conversion: (outcome, rows agreeing per column, differences per column).
+fn compare_france_services(
+    config: &Path,
+) -> Option<(ImportOutcome, HashMap<&'static str, usize>, Differences)> {
+    let data = shared_data()?;
     let fs = data.join("france-services");
     let out = import(
         &fs.join("liste-fs-20221201.csv"),
-        &fs.join("liste-fs-20221201.config.json"),
+        config,
         MappingOptions {
             date_maj: NaiveDate::from_ymd_opt(2022, 12, 1),
             source: Some("ANCT France Services (liste-fs-20221201)".to_owned()),
@@ -231,8 +236,8 @@ fn france_services_list_reproduced_from_its_raw_csv() {
     let reference = reference(&fs.join("france-services-20221201.v1.csv"));
     assert_eq!(reference.len(), 2683);
     assert_eq!(out.stats.rows, 2683);
-    let mut agree: HashMap<&str, usize> = HashMap::new();
-    let mut differ: HashMap<&str, Vec<(String, String, String)>> = HashMap::new();
+    let mut agree: HashMap<&'static str, usize> = HashMap::new();
+    let mut differ: Differences = HashMap::new();
     for lieu in &out.lieux {
         let r = &reference[&lieu.id];
         for col in lieux::model::V1_COLUMNS.iter() {
@@ -275,6 +280,16 @@ fn france_services_list_reproduced_from_its_raw_csv() {
         })
         .count();
     assert_eq!(out.stats.rejected, incomplete);
+    Some((out, agree, differ))
+}
+
+#[test]
+fn france_services_list_reproduced_from_its_raw_csv() {
+    let Some(data) = shared_data() else { return };
+    let config = data.join("france-services/liste-fs-20221201.config.json");
+    let Some((_, agree, differ)) = compare_france_services(&config) else {
+        return;
+    };
     // Every column agrees on every row, horaires included (converted from the per-day columns),
     // except five that the 2023 v0 config does not map as the v1 conversion did (README).
     let explained = [
@@ -327,6 +342,42 @@ fn france_services_list_reproduced_from_its_raw_csv() {
             .iter()
             .all(|(_, ours, _)| ours.is_empty())
     );
+}
+
+/// The same raw list with a v1 config written for it (tests/fixtures): the v1 target, and what
+/// a complete config gives.
+#[test]
+fn france_services_with_a_v1_config_matches_on_every_column() {
+    let config =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/france-services.v1.config.json");
+    assert_eq!(
+        Mapping::from_path(&config).unwrap().target(),
+        lieux::import::SchemaVersion::V1
+    );
+    let Some((_, agree, differ)) = compare_france_services(&config) else {
+        return;
+    };
+    // Every column on every row; `presentation_detail` (the raw `commentaire`) up to whitespace:
+    // the reference collapsed its line breaks and double spaces, the import keeps free text as
+    // published.
+    for c in lieux::model::V1_COLUMNS {
+        if c == "presentation_detail" {
+            let d = &differ[c];
+            assert_eq!(agree[c] + d.len(), 2657);
+            assert_eq!(d.len(), 73);
+            fn words(s: &str) -> Vec<&str> {
+                s.split_whitespace().collect()
+            }
+            assert!(d.iter().all(|(_, a, b)| words(a) == words(b)), "{d:?}");
+            continue;
+        }
+        assert_eq!(
+            agree.get(c).copied(),
+            Some(2657),
+            "{c}: {:?}",
+            differ.get(c).map(|d| &d[..d.len().min(3)])
+        );
+    }
 }
 
 /// Report entries per coordinate rule (the word before `:` in the reason).
