@@ -58,7 +58,32 @@ pub enum Command {
         /// Per-row report of rejected and repaired rows (CSV); default `<out>.report.csv`.
         #[arg(long)]
         report: Option<PathBuf>,
+        #[command(flatten)]
+        mapping: MappingArgs,
     },
+}
+
+/// `lieux import` options for raw producer files (see the README, "Mapping configs").
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct MappingArgs {
+    /// Mapping config (mednum-cli `*.config.json` format): the files are raw producer files
+    /// (JSON array or CSV) mapped field by field into the schema.
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+    /// With --mapping: `date_maj` of rows without a usable date (default: today), YYYY-MM-DD.
+    #[arg(long, requires = "mapping")]
+    pub date_maj: Option<chrono::NaiveDate>,
+    /// With --mapping: `source` of rows the config gives none.
+    #[arg(long, requires = "mapping")]
+    pub source: Option<String>,
+    /// With --mapping: prefix added to every id (e.g. `france-services-`).
+    #[arg(long, requires = "mapping")]
+    pub id_prefix: Option<String>,
+    /// Commune polygons (GeoJSON, optionally .gz, e.g.
+    /// ../shared/data/communes/communes-france-polygons.geojson.gz): positions are checked
+    /// against the row's commune (swapped latitude/longitude, points far outside).
+    #[arg(long)]
+    pub communes: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -120,9 +120,16 @@ fn run(args: Args) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Import { files, out, report } => {
-            let stats = lieux::import::run_import(&files, &out, report.as_deref(), true)
-                .with_context(|| format!("importing into {}", out.display()))?;
+        Command::Import {
+            files,
+            out,
+            report,
+            mapping,
+        } => {
+            let options = lieux::import::ImportOptions::from_args(&mapping)?;
+            let stats =
+                lieux::import::run_import_with(&files, &out, report.as_deref(), true, &options)
+                    .with_context(|| format!("importing into {}", out.display()))?;
             eprintln!("{stats}");
             Ok(())
         }

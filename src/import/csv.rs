@@ -60,11 +60,7 @@ pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<Parsed, ImportError> {
     }
 
     let mut records = Vec::new();
-    let mut lines = LineCounter {
-        bytes,
-        at: 0,
-        line: 1,
-    };
+    let mut lines = LineCounter::new(bytes);
     let mut row = ::csv::ByteRecord::new();
     loop {
         match reader.read_byte_record(&mut row) {
@@ -100,7 +96,7 @@ pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<Parsed, ImportError> {
 /// Line numbers from byte offsets. The csv crate's record position points at the end of the
 /// previous record (its line terminator, or blank lines skipped before the record), so its
 /// `line()` is one short; the first byte of the record is found by skipping line breaks.
-struct LineCounter<'a> {
+pub(crate) struct LineCounter<'a> {
     bytes: &'a [u8],
     /// Bytes before `at` have been counted.
     at: usize,
@@ -108,10 +104,18 @@ struct LineCounter<'a> {
     line: u64,
 }
 
-impl LineCounter<'_> {
+impl<'a> LineCounter<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        LineCounter {
+            bytes,
+            at: 0,
+            line: 1,
+        }
+    }
+
     /// The 1-based line of the first non-line-break byte at or after `offset`; offsets must not
     /// decrease between calls.
-    fn line_of(&mut self, offset: usize) -> u64 {
+    pub(crate) fn line_of(&mut self, offset: usize) -> u64 {
         let mut start = offset.max(self.at);
         while matches!(self.bytes.get(start), Some(b'\r' | b'\n')) {
             start += 1;

@@ -10,10 +10,14 @@
 //! Whole-file failures (I/O, not CSV/JSON at all, missing required columns) are
 //! [`ImportError`]s; a bad row is not an error, it goes to the report.
 
+mod communes;
+mod coords;
 mod csv;
 mod fgb;
 mod geojson;
+mod hours_fr;
 mod json;
+mod mapping;
 mod v0;
 mod validate;
 
@@ -24,7 +28,13 @@ use std::path::{Path, PathBuf};
 
 use crate::model::Lieu;
 
+pub use communes::{Commune, Communes, CommunesError};
+pub use coords::MAX_OUTSIDE_KM;
 pub use fgb::{encode_indexed, read_snapshot, write_snapshot};
+pub use hours_fr::{
+    Unclear as UnclearHours, parse_day as parse_day_hours, parse_week as parse_week_hours,
+};
+pub use mapping::{Mapping, MappingError, MappingOptions};
 pub use validate::write_report_csv;
 
 /// Failure of a whole file (a bad row is not an error: it goes to the report).
@@ -71,6 +81,43 @@ pub enum ImportError {
     NothingAccepted { files: Vec<PathBuf> },
     #[error("invalid snapshot: {0}")]
     Snapshot(String),
+    #[error(transparent)]
+    Mapping(#[from] MappingError),
+    #[error(transparent)]
+    Communes(#[from] CommunesError),
+}
+
+/// What an import applies beyond the schema: a producer mapping (raw files), coordinate checks.
+#[derive(Debug, Default)]
+pub struct ImportOptions {
+    /// Raw producer files are mapped with this config (`--mapping`) instead of being read as
+    /// schema files.
+    pub mapping: Option<(Mapping, MappingOptions)>,
+    /// Commune polygons (`--communes`): positions are checked against the row's commune
+    /// (swapped axes, points far outside), see [`coords`].
+    pub communes: Option<Communes>,
+}
+
+impl ImportOptions {
+    /// From the `lieux import` arguments: reads the mapping config.
+    pub fn from_args(args: &crate::config::MappingArgs) -> Result<ImportOptions, ImportError> {
+        let mapping = match &args.mapping {
+            Some(path) => Some((
+                Mapping::from_path(path)?,
+                MappingOptions {
+                    date_maj: args.date_maj,
+                    source: args.source.clone(),
+                    id_prefix: args.id_prefix.clone(),
+                },
+            )),
+            None => None,
+        };
+        let communes = match &args.communes {
+            Some(path) => Some(Communes::from_path(path)?),
+            None => None,
+        };
+        Ok(ImportOptions { mapping, communes })
+    }
 }
 
 /// Schema version of an input file.
@@ -230,7 +277,10 @@ fn first_non_space(bytes: &[u8]) -> Option<u8> {
     bytes.iter().copied().find(|b| !b.is_ascii_whitespace())
 }
 
-fn parse_bytes(name: &str, bytes: &[u8]) -> Result<Parsed, ImportError> {
+fn parse_bytes(name: &str, bytes: &[u8], options: &ImportOptions) -> Result<Parsed, ImportError> {
+    if let Some((mapping, mapping_options)) = &options.mapping {
+        return mapping::parse_raw(name, bytes, mapping, mapping_options);
+    }
     match detect_format(name, bytes) {
         Format::Csv => csv::parse(name, bytes),
         Format::Json => json::parse(name, bytes),
@@ -250,9 +300,24 @@ pub fn read_path(path: &Path) -> Result<ImportOutcome, ImportError> {
 /// Reads one file already in memory; `name` chooses the format by its extension and names the
 /// file in the report.
 pub fn read_bytes(name: &str, bytes: &[u8]) -> Result<ImportOutcome, ImportError> {
-    let parsed = parse_bytes(name, bytes)?;
+    read_bytes_with(name, bytes, &ImportOptions::default())
+}
+
+/// [`read_bytes`] with a mapping and coordinate checks.
+pub fn read_bytes_with(
+    name: &str,
+    bytes: &[u8],
+    options: &ImportOptions,
+) -> Result<ImportOutcome, ImportError> {
+    let parsed = parse_bytes(name, bytes, options)?;
     let mut seen = SeenIds::default();
-    Ok(validate::validate_all(name, parsed, &mut seen, None))
+    Ok(validate::validate_all(
+        name,
+        parsed,
+        &mut seen,
+        None,
+        options.communes.as_ref(),
+    ))
 }
 
 /// `lieux import`: reads every file (ids unique across files: later duplicates are rejected),
@@ -266,6 +331,17 @@ pub fn run_import(
     report: Option<&Path>,
     progress: bool,
 ) -> Result<ImportStats, ImportError> {
+    run_import_with(files, out, report, progress, &ImportOptions::default())
+}
+
+/// [`run_import`] with a mapping and coordinate checks.
+pub fn run_import_with(
+    files: &[PathBuf],
+    out: &Path,
+    report: Option<&Path>,
+    progress: bool,
+    options: &ImportOptions,
+) -> Result<ImportStats, ImportError> {
     let show = progress && std::io::stderr().is_terminal();
     // Parse everything first: an unreadable file fails the import before anything is written.
     let mut parsed = Vec::with_capacity(files.len());
@@ -275,7 +351,7 @@ pub fn run_import(
             source,
         })?;
         let name = path.display().to_string();
-        let p = parse_bytes(&name, &bytes)?;
+        let p = parse_bytes(&name, &bytes, options)?;
         parsed.push((name, p));
     }
 
@@ -292,7 +368,8 @@ pub fn run_import(
             bar.set_message(name.clone());
             bar
         });
-        let outcome = validate::validate_all(&name, p, &mut seen, bar.as_ref());
+        let outcome =
+            validate::validate_all(&name, p, &mut seen, bar.as_ref(), options.communes.as_ref());
         if let Some(bar) = bar {
             bar.finish();
         }

@@ -15,6 +15,8 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use crate::hours::Horaires;
 use crate::model::{FormationLabel, Lieu, Position};
 
+use super::communes::Communes;
+use super::coords;
 use super::{
     ImportError, ImportOutcome, Parsed, Record, ReportKind, ReportRow, SchemaVersion, SeenIds,
     split_list, v0,
@@ -29,6 +31,7 @@ pub(crate) fn validate_all(
     parsed: Parsed,
     seen: &mut SeenIds,
     bar: Option<&indicatif::ProgressBar>,
+    communes: Option<&Communes>,
 ) -> ImportOutcome {
     let mut out = ImportOutcome::default();
     out.lieux.reserve(parsed.records.len());
@@ -48,7 +51,7 @@ pub(crate) fn validate_all(
             entries: Vec::new(),
             rejected: false,
         };
-        let lieu = build(&record, &mut row);
+        let lieu = build(&record, &mut row, communes);
         let kept = match lieu {
             Some(lieu) => {
                 if let Some((f, l)) = seen.0.get(&lieu.id) {
@@ -214,7 +217,7 @@ fn no_alias<T>(_: &str) -> Option<T> {
     None
 }
 
-fn build(record: &Record, row: &mut Row<'_>) -> Option<Lieu> {
+fn build(record: &Record, row: &mut Row<'_>, communes: Option<&Communes>) -> Option<Lieu> {
     for (field, kind, reason, value) in &record.notes {
         row.push(field, *kind, reason.clone(), value);
     }
@@ -356,7 +359,12 @@ fn build(record: &Record, row: &mut Row<'_>) -> Option<Lieu> {
                 }
             });
 
-    let position = position(record, row);
+    let place = coords::Place {
+        code_insee: code_insee.as_deref(),
+        code_postal: code_postal.as_deref(),
+        commune: commune.as_deref(),
+    };
+    let position = position(record, row, place, communes);
 
     let telephone = row.text(record, "telephone").and_then(|raw| {
         let cp = code_postal.as_deref().unwrap_or("");
@@ -462,80 +470,30 @@ fn formation_alias(s: &str) -> Option<FormationLabel> {
 
 const COORDS: &str = "latitude,longitude";
 
-fn position(record: &Record, row: &mut Row<'_>) -> Option<Position> {
-    let lat = record
-        .fields
-        .get("latitude")
-        .map(|s| s.trim())
-        .unwrap_or("");
-    let lon = record
-        .fields
-        .get("longitude")
-        .map(|s| s.trim())
-        .unwrap_or("");
+/// The row's position through [`super::coords::repair`]; each rule that fires is reported.
+fn position(
+    record: &Record,
+    row: &mut Row<'_>,
+    place: coords::Place<'_>,
+    communes: Option<&Communes>,
+) -> Option<Position> {
+    let get = |f: &str| record.fields.get(f).map(|s| s.trim()).unwrap_or("");
+    let (lat, lon) = (get("latitude"), get("longitude"));
     let value = format!("{lat} / {lon}");
-    if lat.is_empty() && lon.is_empty() {
+    let mut fixes = Vec::new();
+    let p = coords::repair(lat, lon, place, communes, &mut fixes);
+    if p.is_none() && fixes.is_empty() {
         row.push(
             COORDS,
             ReportKind::Info,
             "no coordinates: kept without position",
             "",
         );
-        return None;
     }
-    if lat.is_empty() || lon.is_empty() {
-        row.push(
-            COORDS,
-            ReportKind::Dropped,
-            "incomplete coordinates",
-            &value,
-        );
-        return None;
+    for (kind, reason) in fixes {
+        row.push(COORDS, kind, reason, &value);
     }
-    let (Some((lat_v, lat_comma)), Some((lon_v, lon_comma))) = (parse_coord(lat), parse_coord(lon))
-    else {
-        row.push(
-            COORDS,
-            ReportKind::Dropped,
-            "coordinates are not numbers",
-            &value,
-        );
-        return None;
-    };
-    if lat_v == 0.0 && lon_v == 0.0 {
-        row.push(COORDS, ReportKind::Dropped, "(0, 0) is not a place", &value);
-        return None;
-    }
-    let Some(p) = Position::new_checked(lon_v, lat_v) else {
-        row.push(
-            COORDS,
-            ReportKind::Dropped,
-            "coordinates out of range",
-            &value,
-        );
-        return None;
-    };
-    if lat_comma || lon_comma {
-        row.push(
-            COORDS,
-            ReportKind::Repaired,
-            "decimal comma replaced by a point",
-            &value,
-        );
-    }
-    Some(p)
-}
-
-/// A coordinate, and whether it used a decimal comma.
-fn parse_coord(s: &str) -> Option<(f64, bool)> {
-    if let Ok(v) = s.parse::<f64>() {
-        return v.is_finite().then_some((v, false));
-    }
-    if s.matches(',').count() == 1 && !s.contains('.') {
-        let v = s.replace(',', ".").parse::<f64>().ok()?;
-        return v.is_finite().then_some((v, true));
-    }
-    None
+    p
 }
 
 /// `^\d{5}$`, repairing separators, a lost leading zero (4 digits) and a JSON float (`1000.0`).
@@ -696,6 +654,7 @@ pub fn write_report_csv(path: &Path, rows: &[ReportRow]) -> Result<(), ImportErr
 
 #[cfg(test)]
 mod tests {
+    use super::super::coords::parse_coord;
     use super::*;
 
     #[test]
