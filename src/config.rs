@@ -47,6 +47,19 @@ pub enum Command {
         #[arg(long, default_value = "data/departements.geojson")]
         out: PathBuf,
     },
+    /// Build the commune search table of the map page (names, postcodes, points) from
+    /// ../shared/data/communes.
+    Communes {
+        /// e.g. ../shared/data/communes/communes-france.csv.gz
+        #[arg(long)]
+        communes: PathBuf,
+        /// e.g. ../shared/data/communes/mednum-cli-communes-codes-postaux.json
+        #[arg(long)]
+        postcodes: PathBuf,
+        /// Output (the binary embeds data/communes.tsv.gz).
+        #[arg(long, default_value = "data/communes.tsv.gz")]
+        out: PathBuf,
+    },
     /// Import schema files (v1 CSV/JSON/GeoJSON, v0 JSON/CSV) into one snapshot.
     Import {
         /// Input files.

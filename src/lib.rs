@@ -13,6 +13,8 @@
 //! - [`http`]: the `warp` API.
 
 pub mod basemap;
+pub mod cartographie;
+pub mod communes;
 pub mod config;
 pub mod dataset;
 pub mod error;

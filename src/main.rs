@@ -95,6 +95,19 @@ fn run(args: Args) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Communes {
+            communes,
+            postcodes,
+            out,
+        } => {
+            let (n, with_cp) = lieux::communes::build(&communes, &postcodes, &out)
+                .with_context(|| format!("building {}", out.display()))?;
+            eprintln!(
+                "{n} communes ({with_cp} with a postcode) written to {}",
+                out.display()
+            );
+            Ok(())
+        }
         Command::Graph {
             command: GraphCommand::Build { osm, out },
         } => {

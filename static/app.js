@@ -36,6 +36,15 @@ const map = new maplibregl.Map({
         },
       },
       {
+        // MapLibre text needs glyph PBFs we cannot fetch offline: the count is an image drawn
+        // on demand (styleimagemissing below), so no font server is needed
+        id: "clusters-count", type: "symbol", source: "lieux", "source-layer": "lieux", filter: ["has", "point_count"],
+        layout: {
+          "icon-image": ["concat", "nombre-", ["to-string", ["get", "point_count_abbreviated"]]],
+          "icon-allow-overlap": true, "icon-ignore-placement": true,
+        },
+      },
+      {
         id: "lieux", type: "circle", source: "lieux", "source-layer": "lieux", filter: ["!", ["has", "point_count"]],
         paint: { "circle-color": "#e1000f", "circle-radius": 6, "circle-stroke-color": "#fff", "circle-stroke-width": 2 },
       },
@@ -43,6 +52,26 @@ const map = new maplibregl.Map({
   },
 });
 map.addControl(new maplibregl.NavigationControl(), "top-right");
+
+// Draws the count label of a cluster ("nombre-1.2k" → "1,2k", white bold on transparent).
+map.on("styleimagemissing", (e) => {
+  if (!e.id.startsWith("nombre-")) return;
+  const text = e.id.slice("nombre-".length).replace(".", ",");
+  const ratio = Math.max(1, Math.round(window.devicePixelRatio || 1));
+  const font = `700 ${13 * ratio}px Marianne, Arial, sans-serif`;
+  const canvas = document.createElement("canvas");
+  const ctx = canvas.getContext("2d");
+  ctx.font = font;
+  canvas.width = Math.ceil(ctx.measureText(text).width + 4 * ratio);
+  canvas.height = 18 * ratio;
+  ctx.font = font; // resizing the canvas reset the context
+  ctx.fillStyle = "#ffffff";
+  ctx.textAlign = "center";
+  ctx.textBaseline = "middle";
+  ctx.fillText(text, canvas.width / 2, canvas.height / 2 + ratio);
+  const data = ctx.getImageData(0, 0, canvas.width, canvas.height);
+  map.addImage(e.id, { width: canvas.width, height: canvas.height, data: data.data }, { pixelRatio: ratio });
+});
 window.lieuxMap = map; // for tests and debugging
 
 async function refreshCount() {
@@ -62,6 +91,7 @@ function applyFilters() {
 document.querySelectorAll("aside input[type=checkbox]").forEach((i) => i.addEventListener("change", applyFilters));
 
 map.on("click", "clusters", (e) => {
+  if (e.features.length === 0) return;
   const f = e.features[0];
   map.easeTo({ center: f.geometry.coordinates, zoom: map.getZoom() + 2 });
 });
@@ -71,7 +101,7 @@ map.on("click", "lieux", async (e) => {
   if (!res.ok) return;
   showCard(await res.json());
 });
-for (const layer of ["clusters", "lieux"]) {
+for (const layer of ["clusters", "clusters-count", "lieux"]) {
   map.on("mouseenter", layer, () => { map.getCanvas().style.cursor = "pointer"; });
   map.on("mouseleave", layer, () => { map.getCanvas().style.cursor = ""; });
 }
@@ -89,20 +119,5 @@ function showCard(f) {
   card.hidden = false;
   card.focus?.();
 }
-
-document.getElementById("near").addEventListener("click", async () => {
-  const c = map.getCenter();
-  const q = params();
-  q.set("lat", c.lat.toFixed(5));
-  q.set("lon", c.lng.toFixed(5));
-  q.set("k", "5");
-  const res = await fetch(`/v1/lieux/nearest?${q}`);
-  const body = await res.json();
-  const box = document.getElementById("nearest");
-  box.hidden = false;
-  if (!res.ok) { box.innerHTML = `<p role="alert">${esc(body.error?.message)}</p>`; return; }
-  box.innerHTML = `<h2>Les plus proches</h2><ol>${body.features.map((f) =>
-    `<li data-id="${esc(f.id)}"><strong>${esc(f.properties.nom)}</strong> — ${km(f.properties.distance_m)}</li>`).join("")}</ol>`;
-});
 
 map.on("load", refreshCount);

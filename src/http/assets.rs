@@ -22,6 +22,11 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../static/app.js"),
     ),
     (
+        "outils.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/outils.js"),
+    ),
+    (
         "widget.js",
         "text/javascript; charset=utf-8",
         WIDGET_JS.as_bytes(),

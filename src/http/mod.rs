@@ -2,6 +2,8 @@
 //! between HTTP and the library ([`crate::Dataset`]).
 
 mod assets;
+mod cartographie;
+mod communes;
 mod download;
 mod encoding;
 mod features;
@@ -131,6 +133,11 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .and(raw_query())
         .and(ctx())
         .map(|s: AppState, q: String, c: Ctx| list_csv(&s, &q, &c, Utc::now()));
+    let cartographie = warp::path!("v1" / "lieux.json")
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(ctx())
+        .map(|s: AppState, q: String, c: Ctx| cartographie::list(&s, &q, &c, Utc::now()));
     let fgb = warp::path!("v1" / "lieux.fgb")
         .and(with_state.clone())
         .and(raw_query())
@@ -237,6 +244,8 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
     let travel = reachable.or(closest).unify().or(isochrone).unify().boxed();
     let places = nearest.or(one).unify().or(list).unify().boxed();
     let downloads = csv
+        .or(cartographie)
+        .unify()
         .or(fgb)
         .unify()
         .or(health)
@@ -266,6 +275,10 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .map(|s: AppState, q: String, host: Option<String>, c: Ctx| {
             tiles::tilejson(&s, &q, host.as_deref(), &c)
         });
+    let communes = warp::path!("v1" / "communes")
+        .and(raw_query())
+        .and(ctx())
+        .map(|q: String, c: Ctx| communes::search(&q, &c));
     let stats = warp::path!("v1" / "stats")
         .and(with_state.clone())
         .and(raw_query())
@@ -299,6 +312,8 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .or(tilejson)
         .unify()
         .or(stats)
+        .unify()
+        .or(communes)
         .unify()
         .or(assets)
         .unify()

@@ -185,6 +185,20 @@ pub fn document() -> Value {
             params(area_and_paging(None), true),
             responses(json!({"description": "CSV with a header row.", "content": {"text/csv": {"schema": {"type": "string"}}}}), &[]),
         ),
+        "/v1/lieux.json": get(
+            "The same selection as /v1/lieux as the JSON array the national map's web component reads (npm @gouvfr-anct/cartographie-nationale, `source` attribute): schema v0 field names, lists as `;` strings, v0 values; places without a service are left out; streamed.",
+            params(area_and_paging(None), true),
+            responses(json!({"description": "Array of schema v0 records.", "content": {"application/json": {"schema": {"type": "array", "items": {
+                "type": "object",
+                "required": ["id", "pivot", "nom", "commune", "code_postal", "adresse", "date_maj", "services"],
+                "properties": {
+                    "id": {"type": "string"}, "pivot": {"type": "string"}, "nom": {"type": "string"},
+                    "commune": {"type": "string"}, "code_postal": {"type": "string", "pattern": "^\\d{5}$"},
+                    "adresse": {"type": "string"}, "latitude": {"type": "number"}, "longitude": {"type": "number"},
+                    "date_maj": {"type": "string", "format": "date"}, "services": {"type": "string", "description": "v0 services joined with `;`"},
+                },
+            }}}}}), &[]),
+        ),
         "/v1/lieux.fgb": {"get": {
             "summary": "Positioned places as FlatGeobuf with a packed Hilbert R-tree; byte ranges supported.",
             "parameters": [
@@ -243,6 +257,23 @@ pub fn document() -> Value {
             "Places per département or région, filtered.",
             params(vec![query("group_by", "Territory level.", json!({"type": "string", "enum": ["departement", "region"], "default": "departement"}))], true),
             responses(json!({"description": "Counts.", "content": {"application/json": {"schema": {"type": "object", "required": ["group_by", "total", "groups"], "properties": {"total": {"type": "integer"}, "groups": {"type": "array", "items": {"type": "object", "required": ["code", "count"]}}}}}}}), &[]),
+        ),
+        "/v1/communes": get(
+            "Communes (and Paris/Lyon/Marseille arrondissements) whose name starts with `q` (accents, case, hyphens ignored; also the start of a later word) or, for digits, whose postcode starts with `q`; exact names first, then by population.",
+            json!([
+                {"name": "q", "in": "query", "required": true, "description": "Start of a commune name or postcode.", "schema": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "\\S"}},
+                query("limit", "Most communes returned.", json!({"type": "integer", "minimum": 1, "maximum": 50, "default": 10})),
+            ]),
+            responses(json!({"description": "Matching communes.", "content": {"application/json": {"schema": {"type": "object", "required": ["communes"], "properties": {"communes": {"type": "array", "items": {
+                "type": "object",
+                "required": ["code_insee", "nom", "codes_postaux", "lon", "lat", "population", "area_km2"],
+                "properties": {
+                    "code_insee": {"type": "string"}, "nom": {"type": "string"},
+                    "codes_postaux": {"type": "array", "items": {"type": "string"}},
+                    "lon": {"type": "number"}, "lat": {"type": "number"},
+                    "population": {"type": "integer"}, "area_km2": {"type": "number"},
+                },
+            }}}}}}}), &[]),
         ),
         "/widget.js": {"get": {"summary": "The embeddable `<lieux-nearest>` custom element.", "responses": {"200": {"description": "JavaScript.", "content": {"text/javascript": {"schema": {"type": "string"}}}}}}},
         "/collections/{collectionId}/items/{featureId}": get(

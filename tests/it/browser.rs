@@ -154,3 +154,202 @@ fn map_page_renders_clusters_filters_and_cards() {
     );
     assert_eq!(v["card"], target.nom.as_str());
 }
+
+fn run_node(dir: &Path, script: &str, args: &[String]) -> serde_json::Value {
+    let out = Command::new("node")
+        .arg(dir.join(script))
+        .args(args)
+        .output()
+        .expect("run node");
+    assert!(
+        out.status.success(),
+        "node {script} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON from the browser script")
+}
+
+fn digits(s: &str) -> String {
+    s.chars().filter(char::is_ascii_digit).collect()
+}
+
+#[test]
+fn national_web_component_shows_the_places_of_lieux_json() {
+    let Some(dir) = browser_ready() else { return };
+    if !dir
+        .join("node_modules/@gouvfr-anct/cartographie-nationale/cartographie.js")
+        .exists()
+    {
+        eprintln!(
+            "skipping: tests/browser/node_modules lacks @gouvfr-anct/cartographie-nationale (run .ci/run)"
+        );
+        return;
+    }
+    let (mut server, addr) = crate::cli::start(&[]);
+    let (_, body) = crate::cli::http_get(&addr, "/v1/lieux.json");
+    let v = run_node(
+        &dir,
+        "cartographie.mjs",
+        &[
+            format!("http://{addr}/v1/lieux.json"),
+            artifacts().display().to_string(),
+            "46.5".into(),
+            "2.4".into(),
+            "5".into(),
+        ],
+    );
+    let _ = server.kill();
+    let records: Vec<serde_json::Value> = serde_json::from_str(&body).expect("lieux.json");
+    // the component shows the places that have a position
+    let n = records.iter().filter(|r| r["latitude"].is_f64()).count() as u64;
+    assert_eq!(n, 2653);
+    assert_eq!(
+        v["errors"].as_array().map(Vec::len),
+        Some(0),
+        "{}",
+        v["errors"]
+    );
+    // below zoom 9 the component counts places per région, plus the total
+    let counts: Vec<u64> = v["regions"]
+        .as_array()
+        .expect("regions")
+        .iter()
+        .filter_map(serde_json::Value::as_u64)
+        .collect();
+    let total = counts.iter().copied().max().unwrap_or(0);
+    assert_eq!(
+        total, n,
+        "the component's total is our number of places: {counts:?}"
+    );
+    assert_eq!(
+        counts.iter().sum::<u64>() - total,
+        n,
+        "régions add up: {counts:?}"
+    );
+    assert!(
+        counts.len() >= 15,
+        "every région and overseas territory: {counts:?}"
+    );
+    // inside the first région's first département (Ain), it lists our places by name (it
+    // rewrites names in sentence case: "France services de bourg en bresse")
+    let names: std::collections::HashSet<String> = records
+        .iter()
+        .filter(|r| {
+            r["code_postal"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("01"))
+        })
+        .filter_map(|r| r["nom"].as_str().map(str::to_lowercase))
+        .collect();
+    let text = v["text"].as_str().unwrap_or("");
+    let listed = text
+        .lines()
+        .filter(|l| names.contains(&l.trim().to_lowercase()))
+        .count();
+    assert!(
+        listed >= 5,
+        "our places of the Ain listed by name ({listed}): {text}"
+    );
+}
+
+#[test]
+fn map_tools_search_near_me_within_30_min_and_cluster_labels() {
+    let Some(dir) = browser_ready() else { return };
+    let ds = Dataset::embedded().expect("embedded");
+    let (me_lat, me_lon) = (43.6045, 1.4442); // Toulouse, Capitole
+    let (mut server, addr) = crate::cli::start(&[]);
+    let v = run_node(
+        &dir,
+        "outils.mjs",
+        &[
+            format!("http://{addr}"),
+            artifacts().display().to_string(),
+            me_lat.to_string(),
+            me_lon.to_string(),
+        ],
+    );
+    let (_, reach) = crate::cli::http_get(
+        &addr,
+        "/v1/lieux/reachable?lat=45.76400&lon=4.83570&minutes=30&mode=car",
+    );
+    let _ = server.kill();
+    assert_eq!(
+        v["errors"].as_array().map(Vec::len),
+        Some(0),
+        "{}",
+        v["errors"]
+    );
+
+    // cluster labels: every rendered cluster label has its image
+    let labels = &v["labels"];
+    assert!(labels["rendered"].as_u64().unwrap_or(0) > 3, "{labels}");
+    assert_eq!(labels["images"], labels["distinct"], "{labels}");
+
+    // search: Clermont-Ferrand (63113) first, the map centred on it (independent: the commune
+    // point of ../shared/data is inside the commune, within a few km of the view centre)
+    assert_eq!(v["search"]["code"], "63113", "{v}");
+    assert_eq!(v["suggestions"][0], "Clermont-Ferrand", "{v}");
+    let (lon, lat) = (
+        v["search"]["lon"].as_f64().unwrap_or(0.0),
+        v["search"]["lat"].as_f64().unwrap_or(0.0),
+    );
+    assert!((lon - 3.11).abs() < 0.1 && (lat - 45.78).abs() < 0.1, "{v}");
+    assert!(v["search"]["zoom"].as_f64().unwrap_or(0.0) >= 9.0);
+
+    // near me: the 10 nearest of the library, in order, from the granted position
+    let nearest = |lon: f64, lat: f64| -> Vec<String> {
+        ds.nearest(Position { lon, lat }, 10, None, &Filter::default())
+            .iter()
+            .map(|h| ds.lieu(h.slot).id.clone())
+            .collect()
+    };
+    let ids = |k: &str| -> Vec<String> {
+        v[k].as_array()
+            .expect(k)
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(ids("nearMe"), nearest(me_lon, me_lat), "{v}");
+    assert_eq!(v["nearMeTitle"], "Les plus proches de vous");
+    assert!(
+        v["nearMeDistances"][0]
+            .as_str()
+            .is_some_and(|d| d.ends_with(" m") || d.ends_with(" km"))
+    );
+    // refused geolocation: the map centre instead, and the page says so
+    let c = &v["fallbackCenter"];
+    let (cx, cy) = (c[0].as_f64().unwrap_or(0.0), c[1].as_f64().unwrap_or(0.0));
+    assert_eq!(ids("fallback"), nearest(cx, cy), "{v}");
+    assert!(
+        v["fallbackNote"]
+            .as_str()
+            .unwrap_or("")
+            .contains("centre de la carte"),
+        "{v}"
+    );
+
+    // within 30 min: polygon drawn, list = /v1/lieux/reachable, labelled as an estimate
+    let reach: serde_json::Value = serde_json::from_str(&reach).expect("reachable");
+    let want = reach["features"].as_array().map(Vec::len).unwrap_or(0);
+    assert!(want > 3, "{reach}");
+    assert_eq!(reach["estimate"], "straight_line", "no graph loaded");
+    let t = &v["trente"];
+    assert!(
+        t["zone"].as_u64().unwrap_or(0) > 0,
+        "isochrone polygon rendered: {t}"
+    );
+    assert_eq!(
+        digits(t["count"].as_str().unwrap_or("")),
+        want.to_string(),
+        "{t}"
+    );
+    assert_eq!(t["listed"].as_u64(), Some(want.min(50) as u64), "{t}");
+    assert!(
+        t["estimate"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("Estimation"),
+        "{t}"
+    );
+}

@@ -1,0 +1,357 @@
+//! Commune search for the map page ("aller à une commune ou un code postal"): a compact table of
+//! the French communes (and the Paris/Lyon/Marseille arrondissements) embedded in the binary,
+//! searched by accent-insensitive name prefix or postcode prefix.
+//!
+//! `lieux communes` writes `data/communes.tsv.gz` from `../shared/data/communes`:
+//! `communes-france.csv.gz` (names, COG 2026, populations, interior points, areas) joined with
+//! the La Poste postcodes of `mednum-cli-communes-codes-postaux.json` on (upper-case name without
+//! accents, département of the postcode). Communes merged since that postcode list (about 5 000
+//! of 34 875) have no postcode: they are found by name only.
+//!
+//! Why a server endpoint rather than the table in the page: the table is 35 k names (about
+//! 0.5 MB compressed); a phone on a weak connection should not download it to find one town.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::OnceLock;
+
+use serde::Serialize;
+
+/// Failure of `lieux communes` or of reading the table.
+#[derive(Debug, thiserror::Error)]
+pub enum CommunesError {
+    #[error("cannot read {0}")]
+    Read(String, #[source] std::io::Error),
+    #[error("{0}: {1}")]
+    Format(String, String),
+    #[error("cannot write {0}")]
+    Write(String, #[source] std::io::Error),
+}
+
+/// One commune (or arrondissement) of the search table.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Commune {
+    pub code_insee: String,
+    pub nom: String,
+    /// Five-digit postcodes, ascending (may be empty).
+    pub codes_postaux: Vec<String>,
+    /// A point inside the commune (WGS84 degrees).
+    pub lon: f64,
+    pub lat: f64,
+    pub population: u64,
+    pub area_km2: f64,
+}
+
+/// The searchable table.
+#[derive(Debug, Default)]
+pub struct Communes {
+    list: Vec<Commune>,
+    /// `fold(nom)` of each commune, same order.
+    keys: Vec<String>,
+}
+
+/// The embedded table (`data/communes.tsv.gz`), parsed on first use.
+pub fn embedded() -> &'static Communes {
+    static TABLE: OnceLock<Communes> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let bytes = include_bytes!("../data/communes.tsv.gz");
+        Communes::from_gzip(bytes).unwrap_or_else(|e| {
+            tracing::error!(%e, "embedded commune table unreadable: commune search disabled");
+            Communes::default()
+        })
+    })
+}
+
+/// Lower case, accents removed (French and overseas names), every run of other characters
+/// (hyphen, apostrophe, space) as one space; `st`/`ste` as `saint`/`sainte`.
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars().flat_map(char::to_lowercase) {
+        let base = match c {
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => "a",
+            'æ' => "ae",
+            'ç' => "c",
+            'è' | 'é' | 'ê' | 'ë' => "e",
+            'ì' | 'í' | 'î' | 'ï' => "i",
+            'ñ' => "n",
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' => "o",
+            'œ' => "oe",
+            'ù' | 'ú' | 'û' | 'ü' => "u",
+            'ý' | 'ÿ' => "y",
+            c if c.is_ascii_alphanumeric() => {
+                out.push(c);
+                continue;
+            }
+            _ => " ",
+        };
+        if base == " " {
+            if !out.is_empty() && !out.ends_with(' ') {
+                out.push(' ');
+            }
+        } else {
+            out.push_str(base);
+        }
+    }
+    let trimmed = out.trim_end();
+    trimmed
+        .split(' ')
+        .map(|w| match w {
+            "st" => "saint",
+            "ste" => "sainte",
+            w => w,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Communes {
+    /// Parses the gzip TSV written by [`build`].
+    pub fn from_gzip(bytes: &[u8]) -> Result<Communes, CommunesError> {
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(bytes)
+            .read_to_string(&mut text)
+            .map_err(|e| CommunesError::Read("commune table".into(), e))?;
+        let mut list = Vec::new();
+        for (i, line) in text.lines().enumerate().skip(1) {
+            let f: Vec<&str> = line.split('\t').collect();
+            let bad = |what: &str| CommunesError::Format(format!("line {}", i + 1), what.into());
+            if f.len() != 7 {
+                return Err(bad("expected 7 tab-separated fields"));
+            }
+            let num = |s: &str| s.parse::<f64>().map_err(|_| bad("not a number"));
+            list.push(Commune {
+                code_insee: f[0].to_owned(),
+                nom: f[1].to_owned(),
+                codes_postaux: f[2].split_whitespace().map(str::to_owned).collect(),
+                lon: num(f[3])?,
+                lat: num(f[4])?,
+                population: f[5].parse().map_err(|_| bad("population"))?,
+                area_km2: num(f[6])?,
+            });
+        }
+        let keys = list.iter().map(|c| fold(&c.nom)).collect();
+        Ok(Communes { list, keys })
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    pub fn all(&self) -> &[Commune] {
+        &self.list
+    }
+
+    /// Up to `limit` communes for what a person typed: digits search postcodes by prefix,
+    /// anything else names by accent-insensitive prefix (of the name, then of a later word of
+    /// it: "ferrand" finds Clermont-Ferrand). Exact names first, then most populated.
+    pub fn search(&self, q: &str, limit: usize) -> Vec<&Commune> {
+        let q = q.trim();
+        let mut hits: Vec<(u8, &Commune)> = Vec::new();
+        if !q.is_empty() && q.chars().all(|c| c.is_ascii_digit()) {
+            for c in &self.list {
+                if c.codes_postaux.iter().any(|p| p.starts_with(q)) {
+                    let exact = c.codes_postaux.iter().any(|p| p == q);
+                    hits.push((u8::from(!exact), c));
+                }
+            }
+        } else {
+            let fq = fold(q);
+            if fq.is_empty() {
+                return Vec::new();
+            }
+            let word = format!(" {fq}");
+            for (c, key) in self.list.iter().zip(&self.keys) {
+                let rank = if *key == fq {
+                    0
+                } else if key.starts_with(&fq) {
+                    1
+                } else if key.contains(&word) {
+                    2
+                } else {
+                    continue;
+                };
+                hits.push((rank, c));
+            }
+        }
+        hits.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then(b.1.population.cmp(&a.1.population))
+                .then(a.1.code_insee.cmp(&b.1.code_insee))
+        });
+        hits.into_iter().take(limit).map(|(_, c)| c).collect()
+    }
+}
+
+fn read_text(path: &Path) -> Result<String, CommunesError> {
+    let name = path.display().to_string();
+    let raw = std::fs::read(path).map_err(|e| CommunesError::Read(name.clone(), e))?;
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&raw[..])
+            .read_to_string(&mut text)
+            .map_err(|e| CommunesError::Read(name, e))?;
+        Ok(text)
+    } else {
+        String::from_utf8(raw).map_err(|e| CommunesError::Format(name, e.to_string()))
+    }
+}
+
+/// Département of a postcode for the join (`None` for Corsica's `20…`, which is 2A or 2B).
+fn departement_of_postcode(cp: &str) -> Option<&str> {
+    if cp.starts_with("97") || cp.starts_with("98") {
+        cp.get(..3)
+    } else if cp.starts_with("20") {
+        None
+    } else {
+        cp.get(..2)
+    }
+}
+
+/// `lieux communes`: reads `communes-france.csv.gz` and the postcode list, writes the gzip TSV
+/// (atomically). Returns (communes written, communes with at least one postcode).
+pub fn build(
+    communes_csv: &Path,
+    postcodes_json: &Path,
+    out: &Path,
+) -> Result<(usize, usize), CommunesError> {
+    let cname = communes_csv.display().to_string();
+    let text = read_text(communes_csv)?;
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let headers = rdr
+        .headers()
+        .map_err(|e| CommunesError::Format(cname.clone(), e.to_string()))?
+        .clone();
+    let col = |n: &str| {
+        headers
+            .iter()
+            .position(|h| h == n)
+            .ok_or_else(|| CommunesError::Format(cname.clone(), format!("no column {n}")))
+    };
+    let (code, typ, nom, dep, pop, lon, lat, area) = (
+        col("code_insee")?,
+        col("type")?,
+        col("nom")?,
+        col("code_departement")?,
+        col("population")?,
+        col("interior_lon")?,
+        col("interior_lat")?,
+        col("area_km2")?,
+    );
+    let mut rows: Vec<(Commune, String)> = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| CommunesError::Format(cname.clone(), e.to_string()))?;
+        if &rec[typ] != "COM" && &rec[typ] != "ARM" {
+            continue;
+        }
+        // 4 re-created communes have no geometry: nothing to jump to
+        let (Ok(x), Ok(y)) = (rec[lon].parse::<f64>(), rec[lat].parse::<f64>()) else {
+            continue;
+        };
+        rows.push((
+            Commune {
+                code_insee: rec[code].to_owned(),
+                nom: rec[nom].to_owned(),
+                codes_postaux: Vec::new(),
+                lon: (x * 1e5).round() / 1e5,
+                lat: (y * 1e5).round() / 1e5,
+                population: rec[pop].parse().unwrap_or(0),
+                area_km2: rec[area]
+                    .parse::<f64>()
+                    .map(|a| (a * 10.0).round() / 10.0)
+                    .unwrap_or(0.0),
+            },
+            rec[dep].to_owned(),
+        ));
+    }
+    // (folded name, département) → rows; La Poste names are upper case without accents, with
+    // "ST"/"STE" abbreviations, which `fold` expands.
+    let mut by_name: HashMap<(String, String), Vec<usize>> = HashMap::new();
+    for (i, (c, d)) in rows.iter().enumerate() {
+        by_name
+            .entry((fold(&c.nom), d.clone()))
+            .or_default()
+            .push(i);
+        // La Poste names arrondissements "PARIS 01", "LYON 03", "MARSEILLE 12"
+        let arrondissement = c.code_insee.parse::<u32>().ok().and_then(|n| match n {
+            75101..=75120 => Some(("paris", n - 75100)),
+            69381..=69389 => Some(("lyon", n - 69380)),
+            13201..=13216 => Some(("marseille", n - 13200)),
+            _ => None,
+        });
+        if let Some((city, n)) = arrondissement {
+            by_name
+                .entry((format!("{city} {n:02}"), d.clone()))
+                .or_default()
+                .push(i);
+        }
+    }
+    let pname = postcodes_json.display().to_string();
+    let pc: Vec<serde_json::Value> = serde_json::from_str(&read_text(postcodes_json)?)
+        .map_err(|e| CommunesError::Format(pname.clone(), e.to_string()))?;
+    for entry in &pc {
+        let (Some(name), Some(cp)) = (entry["Nom_commune"].as_str(), entry["Code_postal"].as_u64())
+        else {
+            continue;
+        };
+        let cp = format!("{cp:05}");
+        let key = fold(name);
+        let deps: Vec<String> = match departement_of_postcode(&cp) {
+            Some(d) => vec![d.to_owned()],
+            None => vec!["2A".into(), "2B".into()],
+        };
+        for d in deps {
+            for &i in by_name.get(&(key.clone(), d)).into_iter().flatten() {
+                let list = &mut rows[i].0.codes_postaux;
+                if !list.contains(&cp) {
+                    list.push(cp.clone());
+                }
+            }
+        }
+    }
+    let mut tsv = String::from("code_insee\tnom\tcodes_postaux\tlon\tlat\tpopulation\tarea_km2\n");
+    let mut with_cp = 0;
+    for (c, _) in &mut rows {
+        c.codes_postaux.sort();
+        with_cp += usize::from(!c.codes_postaux.is_empty());
+        tsv.push_str(&format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+            c.code_insee,
+            c.nom.replace(['\t', '\n'], " "),
+            c.codes_postaux.join(" "),
+            c.lon,
+            c.lat,
+            c.population,
+            c.area_km2
+        ));
+    }
+    let oname = out.display().to_string();
+    let tmp = out.with_extension("tmp");
+    let write = || -> std::io::Result<()> {
+        let file = std::fs::File::create(&tmp)?;
+        let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::best());
+        gz.write_all(tsv.as_bytes())?;
+        gz.finish()?.sync_all()?;
+        std::fs::rename(&tmp, out)
+    };
+    write().map_err(|e| CommunesError::Write(oname, e))?;
+    Ok((rows.len(), with_cp))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fold_ignores_accents_case_punctuation_and_saint_abbreviations() {
+        assert_eq!(fold("Saint-Étienne"), "saint etienne");
+        assert_eq!(fold("ST ETIENNE"), "saint etienne");
+        assert_eq!(fold("L'Haÿ-les-Roses"), "l hay les roses");
+        assert_eq!(fold("Œuilly"), "oeuilly");
+        assert_eq!(fold("  "), "");
+    }
+}

@@ -1,0 +1,90 @@
+//! `GET /v1/lieux.json`: the JSON array the national map's web component reads
+//! (`<fr-mediation-numerique-cartographie source=".../v1/lieux.json">`), records as
+//! [`crate::cartographie::record`] writes them, streamed in chunks like the CSV.
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use warp::reply::Response;
+
+use super::encoding::{Coding, Encoder};
+use super::reply::{self, ApiError, Body, Ctx, cached};
+use super::stream::{CHUNK, Matches, Page};
+use super::{AppState, minute, parse, selection};
+
+/// `GET /v1/lieux.json?bbox=|lat=&lon=&radius_m=&limit=&cursor=&<filters>`. `limit` and
+/// `cursor` count matching places, so a page may hold fewer records when some places cannot be
+/// written for the component (no service).
+pub fn list(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Response {
+    let run = || -> Result<Response, ApiError> {
+        let q = parse(raw, &["bbox", "lat", "lon", "radius_m", "limit", "cursor"])?;
+        let source = selection(&q)?;
+        let limit = q.integer_in("limit", 1, usize::MAX)?;
+        let cursor = q.integer_in("cursor", 0, usize::MAX)?.unwrap_or(0);
+        let filter = q.filter(now)?;
+        let ds = state.dataset();
+        let timed = filter.ouvert_actuellement.is_some() || filter.ouvert_le_week_end.is_some();
+        let bucket = if timed { minute(now) } else { String::new() };
+        let tag = reply::etag(&[ds.version(), "cartographie", raw, &bucket], ctx.coding);
+        Ok(cached(ctx, tag, "application/json", move || {
+            let matches = Matches::new(ds, source, filter, Page { cursor, limit });
+            Body::Stream(Box::new(ArrayStream::new(matches, ctx.coding)))
+        }))
+    };
+    run().unwrap_or_else(ApiError::into_response)
+}
+
+/// Iterator of encoded body chunks of the JSON array.
+struct ArrayStream {
+    matches: Matches,
+    encoder: Option<Encoder>,
+    written: usize,
+}
+
+impl ArrayStream {
+    fn new(matches: Matches, coding: Coding) -> Self {
+        ArrayStream {
+            matches,
+            encoder: Some(Encoder::new(coding)),
+            written: 0,
+        }
+    }
+}
+
+impl Iterator for ArrayStream {
+    type Item = Bytes;
+
+    fn next(&mut self) -> Option<Bytes> {
+        let mut encoder = self.encoder.take()?;
+        let mut buf = Vec::with_capacity(CHUNK + 8192);
+        // a chunk ends only once it holds records, so no record written yet means first chunk
+        if self.written == 0 {
+            buf.push(b'[');
+        }
+        let mut done = false;
+        while buf.len() < CHUNK {
+            let Some((slot, _)) = self.matches.next_on_page() else {
+                done = true;
+                break;
+            };
+            let Some(record) = crate::cartographie::record(self.matches.dataset().lieu(slot))
+            else {
+                continue;
+            };
+            if self.written > 0 {
+                buf.push(b',');
+            }
+            // serialising a map of strings and numbers into a Vec cannot fail
+            let _ = serde_json::to_writer(&mut buf, &record);
+            self.written += 1;
+        }
+        if done {
+            buf.push(b']');
+            encoder.write(&buf);
+            return Some(Bytes::from(encoder.finish()));
+        }
+        encoder.write(&buf);
+        let out = encoder.take();
+        self.encoder = Some(encoder);
+        Some(Bytes::from(out))
+    }
+}
