@@ -14,6 +14,7 @@
 
 pub mod basemap;
 pub mod config;
+pub mod coverage;
 pub mod dataset;
 pub mod error;
 pub mod filter;

@@ -120,6 +120,12 @@ fn run(args: Args) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Coverage(args) => {
+            let options = args.options(true).map_err(anyhow::Error::msg)?;
+            let summary = lieux::coverage::cli::run(&options).context("computing coverage")?;
+            eprintln!("{}", lieux::coverage::cli::summary_text(&summary, &options));
+            Ok(())
+        }
         Command::Import { files, out, report } => {
             let stats = lieux::import::run_import(&files, &out, report.as_deref(), true)
                 .with_context(|| format!("importing into {}", out.display()))?;

@@ -3,6 +3,7 @@
 
 mod browser;
 mod cli;
+mod coverage;
 mod gdal;
 mod hours_oracle;
 mod http;
