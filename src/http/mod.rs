@@ -8,6 +8,7 @@ mod encoding;
 mod features;
 pub mod ogc;
 pub mod openapi;
+mod openapi_routing;
 mod params;
 mod reply;
 mod routing;

@@ -13,12 +13,12 @@ fn enum_values<T: std::fmt::Display>(all: &[T]) -> Vec<String> {
     all.iter().map(ToString::to_string).collect()
 }
 
-fn query(name: &str, description: &str, schema: Value) -> Value {
+pub(super) fn query(name: &str, description: &str, schema: Value) -> Value {
     json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema})
 }
 
 /// A comma-separated list (`a,b`), as the filters take it.
-fn list(name: &str, description: &str, items: Value) -> Value {
+pub(super) fn list(name: &str, description: &str, items: Value) -> Value {
     json!({
         "name": name, "in": "query", "required": false, "description": description,
         "style": "form", "explode": false,
@@ -26,7 +26,7 @@ fn list(name: &str, description: &str, items: Value) -> Value {
     })
 }
 
-fn filters() -> Vec<Value> {
+pub(super) fn filters() -> Vec<Value> {
     let e = |v: Vec<String>| json!({"type": "string", "enum": v});
     let text = json!({"type": "string", "minLength": 1, "pattern": "^[^,]*\\S[^,]*$"});
     vec![
@@ -89,7 +89,7 @@ fn filters() -> Vec<Value> {
     ]
 }
 
-fn params(own: Vec<Value>, with_filters: bool) -> Value {
+pub(super) fn params(own: Vec<Value>, with_filters: bool) -> Value {
     let mut all = own;
     if with_filters {
         all.extend(filters());
@@ -105,7 +105,7 @@ fn bbox(description: &str) -> Value {
     })
 }
 
-fn lat_lon(required: bool) -> Vec<Value> {
+pub(super) fn lat_lon(required: bool) -> Vec<Value> {
     vec![
         json!({"name": "lat", "in": "query", "required": required, "description": "Latitude, WGS84 degrees.", "schema": {"type": "number", "minimum": -90, "maximum": 90}}),
         json!({"name": "lon", "in": "query", "required": required, "description": "Longitude, WGS84 degrees.", "schema": {"type": "number", "minimum": -180, "maximum": 180}}),
@@ -135,11 +135,11 @@ fn area_and_paging(limit_max: Option<usize>) -> Vec<Value> {
     p
 }
 
-fn error_ref() -> Value {
+pub(super) fn error_ref() -> Value {
     json!({"$ref": "#/components/schemas/Error"})
 }
 
-fn responses(ok: Value, extra: &[(&str, &str)]) -> Value {
+pub(super) fn responses(ok: Value, extra: &[(&str, &str)]) -> Value {
     let mut r = json!({
         "200": ok,
         "304": {"description": "Not modified (`If-None-Match` matched the `ETag`)."},
@@ -155,7 +155,7 @@ fn ok(media: &str, schema: &str, description: &str) -> Value {
     json!({"description": description, "content": {media: {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
 }
 
-fn get(summary: &str, parameters: Value, responses: Value) -> Value {
+pub(super) fn get(summary: &str, parameters: Value, responses: Value) -> Value {
     json!({"get": {"summary": summary, "parameters": parameters, "responses": responses}})
 }
 
@@ -298,6 +298,7 @@ pub fn document() -> Value {
         ),
     });
     paths["/v1/coverage"] = coverage_path();
+    super::openapi_routing::add_paths(&mut paths);
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -347,6 +348,9 @@ pub fn document() -> Value {
                 "type": "object", "required": ["links"],
                 "properties": {"title": {"type": "string"}, "description": {"type": "string"}, "links": {"type": "array", "items": {"$ref": "#/components/schemas/Link"}}},
             },
+            "TravelCollection": super::openapi_routing::travel_collection(),
+            "ContourCollection": super::openapi_routing::contour_collection(),
+            "Contour": super::openapi_routing::contour(),
             "Collection": {
                 "type": "object", "required": ["id", "links"],
                 "properties": {"id": {"type": "string"}, "title": {"type": "string"}, "description": {"type": "string"}, "itemType": {"type": "string"}, "extent": {"type": "object"}, "crs": {"type": "array", "items": {"type": "string"}}, "links": {"type": "array", "items": {"$ref": "#/components/schemas/Link"}}},

@@ -332,7 +332,12 @@ pub fn build(osm: &Path, progress: bool) -> Result<(RoadNetwork, BuildStats), Gr
 
 /// Keeps the largest strongly connected component of `arcs` (over nodes `0..lon.len()`),
 /// renumbered densely in the original order.
-fn largest_scc_graph(profile: Profile, lon: &[i32], lat: &[i32], arcs: Vec<Arc>) -> Graph {
+pub(crate) fn largest_scc_graph(
+    profile: Profile,
+    lon: &[i32],
+    lat: &[i32],
+    arcs: Vec<Arc>,
+) -> Graph {
     let n = lon.len();
     let full = Graph::from_arcs(profile, vec![0; n], vec![0; n], arcs.clone());
     let comp = strongly_connected(&full);

@@ -3,7 +3,7 @@
 //!
 //! Projection: equirectangular centred on the origin (x = Δlon·cos(lat₀)·R, y = Δlat·R), exact
 //! enough over the ≤ 200 km of a 2-hour isochrone for polygons drawn on a grid of 100s of metres.
-//! Rasterisation: every reached arc is sampled every half cell; each sample lowers the time of
+//! Rasterisation: every reached arc is sampled every cell (a two-way segment once); each sample lowers the time of
 //! its cell and of the 8 around it to `time + distance / walking speed` (the last metres off the
 //! road on foot). Unreached cells hold a time well beyond the largest contour, so the polygons
 //! of one grid are nested (10 ⊂ 20 ⊂ 30 minutes) by construction.
@@ -111,22 +111,36 @@ pub fn polygons(
         splat(ux, uy, tu);
         for a in g.arcs(u) {
             let v = g.targets[a];
+            let w = f64::from(g.weights[a]);
+            // A two-way segment whose ends were both reached is sampled once, from its lower
+            // end: the samples take the better of both ends, so the other direction would
+            // write the same times (the splats dominate the polygon's cost at France size).
+            if v < u
+                && tree.time_ms[v as usize] != UNREACHED
+                && g.arcs(v)
+                    .any(|b| g.targets[b] == u && g.weights[b] == g.weights[a])
+            {
+                continue;
+            }
             let (vlon, vlat) = g.coord(v);
             let (vx, vy) = proj.fwd(vlon, vlat);
-            let w = f64::from(g.weights[a]);
             let len_m = f64::from(g.lengths[a]) / 10.0;
-            let steps = (len_m / (cell / 2.0)).ceil().max(1.0) as usize;
+            // one sample per cell: each splat also covers the 8 cells around it
+            let steps = (len_m / cell).ceil().max(1.0) as usize;
             for s in 1..=steps {
                 let f = s as f64 / steps as f64;
-                let t = tu + f * w;
-                if t > limit_ms {
-                    break;
-                }
                 // the far end may be reached sooner from elsewhere
                 let t = match tree.time_ms[v as usize] {
-                    UNREACHED => t,
-                    tv => t.min(f64::from(tv) + (1.0 - f) * w),
+                    UNREACHED => tu + f * w,
+                    tv => (tu + f * w).min(f64::from(tv) + (1.0 - f) * w),
                 };
+                if t > limit_ms {
+                    // beyond the limit from both ends; with an unreached far end, for good
+                    if tree.time_ms[v as usize] == UNREACHED {
+                        break;
+                    }
+                    continue;
+                }
                 splat(ux + f * (vx - ux), uy + f * (vy - uy), t);
             }
         }

@@ -5,6 +5,7 @@
 //! - [`snap`]: nearest road point of a point (R-tree over segments).
 //! - [`search`]: bounded and k-closest Dijkstra.
 //! - [`isochrone`]: travel-time grid → contour polygons.
+//! - [`synthetic`]: a generated France-size road-like graph for benchmarks.
 //!
 //! [`Router`] joins a network to a [`Dataset`]: every positioned place is snapped once, per
 //! profile; places farther than the snap limit from any road are unreachable by road.
@@ -18,6 +19,7 @@ pub mod graph;
 pub mod isochrone;
 pub mod search;
 pub mod snap;
+pub mod synthetic;
 
 pub use graph::{Graph, GraphError, Profile, RoadNetwork};
 use search::{Attached, Origin, Reached, Tree};

@@ -11,5 +11,6 @@ mod import;
 mod index_oracle;
 mod real_data;
 mod routing;
+mod routing_openapi;
 mod tiles;
 mod util;

@@ -291,6 +291,21 @@ fn isochrones_are_nested() {
         assert_eq!(polys.len(), 2);
         assert!(!polys[0].0.is_empty() && !polys[1].0.is_empty());
         assert!(polys[0].contains(&Point::new(lon, lat)));
+        // every node reached well within a limit (80 %: the grid blurs the edge by a cell or
+        // two) lies inside that limit's polygon
+        for (poly, limit_ms) in [(&polys[0], 600_000), (&polys[1], 1_800_000)] {
+            let g = n.graph(profile);
+            for &u in &tree.settled {
+                if tree.time_ms[u as usize] <= limit_ms * 4 / 5 {
+                    let (x, y) = g.coord(u);
+                    assert!(
+                        poly.contains(&Point::new(x, y)),
+                        "{profile:?}: node {u} at {} ms outside the {limit_ms} ms polygon",
+                        tree.time_ms[u as usize]
+                    );
+                }
+            }
+        }
         let mut rng = Rng::new(9);
         let (mut inside10, mut inside30) = (0, 0);
         for _ in 0..4_000 {
@@ -339,19 +354,19 @@ fn corrupt_truncated_and_non_pbf_files_are_clean_errors() {
 
 // ---- HTTP ----
 
-struct Res {
-    status: u16,
-    body: Vec<u8>,
+pub(crate) struct Res {
+    pub(crate) status: u16,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Res {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 }
 
-async fn get(state: &AppState, path: &str) -> Res {
+pub(crate) async fn get(state: &AppState, path: &str) -> Res {
     let res = warp::test::request()
         .method("GET")
         .path(path)
@@ -363,7 +378,7 @@ async fn get(state: &AppState, path: &str) -> Res {
     }
 }
 
-fn andorra_state() -> Option<AppState> {
+pub(crate) fn andorra_state() -> Option<AppState> {
     let n = net("andorra")?;
     let ds = places_on(&n.car, 1_000, 12);
     let router = Router::new(n.clone(), &ds, 1_000.0);

@@ -1,0 +1,169 @@
+//! The travel-time endpoints in the OpenAPI document (`/v1/lieux/reachable`,
+//! `/v1/lieux/closest`, `/v1/isochrone`), kept beside [`super::openapi`] so that the ranges come
+//! from [`super::routing`]'s constants. Both answers are described: road times (with a graph)
+//! and straight-line estimates (`"estimate": "straight_line"`, no graph or a point outside it).
+
+use serde_json::{Value, json};
+
+use super::openapi::{error_ref, filters, get, lat_lon, query};
+use super::routing::{MAX_CLOSEST_K, MAX_CONTOURS, MAX_MINUTES};
+
+fn mode() -> Value {
+    query(
+        "mode",
+        "Travel mode: car (road speeds) or walk (5 km/h).",
+        json!({"type": "string", "enum": ["car", "walk"], "default": "car"}),
+    )
+}
+
+fn responses(ok: Value) -> Value {
+    json!({
+        "200": ok,
+        "304": {"description": "Not modified (`If-None-Match` matched the `ETag`)."},
+        "400": {"description": "A bad, repeated or unknown parameter.", "content": {"application/json": {"schema": error_ref()}}},
+        "422": {"description": "With a road graph: the point lies inside the graph's extent but farther than the snap limit (`serve --max-snap-m`, default 1 000 m) from any road usable in this mode.", "content": {"application/json": {"schema": error_ref()}}},
+    })
+}
+
+fn travel_ok(description: &str) -> Value {
+    json!({"description": description, "content": {"application/geo+json": {"schema": {"$ref": "#/components/schemas/TravelCollection"}}}})
+}
+
+fn with_filters(mut own: Vec<Value>) -> Value {
+    own.extend(filters());
+    Value::Array(own)
+}
+
+/// Adds the three travel-time paths to the document's `paths` object.
+pub(super) fn add_paths(paths: &mut Value) {
+    let minutes_max = MAX_MINUTES as u64;
+    let reachable = get(
+        "Places reachable within `minutes` by road from lat/lon (straight-line estimate without a road graph), filtered, sorted by `duration_s`.",
+        with_filters({
+            let mut p = lat_lon(true);
+            p.push(query(
+                "minutes",
+                "Travel-time limit, minutes.",
+                json!({"type": "integer", "minimum": 1, "maximum": minutes_max, "default": 30}),
+            ));
+            p.push(mode());
+            p.push(query(
+                "isochrone",
+                "Also return the `minutes` isochrone polygon as the top-level `isochrone` Feature.",
+                json!({"type": "string", "enum": ["true", "false", "1", "0"], "default": "false"}),
+            ));
+            p
+        }),
+        responses(travel_ok(
+            "Places within the limit, each with `duration_s` (seconds) and `distance_m` (metres along the road, snap legs included; straight line × 1.3 for estimates).",
+        )),
+    );
+    let closest = get(
+        "The k places closest to lat/lon by travel time (no time limit), filtered. \"The closest France Services\": `dispositif_programmes_nationaux=France Services`.",
+        with_filters({
+            let mut p = lat_lon(true);
+            p.push(query(
+                "k",
+                "How many places.",
+                json!({"type": "integer", "minimum": 1, "maximum": MAX_CLOSEST_K as u64, "default": 3}),
+            ));
+            p.push(mode());
+            p
+        }),
+        responses(travel_ok("The k closest places, sorted by `duration_s`.")),
+    );
+    let isochrone = get(
+        "Isochrone polygons around lat/lon: one MultiPolygon Feature per contour, ascending and nested (circles of the straight-line estimate without a road graph).",
+        Value::Array({
+            let mut p = lat_lon(true);
+            p.push(json!({
+                "name": "minutes", "in": "query", "required": false,
+                "description": "Contours, minutes (comma-separated; duplicates are merged).",
+                "style": "form", "explode": false,
+                "schema": {"type": "array", "minItems": 1, "maxItems": MAX_CONTOURS as u64, "items": {"type": "integer", "minimum": 1, "maximum": minutes_max}, "default": [10, 20, 30]},
+            }));
+            p.push(mode());
+            p
+        }),
+        responses(
+            json!({"description": "One Feature per contour.", "content": {"application/geo+json": {"schema": {"$ref": "#/components/schemas/ContourCollection"}}}}),
+        ),
+    );
+    paths["/v1/lieux/reachable"] = reachable;
+    paths["/v1/lieux/closest"] = closest;
+    paths["/v1/isochrone"] = isochrone;
+}
+
+fn estimate_member() -> Value {
+    json!({"const": "straight_line", "description": "Present when the values are straight-line estimates (great-circle distance × 1.3 at 50 km/h by car, 5 km/h on foot), never road times: no graph loaded, or the point lies outside it."})
+}
+
+fn mode_member() -> Value {
+    json!({"type": "string", "enum": ["car", "walk"]})
+}
+
+/// Schema `TravelCollection`: the answer of `reachable` and `closest`.
+pub(super) fn travel_collection() -> Value {
+    json!({
+        "type": "object", "required": ["type", "features", "numberReturned", "mode"],
+        "properties": {
+            "type": {"const": "FeatureCollection"},
+            "features": {"type": "array", "items": {"allOf": [
+                {"$ref": "#/components/schemas/Feature"},
+                {"type": "object", "required": ["properties"], "properties": {"properties": {
+                    "type": "object", "required": ["duration_s", "distance_m"],
+                    "properties": {
+                        "duration_s": {"type": "number", "minimum": 0, "description": "Travel time, seconds."},
+                        "distance_m": {"type": "number", "minimum": 0, "description": "Distance travelled, metres."},
+                        "estimate": estimate_member(),
+                    },
+                }}},
+            ]}},
+            "numberReturned": {"type": "integer", "minimum": 0},
+            "mode": mode_member(),
+            "minutes": {"type": "integer", "minimum": 1, "maximum": MAX_MINUTES as u64, "description": "`reachable` only: the limit."},
+            "snap_m": {"type": "number", "minimum": 0, "description": "Road answers only: distance from the query point to the road it was snapped to, metres (walked at 5 km/h)."},
+            "estimate": estimate_member(),
+            "isochrone": {"$ref": "#/components/schemas/Contour"},
+        },
+    })
+}
+
+/// Schema `Contour`: one isochrone polygon.
+pub(super) fn contour() -> Value {
+    let ring = json!({"type": "array", "items": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "number"}}});
+    json!({
+        "type": "object", "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"const": "Feature"},
+            "geometry": {
+                "type": "object", "required": ["type", "coordinates"],
+                "properties": {
+                    "type": {"const": "MultiPolygon"},
+                    "coordinates": {"type": "array", "items": {"type": "array", "items": ring}},
+                },
+            },
+            "properties": {
+                "type": "object", "required": ["minutes", "mode"],
+                "properties": {
+                    "minutes": {"type": "integer", "minimum": 1, "maximum": MAX_MINUTES as u64},
+                    "mode": mode_member(),
+                    "estimate": estimate_member(),
+                },
+            },
+        },
+    })
+}
+
+/// Schema `ContourCollection`: the answer of `/v1/isochrone`.
+pub(super) fn contour_collection() -> Value {
+    json!({
+        "type": "object", "required": ["type", "features", "mode"],
+        "properties": {
+            "type": {"const": "FeatureCollection"},
+            "features": {"type": "array", "maxItems": MAX_CONTOURS as u64, "items": {"$ref": "#/components/schemas/Contour"}},
+            "mode": mode_member(),
+            "estimate": estimate_member(),
+        },
+    })
+}
