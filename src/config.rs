@@ -30,6 +30,9 @@ pub enum Command {
         /// Largest distance from a point to the road it is snapped to, metres.
         #[arg(long, env = "LIEUX_MAX_SNAP_M", default_value_t = crate::routing::DEFAULT_MAX_SNAP_M)]
         max_snap_m: f64,
+        /// Folder written by `lieux coverage`: served on `/v1/coverage`.
+        #[arg(long, env = "LIEUX_COVERAGE")]
+        coverage: Option<PathBuf>,
     },
     /// Road graph tools.
     Graph {

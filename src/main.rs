@@ -35,6 +35,7 @@ fn run(args: Args) -> anyhow::Result<()> {
             bind,
             graph,
             max_snap_m,
+            coverage,
         } => {
             let dataset = match &snapshot {
                 Some(path) => {
@@ -71,6 +72,13 @@ fn run(args: Args) -> anyhow::Result<()> {
                     AppState::with_router(dataset, router)
                 }
                 None => AppState::new(dataset),
+            };
+            let state = match &coverage {
+                Some(dir) => state.with_coverage(
+                    lieux::coverage::CoverageReport::load(dir)
+                        .with_context(|| format!("loading coverage {}", dir.display()))?,
+                ),
+                None => state,
             };
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             rt.block_on(serve(

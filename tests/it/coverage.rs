@@ -318,6 +318,19 @@ fn command_writes_csv_totals_and_map_on_monaco() {
     assert!(svg.starts_with("<svg"));
     let paths = svg.matches("<path class=").count();
     assert!(paths > 34_000, "{paths} communes drawn");
+    // the server reads the folder back
+    let out_s = out.to_str().unwrap();
+    let (mut child, addr) = crate::cli::start(&["--coverage", out_s]);
+    let (status, body) = crate::cli::http_get(
+        &addr,
+        "/v1/coverage?group_by=region&dispositif_programmes_nationaux=France%20Services",
+    );
+    child.kill().ok();
+    child.wait().ok();
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["minutes"], 20);
+    assert_eq!(v["france"]["population_within"], within);
     std::fs::remove_dir_all(&dir).ok();
 }
 
