@@ -30,6 +30,9 @@ pub enum Command {
         /// Largest distance from a point to the road it is snapped to, metres.
         #[arg(long, env = "LIEUX_MAX_SNAP_M", default_value_t = crate::routing::DEFAULT_MAX_SNAP_M)]
         max_snap_m: f64,
+        /// Folder written by `lieux coverage`: served on `/v1/coverage`.
+        #[arg(long, env = "LIEUX_COVERAGE")]
+        coverage: Option<PathBuf>,
     },
     /// Road graph tools.
     Graph {
@@ -60,6 +63,9 @@ pub enum Command {
         #[arg(long, default_value = "data/communes.tsv.gz")]
         out: PathBuf,
     },
+    /// Travel time from every commune to the nearest matching place (one multi-source search),
+    /// with totals per département, région and France and an SVG map, written into `--out`.
+    Coverage(CoverageArgs),
     /// Import schema files (v1 CSV/JSON/GeoJSON, v0 JSON/CSV) into one snapshot.
     Import {
         /// Input files.
@@ -110,4 +116,71 @@ pub enum GraphCommand {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+/// Arguments of `lieux coverage`.
+#[derive(Debug, clap::Args)]
+pub struct CoverageArgs {
+    /// Road graph written by `lieux graph build`.
+    #[arg(long)]
+    pub graph: PathBuf,
+    /// Travel mode: car or walk.
+    #[arg(long, default_value = "car")]
+    pub mode: String,
+    /// Headline threshold, minutes (totals always include 10, 20, 30 and 45).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=120))]
+    pub minutes: u32,
+    /// A filter of the API, `NAME=VALUE` (repeatable), e.g.
+    /// `--filter 'dispositif_programmes_nationaux=France Services'`.
+    #[arg(long = "filter")]
+    pub filters: Vec<String>,
+    /// Snapshot written by `lieux import`; the embedded France Services when absent.
+    #[arg(long)]
+    pub snapshot: Option<PathBuf>,
+    /// Communes (CSV, optionally gzip) with interior points and population.
+    #[arg(long, default_value = crate::coverage::cli::DEFAULT_COMMUNES)]
+    pub communes: PathBuf,
+    /// Commune polygons for the map (GeoJSON, optionally gzip); dots when the file is absent.
+    #[arg(long, default_value = crate::coverage::cli::DEFAULT_POLYGONS)]
+    pub polygons: PathBuf,
+    /// Largest distance from a commune point or a place to its road, metres.
+    #[arg(long, default_value_t = crate::routing::DEFAULT_MAX_SNAP_M)]
+    pub max_snap_m: f64,
+    /// Output folder: communes.csv, totals.csv, run.json, map.svg.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+impl CoverageArgs {
+    /// Validates into the command's options.
+    pub fn options(self, progress: bool) -> Result<crate::coverage::cli::Options, String> {
+        let profile = self
+            .mode
+            .parse()
+            .map_err(|()| format!("--mode: expected car or walk, got {:?}", self.mode))?;
+        if !(self.max_snap_m.is_finite() && self.max_snap_m >= 0.0) {
+            return Err("--max-snap-m must be a non-negative number of metres".into());
+        }
+        let filters = self
+            .filters
+            .iter()
+            .map(|f| {
+                f.split_once('=')
+                    .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                    .ok_or_else(|| format!("--filter: expected NAME=VALUE, got {f:?}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(crate::coverage::cli::Options {
+            graph: self.graph,
+            profile,
+            minutes: self.minutes,
+            filters,
+            snapshot: self.snapshot,
+            communes: self.communes,
+            polygons: Some(self.polygons),
+            max_snap_m: self.max_snap_m,
+            out: self.out,
+            progress,
+        })
+    }
 }

@@ -16,6 +16,7 @@ pub mod basemap;
 pub mod cartographie;
 pub mod communes;
 pub mod config;
+pub mod coverage;
 pub mod dataset;
 pub mod error;
 pub mod filter;

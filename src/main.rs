@@ -35,6 +35,7 @@ fn run(args: Args) -> anyhow::Result<()> {
             bind,
             graph,
             max_snap_m,
+            coverage,
         } => {
             let dataset = match &snapshot {
                 Some(path) => {
@@ -71,6 +72,13 @@ fn run(args: Args) -> anyhow::Result<()> {
                     AppState::with_router(dataset, router)
                 }
                 None => AppState::new(dataset),
+            };
+            let state = match &coverage {
+                Some(dir) => state.with_coverage(
+                    lieux::coverage::CoverageReport::load(dir)
+                        .with_context(|| format!("loading coverage {}", dir.display()))?,
+                ),
+                None => state,
             };
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             rt.block_on(serve(
@@ -131,6 +139,12 @@ fn run(args: Args) -> anyhow::Result<()> {
                 stats.dropped_segments,
                 started.elapsed().as_secs_f64()
             );
+            Ok(())
+        }
+        Command::Coverage(args) => {
+            let options = args.options(true).map_err(anyhow::Error::msg)?;
+            let summary = lieux::coverage::cli::run(&options).context("computing coverage")?;
+            eprintln!("{}", lieux::coverage::cli::summary_text(&summary, &options));
             Ok(())
         }
         Command::Import {

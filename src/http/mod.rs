@@ -4,6 +4,7 @@
 mod assets;
 mod cartographie;
 mod communes;
+mod coverage;
 mod download;
 mod encoding;
 mod features;
@@ -42,6 +43,8 @@ pub struct AppState {
     loaded_at: DateTime<Utc>,
     tiles: Arc<tiles::TileCache>,
     fgb: download::FgbCache,
+    /// The last coverage computation (`serve --coverage DIR`), for `/v1/coverage`.
+    coverage: Option<Arc<crate::coverage::CoverageReport>>,
 }
 
 impl AppState {
@@ -52,7 +55,21 @@ impl AppState {
             loaded_at: Utc::now(),
             tiles: Arc::default(),
             fgb: download::FgbCache::default(),
+            coverage: None,
         }
+    }
+
+    /// The same state serving `report` on `/v1/coverage`.
+    pub fn with_coverage(self, report: crate::coverage::CoverageReport) -> AppState {
+        AppState {
+            coverage: Some(Arc::new(report)),
+            ..self
+        }
+    }
+
+    /// The coverage served, if any.
+    pub fn coverage(&self) -> Option<Arc<crate::coverage::CoverageReport>> {
+        self.coverage.clone()
     }
 
     /// State with a road graph; `router` must have been built for `dataset`
@@ -284,6 +301,11 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .and(raw_query())
         .and(ctx())
         .map(|s: AppState, q: String, c: Ctx| tiles::stats(&s, &q, &c));
+    let coverage = warp::path!("v1" / "coverage")
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(ctx())
+        .map(|s: AppState, q: String, c: Ctx| coverage::coverage(&s, &q, &c));
     let assets =
         warp::path::full()
             .and(ctx())
@@ -314,6 +336,8 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .or(stats)
         .unify()
         .or(communes)
+        .unify()
+        .or(coverage)
         .unify()
         .or(assets)
         .unify()

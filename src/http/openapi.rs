@@ -159,6 +159,52 @@ pub(super) fn get(summary: &str, parameters: Value, responses: Value) -> Value {
     json!({"get": {"summary": summary, "parameters": parameters, "responses": responses}})
 }
 
+/// `/v1/coverage` (see `super::coverage`).
+fn coverage_path() -> Value {
+    let totals = json!({"type": "object", "required": ["code", "communes", "population", "population_within", "share_within", "population_straight_line", "population_without_time"], "properties": {
+        "code": {"type": "string"}, "communes": {"type": "integer"}, "population": {"type": "integer"},
+        "population_within": {"type": "integer", "description": "Population within `minutes` of the nearest place."},
+        "share_within": {"type": "number", "minimum": 0, "maximum": 1},
+        "population_within_bands": {"type": "object", "description": "Population within 10, 20, 30 and 45 minutes."},
+        "share_within_bands": {"type": "object"},
+        "population_straight_line": {"type": "integer", "description": "Population whose time is a straight-line estimate (commune not covered by the road graph)."},
+        "share_straight_line": {"type": "number"}, "communes_straight_line": {"type": "integer"},
+        "population_without_time": {"type": "integer", "description": "Communes without coordinates, or no matching place."},
+    }});
+    get(
+        "Population within `minutes` of the nearest matching place, per département or région, from the last `lieux coverage` computation served (`serve --coverage DIR`). The filters must be those of that computation.",
+        params(
+            vec![
+                query(
+                    "group_by",
+                    "Territory level.",
+                    json!({"type": "string", "enum": ["departement", "region"], "default": "departement"}),
+                ),
+                query(
+                    "minutes",
+                    "Threshold, minutes (default: the computation's `--minutes`).",
+                    json!({"type": "integer", "minimum": 1, "maximum": super::coverage::MAX_COVERAGE_MINUTES}),
+                ),
+            ],
+            true,
+        ),
+        responses(
+            json!({"description": "Totals.", "content": {"application/json": {"schema": {"type": "object", "required": ["group_by", "mode", "minutes", "france", "groups"], "properties": {
+                "group_by": {"type": "string", "enum": ["departement", "region"]},
+                "mode": {"type": "string", "enum": ["car", "walk"]},
+                "minutes": {"type": "integer"},
+                "bands_minutes": {"type": "array", "items": {"type": "integer"}},
+                "filters": {"type": "object"},
+                "computed_at": {"type": "string"},
+                "dataset_version": {"type": "string"},
+                "france": {"oneOf": [{"type": "null"}, totals.clone()]},
+                "groups": {"type": "array", "items": totals},
+            }}}}}),
+            &[("404", "No coverage computed, or none for these filters.")],
+        ),
+    )
+}
+
 /// The OpenAPI document.
 pub fn document() -> Value {
     let collection_id = json!({"name": "collectionId", "in": "path", "required": true, "schema": {"type": "string"}});
@@ -282,6 +328,7 @@ pub fn document() -> Value {
             responses(ok("application/geo+json", "Feature", "The place."), &[("404", "No such collection or place.")]),
         ),
     });
+    paths["/v1/coverage"] = coverage_path();
     super::openapi_routing::add_paths(&mut paths);
     json!({
         "openapi": "3.1.0",

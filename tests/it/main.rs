@@ -4,6 +4,7 @@
 mod browser;
 mod cli;
 mod front;
+mod coverage;
 mod gdal;
 mod hours_oracle;
 mod http;

@@ -1,0 +1,287 @@
+//! The coverage map: an SVG of metropolitan France (Corsica included) with every commune
+//! coloured by its time band, drawn as its polygon when the simplified commune polygons are
+//! available (`communes-france-polygons.geojson.gz`), else as a dot at its interior point.
+//! Communes whose time is a straight-line estimate are drawn paler. Overseas communes are in
+//! the CSV and the totals, not on this map.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::Read;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::report::{BANDS, Row};
+use super::{CoverageError, Method};
+
+/// Frame: lon/lat of metropolitan France and Corsica.
+const LON0: f64 = -5.3;
+const LON1: f64 = 9.8;
+const LAT0: f64 = 41.2;
+const LAT1: f64 = 51.2;
+/// Map width, pixels.
+const WIDTH: f64 = 900.0;
+const COLOURS: [&str; 5] = ["#1a9850", "#91cf60", "#d9ef8b", "#fdae61", "#d73027"];
+const NO_TIME: &str = "#bbbbbb";
+
+fn scale() -> (f64, f64) {
+    let kx = (46.2f64).to_radians().cos();
+    let s = WIDTH / ((LON1 - LON0) * kx);
+    (s * kx, s)
+}
+
+fn project(lon: f64, lat: f64) -> (f64, f64) {
+    let (sx, sy) = scale();
+    ((lon - LON0) * sx, (LAT1 - lat) * sy)
+}
+
+fn in_frame(lon: f64, lat: f64) -> bool {
+    (LON0..=LON1).contains(&lon) && (LAT0..=LAT1).contains(&lat)
+}
+
+/// CSS class of a row: `b0`..`b4` by band (`b4`: beyond the last band), `bn` without time;
+/// ` e` added for estimates.
+fn class(r: &Row) -> String {
+    let band = match r.seconds {
+        None => "bn".to_owned(),
+        Some(s) => {
+            let i = BANDS
+                .iter()
+                .position(|&b| s <= u64::from(b) * 60)
+                .unwrap_or(BANDS.len());
+            format!("b{i}")
+        }
+    };
+    if r.method() == Method::StraightLine {
+        format!("{band} e")
+    } else {
+        band
+    }
+}
+
+#[derive(Deserialize)]
+struct Fc {
+    features: Vec<Feature>,
+}
+
+#[derive(Deserialize)]
+struct Feature {
+    properties: Props,
+    geometry: Option<Geometry>,
+}
+
+#[derive(Deserialize)]
+struct Props {
+    code_insee: String,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Geometry {
+    #[serde(rename = "type")]
+    kind: String,
+    coordinates: serde_json::Value,
+}
+
+/// Appends the rings of a Polygon's coordinates as SVG path commands.
+fn rings(d: &mut String, polygon: &serde_json::Value) {
+    let Some(rings) = polygon.as_array() else {
+        return;
+    };
+    for ring in rings {
+        let Some(pts) = ring.as_array() else { continue };
+        let mut last: Option<(i64, i64)> = None;
+        let mut n = 0;
+        for p in pts {
+            let (Some(lon), Some(lat)) = (
+                p.get(0).and_then(|v| v.as_f64()),
+                p.get(1).and_then(|v| v.as_f64()),
+            ) else {
+                continue;
+            };
+            let (x, y) = project(lon, lat);
+            // tenths of a pixel: drop points that round to the previous one
+            let q = ((x * 10.0).round() as i64, (y * 10.0).round() as i64);
+            if last == Some(q) {
+                continue;
+            }
+            let _ = write!(
+                d,
+                "{}{:.1} {:.1}",
+                if n == 0 { "M" } else { "L" },
+                q.0 as f64 / 10.0,
+                q.1 as f64 / 10.0
+            );
+            last = Some(q);
+            n += 1;
+        }
+        if n > 0 {
+            d.push('Z');
+        }
+    }
+}
+
+fn first_lon_lat(g: &Geometry) -> Option<(f64, f64)> {
+    let mut v = &g.coordinates;
+    while let Some(a) = v.as_array() {
+        if a.len() >= 2 && a[0].is_number() {
+            return Some((a[0].as_f64()?, a[1].as_f64()?));
+        }
+        v = a.first()?;
+    }
+    None
+}
+
+/// Writes the SVG map of `rows` to `out`: polygons from `polygons` if given and readable as
+/// GeoJSON (gzip or not), else dots at `points` (`code_insee → (lon, lat)`). Returns the
+/// number of communes drawn.
+pub fn write_svg(
+    rows: &[Row],
+    points: &HashMap<String, (f64, f64)>,
+    polygons: Option<&Path>,
+    title: &str,
+    out: &Path,
+) -> Result<usize, CoverageError> {
+    let by_code: HashMap<&str, &Row> = rows.iter().map(|r| (r.code_insee.as_str(), r)).collect();
+    let (_, height) = project(LON0, LAT0);
+    let mut body = String::new();
+    let mut drawn = 0;
+    let mut done_with_polygons = false;
+    if let Some(path) = polygons {
+        let fc = read_polygons(path)?;
+        for f in &fc.features {
+            if f.properties.kind.as_deref().is_some_and(|k| k != "COM") {
+                continue;
+            }
+            let (Some(r), Some(g)) = (by_code.get(f.properties.code_insee.as_str()), &f.geometry)
+            else {
+                continue;
+            };
+            if !first_lon_lat(g).is_some_and(|(x, y)| in_frame(x, y)) {
+                continue;
+            }
+            let mut d = String::new();
+            match g.kind.as_str() {
+                "Polygon" => rings(&mut d, &g.coordinates),
+                "MultiPolygon" => {
+                    for p in g.coordinates.as_array().into_iter().flatten() {
+                        rings(&mut d, p);
+                    }
+                }
+                _ => continue,
+            }
+            if !d.is_empty() {
+                let _ = writeln!(body, r#"<path class="{}" d="{d}"/>"#, class(r));
+                drawn += 1;
+            }
+        }
+        done_with_polygons = true;
+    }
+    if !done_with_polygons {
+        for r in rows {
+            let Some(&(lon, lat)) = points.get(&r.code_insee) else {
+                continue;
+            };
+            if !in_frame(lon, lat) {
+                continue;
+            }
+            let (x, y) = project(lon, lat);
+            let _ = writeln!(
+                body,
+                r#"<circle class="{}" cx="{x:.1}" cy="{y:.1}" r="1.6"/>"#,
+                class(r)
+            );
+            drawn += 1;
+        }
+    }
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w:.0}" height="{h:.0}" viewBox="0 0 {w:.0} {h:.0}" font-family="sans-serif">
+<style>path,circle{{stroke:none}} .b0{{fill:{c0}}} .b1{{fill:{c1}}} .b2{{fill:{c2}}} .b3{{fill:{c3}}} .b4{{fill:{c4}}} .bn{{fill:{cn}}} .e{{fill-opacity:0.45}}</style>
+<rect width="100%" height="100%" fill="#ffffff"/>
+<title>{title}</title>
+<g>
+"##,
+        w = WIDTH + 230.0,
+        h = height,
+        c0 = COLOURS[0],
+        c1 = COLOURS[1],
+        c2 = COLOURS[2],
+        c3 = COLOURS[3],
+        c4 = COLOURS[4],
+        cn = NO_TIME,
+        title = xml_escape(title),
+    );
+    svg.push_str(&body);
+    svg.push_str("</g>\n");
+    // legend
+    let x = WIDTH + 20.0;
+    let _ = writeln!(
+        svg,
+        r#"<text x="{x}" y="30" font-size="14">{}</text>"#,
+        xml_escape(title)
+    );
+    let labels = [
+        format!("≤ {} min", BANDS[0]),
+        format!("{}–{} min", BANDS[0], BANDS[1]),
+        format!("{}–{} min", BANDS[1], BANDS[2]),
+        format!("{}–{} min", BANDS[2], BANDS[3]),
+        format!("> {} min", BANDS[3]),
+        "no time".to_owned(),
+    ];
+    for (i, l) in labels.iter().enumerate() {
+        let y = 60.0 + 24.0 * i as f64;
+        let cls = if i < 5 { format!("b{i}") } else { "bn".into() };
+        let _ = writeln!(
+            svg,
+            r#"<rect class="{cls}" x="{x}" y="{y}" width="18" height="14"/><text x="{}" y="{}" font-size="12">{l}</text>"#,
+            x + 26.0,
+            y + 12.0
+        );
+    }
+    let y = 60.0 + 24.0 * 6.0;
+    let _ = writeln!(
+        svg,
+        r#"<rect class="b1 e" x="{x}" y="{y}" width="18" height="14"/><text x="{}" y="{}" font-size="12">paler: straight-line estimate</text>"#,
+        x + 26.0,
+        y + 12.0
+    );
+    let _ = writeln!(
+        svg,
+        r#"<text x="{x}" y="{}" font-size="10">Communes: IGN ADMIN EXPRESS, INSEE 2026</text>"#,
+        y + 40.0
+    );
+    let _ = writeln!(
+        svg,
+        r#"<text x="{x}" y="{}" font-size="10">Roads © OpenStreetMap contributors</text>"#,
+        y + 54.0
+    );
+    svg.push_str("</svg>\n");
+    std::fs::write(out, svg).map_err(|e| CoverageError::Io(e, out.to_owned()))?;
+    Ok(drawn)
+}
+
+fn read_polygons(path: &Path) -> Result<Fc, CoverageError> {
+    let io = |e| CoverageError::Io(e, path.to_owned());
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    if path.extension().is_some_and(|e| e == "gz") {
+        flate2::read::GzDecoder::new(file)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+    } else {
+        std::io::BufReader::new(file)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+    }
+    serde_json::from_slice(&bytes).map_err(|e| CoverageError::Json(e, path.to_owned()))
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
