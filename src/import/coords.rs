@@ -147,7 +147,9 @@ pub(crate) fn repair(
     } else if lat_raw.is_empty() && lon_raw.is_empty() {
         return None;
     } else if let Some((a, b)) =
-        pair(lat_raw).filter(|_| lat_raw.contains('.') || lon_raw.is_empty() || lon_raw == lat_raw)
+        // The first half must have a decimal point: "47,5" is a decimal comma, not a pair.
+        pair(lat_raw)
+            .filter(|_| lat_raw.split(',').next().is_some_and(|a| a.contains('.')))
     {
         // "lat,lon" in the latitude field; its second half may be cut ("41.93414,8") when the
         // longitude field has the full value.
@@ -335,6 +337,7 @@ mod tests {
                 vec!["nested_object".to_owned()]
             )
         );
+        assert_eq!(run("47,5", ""), (None, vec!["incomplete".to_owned()]));
         assert_eq!(run("0", "0"), (None, vec!["zero_zero".to_owned()]));
         assert_eq!(
             run("2.35", "48.85"),

@@ -606,6 +606,16 @@ fn free_text_hours_of_the_real_sources() {
                 r.field == "horaires" && r.reason.starts_with("opening hours not converted")
             })
             .count();
+        if *stem == "bus-france-services-charente" {
+            // `semaine_ouverture`: 6 stops on odd weeks, 6 on even weeks
+            let weeks = |w: &str| {
+                out.lieux
+                    .iter()
+                    .filter(|l| l.horaires.as_ref().is_some_and(|h| h.raw().starts_with(w)))
+                    .count()
+            };
+            assert_eq!((weeks("week 1-53/2 "), weeks("week 2-52/2 ")), (6, 6));
+        }
         total_converted += converted;
         eprintln!(
             "{stem}: {with_hours} with horaires ({converted} converted from free text), {unclear} reported unclear"
