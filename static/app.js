@@ -31,7 +31,7 @@ const map = new maplibregl.Map({
       {
         id: "clusters", type: "circle", source: "lieux", "source-layer": "lieux", filter: ["has", "point_count"],
         paint: {
-          "circle-color": "#000091", "circle-opacity": 0.85, "circle-stroke-color": "#fff", "circle-stroke-width": 2,
+          "circle-color": "#000091", "circle-opacity": 1, "circle-stroke-color": "#fff", "circle-stroke-width": 2,
           "circle-radius": ["step", ["get", "point_count"], 12, 10, 16, 100, 22, 1000, 28],
         },
       },

@@ -18,6 +18,10 @@ function goTo(c) {
   suggestions.hidden = true;
   input.value = c.nom;
   map.jumpTo({ center: [c.lon, c.lat], zoom: zoomForArea(c.area_km2) });
+  setOrigin(c.lon, c.lat);
+  clearZone();
+  const cp = c.codes_postaux.length > 0 ? ` (${c.codes_postaux[0]})` : "";
+  document.getElementById("position").textContent = `Carte centrée sur ${c.nom}${cp}`;
   window.lieuxCommune = c; // for tests
 }
 

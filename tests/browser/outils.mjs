@@ -47,7 +47,8 @@ try {
   await idle(page);
   out.search = await page.evaluate(() => {
     const c = window.lieuxMap.getCenter();
-    return { code: window.lieuxCommune.code_insee, lon: c.lng, lat: c.lat, zoom: window.lieuxMap.getZoom() };
+    return { code: window.lieuxCommune.code_insee, lon: c.lng, lat: c.lat, zoom: window.lieuxMap.getZoom(),
+      position: document.getElementById("position").textContent };
   });
   await page.screenshot({ path: `${outDir}/outils-recherche.png` });
 

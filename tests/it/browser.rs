@@ -295,6 +295,10 @@ fn map_tools_search_near_me_within_30_min_and_cluster_labels() {
     );
     assert!((lon - 3.11).abs() < 0.1 && (lat - 45.78).abs() < 0.1, "{v}");
     assert!(v["search"]["zoom"].as_f64().unwrap_or(0.0) >= 9.0);
+    assert_eq!(
+        v["search"]["position"], "Carte centrée sur Clermont-Ferrand (63000)",
+        "the page says where the map is"
+    );
 
     // near me: the 10 nearest of the library, in order, from the granted position
     let nearest = |lon: f64, lat: f64| -> Vec<String> {
