@@ -30,7 +30,8 @@ if [ ! -x "$VENV/bin/valhalla_build_tiles" ]; then
   "$VENV/bin/pip" install -q "pyvalhalla==3.9.1"
 fi
 # the valhalla_* wrappers look their executables up on PATH
-export PATH="$PWD/$VENV/bin:$PATH"
+VENV="$(cd "$VENV" && pwd)"
+export PATH="$VENV/bin:$PATH"
 
 WORK="$TARGET/valhalla-compare/$(basename "$PBF" .osm.pbf)"
 mkdir -p "$WORK"
