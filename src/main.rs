@@ -35,7 +35,9 @@ fn run(args: Args) -> anyhow::Result<()> {
             bind,
             graph,
             max_snap_m,
+            limits,
         } => {
+            let limits = limits.limits()?;
             let dataset = match &snapshot {
                 Some(path) => {
                     let bytes = std::fs::read(path)
@@ -72,6 +74,7 @@ fn run(args: Args) -> anyhow::Result<()> {
                 }
                 None => AppState::new(dataset),
             };
+            let state = state.with_limits(limits);
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             rt.block_on(serve(
                 state,

@@ -164,7 +164,7 @@ pub fn document() -> Value {
     let collection_id = json!({"name": "collectionId", "in": "path", "required": true, "schema": {"type": "string"}});
     let feature_id =
         json!({"name": "featureId", "in": "path", "required": true, "schema": {"type": "string"}});
-    let paths = json!({
+    let mut paths = json!({
         "/v1/lieux/nearest": get(
             "The k nearest places (great-circle distance), filtered.",
             params({
@@ -251,6 +251,7 @@ pub fn document() -> Value {
             responses(ok("application/geo+json", "Feature", "The place."), &[("404", "No such collection or place.")]),
         ),
     });
+    metrics_and_limits(&mut paths);
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -306,4 +307,47 @@ pub fn document() -> Value {
             },
         }},
     })
+}
+
+/// `/metrics`, and the answers of the request limits ([`super::limits`]) on every operation:
+/// 429 (per-client rate limit, when enabled) and 503 (overload, timeout), both with
+/// `Retry-After` and the JSON error body.
+fn metrics_and_limits(paths: &mut Value) {
+    if let Some(map) = paths.as_object_mut() {
+        map.insert(
+            "/metrics".to_owned(),
+            json!({"get": {
+                "summary": "Prometheus metrics (text format 0.0.4): requests and latency per route template, dataset version and age, refused requests, import outcomes.",
+                "parameters": [],
+                "responses": {
+                    "200": {"description": "Metrics.", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                    "400": {"description": "Unknown parameter.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                },
+            }}),
+        );
+        let retry_after = json!({"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer", "minimum": 1}}});
+        let refused = |description: &str| {
+            json!({
+                "description": description,
+                "headers": retry_after,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            })
+        };
+        for item in map.values_mut() {
+            let Some(responses) = item
+                .pointer_mut("/get/responses")
+                .and_then(Value::as_object_mut)
+            else {
+                continue;
+            };
+            responses.insert(
+                "429".to_owned(),
+                refused("Too many requests from this client (per-IP rate limit, when enabled)."),
+            );
+            responses.insert(
+                "503".to_owned(),
+                refused("Server busy or request timed out."),
+            );
+        }
+    }
 }

@@ -8,6 +8,7 @@ mod hours_oracle;
 mod http;
 mod import;
 mod index_oracle;
+mod limits;
 mod real_data;
 mod routing;
 mod tiles;
