@@ -33,6 +33,8 @@ pub enum Command {
         /// Folder written by `lieux coverage`: served on `/v1/coverage`.
         #[arg(long, env = "LIEUX_COVERAGE")]
         coverage: Option<PathBuf>,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Road graph tools.
     Graph {
@@ -182,5 +184,40 @@ impl CoverageArgs {
             out: self.out,
             progress,
         })
+    }
+}
+
+/// Request limits of `lieux serve` (see [`crate::http::limits`]).
+#[derive(Debug, Clone, clap::Args)]
+pub struct LimitArgs {
+    /// Sustained requests per second allowed per client IP; beyond: 429 with Retry-After.
+    /// 0 (default) turns the rate limit off: behind a reverse proxy every client has the
+    /// proxy's address.
+    #[arg(long, env = "LIEUX_RATE_LIMIT", default_value_t = 0.0)]
+    pub rate_limit: f64,
+    /// Requests a client may send at once above the sustained rate; 0: twice the rate.
+    #[arg(long, env = "LIEUX_RATE_BURST", default_value_t = 0)]
+    pub rate_burst: u32,
+    /// Requests handled at once; more wait for a slot, up to the timeout (then 503).
+    #[arg(long, env = "LIEUX_MAX_IN_FLIGHT", default_value_t = crate::http::limits::DEFAULT_MAX_IN_FLIGHT)]
+    pub max_in_flight: usize,
+    /// Open connections; more wait in the listen backlog.
+    #[arg(long, env = "LIEUX_MAX_CONNECTIONS", default_value_t = crate::http::limits::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Longest time to answer a request, seconds; beyond: 503.
+    #[arg(long, env = "LIEUX_REQUEST_TIMEOUT_S", default_value_t = crate::http::limits::DEFAULT_TIMEOUT_S)]
+    pub request_timeout_s: f64,
+}
+
+impl LimitArgs {
+    /// The validated limits.
+    pub fn limits(&self) -> Result<crate::http::limits::Limits, crate::http::limits::LimitsError> {
+        crate::http::limits::Limits::new(
+            self.rate_limit,
+            self.rate_burst,
+            self.max_in_flight,
+            self.max_connections,
+            self.request_timeout_s,
+        )
     }
 }

@@ -201,15 +201,47 @@ impl FromStr for Horaires {
         let raw = raw.trim();
         let schedule = match WeekTable::parse(raw) {
             Some(table) => Schedule::Weekly(table),
-            None => Schedule::Rules(OpeningHours::from_str(raw).map_err(|e| HorairesError {
-                message: e.to_string(),
-            })?),
+            None => {
+                check_spans(raw)?;
+                Schedule::Rules(OpeningHours::from_str(raw).map_err(|e| HorairesError {
+                    message: e.to_string(),
+                })?)
+            }
         };
         Ok(Horaires {
             raw: raw.to_owned(),
             schedule,
         })
     }
+}
+
+/// Refuses time spans of 24 hours or more other than `00:00-24:00` (`18:00-18:00`,
+/// `10:00-34:00`): the `opening-hours` crate (2.1.4) never returns from `next_change` on some
+/// schedules made of them (found by `fuzz/` target `hours`), which would hang every request
+/// evaluating the place. Such a value says "open all the time" at best; `24/7` says it safely.
+fn check_spans(raw: &str) -> Result<(), HorairesError> {
+    use opening_hours_syntax::rules::time::Time;
+    // unparsable values are reported by the full parser
+    let Ok(expr) = opening_hours_syntax::parse(raw) else {
+        return Ok(());
+    };
+    for rule in &expr.rules {
+        for span in &rule.time_selector.spans {
+            let (Time::Fixed(start), Time::Fixed(end)) = (span.range.start, span.range.end) else {
+                continue;
+            };
+            let (a, b) = (start.mins_from_midnight(), end.mins_from_midnight());
+            let minutes = if b > a { b - a } else { b + 24 * 60 - a };
+            if minutes >= 24 * 60 && !(a == 0 && b == 24 * 60) {
+                return Err(HorairesError {
+                    message: format!(
+                        "time span {start}-{end} lasts 24 hours or more (write 24/7 or 00:00-24:00)"
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Open/closed status at an instant, in the place's local time.
@@ -360,6 +392,41 @@ mod tests {
 
     fn at(s: &str) -> DateTime<FixedOffset> {
         DateTime::parse_from_rfc3339(s).expect("test datetime")
+    }
+
+    /// Inputs the `hours` fuzz target found hanging `next_change` in `opening-hours` 2.1.4:
+    /// refused at parse time. Spans under 24 hours and `00:00-24:00` are still accepted.
+    #[test]
+    fn spans_of_a_day_or_more_are_refused() {
+        for raw in [
+            "18:00-18:00+; Su",
+            "18:00-18:00; Su",
+            "10:00-10:00",
+            "00:00-00:00",
+            "10:00-34:00",
+            "12:00-12:00,14:00-15:00",
+            "Mo-Su 18:00-18:00",
+            "10:00-10:00 off",
+        ] {
+            let e = raw.parse::<Horaires>().err();
+            assert!(e.is_some_and(|e| e.message.contains("24 hours")), "{raw}");
+        }
+        for raw in [
+            "00:00-24:00",
+            "Mo-Su 00:00-24:00",
+            "10:00-09:00",
+            "Mo-Fr 22:00-06:00",
+            "24/7",
+            "18:00+; Su",
+        ] {
+            let parsed: Result<Horaires, _> = raw.parse();
+            assert!(parsed.is_ok(), "{raw}: {parsed:?}");
+            let Ok(h) = parsed else { continue };
+            let from = chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
+                .and_then(|d| d.and_hms_opt(10, 0, 0))
+                .unwrap_or_default();
+            let _ = h.next_opening_local(from);
+        }
     }
 
     #[test]

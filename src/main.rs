@@ -36,7 +36,9 @@ fn run(args: Args) -> anyhow::Result<()> {
             graph,
             max_snap_m,
             coverage,
+            limits,
         } => {
+            let limits = limits.limits()?;
             let dataset = match &snapshot {
                 Some(path) => {
                     let bytes = std::fs::read(path)
@@ -80,6 +82,7 @@ fn run(args: Args) -> anyhow::Result<()> {
                 ),
                 None => state,
             };
+            let state = state.with_limits(limits);
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             rt.block_on(serve(
                 state,

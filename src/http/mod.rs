@@ -8,12 +8,15 @@ mod coverage;
 mod download;
 mod encoding;
 mod features;
+pub mod limits;
+pub mod metrics;
 pub mod ogc;
 pub mod openapi;
 mod openapi_routing;
 mod params;
 mod reply;
 mod routing;
+mod server;
 mod stream;
 mod tiles;
 
@@ -45,6 +48,9 @@ pub struct AppState {
     fgb: download::FgbCache,
     /// The last coverage computation (`serve --coverage DIR`), for `/v1/coverage`.
     coverage: Option<Arc<crate::coverage::CoverageReport>>,
+    /// Request limits applied by [`serve`] (not by [`routes`] alone).
+    limits: limits::Limits,
+    metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -56,6 +62,8 @@ impl AppState {
             tiles: Arc::default(),
             fgb: download::FgbCache::default(),
             coverage: None,
+            limits: limits::Limits::default(),
+            metrics: Arc::default(),
         }
     }
 
@@ -70,6 +78,16 @@ impl AppState {
     /// The coverage served, if any.
     pub fn coverage(&self) -> Option<Arc<crate::coverage::CoverageReport>> {
         self.coverage.clone()
+    }
+
+    /// The same state served with other request limits.
+    pub fn with_limits(self, limits: limits::Limits) -> AppState {
+        AppState { limits, ..self }
+    }
+
+    /// The service's metrics (an import running in the server records its outcome here).
+    pub fn metrics(&self) -> Arc<metrics::Metrics> {
+        Arc::clone(&self.metrics)
     }
 
     /// State with a road graph; `router` must have been built for `dataset`
@@ -257,6 +275,10 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
     let health = warp::path!("health")
         .and(with_state.clone())
         .map(|s: AppState| health(&s));
+    let metrics = warp::path!("metrics")
+        .and(with_state.clone())
+        .and(raw_query())
+        .map(|s: AppState, q: String| metrics_text(&s, &q));
     // Groups are boxed: one long chain of `or` makes a type rustc needs many minutes to check.
     let travel = reachable.or(closest).unify().or(isochrone).unify().boxed();
     let places = nearest.or(one).unify().or(list).unify().boxed();
@@ -268,6 +290,8 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .or(health)
         .unify()
         .or(openapi)
+        .unify()
+        .or(metrics)
         .unify()
         .boxed();
     // travel routes before `/v1/lieux/{id}`, which would take `reachable` for an id
@@ -592,6 +616,30 @@ pub fn health(state: &AppState) -> Response {
     res
 }
 
+/// `GET /metrics`: Prometheus text format ([`metrics`]).
+pub fn metrics_text(state: &AppState, raw: &str) -> Response {
+    match Query::parse(raw) {
+        Err(e) => return ApiError::from(e).into_response(),
+        Ok(q) => {
+            if let Some((k, _)) = q.pairs.first() {
+                return ApiError::bad(k, "unknown parameter").into_response();
+            }
+        }
+    }
+    let body = state.metrics.render(&state.dataset(), state.loaded_at);
+    let mut res = Response::new(body.into());
+    let h = res.headers_mut();
+    h.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(metrics::CONTENT_TYPE),
+    );
+    h.insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
+    res
+}
+
 /// Binds `addr` (port 0 picks a free port) and serves until `shutdown` resolves. Returns the
 /// bound address through `on_bound` before serving.
 pub async fn serve(
@@ -607,10 +655,6 @@ pub async fn serve(
         .local_addr()
         .map_err(|source| crate::Error::Bind { addr, source })?;
     on_bound(bound);
-    warp::serve(routes(state))
-        .incoming(listener)
-        .graceful(shutdown)
-        .run()
-        .await;
+    server::run(state, listener, shutdown).await;
     Ok(())
 }

@@ -330,6 +330,7 @@ pub fn document() -> Value {
     });
     paths["/v1/coverage"] = coverage_path();
     super::openapi_routing::add_paths(&mut paths);
+    metrics_and_limits(&mut paths);
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -388,4 +389,47 @@ pub fn document() -> Value {
             },
         }},
     })
+}
+
+/// `/metrics`, and the answers of the request limits ([`super::limits`]) on every operation:
+/// 429 (per-client rate limit, when enabled) and 503 (overload, timeout), both with
+/// `Retry-After` and the JSON error body.
+fn metrics_and_limits(paths: &mut Value) {
+    if let Some(map) = paths.as_object_mut() {
+        map.insert(
+            "/metrics".to_owned(),
+            json!({"get": {
+                "summary": "Prometheus metrics (text format 0.0.4): requests and latency per route template, dataset version and age, refused requests, import outcomes.",
+                "parameters": [],
+                "responses": {
+                    "200": {"description": "Metrics.", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                    "400": {"description": "Unknown parameter.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                },
+            }}),
+        );
+        let retry_after = json!({"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer", "minimum": 1}}});
+        let refused = |description: &str| {
+            json!({
+                "description": description,
+                "headers": retry_after,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            })
+        };
+        for item in map.values_mut() {
+            let Some(responses) = item
+                .pointer_mut("/get/responses")
+                .and_then(Value::as_object_mut)
+            else {
+                continue;
+            };
+            responses.insert(
+                "429".to_owned(),
+                refused("Too many requests from this client (per-IP rate limit, when enabled)."),
+            );
+            responses.insert(
+                "503".to_owned(),
+                refused("Server busy or request timed out."),
+            );
+        }
+    }
 }

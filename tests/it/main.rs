@@ -11,6 +11,7 @@ mod http;
 mod import;
 mod index_oracle;
 mod mapping;
+mod limits;
 mod real_data;
 mod routing;
 mod routing_openapi;
