@@ -3,15 +3,15 @@
 
 mod browser;
 mod cli;
-mod front;
 mod coverage;
+mod front;
 mod gdal;
 mod hours_oracle;
 mod http;
 mod import;
 mod index_oracle;
-mod mapping;
 mod limits;
+mod mapping;
 mod real_data;
 mod routing;
 mod routing_openapi;
