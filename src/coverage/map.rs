@@ -204,7 +204,7 @@ pub fn write_svg(
 <title>{title}</title>
 <g>
 "##,
-        w = WIDTH + 230.0,
+        w = WIDTH + 270.0,
         h = height,
         c0 = COLOURS[0],
         c1 = COLOURS[1],

@@ -194,6 +194,8 @@ impl CoverageReport {
 
         let path = dir.join(TOTALS_CSV);
         let mut w = csv::Writer::from_path(&path).map_err(csv_err(&path))?;
+        // the headline threshold (`--minutes`, in run.json) has its own columns: it may differ
+        // from the bands
         let m = self.meta.minutes;
         let mut header = vec!["level".to_owned(), "code".into(), "communes".into()];
         header.push("population".into());
@@ -202,8 +204,8 @@ impl CoverageReport {
             header.push(format!("share_{b}min"));
         }
         header.extend([
-            format!("population_{m}min"),
-            format!("share_{m}min"),
+            "population_within".to_owned(),
+            "share_within".into(),
             "population_straight_line".into(),
             "share_straight_line".into(),
             "communes_straight_line".into(),

@@ -303,6 +303,15 @@ fn command_writes_csv_totals_and_map_on_monaco() {
         recs[0][col("population_20min")].parse::<u64>().unwrap(),
         within
     );
+    // --minutes 20 has its own columns, equal to the 20-minute band; header names are unique
+    assert_eq!(
+        &recs[0][col("population_within")],
+        &recs[0][col("population_20min")]
+    );
+    let mut names: Vec<&str> = h.iter().collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), h.len(), "duplicate columns in totals.csv");
     assert_eq!(
         recs.iter()
             .filter(|r| &r[col("level")] == "departement")
