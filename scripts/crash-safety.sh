@@ -10,8 +10,8 @@
 #
 # Env: ROUNDS (50), LIEUX_BIN (default: cargo build, $CARGO_TARGET_DIR/debug/lieux), SEED
 # (RANDOM seed, for a reproducible sequence of kill delays).
-# Inputs: two real lists from ../shared/data/france-services (2022-12 v1 CSV and 2020-10
-# GeoJSON), imported alternately over the same snapshot.
+# Inputs: two real lists from ../shared/data (France Services 2022-12, schema v1 CSV; Hinaura,
+# schema v0 JSON), imported alternately over the same snapshot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +20,7 @@ RANDOM=${SEED:-$$}
 DATA=../shared/data/france-services
 [ -d "$DATA" ] || { echo "skipping: $DATA is absent" >&2; exit 0; }
 IN_A="$DATA/france-services-20221201.v1.csv"
-IN_B="$DATA/france_services-2020-10-12.geojson"
+IN_B="../shared/data/cartographie-nationale-v0/hinaura-687.json"
 if [ -z "${LIEUX_BIN:-}" ]; then
   cargo build --quiet --bin lieux
   LIEUX_BIN="${CARGO_TARGET_DIR:-target}/debug/lieux"
