@@ -59,10 +59,12 @@ impl WeekTable {
             }
             any_rule = true;
             let (selector, times) = match rule.split_once(' ') {
+                // one space exactly, as the grammar wants (`Sa  10:00-13:00` is not OSM)
                 Some((sel, times))
-                    if sel.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) =>
+                    if sel.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
+                        && !times.starts_with(' ') =>
                 {
-                    (Some(sel), times.trim())
+                    (Some(sel), times.trim_end())
                 }
                 Some(_) => return None,
                 None if rule.as_bytes().first().is_some_and(u8::is_ascii_digit) => (None, rule),
@@ -392,6 +394,20 @@ mod tests {
 
     fn at(s: &str) -> DateTime<FixedOffset> {
         DateTime::parse_from_rfc3339(s).expect("test datetime")
+    }
+
+    /// The fast path is no more lenient than the grammar: a run of spaces between selector and
+    /// times (seen in le-havre's raw file) is refused by both, not accepted by one.
+    #[test]
+    fn fast_path_refuses_what_the_grammar_refuses() {
+        for raw in ["Sa  10:00-13:00", "Mo-Fr   09:00-12:00; Sa 10:00-12:00"] {
+            assert!(WeekTable::parse(raw).is_none(), "{raw}");
+            assert!(Horaires::parse_with_crate(raw).is_err(), "{raw}");
+            assert!(raw.parse::<Horaires>().is_err(), "{raw}");
+        }
+        let single = "Sa 10:00-13:00";
+        assert!(WeekTable::parse(single).is_some());
+        assert!(Horaires::parse_with_crate(single).is_ok());
     }
 
     /// Inputs the `hours` fuzz target found hanging `next_change` in `opening-hours` 2.1.4:

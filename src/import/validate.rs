@@ -394,8 +394,18 @@ fn build(record: &Record, row: &mut Row<'_>, communes: Option<&Communes>) -> Opt
 
     let horaires = row
         .text(record, "horaires")
-        .and_then(|raw| match Horaires::from_str(&raw) {
-            Ok(h) => Some(h),
+        .and_then(|raw| match Horaires::from_str(&single_spaced(&raw)) {
+            Ok(h) => {
+                if h.raw() != raw {
+                    row.push(
+                        "horaires",
+                        ReportKind::Repaired,
+                        "collapsed runs of spaces",
+                        &raw,
+                    );
+                }
+                Some(h)
+            }
             Err(e) => {
                 row.push("horaires", ReportKind::Dropped, e.to_string(), &raw);
                 None
@@ -652,10 +662,25 @@ pub fn write_report_csv(path: &Path, rows: &[ReportRow]) -> Result<(), ImportErr
     w.flush().map_err(err)
 }
 
+/// `horaires` with each run of whitespace made one space: producers type `Sa  10:00-13:00`,
+/// which the opening_hours grammar refuses but whose meaning is plain.
+fn single_spaced(raw: &str) -> String {
+    raw.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::coords::parse_coord;
     use super::*;
+
+    #[test]
+    fn horaires_runs_of_spaces_are_collapsed_into_valid_hours() {
+        let raw = "Mo-Fr  09:00-12:00,14:00-17:00;  Sa   10:00-13:00";
+        let fixed = single_spaced(raw);
+        assert_eq!(fixed, "Mo-Fr 09:00-12:00,14:00-17:00; Sa 10:00-13:00");
+        assert!(raw.parse::<Horaires>().is_err());
+        assert!(Horaires::parse_with_crate(&fixed).is_ok());
+    }
 
     #[test]
     fn telephone_repairs() {
@@ -753,3 +778,4 @@ mod tests {
         }
     }
 }
+
