@@ -19,6 +19,7 @@ use std::str::FromStr;
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 use opening_hours::OpeningHours;
+use opening_hours_syntax::RuleKind;
 
 /// A parsed `horaires` value, keeping the producer's string for output.
 #[derive(Clone)]
@@ -315,19 +316,13 @@ impl Horaires {
             Schedule::Weekly(w) => return w.next_opening(from),
             Schedule::Rules(oh) => oh,
         };
+        // Bounded to a year: `next_change` searches up to the crate's end of time (year 9999),
+        // which takes minutes on schedules that never change without a holiday calendar
+        // (`SH, We off; PH`, found by the `hours` fuzz target).
         let limit = from + chrono::Duration::days(366);
-        let mut t = from;
-        // next_change alternates closed → open (or unknown); a few steps are enough.
-        for _ in 0..8 {
-            t = oh.next_change(t)?;
-            if t > limit {
-                return None;
-            }
-            if oh.is_open(t) {
-                return Some(t);
-            }
-        }
-        None
+        oh.iter_range(from, limit)
+            .find(|r| r.kind == RuleKind::Open)
+            .map(|r| r.range.start)
     }
 
     /// True when the place opens on Saturday or Sunday in the week starting at `week_start`
@@ -340,18 +335,8 @@ impl Horaires {
         let start = saturday.and_hms_opt(0, 0, 0);
         let Some(start) = start else { return false };
         let end = start + chrono::Duration::days(2);
-        if oh.is_open(start) {
-            return true;
-        }
-        match oh.next_change(start) {
-            Some(t) if t < end => {
-                oh.is_open(t) || {
-                    // an "unknown" state may come first; look one more change ahead
-                    matches!(oh.next_change(t), Some(t2) if t2 < end && oh.is_open(t2))
-                }
-            }
-            _ => false,
-        }
+        // bounded, like `next_opening_local`
+        oh.iter_range(start, end).any(|r| r.kind == RuleKind::Open)
     }
 }
 
@@ -394,6 +379,51 @@ mod tests {
 
     fn at(s: &str) -> DateTime<FixedOffset> {
         DateTime::parse_from_rfc3339(s).expect("test datetime")
+    }
+
+    /// Schedules whose state never changes without a holiday calendar: the `hours` fuzz target
+    /// found `next_change` running for minutes on them (it searches up to year 9999). The
+    /// evaluation is bounded to a year; a hang would show as this test never returning, so it
+    /// runs in a thread with a generous deadline.
+    #[test]
+    fn holiday_only_schedules_evaluate_without_hanging() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut out = Vec::new();
+            for raw in [
+                "SH, We off; PH",
+                "PH",
+                "SH off",
+                "Mo-Fr 09:00-12:00; PH off",
+            ] {
+                let h: Horaires = raw.parse().expect("valid opening_hours");
+                let at = at("2026-12-02T08:00:00+01:00");
+                let s = h.status(at, chrono_tz::Europe::Paris);
+                let sat = chrono::NaiveDate::from_ymd_opt(2026, 12, 5).expect("date");
+                out.push((
+                    raw,
+                    s.ouvert,
+                    s.prochaine_ouverture,
+                    h.opens_on_weekend(sat),
+                ));
+            }
+            let _ = tx.send(out);
+        });
+        let out = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("evaluation returned");
+        // without a holiday calendar, holiday-only rules never open
+        assert_eq!(out[0], ("SH, We off; PH", false, None, false));
+        assert_eq!(out[1], ("PH", false, None, false));
+        assert_eq!(out[2].1, false);
+        // a plain week with `PH off` still opens at 09:00 the same day
+        assert_eq!(
+            out[3].2,
+            Some(at("2026-12-02T09:00:00+01:00")),
+            "{:?}",
+            out[3]
+        );
+        assert!(!out[3].3);
     }
 
     /// The fast path is no more lenient than the grammar: a run of spaces between selector and
