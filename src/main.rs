@@ -82,7 +82,12 @@ fn run(args: Args) -> anyhow::Result<()> {
                 ),
                 None => state,
             };
-            let state = state.with_limits(limits);
+            // The token stays out of the arguments (visible in `ps`): environment only.
+            let token = std::env::var("LIEUX_IMPORT_TOKEN").ok();
+            if token.as_deref().is_some_and(|t| !t.trim().is_empty()) {
+                tracing::info!("live imports enabled on POST /v1/imports");
+            }
+            let state = state.with_limits(limits).with_imports(token, snapshot);
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             rt.block_on(serve(
                 state,

@@ -8,6 +8,7 @@ mod coverage;
 mod download;
 mod encoding;
 mod features;
+pub mod imports;
 pub mod limits;
 pub mod metrics;
 pub mod ogc;
@@ -51,6 +52,8 @@ pub struct AppState {
     /// Request limits applied by [`serve`] (not by [`routes`] alone).
     limits: limits::Limits,
     metrics: Arc<metrics::Metrics>,
+    /// `POST /v1/imports` settings (disabled unless a token is set).
+    imports: Arc<imports::LiveImports>,
 }
 
 impl AppState {
@@ -64,6 +67,25 @@ impl AppState {
             coverage: None,
             limits: limits::Limits::default(),
             metrics: Arc::default(),
+            imports: Arc::default(),
+        }
+    }
+
+    /// The same state accepting `POST /v1/imports` with `token` (`None`: disabled), rewriting
+    /// `snapshot` after each import.
+    pub fn with_imports(self, token: Option<String>, snapshot: Option<std::path::PathBuf>) -> Self {
+        AppState {
+            imports: Arc::new(imports::LiveImports::new(token, snapshot)),
+            ..self
+        }
+    }
+
+    /// Serves `dataset` from now on; requests in flight keep the one they hold.
+    pub fn replace_dataset(&self, dataset: Dataset) {
+        let new = Arc::new(dataset);
+        match self.dataset.write() {
+            Ok(mut d) => *d = new,
+            Err(poisoned) => *poisoned.into_inner() = new,
         }
     }
 
@@ -367,11 +389,30 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .unify()
         .boxed();
     let api = map_page.or(api).unify().or(map).unify().boxed();
+    // The one write endpoint, outside the GET/HEAD wrapper below.
+    let import = warp::path!("v1" / "imports")
+        .and(warp::post())
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(warp::header::optional::<String>("authorization"))
+        .and(warp::header::optional::<String>("content-length"))
+        .and(warp::body::stream())
+        .then(|s: AppState, query, authorization, content_length, body| {
+            let req = imports::Request {
+                query,
+                authorization,
+                content_length,
+            };
+            imports::post(s, req, body)
+        })
+        .boxed();
     // HEAD as GET (hyper drops the body): range readers such as GDAL ask for the size first.
     warp::get()
         .or(warp::head())
         .unify()
         .and(api)
+        .or(import)
+        .unify()
         .recover(recover)
         .unify()
         .with(warp::trace::request())
