@@ -144,6 +144,11 @@ fn live_imports_are_disabled_without_a_token() {
     let (status, _, body) = request(&server, "POST", "/v1/imports", &[], b"id\n");
     assert_eq!(status, 404);
     let v = json(&body);
+    let (_, _, doc) = request(&server, "GET", "/openapi.json", &[], b"");
+    let responses = &json(&doc)["paths"]["/v1/imports"]["post"]["responses"];
+    for code in ["200", "401", "404", "413", "422"] {
+        assert!(responses[code].is_object(), "{code} undocumented");
+    }
     assert!(
         v["error"]["message"].as_str().unwrap().contains("disabled"),
         "{v}"
