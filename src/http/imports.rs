@@ -399,6 +399,58 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+/// Why a snapshot reload (`SIGHUP`) left the served data as it was.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    #[error("no snapshot to reload (the server was started without --snapshot)")]
+    NoSnapshot,
+    #[error("a road graph is loaded: restart to serve another snapshot")]
+    GraphLoaded,
+    #[error("cannot read {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot load {path}")]
+    Invalid {
+        path: PathBuf,
+        #[source]
+        source: crate::Error,
+    },
+}
+
+impl AppState {
+    /// Re-reads the `--snapshot` file and serves it (after live imports, one at a time);
+    /// returns the new dataset version. On failure the served data is unchanged.
+    pub fn reload_snapshot(&self) -> Result<String, ReloadError> {
+        let path = self
+            .imports
+            .snapshot
+            .as_ref()
+            .ok_or(ReloadError::NoSnapshot)?;
+        if self.router.is_some() {
+            return Err(ReloadError::GraphLoaded);
+        }
+        let _running = self
+            .imports
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let bytes = std::fs::read(path).map_err(|source| ReloadError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let ds = Dataset::from_snapshot(&bytes).map_err(|source| ReloadError::Invalid {
+            path: path.clone(),
+            source,
+        })?;
+        let version = ds.version().to_owned();
+        self.replace_dataset(ds);
+        Ok(version)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,7 +44,8 @@ pub struct AppState {
     dataset: Arc<RwLock<Arc<Dataset>>>,
     /// The road graph with this dataset's places snapped to it; `None`: estimates only.
     router: Option<Arc<Router>>,
-    loaded_at: DateTime<Utc>,
+    /// When the dataset served was loaded (start, live import, reload).
+    loaded_at: Arc<RwLock<DateTime<Utc>>>,
     tiles: Arc<tiles::TileCache>,
     fgb: download::FgbCache,
     /// The last coverage computation (`serve --coverage DIR`), for `/v1/coverage`.
@@ -61,7 +62,7 @@ impl AppState {
         AppState {
             dataset: Arc::new(RwLock::new(Arc::new(dataset))),
             router: None,
-            loaded_at: Utc::now(),
+            loaded_at: Arc::new(RwLock::new(Utc::now())),
             tiles: Arc::default(),
             fgb: download::FgbCache::default(),
             coverage: None,
@@ -86,6 +87,17 @@ impl AppState {
         match self.dataset.write() {
             Ok(mut d) => *d = new,
             Err(poisoned) => *poisoned.into_inner() = new,
+        }
+        match self.loaded_at.write() {
+            Ok(mut t) => *t = Utc::now(),
+            Err(poisoned) => *poisoned.into_inner() = Utc::now(),
+        }
+    }
+
+    fn loaded_at(&self) -> DateTime<Utc> {
+        match self.loaded_at.read() {
+            Ok(t) => *t,
+            Err(poisoned) => *poisoned.into_inner(),
         }
     }
 
@@ -638,7 +650,7 @@ pub fn health(state: &AppState) -> Response {
         "positioned": ds.positioned(),
         "without_position": ds.lieux().len() - ds.positioned(),
         "load_ms": (ds.load_time().as_secs_f64() * 1e4).round() / 10.0,
-        "loaded_at": state.loaded_at.to_rfc3339(),
+        "loaded_at": state.loaded_at().to_rfc3339(),
         "graph": state.router.as_ref().map(|r| serde_json::json!({
             "car_nodes": r.network().car.node_count(),
             "walk_nodes": r.network().walk.node_count(),
@@ -667,7 +679,7 @@ pub fn metrics_text(state: &AppState, raw: &str) -> Response {
             }
         }
     }
-    let body = state.metrics.render(&state.dataset(), state.loaded_at);
+    let body = state.metrics.render(&state.dataset(), state.loaded_at());
     let mut res = Response::new(body.into());
     let h = res.headers_mut();
     h.insert(

@@ -252,3 +252,78 @@ fn live_import_of_real_rows_replaces_the_served_places() {
     assert_eq!(status, 200, "{v}");
     assert_eq!(health(&server).1, 100);
 }
+
+#[test]
+fn live_sighup_reloads_the_snapshot() {
+    let (Some(hundred), Some(fifty)) =
+        (france_services_rows(100, ""), france_services_rows(50, ""))
+    else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("lieux-it-{}-sighup", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let snapshot = dir.join("live.fgb");
+    let write = |csv: &[u8]| {
+        let outcome = lieux::import::read_bytes("rows.csv", csv).unwrap();
+        lieux::import::write_snapshot(&snapshot, &outcome.lieux).unwrap();
+    };
+    write(&hundred);
+    let (mut child, addr) = crate::cli::start(&["--snapshot", snapshot.to_str().unwrap()]);
+    let lieux_served = || {
+        let (status, body) = crate::cli::http_get(&addr, "/health");
+        assert_eq!(status, 200, "{body}");
+        json(body.as_bytes())["lieux"].as_u64().unwrap()
+    };
+    assert_eq!(lieux_served(), 100);
+    // a broken snapshot is refused: the server keeps serving what it had
+    std::fs::write(&snapshot, b"not a flatgeobuf").unwrap();
+    let hup = |child: &std::process::Child| {
+        let status = std::process::Command::new("kill")
+            .args(["-HUP", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    hup(&child);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(lieux_served(), 100);
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "SIGHUP must not stop the server"
+    );
+    write(&fifty);
+    hup(&child);
+    let mut served = 0;
+    for _ in 0..100 {
+        served = lieux_served();
+        if served == 50 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(served, 50, "the reloaded snapshot is served");
+}
+
+#[test]
+fn live_import_rewrites_the_snapshot() {
+    let Some(fifty) = france_services_rows(50, "") else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("lieux-it-{}-live-snapshot", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let snapshot = dir.join("served.fgb");
+    let server = Server::start(
+        AppState::new(Dataset::embedded().unwrap())
+            .with_imports(Some(TOKEN.to_owned()), Some(snapshot.clone())),
+    );
+    let (status, _, v) = import(&server, "", &fifty);
+    assert_eq!(status, 200, "{v}");
+    let written = Dataset::from_snapshot(&std::fs::read(&snapshot).unwrap()).unwrap();
+    assert_eq!(written.version(), health(&server).0);
+    assert_eq!(written.lieux().len(), 50);
+    assert!(!dir.join("served.fgb.tmp").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
