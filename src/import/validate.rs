@@ -392,9 +392,8 @@ fn build(record: &Record, row: &mut Row<'_>, communes: Option<&Communes>) -> Opt
         }
     });
 
-    let horaires = row
-        .text(record, "horaires")
-        .and_then(|raw| match Horaires::from_str(&single_spaced(&raw)) {
+    let horaires = row.text(record, "horaires").and_then(|raw| {
+        match Horaires::from_str(&single_spaced(&raw)) {
             Ok(h) => {
                 if h.raw() != raw {
                     row.push(
@@ -410,7 +409,8 @@ fn build(record: &Record, row: &mut Row<'_>, communes: Option<&Communes>) -> Opt
                 row.push("horaires", ReportKind::Dropped, e.to_string(), &raw);
                 None
             }
-        });
+        }
+    });
 
     let mut courriels = row.list(record, "courriels", true);
     let bad: Vec<String> = courriels
@@ -778,4 +778,3 @@ mod tests {
         }
     }
 }
-
