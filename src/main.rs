@@ -82,8 +82,15 @@ fn run(args: Args) -> anyhow::Result<()> {
                 ),
                 None => state,
             };
-            let state = state.with_limits(limits);
+            // The token stays out of the arguments (visible in `ps`): environment only.
+            let token = std::env::var("LIEUX_IMPORT_TOKEN").ok();
+            if token.as_deref().is_some_and(|t| !t.trim().is_empty()) {
+                tracing::info!("live imports enabled on POST /v1/imports");
+            }
+            let state = state.with_limits(limits).with_imports(token, snapshot);
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            #[cfg(unix)]
+            rt.spawn(reload_on_sighup(state.clone()));
             rt.block_on(serve(
                 state,
                 bind,
@@ -162,6 +169,28 @@ fn run(args: Args) -> anyhow::Result<()> {
                     .with_context(|| format!("importing into {}", out.display()))?;
             eprintln!("{stats}");
             Ok(())
+        }
+    }
+}
+
+/// `kill -HUP`: serve the `--snapshot` file again (e.g. after `lieux import` rewrote it); a
+/// failed reload is logged and the data served stays as it was.
+#[cfg(unix)]
+async fn reload_on_sighup(state: AppState) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hup = match signal(SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(%e, "cannot listen for SIGHUP: no reload on signal");
+            return;
+        }
+    };
+    while hup.recv().await.is_some() {
+        let s = state.clone();
+        match tokio::task::spawn_blocking(move || s.reload_snapshot()).await {
+            Ok(Ok(version)) => tracing::info!(version, "SIGHUP: snapshot reloaded"),
+            Ok(Err(e)) => tracing::error!("SIGHUP: {:#}", anyhow::Error::new(e)),
+            Err(e) => tracing::error!(%e, "SIGHUP: reload task failed"),
         }
     }
 }

@@ -8,6 +8,7 @@ mod coverage;
 mod download;
 mod encoding;
 mod features;
+pub mod imports;
 pub mod limits;
 pub mod metrics;
 pub mod ogc;
@@ -43,7 +44,8 @@ pub struct AppState {
     dataset: Arc<RwLock<Arc<Dataset>>>,
     /// The road graph with this dataset's places snapped to it; `None`: estimates only.
     router: Option<Arc<Router>>,
-    loaded_at: DateTime<Utc>,
+    /// When the dataset served was loaded (start, live import, reload).
+    loaded_at: Arc<RwLock<DateTime<Utc>>>,
     tiles: Arc<tiles::TileCache>,
     fgb: download::FgbCache,
     /// The last coverage computation (`serve --coverage DIR`), for `/v1/coverage`.
@@ -51,6 +53,8 @@ pub struct AppState {
     /// Request limits applied by [`serve`] (not by [`routes`] alone).
     limits: limits::Limits,
     metrics: Arc<metrics::Metrics>,
+    /// `POST /v1/imports` settings (disabled unless a token is set).
+    imports: Arc<imports::LiveImports>,
 }
 
 impl AppState {
@@ -58,12 +62,42 @@ impl AppState {
         AppState {
             dataset: Arc::new(RwLock::new(Arc::new(dataset))),
             router: None,
-            loaded_at: Utc::now(),
+            loaded_at: Arc::new(RwLock::new(Utc::now())),
             tiles: Arc::default(),
             fgb: download::FgbCache::default(),
             coverage: None,
             limits: limits::Limits::default(),
             metrics: Arc::default(),
+            imports: Arc::default(),
+        }
+    }
+
+    /// The same state accepting `POST /v1/imports` with `token` (`None`: disabled), rewriting
+    /// `snapshot` after each import.
+    pub fn with_imports(self, token: Option<String>, snapshot: Option<std::path::PathBuf>) -> Self {
+        AppState {
+            imports: Arc::new(imports::LiveImports::new(token, snapshot)),
+            ..self
+        }
+    }
+
+    /// Serves `dataset` from now on; requests in flight keep the one they hold.
+    pub fn replace_dataset(&self, dataset: Dataset) {
+        let new = Arc::new(dataset);
+        match self.dataset.write() {
+            Ok(mut d) => *d = new,
+            Err(poisoned) => *poisoned.into_inner() = new,
+        }
+        match self.loaded_at.write() {
+            Ok(mut t) => *t = Utc::now(),
+            Err(poisoned) => *poisoned.into_inner() = Utc::now(),
+        }
+    }
+
+    fn loaded_at(&self) -> DateTime<Utc> {
+        match self.loaded_at.read() {
+            Ok(t) => *t,
+            Err(poisoned) => *poisoned.into_inner(),
         }
     }
 
@@ -367,11 +401,30 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .unify()
         .boxed();
     let api = map_page.or(api).unify().or(map).unify().boxed();
+    // The one write endpoint, outside the GET/HEAD wrapper below.
+    let import = warp::path!("v1" / "imports")
+        .and(warp::post())
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(warp::header::optional::<String>("authorization"))
+        .and(warp::header::optional::<String>("content-length"))
+        .and(warp::body::stream())
+        .then(|s: AppState, query, authorization, content_length, body| {
+            let req = imports::Request {
+                query,
+                authorization,
+                content_length,
+            };
+            imports::post(s, req, body)
+        })
+        .boxed();
     // HEAD as GET (hyper drops the body): range readers such as GDAL ask for the size first.
     warp::get()
         .or(warp::head())
         .unify()
         .and(api)
+        .or(import)
+        .unify()
         .recover(recover)
         .unify()
         .with(warp::trace::request())
@@ -597,7 +650,7 @@ pub fn health(state: &AppState) -> Response {
         "positioned": ds.positioned(),
         "without_position": ds.lieux().len() - ds.positioned(),
         "load_ms": (ds.load_time().as_secs_f64() * 1e4).round() / 10.0,
-        "loaded_at": state.loaded_at.to_rfc3339(),
+        "loaded_at": state.loaded_at().to_rfc3339(),
         "graph": state.router.as_ref().map(|r| serde_json::json!({
             "car_nodes": r.network().car.node_count(),
             "walk_nodes": r.network().walk.node_count(),
@@ -626,7 +679,7 @@ pub fn metrics_text(state: &AppState, raw: &str) -> Response {
             }
         }
     }
-    let body = state.metrics.render(&state.dataset(), state.loaded_at);
+    let body = state.metrics.render(&state.dataset(), state.loaded_at());
     let mut res = Response::new(body.into());
     let h = res.headers_mut();
     h.insert(

@@ -331,6 +331,7 @@ pub fn document() -> Value {
     paths["/v1/coverage"] = coverage_path();
     super::openapi_routing::add_paths(&mut paths);
     metrics_and_limits(&mut paths);
+    paths["/v1/imports"] = imports_path();
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -340,7 +341,9 @@ pub fn document() -> Value {
             "license": {"name": "MIT OR Apache-2.0", "identifier": "MIT OR Apache-2.0"},
         },
         "paths": paths,
-        "components": {"schemas": {
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "The LIEUX_IMPORT_TOKEN of the server (POST /v1/imports only)."}},
+            "schemas": {
             "Error": {
                 "type": "object", "required": ["error"],
                 "properties": {"error": {
@@ -394,6 +397,58 @@ pub fn document() -> Value {
 /// `/metrics`, and the answers of the request limits ([`super::limits`]) on every operation:
 /// 429 (per-client rate limit, when enabled) and 503 (overload, timeout), both with
 /// `Retry-After` and the JSON error body.
+/// `POST /v1/imports` (see [`super::imports`]): disabled (404) unless the server has a token.
+fn imports_path() -> Value {
+    let err = |description: &str| json!({"description": description, "content": {"application/json": {"schema": error_ref()}}});
+    let count = json!({"type": "integer", "minimum": 0});
+    let report = json!({
+        "type": "object",
+        "required": ["rows", "accepted", "rejected", "report"],
+        "properties": {
+            "version": {"type": ["string", "null"], "description": "The new dataset version (null when nothing was replaced)."},
+            "source": {"type": ["string", "null"]},
+            "lieux": {"type": "integer", "description": "Places served after the import."},
+            "rows": count, "accepted": count, "repaired": count, "rejected": count, "without_coordinates": count,
+            "report": {"type": "array", "items": {"type": "object", "properties": {
+                "line_or_index": {"type": "integer", "description": "CSV line (header = 1) or 0-based JSON index."},
+                "id": {"type": "string"}, "field": {"type": "string"},
+                "kind": {"enum": ["rejected", "repaired", "dropped", "info"]},
+                "reason": {"type": "string"}, "value": {"type": "string"},
+            }}},
+            "report_truncated": {"type": "boolean"},
+        },
+    });
+    let mut unprocessable = err(
+        "The file cannot be read, or every row was rejected: nothing replaced (`report` holds the rows' reasons when there are rows).",
+    );
+    unprocessable["content"]["application/json"]["schema"] =
+        json!({"allOf": [error_ref(), {"properties": {"report": report.clone()}}]});
+    json!({"post": {
+        "summary": "Replace the served places with a file (schema CSV, JSON or GeoJSON, v0 or v1), atomically. `source` replaces only that source's places. Bearer token required; disabled unless the server was started with LIEUX_IMPORT_TOKEN.",
+        "security": [{"bearer": []}],
+        "parameters": [
+            query("format", "Format of the body; sniffed from the content when absent.", json!({"enum": ["csv", "json", "geojson"]})),
+            query("source", "Replace only the places of this source (every imported row gets it); absent: replace the whole set.", json!({"type": "string", "minLength": 1, "maxLength": 200})),
+        ],
+        "requestBody": {"required": true, "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/json": {"schema": {}},
+            "application/geo+json": {"schema": {"type": "object"}},
+        }},
+        "responses": {
+            "200": {"description": "Imported: the report and the new version.", "content": {"application/json": {"schema": report}}},
+            "400": err("A bad or unknown parameter, or an unreadable request body."),
+            "401": {"description": "Missing or wrong bearer token.", "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": error_ref()}}},
+            "404": err("Live imports are disabled on this server."),
+            "409": err("A road graph is loaded: live imports are not available."),
+            "413": err("The body is larger than 50 MB."),
+            "422": unprocessable,
+            "429": err("Too many requests from this client (per-IP rate limit, when enabled)."),
+            "503": err("Server busy or request timed out."),
+        },
+    }})
+}
+
 fn metrics_and_limits(paths: &mut Value) {
     if let Some(map) = paths.as_object_mut() {
         map.insert(

@@ -11,6 +11,7 @@ mod http;
 mod import;
 mod index_oracle;
 mod limits;
+mod live;
 mod mapping;
 mod real_data;
 mod routing;
