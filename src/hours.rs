@@ -415,7 +415,7 @@ mod tests {
         // without a holiday calendar, holiday-only rules never open
         assert_eq!(out[0], ("SH, We off; PH", false, None, false));
         assert_eq!(out[1], ("PH", false, None, false));
-        assert_eq!(out[2].1, false);
+        assert!(!out[2].1);
         // a plain week with `PH off` still opens at 09:00 the same day
         assert_eq!(
             out[3].2,
