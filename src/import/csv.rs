@@ -14,26 +14,67 @@ fn sniff_delimiter(bytes: &[u8]) -> u8 {
     if semi > comma { b';' } else { b',' }
 }
 
+/// A CSV file read record by record: its header (byte-order mark and spaces trimmed), then each
+/// record with the line it starts on. Shared by schema files and raw producer files (mapping).
+pub(crate) struct Records<'a> {
+    name: &'a str,
+    reader: ::csv::Reader<&'a [u8]>,
+    lines: LineCounter<'a>,
+    record: ::csv::ByteRecord,
+    pub(crate) header: Vec<String>,
+}
+
+impl<'a> Records<'a> {
+    /// Opens `bytes` (`name` for errors), `,` or `;` delimited, rows of any length.
+    pub(crate) fn open(name: &'a str, bytes: &'a [u8]) -> Result<Records<'a>, ImportError> {
+        let mut reader = ::csv::ReaderBuilder::new()
+            .delimiter(sniff_delimiter(bytes))
+            .flexible(true)
+            .has_headers(true)
+            .from_reader(bytes);
+        let header = reader
+            .byte_headers()
+            .map_err(|source| ImportError::Csv {
+                path: PathBuf::from(name),
+                line: 1,
+                source,
+            })?
+            .iter()
+            .map(|h| {
+                let h = String::from_utf8_lossy(h);
+                h.trim_start_matches('\u{feff}').trim().to_owned()
+            })
+            .collect();
+        Ok(Records {
+            name,
+            reader,
+            lines: LineCounter::new(bytes),
+            record: ::csv::ByteRecord::new(),
+            header,
+        })
+    }
+
+    /// The next record and its 1-based line, `None` at the end.
+    pub(crate) fn next_record(&mut self) -> Result<Option<(u64, &::csv::ByteRecord)>, ImportError> {
+        match self.reader.read_byte_record(&mut self.record) {
+            Ok(false) => Ok(None),
+            Ok(true) => {
+                let start = self.record.position().map(|p| p.byte() as usize);
+                Ok(Some((self.lines.line_of(start.unwrap_or(0)), &self.record)))
+            }
+            Err(source) => Err(ImportError::Csv {
+                path: PathBuf::from(self.name),
+                line: source.position().map(|p| p.line()).unwrap_or(0),
+                source,
+            }),
+        }
+    }
+}
+
 pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<Parsed, ImportError> {
     let path = || PathBuf::from(name);
-    let mut reader = ::csv::ReaderBuilder::new()
-        .delimiter(sniff_delimiter(bytes))
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(bytes);
-    let header: Vec<String> = reader
-        .byte_headers()
-        .map_err(|source| ImportError::Csv {
-            path: path(),
-            line: 1,
-            source,
-        })?
-        .iter()
-        .map(|h| {
-            let h = String::from_utf8_lossy(h);
-            h.trim_start_matches('\u{feff}').trim().to_owned()
-        })
-        .collect();
+    let mut rows = Records::open(name, bytes)?;
+    let header = rows.header.clone();
 
     let version = version_from_keys(header.iter().map(String::as_str))
         .or_else(|| {
@@ -60,23 +101,7 @@ pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<Parsed, ImportError> {
     }
 
     let mut records = Vec::new();
-    let mut lines = LineCounter::new(bytes);
-    let mut row = ::csv::ByteRecord::new();
-    loop {
-        match reader.read_byte_record(&mut row) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(source) => {
-                let line = source.position().map(|p| p.line()).unwrap_or(0);
-                return Err(ImportError::Csv {
-                    path: path(),
-                    line,
-                    source,
-                });
-            }
-        }
-        let start = row.position().map(|p| p.byte() as usize).unwrap_or(0);
-        let loc = lines.line_of(start);
+    while let Some((loc, row)) = rows.next_record()? {
         let mut fields = HashMap::with_capacity(header.len());
         for (h, v) in header.iter().zip(row.iter()) {
             if h.is_empty() || v.is_empty() {

@@ -460,47 +460,10 @@ fn flatten(prefix: &str, obj: &Map<String, Value>, row: &mut RawRow) {
 }
 
 fn raw_csv(name: &str, bytes: &[u8]) -> Result<Vec<(u64, RawRow)>, ImportError> {
-    let path = || PathBuf::from(name);
-    let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
-    let delimiter = if first.iter().filter(|b| **b == b';').count()
-        > first.iter().filter(|b| **b == b',').count()
-    {
-        b';'
-    } else {
-        b','
-    };
-    let mut reader = ::csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .from_reader(bytes);
-    let header: Vec<String> = reader
-        .byte_headers()
-        .map_err(|source| ImportError::Csv {
-            path: path(),
-            line: 1,
-            source,
-        })?
-        .iter()
-        .map(|h| String::from_utf8_lossy(h).trim().to_owned())
-        .collect();
+    let mut rows = super::csv::Records::open(name, bytes)?;
+    let header = rows.header.clone();
     let mut out = Vec::new();
-    let mut record = ::csv::ByteRecord::new();
-    let mut lines = super::csv::LineCounter::new(bytes);
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(source) => {
-                let line = source.position().map(|p| p.line()).unwrap_or(0);
-                return Err(ImportError::Csv {
-                    path: path(),
-                    line,
-                    source,
-                });
-            }
-        }
-        let start = record.position().map(|p| p.byte() as usize).unwrap_or(0);
-        let loc = lines.line_of(start);
+    while let Some((loc, record)) = rows.next_record()? {
         let mut row = RawRow::with_capacity(header.len());
         for (h, v) in header.iter().zip(record.iter()) {
             let v = String::from_utf8_lossy(v);
