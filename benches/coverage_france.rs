@@ -12,8 +12,10 @@
 //! `cargo bench --bench coverage_france` (needs ../shared/data/communes; `LIEUX_BENCH_NODES`
 //! sets the node count). Generating the graph takes ~1 min and ~3 GB.
 
-use std::time::Instant;
+#[path = "common/clock.rs"]
+mod clock;
 
+use clock::timed;
 use lieux::Dataset;
 use lieux::coverage::search::{ReverseGraph, Source, nearest_places};
 use lieux::coverage::{Method, Prepared, communes, compute};
@@ -21,22 +23,6 @@ use lieux::filter::Filter;
 use lieux::routing::graph::Arc;
 use lieux::routing::search::{Origin, bounded};
 use lieux::routing::{Graph, Profile, RoadNetwork, Router, synthetic};
-
-fn cpu_ms() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes into the timespec we own.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6
-}
-
-fn timed<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
-    let (t, c) = (Instant::now(), cpu_ms());
-    let out = f();
-    (out, t.elapsed().as_secs_f64() * 1e3, cpu_ms() - c)
-}
 
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);

@@ -6,9 +6,13 @@
 //! medians. Generating the 9 M-node graph takes ~1 min and ~3 GB; the graph file is ~1 GB, written to
 //! `$CARGO_TARGET_DIR` (or `target/`) and removed at the end.
 
+#[path = "common/clock.rs"]
+mod clock;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use clock::timed;
 use criterion::{Criterion, criterion_group, criterion_main};
 use lieux::routing::search::{Origin, bounded};
 use lieux::routing::{Profile, RoadNetwork, isochrone, synthetic};
@@ -24,24 +28,6 @@ fn nodes() -> usize {
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
-/// CPU time of this thread, ms: on a shared, overloaded VM wall time measures the neighbours too.
-fn cpu_ms() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes into the timespec we own.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6
-}
-
-/// `(wall ms, thread CPU ms)` of `f`.
-fn timed<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
-    let (t, c) = (Instant::now(), cpu_ms());
-    let out = f();
-    (out, t.elapsed().as_secs_f64() * 1e3, cpu_ms() - c)
 }
 
 fn p50_p90(v: &mut [f64]) -> String {
