@@ -182,61 +182,43 @@ fn raw_query() -> impl Filter<Extract = (String,), Error = Infallible> + Clone {
 /// Every route of the API.
 pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone {
     let with_state = warp::any().map(move || state.clone());
+    // what most handlers take: the state, the raw query string, and the negotiation context
+    let request = with_state.clone().and(raw_query()).and(ctx());
     let nearest = warp::path!("v1" / "lieux" / "nearest")
-        .and(with_state.clone())
-        .and(raw_query())
-        .and(ctx())
+        .and(request.clone())
         .map(|s: AppState, q: String, c: Ctx| nearest(&s, &q, &c, Utc::now()));
     let one = warp::path!("v1" / "lieux" / String)
-        .and(with_state.clone())
-        .and(raw_query())
-        .and(ctx())
+        .and(request.clone())
         .map(|id: String, s: AppState, q: String, c: Ctx| lieu_by_id(&s, &id, &q, &c, Utc::now()));
     let list = warp::path!("v1" / "lieux")
-        .and(with_state.clone())
-        .and(raw_query())
-        .and(ctx())
+        .and(request.clone())
         .map(|s: AppState, q: String, c: Ctx| list(&s, &q, &c, Utc::now()));
     let csv = warp::path!("v1" / "lieux.csv")
-        .and(with_state.clone())
-        .and(raw_query())
-        .and(ctx())
+        .and(request.clone())
         .map(|s: AppState, q: String, c: Ctx| list_csv(&s, &q, &c, Utc::now()));
     let cartographie = warp::path!("v1" / "lieux.json")
-        .and(with_state.clone())
-        .and(raw_query())
-        .and(ctx())
+        .and(request.clone())
         .map(|s: AppState, q: String, c: Ctx| cartographie::list(&s, &q, &c, Utc::now()));
     let fgb = warp::path!("v1" / "lieux.fgb")
-        .and(with_state.clone())
-        .and(raw_query())
-        .and(ctx())
+        .and(request.clone())
         .and(warp::header::headers_cloned())
         .map(|s: AppState, q: String, c: Ctx, h: http::HeaderMap| {
             download::fgb(&s.dataset(), &s.fgb, &q, &c, &h)
         });
     let landing = warp::path::end()
-        .and(with_state.clone())
-        .and(raw_query())
-        .and(ctx())
+        .and(request.clone())
         .and(origin())
         .map(|s: AppState, q: String, c: Ctx, o: ogc::Origin| ogc::landing(&s, &q, &c, &o));
     let conformance = warp::path!("conformance")
-        .and(with_state.clone())
-        .and(raw_query())
-        .and(ctx())
+        .and(request.clone())
         .and(origin())
         .map(|s: AppState, q: String, c: Ctx, o: ogc::Origin| ogc::conformance(&s, &q, &c, &o));
     let collections = warp::path!("collections")
-        .and(with_state.clone())
-        .and(raw_query())
-        .and(ctx())
+        .and(request.clone())
         .and(origin())
         .map(|s: AppState, q: String, c: Ctx, o: ogc::Origin| ogc::collections(&s, &q, &c, &o));
     let collection = warp::path!("collections" / String)
-        .and(with_state.clone())
-        .and(raw_query())
-        .and(ctx())
+        .and(request.clone())
         .and(origin())
         .map(
             |id: String, s: AppState, q: String, c: Ctx, o: ogc::Origin| {
@@ -244,9 +226,7 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
             },
         );
     let items = warp::path!("collections" / String / "items")
-        .and(with_state.clone())
-        .and(raw_query())
-        .and(ctx())
+        .and(request.clone())
         .and(origin())
         .map(
             |id: String, s: AppState, q: String, c: Ctx, o: ogc::Origin| {
@@ -254,9 +234,7 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
             },
         );
     let item = warp::path!("collections" / String / "items" / String)
-        .and(with_state.clone())
-        .and(raw_query())
-        .and(ctx())
+        .and(request.clone())
         .and(origin())
         .map(
             |cid: String, id: String, s: AppState, q: String, c: Ctx, o: ogc::Origin| {
@@ -292,19 +270,13 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         }
     };
     let reachable = warp::path!("v1" / "lieux" / "reachable")
-        .and(with_state.clone())
-        .and(raw_query())
-        .and(ctx())
+        .and(request.clone())
         .and_then(blocking(routing::reachable));
     let closest = warp::path!("v1" / "lieux" / "closest")
-        .and(with_state.clone())
-        .and(raw_query())
-        .and(ctx())
+        .and(request.clone())
         .and_then(blocking(routing::closest));
     let isochrone = warp::path!("v1" / "isochrone")
-        .and(with_state.clone())
-        .and(raw_query())
-        .and(ctx())
+        .and(request.clone())
         .and_then(blocking(routing::isochrone));
     let health = warp::path!("health")
         .and(with_state.clone())
@@ -338,9 +310,7 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .unify()
         .boxed();
     let tile = warp::path!("tiles" / "lieux" / String / String / String)
-        .and(with_state.clone())
-        .and(raw_query())
-        .and(ctx())
+        .and(request.clone())
         .and_then(|z, x, y, s: AppState, q: String, c: Ctx| tiles::tile(s, z, x, y, q, c));
     let tilejson = warp::path!("tiles" / "lieux")
         .and(with_state.clone())
@@ -355,14 +325,10 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .and(ctx())
         .map(|q: String, c: Ctx| communes::search(&q, &c));
     let stats = warp::path!("v1" / "stats")
-        .and(with_state.clone())
-        .and(raw_query())
-        .and(ctx())
+        .and(request.clone())
         .map(|s: AppState, q: String, c: Ctx| tiles::stats(&s, &q, &c));
     let coverage = warp::path!("v1" / "coverage")
-        .and(with_state.clone())
-        .and(raw_query())
-        .and(ctx())
+        .and(request.clone())
         .map(|s: AppState, q: String, c: Ctx| coverage::coverage(&s, &q, &c));
     let assets =
         warp::path::full()
