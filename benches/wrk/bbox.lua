@@ -3,26 +3,12 @@
 package.path = "benches/wrk/?.lua;" .. package.path
 local P = require("points")
 
-local paths = {}
-local i = 0
-
-function init(args)
+P.cycle(function(args)
   local half = tonumber(args[1] or "0.1")
+  local paths = {}
   for n, p in ipairs(P.points()) do
     paths[n] = string.format("/v1/lieux?bbox=%.5f,%.5f,%.5f,%.5f",
       p[1] - half, p[2] - half, p[1] + half, p[2] + half)
   end
-  i = (tonumber(wrk.thread:get("id")) or 0) * 37
-end
-
-function setup(thread)
-  thread:set("id", tostring(setup_count or 0))
-  setup_count = (setup_count or 0) + 1
-end
-
-function request()
-  i = i % #paths + 1
-  return wrk.format("GET", paths[i])
-end
-
-done = P.report
+  return paths
+end, 37)

@@ -4,26 +4,11 @@
 package.path = "benches/wrk/?.lua;" .. package.path
 local P = require("points")
 
-local paths = {}
-local i = 0
-
-function init(args)
+P.cycle(function(args)
   local extra = args[1] or ""
+  local paths = {}
   for n, p in ipairs(P.points()) do
     paths[n] = string.format("/v1/lieux/nearest?lat=%.5f&lon=%.5f&k=10%s", p[2], p[1], extra)
   end
-  -- Threads start at different places in the cycle.
-  i = (tonumber(wrk.thread:get("id")) or 0) * 37
-end
-
-function setup(thread)
-  thread:set("id", tostring(setup_count or 0))
-  setup_count = (setup_count or 0) + 1
-end
-
-function request()
-  i = i % #paths + 1
-  return wrk.format("GET", paths[i])
-end
-
-done = P.report
+  return paths
+end, 37)

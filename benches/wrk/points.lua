@@ -31,4 +31,23 @@ function M.report(summary, latency)
     e.status, e.connect + e.read + e.write + e.timeout))
 end
 
+-- Installs wrk's hooks (setup, init, request, done) to cycle over the paths that `build(args)`
+-- returns (args: what follows `--` on wrk's command line); thread n starts n * stride paths in.
+function M.cycle(build, stride)
+  local paths, i = {}, 0
+  function setup(thread)
+    thread:set("id", tostring(setup_count or 0))
+    setup_count = (setup_count or 0) + 1
+  end
+  function init(args)
+    paths = build(args)
+    i = (tonumber(wrk.thread:get("id")) or 0) * stride
+  end
+  function request()
+    i = i % #paths + 1
+    return wrk.format("GET", paths[i])
+  end
+  done = M.report
+end
+
 return M

@@ -8,28 +8,12 @@ local towns = {
   { 1.5148, 42.5450 }, { 1.5331, 42.5562 }, { 1.5973, 42.5676 }, { 1.7333, 42.5425 },
   { 1.6676, 42.5766 }, { 1.4843, 42.5721 },
 }
-local paths = {}
-local i = 0
-
-function init(args)
-  local n = 0
+P.cycle(function()
+  local paths = {}
   for _, t in ipairs(towns) do
     for _, q in ipairs({ "minutes=10", "minutes=20", "minutes=30", "minutes=15&mode=walk" }) do
-      n = n + 1
-      paths[n] = string.format("/v1/lieux/reachable?lat=%.4f&lon=%.4f&%s", t[2], t[1], q)
+      paths[#paths + 1] = string.format("/v1/lieux/reachable?lat=%.4f&lon=%.4f&%s", t[2], t[1], q)
     end
   end
-  i = (tonumber(wrk.thread:get("id")) or 0) * 7
-end
-
-function setup(thread)
-  thread:set("id", tostring(setup_count or 0))
-  setup_count = (setup_count or 0) + 1
-end
-
-function request()
-  i = i % #paths + 1
-  return wrk.format("GET", paths[i])
-end
-
-done = P.report
+  return paths
+end, 7)

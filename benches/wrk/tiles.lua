@@ -3,32 +3,16 @@
 package.path = "benches/wrk/?.lua;" .. package.path
 local P = require("points")
 
-local paths = {}
-local i = 0
-
-function init(args)
-  local n = 0
+P.cycle(function(args)
+  local paths = {}
   for _, p in ipairs(P.points()) do
     for z = 5, 12 do
       local scale = 2 ^ z
       local x = math.floor((p[1] + 180) / 360 * scale)
       local lat = math.rad(p[2])
       local y = math.floor((1 - math.log(math.tan(lat) + 1 / math.cos(lat)) / math.pi) / 2 * scale)
-      n = n + 1
-      paths[n] = string.format("/tiles/lieux/%d/%d/%d.mvt", z, x, y)
+      paths[#paths + 1] = string.format("/tiles/lieux/%d/%d/%d.mvt", z, x, y)
     end
   end
-  i = (tonumber(wrk.thread:get("id")) or 0) * 37
-end
-
-function setup(thread)
-  thread:set("id", tostring(setup_count or 0))
-  setup_count = (setup_count or 0) + 1
-end
-
-function request()
-  i = i % #paths + 1
-  return wrk.format("GET", paths[i])
-end
-
-done = P.report
+  return paths
+end, 37)
