@@ -403,7 +403,7 @@ async fn recover(r: Rejection) -> Result<Response, Infallible> {
         error(
             StatusCode::METHOD_NOT_ALLOWED,
             None,
-            "only GET and HEAD are supported",
+            "method not allowed: the API answers GET and HEAD (POST only on /v1/imports)",
         )
     } else {
         tracing::debug!(?r, "unhandled rejection");
