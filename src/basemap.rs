@@ -3,7 +3,6 @@
 //! Licence Ouverte 2.0), simplified, written as a small GeoJSON that the binary embeds.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
 
 use geo::{BooleanOps, MultiPolygon, Simplify};
@@ -27,16 +26,10 @@ const TOLERANCE_DEG: f64 = 0.005;
 /// and writes `out` (atomically). Returns the number of départements.
 pub fn build(communes: &Path, out: &Path) -> Result<usize, BasemapError> {
     let name = communes.display().to_string();
-    let raw = std::fs::read(communes).map_err(|e| BasemapError::Read(name.clone(), e))?;
-    let mut text = String::new();
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        flate2::read::GzDecoder::new(&raw[..])
-            .read_to_string(&mut text)
-            .map_err(|e| BasemapError::Read(name.clone(), e))?;
-    } else {
-        text = String::from_utf8(raw)
-            .map_err(|e| BasemapError::Format(name.clone(), e.to_string()))?;
-    }
+    let raw =
+        crate::gzip::read_maybe_gzip(communes).map_err(|e| BasemapError::Read(name.clone(), e))?;
+    let text =
+        String::from_utf8(raw).map_err(|e| BasemapError::Format(name.clone(), e.to_string()))?;
     let fc: geojson::FeatureCollection = text
         .parse()
         .map_err(|e: geojson::Error| BasemapError::Format(name.clone(), e.to_string()))?;

@@ -189,16 +189,9 @@ impl Communes {
 
 fn read_text(path: &Path) -> Result<String, CommunesError> {
     let name = path.display().to_string();
-    let raw = std::fs::read(path).map_err(|e| CommunesError::Read(name.clone(), e))?;
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut text = String::new();
-        flate2::read::GzDecoder::new(&raw[..])
-            .read_to_string(&mut text)
-            .map_err(|e| CommunesError::Read(name, e))?;
-        Ok(text)
-    } else {
-        String::from_utf8(raw).map_err(|e| CommunesError::Format(name, e.to_string()))
-    }
+    let raw =
+        crate::gzip::read_maybe_gzip(path).map_err(|e| CommunesError::Read(name.clone(), e))?;
+    String::from_utf8(raw).map_err(|e| CommunesError::Format(name, e.to_string()))
 }
 
 /// Département of a postcode for the join (`None` for Corsica's `20…`, which is 2A or 2B).

@@ -20,6 +20,7 @@ pub mod coverage;
 pub mod dataset;
 pub mod error;
 pub mod filter;
+pub mod gzip;
 pub mod hours;
 pub mod http;
 pub mod import;

@@ -1,7 +1,6 @@
 //! The communes file of `../shared/data/communes/communes-france.csv.gz` (gzip or plain CSV):
 //! only rows of type `COM` (34 875 communes; ARM/COMD/COMA would count people twice).
 
-use std::io::Read;
 use std::path::Path;
 
 use super::CoverageError;
@@ -21,18 +20,8 @@ pub struct Commune {
 
 /// Reads the communes (type `COM`) of `path`, in file order.
 pub fn read(path: &Path) -> Result<Vec<Commune>, CoverageError> {
-    let io = |e| CoverageError::Io(e, path.to_owned());
-    let file = std::fs::File::open(path).map_err(io)?;
-    let mut bytes = Vec::new();
-    if path.extension().is_some_and(|e| e == "gz") {
-        flate2::read::GzDecoder::new(file)
-            .read_to_end(&mut bytes)
-            .map_err(io)?;
-    } else {
-        std::io::BufReader::new(file)
-            .read_to_end(&mut bytes)
-            .map_err(io)?;
-    }
+    let bytes =
+        crate::gzip::read_maybe_gzip(path).map_err(|e| CoverageError::Io(e, path.to_owned()))?;
     parse(&bytes, path)
 }
 

@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::Read;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -264,18 +263,8 @@ pub fn write_svg(
 }
 
 fn read_polygons(path: &Path) -> Result<Fc, CoverageError> {
-    let io = |e| CoverageError::Io(e, path.to_owned());
-    let file = std::fs::File::open(path).map_err(io)?;
-    let mut bytes = Vec::new();
-    if path.extension().is_some_and(|e| e == "gz") {
-        flate2::read::GzDecoder::new(file)
-            .read_to_end(&mut bytes)
-            .map_err(io)?;
-    } else {
-        std::io::BufReader::new(file)
-            .read_to_end(&mut bytes)
-            .map_err(io)?;
-    }
+    let bytes =
+        crate::gzip::read_maybe_gzip(path).map_err(|e| CoverageError::Io(e, path.to_owned()))?;
     serde_json::from_slice(&bytes).map_err(|e| CoverageError::Json(e, path.to_owned()))
 }
 

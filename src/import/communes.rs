@@ -6,7 +6,6 @@
 //! name compared without case, accents, hyphens, apostrophes and with `St`/`Ste` expanded.
 
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use geo::{
@@ -75,17 +74,9 @@ impl Communes {
             path: path.to_owned(),
             source,
         };
-        let file = std::fs::File::open(path).map_err(io)?;
-        let mut text = String::new();
-        if path.extension().is_some_and(|e| e == "gz") {
-            flate2::read::GzDecoder::new(file)
-                .read_to_string(&mut text)
-                .map_err(io)?;
-        } else {
-            std::io::BufReader::new(file)
-                .read_to_string(&mut text)
-                .map_err(io)?;
-        }
+        let raw = crate::gzip::read_maybe_gzip(path).map_err(io)?;
+        let text = String::from_utf8(raw)
+            .map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
         let fc: geojson::FeatureCollection = text.parse().map_err(|e| CommunesError::GeoJson {
             path: path.to_owned(),
             source: Box::new(e),
