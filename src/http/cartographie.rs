@@ -6,31 +6,21 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use warp::reply::Response;
 
+use super::AppState;
 use super::encoding::{Coding, Encoder};
-use super::reply::{self, ApiError, Body, Ctx, cached};
-use super::stream::{CHUNK, Matches, Page};
-use super::{AppState, minute, parse, selection};
+use super::reply::{Body, Ctx};
+use super::stream::{CHUNK, Matches};
 
 /// `GET /v1/lieux.json?bbox=|lat=&lon=&radius_m=&limit=&cursor=&<filters>`. `limit` and
 /// `cursor` count matching places, so a page may hold fewer records when some places cannot be
 /// written for the component (no service).
 pub fn list(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Response {
-    let run = || -> Result<Response, ApiError> {
-        let q = parse(raw, &["bbox", "lat", "lon", "radius_m", "limit", "cursor"])?;
-        let source = selection(&q)?;
-        let limit = q.integer_in("limit", 1, usize::MAX)?;
-        let cursor = q.integer_in("cursor", 0, usize::MAX)?.unwrap_or(0);
-        let filter = q.filter(now)?;
-        let ds = state.dataset();
-        let timed = filter.ouvert_actuellement.is_some() || filter.ouvert_le_week_end.is_some();
-        let bucket = if timed { minute(now) } else { String::new() };
-        let tag = reply::etag(&[ds.version(), "cartographie", raw, &bucket], ctx.coding);
-        Ok(cached(ctx, tag, "application/json", move || {
-            let matches = Matches::new(ds, source, filter, Page { cursor, limit });
-            Body::Stream(Box::new(ArrayStream::new(matches, ctx.coding)))
-        }))
-    };
-    run().unwrap_or_else(ApiError::into_response)
+    super::download(
+        state,
+        (raw, ctx, now),
+        ("cartographie", "application/json"),
+        |matches, coding| Body::Stream(Box::new(ArrayStream::new(matches, coding))),
+    )
 }
 
 /// Iterator of encoded body chunks of the JSON array.

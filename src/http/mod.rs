@@ -566,9 +566,26 @@ pub fn list(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Respo
 }
 
 /// `GET /v1/lieux.csv?bbox=|lat=&lon=&radius_m=&limit=&cursor=&<filters>`: the schema v1 CSV,
-/// streamed. The CSV holds no computed field, so its ETag does not change with time unless a
-/// time filter is used.
+/// streamed.
 pub fn list_csv(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Response {
+    download(
+        state,
+        (raw, ctx, now),
+        ("csv", "text/csv; charset=utf-8"),
+        |matches, coding| Body::Stream(Box::new(stream::CsvStream::new(matches, coding))),
+    )
+}
+
+/// A streamed download of the places that `raw` selects, pages and filters (`/v1/lieux.csv`,
+/// `/v1/lieux.json`): `kind` keeps the formats' ETags apart, `body` writes the stream. These
+/// formats hold no computed field, so the ETag changes with time only when a time filter is
+/// used.
+pub(super) fn download(
+    state: &AppState,
+    (raw, ctx, now): (&str, &Ctx, DateTime<Utc>),
+    (kind, content_type): (&str, &'static str),
+    body: impl FnOnce(stream::Matches, Coding) -> Body,
+) -> Response {
     let run = || -> Result<Response, ApiError> {
         let q = parse(raw, &["bbox", "lat", "lon", "radius_m", "limit", "cursor"])?;
         let source = selection(&q)?;
@@ -578,10 +595,10 @@ pub fn list_csv(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> R
         let ds = state.dataset();
         let timed = filter.ouvert_actuellement.is_some() || filter.ouvert_le_week_end.is_some();
         let bucket = if timed { minute(now) } else { String::new() };
-        let tag = reply::etag(&[ds.version(), "csv", raw, &bucket], ctx.coding);
-        Ok(cached(ctx, tag, "text/csv; charset=utf-8", move || {
+        let tag = reply::etag(&[ds.version(), kind, raw, &bucket], ctx.coding);
+        Ok(cached(ctx, tag, content_type, move || {
             let matches = stream::Matches::new(ds, source, filter, stream::Page { cursor, limit });
-            Body::Stream(Box::new(stream::CsvStream::new(matches, ctx.coding)))
+            body(matches, ctx.coding)
         }))
     };
     run().unwrap_or_else(ApiError::into_response)
