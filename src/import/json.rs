@@ -8,7 +8,9 @@ use serde_json::{Map, Value};
 
 use super::{ImportError, Parsed, Record, ReportKind, SchemaVersion, v0, version_from_keys};
 
-pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<Parsed, ImportError> {
+/// The top-level JSON array of `bytes` (a byte-order mark is skipped), for schema files and raw
+/// producer files (mapping) alike.
+pub(crate) fn parse_array(name: &str, bytes: &[u8]) -> Result<Vec<Value>, ImportError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let value: Value = serde_json::from_slice(bytes).map_err(|source| ImportError::Json {
         path: PathBuf::from(name),
@@ -16,12 +18,17 @@ pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<Parsed, ImportError> {
         column: source.column(),
         source,
     })?;
-    let Value::Array(items) = value else {
-        return Err(ImportError::Format {
+    match value {
+        Value::Array(items) => Ok(items),
+        _ => Err(ImportError::Format {
             path: PathBuf::from(name),
             reason: "expected a JSON array of objects".to_owned(),
-        });
-    };
+        }),
+    }
+}
+
+pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<Parsed, ImportError> {
+    let items = parse_array(name, bytes)?;
     let empty = Map::new();
     let objects: Vec<&Map<String, Value>> = items
         .iter()

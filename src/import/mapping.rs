@@ -420,18 +420,7 @@ pub(crate) fn parse_raw(
 }
 
 fn raw_json(name: &str, bytes: &[u8]) -> Result<Vec<(u64, RawRow)>, ImportError> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|source| ImportError::Json {
-        path: PathBuf::from(name),
-        line: source.line(),
-        column: source.column(),
-        source,
-    })?;
-    let Value::Array(items) = value else {
-        return Err(ImportError::Format {
-            path: PathBuf::from(name),
-            reason: "expected a JSON array of objects".to_owned(),
-        });
-    };
+    let items = super::json::parse_array(name, bytes)?;
     Ok(items
         .iter()
         .enumerate()
