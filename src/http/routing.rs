@@ -4,7 +4,7 @@
 //! point outside the graph, every result is a straight-line estimate marked
 //! `"estimate": "straight_line"` (see [`crate::routing::estimate`]).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use geo::MultiPolygon;
 use warp::reply::Response;
 
@@ -13,6 +13,7 @@ use super::params::Query;
 use super::reply::{self, ApiError, Body, Ctx, cached};
 use super::{AppState, collection, minute, parse};
 use crate::model::Position;
+use crate::routing::search::Reached;
 use crate::routing::snap::Snap;
 use crate::routing::{Located, Profile, Router, estimate, estimate_kmh, isochrone};
 
@@ -149,19 +150,7 @@ pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> 
                         let tree = r.tree(profile, s, limit_s);
                         let reached =
                             r.reached(profile, &tree, limit_s, |slot| ds.matches(slot, &filter));
-                        let hits = reached
-                            .iter()
-                            .map(|h| {
-                                (
-                                    h.slot,
-                                    Extra {
-                                        distance_m: Some(f64::from(h.length_dm) / 10.0),
-                                        duration_s: Some(f64::from(h.time_ms) / 1000.0),
-                                        ..Extra::at(when)
-                                    },
-                                )
-                            })
-                            .collect();
+                        let hits = reached.iter().map(|h| road_hit(h, when)).collect();
                         let polygon = with_polygon.then(|| {
                             isochrone::polygons(
                                 r.network().graph(profile),
@@ -242,16 +231,7 @@ pub fn closest(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Re
                 (Some(r), Some(s)) => (
                     r.closest(profile, s, k, |slot| ds.matches(slot, &filter))
                         .iter()
-                        .map(|h| {
-                            (
-                                h.slot,
-                                Extra {
-                                    distance_m: Some(f64::from(h.length_dm) / 10.0),
-                                    duration_s: Some(f64::from(h.time_ms) / 1000.0),
-                                    ..Extra::at(when)
-                                },
-                            )
-                        })
+                        .map(|h| road_hit(h, when))
                         .collect(),
                     false,
                 ),
@@ -357,4 +337,16 @@ pub fn isochrone(state: &AppState, raw: &str, ctx: &Ctx, _now: DateTime<Utc>) ->
         }))
     };
     run().unwrap_or_else(ApiError::into_response)
+}
+
+/// A place reached on the road graph, with its road distance and travel time as properties.
+fn road_hit(h: &Reached, when: DateTime<FixedOffset>) -> (u32, Extra) {
+    (
+        h.slot,
+        Extra {
+            distance_m: Some(f64::from(h.length_dm) / 10.0),
+            duration_s: Some(f64::from(h.time_ms) / 1000.0),
+            ..Extra::at(when)
+        },
+    )
 }
