@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono::Utc;
 use prometheus::{
     Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry,
-    TextEncoder,
+    TextEncoder, core::Collector,
 };
 
 use crate::import::ImportStats;
@@ -52,112 +52,110 @@ impl Default for Metrics {
     }
 }
 
+/// Registers a collector built from constant definitions and returns it. Construction only
+/// fails on an invalid name or label set, constants here; a registration failure is logged.
+fn register<C: Collector + Clone + 'static>(registry: &Registry, made: prometheus::Result<C>) -> C {
+    let collector = match made {
+        Ok(c) => c,
+        Err(e) => unreachable!("metric definitions are constant and valid: {e}"),
+    };
+    if let Err(e) = registry.register(Box::new(collector.clone())) {
+        tracing::error!(%e, "registering a metric");
+    }
+    collector
+}
+
 impl Metrics {
     /// New, zeroed metrics. Metric names and labels are constants: creating and registering
     /// them cannot fail, so failures are logged rather than propagated.
     pub fn new() -> Metrics {
         let registry = Registry::new();
-        let requests = IntCounterVec::new(
-            Opts::new(
-                "lieux_http_requests_total",
-                "HTTP requests answered, by route template, method and status.",
+        let requests = register(
+            &registry,
+            IntCounterVec::new(
+                Opts::new(
+                    "lieux_http_requests_total",
+                    "HTTP requests answered, by route template, method and status.",
+                ),
+                &["route", "method", "status"],
             ),
-            &["route", "method", "status"],
         );
-        let latency = HistogramVec::new(
-            HistogramOpts::new(
-                "lieux_http_request_duration_seconds",
-                "Time from the request to the response head, by route template.",
-            )
-            .buckets(BUCKETS.to_vec()),
-            &["route"],
-        );
-        let refused = IntCounterVec::new(
-            Opts::new(
-                "lieux_http_refused_total",
-                "Requests refused by the limits: rate_limit (429), overload or timeout (503).",
+        let latency = register(
+            &registry,
+            HistogramVec::new(
+                HistogramOpts::new(
+                    "lieux_http_request_duration_seconds",
+                    "Time from the request to the response head, by route template.",
+                )
+                .buckets(BUCKETS.to_vec()),
+                &["route"],
             ),
-            &["reason"],
         );
-        let dataset_info = GaugeVec::new(
-            Opts::new(
-                "lieux_dataset_info",
-                "The dataset served (always 1; its content-hash version is the label).",
+        let refused = register(
+            &registry,
+            IntCounterVec::new(
+                Opts::new(
+                    "lieux_http_refused_total",
+                    "Requests refused by the limits: rate_limit (429), overload or timeout (503).",
+                ),
+                &["reason"],
             ),
-            &["version"],
         );
-        let dataset_places = IntGauge::new("lieux_dataset_places", "Places in the dataset.");
-        let dataset_positioned = IntGauge::new(
-            "lieux_dataset_positioned_places",
-            "Places with coordinates (in the spatial index).",
-        );
-        let dataset_loaded = Gauge::new(
-            "lieux_dataset_loaded_timestamp_seconds",
-            "When the dataset was loaded, Unix seconds.",
-        );
-        let dataset_age = Gauge::new(
-            "lieux_dataset_age_seconds",
-            "Seconds since the dataset was loaded.",
-        );
-        let imports = IntCounterVec::new(
-            Opts::new(
-                "lieux_imports_total",
-                "Imports run by this process, by outcome (ok, failed).",
+        let dataset_info = register(
+            &registry,
+            GaugeVec::new(
+                Opts::new(
+                    "lieux_dataset_info",
+                    "The dataset served (always 1; its content-hash version is the label).",
+                ),
+                &["version"],
             ),
-            &["outcome"],
         );
-        let import_rows = IntCounterVec::new(
-            Opts::new(
-                "lieux_import_rows_total",
-                "Rows read by imports, by outcome (accepted, repaired, rejected, unpositioned).",
+        let dataset_places = register(
+            &registry,
+            IntGauge::new("lieux_dataset_places", "Places in the dataset."),
+        );
+        let dataset_positioned = register(
+            &registry,
+            IntGauge::new(
+                "lieux_dataset_positioned_places",
+                "Places with coordinates (in the spatial index).",
             ),
-            &["outcome"],
         );
-        // The constructors only fail on invalid names or label sets, which are constants here.
-        let (
-            Ok(requests),
-            Ok(latency),
-            Ok(refused),
-            Ok(dataset_info),
-            Ok(dataset_places),
-            Ok(dataset_positioned),
-            Ok(dataset_loaded),
-            Ok(dataset_age),
-            Ok(imports),
-            Ok(import_rows),
-        ) = (
-            requests,
-            latency,
-            refused,
-            dataset_info,
-            dataset_places,
-            dataset_positioned,
-            dataset_loaded,
-            dataset_age,
-            imports,
-            import_rows,
-        )
-        else {
-            unreachable!("metric definitions are constant and valid")
-        };
-        let collectors: [Box<dyn prometheus::core::Collector>; 10] = [
-            Box::new(requests.clone()),
-            Box::new(latency.clone()),
-            Box::new(refused.clone()),
-            Box::new(dataset_info.clone()),
-            Box::new(dataset_places.clone()),
-            Box::new(dataset_positioned.clone()),
-            Box::new(dataset_loaded.clone()),
-            Box::new(dataset_age.clone()),
-            Box::new(imports.clone()),
-            Box::new(import_rows.clone()),
-        ];
-        for c in collectors {
-            if let Err(e) = registry.register(c) {
-                tracing::error!(%e, "registering a metric");
-            }
-        }
-        // Series that exist before the first event, so dashboards see zeros, not gaps.
+        let dataset_loaded = register(
+            &registry,
+            Gauge::new(
+                "lieux_dataset_loaded_timestamp_seconds",
+                "When the dataset was loaded, Unix seconds.",
+            ),
+        );
+        let dataset_age = register(
+            &registry,
+            Gauge::new(
+                "lieux_dataset_age_seconds",
+                "Seconds since the dataset was loaded.",
+            ),
+        );
+        let imports = register(
+            &registry,
+            IntCounterVec::new(
+                Opts::new(
+                    "lieux_imports_total",
+                    "Imports run by this process, by outcome (ok, failed).",
+                ),
+                &["outcome"],
+            ),
+        );
+        let import_rows = register(
+            &registry,
+            IntCounterVec::new(
+                Opts::new(
+                    "lieux_import_rows_total",
+                    "Rows read by imports, by outcome (accepted, repaired, rejected, unpositioned).",
+                ),
+                &["outcome"],
+            ),
+        ); // Series that exist before the first event, so dashboards see zeros, not gaps.
         for reason in ["rate_limit", "overload", "timeout"] {
             refused.with_label_values(&[reason]);
         }

@@ -5,7 +5,7 @@
 // is refused, as it would be offline.
 // Usage: node cartographie.mjs SOURCE_URL OUT_DIR LAT LON ZOOM
 // Prints JSON {names, count, errors, failed}; writes OUT_DIR/cartographie.png.
-import { chromium } from "playwright-core";
+import { launch } from "./browser.mjs";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -30,12 +30,7 @@ const html = `<!DOCTYPE html>
 <script src="https://cdn.jsdelivr.net/npm/@gouvfr-anct/cartographie-nationale@5.22.0/cartographie.js" type="module"></script>
 </body></html>`;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist"],
-});
+const browser = await launch();
 try {
   const errors = [];
   const failed = new Set();

@@ -1,19 +1,10 @@
 // The map page in Debian chromium: tiles render clusters, a filter changes the counts, a click on a
 // place opens its card. Usage: node map.mjs BASE_URL OUT_DIR LON LAT NAME
 // Prints JSON with what it saw; writes OUT_DIR/map-*.png.
-import { chromium } from "playwright-core";
+import { launch, mapIdle as idle } from "./browser.mjs";
 
 const [base, outDir, lon, lat, name] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist"],
-});
-const idle = (page) => page.waitForFunction(() => {
-  const m = window.lieuxMap;
-  return m && m.loaded() && m.areTilesLoaded() && !m.isMoving();
-}, null, { timeout: 30000 });
+const browser = await launch();
 const rendered = (page) => page.evaluate(() => {
   const m = window.lieuxMap;
   const feats = m.queryRenderedFeatures({ layers: ["clusters", "lieux"] });

@@ -2,19 +2,10 @@
 // (granted geolocation, then refused: falls back to the map centre), "à moins de 30 min".
 // Usage: node outils.mjs BASE_URL OUT_DIR ME_LAT ME_LON
 // Prints JSON with what it saw; writes OUT_DIR/outils-*.png (desktop and 375 px phone).
-import { chromium } from "playwright-core";
+import { launch, mapIdle as idle } from "./browser.mjs";
 
 const [base, outDir, meLat, meLon] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist"],
-});
-const idle = (page) => page.waitForFunction(() => {
-  const m = window.lieuxMap;
-  return m && m.loaded() && m.areTilesLoaded() && !m.isMoving();
-}, null, { timeout: 30000 });
+const browser = await launch();
 const ids = (page, sel) => page.$$eval(`${sel} li`, (lis) => lis.map((li) => li.dataset.id));
 const out = { errors: [] };
 try {

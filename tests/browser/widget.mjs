@@ -1,15 +1,10 @@
 // Drives Debian chromium (playwright-core) on a plain page embedding <lieux-nearest> from a
 // running lieux server. Usage: node widget.mjs BASE_URL OUT_DIR LAT LON
 // Prints JSON: { ids, names, distances, errorText } and writes OUT_DIR/widget*.png.
-import { chromium } from "playwright-core";
+import { launch } from "./browser.mjs";
 
 const [base, outDir, lat, lon] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch({ webgl: false });
 try {
   const page = await browser.newPage({ viewport: { width: 390, height: 900 } });
   const html = (attrs) => `<!doctype html><html lang="fr"><head><meta charset="utf-8">

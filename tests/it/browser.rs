@@ -31,21 +31,17 @@ fn widget_lists_the_five_nearest_france_services_in_order() {
     let Some(dir) = browser_ready() else { return };
     let (mut server, addr) = crate::cli::start(&[]);
     let (lat, lon) = (45.764, 4.8357); // Lyon
-    let out = Command::new("node")
-        .arg(dir.join("widget.mjs"))
-        .arg(format!("http://{addr}"))
-        .arg(artifacts())
-        .args([lat.to_string(), lon.to_string()])
-        .output()
-        .expect("run node");
-    let _ = server.kill();
-    assert!(
-        out.status.success(),
-        "node failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = run_node(
+        &dir,
+        "widget.mjs",
+        &[
+            format!("http://{addr}"),
+            artifacts().display().to_string(),
+            lat.to_string(),
+            lon.to_string(),
+        ],
     );
-    let v: serde_json::Value =
-        serde_json::from_slice(&out.stdout).expect("JSON from the browser script");
+    let _ = server.kill();
 
     let ds = Dataset::embedded().expect("embedded");
     let filter = Filter::from_pairs(
@@ -100,22 +96,19 @@ fn map_page_renders_clusters_filters_and_cards() {
         .expect("place");
     let p = target.position.expect("position");
     let (mut server, addr) = crate::cli::start(&[]);
-    let out = Command::new("node")
-        .arg(dir.join("map.mjs"))
-        .arg(format!("http://{addr}"))
-        .arg(artifacts())
-        .args([p.lon.to_string(), p.lat.to_string(), target.nom.clone()])
-        .output()
-        .expect("run node");
+    let v = run_node(
+        &dir,
+        "map.mjs",
+        &[
+            format!("http://{addr}"),
+            artifacts().display().to_string(),
+            p.lon.to_string(),
+            p.lat.to_string(),
+            target.nom.clone(),
+        ],
+    );
     let stats_open = crate::cli::http_get(&addr, "/v1/stats?ouvert_actuellement=true").1;
     let _ = server.kill();
-    assert!(
-        out.status.success(),
-        "node failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value =
-        serde_json::from_slice(&out.stdout).expect("JSON from the browser script");
     assert_eq!(
         v["errors"].as_array().map(Vec::len),
         Some(0),
@@ -129,25 +122,11 @@ fn map_page_renders_clusters_filters_and_cards() {
     );
     // metropolitan France at zoom 5: most places are in view
     assert!(before > 2000 && before <= ds.positioned() as u64, "{v}");
-    let total: String = format!("{} lieux", ds.lieux().len())
-        .chars()
-        .filter(char::is_ascii_digit)
-        .collect();
-    let shown: String = v["countBefore"]
-        .as_str()
-        .unwrap_or("")
-        .chars()
-        .filter(char::is_ascii_digit)
-        .collect();
-    assert_eq!(shown, total);
+    let shown = digits(v["countBefore"].as_str().unwrap_or(""));
+    assert_eq!(shown, ds.lieux().len().to_string());
     // the filter changed what the map counts, and the counter agrees with /v1/stats
     let open: serde_json::Value = serde_json::from_str(&stats_open).expect("stats");
-    let shown_open: String = v["countAfter"]
-        .as_str()
-        .unwrap_or("")
-        .chars()
-        .filter(char::is_ascii_digit)
-        .collect();
+    let shown_open = digits(v["countAfter"].as_str().unwrap_or(""));
     assert_eq!(shown_open, open["total"].to_string());
     assert!(
         v["after"]["places"].as_u64().unwrap_or(u64::MAX) <= open["total"].as_u64().unwrap_or(0)
