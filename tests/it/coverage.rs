@@ -240,13 +240,7 @@ fn command_writes_csv_totals_and_map_on_monaco() {
     let dir = std::env::temp_dir().join(format!("lieux-coverage-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let graph_path = dir.join("monaco.graph");
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_lieux"))
-        .args(["graph", "build", "--osm"])
-        .arg(data.join("osm/monaco-2020-07-19.osm.pbf"))
-        .arg("--out")
-        .arg(&graph_path)
-        .output()
-        .unwrap();
+    let run = crate::util::graph_build(&data.join("osm/monaco-2020-07-19.osm.pbf"), &graph_path);
     assert!(
         run.status.success(),
         "{}",

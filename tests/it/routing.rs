@@ -562,13 +562,7 @@ fn cli_graph_build_and_serve_refuses_a_corrupt_graph() {
     let Some(data) = shared_data() else { return };
     let dir = temp_dir();
     let out = dir.join("cli-monaco.graph");
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_lieux"))
-        .args(["graph", "build", "--osm"])
-        .arg(data.join("osm/monaco-2020-07-19.osm.pbf"))
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let run = crate::util::graph_build(&data.join("osm/monaco-2020-07-19.osm.pbf"), &out);
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
     assert!(stderr.contains("car 4631 nodes"), "{stderr}");
@@ -576,13 +570,7 @@ fn cli_graph_build_and_serve_refuses_a_corrupt_graph() {
 
     let text = dir.join("cli-not.osm.pbf");
     std::fs::write(&text, "not a pbf\n".repeat(20)).unwrap();
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_lieux"))
-        .args(["graph", "build", "--osm"])
-        .arg(&text)
-        .arg("--out")
-        .arg(dir.join("cli-never.graph"))
-        .output()
-        .unwrap();
+    let run = crate::util::graph_build(&text, &dir.join("cli-never.graph"));
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(!run.status.success());
     assert!(stderr.contains("not a readable OSM PBF file"), "{stderr}");

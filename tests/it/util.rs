@@ -135,12 +135,20 @@ pub fn request(
     extra: &[String],
     body: &[u8],
 ) -> (u16, HashMap<String, String>, Vec<u8>) {
-    let mut s = TcpStream::connect(server.addr).unwrap();
+    request_to(&server.addr.to_string(), method, path, extra, body)
+}
+
+/// [`request`] to any `host:port` (a server started as a child process, say).
+pub fn request_to(
+    addr: &str,
+    method: &str,
+    path: &str,
+    extra: &[String],
+    body: &[u8],
+) -> (u16, HashMap<String, String>, Vec<u8>) {
+    let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
-        server.addr
-    );
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for h in extra {
         head.push_str(h);
         head.push_str("\r\n");
@@ -188,4 +196,15 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
         out.extend_from_slice(&b[eol + 2..eol + 2 + size]);
         b = &b[eol + 2 + size + 2..];
     }
+}
+
+/// Runs `lieux graph build --osm PBF --out OUT` (both profiles) and returns its output.
+pub fn graph_build(pbf: &std::path::Path, out: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_lieux"))
+        .args(["graph", "build", "--osm"])
+        .arg(pbf)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .expect("run lieux graph build")
 }
