@@ -1,8 +1,9 @@
-//! The coverage map: an SVG of metropolitan France (Corsica included) with every commune
-//! coloured by its time band, drawn as its polygon when the simplified commune polygons are
-//! available (`communes-france-polygons.geojson.gz`), else as a dot at its interior point.
-//! Communes whose time is a straight-line estimate are drawn paler. Overseas communes are in
-//! the CSV and the totals, not on this map.
+//! The coverage map: an SVG of France with every commune coloured by its time band, drawn as
+//! its polygon when the simplified commune polygons are available
+//! (`communes-france-polygons.geojson.gz`), else as a dot at its interior point. Metropolitan
+//! France (Corsica included) fills the main frame; the five overseas départements (Guadeloupe,
+//! Martinique, Guyane, La Réunion, Mayotte) are insets under the legend, each at its own scale.
+//! Communes whose time is a straight-line estimate are drawn paler.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -13,29 +14,126 @@ use serde::Deserialize;
 use super::report::{BANDS, Row};
 use super::{CoverageError, Method};
 
-/// Frame: lon/lat of metropolitan France and Corsica.
-const LON0: f64 = -5.3;
-const LON1: f64 = 9.8;
-const LAT0: f64 = 41.2;
-const LAT1: f64 = 51.2;
-/// Map width, pixels.
+/// Map width (main frame), pixels.
 const WIDTH: f64 = 900.0;
+/// Width of the legend column on the right, which also holds the overseas insets.
+const LEGEND: f64 = 270.0;
 const COLOURS: [&str; 5] = ["#1a9850", "#91cf60", "#d9ef8b", "#fdae61", "#d73027"];
 const NO_TIME: &str = "#bbbbbb";
 
-fn scale() -> (f64, f64) {
-    let kx = (46.2f64).to_radians().cos();
-    let s = WIDTH / ((LON1 - LON0) * kx);
-    (s * kx, s)
+/// A lon/lat box drawn into a pixel box (equirectangular at the box's middle latitude).
+struct Frame {
+    name: &'static str,
+    lon0: f64,
+    lon1: f64,
+    lat0: f64,
+    lat1: f64,
+    /// Top-left corner of the frame on the page, pixels.
+    x: f64,
+    y: f64,
+    /// Pixels per degree of longitude and of latitude.
+    sx: f64,
+    sy: f64,
 }
 
-fn project(lon: f64, lat: f64) -> (f64, f64) {
-    let (sx, sy) = scale();
-    ((lon - LON0) * sx, (LAT1 - lat) * sy)
+impl Frame {
+    /// Fits the box into `w` × `h` pixels at (`x`, `y`).
+    fn fit(
+        name: &'static str,
+        [lon0, lat0, lon1, lat1]: [f64; 4],
+        x: f64,
+        y: f64,
+        w: f64,
+        h: f64,
+    ) -> Frame {
+        let kx = ((lat0 + lat1) / 2.0).to_radians().cos();
+        let s = (w / ((lon1 - lon0) * kx)).min(h / (lat1 - lat0));
+        Frame {
+            name,
+            lon0,
+            lon1,
+            lat0,
+            lat1,
+            x,
+            y,
+            sx: s * kx,
+            sy: s,
+        }
+    }
+
+    fn contains(&self, lon: f64, lat: f64) -> bool {
+        (self.lon0..=self.lon1).contains(&lon) && (self.lat0..=self.lat1).contains(&lat)
+    }
+
+    fn project(&self, lon: f64, lat: f64) -> (f64, f64) {
+        (
+            self.x + (lon - self.lon0) * self.sx,
+            self.y + (self.lat1 - lat) * self.sy,
+        )
+    }
+
+    /// Width and height on the page, pixels.
+    fn size(&self) -> (f64, f64) {
+        (
+            (self.lon1 - self.lon0) * self.sx,
+            (self.lat1 - self.lat0) * self.sy,
+        )
+    }
 }
 
-fn in_frame(lon: f64, lat: f64) -> bool {
-    (LON0..=LON1).contains(&lon) && (LAT0..=LAT1).contains(&lat)
+/// Metropolitan France and Corsica, then the overseas insets (two columns under the legend).
+fn frames() -> Vec<Frame> {
+    let main = Frame::fit(
+        "France métropolitaine",
+        [-5.3, 41.2, 9.8, 51.2],
+        0.0,
+        0.0,
+        WIDTH,
+        f64::MAX,
+    );
+    let (w, h) = (115.0, 120.0);
+    let (c0, c1) = (WIDTH + 20.0, WIDTH + 20.0 + w + 10.0);
+    let row = |i: f64| 300.0 + i * (h + 22.0);
+    vec![
+        main,
+        Frame::fit(
+            "Guadeloupe",
+            [-61.85, 15.82, -60.98, 16.53],
+            c0,
+            row(0.0),
+            w,
+            h,
+        ),
+        Frame::fit(
+            "Martinique",
+            [-61.25, 14.38, -60.8, 14.89],
+            c1,
+            row(0.0),
+            w,
+            h,
+        ),
+        Frame::fit("Guyane", [-54.65, 2.1, -51.6, 5.8], c0, row(1.0), w, h),
+        Frame::fit(
+            "La Réunion",
+            [55.2, -21.4, 55.85, -20.86],
+            c1,
+            row(1.0),
+            w,
+            h,
+        ),
+        Frame::fit(
+            "Mayotte",
+            [44.98, -13.02, 45.32, -12.62],
+            c0,
+            row(2.0),
+            w,
+            h,
+        ),
+    ]
+}
+
+fn frame_of(frames: &[Frame], lon: f64, lat: f64) -> Option<&Frame> {
+    frames.iter().find(|f| f.contains(lon, lat))
 }
 
 /// CSS class of a row: `b0`..`b4` by band (`b4`: beyond the last band), `bn` without time;
@@ -84,7 +182,7 @@ struct Geometry {
 }
 
 /// Appends the rings of a Polygon's coordinates as SVG path commands.
-fn rings(d: &mut String, polygon: &serde_json::Value) {
+fn rings(d: &mut String, frame: &Frame, polygon: &serde_json::Value) {
     let Some(rings) = polygon.as_array() else {
         return;
     };
@@ -99,7 +197,7 @@ fn rings(d: &mut String, polygon: &serde_json::Value) {
             ) else {
                 continue;
             };
-            let (x, y) = project(lon, lat);
+            let (x, y) = frame.project(lon, lat);
             // tenths of a pixel: drop points that round to the previous one
             let q = ((x * 10.0).round() as i64, (y * 10.0).round() as i64);
             if last == Some(q) {
@@ -143,7 +241,8 @@ pub fn write_svg(
     out: &Path,
 ) -> Result<usize, CoverageError> {
     let by_code: HashMap<&str, &Row> = rows.iter().map(|r| (r.code_insee.as_str(), r)).collect();
-    let (_, height) = project(LON0, LAT0);
+    let frames = frames();
+    let height = frames[0].size().1;
     let mut body = String::new();
     let mut drawn = 0;
     let mut done_with_polygons = false;
@@ -157,15 +256,15 @@ pub fn write_svg(
             else {
                 continue;
             };
-            if !first_lon_lat(g).is_some_and(|(x, y)| in_frame(x, y)) {
+            let Some(frame) = first_lon_lat(g).and_then(|(x, y)| frame_of(&frames, x, y)) else {
                 continue;
-            }
+            };
             let mut d = String::new();
             match g.kind.as_str() {
-                "Polygon" => rings(&mut d, &g.coordinates),
+                "Polygon" => rings(&mut d, frame, &g.coordinates),
                 "MultiPolygon" => {
                     for p in g.coordinates.as_array().into_iter().flatten() {
-                        rings(&mut d, p);
+                        rings(&mut d, frame, p);
                     }
                 }
                 _ => continue,
@@ -182,10 +281,10 @@ pub fn write_svg(
             let Some(&(lon, lat)) = points.get(&r.code_insee) else {
                 continue;
             };
-            if !in_frame(lon, lat) {
+            let Some(frame) = frame_of(&frames, lon, lat) else {
                 continue;
-            }
-            let (x, y) = project(lon, lat);
+            };
+            let (x, y) = frame.project(lon, lat);
             let _ = writeln!(
                 body,
                 r#"<circle class="{}" cx="{x:.1}" cy="{y:.1}" r="1.6"/>"#,
@@ -203,7 +302,7 @@ pub fn write_svg(
 <title>{title}</title>
 <g>
 "##,
-        w = WIDTH + 270.0,
+        w = WIDTH + LEGEND,
         h = height,
         c0 = COLOURS[0],
         c1 = COLOURS[1],
@@ -215,12 +314,31 @@ pub fn write_svg(
     );
     svg.push_str(&body);
     svg.push_str("</g>\n");
+    // the insets' outlines and names
+    for f in &frames[1..] {
+        let (w, h) = f.size();
+        let _ = writeln!(
+            svg,
+            r##"<rect x="{:.1}" y="{:.1}" width="{w:.1}" height="{h:.1}" fill="none" stroke="#999" stroke-width="0.5"/><text x="{:.1}" y="{:.1}" font-size="10">{}</text>"##,
+            f.x,
+            f.y,
+            f.x,
+            f.y + h + 11.0,
+            xml_escape(f.name)
+        );
+    }
     // legend
     let x = WIDTH + 20.0;
+    // the title on two lines when it names a filter, so it fits the legend column
+    let (head, tail) = match title.split_once(" (") {
+        Some((h, t)) => (h, format!("({t}")),
+        None => (title, String::new()),
+    };
     let _ = writeln!(
         svg,
-        r#"<text x="{x}" y="30" font-size="14">{}</text>"#,
-        xml_escape(title)
+        r#"<text x="{x}" y="24" font-size="14">{}</text><text x="{x}" y="40" font-size="10">{}</text>"#,
+        xml_escape(head),
+        xml_escape(&tail)
     );
     let labels = [
         format!("≤ {} min", BANDS[0]),

@@ -316,11 +316,24 @@ fn command_writes_csv_totals_and_map_on_monaco() {
         recs.iter().filter(|r| &r[col("level")] == "region").count(),
         18
     );
-    // the map: an SVG with one polygon per metropolitan commune
+    // the map: an SVG with one polygon per commune of the polygon file (COM with a geometry),
+    // the overseas départements in their insets included
     let svg = std::fs::read_to_string(out.join("map.svg")).unwrap();
     assert!(svg.starts_with("<svg"));
-    let paths = svg.matches("<path class=").count();
-    assert!(paths > 34_000, "{paths} communes drawn");
+    let fc: serde_json::Value = serde_json::from_reader(flate2::read::GzDecoder::new(
+        std::fs::File::open(data.join("communes/communes-france-polygons.geojson.gz")).unwrap(),
+    ))
+    .unwrap();
+    let with_polygon = fc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["properties"]["type"] == "COM" && !f["geometry"].is_null())
+        .count();
+    assert_eq!(svg.matches("<path class=").count(), with_polygon);
+    for inset in ["Guadeloupe", "Martinique", "Guyane", "La Réunion", "Mayotte"] {
+        assert!(svg.contains(&format!(">{inset}</text>")), "{inset} inset");
+    }
     // the server reads the folder back
     let out_s = out.to_str().unwrap();
     let (mut child, addr) = crate::cli::start(&["--coverage", out_s]);
