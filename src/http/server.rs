@@ -17,6 +17,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower_service::Service;
+use tracing::Instrument;
 use warp::reply::Response;
 
 use super::AppState;
@@ -92,13 +93,20 @@ where
     let started = Instant::now();
     let route = route_template(req.uri().path());
     let method = req.method().clone();
+    // warp's own request trace cannot see the peer behind this accept loop (warp only learns it
+    // from its own server), so the client address is this outer span's field
+    let span = tracing::info_span!("conn", client = %remote);
     let answer = guard
-        .run(Some(remote.ip()), async move {
-            match routes.call(req).await {
-                Ok(res) => res,
-                Err(never) => match never {},
+        .run(
+            Some(remote.ip()),
+            async move {
+                match routes.call(req).await {
+                    Ok(res) => res,
+                    Err(never) => match never {},
+                }
             }
-        })
+            .instrument(span),
+        )
         .await;
     let res = answer.unwrap_or_else(|refusal| {
         metrics.record_refused(refusal.reason());

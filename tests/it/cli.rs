@@ -103,3 +103,43 @@ fn missing_snapshot_is_an_error_not_a_panic() {
         "{stderr}"
     );
 }
+
+#[test]
+fn request_log_names_the_client_address() {
+    let log = std::env::temp_dir().join(format!("lieux-log-{}.txt", std::process::id()));
+    let file = std::fs::File::create(&log).expect("log file");
+    let mut child = lieux()
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::from(file))
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn lieux");
+    // the log as plain text (the subscriber colours its fields)
+    let read = || {
+        let raw = std::fs::read_to_string(&log).unwrap_or_default();
+        let ansi = regex::Regex::new("\x1b\\[[0-9;]*m").expect("regex");
+        ansi.replace_all(&raw, "").into_owned()
+    };
+    let mut addr = None;
+    for _ in 0..200 {
+        if let Some(rest) = read().split("listening on http://").nth(1) {
+            addr = rest.lines().next().map(|l| l.trim().to_owned());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let Some(addr) = addr else {
+        let _ = child.kill();
+        panic!("server did not start: {}", read());
+    };
+    assert_eq!(http_get(&addr, "/health").0, 200);
+    interrupt(&mut child);
+    let text = read();
+    let _ = std::fs::remove_file(&log);
+    let line = text
+        .lines()
+        .find(|l| l.contains("path=/health") && l.contains("finished processing"))
+        .unwrap_or_else(|| panic!("no request line in the log: {text}"));
+    assert!(line.contains("client=127.0.0.1:"), "{line}");
+}

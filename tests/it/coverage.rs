@@ -331,7 +331,13 @@ fn command_writes_csv_totals_and_map_on_monaco() {
         .filter(|f| f["properties"]["type"] == "COM" && !f["geometry"].is_null())
         .count();
     assert_eq!(svg.matches("<path class=").count(), with_polygon);
-    for inset in ["Guadeloupe", "Martinique", "Guyane", "La Réunion", "Mayotte"] {
+    for inset in [
+        "Guadeloupe",
+        "Martinique",
+        "Guyane",
+        "La Réunion",
+        "Mayotte",
+    ] {
         assert!(svg.contains(&format!(">{inset}</text>")), "{inset} inset");
     }
     // the server reads the folder back
