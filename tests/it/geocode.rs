@@ -684,3 +684,124 @@ fn offline_fallback_keeps_every_list_row_in_its_commune() {
     assert!(checked >= 2600, "{checked}");
     assert!(far.is_empty(), "{far:?}");
 }
+
+#[test]
+fn cli_import_geocodes_and_the_server_shows_provenance() {
+    let _serial = serial();
+    let Some(a) = addok() else { return };
+    // 300 rows of the list without coordinates, and one that no geocoder can place: the
+    // commune fallback needs a known commune, this one has none.
+    let mut rdr = csv::Reader::from_reader(&a.rows.without_coordinates[..]);
+    let headers = rdr.headers().unwrap().clone();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&headers).unwrap();
+    for rec in rdr.records().take(300) {
+        w.write_record(&rec.unwrap()).unwrap();
+    }
+    let mut odd: Vec<String> = headers.iter().map(|_| String::new()).collect();
+    for (h, v) in [
+        ("id", "nulle-part"),
+        ("pivot", "00000000000000"),
+        ("nom", "Lieu introuvable"),
+        ("commune", "Xqzwville"),
+        ("code_postal", "99999"),
+        ("adresse", "Xqzw Vbnkj"),
+        ("date_maj", "2024-01-01"),
+    ] {
+        let i = headers.iter().position(|x| x == h).unwrap();
+        odd[i] = v.to_owned();
+    }
+    w.write_record(&odd).unwrap();
+    let dir = a.dir.join("cli");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("lieux.csv");
+    std::fs::write(&input, w.into_inner().unwrap()).unwrap();
+    let snapshot = dir.join("lieux.fgb");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lieux"))
+        .arg("import")
+        .arg(&input)
+        .arg("--out")
+        .arg(&snapshot)
+        .args(["--geocoder", &a.url, "--geocoder-cache"])
+        .arg(dir.join("cache.jsonl"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The report CSV: one line per row saying how it was placed.
+    let report = std::fs::read_to_string(dir.join("lieux.fgb.report.csv")).unwrap();
+    let count = |rule: &str| report.lines().filter(|l| l.contains(rule)).count();
+    assert!(count("geocoded_ban: ") >= 290, "{report}");
+    assert_eq!(count("geocoded_ban: ") + count("commune_fallback: "), 300);
+    assert_eq!(count("not_geocoded: "), 1);
+    assert!(
+        report
+            .lines()
+            .any(|l| l.contains("nulle-part") && l.contains("not_geocoded"))
+    );
+
+    // GDAL reads the provenance columns of the snapshot.
+    if let Some(out) = crate::util::gdal(
+        "ogr2ogr",
+        &["-f", "CSV", "/vsistdout/", snapshot.to_str().unwrap()],
+    ) {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut rdr = csv::Reader::from_reader(&out.stdout[..]);
+        let h = rdr.headers().unwrap().clone();
+        let col = |n: &str| h.iter().position(|x| x == n).unwrap();
+        let (source, precision, score) = (
+            col("position_source"),
+            col("position_precision"),
+            col("position_score"),
+        );
+        let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 301);
+        let ban = rows.iter().filter(|r| &r[source] == "ban").count();
+        assert!(ban >= 290);
+        assert!(
+            rows.iter()
+                .filter(|r| &r[source] == "ban")
+                .all(
+                    |r| r[score].parse::<f64>().is_ok_and(|s| s >= 0.4) && !r[precision].is_empty()
+                )
+        );
+    }
+
+    // The server shows it in the GeoJSON properties.
+    let ds = lieux::Dataset::from_snapshot(&std::fs::read(&snapshot).unwrap()).unwrap();
+    let server = crate::util::Server::start(lieux::http::AppState::new(ds));
+    let (status, _, body) =
+        crate::util::request(&server, "GET", "/v1/lieux/france-services-1", &[], b"");
+    assert_eq!(status, 200);
+    let f: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let p = &f["properties"]["position"];
+    assert_eq!(p["source"], "ban", "{f}");
+    assert_eq!(p["precision"], "housenumber", "{f}");
+    assert!(p["score"].as_f64().is_some_and(|s| s >= 0.9), "{f}");
+    let (_, _, body) = crate::util::request(&server, "GET", "/v1/lieux/nulle-part", &[], b"");
+    let f: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert!(
+        f["geometry"].is_null() && f["properties"].get("position").is_none(),
+        "{f}"
+    );
+    // The schema CSV export keeps its 32 columns.
+    let (_, _, body) = crate::util::request(&server, "GET", "/v1/lieux.csv", &[], b"");
+    let header = String::from_utf8(body)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(header.split(',').count(), 32, "{header}");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
