@@ -105,6 +105,23 @@ pub struct MappingArgs {
     /// against the row's commune (swapped latitude/longitude, points far outside).
     #[arg(long)]
     pub communes: Option<PathBuf>,
+    #[command(flatten)]
+    pub geocode: GeocodeArgs,
+}
+
+/// `lieux import` geocoding of rows without usable coordinates (see the README, "Geocoding").
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct GeocodeArgs {
+    /// Place rows without usable coordinates: a BAN geocoder base URL (the `/search/csv/`
+    /// protocol of api-adresse.data.gouv.fr and addok, e.g. http://127.0.0.1:7878), then a
+    /// point inside the row's commune for what it cannot place; or `offline` for the commune
+    /// fallback alone. Default: no geocoding (such rows are kept without position).
+    #[arg(long, value_name = "URL|offline")]
+    pub geocoder: Option<String>,
+    /// Cache of the BAN geocoder's answers (JSON lines, created if absent); default
+    /// `$XDG_CACHE_HOME/lieux/geocode-<host>.jsonl` (`~/.cache/lieux/…`).
+    #[arg(long, requires = "geocoder")]
+    pub geocoder_cache: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

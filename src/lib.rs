@@ -5,6 +5,7 @@
 //! - [`hours`]: `horaires` (OSM opening_hours) parsed once, evaluated in the place's time zone.
 //! - [`import`]: reading schema files (v1 CSV/JSON/GeoJSON, v0 JSON/CSV), validation and repair,
 //!   the per-row report, and the FlatGeobuf snapshot the server loads.
+//! - [`geocode`]: BAN batch geocoding, the offline commune fallback, position provenance.
 //! - [`index`]: the `rstar` R-trees; pure queries, no I/O.
 //! - [`filter`]: the national map's filter vocabulary, parsed and evaluated.
 //! - [`dataset`]: a loaded, indexed, versioned set of places: `nearest`, `within_bbox`,
@@ -20,6 +21,7 @@ pub mod coverage;
 pub mod dataset;
 pub mod error;
 pub mod filter;
+pub mod geocode;
 pub mod gzip;
 pub mod hours;
 pub mod http;

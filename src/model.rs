@@ -272,6 +272,9 @@ pub struct Lieu {
     pub complement_adresse: Option<String>,
     /// `None` for rows without (usable) coordinates: kept in the dataset, not in the index.
     pub position: Option<Position>,
+    /// How `position` was obtained (producer, repaired, geocoded, commune fallback); `None` for
+    /// places read from snapshots written before this was recorded.
+    pub position_origine: Option<crate::geocode::PositionOrigine>,
     pub typologie: Vec<Typologie>,
     pub telephone: Option<String>,
     pub courriels: Vec<String>,

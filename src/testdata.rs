@@ -64,6 +64,7 @@ pub fn lieu(id: String, position: Option<Position>) -> Lieu {
         adresse: "1 rue".into(),
         complement_adresse: None,
         position,
+        position_origine: None,
         typologie: Vec::new(),
         telephone: None,
         courriels: Vec::new(),

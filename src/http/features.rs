@@ -1,6 +1,6 @@
 //! GeoJSON output of places: one Feature per place, properties in the schema's vocabulary
 //! (lists as JSON arrays, empty fields omitted) plus computed ones (`distance_m`, `ouvert`,
-//! `prochaine_ouverture`).
+//! `prochaine_ouverture`) and the position's provenance (`position`).
 
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
@@ -92,6 +92,9 @@ struct Properties<'a> {
     fiche_acces_libre: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     prise_rdv: Option<&'a str>,
+    /// How the position was obtained: `{source, precision, score}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    position: Option<crate::geocode::PositionOrigine>,
     #[serde(skip_serializing_if = "Option::is_none")]
     distance_m: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -157,6 +160,7 @@ fn properties<'a>(lieu: &'a Lieu, ds: &Dataset, slot: u32, extra: &Extra) -> Pro
         modalites_accompagnement: &lieu.modalites_accompagnement,
         fiche_acces_libre: lieu.fiche_acces_libre.as_deref(),
         prise_rdv: lieu.prise_rdv.as_deref(),
+        position: lieu.position.and(lieu.position_origine),
         // centimetres are below any position's accuracy
         distance_m: extra.distance_m.map(|d| (d * 100.0).round() / 100.0),
         duration_s: extra.duration_s.map(|d| (d * 10.0).round() / 10.0),

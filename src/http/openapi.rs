@@ -360,7 +360,7 @@ pub fn document() -> Value {
                         {"type": "null"},
                         {"type": "object", "required": ["type", "coordinates"], "properties": {"type": {"const": "Point"}, "coordinates": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "number"}}}},
                     ]},
-                    "properties": {"type": "object", "required": ["id", "nom"], "description": "The schema v1 fields (lists as arrays, empty ones omitted), `distance_m`, `ouvert`, `prochaine_ouverture`."},
+                    "properties": {"type": "object", "required": ["id", "nom"], "description": "The schema v1 fields (lists as arrays, empty ones omitted), `distance_m`, `ouvert`, `prochaine_ouverture`, and `position`: how the coordinates were obtained (absent for places without coordinates or loaded from a snapshot that does not record it).", "properties": {"position": position_origine_schema()}},
                     "links": {"type": "array"},
                 },
             },
@@ -487,4 +487,18 @@ fn metrics_and_limits(paths: &mut Value) {
             );
         }
     }
+}
+
+/// `properties.position` of a Feature ([`crate::geocode::PositionOrigine`]).
+fn position_origine_schema() -> Value {
+    use crate::geocode::{Precision, SourcePosition};
+    let words = |all: Vec<&'static str>| json!(all);
+    json!({
+        "type": "object", "required": ["source", "precision"],
+        "properties": {
+            "source": {"enum": words(SourcePosition::ALL.iter().map(|s| s.as_str()).collect()), "description": "`donnees`: the producer's coordinates; `reparee`: repaired by an import rule; `ban`: geocoded from the address; `commune`: a point inside the commune (no address match)."},
+            "precision": {"enum": words(Precision::ALL.iter().map(|p| p.as_str()).collect()), "description": "`producteur` for the producer's coordinates, else the geocoder's level."},
+            "score": {"type": "number", "minimum": 0, "description": "Geocoder score (BAN, 0..1)."},
+        },
+    })
 }

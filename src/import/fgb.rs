@@ -10,6 +10,8 @@
 //! - Lists are `|`-joined strings (the v1 CSV form, [`Lieu::column`]); `latitude`/`longitude`
 //!   are also `Double` columns for attribute-only consumers. Empty values are not written
 //!   (null).
+//! - After the 32 v1 columns, the position's provenance: `position_source`,
+//!   `position_precision` (strings) and `position_score` (double), see [`PositionOrigine`].
 //! - Reading goes straight over the bytes (each feature verified by flatbuffers, property bytes
 //!   bounds-checked), without geozero's per-property dispatch: it is the server's start-up path.
 
@@ -25,6 +27,7 @@ use flatgeobuf::{
     GeometryType, Header, HeaderArgs,
 };
 
+use crate::geocode::PositionOrigine;
 use crate::hours::Horaires;
 use crate::model::{Lieu, Position, V1_COLUMNS};
 
@@ -34,8 +37,49 @@ const MAGIC: [u8; 8] = [b'f', b'g', b'b', 3, b'f', b'g', b'b', 0];
 const LAT: usize = 8;
 const LON: usize = 9;
 
+/// Position provenance ([`PositionOrigine`]), as three columns after the 32 v1 ones. Snapshots
+/// written before they existed (e.g. an older embedded `data/*.fgb`) load with no provenance.
+const ORIGINE_COLUMNS: [&str; 3] = ["position_source", "position_precision", "position_score"];
+const SOURCE: usize = 32;
+const PRECISION: usize = 33;
+const SCORE: usize = 34;
+/// Text values read per feature: the 32 v1 columns, then `position_source`, `position_precision`.
+const TEXT_VALUES: usize = 34;
+
+/// Every snapshot column name, by index.
+fn column_name(i: usize) -> Option<&'static str> {
+    V1_COLUMNS
+        .get(i)
+        .or_else(|| ORIGINE_COLUMNS.get(i.checked_sub(V1_COLUMNS.len())?))
+        .copied()
+}
+
+fn column_index(name: &str) -> Option<usize> {
+    (0..V1_COLUMNS.len() + ORIGINE_COLUMNS.len()).find(|&i| column_name(i) == Some(name))
+}
+
+/// The provenance of a feature's position, when its columns hold known words.
+fn origine_from_values(
+    source: &str,
+    precision: &str,
+    score: Option<f64>,
+) -> Option<PositionOrigine> {
+    Some(PositionOrigine {
+        source: source.parse().ok()?,
+        precision: precision.parse().ok()?,
+        score,
+    })
+}
+
+/// Appends one string property.
+fn push_string(props: &mut Vec<u8>, i: usize, value: &str) {
+    props.extend_from_slice(&(i as u16).to_le_bytes());
+    props.extend_from_slice(&(value.len() as u32).to_le_bytes());
+    props.extend_from_slice(value.as_bytes());
+}
+
 fn column_type(i: usize) -> ColumnType {
-    if i == LAT || i == LON {
+    if i == LAT || i == LON || i == SCORE {
         ColumnType::Double
     } else {
         ColumnType::String
@@ -50,6 +94,7 @@ pub(crate) fn encode(lieux: &[Lieu]) -> Vec<u8> {
     let mut fbb = FlatBufferBuilder::new();
     let columns: Vec<_> = V1_COLUMNS
         .iter()
+        .chain(ORIGINE_COLUMNS.iter())
         .enumerate()
         .map(|(i, name)| {
             let args = ColumnArgs {
@@ -119,9 +164,15 @@ pub(crate) fn encode(lieux: &[Lieu]) -> Vec<u8> {
             if value.is_empty() {
                 continue;
             }
-            props.extend_from_slice(&(i as u16).to_le_bytes());
-            props.extend_from_slice(&(value.len() as u32).to_le_bytes());
-            props.extend_from_slice(value.as_bytes());
+            push_string(&mut props, i, &value);
+        }
+        if let Some(o) = lieu.position_origine {
+            push_string(&mut props, SOURCE, o.source.as_str());
+            push_string(&mut props, PRECISION, o.precision.as_str());
+            if let Some(score) = o.score {
+                props.extend_from_slice(&(SCORE as u16).to_le_bytes());
+                props.extend_from_slice(&score.to_le_bytes());
+            }
         }
         let geometry = lieu.position.map(|p| {
             let xy = fbb.create_vector(&[p.lon, p.lat]);
@@ -270,7 +321,7 @@ pub fn read_snapshot(bytes: &[u8]) -> Result<Vec<Lieu>, ImportError> {
         .columns()
         .map(|cols| {
             cols.iter()
-                .map(|c| (c.type_(), V1_COLUMNS.iter().position(|n| *n == c.name())))
+                .map(|c| (c.type_(), column_index(c.name())))
                 .collect()
         })
         .unwrap_or_default();
@@ -335,16 +386,21 @@ fn decode_features(
     // Identical `horaires` strings are common (networks publish the same hours everywhere);
     // `Horaires` clones share the parsed expression.
     let mut hours_cache: HashMap<&[u8], Option<Horaires>> = HashMap::new();
-    let mut values: [&str; 32] = [""; 32];
+    let mut values: [&str; TEXT_VALUES] = [""; TEXT_VALUES];
     for (k, slice) in slices.iter().enumerate() {
         let n = first + k;
         let feature = flatgeobuf::size_prefixed_root_as_feature(slice)
             .map_err(|e| bad(format!("feature {n}: {e}")))?;
         values.fill("");
-        let (mut lat, mut lon) = (None, None);
+        let (mut lat, mut lon, mut score) = (None, None, None);
         if let Some(props) = feature.properties() {
-            read_properties(props.bytes(), columns, &mut values, &mut lat, &mut lon)
-                .map_err(|e| bad(format!("feature {n}: {e}")))?;
+            read_properties(
+                props.bytes(),
+                columns,
+                &mut values,
+                [&mut lat, &mut lon, &mut score],
+            )
+            .map_err(|e| bad(format!("feature {n}: {e}")))?;
         }
         let from_geometry = feature
             .geometry()
@@ -370,10 +426,10 @@ fn decode_features(
                 })
                 .clone()
         };
-        lieux.push(
-            lieu_from_values(&values, position, horaires)
-                .map_err(|e| bad(format!("feature {n}: {e}")))?,
-        );
+        let mut lieu = lieu_from_values(&values, position, horaires)
+            .map_err(|e| bad(format!("feature {n}: {e}")))?;
+        lieu.position_origine = origine_from_values(values[SOURCE], values[PRECISION], score);
+        lieux.push(lieu);
     }
     Ok(lieux)
 }
@@ -381,9 +437,8 @@ fn decode_features(
 fn read_properties<'a>(
     bytes: &'a [u8],
     columns: &[(ColumnType, Option<usize>)],
-    values: &mut [&'a str; 32],
-    lat: &mut Option<f64>,
-    lon: &mut Option<f64>,
+    values: &mut [&'a str; TEXT_VALUES],
+    [lat, lon, score]: [&mut Option<f64>; 3],
 ) -> Result<(), String> {
     let mut at = 0;
     let take = |at: &mut usize, n: usize| -> Result<&'a [u8], String> {
@@ -404,8 +459,10 @@ fn read_properties<'a>(
                 let b = take(&mut at, 4)?;
                 let len = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
                 let s = take(&mut at, len)?;
-                if let (Some(i), ColumnType::String) = (v1, ty) {
-                    values[i] = std::str::from_utf8(s).map_err(|e| e.to_string())?;
+                if let (Some(i), ColumnType::String) = (v1, ty)
+                    && let Some(slot) = values.get_mut(i)
+                {
+                    *slot = std::str::from_utf8(s).map_err(|e| e.to_string())?;
                 }
             }
             ColumnType::Double => {
@@ -414,6 +471,7 @@ fn read_properties<'a>(
                 match v1 {
                     Some(LAT) => *lat = Some(v),
                     Some(LON) => *lon = Some(v),
+                    Some(SCORE) => *score = Some(v),
                     _ => {}
                 }
             }
@@ -455,7 +513,7 @@ where
         .collect()
 }
 
-fn required(values: &[&str; 32], i: usize) -> Result<String, String> {
+fn required(values: &[&str; TEXT_VALUES], i: usize) -> Result<String, String> {
     let v = values[i];
     if v.is_empty() {
         Err(format!("missing {}", V1_COLUMNS[i]))
@@ -469,7 +527,7 @@ fn required(values: &[&str; 32], i: usize) -> Result<String, String> {
 /// change with the opening-hours crate: an unparsable value is dropped with a warning rather than
 /// refusing the whole snapshot.
 fn lieu_from_values(
-    v: &[&str; 32],
+    v: &[&str; TEXT_VALUES],
     position: Option<Position>,
     horaires: Option<Horaires>,
 ) -> Result<Lieu, String> {
@@ -483,6 +541,7 @@ fn lieu_from_values(
         adresse: required(v, 6)?,
         complement_adresse: opt(v[7]),
         position,
+        position_origine: None,
         typologie: enums(v[10])?,
         telephone: opt(v[11]),
         courriels: list(v[12]),

@@ -14,6 +14,7 @@ mod communes;
 mod coords;
 mod csv;
 mod fgb;
+mod geocoding;
 mod geojson;
 mod hours_fr;
 mod json;
@@ -85,6 +86,8 @@ pub enum ImportError {
     Mapping(#[from] MappingError),
     #[error(transparent)]
     Communes(#[from] CommunesError),
+    #[error(transparent)]
+    Geocode(#[from] crate::geocode::GeocodeError),
 }
 
 /// What an import applies beyond the schema: a producer mapping (raw files), coordinate checks.
@@ -96,6 +99,9 @@ pub struct ImportOptions {
     /// Commune polygons (`--communes`): positions are checked against the row's commune
     /// (swapped axes, points far outside), see [`coords`].
     pub communes: Option<Communes>,
+    /// Geocoders tried in order on the rows kept without a usable position (`--geocoder`);
+    /// none: such rows stay without position.
+    pub geocoders: Vec<std::sync::Arc<dyn crate::geocode::Geocoder>>,
 }
 
 impl ImportOptions {
@@ -116,7 +122,22 @@ impl ImportOptions {
             Some(path) => Some(Communes::from_path(path)?),
             None => None,
         };
-        Ok(ImportOptions { mapping, communes })
+        let geocoders = match &args.geocode.geocoder {
+            Some(spec) => {
+                let cache = args
+                    .geocode
+                    .geocoder_cache
+                    .clone()
+                    .or_else(|| crate::geocode::default_cache_path(spec));
+                crate::geocode::chain_from_spec(spec, cache)?
+            }
+            None => Vec::new(),
+        };
+        Ok(ImportOptions {
+            mapping,
+            communes,
+            geocoders,
+        })
     }
 }
 
@@ -311,13 +332,10 @@ pub fn read_bytes_with(
 ) -> Result<ImportOutcome, ImportError> {
     let parsed = parse_bytes(name, bytes, options)?;
     let mut seen = SeenIds::default();
-    Ok(validate::validate_all(
-        name,
-        parsed,
-        &mut seen,
-        None,
-        options.communes.as_ref(),
-    ))
+    let mut outcome =
+        validate::validate_all(name, parsed, &mut seen, None, options.communes.as_ref());
+    geocoding::place_missing(&mut outcome, &seen, &options.geocoders, false)?;
+    Ok(outcome)
 }
 
 /// `lieux import`: reads every file (ids unique across files: later duplicates are rejected),
@@ -378,6 +396,7 @@ pub fn run_import_with(
         all.report.extend(outcome.report);
     }
 
+    geocoding::place_missing(&mut all, &seen, &options.geocoders, show)?;
     if all.lieux.is_empty() {
         return Err(ImportError::NothingAccepted {
             files: files.to_vec(),

@@ -12,6 +12,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 
+use crate::geocode::PositionOrigine;
 use crate::hours::Horaires;
 use crate::model::{FormationLabel, Lieu, Position};
 
@@ -364,7 +365,7 @@ fn build(record: &Record, row: &mut Row<'_>, communes: Option<&Communes>) -> Opt
         code_postal: code_postal.as_deref(),
         commune: commune.as_deref(),
     };
-    let position = position(record, row, place, communes);
+    let (position, position_origine) = position(record, row, place, communes);
 
     let telephone = row.text(record, "telephone").and_then(|raw| {
         let cp = code_postal.as_deref().unwrap_or("");
@@ -460,6 +461,7 @@ fn build(record: &Record, row: &mut Row<'_>, communes: Option<&Communes>) -> Opt
         telephone,
         horaires,
         position,
+        position_origine,
         code_insee,
         pivot,
         // Required fields last: `?` only after every field has been reported.
@@ -478,15 +480,16 @@ fn formation_alias(s: &str) -> Option<FormationLabel> {
     (s == "Étapes numériques (La Poste)").then_some(FormationLabel::EtapesNumeriquesLaPoste)
 }
 
-const COORDS: &str = "latitude,longitude";
+pub(crate) const COORDS: &str = "latitude,longitude";
 
 /// The row's position through [`super::coords::repair`]; each rule that fires is reported.
+/// A position kept after a repair rule fired is `reparee`, otherwise `donnees`.
 fn position(
     record: &Record,
     row: &mut Row<'_>,
     place: coords::Place<'_>,
     communes: Option<&Communes>,
-) -> Option<Position> {
+) -> (Option<Position>, Option<PositionOrigine>) {
     let get = |f: &str| record.fields.get(f).map(|s| s.trim()).unwrap_or("");
     let (lat, lon) = (get("latitude"), get("longitude"));
     let value = format!("{lat} / {lon}");
@@ -500,10 +503,11 @@ fn position(
             "",
         );
     }
+    let reparee = fixes.iter().any(|(k, _)| *k == ReportKind::Repaired);
     for (kind, reason) in fixes {
         row.push(COORDS, kind, reason, &value);
     }
-    p
+    (p, p.map(|_| PositionOrigine::producteur(reparee)))
 }
 
 /// `^\d{5}$`, repairing separators, a lost leading zero (4 digits) and a JSON float (`1000.0`).

@@ -6,6 +6,7 @@ mod cli;
 mod coverage;
 mod front;
 mod gdal;
+mod geocode;
 mod hours_oracle;
 mod http;
 mod import;

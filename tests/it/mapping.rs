@@ -534,6 +534,7 @@ fn swapped_axes_are_detected_with_the_commune_polygon() {
     let options = ImportOptions {
         mapping: Some((Mapping::from_json(&config).unwrap(), fixed_date())),
         communes: Some(communes),
+        ..Default::default()
     };
     let out = read_bytes_with("t.json", raw.as_bytes(), &options).unwrap();
     let pos: Vec<_> = out

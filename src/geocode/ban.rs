@@ -1,0 +1,442 @@
+//! Client of the BAN geocoding protocol, as api-adresse.data.gouv.fr and addok (with the
+//! `addok-csv` plugin) speak it:
+//!
+//! 1. **Batch**: `POST {base}/search/csv/`, multipart form: `data` = a CSV file
+//!    (`i,adresse,code_postal,commune,code_insee`), `columns` = `adresse`, `code_postal`,
+//!    `commune` (joined into the query), `citycode` = `code_insee` (restricts each row's search
+//!    to its commune when the code is set). The answer is the same CSV with `latitude`,
+//!    `longitude`, `result_label`, `result_score`, `result_type`, `result_citycode`… appended.
+//!    Rows of at most [`BanOptions::batch_size`] per request; a result is accepted at
+//!    `result_score ≥` [`BanOptions::accept_batch`].
+//! 2. **Retry** of the other rows one by one: `GET {base}/search/?q=adresse code_postal
+//!    commune&limit=1&autocomplete=0` (no commune filter, so a wrong or outdated INSEE code does
+//!    not hide the address). Accepted at `score ≥` [`BanOptions::accept_single`], or
+//!    [`BanOptions::accept_citycode`] when the result's `citycode` is the row's `code_insee`.
+//!
+//! Every decision (placed or not) goes to the [`Cache`], saved after each batch.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::cache::Cache;
+use super::{
+    GeocodeError, GeocodeStats, Geocoder, Hit, PositionOrigine, Precision, Query, SourcePosition,
+};
+use crate::model::Position;
+
+/// Batch size and acceptance thresholds.
+#[derive(Debug, Clone, Copy)]
+pub struct BanOptions {
+    /// Rows per `/search/csv/` request (api-adresse accepts files up to 50 MB; 1 000 rows keep
+    /// each request well under its time limits and the progress bar moving).
+    pub batch_size: usize,
+    /// Minimum `result_score` of a batch answer.
+    pub accept_batch: f64,
+    /// Minimum score of a single query's answer.
+    pub accept_single: f64,
+    /// Minimum score of a single query's answer in the row's own commune (`citycode`).
+    pub accept_citycode: f64,
+    /// Per-request timeout.
+    pub timeout: Duration,
+}
+
+impl Default for BanOptions {
+    fn default() -> Self {
+        BanOptions {
+            batch_size: 1000,
+            accept_batch: 0.9,
+            accept_single: 0.6,
+            accept_citycode: 0.4,
+            timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+/// A BAN geocoder at one base URL (e.g. `https://api-adresse.data.gouv.fr`,
+/// `http://127.0.0.1:7878` for a local addok).
+#[derive(Debug)]
+pub struct BanGeocoder {
+    base: String,
+    options: BanOptions,
+    client: reqwest::blocking::Client,
+    cache: Mutex<Cache>,
+    asked: AtomicU64,
+    placed: AtomicU64,
+    requests: AtomicU64,
+    batches: AtomicU64,
+    cache_hits: AtomicU64,
+}
+
+/// One answer before the thresholds: position, score, BAN type, citycode, label.
+#[derive(Debug, Clone, PartialEq)]
+struct Answer {
+    position: Position,
+    score: f64,
+    kind: String,
+    citycode: String,
+    label: String,
+}
+
+impl Answer {
+    fn into_hit(self) -> Hit {
+        Hit {
+            position: self.position,
+            origine: PositionOrigine {
+                source: SourcePosition::Ban,
+                precision: Precision::from_ban_type(&self.kind),
+                score: Some(self.score),
+            },
+            label: self.label,
+        }
+    }
+}
+
+impl BanGeocoder {
+    /// `cache`: the cache file (see [`Cache`]); `None` keeps decisions in memory only.
+    pub fn new(
+        base: &str,
+        cache: Option<std::path::PathBuf>,
+        options: BanOptions,
+    ) -> Result<BanGeocoder, GeocodeError> {
+        let base = base.trim_end_matches('/').to_owned();
+        let client = reqwest::blocking::Client::builder()
+            .timeout(options.timeout)
+            .user_agent(concat!("lieux/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| GeocodeError::Http {
+                url: base.clone(),
+                source: Box::new(e),
+            })?;
+        let cache = match cache {
+            Some(path) => Cache::open(&path, &base),
+            None => Cache::memory(&base),
+        };
+        Ok(BanGeocoder {
+            base,
+            options,
+            client,
+            cache: Mutex::new(cache),
+            asked: AtomicU64::new(0),
+            placed: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+            batches: AtomicU64::new(0),
+            cache_hits: AtomicU64::new(0),
+        })
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
+        // A panic while holding the lock cannot leave the map half-updated: use it anyway.
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn http_err(&self, url: &str) -> impl Fn(reqwest::Error) -> GeocodeError {
+        let url = url.to_owned();
+        move |e| GeocodeError::Http {
+            url: url.clone(),
+            source: Box::new(e),
+        }
+    }
+
+    /// Sends one request, checks the status, returns the body.
+    fn send(
+        &self,
+        url: &str,
+        request: reqwest::blocking::RequestBuilder,
+    ) -> Result<String, GeocodeError> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let response = request.send().map_err(self.http_err(url))?;
+        let status = response.status();
+        let body = response.text().map_err(self.http_err(url))?;
+        if !status.is_success() {
+            return Err(GeocodeError::Status {
+                url: url.to_owned(),
+                status: status.as_u16(),
+                body: body.chars().take(300).collect(),
+            });
+        }
+        Ok(body)
+    }
+
+    /// One `/search/csv/` request: the best answer of each query (by position in `queries`).
+    fn batch(&self, queries: &[&Query]) -> Result<Vec<Option<Answer>>, GeocodeError> {
+        let url = format!("{}/search/csv/", self.base);
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let csv_err = |e: csv::Error| GeocodeError::Answer {
+            url: url.clone(),
+            reason: format!("cannot write the request CSV: {e}"),
+        };
+        w.write_record(["i", "adresse", "code_postal", "commune", "code_insee"])
+            .map_err(csv_err)?;
+        for (i, q) in queries.iter().enumerate() {
+            let i = i.to_string();
+            let insee = q.code_insee.as_deref().unwrap_or("");
+            // Line breaks inside a value would split addok's rows (it rewrites bare \n).
+            let clean = |s: &str| s.replace(['\r', '\n'], " ");
+            w.write_record([
+                i.as_str(),
+                &clean(&q.adresse),
+                &clean(&q.code_postal),
+                &clean(&q.commune),
+                insee,
+            ])
+            .map_err(csv_err)?;
+        }
+        let data = w.into_inner().map_err(|e| GeocodeError::Answer {
+            url: url.clone(),
+            reason: format!("cannot write the request CSV: {e}"),
+        })?;
+        let part = reqwest::blocking::multipart::Part::bytes(data)
+            .file_name("lieux.csv")
+            .mime_str("text/csv")
+            .map_err(self.http_err(&url))?;
+        let form = reqwest::blocking::multipart::Form::new()
+            .part("data", part)
+            .text("columns", "adresse")
+            .text("columns", "code_postal")
+            .text("columns", "commune")
+            .text("citycode", "code_insee");
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        let body = self.send(&url, self.client.post(&url).multipart(form))?;
+        parse_batch(&body, queries.len()).map_err(|reason| GeocodeError::Answer { url, reason })
+    }
+
+    /// One `/search/?q=` request: the best answer.
+    fn single(&self, q: &Query) -> Result<Option<Answer>, GeocodeError> {
+        let url = format!("{}/search/", self.base);
+        let request = self.client.get(&url).query(&[
+            ("q", q.text().as_str()),
+            ("limit", "1"),
+            ("autocomplete", "0"),
+        ]);
+        let body = self.send(&url, request)?;
+        parse_single(&body).map_err(|reason| GeocodeError::Answer { url, reason })
+    }
+
+    /// The single-query acceptance rule.
+    fn accept_single(&self, q: &Query, a: &Answer) -> bool {
+        a.score >= self.options.accept_single
+            || (a.score >= self.options.accept_citycode
+                && q.code_insee.as_deref() == Some(a.citycode.as_str()))
+    }
+}
+
+/// Column `name` of the answer header.
+fn column(headers: &csv::StringRecord, name: &str) -> Result<usize, String> {
+    headers
+        .iter()
+        .position(|h| h == name)
+        .ok_or_else(|| format!("no column {name} in the answer CSV"))
+}
+
+fn parse_batch(body: &str, n: usize) -> Result<Vec<Option<Answer>>, String> {
+    let body = body.strip_prefix('\u{feff}').unwrap_or(body);
+    let mut r = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(body.as_bytes());
+    let headers = r.headers().map_err(|e| e.to_string())?.clone();
+    let (i_col, lat, lon, score, kind, citycode) = (
+        column(&headers, "i")?,
+        column(&headers, "latitude")?,
+        column(&headers, "longitude")?,
+        column(&headers, "result_score")?,
+        column(&headers, "result_type")?,
+        column(&headers, "result_citycode")?,
+    );
+    let label = column(&headers, "result_label").ok();
+    let mut out = vec![None; n];
+    for record in r.records() {
+        let record = record.map_err(|e| e.to_string())?;
+        let get = |c: usize| record.get(c).unwrap_or("").trim();
+        let i: usize = get(i_col)
+            .parse()
+            .map_err(|_| format!("row index {:?} is not one we sent", get(i_col)))?;
+        let slot = out
+            .get_mut(i)
+            .ok_or_else(|| format!("row index {i} is not one we sent"))?;
+        let num = |c: usize| get(c).parse::<f64>().ok();
+        let (Some(la), Some(lo), Some(s)) = (num(lat), num(lon), num(score)) else {
+            continue; // not found
+        };
+        let Some(position) = Position::new_checked(lo, la) else {
+            continue;
+        };
+        *slot = Some(Answer {
+            position,
+            score: s,
+            kind: get(kind).to_owned(),
+            citycode: get(citycode).to_owned(),
+            label: label.map(get).unwrap_or_default().to_owned(),
+        });
+    }
+    Ok(out)
+}
+
+fn parse_single(body: &str) -> Result<Option<Answer>, String> {
+    let v: Value = serde_json::from_str(body).map_err(|e| format!("not JSON: {e}"))?;
+    let features = v
+        .get("features")
+        .and_then(Value::as_array)
+        .ok_or("no features array")?;
+    let Some(f) = features.first() else {
+        return Ok(None);
+    };
+    let coords = f
+        .pointer("/geometry/coordinates")
+        .and_then(Value::as_array)
+        .ok_or("feature without coordinates")?;
+    let c = |i: usize| coords.get(i).and_then(Value::as_f64);
+    let (Some(lon), Some(lat)) = (c(0), c(1)) else {
+        return Err("feature coordinates are not numbers".into());
+    };
+    let Some(position) = Position::new_checked(lon, lat) else {
+        return Ok(None);
+    };
+    let prop = |k: &str| {
+        f.pointer(&format!("/properties/{k}"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    let score = f
+        .pointer("/properties/score")
+        .and_then(Value::as_f64)
+        .ok_or("feature without a numeric score")?;
+    Ok(Some(Answer {
+        position,
+        score,
+        kind: prop("type"),
+        citycode: prop("citycode"),
+        label: prop("label"),
+    }))
+}
+
+impl Geocoder for BanGeocoder {
+    fn name(&self) -> &'static str {
+        "ban"
+    }
+
+    fn geocode(
+        &self,
+        queries: &[Query],
+        progress: &dyn Fn(u64),
+    ) -> Result<Vec<Option<Hit>>, GeocodeError> {
+        self.asked
+            .fetch_add(queries.len() as u64, Ordering::Relaxed);
+        let mut out: Vec<Option<Hit>> = vec![None; queries.len()];
+        // Rows to ask, one per distinct key: key → indices in `queries`.
+        let mut todo: Vec<(String, Vec<usize>)> = Vec::new();
+        {
+            let cache = self.cache();
+            let mut pos: HashMap<String, usize> = HashMap::new();
+            let mut hits = 0;
+            for (i, q) in queries.iter().enumerate() {
+                let key = q.key();
+                if let Some(decided) = cache.get(&key) {
+                    out[i] = decided.clone();
+                    hits += 1;
+                } else if let Some(&t) = pos.get(&key) {
+                    todo[t].1.push(i);
+                } else {
+                    pos.insert(key.clone(), todo.len());
+                    todo.push((key, vec![i]));
+                }
+            }
+            self.cache_hits.fetch_add(hits, Ordering::Relaxed);
+            progress(hits);
+        }
+
+        for chunk in todo.chunks(self.options.batch_size.max(1)) {
+            let asked: Vec<&Query> = chunk.iter().map(|(_, idx)| &queries[idx[0]]).collect();
+            let answers = self.batch(&asked)?;
+            let mut decided: Vec<Option<Hit>> = Vec::with_capacity(chunk.len());
+            let mut accepted = 0;
+            let mut retry = Vec::new();
+            for (k, answer) in answers.into_iter().enumerate() {
+                match answer {
+                    Some(a) if a.score >= self.options.accept_batch => {
+                        decided.push(Some(a.into_hit()));
+                        accepted += 1;
+                    }
+                    _ => {
+                        decided.push(None);
+                        retry.push(k);
+                    }
+                }
+            }
+            progress(accepted);
+            for k in retry {
+                let q = asked[k];
+                decided[k] = self
+                    .single(q)?
+                    .filter(|a| self.accept_single(q, a))
+                    .map(Answer::into_hit);
+                progress(1);
+            }
+            let mut cache = self.cache();
+            for ((key, idx), hit) in chunk.iter().zip(decided) {
+                for &i in idx {
+                    out[i] = hit.clone();
+                }
+                cache.insert(key.clone(), hit);
+            }
+            cache.save()?;
+        }
+        self.placed.fetch_add(
+            out.iter().filter(|h| h.is_some()).count() as u64,
+            Ordering::Relaxed,
+        );
+        Ok(out)
+    }
+
+    fn stats(&self) -> GeocodeStats {
+        GeocodeStats {
+            asked: self.asked.load(Ordering::Relaxed),
+            placed: self.placed.load(Ordering::Relaxed),
+            requests: self.requests.load(Ordering::Relaxed),
+            batches: self.batches.load(Ordering::Relaxed),
+            cache_hits: self.cache_hits.load(Ordering::Relaxed),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_addok_answers() {
+        // As addok-csv 1.1.0 answers (BOM, appended columns, a row not found).
+        let body = "\u{feff}i,adresse,code_postal,commune,code_insee,latitude,longitude,result_label,result_score,result_score_next,result_type,result_id,result_housenumber,result_name,result_postcode,result_city,result_citycode,result_context\r\n\
+            1,12 rue de la Paix,75002,Paris,75102,48.8691,2.3316,12 Rue de la Paix 75002 Paris,0.95,0,housenumber,s1,12,Rue de la Paix,75002,Paris,75102,\"75, Paris\"\r\n\
+            0,zzz,49000,Angers,49007,,,,,,,,,,,,,\r\n";
+        let got = parse_batch(body, 2).unwrap_or_default();
+        assert_eq!(got.len(), 2);
+        assert!(got[0].is_none());
+        let a = got[1]
+            .clone()
+            .map(|a| (a.position.lon, a.position.lat, a.score, a.kind, a.citycode));
+        assert_eq!(
+            a,
+            Some((
+                2.3316,
+                48.8691,
+                0.95,
+                "housenumber".to_owned(),
+                "75102".to_owned()
+            ))
+        );
+        assert!(parse_batch("i,latitude\n", 1).is_err());
+        assert!(parse_batch(body, 1).is_err(), "index out of what was sent");
+
+        let single = r#"{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[-0.55,47.47]},"properties":{"label":"Angers","score":0.42,"type":"municipality","citycode":"49007"}}]}"#;
+        let a = parse_single(single).ok().flatten();
+        assert_eq!(a.as_ref().map(|a| a.kind.as_str()), Some("municipality"));
+        assert_eq!(a.map(|a| a.position.lat), Some(47.47));
+        assert_eq!(parse_single(r#"{"features":[]}"#), Ok(None));
+        assert!(parse_single("<html>").is_err());
+    }
+}

@@ -1,0 +1,322 @@
+//! Geocoding of places without usable coordinates, and the provenance of every position.
+//!
+//! - [`PositionOrigine`]: how a place's position was obtained (`source`, `precision`, `score`),
+//!   stored in the snapshot and shown in the GeoJSON properties.
+//! - [`Geocoder`]: turns addresses into positions. Two implementations:
+//!   [`ban::BanGeocoder`], a client of the BAN `/search/csv/` batch protocol (api-adresse, addok)
+//!   with an on-disk [`cache`], and [`offline::CommuneGeocoder`], which places a row at a point
+//!   inside its commune from the embedded commune table.
+//!
+//! The import runs the geocoders in order on the rows still without a position
+//! (`crate::import`, `geocoding.rs`): `--geocoder URL` is BAN then the commune fallback,
+//! `--geocoder offline` the commune fallback alone.
+
+pub mod ban;
+pub mod cache;
+pub mod offline;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use crate::model::Position;
+
+/// Where a position comes from (`position.source` in the GeoJSON, `position_source` in the
+/// snapshot).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SourcePosition {
+    /// As given by the producer.
+    Donnees,
+    /// Given by the producer, repaired by a coordinate rule (decimal comma, swapped, Lambert-93…).
+    Reparee,
+    /// Geocoded from the address by a BAN geocoder.
+    Ban,
+    /// No usable address match: a point inside the row's commune (offline fallback).
+    Commune,
+}
+
+/// How precise a position is (`position.precision`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Precision {
+    /// The producer's own coordinates (precision unknown, usually the building).
+    Producteur,
+    Housenumber,
+    Street,
+    Locality,
+    Municipality,
+}
+
+/// Defines `as_str`, `FromStr`, `Display` and serde-as-string for the two small enums above.
+macro_rules! text_enum {
+    ($name:ident { $($variant:ident => $text:literal,)+ }) => {
+        impl $name {
+            /// Every value.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// The word used in the snapshot and the API.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(format!("{s:?} is not a {}", stringify!($name))),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+text_enum!(SourcePosition {
+    Donnees => "donnees",
+    Reparee => "reparee",
+    Ban => "ban",
+    Commune => "commune",
+});
+
+text_enum!(Precision {
+    Producteur => "producteur",
+    Housenumber => "housenumber",
+    Street => "street",
+    Locality => "locality",
+    Municipality => "municipality",
+});
+
+impl Precision {
+    /// From a BAN `result_type` / `properties.type` (`housenumber`, `street`, `locality`,
+    /// `municipality`); an unknown type counts as `locality`.
+    pub fn from_ban_type(t: &str) -> Precision {
+        match t {
+            "housenumber" => Precision::Housenumber,
+            "street" => Precision::Street,
+            "municipality" => Precision::Municipality,
+            _ => Precision::Locality,
+        }
+    }
+}
+
+/// How a place's position was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct PositionOrigine {
+    pub source: SourcePosition,
+    pub precision: Precision,
+    /// Geocoder score (0..1); absent for producer positions and the commune fallback.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+}
+
+impl PositionOrigine {
+    /// The producer's coordinates, as given (`reparee = false`) or repaired by a rule.
+    pub fn producteur(reparee: bool) -> PositionOrigine {
+        PositionOrigine {
+            source: if reparee {
+                SourcePosition::Reparee
+            } else {
+                SourcePosition::Donnees
+            },
+            precision: Precision::Producteur,
+            score: None,
+        }
+    }
+}
+
+/// What a geocoder is asked: one row's address, as validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    pub adresse: String,
+    pub code_postal: String,
+    pub commune: String,
+    pub code_insee: Option<String>,
+}
+
+impl Query {
+    /// `adresse code_postal commune`, the free-text query of `/search/?q=`.
+    pub fn text(&self) -> String {
+        format!("{} {} {}", self.adresse, self.code_postal, self.commune)
+    }
+
+    /// Cache key: the folded address (case, accents, punctuation, `St`/`Saint` ignored) and the
+    /// INSEE code, which the acceptance thresholds depend on.
+    pub fn key(&self) -> String {
+        format!(
+            "{}|{}",
+            crate::communes::fold(&self.text()),
+            self.code_insee.as_deref().unwrap_or("")
+        )
+    }
+}
+
+/// A geocoder's answer for one row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub position: Position,
+    pub origine: PositionOrigine,
+    /// What was matched, for the import report (BAN label, commune code and name).
+    pub label: String,
+}
+
+/// Failure of a geocoder as a whole (a row that cannot be placed is not an error).
+#[derive(Debug, thiserror::Error)]
+pub enum GeocodeError {
+    #[error("geocoder {url}: request failed")]
+    Http {
+        url: String,
+        #[source]
+        source: Box<reqwest::Error>,
+    },
+    #[error("geocoder {url}: HTTP status {status}: {body}")]
+    Status {
+        url: String,
+        status: u16,
+        body: String,
+    },
+    #[error("geocoder {url}: unexpected answer: {reason}")]
+    Answer { url: String, reason: String },
+    #[error("geocoder: {0:?} is not a URL (http://… or https://…) nor `offline`")]
+    Spec(String),
+    #[error("geocoding cache {path}")]
+    Cache {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Counters of one geocoder, for the log and the tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GeocodeStats {
+    /// Rows asked.
+    pub asked: u64,
+    /// Rows placed.
+    pub placed: u64,
+    /// HTTP requests sent (batches and single queries).
+    pub requests: u64,
+    /// Of which batch (`/search/csv/`) requests.
+    pub batches: u64,
+    /// Answers taken from the cache.
+    pub cache_hits: u64,
+}
+
+/// Places addresses. Implementations take `&self` (counters and caches use interior
+/// mutability) so one geocoder can be shared by the import options and the caller.
+pub trait Geocoder: fmt::Debug + Send + Sync {
+    /// Short name for the log (`ban`, `commune`).
+    fn name(&self) -> &'static str;
+
+    /// One answer per query, in order (`None`: not placed). `progress` is called with the
+    /// number of rows done since the previous call.
+    fn geocode(
+        &self,
+        queries: &[Query],
+        progress: &dyn Fn(u64),
+    ) -> Result<Vec<Option<Hit>>, GeocodeError>;
+
+    /// Counters since creation.
+    fn stats(&self) -> GeocodeStats;
+}
+
+/// The geocoders of `--geocoder SPEC`: `offline` → the commune fallback; an `http(s)://` base URL
+/// → BAN (with its cache at `cache`, if any) then the commune fallback.
+pub fn chain_from_spec(
+    spec: &str,
+    cache: Option<PathBuf>,
+) -> Result<Vec<Arc<dyn Geocoder>>, GeocodeError> {
+    let offline: Arc<dyn Geocoder> = Arc::new(offline::CommuneGeocoder::embedded());
+    if spec == "offline" {
+        return Ok(vec![offline]);
+    }
+    if !(spec.starts_with("http://") || spec.starts_with("https://")) {
+        return Err(GeocodeError::Spec(spec.to_owned()));
+    }
+    let ban = ban::BanGeocoder::new(spec, cache, ban::BanOptions::default())?;
+    Ok(vec![Arc::new(ban), offline])
+}
+
+/// Default cache file of a BAN base URL: `$XDG_CACHE_HOME/lieux/` (else `~/.cache/lieux/`),
+/// one file per URL. `None` when neither directory variable is set.
+pub fn default_cache_path(base_url: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|d| !d.is_empty())
+                .map(|h| PathBuf::from(h).join(".cache"))
+        })?;
+    let name: String = base_url
+        .trim_end_matches('/')
+        .split_once("://")
+        .map_or(base_url, |(_, rest)| rest)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    Some(dir.join("lieux").join(format!("geocode-{name}.jsonl")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_round_trip() {
+        for s in SourcePosition::ALL {
+            assert_eq!(s.as_str().parse::<SourcePosition>().ok(), Some(*s));
+        }
+        for p in Precision::ALL {
+            assert_eq!(p.as_str().parse::<Precision>().ok(), Some(*p));
+        }
+        assert!("BAN".parse::<SourcePosition>().is_err());
+        assert_eq!(Precision::from_ban_type("street"), Precision::Street);
+        assert_eq!(Precision::from_ban_type("poi"), Precision::Locality);
+    }
+
+    #[test]
+    fn key_ignores_case_accents_and_punctuation() {
+        let q = |a: &str| Query {
+            adresse: a.into(),
+            code_postal: "49000".into(),
+            commune: "Angers".into(),
+            code_insee: Some("49007".into()),
+        };
+        assert_eq!(
+            q("12, Rue de l'Église").key(),
+            q("12 rue de l eglise").key()
+        );
+        assert_ne!(q("12 rue").key(), q("14 rue").key());
+        assert_eq!(q("1 Bd").key(), "1 bd 49000 angers|49007");
+    }
+
+    #[test]
+    fn spec_and_cache_path() {
+        assert!(matches!(
+            chain_from_spec("ftp://x", None),
+            Err(GeocodeError::Spec(_))
+        ));
+        let chain = chain_from_spec("offline", None).map(|c| c.len()).ok();
+        assert_eq!(chain, Some(1));
+        let name = default_cache_path("http://127.0.0.1:7878/")
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
+        if let Some(name) = name {
+            assert_eq!(name, "geocode-127_0_0_1_7878.jsonl");
+        }
+    }
+}

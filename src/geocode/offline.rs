@@ -1,0 +1,145 @@
+//! Offline fallback: a row is placed at a point inside its commune, found by INSEE code, else by
+//! postcode and name, in the embedded commune table ([`crate::communes`]: every commune and the
+//! Paris/Lyon/Marseille arrondissements, with an interior point from IGN ADMIN EXPRESS, i.e. a
+//! point guaranteed inside the polygon, unlike a centroid). `precision: municipality`, no score.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::SourcePosition;
+use super::{GeocodeError, GeocodeStats, Geocoder, Hit, PositionOrigine, Precision, Query};
+use crate::communes::{Commune, Communes, fold};
+use crate::model::Position;
+
+/// Places rows at their commune's interior point.
+#[derive(Debug)]
+pub struct CommuneGeocoder {
+    table: &'static Communes,
+    by_code: HashMap<&'static str, usize>,
+    /// (postcode, folded name) → index.
+    by_postcode_name: HashMap<(&'static str, String), usize>,
+    asked: AtomicU64,
+    placed: AtomicU64,
+}
+
+impl CommuneGeocoder {
+    /// Over the embedded commune table.
+    pub fn embedded() -> CommuneGeocoder {
+        CommuneGeocoder::new(crate::communes::embedded())
+    }
+
+    pub fn new(table: &'static Communes) -> CommuneGeocoder {
+        let mut by_code = HashMap::new();
+        let mut by_postcode_name = HashMap::new();
+        for (i, c) in table.all().iter().enumerate() {
+            by_code.insert(c.code_insee.as_str(), i);
+            let name = fold(&c.nom);
+            for cp in &c.codes_postaux {
+                by_postcode_name.insert((cp.as_str(), name.clone()), i);
+            }
+        }
+        CommuneGeocoder {
+            table,
+            by_code,
+            by_postcode_name,
+            asked: AtomicU64::new(0),
+            placed: AtomicU64::new(0),
+        }
+    }
+
+    /// The row's commune: by INSEE code, else by postcode and name.
+    pub fn find(&self, q: &Query) -> Option<&'static Commune> {
+        let all = self.table.all();
+        if let Some(i) = q.code_insee.as_deref().and_then(|c| self.by_code.get(c)) {
+            return all.get(*i);
+        }
+        let key = (q.code_postal.as_str(), fold(&q.commune));
+        self.by_postcode_name.get(&key).and_then(|i| all.get(*i))
+    }
+}
+
+impl Geocoder for CommuneGeocoder {
+    fn name(&self) -> &'static str {
+        "commune"
+    }
+
+    fn geocode(
+        &self,
+        queries: &[Query],
+        progress: &dyn Fn(u64),
+    ) -> Result<Vec<Option<Hit>>, GeocodeError> {
+        let out: Vec<Option<Hit>> = queries
+            .iter()
+            .map(|q| {
+                let c = self.find(q)?;
+                Some(Hit {
+                    position: Position::new_checked(c.lon, c.lat)?,
+                    origine: PositionOrigine {
+                        source: SourcePosition::Commune,
+                        precision: Precision::Municipality,
+                        score: None,
+                    },
+                    label: format!("{} {}", c.code_insee, c.nom),
+                })
+            })
+            .collect();
+        progress(queries.len() as u64);
+        self.asked
+            .fetch_add(queries.len() as u64, Ordering::Relaxed);
+        self.placed.fetch_add(
+            out.iter().filter(|h| h.is_some()).count() as u64,
+            Ordering::Relaxed,
+        );
+        Ok(out)
+    }
+
+    fn stats(&self) -> GeocodeStats {
+        GeocodeStats {
+            asked: self.asked.load(Ordering::Relaxed),
+            placed: self.placed.load(Ordering::Relaxed),
+            ..GeocodeStats::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(code_insee: Option<&str>, cp: &str, commune: &str) -> Query {
+        Query {
+            adresse: "1 place de la Mairie".into(),
+            code_postal: cp.into(),
+            commune: commune.into(),
+            code_insee: code_insee.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn by_code_then_postcode_and_name() {
+        let g = CommuneGeocoder::embedded();
+        let angers = g
+            .find(&q(Some("49007"), "00000", ""))
+            .map(|c| c.nom.as_str());
+        assert_eq!(angers, Some("Angers"));
+        let by_name = g
+            .find(&q(None, "49000", "ANGERS"))
+            .map(|c| c.code_insee.as_str());
+        assert_eq!(by_name, Some("49007"));
+        assert!(g.find(&q(None, "75001", "Angers")).is_none());
+        let hits = g
+            .geocode(
+                &[q(Some("49007"), "49000", "Angers"), q(None, "", "")],
+                &|_| {},
+            )
+            .unwrap_or_default();
+        assert_eq!(hits.len(), 2);
+        let h = hits[0].as_ref().map(|h| h.origine);
+        assert_eq!(
+            h.map(|o| (o.source, o.precision, o.score)),
+            Some((SourcePosition::Commune, Precision::Municipality, None))
+        );
+        assert!(hits[1].is_none());
+        assert_eq!(g.stats().placed, 1);
+    }
+}

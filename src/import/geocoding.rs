@@ -1,0 +1,144 @@
+//! After validation: the rows kept without a usable position go through the import's
+//! geocoders in order (BAN, then the commune fallback); each placed row gets its position and
+//! its [`PositionOrigine`](crate::geocode::PositionOrigine), and one `info` line in the report
+//! naming the rule (`geocoded_ban`, `commune_fallback`) or saying that no geocoder placed it
+//! (`not_geocoded`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::geocode::{Geocoder, Hit, Query, SourcePosition};
+
+use super::validate::COORDS;
+use super::{ImportError, ImportOutcome, ReportKind, ReportRow, SeenIds};
+
+/// Reason of the validator's entry for a row without coordinates (replaced once geocoded).
+const NO_COORDINATES: &str = "no coordinates";
+
+fn query(l: &crate::model::Lieu) -> Query {
+    Query {
+        adresse: l.adresse.clone(),
+        code_postal: l.code_postal.clone(),
+        commune: l.commune.clone(),
+        code_insee: l.code_insee.clone(),
+    }
+}
+
+fn reason(hit: &Hit) -> String {
+    let o = hit.origine;
+    match o.source {
+        SourcePosition::Commune => format!(
+            "commune_fallback: placed at a point inside its commune {} (precision {})",
+            hit.label, o.precision
+        ),
+        _ => format!(
+            "geocoded_{}: {:?} ({}{})",
+            o.source,
+            hit.label,
+            o.precision,
+            o.score
+                .map(|s| format!(", score {s:.2}"))
+                .unwrap_or_default()
+        ),
+    }
+}
+
+/// Places what it can of `out`'s rows without position; `seen` gives each kept id its file and
+/// line for the report. A geocoder failure (server unreachable, bad answer) fails the import.
+pub(crate) fn place_missing(
+    out: &mut ImportOutcome,
+    seen: &SeenIds,
+    geocoders: &[Arc<dyn Geocoder>],
+    show_progress: bool,
+) -> Result<(), ImportError> {
+    let mut remaining: Vec<usize> = (0..out.lieux.len())
+        .filter(|&i| out.lieux[i].position.is_none())
+        .collect();
+    if geocoders.is_empty() || remaining.is_empty() {
+        return Ok(());
+    }
+    // The validator's "no coordinates" line of each row, to be replaced by what happened.
+    let mut no_coords: HashMap<(String, u64), usize> = HashMap::new();
+    for (k, r) in out.report.iter().enumerate() {
+        if r.field == COORDS && r.kind == ReportKind::Info && r.reason.starts_with(NO_COORDINATES) {
+            no_coords.insert((r.file.clone(), r.line_or_index), k);
+        }
+    }
+    let mut note = |out: &mut ImportOutcome, i: usize, reason: String| {
+        let lieu = &out.lieux[i];
+        let (file, loc) = seen.0.get(&lieu.id).cloned().unwrap_or_default();
+        let row = ReportRow {
+            value: query(lieu).text(),
+            file,
+            line_or_index: loc,
+            id: lieu.id.clone(),
+            field: COORDS.to_owned(),
+            kind: ReportKind::Info,
+            reason,
+        };
+        match no_coords.remove(&(row.file.clone(), row.line_or_index)) {
+            Some(k) => out.report[k] = row,
+            None => out.report.push(row),
+        }
+    };
+
+    for g in geocoders {
+        if remaining.is_empty() {
+            break;
+        }
+        let queries: Vec<Query> = remaining.iter().map(|&i| query(&out.lieux[i])).collect();
+        let bar = show_progress.then(|| {
+            let bar = indicatif::ProgressBar::new(queries.len() as u64);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:40}] {pos}/{len} rows ({elapsed})",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.set_message(format!("geocoding ({})", g.name()));
+            bar
+        });
+        let hits = g.geocode(&queries, &|n| {
+            if let Some(bar) = &bar {
+                bar.inc(n);
+            }
+        })?;
+        if let Some(bar) = bar {
+            bar.finish();
+        }
+        let mut still = Vec::new();
+        for (&i, hit) in remaining.iter().zip(hits) {
+            match hit {
+                Some(hit) => {
+                    let lieu = &mut out.lieux[i];
+                    lieu.position = Some(hit.position);
+                    lieu.position_origine = Some(hit.origine);
+                    out.stats.without_coordinates = out.stats.without_coordinates.saturating_sub(1);
+                    note(out, i, reason(&hit));
+                }
+                None => still.push(i),
+            }
+        }
+        let s = g.stats();
+        tracing::info!(
+            geocoder = g.name(),
+            rows = queries.len(),
+            placed = queries.len() - still.len(),
+            requests = s.requests,
+            cache_hits = s.cache_hits,
+            "geocoding done"
+        );
+        remaining = still;
+    }
+    let names: Vec<&str> = geocoders.iter().map(|g| g.name()).collect();
+    for i in remaining {
+        note(
+            out,
+            i,
+            format!(
+                "not_geocoded: no geocoder placed this address ({}); kept without position",
+                names.join(", ")
+            ),
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,666 @@
+//! Geocoding: the BAN client against a real local addok (PyPI `addok` + `addok-csv`, Debian
+//! `redis-server`, started by `tests/addok/setup.sh`), and the offline commune fallback.
+//!
+//! The addok index is generated here from the France Services list
+//! (`france-services-20221201.v1.csv`): one street document per (commune, street) with its
+//! house numbers at the list's coordinates, and one municipality document per commune. The same
+//! rows, coordinates removed, are then imported with `--geocoder`; the oracle is the list's own
+//! coordinates, and the commune polygons (`communes-france-polygons.geojson.gz`) for the
+//! commune fallback.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use lieux::geocode::ban::{BanGeocoder, BanOptions};
+use lieux::geocode::offline::CommuneGeocoder;
+use lieux::geocode::{Geocoder, Precision, Query, SourcePosition};
+use lieux::import::{Communes, ImportOptions, ImportOutcome, Mapping, MappingOptions};
+
+use crate::util::shared_data;
+
+#[path = "../addok/fixture.rs"]
+mod fixture;
+use fixture::{Rows, addok_documents, free_port, fs_rows, haversine_m};
+
+/// The shared addok server and the first import through it.
+struct Addok {
+    url: String,
+    dir: PathBuf,
+    rows: Rows,
+    /// Communes (by INSEE code) that have documents in the index.
+    indexed: HashSet<String>,
+    /// Import of the rows without coordinates, BAN then commune fallback.
+    first: ImportOutcome,
+    first_stats: lieux::geocode::GeocodeStats,
+    cache: PathBuf,
+}
+
+/// Requests of the addok tests one at a time (the cache test counts the server's queries).
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn addok() -> Option<&'static Addok> {
+    static ADDOK: OnceLock<Option<Addok>> = OnceLock::new();
+    ADDOK
+        .get_or_init(|| {
+            let data = shared_data()?;
+            let rows = fs_rows(&data);
+            let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("addok");
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            let docs = addok_documents(&rows);
+            let indexed = docs
+                .lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .filter_map(|d| d["citycode"].as_str().map(str::to_owned))
+                .collect();
+            std::fs::write(dir.join("docs.jsonl"), docs).unwrap();
+            let url = fixture::start(&dir, &dir.join("docs.jsonl"));
+
+            let cache = dir.join("geocode-cache.jsonl");
+            let ban = Arc::new(
+                BanGeocoder::new(&url, Some(cache.clone()), BanOptions::default()).unwrap(),
+            );
+            let first = import_with(
+                &rows,
+                vec![ban.clone(), Arc::new(CommuneGeocoder::embedded())],
+            );
+            Some(Addok {
+                url,
+                dir,
+                rows,
+                indexed,
+                first,
+                first_stats: ban.stats(),
+                cache,
+            })
+        })
+        .as_ref()
+}
+
+fn import_with(rows: &Rows, geocoders: Vec<Arc<dyn Geocoder>>) -> ImportOutcome {
+    let options = ImportOptions {
+        geocoders,
+        ..Default::default()
+    };
+    lieux::import::read_bytes_with(
+        "fs-sans-coordonnees.csv",
+        &rows.without_coordinates,
+        &options,
+    )
+    .unwrap()
+}
+
+fn polygons() -> Option<&'static Communes> {
+    static POLYGONS: OnceLock<Option<Communes>> = OnceLock::new();
+    POLYGONS
+        .get_or_init(|| {
+            let path = shared_data()?.join("communes/communes-france-polygons.geojson.gz");
+            Some(Communes::from_path(&path).unwrap())
+        })
+        .as_ref()
+}
+
+/// Lines the addok server logged (one per query it answered, found or not).
+fn server_queries(dir: &Path) -> usize {
+    ["queries.log", "notfound.log"]
+        .iter()
+        .map(|f| {
+            std::fs::read_to_string(dir.join(f))
+                .map(|t| t.lines().count())
+                .unwrap_or(0)
+        })
+        .sum()
+}
+
+#[test]
+fn ban_places_rows_near_their_true_position() {
+    let _serial = serial();
+    let Some(a) = addok() else { return };
+    let out = &a.first;
+    assert_eq!(out.stats.rows, 2683);
+    assert_eq!(out.stats.accepted, 2657);
+
+    let mut by_source: HashMap<SourcePosition, usize> = HashMap::new();
+    let (mut compared, mut within_100m) = (0, 0);
+    for l in &out.lieux {
+        let o = l
+            .position_origine
+            .expect("every place is positioned by a geocoder");
+        *by_source.entry(o.source).or_default() += 1;
+        let p = l.position.unwrap();
+        if o.source == SourcePosition::Ban {
+            // The thresholds: nothing under the lowest one was accepted.
+            assert!(o.score.is_some_and(|s| s >= 0.4), "{} {o:?}", l.id);
+            if let Some(&truth) = a.rows.truth.get(&l.id) {
+                compared += 1;
+                if haversine_m(truth, (p.lon, p.lat)) <= 100.0 {
+                    within_100m += 1;
+                }
+            }
+        }
+    }
+    let ban = by_source.get(&SourcePosition::Ban).copied().unwrap_or(0);
+    let commune = by_source
+        .get(&SourcePosition::Commune)
+        .copied()
+        .unwrap_or(0);
+    eprintln!(
+        "geocoded {ban} by BAN ({within_100m}/{compared} within 100 m of the list's coordinates), \
+         {commune} at their commune; stats {:?}",
+        a.first_stats
+    );
+    assert_eq!(ban + commune, out.stats.accepted, "{by_source:?}");
+    assert_eq!(out.stats.without_coordinates, 0);
+    // The index holds these very addresses: nearly all come back where the list puts them.
+    assert!(
+        ban as f64 >= 0.95 * out.stats.accepted as f64,
+        "{by_source:?}"
+    );
+    assert!(
+        within_100m as f64 >= 0.95 * compared as f64,
+        "{within_100m}/{compared} within 100 m"
+    );
+
+    // Batches of 1 000 distinct addresses: 2 657 rows need several.
+    let distinct: HashSet<String> = out
+        .lieux
+        .iter()
+        .map(|l| {
+            Query {
+                adresse: l.adresse.clone(),
+                code_postal: l.code_postal.clone(),
+                commune: l.commune.clone(),
+                code_insee: l.code_insee.clone(),
+            }
+            .key()
+        })
+        .collect();
+    assert_eq!(a.first_stats.batches, distinct.len().div_ceil(1000) as u64);
+    assert!(a.first_stats.batches >= 3);
+    assert_eq!(a.first_stats.cache_hits, 0);
+
+    // Every placed row says how in the report, instead of "no coordinates".
+    let reasons: Vec<&str> = out
+        .report
+        .iter()
+        .filter(|r| r.field == "latitude,longitude")
+        .map(|r| r.reason.as_str())
+        .collect();
+    let count = |prefix: &str| reasons.iter().filter(|r| r.starts_with(prefix)).count();
+    assert_eq!(count("geocoded_ban: "), ban);
+    assert_eq!(count("commune_fallback: "), commune);
+    assert_eq!(count("no coordinates"), 0);
+}
+
+#[test]
+fn provenance_survives_the_snapshot() {
+    let _serial = serial();
+    let Some(a) = addok() else { return };
+    let path = a.dir.join("snapshot.fgb");
+    lieux::import::write_snapshot(&path, &a.first.lieux).unwrap();
+    let back = lieux::import::read_snapshot(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(back.len(), a.first.lieux.len());
+    for (x, y) in a.first.lieux.iter().zip(&back) {
+        assert_eq!(x.position_origine, y.position_origine, "{}", x.id);
+        assert_eq!(x.position, y.position);
+    }
+    assert!(back.iter().any(|l| {
+        l.position_origine
+            .is_some_and(|o| o.precision == Precision::Housenumber && o.score.is_some())
+    }));
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn cache_answers_a_second_import_without_requests() {
+    let _serial = serial();
+    let Some(a) = addok() else { return };
+    // A damaged line (as after a crash mid-write) must not fail the import.
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&a.cache)
+        .and_then(|mut f| f.write_all(b"{\"k\":\"half a li"))
+        .unwrap();
+    let before = server_queries(&a.dir);
+    assert!(
+        before >= a.first_stats.requests as usize,
+        "addok logs its queries"
+    );
+    let ban =
+        Arc::new(BanGeocoder::new(&a.url, Some(a.cache.clone()), BanOptions::default()).unwrap());
+    let second = import_with(
+        &a.rows,
+        vec![ban.clone(), Arc::new(CommuneGeocoder::embedded())],
+    );
+    let stats = ban.stats();
+    assert_eq!(stats.requests, 0, "{stats:?}");
+    assert_eq!(stats.cache_hits, stats.asked);
+    assert_eq!(server_queries(&a.dir), before, "the server saw no query");
+    for (x, y) in a.first.lieux.iter().zip(&second.lieux) {
+        assert_eq!(
+            (x.position, x.position_origine),
+            (y.position, y.position_origine)
+        );
+    }
+}
+
+/// A query for a row of the list, and garbage addresses in an indexed and an unindexed commune.
+fn threshold_queries(a: &Addok) -> (Vec<Query>, Query, Query) {
+    let q = |r: &HashMap<String, String>| Query {
+        adresse: r["adresse"].clone(),
+        code_postal: r["code_postal"].clone(),
+        commune: r["commune"].clone(),
+        code_insee: Some(r["code_insee"].clone()).filter(|c| !c.is_empty()),
+    };
+    let good: Vec<Query> = a
+        .rows
+        .records
+        .iter()
+        .filter(|r| a.rows.truth.contains_key(&r["id"]) && a.indexed.contains(&r["code_insee"]))
+        .step_by(97)
+        .map(q)
+        .collect();
+    let indexed = Query {
+        adresse: "Xqzw Vbnkj".into(),
+        ..good[0].clone()
+    };
+    // A commune with no document in the index.
+    let c = lieux::communes::embedded()
+        .all()
+        .iter()
+        .find(|c| {
+            !a.indexed.contains(&c.code_insee) && c.codes_postaux.len() == 1 && c.population > 2000
+        })
+        .unwrap();
+    let unindexed = Query {
+        adresse: "Xqzw Vbnkj".into(),
+        code_postal: c.codes_postaux[0].clone(),
+        commune: c.nom.clone(),
+        code_insee: Some(c.code_insee.clone()),
+    };
+    (good, indexed, unindexed)
+}
+
+fn run(g: &dyn Geocoder, queries: &[Query]) -> Vec<Option<lieux::geocode::Hit>> {
+    g.geocode(queries, &|_| {}).unwrap()
+}
+
+#[test]
+fn thresholds_decide_between_batch_retry_and_commune() {
+    let _serial = serial();
+    let Some(a) = addok() else { return };
+    let polygons = polygons().unwrap();
+    let (good, garbage_indexed, garbage_unindexed) = threshold_queries(a);
+    assert!(good.len() >= 20, "{}", good.len());
+    let mut queries = good.clone();
+    queries.push(garbage_indexed.clone());
+    queries.push(garbage_unindexed.clone());
+    let n = queries.len();
+
+    // Default thresholds, through the import's chain: real addresses from the batch, garbage
+    // to municipality precision (BAN's municipality, or the commune fallback), inside the
+    // commune's polygon.
+    let ban = BanGeocoder::new(&a.url, None, BanOptions::default()).unwrap();
+    let hits = run(&ban, &queries);
+    assert_eq!(ban.stats().batches, 1);
+    for (q, h) in good.iter().zip(&hits) {
+        let h = h.as_ref().unwrap_or_else(|| panic!("{q:?} not placed"));
+        assert_eq!(h.origine.source, SourcePosition::Ban);
+        assert!(h.origine.score.unwrap() >= 0.4);
+    }
+    let fallback = CommuneGeocoder::embedded();
+    for (q, h) in queries[n - 2..].iter().zip(&hits[n - 2..]) {
+        let h = match h {
+            Some(h) => h.clone(),
+            None => run(&fallback, std::slice::from_ref(q))[0].clone().unwrap(),
+        };
+        assert_eq!(h.origine.precision, Precision::Municipality, "{q:?} {h:?}");
+        let commune = polygons
+            .find(
+                q.code_insee.as_deref(),
+                Some(&q.code_postal),
+                Some(&q.commune),
+            )
+            .unwrap();
+        assert!(
+            commune.distance_km(h.position.lon, h.position.lat) == 0.0,
+            "{q:?} {h:?}"
+        );
+    }
+    assert!(
+        hits[n - 1].is_none(),
+        "garbage in a commune the index does not hold: {:?}",
+        hits[n - 1]
+    );
+
+    // No batch answer accepted: every row retried one by one; real addresses still placed.
+    let strict_batch = BanOptions {
+        accept_batch: 1.01,
+        ..BanOptions::default()
+    };
+    let ban = BanGeocoder::new(&a.url, None, strict_batch).unwrap();
+    let hits = run(&ban, &queries);
+    assert_eq!(
+        (ban.stats().batches, ban.stats().requests),
+        (1, 1 + n as u64)
+    );
+    let placed = hits[..good.len()].iter().filter(|h| h.is_some()).count();
+    assert!(
+        placed as f64 >= 0.9 * good.len() as f64,
+        "{placed}/{}",
+        good.len()
+    );
+
+    // Nothing acceptable: nothing placed by BAN.
+    let nothing = BanOptions {
+        accept_batch: 1.01,
+        accept_single: 1.01,
+        accept_citycode: 1.01,
+        ..BanOptions::default()
+    };
+    let ban = BanGeocoder::new(&a.url, None, nothing).unwrap();
+    assert!(run(&ban, &queries).iter().all(Option::is_none));
+}
+
+#[test]
+fn unreachable_geocoder_fails_the_import() {
+    let Some(data) = shared_data() else { return };
+    // A port nobody listens on: the import fails with the geocoder's URL, nothing is written.
+    let url = format!("http://127.0.0.1:{}", free_port());
+    let ban = BanGeocoder::new(&url, None, BanOptions::default()).unwrap();
+    let options = ImportOptions {
+        geocoders: vec![Arc::new(ban)],
+        ..Default::default()
+    };
+    let rows = fs_rows(&data);
+    let err =
+        lieux::import::read_bytes_with("t.csv", &rows.without_coordinates, &options).unwrap_err();
+    assert!(err.to_string().contains(&url), "{err}");
+}
+
+#[test]
+fn offline_fallback_places_list_rows_without_coordinates_in_their_commune() {
+    let Some(data) = shared_data() else { return };
+    let fs = data.join("france-services");
+    let raw = fs.join("liste-fs-20221201.csv");
+    let mapping = Mapping::from_path(&fs.join("liste-fs-20221201.config.json")).unwrap();
+    let options = ImportOptions {
+        mapping: Some((
+            mapping,
+            MappingOptions {
+                date_maj: chrono::NaiveDate::from_ymd_opt(2022, 12, 1),
+                id_prefix: Some("france-services-".to_owned()),
+                ..Default::default()
+            },
+        )),
+        geocoders: vec![Arc::new(CommuneGeocoder::embedded())],
+        ..Default::default()
+    };
+    // Which raw rows have no coordinates (independently of the importer).
+    let mut rdr = csv::Reader::from_path(&raw).unwrap();
+    let headers = rdr.headers().unwrap().clone();
+    let col = |n: &str| headers.iter().position(|h| h == n).unwrap();
+    let (id, lat, lon) = (col("id_fs"), col("latitude"), col("longitude"));
+    let without: HashSet<String> = rdr
+        .records()
+        .map(Result::unwrap)
+        .filter(|r| r[lat].trim().is_empty() || r[lon].trim().is_empty())
+        .map(|r| format!("france-services-{}", &r[id]))
+        .collect();
+    assert_eq!(without.len(), 30);
+
+    let out = lieux::import::read_bytes_with(
+        &raw.display().to_string(),
+        &std::fs::read(&raw).unwrap(),
+        &options,
+    )
+    .unwrap();
+    let polygons = polygons().unwrap();
+    let placed: Vec<_> = out
+        .lieux
+        .iter()
+        .filter(|l| without.contains(&l.id))
+        .collect();
+    // 26 of the 30 have no commune, postcode or address and are rejected; the others are kept
+    // and placed inside their commune.
+    assert_eq!(
+        placed.len(),
+        4,
+        "{:?}",
+        placed.iter().map(|l| &l.id).collect::<Vec<_>>()
+    );
+    for l in placed {
+        let o = l.position_origine.unwrap();
+        assert_eq!(
+            (o.source, o.precision, o.score),
+            (SourcePosition::Commune, Precision::Municipality, None)
+        );
+        let p = l.position.unwrap();
+        let c = polygons
+            .find(
+                l.code_insee.as_deref(),
+                Some(&l.code_postal),
+                Some(&l.commune),
+            )
+            .unwrap_or_else(|| panic!("{} {} {:?}", l.id, l.commune, l.code_insee));
+        assert_eq!(c.distance_km(p.lon, p.lat), 0.0, "{} in {}", l.id, c.nom);
+        let report = out
+            .report
+            .iter()
+            .find(|r| r.id == l.id && r.field == "latitude,longitude")
+            .unwrap();
+        assert_eq!(report.kind, lieux::import::ReportKind::Info);
+        assert!(
+            report.reason.starts_with("commune_fallback: "),
+            "{}",
+            report.reason
+        );
+    }
+    // The other rows keep the producer's coordinates, marked as such.
+    assert!(
+        out.lieux
+            .iter()
+            .filter(|l| !without.contains(&l.id))
+            .all(|l| l.position_origine.is_none_or(|o| matches!(
+                o.source,
+                SourcePosition::Donnees | SourcePosition::Reparee
+            )))
+    );
+}
+
+#[test]
+fn offline_fallback_keeps_every_list_row_in_its_commune() {
+    // Every row of the list, coordinates removed, placed by the commune fallback alone: inside
+    // the commune polygon, and (the oracle) within the commune's extent of the true position.
+    let Some(data) = shared_data() else { return };
+    let rows = fs_rows(&data);
+    let out = import_with(&rows, vec![Arc::new(CommuneGeocoder::embedded())]);
+    let polygons = polygons().unwrap();
+    let mut outside = Vec::new();
+    let mut unplaced = 0;
+    for l in &out.lieux {
+        let Some(p) = l.position else {
+            unplaced += 1;
+            continue;
+        };
+        let c = polygons
+            .find(
+                l.code_insee.as_deref(),
+                Some(&l.code_postal),
+                Some(&l.commune),
+            )
+            .unwrap_or_else(|| panic!("{} {}", l.id, l.commune));
+        if c.distance_km(p.lon, p.lat) > 0.0 {
+            outside.push(l.id.clone());
+        }
+    }
+    eprintln!(
+        "offline fallback: {unplaced} of {} not placed",
+        out.lieux.len()
+    );
+    assert!(outside.is_empty(), "{outside:?}");
+    assert!(unplaced <= 10, "{unplaced}");
+    // The oracle: where the list's own point lies in its commune (the polygons, within 1 km),
+    // the fallback point is no farther from it than the commune's size allows (3 × the radius of
+    // a disc of the commune's area, + 1 km).
+    let table = lieux::communes::embedded();
+    let area: HashMap<&str, f64> = table
+        .all()
+        .iter()
+        .map(|c| (c.code_insee.as_str(), c.area_km2))
+        .collect();
+    let (mut checked, mut far) = (0, Vec::new());
+    for l in &out.lieux {
+        let (Some(&truth), Some(p)) = (rows.truth.get(&l.id), l.position) else {
+            continue;
+        };
+        let Some(c) = polygons.find(
+            l.code_insee.as_deref(),
+            Some(&l.code_postal),
+            Some(&l.commune),
+        ) else {
+            continue;
+        };
+        let Some(&a) = area.get(c.code_insee.as_str()) else {
+            continue;
+        };
+        if c.distance_km(truth.0, truth.1) > 1.0 {
+            continue; // the list's point is elsewhere (the data notes 3 sites > 10 km away)
+        }
+        checked += 1;
+        let bound_m = 3000.0 * (a / std::f64::consts::PI).sqrt() + 1000.0;
+        let d = haversine_m(truth, (p.lon, p.lat));
+        if d > bound_m {
+            far.push((l.id.clone(), d.round(), bound_m.round()));
+        }
+    }
+    assert!(checked >= 2600, "{checked}");
+    assert!(far.is_empty(), "{far:?}");
+}
+
+#[test]
+fn cli_import_geocodes_and_the_server_shows_provenance() {
+    let _serial = serial();
+    let Some(a) = addok() else { return };
+    // 300 rows of the list without coordinates, and one that no geocoder can place: the
+    // commune fallback needs a known commune, this one has none.
+    let mut rdr = csv::Reader::from_reader(&a.rows.without_coordinates[..]);
+    let headers = rdr.headers().unwrap().clone();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&headers).unwrap();
+    for rec in rdr.records().take(300) {
+        w.write_record(&rec.unwrap()).unwrap();
+    }
+    let mut odd: Vec<String> = headers.iter().map(|_| String::new()).collect();
+    for (h, v) in [
+        ("id", "nulle-part"),
+        ("pivot", "00000000000000"),
+        ("nom", "Lieu introuvable"),
+        ("commune", "Xqzwville"),
+        ("code_postal", "99999"),
+        ("adresse", "Xqzw Vbnkj"),
+        ("date_maj", "2024-01-01"),
+    ] {
+        let i = headers.iter().position(|x| x == h).unwrap();
+        odd[i] = v.to_owned();
+    }
+    w.write_record(&odd).unwrap();
+    let dir = a.dir.join("cli");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("lieux.csv");
+    std::fs::write(&input, w.into_inner().unwrap()).unwrap();
+    let snapshot = dir.join("lieux.fgb");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lieux"))
+        .arg("import")
+        .arg(&input)
+        .arg("--out")
+        .arg(&snapshot)
+        .args(["--geocoder", &a.url, "--geocoder-cache"])
+        .arg(dir.join("cache.jsonl"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The report CSV: one line per row saying how it was placed.
+    let report = std::fs::read_to_string(dir.join("lieux.fgb.report.csv")).unwrap();
+    let count = |rule: &str| report.lines().filter(|l| l.contains(rule)).count();
+    assert!(count("geocoded_ban: ") >= 290, "{report}");
+    assert_eq!(count("geocoded_ban: ") + count("commune_fallback: "), 300);
+    assert_eq!(count("not_geocoded: "), 1);
+    assert!(
+        report
+            .lines()
+            .any(|l| l.contains("nulle-part") && l.contains("not_geocoded"))
+    );
+
+    // GDAL reads the provenance columns of the snapshot.
+    if let Some(out) = crate::util::gdal(
+        "ogr2ogr",
+        &["-f", "CSV", "/vsistdout/", snapshot.to_str().unwrap()],
+    ) {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut rdr = csv::Reader::from_reader(&out.stdout[..]);
+        let h = rdr.headers().unwrap().clone();
+        let col = |n: &str| h.iter().position(|x| x == n).unwrap();
+        let (source, precision, score) = (
+            col("position_source"),
+            col("position_precision"),
+            col("position_score"),
+        );
+        let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 301);
+        let ban = rows.iter().filter(|r| &r[source] == "ban").count();
+        assert!(ban >= 290);
+        assert!(
+            rows.iter()
+                .filter(|r| &r[source] == "ban")
+                .all(
+                    |r| r[score].parse::<f64>().is_ok_and(|s| s >= 0.4) && !r[precision].is_empty()
+                )
+        );
+    }
+
+    // The server shows it in the GeoJSON properties.
+    let ds = lieux::Dataset::from_snapshot(&std::fs::read(&snapshot).unwrap()).unwrap();
+    let server = crate::util::Server::start(lieux::http::AppState::new(ds));
+    let (status, _, body) =
+        crate::util::request(&server, "GET", "/v1/lieux/france-services-1", &[], b"");
+    assert_eq!(status, 200);
+    let f: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let p = &f["properties"]["position"];
+    assert_eq!(p["source"], "ban", "{f}");
+    assert_eq!(p["precision"], "housenumber", "{f}");
+    assert!(p["score"].as_f64().is_some_and(|s| s >= 0.9), "{f}");
+    let (_, _, body) = crate::util::request(&server, "GET", "/v1/lieux/nulle-part", &[], b"");
+    let f: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert!(
+        f["geometry"].is_null() && f["properties"].get("position").is_none(),
+        "{f}"
+    );
+    // The schema CSV export keeps its 32 columns.
+    let (_, _, body) = crate::util::request(&server, "GET", "/v1/lieux.csv", &[], b"");
+    let header = String::from_utf8(body)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(header.split(',').count(), 32, "{header}");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
