@@ -33,6 +33,7 @@
 //! the next one within the longitude window, so the work is O(n log n) plus the close pairs.
 //! The tests check it against a brute-force scan of all pairs.
 
+pub mod report;
 pub mod text;
 
 use std::cmp::Ordering;
@@ -204,50 +205,44 @@ fn find(parent: &mut [u32], mut x: u32) -> u32 {
 }
 
 impl Groups {
-    /// Groups the places `lieux` (sorted by id, as in a dataset: slot order is id order).
+    /// Groups the places `lieux` (in any order: groups, group ids and principals depend only
+    /// on the places, not on their order).
     pub fn new(lieux: &[Lieu]) -> Groups {
         let pairs = duplicate_pairs(lieux);
         if pairs.is_empty() {
-            return Groups {
-                of_slot: Vec::new(),
-                groups: Vec::new(),
-            };
+            return Groups::default();
         }
         let mut parent: Vec<u32> = (0..lieux.len() as u32).collect();
         for &(a, b) in &pairs {
             let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
-            // the root is the smallest slot, hence the smallest id
-            if ra < rb {
-                parent[rb as usize] = ra;
-            } else if rb < ra {
-                parent[ra as usize] = rb;
+            if ra != rb {
+                parent[ra.max(rb) as usize] = ra.min(rb);
             }
         }
         let mut of_slot = vec![NONE; lieux.len()];
         let mut groups: Vec<Group> = Vec::new();
-        // slots in increasing order: a group's root (its smallest slot) comes first
-        let members: Vec<u32> = {
-            let mut m: Vec<u32> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
-            m.sort_unstable();
-            m.dedup();
-            m
-        };
+        let mut members: Vec<u32> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
+        members.sort_unstable();
+        members.dedup();
         for s in members {
-            let root = find(&mut parent, s);
-            let g = if root == s {
+            let root = find(&mut parent, s) as usize;
+            if of_slot[root] == NONE {
+                of_slot[root] = groups.len() as u32;
                 groups.push(Group {
                     first: s,
                     principal: s,
                     members: 0,
                 });
-                (groups.len() - 1) as u32
-            } else {
-                of_slot[root as usize]
-            };
+            }
+            let g = of_slot[root];
             of_slot[s as usize] = g;
             let group = &mut groups[g as usize];
             group.members += 1;
-            if principal_order(&lieux[s as usize], &lieux[group.principal as usize]).is_lt() {
+            let l = &lieux[s as usize];
+            if l.id < lieux[group.first as usize].id {
+                group.first = s;
+            }
+            if principal_order(l, &lieux[group.principal as usize]).is_lt() {
                 group.principal = s;
             }
         }

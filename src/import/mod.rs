@@ -311,13 +311,12 @@ pub fn read_bytes_with(
 ) -> Result<ImportOutcome, ImportError> {
     let parsed = parse_bytes(name, bytes, options)?;
     let mut seen = SeenIds::default();
-    Ok(validate::validate_all(
-        name,
-        parsed,
-        &mut seen,
-        None,
-        options.communes.as_ref(),
-    ))
+    let mut out = validate::validate_all(name, parsed, &mut seen, None, options.communes.as_ref());
+    out.report
+        .extend(crate::dedup::report::report_rows(&out.lieux, |id| {
+            seen.0.get(id).cloned()
+        }));
+    Ok(out)
 }
 
 /// `lieux import`: reads every file (ids unique across files: later duplicates are rejected),
@@ -378,6 +377,10 @@ pub fn run_import_with(
         all.report.extend(outcome.report);
     }
 
+    all.report
+        .extend(crate::dedup::report::report_rows(&all.lieux, |id| {
+            seen.0.get(id).cloned()
+        }));
     if all.lieux.is_empty() {
         return Err(ImportError::NothingAccepted {
             files: files.to_vec(),

@@ -247,6 +247,18 @@ async fn exclure_doublons_hides_non_principal_members_over_http() {
     );
     assert_eq!(near_ids, ["france-services-30"]);
 
+    // travel-time answers too (straight-line estimates: no road graph here)
+    let closest = "/v1/lieux/closest?lat=44.67573&lon=4.222033&k=2";
+    let (s, c) = get(&st, closest).await;
+    assert_eq!(s, 200);
+    assert!(
+        !ids(&c).contains(&"hinaura:953".to_owned()),
+        "{:?}",
+        ids(&c)
+    );
+    let (_, c) = get(&st, &format!("{closest}&exclure_doublons=false")).await;
+    assert_eq!(ids(&c), ["france-services-30", "hinaura:953"]);
+
     // the hidden member is still served by id, and says it is not the principal
     let (s, member) = get(&st, "/v1/lieux/hinaura:953").await;
     assert_eq!(s, 200);
@@ -281,4 +293,59 @@ async fn exclure_doublons_hides_non_principal_members_over_http() {
         assert_eq!(s, 400, "{bad}");
         assert_eq!(v["error"]["parameter"], "exclure_doublons");
     }
+}
+
+#[test]
+fn import_report_lists_the_duplicates_of_one_file() {
+    let Some(data) = shared_data() else {
+        return;
+    };
+    // oracle: the hand-checked same pairs inside the Charente export, as connected components
+    let pairs: Vec<(String, String)> = checked_pairs()
+        .into_iter()
+        .filter(|(a, b, same)| *same && a.starts_with("charente:") && b.starts_with("charente:"))
+        .map(|(a, b, _)| {
+            (
+                a["charente:".len()..].to_owned(),
+                b["charente:".len()..].to_owned(),
+            )
+        })
+        .collect();
+    let mut component: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, (a, b)) in pairs.iter().enumerate() {
+        let (ca, cb) = (component.get(a).copied(), component.get(b).copied());
+        let c = ca.or(cb).unwrap_or(i);
+        for old in [ca, cb].into_iter().flatten().filter(|o| *o != c) {
+            for v in component.values_mut().filter(|v| **v == old) {
+                *v = c;
+            }
+        }
+        component.insert(a.clone(), c);
+        component.insert(b.clone(), c);
+    }
+    let groups: BTreeSet<usize> = component.values().copied().collect();
+    let want = component.len() - groups.len();
+
+    let path = data.join("cartographie-nationale-v0/charente-20230711.json");
+    let out = lieux::import::read_path(&path).expect("import");
+    let rows: Vec<_> = out
+        .report
+        .iter()
+        .filter(|r| r.reason.starts_with("duplicate of"))
+        .collect();
+    assert_eq!(rows.len(), want, "{rows:#?}");
+    for r in &rows {
+        assert_eq!(r.kind, lieux::import::ReportKind::Info);
+        assert!(
+            component.contains_key(&r.id),
+            "{} is not a checked duplicate",
+            r.id
+        );
+        // the line points at the row: JSON index of that id in the file
+        let raw: Value =
+            serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+        assert_eq!(raw[r.line_or_index as usize]["id"], r.id.as_str());
+    }
+    // nothing is dropped
+    assert_eq!(out.lieux.len(), out.stats.accepted);
 }
