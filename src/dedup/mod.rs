@@ -276,7 +276,8 @@ impl Groups {
         self.groups.iter()
     }
 
-    /// Slots of the members of the group of `slot` (itself included), sorted.
+    /// Slots of the members of the group of `slot` (itself included), sorted. Scans every slot:
+    /// for reports and tests, not per request.
     pub fn members_of(&self, slot: u32) -> Vec<u32> {
         match self.of_slot.get(slot as usize) {
             Some(&g) if g != NONE => (0..self.of_slot.len() as u32)
@@ -329,6 +330,38 @@ mod tests {
         assert!(same_place(&a, &b));
         b.adresse = "16 rue du Mont des Princes".into();
         assert!(!same_place(&a, &b));
+    }
+
+    #[test]
+    fn sweep_equals_brute_force_on_dense_places() {
+        // 1 500 places in a 0.03° square (bands and longitude windows crossed everywhere), at
+        // 45° and at 70° of latitude, with few names and communes so that many pairs match
+        let names = ["Médiathèque", "France services", "Mairie", "EPN"];
+        for lat0 in [45.0, 70.0, -21.1] {
+            let mut rng = crate::testdata::Rng::new(5);
+            let lieux: Vec<Lieu> = (0..1500)
+                .map(|i| {
+                    let mut l = at(
+                        &format!("p{i:04}"),
+                        names[rng.below(names.len())],
+                        2.0 + rng.range(0.0, 0.03),
+                        lat0 + rng.range(0.0, 0.03),
+                    );
+                    l.code_insee = Some(format!("0700{}", rng.below(2)));
+                    l
+                })
+                .collect();
+            let mut brute = Vec::new();
+            for i in 0..lieux.len() {
+                for j in i + 1..lieux.len() {
+                    if same_place(&lieux[i], &lieux[j]) {
+                        brute.push((i as u32, j as u32));
+                    }
+                }
+            }
+            assert!(brute.len() > 1000, "{}", brute.len());
+            assert_eq!(duplicate_pairs(&lieux), brute, "latitude {lat0}");
+        }
     }
 
     #[test]
