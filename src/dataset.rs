@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 
+use crate::dedup::{Group, Groups};
 use crate::filter::{Bits, Filter};
 use crate::hours::timezone_for;
 use crate::index::{Bbox, SpatialIndex};
@@ -19,6 +20,8 @@ pub struct Dataset {
     lieux: Vec<Lieu>,
     tz: Vec<Tz>,
     bits: Vec<Bits>,
+    /// Groups of duplicates ([`crate::dedup`]), a side table of the slots.
+    groups: Groups,
     by_id: HashMap<String, u32>,
     index: SpatialIndex,
     version: String,
@@ -37,6 +40,7 @@ impl Dataset {
             .map(|l| timezone_for(l.code_insee.as_deref(), &l.code_postal))
             .collect();
         let bits = lieux.iter().map(Bits::of).collect();
+        let groups = Groups::new(&lieux);
         let by_id = lieux
             .iter()
             .enumerate()
@@ -52,6 +56,7 @@ impl Dataset {
             lieux,
             tz,
             bits,
+            groups,
             by_id,
             index,
             version,
@@ -108,21 +113,38 @@ impl Dataset {
         self.index.len()
     }
 
+    /// The groups of duplicates.
+    pub fn groups(&self) -> &Groups {
+        &self.groups
+    }
+
+    /// The group of duplicates of the place in `slot`, if any.
+    pub fn group_of(&self, slot: u32) -> Option<Group> {
+        self.groups.of(slot)
+    }
+
+    /// Is the place in `slot` left out by `filter` as a non-principal duplicate?
+    fn hidden(&self, slot: u32, filter: &Filter) -> bool {
+        !filter.inclure_doublons && self.groups.is_hidden(slot)
+    }
+
     /// The filter as a predicate on slots: enumerated filters on the compact bit sets, the
     /// place itself only when a filter needs it.
     fn keep<'a>(&'a self, filter: &'a Filter) -> impl FnMut(u32) -> bool + 'a {
-        let all = filter.is_empty();
+        let all = filter.is_empty() && self.groups.is_empty();
         let compiled = filter.compile();
         move |slot| {
             let s = slot as usize;
-            all || (compiled.matches_bits(self.bits[s])
+            all || (!self.hidden(slot, filter)
+                && compiled.matches_bits(self.bits[s])
                 && (!compiled.needs_lieu || filter.matches_rest(&self.lieux[s], self.tz[s])))
         }
     }
 
-    /// Does the place in `slot` pass `filter`?
+    /// Does the place in `slot` pass `filter` (duplicates excluded unless asked)?
     pub fn matches(&self, slot: u32, filter: &Filter) -> bool {
-        filter.matches(&self.lieux[slot as usize], self.tz[slot as usize])
+        !self.hidden(slot, filter)
+            && filter.matches(&self.lieux[slot as usize], self.tz[slot as usize])
     }
 
     /// The `k` nearest places matching `filter` (within `max_m` metres if given), sorted by

@@ -68,6 +68,10 @@ pub struct Filter {
     /// starts on `saturday` (the coming week-end of the request).
     pub ouvert_le_week_end: Option<(bool, NaiveDate)>,
     pub source: Vec<String>,
+    /// `exclure_doublons=false`: list every member of a group of duplicates. By default
+    /// (`exclure_doublons=true`) only each group's principal is listed ([`crate::dedup`]); the
+    /// dataset applies it, since groups are a property of the dataset, not of one place.
+    pub inclure_doublons: bool,
 }
 
 /// Every filter parameter name, in the national map's vocabulary.
@@ -84,6 +88,7 @@ pub const PARAMETERS: &[&str] = &[
     "ouvert_actuellement",
     "ouvert_le_week_end",
     "source",
+    "exclure_doublons",
 ];
 
 fn split(value: &str) -> impl Iterator<Item = &str> {
@@ -183,6 +188,7 @@ impl Filter {
                 }
                 "source" => parse_strings(key, value, &mut f.source)?,
                 "prise_rdv" => f.prise_rdv = Some(parse_bool(key, value)?),
+                "exclure_doublons" => f.inclure_doublons = !parse_bool(key, value)?,
                 "ouvert_le_week_end" => {
                     f.ouvert_le_week_end = Some((parse_bool(key, value)?, coming_saturday(now)))
                 }
@@ -257,7 +263,7 @@ impl Filter {
         self.ouvert_actuellement.map(|t| t.to_utc()).unwrap_or(now)
     }
 
-    /// True when no filter is set.
+    /// True when no filter is set (duplicates are still excluded, by the dataset).
     pub fn is_empty(&self) -> bool {
         *self == Filter::default()
     }

@@ -10,6 +10,7 @@
 //! - [`filter`]: the national map's filter vocabulary, parsed and evaluated.
 //! - [`dataset`]: a loaded, indexed, versioned set of places: `nearest`, `within_bbox`,
 //!   `within_radius`.
+//! - [`dedup`]: groups of duplicate places (same place published twice) and their principal.
 //! - [`routing`]: OSM road graph, travel-time search, isochrones.
 //! - [`http`]: the `warp` API.
 
@@ -19,6 +20,7 @@ pub mod communes;
 pub mod config;
 pub mod coverage;
 pub mod dataset;
+pub mod dedup;
 pub mod error;
 pub mod filter;
 pub mod geocode;

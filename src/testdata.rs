@@ -54,14 +54,17 @@ fn hours(rng: &mut Rng) -> String {
 
 /// A plain place with the given id and position; every other field minimal.
 pub fn lieu(id: String, position: Option<Position>) -> Lieu {
+    // one word per id: two generated places never have similar names or equal addresses, so
+    // they are never duplicates (crate::dedup)
+    let word: String = id.chars().filter(char::is_ascii_alphanumeric).collect();
     Lieu {
+        nom: format!("Lieu {word}"),
+        adresse: format!("1 rue {word}"),
         id,
         pivot: "00000000000000".into(),
-        nom: "Lieu".into(),
         commune: "Commune".into(),
         code_postal: "75001".into(),
         code_insee: None,
-        adresse: "1 rue".into(),
         complement_adresse: None,
         position,
         position_origine: None,

@@ -106,6 +106,22 @@ struct Properties<'a> {
     ouvert: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     prochaine_ouverture: Option<String>,
+    /// Only for a place that has duplicates ([`crate::dedup`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    doublons: Option<Doublons<'a>>,
+}
+
+/// The group of duplicates a place belongs to.
+#[derive(Serialize)]
+struct Doublons<'a> {
+    /// Group id: the smallest id among the members.
+    groupe: &'a str,
+    /// Is this place the one listed for the group?
+    principal: bool,
+    /// Id of the place listed for the group.
+    lieu_principal: &'a str,
+    /// Number of members, this place included.
+    membres: u32,
 }
 
 #[derive(Serialize)]
@@ -124,7 +140,7 @@ struct Feature<'a> {
     properties: Properties<'a>,
 }
 
-fn properties<'a>(lieu: &'a Lieu, ds: &Dataset, slot: u32, extra: &Extra) -> Properties<'a> {
+fn properties<'a>(lieu: &'a Lieu, ds: &'a Dataset, slot: u32, extra: &Extra) -> Properties<'a> {
     let status = lieu
         .horaires
         .as_ref()
@@ -169,6 +185,12 @@ fn properties<'a>(lieu: &'a Lieu, ds: &Dataset, slot: u32, extra: &Extra) -> Pro
         prochaine_ouverture: status
             .and_then(|s| s.prochaine_ouverture)
             .map(|t| t.to_rfc3339()),
+        doublons: ds.group_of(slot).map(|g| Doublons {
+            groupe: &ds.lieu(g.first).id,
+            principal: g.principal == slot,
+            lieu_principal: &ds.lieu(g.principal).id,
+            membres: g.members,
+        }),
     }
 }
 

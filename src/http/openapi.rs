@@ -86,6 +86,11 @@ pub(super) fn filters() -> Vec<Value> {
             "Places open (true) or not (false) on the coming week-end.",
             json!({"type": "string", "enum": ["true", "false", "1", "0"]}),
         ),
+        query(
+            "exclure_doublons",
+            "true (default): one place per group of duplicates (the group's principal: most recent `date_maj`, then source priority, then smallest id); false: every member. Members carry `properties.doublons`.",
+            json!({"type": "string", "enum": ["true", "false", "1", "0"], "default": "true"}),
+        ),
     ]
 }
 
@@ -360,8 +365,22 @@ pub fn document() -> Value {
                         {"type": "null"},
                         {"type": "object", "required": ["type", "coordinates"], "properties": {"type": {"const": "Point"}, "coordinates": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "number"}}}},
                     ]},
-                    "properties": {"type": "object", "required": ["id", "nom"], "description": "The schema v1 fields (lists as arrays, empty ones omitted), `distance_m`, `ouvert`, `prochaine_ouverture`, and `position`: how the coordinates were obtained (absent for places without coordinates or loaded from a snapshot that does not record it).", "properties": {"position": position_origine_schema()}},
+                    "properties": {
+                        "type": "object", "required": ["id", "nom"],
+                        "description": "The schema v1 fields (lists as arrays, empty ones omitted), `distance_m`, `ouvert`, `prochaine_ouverture`, `position`: how the coordinates were obtained (absent for places without coordinates or loaded from a snapshot that does not record it), and `doublons` for a place published more than once.",
+                        "properties": {"position": position_origine_schema(), "doublons": {"$ref": "#/components/schemas/Doublons"}},
+                    },
                     "links": {"type": "array"},
+                },
+            },
+            "Doublons": {
+                "type": "object", "required": ["groupe", "principal", "lieu_principal", "membres"],
+                "description": "The group of duplicate records of this place (same commune, within 200 m, similar name or same address). Present only for a group of 2 or more.",
+                "properties": {
+                    "groupe": {"type": "string", "description": "Group id: the smallest id among the members (stable across load orders)."},
+                    "principal": {"type": "boolean", "description": "This place is the one listed when `exclure_doublons=true`."},
+                    "lieu_principal": {"type": "string", "description": "Id of the group's principal."},
+                    "membres": {"type": "integer", "minimum": 2, "description": "Number of members."},
                 },
             },
             "FeatureCollection": {

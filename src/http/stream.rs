@@ -95,7 +95,7 @@ impl Matches {
                 while *next < n {
                     let slot = *next;
                     *next += 1;
-                    if filter.is_empty() || self.ds.matches(slot, filter) {
+                    if self.ds.matches(slot, filter) {
                         return Some((slot, None));
                     }
                 }

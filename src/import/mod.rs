@@ -332,10 +332,13 @@ pub fn read_bytes_with(
 ) -> Result<ImportOutcome, ImportError> {
     let parsed = parse_bytes(name, bytes, options)?;
     let mut seen = SeenIds::default();
-    let mut outcome =
-        validate::validate_all(name, parsed, &mut seen, None, options.communes.as_ref());
-    geocoding::place_missing(&mut outcome, &seen, &options.geocoders, false)?;
-    Ok(outcome)
+    let mut out = validate::validate_all(name, parsed, &mut seen, None, options.communes.as_ref());
+    geocoding::place_missing(&mut out, &seen, &options.geocoders, false)?;
+    out.report
+        .extend(crate::dedup::report::report_rows(&out.lieux, |id| {
+            seen.0.get(id).cloned()
+        }));
+    Ok(out)
 }
 
 /// `lieux import`: reads every file (ids unique across files: later duplicates are rejected),
@@ -397,6 +400,10 @@ pub fn run_import_with(
     }
 
     geocoding::place_missing(&mut all, &seen, &options.geocoders, show)?;
+    all.report
+        .extend(crate::dedup::report::report_rows(&all.lieux, |id| {
+            seen.0.get(id).cloned()
+        }));
     if all.lieux.is_empty() {
         return Err(ImportError::NothingAccepted {
             files: files.to_vec(),

@@ -413,7 +413,8 @@ async fn health_reports_version_and_counts() {
 async fn geojson_output_imports_back_to_the_same_places() {
     let st = AppState::new(Dataset::embedded().expect("embedded"));
     let ds = st.dataset();
-    let r = get(&st, "/v1/lieux").await;
+    // every place, duplicates included (crate::dedup)
+    let r = get(&st, "/v1/lieux?exclure_doublons=false").await;
     assert_eq!(r.status, 200);
     imports_back_to(&ds, "lieux.geojson", &r.body);
 }
@@ -437,7 +438,12 @@ async fn csv_output_imports_back_to_the_same_places() {
     let st = AppState::new(Dataset::embedded().expect("embedded"));
     let ds = st.dataset();
     for coding in ["identity", "gzip"] {
-        let r = get_with(&st, "/v1/lieux.csv", &[("accept-encoding", coding)]).await;
+        let r = get_with(
+            &st,
+            "/v1/lieux.csv?exclure_doublons=false",
+            &[("accept-encoding", coding)],
+        )
+        .await;
         assert_eq!(r.status, 200);
         assert_eq!(r.header("content-type"), Some("text/csv; charset=utf-8"));
         let body = if coding == "gzip" {

@@ -322,6 +322,9 @@ fn dirty_csv_report() {
             e(8, "dirty-6", "latitude,longitude", Info, ""),
             e(8, "dirty-6", "telephone", Repaired, "01 23 45 67 89"),
             e(9, "dirty-7", "latitude,longitude", Repaired, "48,85 / 2,35"),
+            // same Médiathèque, same address and position in Reims as dirty-1 (crate::dedup)
+            e(4, "dirty-3", "id", Info, "Médiathèque"),
+            e(5, "dirty-4", "id", Info, "Médiathèque"),
         ]
     );
     assert_eq!(o.stats.rows, 8);
@@ -518,8 +521,9 @@ fn run_import_keeps_ids_unique_across_files() {
         ]
     );
     let rows = r.records().count();
-    // 9 rows for the first copy; the second: 7 duplicates + 1 missing nom.
-    assert_eq!(rows, 9 + 8);
+    // 9 rows for the first copy; the second: 7 duplicates + 1 missing nom; then the two rows
+    // publishing dirty-1's place again (dirty-3, dirty-4: crate::dedup).
+    assert_eq!(rows, 9 + 8 + 2);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

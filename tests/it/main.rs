@@ -4,6 +4,7 @@
 mod browser;
 mod cli;
 mod coverage;
+mod dedup;
 mod front;
 mod gdal;
 mod geocode;

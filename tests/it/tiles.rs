@@ -131,7 +131,8 @@ async fn every_place_once_per_zoom() {
     let st = AppState::new(Dataset::embedded().expect("embedded"));
     for z in [0u8, 2, 4, 6, 8, 17] {
         let tiles = tiles_with_places(&ds, z, |_| true);
-        let (total, singles) = count_zoom(&st, z, &tiles, "").await;
+        // every positioned place, duplicates included (crate::dedup)
+        let (total, singles) = count_zoom(&st, z, &tiles, "?exclure_doublons=false").await;
         assert_eq!(total, positioned, "zoom {z}");
         let unique: BTreeSet<&String> = singles.iter().collect();
         assert_eq!(
@@ -254,7 +255,8 @@ async fn stats_per_territory() {
     let st = AppState::new(Dataset::embedded().expect("embedded"));
     let n = st.dataset().lieux().len() as u64;
     for group in ["departement", "region"] {
-        let (status, _, body) = get(&st, &format!("/v1/stats?group_by={group}"), &[]).await;
+        let path = format!("/v1/stats?group_by={group}&exclure_doublons=false");
+        let (status, _, body) = get(&st, &path, &[]).await;
         assert_eq!(status, 200);
         let v: Value = serde_json::from_slice(&body).expect("json");
         let sum: u64 = v["groups"]

@@ -1,0 +1,399 @@
+//! De-duplication: the same place published twice (by one producer once per service it offers,
+//! or by several sources: France Services are also in regional and national files) is put in
+//! one **group**; one member, the **principal**, stands for the group in listings
+//! (`exclure_doublons=true`), every member stays in the dataset.
+//!
+//! **Rule** ([`same_place`]): two places are duplicates when
+//! 1. both are positioned, within [`MAX_DISTANCE_M`] (great-circle), in the same commune (same
+//!    `code_insee` when both have one, else the same `code_postal`);
+//! 2. neither moves (`itinerance` Itinérant, or a name saying `Bus`, `itinérant(e)`, `mobile`):
+//!    a mobile service is identified by its route, not by the home base it is published at — a
+//!    France Services bus parked at the fixed site, or two buses of one operator, are other
+//!    services;
+//! 3. their names do not name different kinds of place (a `mairie` and the `médiathèque` it
+//!    hosts; see [`text`]);
+//! 4. their names are similar — Jaccard index of the name tokens ≥ [`NAME_SIMILARITY`] — or their
+//!    addresses are equal once folded and the names still share enough
+//!    (≥ [`NAME_SIMILARITY_SAME_ADDRESS`]). The words of the communes' names are left out of
+//!    the comparison (every place of Saint-Genis-Laval would otherwise look alike), unless a
+//!    name is nothing but its commune (`LA HAYE`).
+//!
+//! Groups are the connected components of that relation (union-find).
+//!
+//! **Principal** ([`principal_order`]): the most recent `date_maj`, then the source higher in
+//! [`SOURCE_PRIORITY`], then the smallest id.
+//!
+//! **Group id**: the smallest id among the members. It depends only on the members' ids, so it
+//! does not change with load order, with places added elsewhere, or with a member's update; it
+//! changes only if that smallest member leaves the group (or a new member with a smaller id
+//! joins it).
+//!
+//! **Candidates** ([`duplicate_pairs`]): a sweep over places sorted by (latitude band of
+//! [`MAX_DISTANCE_M`], longitude): each place is compared only with the places of its band and
+//! the next one within the longitude window, so the work is O(n log n) plus the close pairs.
+//! The tests check it against a brute-force scan of all pairs.
+
+pub mod report;
+pub mod text;
+
+use std::cmp::Ordering;
+
+use crate::communes::fold;
+use crate::index::{EARTH_RADIUS_M, haversine_m};
+use crate::model::{Itinerance, Lieu};
+use text::{NameTokens, address_key};
+
+/// Largest distance between two records of one place, metres.
+pub const MAX_DISTANCE_M: f64 = 200.0;
+/// Name similarity (token Jaccard) that makes two close places in one commune the same place.
+pub const NAME_SIMILARITY: f64 = 0.5;
+/// Name similarity enough when the folded addresses are equal.
+pub const NAME_SIMILARITY_SAME_ADDRESS: f64 = 0.25;
+
+/// Source priority of the principal (after `date_maj`): the first entry whose words occur in a
+/// place's folded `source` gives its rank; other sources come next, places without a source
+/// last. The official France Services list first (`ANCT France Services (liste-fs-…)`,
+/// `france-services`), then the national networks.
+pub const SOURCE_PRIORITY: &[&str] =
+    &["france services", "conseiller numerique", "aidants connect"];
+
+const NONE: u32 = u32::MAX;
+
+/// Rank of a source in [`SOURCE_PRIORITY`] (lower wins).
+pub fn source_rank(source: Option<&str>) -> usize {
+    match source {
+        None => SOURCE_PRIORITY.len() + 1,
+        Some(s) => {
+            let f = format!(" {} ", fold(s));
+            SOURCE_PRIORITY
+                .iter()
+                .position(|p| f.contains(&format!(" {p} ")))
+                .unwrap_or(SOURCE_PRIORITY.len())
+        }
+    }
+}
+
+/// Order of precedence inside a group: `Less` when `a` should be the principal rather than `b`
+/// (more recent `date_maj`, then higher source priority, then smaller id).
+pub fn principal_order(a: &Lieu, b: &Lieu) -> Ordering {
+    b.date_maj
+        .cmp(&a.date_maj)
+        .then_with(|| source_rank(a.source.as_deref()).cmp(&source_rank(b.source.as_deref())))
+        .then_with(|| a.id.cmp(&b.id))
+}
+
+fn same_commune(a: &Lieu, b: &Lieu) -> bool {
+    match (&a.code_insee, &b.code_insee) {
+        (Some(x), Some(y)) => x == y,
+        _ => a.code_postal == b.code_postal,
+    }
+}
+
+fn moves(l: &Lieu, name: &NameTokens) -> bool {
+    l.itinerance.contains(&Itinerance::Itinerant) || name.is_mobile()
+}
+
+/// The name and address part of the rule (conditions 2–4), for two places already known to be
+/// close and in the same commune.
+fn similar(a: &Lieu, b: &Lieu) -> bool {
+    let (na, nb) = (NameTokens::new(&a.nom), NameTokens::new(&b.nom));
+    if moves(a, &na) || moves(b, &nb) || na.kinds_conflict(&nb) {
+        return false;
+    }
+    let communes = NameTokens::new(&format!("{} {}", a.commune, b.commune));
+    let (ra, rb) = (na.without(&communes), nb.without(&communes));
+    let j = if ra.is_empty() || rb.is_empty() {
+        na.jaccard(&nb)
+    } else {
+        ra.jaccard(&rb)
+    };
+    if j >= NAME_SIMILARITY {
+        return true;
+    }
+    j >= NAME_SIMILARITY_SAME_ADDRESS && {
+        let ka = address_key(&a.adresse);
+        !ka.is_empty() && ka == address_key(&b.adresse)
+    }
+}
+
+/// Are `a` and `b` two records of the same place (the whole rule, see the module doc)?
+pub fn same_place(a: &Lieu, b: &Lieu) -> bool {
+    let (Some(p), Some(q)) = (a.position, b.position) else {
+        return false;
+    };
+    same_commune(a, b) && haversine_m(p.lon, p.lat, q.lon, q.lat) <= MAX_DISTANCE_M && similar(a, b)
+}
+
+/// [`MAX_DISTANCE_M`] in degrees of latitude.
+fn band_deg() -> f64 {
+    (MAX_DISTANCE_M / EARTH_RADIUS_M).to_degrees()
+}
+
+/// Every pair of slots `(i, j)`, `i < j`, of places that are duplicates ([`same_place`]), sorted.
+pub fn duplicate_pairs(lieux: &[Lieu]) -> Vec<(u32, u32)> {
+    let band = band_deg();
+    // (band, lon, lat, slot) of every positioned place, sorted by band then longitude
+    let mut pts: Vec<(i64, f64, f64, u32)> = lieux
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            l.position
+                .map(|p| ((p.lat / band).floor() as i64, p.lon, p.lat, i as u32))
+        })
+        .collect();
+    pts.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    let mut out = Vec::new();
+    let mut next_band = 0usize; // start of the band after the current one
+    for (k, &(b, lon, lat, slot)) in pts.iter().enumerate() {
+        if k == next_band {
+            next_band = k + pts[k..].partition_point(|p| p.0 == b);
+        }
+        // longitude window: MAX_DISTANCE_M at the band's latitude farthest from the equator
+        let cos = (lat.abs() + band).min(89.9).to_radians().cos();
+        let dlon = band / cos;
+        let mut check = |other: &(i64, f64, f64, u32)| {
+            let (a, c) = (slot.min(other.3), slot.max(other.3));
+            if same_place(&lieux[a as usize], &lieux[c as usize]) {
+                out.push((a, c));
+            }
+        };
+        // same band: the places after this one up to lon + dlon
+        for other in pts[k + 1..next_band]
+            .iter()
+            .take_while(|p| p.1 <= lon + dlon)
+        {
+            check(other);
+        }
+        // next band: the places within lon ± dlon
+        let end = next_band + pts[next_band..].partition_point(|p| p.0 == b + 1);
+        let next = &pts[next_band..end];
+        let from = next.partition_point(|p| p.1 < lon - dlon);
+        for other in next[from..].iter().take_while(|p| p.1 <= lon + dlon) {
+            check(other);
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+/// One group of duplicates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Group {
+    /// Slot of the member with the smallest id: its id is the group id.
+    pub first: u32,
+    /// Slot of the principal member.
+    pub principal: u32,
+    /// Number of members (≥ 2).
+    pub members: u32,
+}
+
+/// The groups of a dataset, as a side table of its slots.
+#[derive(Debug, Clone, Default)]
+pub struct Groups {
+    /// Group index of each slot, [`NONE`] for a place without duplicate.
+    of_slot: Vec<u32>,
+    groups: Vec<Group>,
+}
+
+fn find(parent: &mut [u32], mut x: u32) -> u32 {
+    while parent[x as usize] != x {
+        let up = parent[parent[x as usize] as usize];
+        parent[x as usize] = up;
+        x = up;
+    }
+    x
+}
+
+impl Groups {
+    /// Groups the places `lieux` (in any order: groups, group ids and principals depend only
+    /// on the places, not on their order).
+    pub fn new(lieux: &[Lieu]) -> Groups {
+        let pairs = duplicate_pairs(lieux);
+        if pairs.is_empty() {
+            return Groups::default();
+        }
+        let mut parent: Vec<u32> = (0..lieux.len() as u32).collect();
+        for &(a, b) in &pairs {
+            let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+            if ra != rb {
+                parent[ra.max(rb) as usize] = ra.min(rb);
+            }
+        }
+        let mut of_slot = vec![NONE; lieux.len()];
+        let mut groups: Vec<Group> = Vec::new();
+        let mut members: Vec<u32> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
+        members.sort_unstable();
+        members.dedup();
+        for s in members {
+            let root = find(&mut parent, s) as usize;
+            if of_slot[root] == NONE {
+                of_slot[root] = groups.len() as u32;
+                groups.push(Group {
+                    first: s,
+                    principal: s,
+                    members: 0,
+                });
+            }
+            let g = of_slot[root];
+            of_slot[s as usize] = g;
+            let group = &mut groups[g as usize];
+            group.members += 1;
+            let l = &lieux[s as usize];
+            if l.id < lieux[group.first as usize].id {
+                group.first = s;
+            }
+            if principal_order(l, &lieux[group.principal as usize]).is_lt() {
+                group.principal = s;
+            }
+        }
+        Groups { of_slot, groups }
+    }
+
+    /// The group of the place in `slot`, if it has duplicates.
+    pub fn of(&self, slot: u32) -> Option<Group> {
+        let g = *self.of_slot.get(slot as usize)?;
+        (g != NONE).then(|| self.groups[g as usize])
+    }
+
+    /// Is the place in `slot` a duplicate that is not its group's principal (hidden by
+    /// `exclure_doublons=true`)?
+    pub fn is_hidden(&self, slot: u32) -> bool {
+        self.of(slot).is_some_and(|g| g.principal != slot)
+    }
+
+    /// Number of groups.
+    pub fn len(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// No group at all.
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    /// Every group, in the order of their first member.
+    pub fn iter(&self) -> impl Iterator<Item = &Group> {
+        self.groups.iter()
+    }
+
+    /// Slots of the members of the group of `slot` (itself included), sorted. Scans every slot:
+    /// for reports and tests, not per request.
+    pub fn members_of(&self, slot: u32) -> Vec<u32> {
+        match self.of_slot.get(slot as usize) {
+            Some(&g) if g != NONE => (0..self.of_slot.len() as u32)
+                .filter(|s| self.of_slot[*s as usize] == g)
+                .collect(),
+            _ => vec![slot],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Position;
+    use crate::testdata::lieu;
+    use chrono::NaiveDate;
+
+    fn at(id: &str, nom: &str, lon: f64, lat: f64) -> Lieu {
+        let mut l = lieu(id.into(), Some(Position { lon, lat }));
+        l.nom = nom.into();
+        l.code_insee = Some("07322".into());
+        l
+    }
+
+    #[test]
+    fn rule_distance_commune_mobility_kinds() {
+        let a = at("a", "France services Thueyts", 4.2200, 44.6760);
+        let mut b = at("b", "France Services Thueyts", 4.2201, 44.6761);
+        assert!(same_place(&a, &b));
+        b.code_insee = Some("07001".into());
+        assert!(!same_place(&a, &b), "other commune");
+        let far = at("c", "France services Thueyts", 4.2200, 44.6790); // 333 m north
+        assert!(!same_place(&a, &far));
+        let bus = at("d", "Bus France services Thueyts", 4.2200, 44.6760);
+        assert!(!same_place(&a, &bus));
+        let mut fixe_itinerant = at("e", "France services Thueyts", 4.2200, 44.6760);
+        fixe_itinerant.itinerance = vec![Itinerance::Itinerant];
+        assert!(!same_place(&a, &fixe_itinerant));
+        let mairie = at("f", "Mairie de Thueyts", 4.2200, 44.6760);
+        let biblio = at("g", "Bibliothèque de Thueyts", 4.2200, 44.6760);
+        assert!(!same_place(&mairie, &biblio));
+    }
+
+    #[test]
+    fn same_address_lowers_the_name_bar() {
+        let mut a = at("a", "Médiathèque de Seyssel", 5.8300, 45.9600);
+        let mut b = at("b", "Médiathèque Victor Hugo", 5.8301, 45.9600);
+        a.adresse = "14 Rue du Mont des Princes".into();
+        b.adresse = "14 rue du Mont des Princes".into();
+        assert!(same_place(&a, &b));
+        b.adresse = "16 rue du Mont des Princes".into();
+        assert!(!same_place(&a, &b));
+    }
+
+    #[test]
+    fn sweep_equals_brute_force_on_dense_places() {
+        // 1 500 places in a 0.03° square (bands and longitude windows crossed everywhere), at
+        // 45° and at 70° of latitude, with few names and communes so that many pairs match
+        let names = ["Médiathèque", "France services", "Mairie", "EPN"];
+        for lat0 in [45.0, 70.0, -21.1] {
+            let mut rng = crate::testdata::Rng::new(5);
+            let lieux: Vec<Lieu> = (0..1500)
+                .map(|i| {
+                    let mut l = at(
+                        &format!("p{i:04}"),
+                        names[rng.below(names.len())],
+                        2.0 + rng.range(0.0, 0.03),
+                        lat0 + rng.range(0.0, 0.03),
+                    );
+                    l.code_insee = Some(format!("0700{}", rng.below(2)));
+                    l
+                })
+                .collect();
+            let mut brute = Vec::new();
+            for i in 0..lieux.len() {
+                for j in i + 1..lieux.len() {
+                    if same_place(&lieux[i], &lieux[j]) {
+                        brute.push((i as u32, j as u32));
+                    }
+                }
+            }
+            assert!(brute.len() > 1000, "{}", brute.len());
+            assert_eq!(duplicate_pairs(&lieux), brute, "latitude {lat0}");
+        }
+    }
+
+    #[test]
+    fn groups_principal_and_stable_id() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default();
+        let mut a = at("fs-2", "France services Thueyts", 4.2200, 44.6760);
+        a.date_maj = d(2022, 12, 1);
+        a.source = Some("ANCT France Services (liste-fs-20221201)".into());
+        let mut b = at("hinaura-9", "France Services Thueyts", 4.2201, 44.6760);
+        b.date_maj = d(2022, 12, 1);
+        b.source = Some("Hinaura".into());
+        let mut c = at("fs-1", "France services de Thueyts", 4.2202, 44.6760);
+        c.date_maj = d(2021, 1, 1);
+        let other = at("z", "Médiathèque", 4.2200, 44.6760);
+        let mut lieux = vec![a, b, c, other];
+        lieux.sort_by(|x, y| x.id.cmp(&y.id));
+        let g = Groups::new(&lieux);
+        assert_eq!(g.len(), 1);
+        let ids: Vec<&str> = lieux.iter().map(|l| l.id.as_str()).collect();
+        assert_eq!(ids, ["fs-1", "fs-2", "hinaura-9", "z"]);
+        let group = g.of(0).expect("grouped");
+        assert_eq!(group.first, 0, "group id = smallest id fs-1");
+        assert_eq!(
+            group.principal, 1,
+            "same date: the France Services list wins"
+        );
+        assert_eq!(group.members, 3);
+        assert!(g.is_hidden(0) && !g.is_hidden(1) && g.is_hidden(2) && !g.is_hidden(3));
+        assert_eq!(g.members_of(2), [0, 1, 2]);
+        assert_eq!(g.of(3), None);
+        assert_eq!(source_rank(Some("Hinaura")), SOURCE_PRIORITY.len());
+        assert_eq!(source_rank(Some("conseiller-numerique")), 1);
+        assert_eq!(source_rank(None), SOURCE_PRIORITY.len() + 1);
+    }
+}
