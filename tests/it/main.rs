@@ -10,6 +10,7 @@ mod hours_oracle;
 mod http;
 mod import;
 mod index_oracle;
+mod isochrone_grid;
 mod limits;
 mod live;
 mod mapping;
