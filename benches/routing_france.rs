@@ -3,7 +3,8 @@
 //! load times. `LIEUX_BENCH_NODES` sets the requested node count (default 9 M, France size).
 //!
 //! Prints per-query p50/p90 (wall and thread CPU time: the VM is shared) before the criterion
-//! medians. Generating the 9 M-node graph takes ~1 min and ~3 GB; the graph file is ~1 GB, written to
+//! medians, and the polygon on the fixed 200 m grid (time, Jaccard and area ratio against the
+//! scaled grid). Generating the 9 M-node graph takes ~1 min and ~3 GB; the graph file is ~1 GB, written to
 //! `$CARGO_TARGET_DIR` (or `target/`) and removed at the end.
 
 #[path = "common/clock.rs"]
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use clock::timed;
 use criterion::{Criterion, criterion_group, criterion_main};
+use geo::{Area, BooleanOps};
 use lieux::routing::search::{Origin, bounded};
 use lieux::routing::{Profile, RoadNetwork, isochrone, synthetic};
 
@@ -65,6 +67,8 @@ fn france(c: &mut Criterion) {
     let mut settled = Vec::new();
     let (mut search_wall, mut search_cpu) = (Vec::new(), Vec::new());
     let (mut polygon_wall, mut polygon_cpu) = (Vec::new(), Vec::new());
+    let (mut fixed_wall, mut fixed_cpu) = (Vec::new(), Vec::new());
+    let (mut jaccard, mut area_ratio) = (Vec::new(), Vec::new());
     for &u in &origins {
         let (tree, w, c) = timed(|| bounded(g, &from(u), 1_800_000));
         search_wall.push(w);
@@ -80,8 +84,27 @@ fn france(c: &mut Criterion) {
         });
         polygon_wall.push(w);
         polygon_cpu.push(c);
+        // the fixed 200 m grid (the cell before it scaled with the search's extent): time and
+        // agreement, in the same run
+        let (fine, w, c) = timed(|| {
+            isochrone::polygons_fixed_cell(
+                g,
+                &tree,
+                g.coord(u),
+                &[1_800],
+                isochrone::default_cell_m(Profile::Car),
+            )
+        });
+        fixed_wall.push(w);
+        fixed_cpu.push(c);
+        if let (Some(a), Some(b)) = (polys.first(), fine.first()) {
+            let union = a.union(b).unsigned_area();
+            if union > 0.0 {
+                jaccard.push(a.intersection(b).unsigned_area() / union);
+                area_ratio.push(a.unsigned_area() / b.unsigned_area());
+            }
+        }
         settled.push(tree.settled.len() as f64);
-        std::hint::black_box(polys);
     }
     settled.sort_by(f64::total_cmp);
     eprintln!(
@@ -99,6 +122,22 @@ fn france(c: &mut Criterion) {
         "  polygon: wall {}; CPU {}",
         p50_p90(&mut polygon_wall),
         p50_p90(&mut polygon_cpu)
+    );
+    eprintln!(
+        "  polygon on the fixed 200 m grid: wall {}; CPU {}",
+        p50_p90(&mut fixed_wall),
+        p50_p90(&mut fixed_cpu)
+    );
+    jaccard.sort_by(f64::total_cmp);
+    area_ratio.sort_by(f64::total_cmp);
+    eprintln!(
+        "  scaled vs 200 m polygon: Jaccard min/p10/p50 {:.3}/{:.3}/{:.3}; area ratio p10/p50/p90 {:.3}/{:.3}/{:.3}",
+        jaccard.first().copied().unwrap_or(f64::NAN),
+        percentile(&jaccard, 0.1),
+        percentile(&jaccard, 0.5),
+        percentile(&area_ratio, 0.1),
+        percentile(&area_ratio, 0.5),
+        percentile(&area_ratio, 0.9),
     );
     let mut total_cpu: Vec<f64> = search_cpu
         .iter()

@@ -12,6 +12,7 @@ mod hours_oracle;
 mod http;
 mod import;
 mod index_oracle;
+mod isochrone_grid;
 mod limits;
 mod live;
 mod mapping;

@@ -66,7 +66,7 @@ fn networks() -> Option<&'static HashMap<&'static str, (RoadNetwork, BuildStats)
     .as_ref()
 }
 
-fn net(name: &str) -> Option<&'static RoadNetwork> {
+pub(crate) fn net(name: &str) -> Option<&'static RoadNetwork> {
     networks().map(|n| &n[name].0)
 }
 
