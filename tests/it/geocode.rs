@@ -646,6 +646,15 @@ fn cli_import_geocodes_and_the_server_shows_provenance() {
     assert_eq!(p["source"], "ban", "{f}");
     assert_eq!(p["precision"], "housenumber", "{f}");
     assert!(p["score"].as_f64().is_some_and(|s| s >= 0.9), "{f}");
+    // ... with the words the OpenAPI document lists.
+    let (_, _, doc) = crate::util::request(&server, "GET", "/openapi.json", &[], b"");
+    let doc: serde_json::Value = serde_json::from_slice(&doc).unwrap();
+    let schema = &doc["components"]["schemas"]["Feature"]["properties"]["properties"]["properties"]
+        ["position"]["properties"];
+    for key in ["source", "precision"] {
+        let words = schema[key]["enum"].as_array().unwrap();
+        assert!(words.contains(&p[key]), "{key} {} not in {words:?}", p[key]);
+    }
     let (_, _, body) = crate::util::request(&server, "GET", "/v1/lieux/nulle-part", &[], b"");
     let f: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert!(
