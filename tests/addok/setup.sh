@@ -57,7 +57,7 @@ start() {
     || { echo "addok did not start (see $dir/addok.log)" >&2; stop "$dir"; exit 1; }
   if [ -n "$owner" ]; then
     # Watchdog: the test binary shares one server between tests and cannot run a teardown.
-    ( while kill -0 "$owner" 2>/dev/null; do sleep 1; done; "$0" stop "$dir" ) \
+    ( while kill -0 "$owner" 2>/dev/null; do sleep 1; done; bash "$0" stop "$dir" ) \
       </dev/null >/dev/null 2>&1 &
   fi
   echo "http://127.0.0.1:$hport"

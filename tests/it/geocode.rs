@@ -673,3 +673,55 @@ fn cli_import_geocodes_and_the_server_shows_provenance() {
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn producer_coordinates_are_donnees_or_reparee() {
+    // Three rows of the list: as published, with a decimal comma, with latitude and longitude
+    // exchanged (both repaired by coordinate rules).
+    let Some(data) = shared_data() else { return };
+    let mut rdr =
+        csv::Reader::from_path(data.join("france-services/france-services-20221201.v1.csv"))
+            .unwrap();
+    let headers = rdr.headers().unwrap().clone();
+    let col = |n: &str| headers.iter().position(|h| h == n).unwrap();
+    let (lat, lon) = (col("latitude"), col("longitude"));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&headers).unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().take(3).map(Result::unwrap).collect();
+    for (k, rec) in rows.iter().enumerate() {
+        let mut v: Vec<String> = rec.iter().map(str::to_owned).collect();
+        match k {
+            1 => v[lat] = v[lat].replace('.', ","),
+            2 => v.swap(lat, lon),
+            _ => {}
+        }
+        w.write_record(&v).unwrap();
+    }
+    let out = lieux::import::read_bytes_with(
+        "t.csv",
+        &w.into_inner().unwrap(),
+        &ImportOptions::default(),
+    )
+    .unwrap();
+    let got: Vec<_> = out
+        .lieux
+        .iter()
+        .map(|l| l.position_origine.map(|o| (o.source, o.precision, o.score)))
+        .collect();
+    let p = |s| Some((s, Precision::Producteur, None));
+    assert_eq!(
+        got,
+        [
+            p(SourcePosition::Donnees),
+            p(SourcePosition::Reparee),
+            p(SourcePosition::Reparee)
+        ]
+    );
+    for (l, rec) in out.lieux.iter().zip(&rows) {
+        let pos = l.position.unwrap();
+        assert_eq!(
+            (pos.lat, pos.lon),
+            (rec[lat].parse().unwrap(), rec[lon].parse().unwrap())
+        );
+    }
+}
