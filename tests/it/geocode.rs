@@ -168,19 +168,7 @@ fn ban_places_rows_near_their_true_position() {
     );
 
     // Batches of 1 000 distinct addresses: 2 657 rows need several.
-    let distinct: HashSet<String> = out
-        .lieux
-        .iter()
-        .map(|l| {
-            Query {
-                adresse: l.adresse.clone(),
-                code_postal: l.code_postal.clone(),
-                commune: l.commune.clone(),
-                code_insee: l.code_insee.clone(),
-            }
-            .key()
-        })
-        .collect();
+    let distinct: HashSet<String> = out.lieux.iter().map(|l| Query::of(l).key()).collect();
     assert_eq!(a.first_stats.batches, distinct.len().div_ceil(1000) as u64);
     assert!(a.first_stats.batches >= 3);
     assert_eq!(a.first_stats.cache_hits, 0);
