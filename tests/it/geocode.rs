@@ -713,3 +713,86 @@ fn producer_coordinates_are_donnees_or_reparee() {
         );
     }
 }
+
+#[test]
+fn offline_fallback_on_every_raw_producer_file() {
+    // Every raw file of mednum-cli-sources with its config and the commune checks, as
+    // `lieux import --mapping … --communes … --geocoder offline` runs it: rows kept without a
+    // position (none given, (0, 0), far outside their commune…) get a point inside their
+    // commune's polygon, and one report line saying so.
+    let Some(data) = shared_data() else { return };
+    let polygons = polygons().unwrap();
+    let mut configs: Vec<PathBuf> = std::fs::read_dir(data.join("mednum-cli-sources"))
+        .unwrap()
+        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+        .map(|f| f.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".config.json"))
+        .collect();
+    configs.sort();
+    assert!(configs.len() >= 16, "{configs:?}");
+    let mut options = ImportOptions {
+        communes: Some(
+            Communes::from_path(&data.join("communes/communes-france-polygons.geojson.gz"))
+                .unwrap(),
+        ),
+        geocoders: vec![Arc::new(CommuneGeocoder::embedded())],
+        ..Default::default()
+    };
+    let (mut placed_total, mut left_total) = (0, 0);
+    for config in &configs {
+        let raw = PathBuf::from(config.to_string_lossy().replace(".config.json", ".json"));
+        let date = chrono::NaiveDate::from_ymd_opt(2024, 1, 1);
+        options.mapping = Some((
+            Mapping::from_path(config).unwrap(),
+            MappingOptions {
+                date_maj: date,
+                ..Default::default()
+            },
+        ));
+        let bytes = std::fs::read(&raw).unwrap();
+        let out =
+            lieux::import::read_bytes_with(&raw.display().to_string(), &bytes, &options).unwrap();
+        let placed: Vec<_> = out
+            .lieux
+            .iter()
+            .filter(|l| {
+                l.position_origine
+                    .is_some_and(|o| o.source == SourcePosition::Commune)
+            })
+            .collect();
+        for l in &placed {
+            let p = l.position.unwrap();
+            let c = polygons
+                .find(
+                    l.code_insee.as_deref(),
+                    Some(&l.code_postal),
+                    Some(&l.commune),
+                )
+                .unwrap_or_else(|| panic!("{} {} {:?}", l.id, l.commune, l.code_insee));
+            assert_eq!(c.distance_km(p.lon, p.lat), 0.0, "{} in {}", l.id, c.nom);
+            let lines = out
+                .report
+                .iter()
+                .filter(|r| r.id == l.id && r.reason.starts_with("commune_fallback: "))
+                .count();
+            assert_eq!(lines, 1, "{}", l.id);
+        }
+        let left = out.stats.without_coordinates;
+        let not_geocoded = out
+            .report
+            .iter()
+            .filter(|r| r.reason.starts_with("not_geocoded: "))
+            .count();
+        assert_eq!(left, not_geocoded, "{}", raw.display());
+        eprintln!(
+            "{}: {} kept, {} placed at their commune, {left} left without position",
+            raw.file_name().unwrap().to_string_lossy(),
+            out.stats.accepted,
+            placed.len()
+        );
+        placed_total += placed.len();
+        left_total += left;
+    }
+    eprintln!("all sources: {placed_total} placed at their commune, {left_total} left");
+    assert!(placed_total >= 10, "{placed_total}");
+}
