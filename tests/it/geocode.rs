@@ -50,7 +50,10 @@ fn addok() -> Option<&'static Addok> {
         .get_or_init(|| {
             let data = shared_data()?;
             let rows = fs_rows(&data);
-            let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("addok");
+            // One folder per test process: two runs in one target dir must not stop each
+            // other's servers. The setup script's watchdog removes it when this process exits.
+            let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+                .join(format!("addok-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&dir);
             std::fs::create_dir_all(&dir).unwrap();
             let docs = addok_documents(&rows);
