@@ -165,12 +165,12 @@ impl BanGeocoder {
     fn batch(&self, queries: &[&Query]) -> Result<Vec<Option<Answer>>, GeocodeError> {
         let url = format!("{}/search/csv/", self.base);
         let mut w = csv::Writer::from_writer(Vec::new());
-        let csv_err = |e: csv::Error| GeocodeError::Answer {
+        let csv_err = |e: &dyn std::fmt::Display| GeocodeError::Answer {
             url: url.clone(),
             reason: format!("cannot write the request CSV: {e}"),
         };
         w.write_record(["i", "adresse", "code_postal", "commune", "code_insee"])
-            .map_err(csv_err)?;
+            .map_err(|e| csv_err(&e))?;
         for (i, q) in queries.iter().enumerate() {
             let i = i.to_string();
             let insee = q.code_insee.as_deref().unwrap_or("");
@@ -183,12 +183,9 @@ impl BanGeocoder {
                 &clean(&q.commune),
                 insee,
             ])
-            .map_err(csv_err)?;
+            .map_err(|e| csv_err(&e))?;
         }
-        let data = w.into_inner().map_err(|e| GeocodeError::Answer {
-            url: url.clone(),
-            reason: format!("cannot write the request CSV: {e}"),
-        })?;
+        let data = w.into_inner().map_err(|e| csv_err(&e))?;
         let part = reqwest::blocking::multipart::Part::bytes(data)
             .file_name("lieux.csv")
             .mime_str("text/csv")

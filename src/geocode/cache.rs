@@ -253,6 +253,10 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("lieux-cache-test-{}", std::process::id()));
         let path = dir.join("c.jsonl");
         let _ = std::fs::remove_dir_all(&dir);
+        let io = |source| GeocodeError::Cache {
+            path: path.clone(),
+            source,
+        };
 
         let mut c = Cache::open(&path, "http://a");
         assert!(c.is_empty());
@@ -266,18 +270,12 @@ mod tests {
         // Appended, not rewritten.
         c.insert("c".into(), Some(hit(2.0)));
         c.save()?;
-        let text = std::fs::read_to_string(&path).map_err(|source| GeocodeError::Cache {
-            path: path.clone(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(&path).map_err(io)?;
         assert_eq!(text.lines().count(), 4);
 
         // A truncated last line and garbage: skipped, the rest kept, the file rewritten clean.
         let damaged = format!("{text}{{\"k\":\"d\",\"hit\":{{\"lon\":1\nnot json\n");
-        std::fs::write(&path, damaged).map_err(|source| GeocodeError::Cache {
-            path: path.clone(),
-            source,
-        })?;
+        std::fs::write(&path, damaged).map_err(io)?;
         let mut c = Cache::open(&path, "http://a");
         assert_eq!((c.len(), c.skipped_lines), (3, 2));
         c.save()?;
@@ -285,10 +283,7 @@ mod tests {
 
         // Another geocoder's cache, or a binary file: ignored.
         assert!(Cache::open(&path, "http://b").is_empty());
-        std::fs::write(&path, [0xff, 0xfe, 0, 1]).map_err(|source| GeocodeError::Cache {
-            path: path.clone(),
-            source,
-        })?;
+        std::fs::write(&path, [0xff, 0xfe, 0, 1]).map_err(io)?;
         assert!(Cache::open(&path, "http://a").is_empty());
         let _ = std::fs::remove_dir_all(&dir);
         Ok(())

@@ -149,6 +149,16 @@ pub struct Query {
 }
 
 impl Query {
+    /// The address of a validated place.
+    pub fn of(l: &crate::model::Lieu) -> Query {
+        Query {
+            adresse: l.adresse.clone(),
+            code_postal: l.code_postal.clone(),
+            commune: l.commune.clone(),
+            code_insee: l.code_insee.clone(),
+        }
+    }
+
     /// `adresse code_postal commune`, the free-text query of `/search/?q=`.
     pub fn text(&self) -> String {
         format!("{} {} {}", self.adresse, self.code_postal, self.commune)

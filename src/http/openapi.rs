@@ -511,12 +511,13 @@ fn metrics_and_limits(paths: &mut Value) {
 /// `properties.position` of a Feature ([`crate::geocode::PositionOrigine`]).
 fn position_origine_schema() -> Value {
     use crate::geocode::{Precision, SourcePosition};
-    let words = |all: Vec<&'static str>| json!(all);
+    let sources: Vec<&str> = SourcePosition::ALL.iter().map(|s| s.as_str()).collect();
+    let precisions: Vec<&str> = Precision::ALL.iter().map(|p| p.as_str()).collect();
     json!({
         "type": "object", "required": ["source", "precision"],
         "properties": {
-            "source": {"enum": words(SourcePosition::ALL.iter().map(|s| s.as_str()).collect()), "description": "`donnees`: the producer's coordinates; `reparee`: repaired by an import rule; `ban`: geocoded from the address; `commune`: a point inside the commune (no address match)."},
-            "precision": {"enum": words(Precision::ALL.iter().map(|p| p.as_str()).collect()), "description": "`producteur` for the producer's coordinates, else the geocoder's level."},
+            "source": {"enum": sources, "description": "`donnees`: the producer's coordinates; `reparee`: repaired by an import rule; `ban`: geocoded from the address; `commune`: a point inside the commune (no address match)."},
+            "precision": {"enum": precisions, "description": "`producteur` for the producer's coordinates, else the geocoder's level."},
             "score": {"type": "number", "minimum": 0, "description": "Geocoder score (BAN, 0..1)."},
         },
     })

@@ -212,7 +212,8 @@ impl geozero::GeozeroGeometry for Xy {
 
 /// Encodes the places **with a position** as a FlatGeobuf file with its packed Hilbert R-tree
 /// (features in Hilbert order), for HTTP range readers (`/v1/lieux.fgb`, GDAL `/vsicurl/`).
-/// Same columns and values as the snapshot. Places without a position are left out: a
+/// The snapshot's 32 v1 columns and values (not its provenance columns: the download is the
+/// schema's). Places without a position are left out: a
 /// FlatGeobuf spatial index cannot hold a feature without a bounding box.
 pub fn encode_indexed(lieux: &[Lieu]) -> Result<Vec<u8>, ImportError> {
     let err = |e: flatgeobuf::Error| bad(format!("writing FlatGeobuf: {e}"));

@@ -10,19 +10,10 @@ use std::sync::Arc;
 use crate::geocode::{Geocoder, Hit, Query, SourcePosition};
 
 use super::validate::COORDS;
-use super::{ImportError, ImportOutcome, ReportKind, ReportRow, SeenIds};
+use super::{ImportError, ImportOutcome, ReportKind, ReportRow, SeenIds, progress_bar};
 
 /// Reason of the validator's entry for a row without coordinates (replaced once geocoded).
 const NO_COORDINATES: &str = "no coordinates";
-
-fn query(l: &crate::model::Lieu) -> Query {
-    Query {
-        adresse: l.adresse.clone(),
-        code_postal: l.code_postal.clone(),
-        commune: l.commune.clone(),
-        code_insee: l.code_insee.clone(),
-    }
-}
 
 fn reason(hit: &Hit) -> String {
     let o = hit.origine;
@@ -68,7 +59,7 @@ pub(crate) fn place_missing(
         let lieu = &out.lieux[i];
         let (file, loc) = seen.0.get(&lieu.id).cloned().unwrap_or_default();
         let row = ReportRow {
-            value: query(lieu).text(),
+            value: Query::of(lieu).text(),
             file,
             line_or_index: loc,
             id: lieu.id.clone(),
@@ -86,17 +77,12 @@ pub(crate) fn place_missing(
         if remaining.is_empty() {
             break;
         }
-        let queries: Vec<Query> = remaining.iter().map(|&i| query(&out.lieux[i])).collect();
-        let bar = show_progress.then(|| {
-            let bar = indicatif::ProgressBar::new(queries.len() as u64);
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{msg} [{bar:40}] {pos}/{len} rows ({elapsed})",
-            ) {
-                bar.set_style(style.progress_chars("=> "));
-            }
-            bar.set_message(format!("geocoding ({})", g.name()));
-            bar
-        });
+        let queries: Vec<Query> = remaining
+            .iter()
+            .map(|&i| Query::of(&out.lieux[i]))
+            .collect();
+        let bar =
+            show_progress.then(|| progress_bar(queries.len(), format!("geocoding ({})", g.name())));
         let hits = g.geocode(&queries, &|n| {
             if let Some(bar) = &bar {
                 bar.inc(n);

@@ -379,16 +379,7 @@ pub fn run_import_with(
     let mut seen = SeenIds::default();
     let mut all = ImportOutcome::default();
     for (name, p) in parsed {
-        let bar = show.then(|| {
-            let bar = indicatif::ProgressBar::new(p.records.len() as u64);
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{msg} [{bar:40}] {pos}/{len} rows ({elapsed})",
-            ) {
-                bar.set_style(style.progress_chars("=> "));
-            }
-            bar.set_message(name.clone());
-            bar
-        });
+        let bar = show.then(|| progress_bar(p.records.len(), name.clone()));
         let outcome =
             validate::validate_all(&name, p, &mut seen, bar.as_ref(), options.communes.as_ref());
         if let Some(bar) = bar {
@@ -422,6 +413,18 @@ pub fn run_import_with(
     };
     write_report_csv(&report_path, &all.report)?;
     Ok(all.stats)
+}
+
+/// The import's progress bar on stderr: `msg [=====>    ] pos/len rows (elapsed)`.
+pub(crate) fn progress_bar(len: usize, msg: String) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len as u64);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} rows ({elapsed})")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(msg);
+    bar
 }
 
 /// Splits a list value on the v1 separator `|` (and `;` when `v0_too`), trimming items and

@@ -6,7 +6,8 @@
 #   setup.sh start DIR DOCS REDIS_PORT HTTP_PORT [OWNER_PID]
 #                                          redis-server and addok on 127.0.0.1, DOCS (addok JSON
 #                                          lines) indexed into a fresh database; prints the base
-#                                          URL. With OWNER_PID, both stop when that process exits.
+#                                          URL. With OWNER_PID, both stop and DIR is removed when
+#                                          that process exits.
 #   setup.sh stop DIR                      stops what `start DIR` started
 #
 # Versions are pinned: addok-csv 1.1.0 (the latest) breaks on addok 1.3 filters (it reads them as
@@ -57,7 +58,7 @@ start() {
     || { echo "addok did not start (see $dir/addok.log)" >&2; stop "$dir"; exit 1; }
   if [ -n "$owner" ]; then
     # Watchdog: the test binary shares one server between tests and cannot run a teardown.
-    ( while kill -0 "$owner" 2>/dev/null; do sleep 1; done; "$0" stop "$dir" ) \
+    ( while kill -0 "$owner" 2>/dev/null; do sleep 1; done; bash "$0" stop "$dir"; rm -rf "$dir" ) \
       </dev/null >/dev/null 2>&1 &
   fi
   echo "http://127.0.0.1:$hport"

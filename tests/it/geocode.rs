@@ -50,7 +50,10 @@ fn addok() -> Option<&'static Addok> {
         .get_or_init(|| {
             let data = shared_data()?;
             let rows = fs_rows(&data);
-            let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("addok");
+            // One folder per test process: two runs in one target dir must not stop each
+            // other's servers. The setup script's watchdog removes it when this process exits.
+            let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+                .join(format!("addok-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&dir);
             std::fs::create_dir_all(&dir).unwrap();
             let docs = addok_documents(&rows);
@@ -168,19 +171,7 @@ fn ban_places_rows_near_their_true_position() {
     );
 
     // Batches of 1 000 distinct addresses: 2 657 rows need several.
-    let distinct: HashSet<String> = out
-        .lieux
-        .iter()
-        .map(|l| {
-            Query {
-                adresse: l.adresse.clone(),
-                code_postal: l.code_postal.clone(),
-                commune: l.commune.clone(),
-                code_insee: l.code_insee.clone(),
-            }
-            .key()
-        })
-        .collect();
+    let distinct: HashSet<String> = out.lieux.iter().map(|l| Query::of(l).key()).collect();
     assert_eq!(a.first_stats.batches, distinct.len().div_ceil(1000) as u64);
     assert!(a.first_stats.batches >= 3);
     assert_eq!(a.first_stats.cache_hits, 0);
@@ -646,6 +637,15 @@ fn cli_import_geocodes_and_the_server_shows_provenance() {
     assert_eq!(p["source"], "ban", "{f}");
     assert_eq!(p["precision"], "housenumber", "{f}");
     assert!(p["score"].as_f64().is_some_and(|s| s >= 0.9), "{f}");
+    // ... with the words the OpenAPI document lists.
+    let (_, _, doc) = crate::util::request(&server, "GET", "/openapi.json", &[], b"");
+    let doc: serde_json::Value = serde_json::from_slice(&doc).unwrap();
+    let schema = &doc["components"]["schemas"]["Feature"]["properties"]["properties"]["properties"]
+        ["position"]["properties"];
+    for key in ["source", "precision"] {
+        let words = schema[key]["enum"].as_array().unwrap();
+        assert!(words.contains(&p[key]), "{key} {} not in {words:?}", p[key]);
+    }
     let (_, _, body) = crate::util::request(&server, "GET", "/v1/lieux/nulle-part", &[], b"");
     let f: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert!(
@@ -663,4 +663,139 @@ fn cli_import_geocodes_and_the_server_shows_provenance() {
     assert_eq!(header.split(',').count(), 32, "{header}");
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn producer_coordinates_are_donnees_or_reparee() {
+    // Three rows of the list: as published, with a decimal comma, with latitude and longitude
+    // exchanged (both repaired by coordinate rules).
+    let Some(data) = shared_data() else { return };
+    let mut rdr =
+        csv::Reader::from_path(data.join("france-services/france-services-20221201.v1.csv"))
+            .unwrap();
+    let headers = rdr.headers().unwrap().clone();
+    let col = |n: &str| headers.iter().position(|h| h == n).unwrap();
+    let (lat, lon) = (col("latitude"), col("longitude"));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&headers).unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().take(3).map(Result::unwrap).collect();
+    for (k, rec) in rows.iter().enumerate() {
+        let mut v: Vec<String> = rec.iter().map(str::to_owned).collect();
+        match k {
+            1 => v[lat] = v[lat].replace('.', ","),
+            2 => v.swap(lat, lon),
+            _ => {}
+        }
+        w.write_record(&v).unwrap();
+    }
+    let out = lieux::import::read_bytes_with(
+        "t.csv",
+        &w.into_inner().unwrap(),
+        &ImportOptions::default(),
+    )
+    .unwrap();
+    let got: Vec<_> = out
+        .lieux
+        .iter()
+        .map(|l| l.position_origine.map(|o| (o.source, o.precision, o.score)))
+        .collect();
+    let p = |s| Some((s, Precision::Producteur, None));
+    assert_eq!(
+        got,
+        [
+            p(SourcePosition::Donnees),
+            p(SourcePosition::Reparee),
+            p(SourcePosition::Reparee)
+        ]
+    );
+    for (l, rec) in out.lieux.iter().zip(&rows) {
+        let pos = l.position.unwrap();
+        assert_eq!(
+            (pos.lat, pos.lon),
+            (rec[lat].parse().unwrap(), rec[lon].parse().unwrap())
+        );
+    }
+}
+
+#[test]
+fn offline_fallback_on_every_raw_producer_file() {
+    // Every raw file of mednum-cli-sources with its config and the commune checks, as
+    // `lieux import --mapping … --communes … --geocoder offline` runs it: rows kept without a
+    // position (none given, (0, 0), far outside their commune…) get a point inside their
+    // commune's polygon, and one report line saying so.
+    let Some(data) = shared_data() else { return };
+    let polygons = polygons().unwrap();
+    let mut configs: Vec<PathBuf> = std::fs::read_dir(data.join("mednum-cli-sources"))
+        .unwrap()
+        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+        .map(|f| f.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".config.json"))
+        .collect();
+    configs.sort();
+    assert!(configs.len() >= 16, "{configs:?}");
+    let mut options = ImportOptions {
+        communes: Some(
+            Communes::from_path(&data.join("communes/communes-france-polygons.geojson.gz"))
+                .unwrap(),
+        ),
+        geocoders: vec![Arc::new(CommuneGeocoder::embedded())],
+        ..Default::default()
+    };
+    let (mut placed_total, mut left_total) = (0, 0);
+    for config in &configs {
+        let raw = PathBuf::from(config.to_string_lossy().replace(".config.json", ".json"));
+        let date = chrono::NaiveDate::from_ymd_opt(2024, 1, 1);
+        options.mapping = Some((
+            Mapping::from_path(config).unwrap(),
+            MappingOptions {
+                date_maj: date,
+                ..Default::default()
+            },
+        ));
+        let bytes = std::fs::read(&raw).unwrap();
+        let out =
+            lieux::import::read_bytes_with(&raw.display().to_string(), &bytes, &options).unwrap();
+        let placed: Vec<_> = out
+            .lieux
+            .iter()
+            .filter(|l| {
+                l.position_origine
+                    .is_some_and(|o| o.source == SourcePosition::Commune)
+            })
+            .collect();
+        for l in &placed {
+            let p = l.position.unwrap();
+            let c = polygons
+                .find(
+                    l.code_insee.as_deref(),
+                    Some(&l.code_postal),
+                    Some(&l.commune),
+                )
+                .unwrap_or_else(|| panic!("{} {} {:?}", l.id, l.commune, l.code_insee));
+            assert_eq!(c.distance_km(p.lon, p.lat), 0.0, "{} in {}", l.id, c.nom);
+            let lines = out
+                .report
+                .iter()
+                .filter(|r| r.id == l.id && r.reason.starts_with("commune_fallback: "))
+                .count();
+            assert_eq!(lines, 1, "{}", l.id);
+        }
+        let left = out.stats.without_coordinates;
+        let not_geocoded = out
+            .report
+            .iter()
+            .filter(|r| r.reason.starts_with("not_geocoded: "))
+            .count();
+        assert_eq!(left, not_geocoded, "{}", raw.display());
+        eprintln!(
+            "{}: {} kept, {} placed at their commune, {left} left without position",
+            raw.file_name().unwrap().to_string_lossy(),
+            out.stats.accepted,
+            placed.len()
+        );
+        placed_total += placed.len();
+        left_total += left;
+    }
+    eprintln!("all sources: {placed_total} placed at their commune, {left_total} left");
+    assert!(placed_total >= 10, "{placed_total}");
 }
