@@ -30,7 +30,8 @@ pub struct Dataset {
 
 impl Dataset {
     /// Builds a dataset: sorts by id (ids must be unique; later duplicates are dropped), indexes
-    /// the positioned places and hashes the content for the version.
+    /// the positioned places, groups the records of one place ([`crate::dedup`]; every record
+    /// is kept) and hashes the content for the version.
     pub fn new(mut lieux: Vec<Lieu>) -> Dataset {
         let started = Instant::now();
         lieux.sort_by(|a, b| a.id.cmp(&b.id));
