@@ -40,7 +40,9 @@ use std::cmp::Ordering;
 
 use crate::communes::fold;
 use crate::index::{EARTH_RADIUS_M, haversine_m};
-use crate::model::{Itinerance, Lieu};
+use chrono::NaiveDate;
+
+use crate::model::{Itinerance, Lieu, Position};
 use text::{NameTokens, address_key};
 
 /// Largest distance between two records of one place, metres.
@@ -59,6 +61,120 @@ pub const SOURCE_PRIORITY: &[&str] =
 
 const NONE: u32 = u32::MAX;
 
+/// What the rule reads of a place: a [`Lieu`], or a [`Fiche`] holding those fields alone (for
+/// imports that stream their places to the snapshot and cannot keep whole records).
+pub trait Place {
+    fn id(&self) -> &str;
+    fn nom(&self) -> &str;
+    fn commune(&self) -> &str;
+    fn adresse(&self) -> &str;
+    fn code_postal(&self) -> &str;
+    fn code_insee(&self) -> Option<&str>;
+    fn position(&self) -> Option<Position>;
+    /// `itinerance` says Itinérant.
+    fn itinerant(&self) -> bool;
+    fn date_maj(&self) -> NaiveDate;
+    fn source(&self) -> Option<&str>;
+}
+
+impl Place for Lieu {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn nom(&self) -> &str {
+        &self.nom
+    }
+    fn commune(&self) -> &str {
+        &self.commune
+    }
+    fn adresse(&self) -> &str {
+        &self.adresse
+    }
+    fn code_postal(&self) -> &str {
+        &self.code_postal
+    }
+    fn code_insee(&self) -> Option<&str> {
+        self.code_insee.as_deref()
+    }
+    fn position(&self) -> Option<Position> {
+        self.position
+    }
+    fn itinerant(&self) -> bool {
+        self.itinerance.contains(&Itinerance::Itinerant)
+    }
+    fn date_maj(&self) -> NaiveDate {
+        self.date_maj
+    }
+    fn source(&self) -> Option<&str> {
+        self.source.as_deref()
+    }
+}
+
+/// The fields of a place that the rule reads, a fraction of a [`Lieu`]'s size.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fiche {
+    pub id: String,
+    pub nom: String,
+    pub commune: String,
+    pub adresse: String,
+    pub code_postal: String,
+    pub code_insee: Option<String>,
+    pub position: Option<Position>,
+    pub itinerant: bool,
+    pub date_maj: NaiveDate,
+    pub source: Option<String>,
+}
+
+impl From<&Lieu> for Fiche {
+    fn from(l: &Lieu) -> Fiche {
+        Fiche {
+            id: l.id.clone(),
+            nom: l.nom.clone(),
+            commune: l.commune.clone(),
+            adresse: l.adresse.clone(),
+            code_postal: l.code_postal.clone(),
+            code_insee: l.code_insee.clone(),
+            position: l.position,
+            itinerant: l.itinerant(),
+            date_maj: l.date_maj,
+            source: l.source.clone(),
+        }
+    }
+}
+
+impl Place for Fiche {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn nom(&self) -> &str {
+        &self.nom
+    }
+    fn commune(&self) -> &str {
+        &self.commune
+    }
+    fn adresse(&self) -> &str {
+        &self.adresse
+    }
+    fn code_postal(&self) -> &str {
+        &self.code_postal
+    }
+    fn code_insee(&self) -> Option<&str> {
+        self.code_insee.as_deref()
+    }
+    fn position(&self) -> Option<Position> {
+        self.position
+    }
+    fn itinerant(&self) -> bool {
+        self.itinerant
+    }
+    fn date_maj(&self) -> NaiveDate {
+        self.date_maj
+    }
+    fn source(&self) -> Option<&str> {
+        self.source.as_deref()
+    }
+}
+
 /// Rank of a source in [`SOURCE_PRIORITY`] (lower wins).
 pub fn source_rank(source: Option<&str>) -> usize {
     match source {
@@ -75,32 +191,32 @@ pub fn source_rank(source: Option<&str>) -> usize {
 
 /// Order of precedence inside a group: `Less` when `a` should be the principal rather than `b`
 /// (more recent `date_maj`, then higher source priority, then smaller id).
-pub fn principal_order(a: &Lieu, b: &Lieu) -> Ordering {
-    b.date_maj
-        .cmp(&a.date_maj)
-        .then_with(|| source_rank(a.source.as_deref()).cmp(&source_rank(b.source.as_deref())))
-        .then_with(|| a.id.cmp(&b.id))
+pub fn principal_order<P: Place>(a: &P, b: &P) -> Ordering {
+    b.date_maj()
+        .cmp(&a.date_maj())
+        .then_with(|| source_rank(a.source()).cmp(&source_rank(b.source())))
+        .then_with(|| a.id().cmp(b.id()))
 }
 
-fn same_commune(a: &Lieu, b: &Lieu) -> bool {
-    match (&a.code_insee, &b.code_insee) {
+fn same_commune<P: Place>(a: &P, b: &P) -> bool {
+    match (a.code_insee(), b.code_insee()) {
         (Some(x), Some(y)) => x == y,
-        _ => a.code_postal == b.code_postal,
+        _ => a.code_postal() == b.code_postal(),
     }
 }
 
-fn moves(l: &Lieu, name: &NameTokens) -> bool {
-    l.itinerance.contains(&Itinerance::Itinerant) || name.is_mobile()
+fn moves<P: Place>(l: &P, name: &NameTokens) -> bool {
+    l.itinerant() || name.is_mobile()
 }
 
 /// The name and address part of the rule (conditions 2–4), for two places already known to be
 /// close and in the same commune.
-fn similar(a: &Lieu, b: &Lieu) -> bool {
-    let (na, nb) = (NameTokens::new(&a.nom), NameTokens::new(&b.nom));
+fn similar<P: Place>(a: &P, b: &P) -> bool {
+    let (na, nb) = (NameTokens::new(a.nom()), NameTokens::new(b.nom()));
     if moves(a, &na) || moves(b, &nb) || na.kinds_conflict(&nb) {
         return false;
     }
-    let communes = NameTokens::new(&format!("{} {}", a.commune, b.commune));
+    let communes = NameTokens::new(&format!("{} {}", a.commune(), b.commune()));
     let (ra, rb) = (na.without(&communes), nb.without(&communes));
     let j = if ra.is_empty() || rb.is_empty() {
         na.jaccard(&nb)
@@ -111,14 +227,14 @@ fn similar(a: &Lieu, b: &Lieu) -> bool {
         return true;
     }
     j >= NAME_SIMILARITY_SAME_ADDRESS && {
-        let ka = address_key(&a.adresse);
-        !ka.is_empty() && ka == address_key(&b.adresse)
+        let ka = address_key(a.adresse());
+        !ka.is_empty() && ka == address_key(b.adresse())
     }
 }
 
 /// Are `a` and `b` two records of the same place (the whole rule, see the module doc)?
-pub fn same_place(a: &Lieu, b: &Lieu) -> bool {
-    let (Some(p), Some(q)) = (a.position, b.position) else {
+pub fn same_place<P: Place>(a: &P, b: &P) -> bool {
+    let (Some(p), Some(q)) = (a.position(), b.position()) else {
         return false;
     };
     same_commune(a, b) && haversine_m(p.lon, p.lat, q.lon, q.lat) <= MAX_DISTANCE_M && similar(a, b)
@@ -130,14 +246,14 @@ fn band_deg() -> f64 {
 }
 
 /// Every pair of slots `(i, j)`, `i < j`, of places that are duplicates ([`same_place`]), sorted.
-pub fn duplicate_pairs(lieux: &[Lieu]) -> Vec<(u32, u32)> {
+pub fn duplicate_pairs<P: Place>(lieux: &[P]) -> Vec<(u32, u32)> {
     let band = band_deg();
     // (band, lon, lat, slot) of every positioned place, sorted by band then longitude
     let mut pts: Vec<(i64, f64, f64, u32)> = lieux
         .iter()
         .enumerate()
         .filter_map(|(i, l)| {
-            l.position
+            l.position()
                 .map(|p| ((p.lat / band).floor() as i64, p.lon, p.lat, i as u32))
         })
         .collect();
@@ -207,7 +323,7 @@ fn find(parent: &mut [u32], mut x: u32) -> u32 {
 impl Groups {
     /// Groups the places `lieux` (in any order: groups, group ids and principals depend only
     /// on the places, not on their order).
-    pub fn new(lieux: &[Lieu]) -> Groups {
+    pub fn new<P: Place>(lieux: &[P]) -> Groups {
         let pairs = duplicate_pairs(lieux);
         if pairs.is_empty() {
             return Groups::default();
@@ -239,7 +355,7 @@ impl Groups {
             let group = &mut groups[g as usize];
             group.members += 1;
             let l = &lieux[s as usize];
-            if l.id < lieux[group.first as usize].id {
+            if l.id() < lieux[group.first as usize].id() {
                 group.first = s;
             }
             if principal_order(l, &lieux[group.principal as usize]).is_lt() {
@@ -395,5 +511,14 @@ mod tests {
         assert_eq!(source_rank(Some("Hinaura")), SOURCE_PRIORITY.len());
         assert_eq!(source_rank(Some("conseiller-numerique")), 1);
         assert_eq!(source_rank(None), SOURCE_PRIORITY.len() + 1);
+    }
+
+    #[test]
+    fn fiches_group_like_the_places_they_come_from() {
+        let ds = crate::Dataset::embedded().expect("embedded");
+        let fiches: Vec<Fiche> = ds.lieux().iter().map(Fiche::from).collect();
+        let (a, b) = (Groups::new(ds.lieux()), Groups::new(&fiches));
+        assert!(a.len() >= 7, "the embedded list has duplicates");
+        assert_eq!(a.iter().collect::<Vec<_>>(), b.iter().collect::<Vec<_>>());
     }
 }

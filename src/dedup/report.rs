@@ -2,14 +2,13 @@
 //! rows publish a place already in the file (or in another file of the same import) before the
 //! snapshot is served. Nothing is removed: every member is kept, as in the served dataset.
 
-use super::Groups;
+use super::{Groups, Place};
 use crate::import::{ReportKind, ReportRow};
-use crate::model::Lieu;
 
 /// One `info` row per place of `lieux` that duplicates another one and is not its group's
 /// principal; `location` gives the file and line (or JSON index) of a kept place by id.
-pub fn report_rows(
-    lieux: &[Lieu],
+pub fn report_rows<P: Place>(
+    lieux: &[P],
     location: impl Fn(&str) -> Option<(String, u64)>,
 ) -> Vec<ReportRow> {
     let groups = Groups::new(lieux);
@@ -18,21 +17,21 @@ pub fn report_rows(
             let g = groups.of(slot).filter(|g| g.principal != slot)?;
             let lieu = &lieux[slot as usize];
             let principal = &lieux[g.principal as usize];
-            let (file, line_or_index) = location(&lieu.id).unwrap_or_default();
+            let (file, line_or_index) = location(lieu.id()).unwrap_or_default();
             Some(ReportRow {
                 file,
                 line_or_index,
-                id: lieu.id.clone(),
+                id: lieu.id().to_owned(),
                 field: "id".into(),
                 kind: ReportKind::Info,
                 reason: format!(
                     "duplicate of {} (group {}, {} records of one place): kept, listed under {} when exclure_doublons=true",
-                    principal.id,
-                    lieux[g.first as usize].id,
+                    principal.id(),
+                    lieux[g.first as usize].id(),
                     g.members,
-                    principal.id
+                    principal.id()
                 ),
-                value: lieu.nom.clone(),
+                value: lieu.nom().to_owned(),
             })
         })
         .collect();
