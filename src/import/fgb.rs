@@ -42,10 +42,10 @@ fn column_type(i: usize) -> ColumnType {
     }
 }
 
-/// Encodes places as a FlatGeobuf file in memory.
-pub(crate) fn encode(lieux: &[Lieu]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(lieux.len() * 700 + 4096);
-    out.extend_from_slice(&MAGIC);
+/// Encodes places as a FlatGeobuf file into `out`, feature by feature (a snapshot of 1 M
+/// places is never whole in memory).
+fn encode_to(lieux: &[Lieu], out: &mut impl Write) -> std::io::Result<()> {
+    out.write_all(&MAGIC)?;
 
     let mut fbb = FlatBufferBuilder::new();
     let columns: Vec<_> = V1_COLUMNS
@@ -100,7 +100,7 @@ pub(crate) fn encode(lieux: &[Lieu]) -> Vec<u8> {
     };
     let header = Header::create(&mut fbb, &header_args);
     fbb.finish_size_prefixed(header, None);
-    out.extend_from_slice(fbb.finished_data());
+    out.write_all(fbb.finished_data())?;
 
     let mut props = Vec::with_capacity(4096);
     for lieu in lieux {
@@ -143,9 +143,9 @@ pub(crate) fn encode(lieux: &[Lieu]) -> Vec<u8> {
             },
         );
         fbb.finish_size_prefixed(feature, None);
-        out.extend_from_slice(fbb.finished_data());
+        out.write_all(fbb.finished_data())?;
     }
-    out
+    Ok(())
 }
 
 /// A point for the `FgbWriter` (geozero's geometry processing).
@@ -213,7 +213,6 @@ pub fn encode_indexed(lieux: &[Lieu]) -> Result<Vec<u8>, ImportError> {
 /// Writes a snapshot atomically: `<path>.tmp` is written and fsynced, then renamed over `path`.
 /// On failure the previous file at `path` is left untouched and the temp file removed.
 pub fn write_snapshot(path: &Path, lieux: &[Lieu]) -> Result<(), ImportError> {
-    let bytes = encode(lieux);
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
@@ -222,8 +221,11 @@ pub fn write_snapshot(path: &Path, lieux: &[Lieu]) -> Result<(), ImportError> {
         source,
     };
     let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(&bytes)?;
+        let mut file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
+        encode_to(lieux, &mut file)?;
+        let file = file
+            .into_inner()
+            .map_err(std::io::IntoInnerError::into_error)?;
         file.sync_all()?;
         drop(file);
         std::fs::rename(&tmp, path)

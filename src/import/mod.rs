@@ -18,6 +18,7 @@ mod geojson;
 mod hours_fr;
 mod json;
 mod mapping;
+mod stream;
 mod v0;
 mod validate;
 
@@ -203,16 +204,6 @@ impl std::fmt::Display for ImportStats {
     }
 }
 
-impl ImportStats {
-    fn add(&mut self, other: &ImportStats) {
-        self.rows += other.rows;
-        self.accepted += other.accepted;
-        self.repaired += other.repaired;
-        self.rejected += other.rejected;
-        self.without_coordinates += other.without_coordinates;
-    }
-}
-
 /// The result of reading one or more files.
 #[derive(Debug, Default)]
 pub struct ImportOutcome {
@@ -343,49 +334,6 @@ pub fn run_import_with(
     options: &ImportOptions,
 ) -> Result<ImportStats, ImportError> {
     let show = progress && std::io::stderr().is_terminal();
-    // Parse everything first: an unreadable file fails the import before anything is written.
-    let mut parsed = Vec::with_capacity(files.len());
-    for path in files {
-        let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        let name = path.display().to_string();
-        let p = parse_bytes(&name, &bytes, options)?;
-        parsed.push((name, p));
-    }
-
-    let mut seen = SeenIds::default();
-    let mut all = ImportOutcome::default();
-    for (name, p) in parsed {
-        let bar = show.then(|| {
-            let bar = indicatif::ProgressBar::new(p.records.len() as u64);
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{msg} [{bar:40}] {pos}/{len} rows ({elapsed})",
-            ) {
-                bar.set_style(style.progress_chars("=> "));
-            }
-            bar.set_message(name.clone());
-            bar
-        });
-        let outcome =
-            validate::validate_all(&name, p, &mut seen, bar.as_ref(), options.communes.as_ref());
-        if let Some(bar) = bar {
-            bar.finish();
-        }
-        all.stats.add(&outcome.stats);
-        all.lieux.extend(outcome.lieux);
-        all.report.extend(outcome.report);
-    }
-
-    if all.lieux.is_empty() {
-        return Err(ImportError::NothingAccepted {
-            files: files.to_vec(),
-        });
-    }
-    write_snapshot(out, &all.lieux)?;
-    // The report comes second: if it cannot be written the new snapshot is already in place
-    // (complete and valid), and the error says which file failed.
     let report_path = match report {
         Some(p) => p.to_owned(),
         None => {
@@ -394,8 +342,49 @@ pub fn run_import_with(
             PathBuf::from(s)
         }
     };
-    write_report_csv(&report_path, &all.report)?;
-    Ok(all.stats)
+    // Files are streamed (see `stream`): the report goes to a temp file as rows are validated
+    // and is renamed into place only once the snapshot is written, so a file that cannot be
+    // read still leaves nothing behind.
+    let mut report = stream::ReportWriter::create(&report_path)?;
+    let mut seen = SeenIds::default();
+    let mut stats = ImportStats::default();
+    let mut lieux = Vec::new();
+    for path in files {
+        let bar = show.then(|| {
+            let bar = indicatif::ProgressBar::new(0);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:40}] {bytes}/{total_bytes} ({elapsed})",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.set_message(path.display().to_string());
+            bar
+        });
+        stream::import_path(
+            path,
+            options,
+            &mut seen,
+            &mut stats,
+            &mut lieux,
+            &mut report,
+            bar.as_ref(),
+        )?;
+        if let Some(bar) = bar {
+            bar.finish();
+        }
+    }
+    drop(seen);
+
+    if lieux.is_empty() {
+        return Err(ImportError::NothingAccepted {
+            files: files.to_vec(),
+        });
+    }
+    write_snapshot(out, &lieux)?;
+    // The report comes second: if it cannot be written the new snapshot is already in place
+    // (complete and valid), and the error says which file failed.
+    report.finish()?;
+    Ok(stats)
 }
 
 /// Splits a list value on the v1 separator `|` (and `;` when `v0_too`), trimming items and
