@@ -12,6 +12,7 @@ mod import;
 mod index_oracle;
 mod limits;
 mod live;
+mod live_ops;
 mod mapping;
 mod real_data;
 mod routing;
