@@ -702,7 +702,7 @@ impl Ctx<'_> {
 
     fn free_text(&self, raw: &str, out: &mut Record) {
         // A "free-text" column may already hold OSM syntax (numi).
-        if raw.parse::<Horaires>().is_ok() {
+        if may_be_osm(raw) && raw.parse::<Horaires>().is_ok() {
             out.fields.insert("horaires".to_owned(), raw.to_owned());
             return;
         }
@@ -774,6 +774,13 @@ impl Ctx<'_> {
         out.fields
             .insert("date_maj".to_owned(), date.format("%Y-%m-%d").to_string());
     }
+}
+
+/// Whether `raw` can be OSM opening_hours at all: the grammar is ASCII outside `"comments"`,
+/// so French free text with accents ("de 9h à 12h") is known not to parse without running
+/// the parser, which takes most of a raw import's time to fail on such text.
+fn may_be_osm(raw: &str) -> bool {
+    raw.is_ascii() || raw.contains('"')
 }
 
 /// The choices' targets for one row, deduplicated in order.
@@ -904,6 +911,26 @@ mod tests {
                 other => panic!("{config}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn free_text_that_cannot_be_osm() {
+        // Only text the opening_hours grammar could accept goes to its parser.
+        for (raw, may) in [
+            ("Mercredi de 14h à 15H30", false),
+            ("Mo-Fr 09:00-12:00", true),
+            ("Mo 09:00-12:00 \"fermé en août\"", true),
+        ] {
+            assert_eq!(may_be_osm(raw), may, "{raw}");
+            if !may {
+                assert!(raw.parse::<Horaires>().is_err(), "{raw}");
+            }
+        }
+        assert!(
+            "Mo 09:00-12:00 \"fermé en août\""
+                .parse::<Horaires>()
+                .is_ok()
+        );
     }
 
     #[test]

@@ -31,7 +31,7 @@ use crate::model::Lieu;
 
 pub use communes::{Commune, Communes, CommunesError};
 pub use coords::MAX_OUTSIDE_KM;
-pub use fgb::{encode_indexed, read_snapshot, write_snapshot};
+pub use fgb::{SnapshotWriter, encode_indexed, read_snapshot, write_snapshot};
 pub use hours_fr::{
     Unclear as UnclearHours, parse_day as parse_day_hours, parse_week as parse_week_hours,
 };
@@ -230,7 +230,28 @@ pub(crate) struct Parsed {
 
 /// Id uniqueness across the files of one import: id → (file, line_or_index) of the kept row.
 #[derive(Debug, Default)]
-pub(crate) struct SeenIds(pub HashMap<String, (String, u64)>);
+pub(crate) struct SeenIds {
+    /// File names, each once (an id points at its file by index: 1 M ids do not hold 1 M
+    /// copies of the file name).
+    files: Vec<String>,
+    ids: HashMap<String, (u32, u64)>,
+}
+
+impl SeenIds {
+    /// Where `id` was kept: (file, line_or_index).
+    pub(crate) fn get(&self, id: &str) -> Option<(&str, u64)> {
+        let (f, loc) = self.ids.get(id)?;
+        Some((self.files.get(*f as usize).map_or("", String::as_str), *loc))
+    }
+
+    pub(crate) fn insert(&mut self, id: String, file: &str, loc: u64) {
+        if self.files.last().map(String::as_str) != Some(file) {
+            self.files.push(file.to_owned());
+        }
+        let f = (self.files.len() - 1) as u32;
+        self.ids.insert(id, (f, loc));
+    }
+}
 
 /// Input formats, chosen from the extension, or from the content when there is none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -346,9 +367,10 @@ pub fn run_import_with(
     // and is renamed into place only once the snapshot is written, so a file that cannot be
     // read still leaves nothing behind.
     let mut report = stream::ReportWriter::create(&report_path)?;
+    // Places go straight into the snapshot's temp file: 1 M places never sit in memory.
+    let mut snapshot = SnapshotWriter::create(out)?;
     let mut seen = SeenIds::default();
     let mut stats = ImportStats::default();
-    let mut lieux = Vec::new();
     for path in files {
         let bar = show.then(|| {
             let bar = indicatif::ProgressBar::new(0);
@@ -365,7 +387,7 @@ pub fn run_import_with(
             options,
             &mut seen,
             &mut stats,
-            &mut lieux,
+            &mut snapshot,
             &mut report,
             bar.as_ref(),
         )?;
@@ -375,12 +397,12 @@ pub fn run_import_with(
     }
     drop(seen);
 
-    if lieux.is_empty() {
+    if snapshot.count() == 0 {
         return Err(ImportError::NothingAccepted {
             files: files.to_vec(),
         });
     }
-    write_snapshot(out, &lieux)?;
+    snapshot.finish()?;
     // The report comes second: if it cannot be written the new snapshot is already in place
     // (complete and valid), and the error says which file failed.
     report.finish()?;

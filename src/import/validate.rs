@@ -69,7 +69,7 @@ impl Validator<'_> {
         &mut self,
         mut record: Record,
         stats: &mut super::ImportStats,
-        lieux: &mut Vec<Lieu>,
+        lieux: &mut impl Extend<Lieu>,
         report: &mut impl Extend<ReportRow>,
     ) {
         let file = self.file;
@@ -91,15 +91,13 @@ impl Validator<'_> {
         let lieu = build(&record, &mut row, self.communes);
         let kept = match lieu {
             Some(lieu) => {
-                if let Some((f, l)) = self.seen.0.get(&lieu.id) {
+                if let Some((f, l)) = self.seen.get(&lieu.id) {
                     let reason = format!("duplicate id: already kept from {f} at {l}");
                     let id = lieu.id.clone();
                     row.push("id", ReportKind::Rejected, reason, &id);
                     None
                 } else {
-                    self.seen
-                        .0
-                        .insert(lieu.id.clone(), (file.to_owned(), record.loc));
+                    self.seen.insert(lieu.id.clone(), file, record.loc);
                     Some(lieu)
                 }
             }
@@ -119,7 +117,7 @@ impl Validator<'_> {
                     stats.repaired += 1;
                 }
                 report.extend(row.entries);
-                lieux.push(lieu);
+                lieux.extend(Some(lieu));
             }
             None => {
                 stats.rejected += 1;
