@@ -16,7 +16,8 @@
 # ~620 MB at 1 M rows, go in $CARGO_TARGET_DIR/bench-import and are deleted at the end).
 # BASE_BIN: another `lieux` binary (e.g. built from an older commit) measured in the same run
 # on the same files, for sizes up to BASE_MAX_ROWS (200000: the whole-file pipeline before
-# streaming needs several GB at 1 M rows).
+# streaming needs several GB at 1 M rows). WORK_DIR: where the generated files go instead of
+# the target dir (~2 GB at 1 M rows with the snapshot and report; /dev/shm on a full disk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,7 +36,7 @@ cargo build --release --quiet --bin lieux --example raw_bench_data
 BIN=${LIEUX_BIN:-$TARGET_DIR/release/lieux}
 GEN=$TARGET_DIR/release/examples/raw_bench_data
 
-WORK=$TARGET_DIR/bench-import
+WORK=${WORK_DIR:-$TARGET_DIR}/bench-import
 mkdir -p "$WORK"
 trap 'rm -rf "$WORK"' EXIT
 
