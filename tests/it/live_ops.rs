@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::util::{Server, request, shared_data};
 
-const TOKEN: &str = "ops-token";
+use crate::live::{TOKEN, json};
 
 fn temp_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("lieux-ops-{}-{name}", std::process::id()));
@@ -146,20 +146,9 @@ fn streamed_import_of_a_truncated_file_changes_nothing() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn json(body: &[u8]) -> Value {
-    serde_json::from_slice(body)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(body)))
-}
-
 fn post_import(server: &Server, query: &str, body: &[u8]) -> (u16, Value) {
-    let (status, _, body) = request(
-        server,
-        "POST",
-        &format!("/v1/imports{query}"),
-        &[format!("Authorization: Bearer {TOKEN}")],
-        body,
-    );
-    (status, json(&body))
+    let (status, _, v) = crate::live::import(server, query, body);
+    (status, v)
 }
 
 fn get(server: &Server, path: &str) -> Value {
@@ -186,29 +175,14 @@ fn hits(v: &Value) -> Vec<(String, u64, u64)> {
 }
 
 /// Real France Services rows (v1 CSV) moved to `points`, ids `prefix0`, `prefix1`, …
-fn rows_at(data: &Path, points: &[(f64, f64)], prefix: &str) -> Vec<u8> {
-    let path = data.join("france-services/france-services-20221201.v1.csv");
-    let mut rdr = csv::Reader::from_path(path).unwrap();
-    let headers = rdr.headers().unwrap().clone();
-    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
-    let (id, lat, lon) = (col("id"), col("latitude"), col("longitude"));
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(&headers).unwrap();
-    for (i, (rec, (x, y))) in rdr.records().zip(points).enumerate() {
-        let rec = rec.unwrap();
-        let row: Vec<String> = rec
-            .iter()
-            .enumerate()
-            .map(|(c, v)| match c {
-                c if c == id => format!("{prefix}{i}"),
-                c if c == lat => y.to_string(),
-                c if c == lon => x.to_string(),
-                _ => v.to_owned(),
-            })
-            .collect();
-        w.write_record(&row).unwrap();
-    }
-    w.into_inner().unwrap()
+fn rows_at(points: &[(f64, f64)], prefix: &str) -> Vec<u8> {
+    crate::live::france_services_rewritten(points.len(), |i, column, v| match column {
+        "id" => format!("{prefix}{i}"),
+        "latitude" => points[i].1.to_string(),
+        "longitude" => points[i].0.to_string(),
+        _ => v.to_owned(),
+    })
+    .unwrap()
 }
 
 /// With a road graph loaded (the real Paris-centre OSM extract), a live import snaps the new
@@ -233,11 +207,7 @@ fn live_import_with_a_road_graph_snaps_the_new_places() {
     let near = [(2.3640, 48.8680), (2.3620, 48.8668), (2.3650, 48.8665)];
     let far = [(2.3520, 48.8580), (2.3800, 48.8600)];
     let all: Vec<(f64, f64)> = near.iter().chain(&far).copied().collect();
-    let (status, v) = post_import(
-        &server,
-        "?source=paris-test",
-        &rows_at(&data, &all, "paris-"),
-    );
+    let (status, v) = post_import(&server, "?source=paris-test", &rows_at(&all, "paris-"));
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["accepted"], 5, "{v}");
     let after = hits(&get(&server, &query));
@@ -372,11 +342,7 @@ fn serve_reloads_its_snapshot_file_when_it_changes() {
     let snapshot = dir.join("served.fgb");
     let fs = data.join("france-services/france-services-20221201.v1.csv");
     let small = dir.join("small.csv");
-    std::fs::write(
-        &small,
-        rows_at(&data, &[(2.35, 48.85), (4.83, 45.76)], "w-"),
-    )
-    .unwrap();
+    std::fs::write(&small, rows_at(&[(2.35, 48.85), (4.83, 45.76)], "w-")).unwrap();
     let import = |file: &Path| {
         let out = crate::cli::lieux()
             .args(["import", file.to_str().unwrap(), "--out"])
