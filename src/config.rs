@@ -33,6 +33,10 @@ pub enum Command {
         /// Folder written by `lieux coverage`: served on `/v1/coverage`.
         #[arg(long, env = "LIEUX_COVERAGE")]
         coverage: Option<PathBuf>,
+        /// Folder of mapping configs (`NAME.config.json`): `POST /v1/imports?mapping=NAME`
+        /// imports raw producer files with them.
+        #[arg(long, env = "LIEUX_MAPPINGS")]
+        mappings: Option<PathBuf>,
         #[command(flatten)]
         limits: LimitArgs,
     },

@@ -36,6 +36,7 @@ fn run(args: Args) -> anyhow::Result<()> {
             graph,
             max_snap_m,
             coverage,
+            mappings,
             limits,
         } => {
             let limits = limits.limits()?;
@@ -88,9 +89,17 @@ fn run(args: Args) -> anyhow::Result<()> {
                 tracing::info!("live imports enabled on POST /v1/imports");
             }
             let state = state.with_limits(limits).with_imports(token, snapshot);
+            let state = match mappings {
+                Some(dir) => state.with_import_mappings(dir),
+                None => state,
+            };
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             #[cfg(unix)]
             rt.spawn(reload_on_sighup(state.clone()));
+            rt.spawn(lieux::http::watch::watch_snapshot(
+                state.clone(),
+                lieux::http::watch::POLL,
+            ));
             rt.block_on(serve(
                 state,
                 bind,
@@ -188,7 +197,8 @@ async fn reload_on_sighup(state: AppState) {
     while hup.recv().await.is_some() {
         let s = state.clone();
         match tokio::task::spawn_blocking(move || s.reload_snapshot()).await {
-            Ok(Ok(version)) => tracing::info!(version, "SIGHUP: snapshot reloaded"),
+            Ok(Ok(Some(version))) => tracing::info!(version, "SIGHUP: snapshot reloaded"),
+            Ok(Ok(None)) => tracing::info!("SIGHUP: snapshot unchanged"),
             Ok(Err(e)) => tracing::error!("SIGHUP: {:#}", anyhow::Error::new(e)),
             Err(e) => tracing::error!(%e, "SIGHUP: reload task failed"),
         }

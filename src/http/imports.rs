@@ -11,6 +11,10 @@
 //!   version, so they follow without an explicit flush.
 //! - With `serve --snapshot`, the merged set is written there first (tmp + fsync + rename): a
 //!   restart serves what was last imported.
+//! - `?mapping=NAME` (with `date_maj`, `id_prefix`): the body is a raw producer file mapped with
+//!   `NAME.config.json` from the `serve --mappings` directory, read at each request.
+//! - With a road graph, [`AppState::replace_dataset`] snaps the new places before the swap
+//!   (this runs on the blocking pool while the old pair keeps serving).
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -26,7 +30,10 @@ use warp::reply::Response;
 use super::AppState;
 use super::params::Query;
 use crate::dataset::Dataset;
-use crate::import::{ImportOptions, ImportOutcome, ImportStats, ReportKind, ReportRow};
+use crate::import::{
+    ImportOptions, ImportOutcome, ImportStats, Mapping, MappingError, MappingOptions, ReportKind,
+    ReportRow,
+};
 
 /// Largest body accepted, bytes (the biggest shared producer file is a few MB).
 pub const MAX_IMPORT_BYTES: u64 = 50 * 1024 * 1024;
@@ -39,7 +46,9 @@ const MAX_REPORT_ROWS: usize = 5_000;
 #[derive(Debug, Default)]
 pub struct LiveImports {
     token: Option<String>,
-    snapshot: Option<PathBuf>,
+    pub(super) snapshot: Option<PathBuf>,
+    /// `serve --mappings DIR`: the mapping configs `?mapping=NAME` names (`NAME.config.json`).
+    mappings: Option<PathBuf>,
     running: Mutex<()>,
 }
 
@@ -50,6 +59,7 @@ impl LiveImports {
         LiveImports {
             token: token.filter(|t| !t.trim().is_empty()),
             snapshot,
+            mappings: None,
             running: Mutex::new(()),
         }
     }
@@ -68,13 +78,10 @@ enum LiveImportError {
     TooLarge,
     #[error("cannot read the request body: {0}")]
     Body(String),
-    #[error(
-        "live imports are not available while a road graph is loaded (places are snapped to \
-         it at start): import with `lieux import` and restart"
-    )]
-    GraphLoaded,
     #[error("{message}")]
     Unreadable { message: String },
+    #[error("{message}")]
+    BadMapping { message: String },
     #[error("no place accepted: every row was rejected")]
     NothingAccepted { report: serde_json::Value },
     #[error("cannot write the snapshot: {0}")]
@@ -97,10 +104,13 @@ impl LiveImportError {
                 (StatusCode::PAYLOAD_TOO_LARGE, error_body(None, &message))
             }
             LiveImportError::Body(_) => (StatusCode::BAD_REQUEST, error_body(None, &message)),
-            LiveImportError::GraphLoaded => (StatusCode::CONFLICT, error_body(None, &message)),
             LiveImportError::Unreadable { .. } => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 error_body(Some("body"), &message),
+            ),
+            LiveImportError::BadMapping { .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                error_body(Some("mapping"), &message),
             ),
             LiveImportError::NothingAccepted { report } => {
                 let mut body = json!({"error": {"parameter": "body", "message": message}});
@@ -171,10 +181,8 @@ where
     if !given.is_some_and(|g| same(g.as_bytes(), token.as_bytes())) {
         return Err(LiveImportError::Unauthorized);
     }
-    let (name, source) = params(&req.query)?;
-    if state.router.is_some() {
-        return Err(LiveImportError::GraphLoaded);
-    }
+    let p = params(&req.query)?;
+    let options = import_options(&live, &p)?;
     if let Some(len) = &req.content_length
         && len
             .trim()
@@ -184,40 +192,139 @@ where
         return Err(LiveImportError::TooLarge);
     }
     let bytes = read_limited(body, MAX_IMPORT_BYTES).await?;
-    tokio::task::spawn_blocking(move || import(&state, &name, &bytes, source.as_deref()))
-        .await
-        .map_err(|e| {
-            tracing::error!(%e, "live import task failed");
-            LiveImportError::Internal
-        })?
+    tokio::task::spawn_blocking(move || {
+        import(&state, &p.name, &bytes, &options, p.source.as_deref())
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(%e, "live import task failed");
+        LiveImportError::Internal
+    })?
 }
 
-/// `format` → the file name the import pipeline sniffs (extension, else content); `source`.
-fn params(raw: &str) -> Result<(String, Option<String>), LiveImportError> {
-    let bad = |parameter: &str, message: &str| LiveImportError::BadParameter {
+/// The query of `POST /v1/imports`.
+#[derive(Debug, Default, PartialEq)]
+struct Params {
+    /// The name the import pipeline sniffs the format from (extension, else content).
+    name: String,
+    source: Option<String>,
+    /// A config of the server's `--mappings` directory (`NAME.config.json`).
+    mapping: Option<String>,
+    date_maj: Option<chrono::NaiveDate>,
+    id_prefix: Option<String>,
+}
+
+fn bad(parameter: &str, message: &str) -> LiveImportError {
+    LiveImportError::BadParameter {
         parameter: parameter.to_owned(),
         message: message.to_owned(),
-    };
+    }
+}
+
+/// `format`, `source`, `mapping`, `date_maj`, `id_prefix`.
+fn params(raw: &str) -> Result<Params, LiveImportError> {
     let q = Query::parse(raw).map_err(|e| bad(&e.parameter, &e.message))?;
-    let mut name = "upload".to_owned();
-    let mut source = None;
+    let mut p = Params {
+        name: "upload".to_owned(),
+        ..Params::default()
+    };
+    let text = |k: &str, v: &str, max: usize| {
+        let v = v.trim();
+        if v.is_empty() || v.len() > max {
+            return Err(bad(k, &format!("expected 1 to {max} bytes")));
+        }
+        Ok(v.to_owned())
+    };
     for (k, v) in &q.pairs {
         match k.as_str() {
             "format" => match v.as_str() {
-                "csv" | "json" | "geojson" => name = format!("upload.{v}"),
+                "csv" | "json" | "geojson" => p.name = format!("upload.{v}"),
                 _ => return Err(bad("format", "expected csv, json or geojson")),
             },
-            "source" => {
-                let v = v.trim();
-                if v.is_empty() || v.len() > 200 {
-                    return Err(bad("source", "expected a source name (1 to 200 bytes)"));
+            "source" => p.source = Some(text(k, v, 200)?),
+            "mapping" => {
+                let ok = !v.is_empty()
+                    && v.len() <= 100
+                    && !v.starts_with('.')
+                    && v.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+                if !ok {
+                    return Err(bad(
+                        "mapping",
+                        "expected the name of a mapping config (letters, digits, '-', '_', '.')",
+                    ));
                 }
-                source = Some(v.to_owned());
+                p.mapping = Some(v.clone());
             }
-            _ => return Err(bad(k, "unknown parameter (expected format, source)")),
+            "date_maj" => {
+                let d = chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
+                    .map_err(|_| bad("date_maj", "expected a date YYYY-MM-DD"))?;
+                p.date_maj = Some(d);
+            }
+            "id_prefix" => p.id_prefix = Some(text(k, v, 100)?),
+            _ => {
+                return Err(bad(
+                    k,
+                    "unknown parameter (expected format, source, mapping, date_maj, id_prefix)",
+                ));
+            }
         }
     }
-    Ok((name, source))
+    if p.mapping.is_none() {
+        for (given, name) in [
+            (p.date_maj.is_some(), "date_maj"),
+            (p.id_prefix.is_some(), "id_prefix"),
+        ] {
+            if given {
+                return Err(bad(name, "only with mapping (a raw producer file)"));
+            }
+        }
+    }
+    Ok(p)
+}
+
+/// The import options of a request: its mapping config read from the `--mappings` directory
+/// (at each request, so configs can be added or fixed without a restart).
+fn import_options(live: &LiveImports, p: &Params) -> Result<ImportOptions, LiveImportError> {
+    let Some(name) = &p.mapping else {
+        return Ok(ImportOptions::default());
+    };
+    let Some(dir) = &live.mappings else {
+        return Err(bad(
+            "mapping",
+            "this server has no mapping configs (start it with --mappings DIR)",
+        ));
+    };
+    let path = dir.join(format!("{name}.config.json"));
+    if !path.is_file() {
+        return Err(bad(
+            "mapping",
+            &format!("no mapping config {name:?} on this server"),
+        ));
+    }
+    let mapping = Mapping::from_path(&path).map_err(|e| {
+        let message = match &e {
+            // The server's path is not the client's business.
+            MappingError::Io { .. } => format!("mapping config {name:?} cannot be read"),
+            MappingError::Json { line, column, .. } => {
+                format!("mapping config {name:?} is not valid JSON (line {line}, column {column})")
+            }
+            MappingError::Key { .. } => format!("mapping config {name:?}: {e}"),
+        };
+        tracing::error!(error = %error_chain(&e), "live import: bad mapping config");
+        LiveImportError::BadMapping { message }
+    })?;
+    Ok(ImportOptions {
+        mapping: Some((
+            mapping,
+            MappingOptions {
+                date_maj: p.date_maj,
+                source: p.source.clone(),
+                id_prefix: p.id_prefix.clone(),
+            },
+        )),
+        ..Default::default()
+    })
 }
 
 /// Constant-time comparison (the token must not leak through response timing).
@@ -252,12 +359,13 @@ fn import(
     state: &AppState,
     name: &str,
     bytes: &[u8],
+    options: &ImportOptions,
     source: Option<&str>,
 ) -> Result<Response, LiveImportError> {
     let live = &state.imports;
     let _running = live.running.lock().unwrap_or_else(|p| p.into_inner());
     let metrics = state.metrics();
-    let mut outcome = match crate::import::read_bytes_with(name, bytes, &ImportOptions::default()) {
+    let mut outcome = match crate::import::read_bytes_with(name, bytes, options) {
         Ok(o) => o,
         Err(e) => {
             metrics.record_import::<crate::import::ImportError>(Err(&e));
@@ -388,7 +496,7 @@ fn report_json(
     })
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(super) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {
@@ -404,8 +512,6 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 pub enum ReloadError {
     #[error("no snapshot to reload (the server was started without --snapshot)")]
     NoSnapshot,
-    #[error("a road graph is loaded: restart to serve another snapshot")]
-    GraphLoaded,
     #[error("cannot read {path}")]
     Read {
         path: PathBuf,
@@ -421,17 +527,30 @@ pub enum ReloadError {
 }
 
 impl AppState {
+    /// The same state taking `?mapping=NAME` on `POST /v1/imports` from `dir`
+    /// (`NAME.config.json`, the mednum-cli mapping format).
+    pub fn with_import_mappings(self, dir: PathBuf) -> AppState {
+        let live = LiveImports {
+            token: self.imports.token.clone(),
+            snapshot: self.imports.snapshot.clone(),
+            mappings: Some(dir),
+            running: Mutex::new(()),
+        };
+        AppState {
+            imports: Arc::new(live),
+            ..self
+        }
+    }
+
     /// Re-reads the `--snapshot` file and serves it (after live imports, one at a time);
-    /// returns the new dataset version. On failure the served data is unchanged.
-    pub fn reload_snapshot(&self) -> Result<String, ReloadError> {
+    /// returns the new dataset version, `None` when the file holds the data already served
+    /// (nothing replaced). On failure the served data is unchanged.
+    pub fn reload_snapshot(&self) -> Result<Option<String>, ReloadError> {
         let path = self
             .imports
             .snapshot
             .as_ref()
             .ok_or(ReloadError::NoSnapshot)?;
-        if self.router.is_some() {
-            return Err(ReloadError::GraphLoaded);
-        }
         let _running = self
             .imports
             .running
@@ -445,9 +564,12 @@ impl AppState {
             path: path.clone(),
             source,
         })?;
+        if ds.version() == self.dataset().version() {
+            return Ok(None);
+        }
         let version = ds.version().to_owned();
         self.replace_dataset(ds);
-        Ok(version)
+        Ok(Some(version))
     }
 }
 
@@ -460,12 +582,25 @@ mod tests {
         assert!(same(b"abc", b"abc"));
         assert!(!same(b"abc", b"abd"));
         assert!(!same(b"abc", b"abcd"));
-        assert_eq!(params("").ok(), Some(("upload".to_owned(), None)));
+        let p = |name: &str, source: Option<&str>| Params {
+            name: name.to_owned(),
+            source: source.map(str::to_owned),
+            ..Params::default()
+        };
+        assert_eq!(params("").ok(), Some(p("upload", None)));
         assert_eq!(
             params("format=csv&source=x").ok(),
-            Some(("upload.csv".to_owned(), Some("x".to_owned())))
+            Some(p("upload.csv", Some("x")))
         );
         assert!(params("format=xls").is_err());
-        assert!(params("mapping=x").is_err());
+        assert!(params("mapping=../x").is_err());
+        assert!(params("date_maj=2024-01-01").is_err());
+        assert!(params("mapping=x&date_maj=2024-13-01").is_err());
+        let m = params("mapping=la-creuse&date_maj=2024-01-02&id_prefix=c-").ok();
+        assert_eq!(
+            m.as_ref().and_then(|m| m.mapping.as_deref()),
+            Some("la-creuse")
+        );
+        assert_eq!(m.and_then(|m| m.id_prefix), Some("c-".to_owned()));
     }
 }

@@ -20,6 +20,7 @@ mod routing;
 mod server;
 mod stream;
 mod tiles;
+pub mod watch;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -41,9 +42,8 @@ use reply::{ApiError, Body, Ctx, cached, error};
 /// Shared server state: the dataset being served, replaceable atomically.
 #[derive(Clone)]
 pub struct AppState {
-    dataset: Arc<RwLock<Arc<Dataset>>>,
-    /// The road graph with this dataset's places snapped to it; `None`: estimates only.
-    router: Option<Arc<Router>>,
+    /// The dataset and the road graph with its places snapped, swapped together.
+    served: Arc<RwLock<Served>>,
     /// When the dataset served was loaded (start, live import, reload).
     loaded_at: Arc<RwLock<DateTime<Utc>>>,
     tiles: Arc<tiles::TileCache>,
@@ -57,11 +57,21 @@ pub struct AppState {
     imports: Arc<imports::LiveImports>,
 }
 
+/// What a request reads: a dataset and, with a road graph, the router whose place slots are
+/// this dataset's (`None`: estimates only).
+#[derive(Clone)]
+struct Served {
+    dataset: Arc<Dataset>,
+    router: Option<Arc<Router>>,
+}
+
 impl AppState {
     pub fn new(dataset: Dataset) -> AppState {
         AppState {
-            dataset: Arc::new(RwLock::new(Arc::new(dataset))),
-            router: None,
+            served: Arc::new(RwLock::new(Served {
+                dataset: Arc::new(dataset),
+                router: None,
+            })),
             loaded_at: Arc::new(RwLock::new(Utc::now())),
             tiles: Arc::default(),
             fgb: download::FgbCache::default(),
@@ -81,10 +91,16 @@ impl AppState {
         }
     }
 
-    /// Serves `dataset` from now on; requests in flight keep the one they hold.
+    /// Serves `dataset` from now on; requests in flight keep the one they hold. With a road
+    /// graph, the new places are snapped first (on the caller's thread, while the old pair
+    /// is still served) and the pair is swapped at once.
     pub fn replace_dataset(&self, dataset: Dataset) {
-        let new = Arc::new(dataset);
-        match self.dataset.write() {
+        let router = self.router().map(|r| Arc::new(r.for_dataset(&dataset)));
+        let new = Served {
+            dataset: Arc::new(dataset),
+            router,
+        };
+        match self.served.write() {
             Ok(mut d) => *d = new,
             Err(poisoned) => *poisoned.into_inner() = new,
         }
@@ -127,23 +143,39 @@ impl AppState {
     /// State with a road graph; `router` must have been built for `dataset`
     /// ([`Router::new`] snaps its places).
     pub fn with_router(dataset: Dataset, router: Router) -> AppState {
-        AppState {
+        let state = AppState::new(dataset);
+        let served = Served {
+            dataset: state.dataset(),
             router: Some(Arc::new(router)),
-            ..AppState::new(dataset)
+        };
+        AppState {
+            served: Arc::new(RwLock::new(served)),
+            ..state
         }
     }
 
-    /// The road graph, if one is loaded.
+    fn served(&self) -> Served {
+        match self.served.read() {
+            Ok(d) => d.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// The road graph, if one is loaded (its place slots are those of the dataset served at
+    /// the same time: use [`AppState::dataset_and_router`] to read both).
     pub fn router(&self) -> Option<Arc<Router>> {
-        self.router.clone()
+        self.served().router
     }
 
     /// The current dataset (a cheap `Arc` clone; a replacement never affects requests in flight).
     pub fn dataset(&self) -> Arc<Dataset> {
-        match self.dataset.read() {
-            Ok(d) => Arc::clone(&d),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        }
+        self.served().dataset
+    }
+
+    /// The current dataset and the road graph its places are snapped to, read together.
+    pub fn dataset_and_router(&self) -> (Arc<Dataset>, Option<Arc<Router>>) {
+        let s = self.served();
+        (s.dataset, s.router)
     }
 }
 
@@ -634,7 +666,7 @@ pub fn health(state: &AppState) -> Response {
         "without_position": ds.lieux().len() - ds.positioned(),
         "load_ms": (ds.load_time().as_secs_f64() * 1e4).round() / 10.0,
         "loaded_at": state.loaded_at().to_rfc3339(),
-        "graph": state.router.as_ref().map(|r| serde_json::json!({
+        "graph": state.router().as_ref().map(|r| serde_json::json!({
             "car_nodes": r.network().car.node_count(),
             "walk_nodes": r.network().walk.node_count(),
             "max_snap_m": r.max_snap_m(),

@@ -438,7 +438,7 @@ fn imports_path() -> Value {
         },
     });
     let mut unprocessable = err(
-        "The file cannot be read, or every row was rejected: nothing replaced (`report` holds the rows' reasons when there are rows).",
+        "The file cannot be read, every row was rejected, or the mapping config is invalid (`parameter`: `mapping`): nothing replaced (`report` holds the rows' reasons when there are rows).",
     );
     unprocessable["content"]["application/json"]["schema"] =
         json!({"allOf": [error_ref(), {"properties": {"report": report.clone()}}]});
@@ -448,6 +448,9 @@ fn imports_path() -> Value {
         "parameters": [
             query("format", "Format of the body; sniffed from the content when absent.", json!({"enum": ["csv", "json", "geojson"]})),
             query("source", "Replace only the places of this source (every imported row gets it); absent: replace the whole set.", json!({"type": "string", "minLength": 1, "maxLength": 200})),
+            query("mapping", "The body is a raw producer file (JSON array or CSV) mapped with the server's mapping config NAME (`serve --mappings DIR`: `DIR/NAME.config.json`, the mednum-cli format). Unknown name: 400; invalid config: 422 naming the config key.", json!({"type": "string", "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$"})),
+            query("date_maj", "With mapping: `date_maj` of rows without a usable date (default: today).", json!({"type": "string", "format": "date"})),
+            query("id_prefix", "With mapping: prefix added to every id.", json!({"type": "string", "minLength": 1, "maxLength": 100})),
         ],
         "requestBody": {"required": true, "content": {
             "text/csv": {"schema": {"type": "string"}},
@@ -459,7 +462,6 @@ fn imports_path() -> Value {
             "400": err("A bad or unknown parameter, or an unreadable request body."),
             "401": {"description": "Missing or wrong bearer token.", "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": error_ref()}}},
             "404": err("Live imports are disabled on this server."),
-            "409": err("A road graph is loaded: live imports are not available."),
             "413": err("The body is larger than 50 MB."),
             "422": unprocessable,
             "429": err("Too many requests from this client (per-IP rate limit, when enabled)."),

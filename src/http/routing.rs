@@ -137,8 +137,7 @@ pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> 
         let profile = mode(&q)?;
         let with_polygon = flag(&q, "isochrone")?;
         let filter = q.filter(now)?;
-        let ds = state.dataset();
-        let router = state.router();
+        let (ds, router) = state.dataset_and_router();
         let snap = locate(router.as_deref(), profile, at)?;
         let tag = reply::etag(&[ds.version(), "reachable", raw, &minute(now)], ctx.coding);
         let when = filter.evaluation_instant(now).fixed_offset();
@@ -221,8 +220,7 @@ pub fn closest(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Re
         let k = q.integer_in("k", 1, MAX_CLOSEST_K)?.unwrap_or(3);
         let profile = mode(&q)?;
         let filter = q.filter(now)?;
-        let ds = state.dataset();
-        let router = state.router();
+        let (ds, router) = state.dataset_and_router();
         let snap = locate(router.as_deref(), profile, at)?;
         let tag = reply::etag(&[ds.version(), "closest", raw, &minute(now)], ctx.coding);
         let when = filter.evaluation_instant(now).fixed_offset();
@@ -311,8 +309,7 @@ pub fn isochrone(state: &AppState, raw: &str, ctx: &Ctx, _now: DateTime<Utc>) ->
         let at = origin(&q)?;
         let minutes = minutes_list(&q)?;
         let profile = mode(&q)?;
-        let ds = state.dataset();
-        let router = state.router();
+        let (ds, router) = state.dataset_and_router();
         let snap = locate(router.as_deref(), profile, at)?;
         // no time bucket: polygons depend only on the graph and the query
         let tag = reply::etag(&[ds.version(), "isochrone", raw], ctx.coding);

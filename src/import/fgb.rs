@@ -86,11 +86,10 @@ fn column_type(i: usize) -> ColumnType {
     }
 }
 
-/// Encodes places as a FlatGeobuf file in memory.
-pub(crate) fn encode(lieux: &[Lieu]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(lieux.len() * 700 + 4096);
-    out.extend_from_slice(&MAGIC);
-
+/// Writes the magic bytes and the header of a snapshot of `count` places whose positions span
+/// `envelope` (`[min_lon, min_lat, max_lon, max_lat]`, infinite when none has a position).
+fn write_header(out: &mut impl Write, count: u64, envelope: [f64; 4]) -> std::io::Result<()> {
+    out.write_all(&MAGIC)?;
     let mut fbb = FlatBufferBuilder::new();
     let columns: Vec<_> = V1_COLUMNS
         .iter()
@@ -109,20 +108,6 @@ pub(crate) fn encode(lieux: &[Lieu]) -> Vec<u8> {
         })
         .collect();
     let columns = fbb.create_vector(&columns);
-    let mut envelope = [
-        f64::INFINITY,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::NEG_INFINITY,
-    ];
-    for p in lieux.iter().filter_map(|l| l.position) {
-        envelope = [
-            envelope[0].min(p.lon),
-            envelope[1].min(p.lat),
-            envelope[2].max(p.lon),
-            envelope[3].max(p.lat),
-        ];
-    }
     let envelope = envelope[0]
         .is_finite()
         .then(|| fbb.create_vector(&envelope));
@@ -138,65 +123,79 @@ pub(crate) fn encode(lieux: &[Lieu]) -> Vec<u8> {
         envelope,
         geometry_type: GeometryType::Point,
         columns: Some(columns),
-        features_count: lieux.len() as u64,
+        features_count: count,
         index_node_size: 0,
         crs: Some(crs),
         ..Default::default()
     };
     let header = Header::create(&mut fbb, &header_args);
     fbb.finish_size_prefixed(header, None);
-    out.extend_from_slice(fbb.finished_data());
+    out.write_all(fbb.finished_data())
+}
 
-    let mut props = Vec::with_capacity(4096);
-    for lieu in lieux {
-        fbb.reset();
-        props.clear();
-        for (i, name) in V1_COLUMNS.iter().enumerate() {
-            if i == LAT || i == LON {
-                if let Some(p) = lieu.position {
-                    props.extend_from_slice(&(i as u16).to_le_bytes());
-                    let v = if i == LAT { p.lat } else { p.lon };
-                    props.extend_from_slice(&v.to_le_bytes());
-                }
-                continue;
+/// Writes one place as a size-prefixed feature; `fbb` and `props` are reused buffers.
+fn write_feature(
+    out: &mut impl Write,
+    lieu: &Lieu,
+    fbb: &mut FlatBufferBuilder<'static>,
+    props: &mut Vec<u8>,
+) -> std::io::Result<()> {
+    fbb.reset();
+    props.clear();
+    for (i, name) in V1_COLUMNS.iter().enumerate() {
+        if i == LAT || i == LON {
+            if let Some(p) = lieu.position {
+                props.extend_from_slice(&(i as u16).to_le_bytes());
+                let v = if i == LAT { p.lat } else { p.lon };
+                props.extend_from_slice(&v.to_le_bytes());
             }
-            let value = lieu.column(name).unwrap_or_default();
-            if value.is_empty() {
-                continue;
-            }
-            push_string(&mut props, i, &value);
+            continue;
         }
-        if let Some(o) = lieu.position_origine {
-            push_string(&mut props, SOURCE, o.source.as_str());
-            push_string(&mut props, PRECISION, o.precision.as_str());
-            if let Some(score) = o.score {
-                props.extend_from_slice(&(SCORE as u16).to_le_bytes());
-                props.extend_from_slice(&score.to_le_bytes());
-            }
+        let value = lieu.column(name).unwrap_or_default();
+        if value.is_empty() {
+            continue;
         }
-        let geometry = lieu.position.map(|p| {
-            let xy = fbb.create_vector(&[p.lon, p.lat]);
-            Geometry::create(
-                &mut fbb,
-                &GeometryArgs {
-                    xy: Some(xy),
-                    ..Default::default()
-                },
-            )
-        });
-        let properties = Some(fbb.create_vector(&props));
-        let feature = Feature::create(
-            &mut fbb,
-            &FeatureArgs {
-                geometry,
-                properties,
+        push_string(props, i, &value);
+    }
+    if let Some(o) = lieu.position_origine {
+        push_string(props, SOURCE, o.source.as_str());
+        push_string(props, PRECISION, o.precision.as_str());
+        if let Some(score) = o.score {
+            props.extend_from_slice(&(SCORE as u16).to_le_bytes());
+            props.extend_from_slice(&score.to_le_bytes());
+        }
+    }
+    let geometry = lieu.position.map(|p| {
+        let xy = fbb.create_vector(&[p.lon, p.lat]);
+        Geometry::create(
+            fbb,
+            &GeometryArgs {
+                xy: Some(xy),
                 ..Default::default()
             },
-        );
-        fbb.finish_size_prefixed(feature, None);
-        out.extend_from_slice(fbb.finished_data());
-    }
-    out
+        )
+    });
+    let properties = Some(fbb.create_vector(props));
+    let feature = Feature::create(
+        fbb,
+        &FeatureArgs {
+            geometry,
+            properties,
+            ..Default::default()
+        },
+    );
+    fbb.finish_size_prefixed(feature, None);
+    out.write_all(fbb.finished_data())
+}
+
+/// The bounding box of `envelope` extended with `p`.
+fn extend_envelope(envelope: &mut [f64; 4], p: Position) {
+    *envelope = [
+        envelope[0].min(p.lon),
+        envelope[1].min(p.lat),
+        envelope[2].max(p.lon),
+        envelope[3].max(p.lat),
+    ];
 }
 
 /// A point for the `FgbWriter` (geozero's geometry processing).
@@ -263,35 +262,150 @@ pub fn encode_indexed(lieux: &[Lieu]) -> Result<Vec<u8>, ImportError> {
 }
 
 /// Writes a snapshot atomically: `<path>.tmp` is written and fsynced, then renamed over `path`.
-/// On failure the previous file at `path` is left untouched and the temp file removed.
+/// On failure the previous file at `path` is left untouched and the temp files removed.
 pub fn write_snapshot(path: &Path, lieux: &[Lieu]) -> Result<(), ImportError> {
-    let bytes = encode(lieux);
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    let err = |source| ImportError::Write {
-        path: path.to_owned(),
-        source,
-    };
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(&bytes)?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        // Best effort: the temp file may not even exist (e.g. missing directory).
-        let _ = std::fs::remove_file(&tmp);
-        return Err(err(e));
+    let mut w = SnapshotWriter::create(path)?;
+    for l in lieux {
+        w.push(l);
     }
-    // Make the rename durable; not every platform can open a directory, so best effort.
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
-        && let Ok(d) = std::fs::File::open(dir)
-    {
-        let _ = d.sync_all();
+    w.finish()
+}
+
+/// A snapshot written place by place (`lieux import` of a 1 M-row file never holds the places
+/// in memory): features go to `<path>.body.tmp` as they come; [`SnapshotWriter::finish`] then
+/// writes the header (count and envelope are known only at the end) and the features to
+/// `<path>.tmp`, fsyncs it and renames it over `path`. Dropped unfinished, the temp files are
+/// removed and `path` is untouched. Places arrive through [`Extend`] (which cannot fail): a
+/// write error is kept and returned by `finish`.
+pub struct SnapshotWriter {
+    path: PathBuf,
+    body_path: PathBuf,
+    body: Option<std::io::BufWriter<std::fs::File>>,
+    count: u64,
+    envelope: [f64; 4],
+    fbb: FlatBufferBuilder<'static>,
+    props: Vec<u8>,
+    error: Option<std::io::Error>,
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+impl SnapshotWriter {
+    pub fn create(path: &Path) -> Result<SnapshotWriter, ImportError> {
+        let body_path = with_suffix(path, ".body.tmp");
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&body_path)
+            .map_err(|source| ImportError::Write {
+                path: path.to_owned(),
+                source,
+            })?;
+        Ok(SnapshotWriter {
+            path: path.to_owned(),
+            body_path,
+            body: Some(std::io::BufWriter::with_capacity(1 << 20, file)),
+            count: 0,
+            envelope: [
+                f64::INFINITY,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NEG_INFINITY,
+            ],
+            fbb: FlatBufferBuilder::new(),
+            props: Vec::with_capacity(4096),
+            error: None,
+        })
     }
-    Ok(())
+
+    /// Places written so far.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Appends one place.
+    pub fn push(&mut self, lieu: &Lieu) {
+        let Some(body) = self.body.as_mut().filter(|_| self.error.is_none()) else {
+            return;
+        };
+        match write_feature(body, lieu, &mut self.fbb, &mut self.props) {
+            Ok(()) => {
+                self.count += 1;
+                if let Some(p) = lieu.position {
+                    extend_envelope(&mut self.envelope, p);
+                }
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    /// Header + features into `<path>.tmp`, fsync, rename over `path`.
+    pub fn finish(mut self) -> Result<(), ImportError> {
+        let path = self.path.clone();
+        let err = |source| ImportError::Write {
+            path: path.clone(),
+            source,
+        };
+        if let Some(e) = self.error.take() {
+            return Err(err(e));
+        }
+        let tmp = with_suffix(&self.path, ".tmp");
+        let result = (|| {
+            let body = self
+                .body
+                .take()
+                .ok_or_else(|| std::io::Error::other("snapshot already finished"))?;
+            let mut body = body
+                .into_inner()
+                .map_err(std::io::IntoInnerError::into_error)?;
+            use std::io::Seek;
+            body.seek(std::io::SeekFrom::Start(0))?;
+            let mut file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
+            write_header(&mut file, self.count, self.envelope)?;
+            std::io::copy(&mut body, &mut file)?;
+            let file = file
+                .into_inner()
+                .map_err(std::io::IntoInnerError::into_error)?;
+            file.sync_all()?;
+            drop(file);
+            std::fs::rename(&tmp, &self.path)
+        })();
+        let _ = std::fs::remove_file(&self.body_path);
+        if let Err(e) = result {
+            // Best effort: the temp file may not even exist (e.g. missing directory).
+            let _ = std::fs::remove_file(&tmp);
+            return Err(err(e));
+        }
+        // Make the rename durable; not every platform can open a directory, so best effort.
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty())
+            && let Ok(d) = std::fs::File::open(dir)
+        {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+}
+
+impl Extend<Lieu> for SnapshotWriter {
+    fn extend<I: IntoIterator<Item = Lieu>>(&mut self, lieux: I) {
+        for l in lieux {
+            self.push(&l);
+        }
+    }
+}
+
+impl Drop for SnapshotWriter {
+    fn drop(&mut self) {
+        if self.body.take().is_some() {
+            let _ = std::fs::remove_file(&self.body_path);
+        }
+    }
 }
 
 fn bad(msg: impl Into<String>) -> ImportError {

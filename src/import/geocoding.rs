@@ -34,6 +34,11 @@ fn reason(hit: &Hit) -> String {
     }
 }
 
+/// Is `row` the validator's "no coordinates" line of a kept row (the line geocoding replaces)?
+pub(crate) fn is_no_coordinates(row: &ReportRow) -> bool {
+    row.field == COORDS && row.kind == ReportKind::Info && row.reason.starts_with(NO_COORDINATES)
+}
+
 /// Places what it can of `out`'s rows without position; `seen` gives each kept id its file and
 /// line for the report. A geocoder failure (server unreachable, bad answer) fails the import.
 pub(crate) fn place_missing(
@@ -51,13 +56,13 @@ pub(crate) fn place_missing(
     // The validator's "no coordinates" line of each row, to be replaced by what happened.
     let mut no_coords: HashMap<(String, u64), usize> = HashMap::new();
     for (k, r) in out.report.iter().enumerate() {
-        if r.field == COORDS && r.kind == ReportKind::Info && r.reason.starts_with(NO_COORDINATES) {
+        if is_no_coordinates(r) {
             no_coords.insert((r.file.clone(), r.line_or_index), k);
         }
     }
     let mut note = |out: &mut ImportOutcome, i: usize, reason: String| {
         let lieu = &out.lieux[i];
-        let (file, loc) = seen.0.get(&lieu.id).cloned().unwrap_or_default();
+        let (file, loc) = seen.location(&lieu.id).unwrap_or_default();
         let row = ReportRow {
             value: Query::of(lieu).text(),
             file,

@@ -393,45 +393,50 @@ pub(crate) fn parse_raw(
 ) -> Result<Parsed, ImportError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let first = bytes.iter().copied().find(|b| !b.is_ascii_whitespace());
-    let rows = if first == Some(b'[') {
-        raw_json(name, bytes)?
+    let records = if first == Some(b'[') {
+        let items = super::json::parse_array(name, bytes)?;
+        let mut mapper = RowMapper::new(name, mapping, options);
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| mapper.map_value(i as u64, item))
+            .collect()
     } else {
+        let ctx = Ctx::new(name, mapping, options);
         raw_csv(name, bytes)?
+            .into_iter()
+            .map(|(loc, row)| ctx.map_row(loc, &row))
+            .collect()
     };
-    let stem = Path::new(name)
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "lieu".to_owned());
-    let today = chrono::Local::now().date_naive();
-    let ctx = Ctx {
-        mapping,
-        stem: &stem,
-        date_maj: options.date_maj.unwrap_or(today),
-        options,
-    };
-    let records = rows
-        .into_iter()
-        .map(|(loc, row)| ctx.map_row(loc, &row))
-        .collect();
     Ok(Parsed {
         version: mapping.target,
         records,
     })
 }
 
-fn raw_json(name: &str, bytes: &[u8]) -> Result<Vec<(u64, RawRow)>, ImportError> {
-    let items = super::json::parse_array(name, bytes)?;
-    Ok(items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| {
-            let mut row = RawRow::new();
-            if let Value::Object(o) = item {
-                flatten("", o, &mut row);
-            }
-            (i as u64, row)
-        })
-        .collect())
+/// A mapping applied row by row to a raw file's objects (streamed imports, see
+/// [`super::stream`]).
+pub(crate) struct RowMapper<'a> {
+    ctx: Ctx<'a>,
+    row: RawRow,
+}
+
+impl<'a> RowMapper<'a> {
+    pub(crate) fn new(name: &str, mapping: &'a Mapping, options: &'a MappingOptions) -> Self {
+        RowMapper {
+            ctx: Ctx::new(name, mapping, options),
+            row: RawRow::new(),
+        }
+    }
+
+    /// The record of the raw object at `index` (a non-object maps as an empty row).
+    pub(crate) fn map_value(&mut self, index: u64, item: &Value) -> Record {
+        self.row.clear();
+        if let Value::Object(o) = item {
+            flatten("", o, &mut self.row);
+        }
+        self.ctx.map_row(index, &self.row)
+    }
 }
 
 /// Object → columns: scalars as text, arrays joined with `|`, nested objects both as JSON text
@@ -467,9 +472,26 @@ fn raw_csv(name: &str, bytes: &[u8]) -> Result<Vec<(u64, RawRow)>, ImportError> 
 
 struct Ctx<'a> {
     mapping: &'a Mapping,
-    stem: &'a str,
+    /// File stem of generated ids.
+    stem: String,
     date_maj: NaiveDate,
     options: &'a MappingOptions,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(name: &str, mapping: &'a Mapping, options: &'a MappingOptions) -> Self {
+        let stem = Path::new(name)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "lieu".to_owned());
+        let today = chrono::Local::now().date_naive();
+        Ctx {
+            mapping,
+            stem,
+            date_maj: options.date_maj.unwrap_or(today),
+            options,
+        }
+    }
 }
 
 fn get<'r>(row: &'r RawRow, column: &str) -> Option<&'r str> {
@@ -680,7 +702,7 @@ impl Ctx<'_> {
 
     fn free_text(&self, raw: &str, out: &mut Record) {
         // A "free-text" column may already hold OSM syntax (numi).
-        if raw.parse::<Horaires>().is_ok() {
+        if may_be_osm(raw) && raw.parse::<Horaires>().is_ok() {
             out.fields.insert("horaires".to_owned(), raw.to_owned());
             return;
         }
@@ -752,6 +774,13 @@ impl Ctx<'_> {
         out.fields
             .insert("date_maj".to_owned(), date.format("%Y-%m-%d").to_string());
     }
+}
+
+/// Whether `raw` can be OSM opening_hours at all: the grammar is ASCII outside `"comments"`,
+/// so French free text with accents ("de 9h à 12h") is known not to parse without running
+/// the parser, which takes most of a raw import's time to fail on such text.
+fn may_be_osm(raw: &str) -> bool {
+    raw.is_ascii() || raw.contains('"')
 }
 
 /// The choices' targets for one row, deduplicated in order.
@@ -882,6 +911,26 @@ mod tests {
                 other => panic!("{config}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn free_text_that_cannot_be_osm() {
+        // Only text the opening_hours grammar could accept goes to its parser.
+        for (raw, may) in [
+            ("Mercredi de 14h à 15H30", false),
+            ("Mo-Fr 09:00-12:00", true),
+            ("Mo 09:00-12:00 \"fermé en août\"", true),
+        ] {
+            assert_eq!(may_be_osm(raw), may, "{raw}");
+            if !may {
+                assert!(raw.parse::<Horaires>().is_err(), "{raw}");
+            }
+        }
+        assert!(
+            "Mo 09:00-12:00 \"fermé en août\""
+                .parse::<Horaires>()
+                .is_ok()
+        );
     }
 
     #[test]

@@ -19,6 +19,8 @@ mod geojson;
 mod hours_fr;
 mod json;
 mod mapping;
+mod staging;
+mod stream;
 mod v0;
 mod validate;
 
@@ -31,7 +33,7 @@ use crate::model::Lieu;
 
 pub use communes::{Commune, Communes, CommunesError};
 pub use coords::MAX_OUTSIDE_KM;
-pub use fgb::{encode_indexed, read_snapshot, write_snapshot};
+pub use fgb::{SnapshotWriter, encode_indexed, read_snapshot, write_snapshot};
 pub use hours_fr::{
     Unclear as UnclearHours, parse_day as parse_day_hours, parse_week as parse_week_hours,
 };
@@ -224,16 +226,6 @@ impl std::fmt::Display for ImportStats {
     }
 }
 
-impl ImportStats {
-    fn add(&mut self, other: &ImportStats) {
-        self.rows += other.rows;
-        self.accepted += other.accepted;
-        self.repaired += other.repaired;
-        self.rejected += other.rejected;
-        self.without_coordinates += other.without_coordinates;
-    }
-}
-
 /// The result of reading one or more files.
 #[derive(Debug, Default)]
 pub struct ImportOutcome {
@@ -260,7 +252,33 @@ pub(crate) struct Parsed {
 
 /// Id uniqueness across the files of one import: id → (file, line_or_index) of the kept row.
 #[derive(Debug, Default)]
-pub(crate) struct SeenIds(pub HashMap<String, (String, u64)>);
+pub(crate) struct SeenIds {
+    /// File names, each once (an id points at its file by index: 1 M ids do not hold 1 M
+    /// copies of the file name).
+    files: Vec<String>,
+    ids: HashMap<String, (u32, u64)>,
+}
+
+impl SeenIds {
+    /// Where `id` was kept: (file, line_or_index).
+    pub(crate) fn get(&self, id: &str) -> Option<(&str, u64)> {
+        let (f, loc) = self.ids.get(id)?;
+        Some((self.files.get(*f as usize).map_or("", String::as_str), *loc))
+    }
+
+    /// [`SeenIds::get`], owned.
+    pub(crate) fn location(&self, id: &str) -> Option<(String, u64)> {
+        self.get(id).map(|(f, l)| (f.to_owned(), l))
+    }
+
+    pub(crate) fn insert(&mut self, id: String, file: &str, loc: u64) {
+        if self.files.last().map(String::as_str) != Some(file) {
+            self.files.push(file.to_owned());
+        }
+        let f = (self.files.len() - 1) as u32;
+        self.ids.insert(id, (f, loc));
+    }
+}
 
 /// Input formats, chosen from the extension, or from the content when there is none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -336,7 +354,7 @@ pub fn read_bytes_with(
     geocoding::place_missing(&mut out, &seen, &options.geocoders, false)?;
     out.report
         .extend(crate::dedup::report::report_rows(&out.lieux, |id| {
-            seen.0.get(id).cloned()
+            seen.location(id)
         }));
     Ok(out)
 }
@@ -364,45 +382,6 @@ pub fn run_import_with(
     options: &ImportOptions,
 ) -> Result<ImportStats, ImportError> {
     let show = progress && std::io::stderr().is_terminal();
-    // Parse everything first: an unreadable file fails the import before anything is written.
-    let mut parsed = Vec::with_capacity(files.len());
-    for path in files {
-        let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        let name = path.display().to_string();
-        let p = parse_bytes(&name, &bytes, options)?;
-        parsed.push((name, p));
-    }
-
-    let mut seen = SeenIds::default();
-    let mut all = ImportOutcome::default();
-    for (name, p) in parsed {
-        let bar = show.then(|| progress_bar(p.records.len(), name.clone()));
-        let outcome =
-            validate::validate_all(&name, p, &mut seen, bar.as_ref(), options.communes.as_ref());
-        if let Some(bar) = bar {
-            bar.finish();
-        }
-        all.stats.add(&outcome.stats);
-        all.lieux.extend(outcome.lieux);
-        all.report.extend(outcome.report);
-    }
-
-    geocoding::place_missing(&mut all, &seen, &options.geocoders, show)?;
-    all.report
-        .extend(crate::dedup::report::report_rows(&all.lieux, |id| {
-            seen.0.get(id).cloned()
-        }));
-    if all.lieux.is_empty() {
-        return Err(ImportError::NothingAccepted {
-            files: files.to_vec(),
-        });
-    }
-    write_snapshot(out, &all.lieux)?;
-    // The report comes second: if it cannot be written the new snapshot is already in place
-    // (complete and valid), and the error says which file failed.
     let report_path = match report {
         Some(p) => p.to_owned(),
         None => {
@@ -411,8 +390,73 @@ pub fn run_import_with(
             PathBuf::from(s)
         }
     };
-    write_report_csv(&report_path, &all.report)?;
-    Ok(all.stats)
+    // Files are streamed (see `stream`): the report goes to a temp file as rows are validated
+    // and is renamed into place only once the snapshot is written, so a file that cannot be
+    // read still leaves nothing behind.
+    let mut report = stream::ReportWriter::create(&report_path)?;
+    // Places go straight into the snapshot's temp file: 1 M places never sit in memory (see
+    // `staging` for what waits for geocoding and the duplicates report).
+    let mut snapshot = SnapshotWriter::create(out)?;
+    let geocoding = !options.geocoders.is_empty();
+    let mut places = staging::Places::new(&mut snapshot, geocoding);
+    let mut staged_report = staging::Report {
+        out: &mut report,
+        geocoding,
+        held: Vec::new(),
+    };
+    let mut seen = SeenIds::default();
+    let mut stats = ImportStats::default();
+    for path in files {
+        let bar = show.then(|| {
+            let bar = indicatif::ProgressBar::new(0);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:40}] {bytes}/{total_bytes} ({elapsed})",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.set_message(path.display().to_string());
+            bar
+        });
+        stream::import_path(
+            path,
+            options,
+            &mut seen,
+            &mut stats,
+            &mut places,
+            &mut staged_report,
+            bar.as_ref(),
+        )?;
+        if let Some(bar) = bar {
+            bar.finish();
+        }
+    }
+
+    // Geocoding: the rows that waited, with their report lines.
+    let mut waiting = std::mem::take(&mut places.waiting);
+    waiting.report = std::mem::take(&mut staged_report.held);
+    waiting.stats = stats;
+    geocoding::place_missing(&mut waiting, &seen, &options.geocoders, show)?;
+    let stats = waiting.stats;
+    for lieu in &waiting.lieux {
+        places.write(lieu);
+    }
+    report.extend(waiting.report);
+    report.extend(crate::dedup::report::report_rows(&places.fiches, |id| {
+        seen.location(id)
+    }));
+    drop(places);
+    drop(seen);
+
+    if snapshot.count() == 0 {
+        return Err(ImportError::NothingAccepted {
+            files: files.to_vec(),
+        });
+    }
+    snapshot.finish()?;
+    // The report comes second: if it cannot be written the new snapshot is already in place
+    // (complete and valid), and the error says which file failed.
+    report.finish()?;
+    Ok(stats)
 }
 
 /// The import's progress bar on stderr: `msg [=====>    ] pos/len rows (elapsed)`.

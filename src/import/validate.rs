@@ -36,11 +36,48 @@ pub(crate) fn validate_all(
 ) -> ImportOutcome {
     let mut out = ImportOutcome::default();
     out.lieux.reserve(parsed.records.len());
-    for (i, mut record) in parsed.records.into_iter().enumerate() {
-        if parsed.version == SchemaVersion::V0 {
+    let mut validator = Validator {
+        file,
+        version: parsed.version,
+        seen,
+        communes,
+    };
+    for (i, record) in parsed.records.into_iter().enumerate() {
+        validator.push(record, &mut out.stats, &mut out.lieux, &mut out.report);
+        if let Some(bar) = bar
+            && i % 256 == 0
+        {
+            bar.set_position(i as u64);
+        }
+    }
+    if let Some(bar) = bar {
+        bar.set_position(out.stats.rows as u64);
+    }
+    out
+}
+
+/// Validates records one at a time (files too large to hold parsed, see
+/// [`super::stream`]): each kept place goes to `lieux`, each report line to `report`.
+pub(crate) struct Validator<'a> {
+    pub file: &'a str,
+    pub version: SchemaVersion,
+    pub seen: &'a mut SeenIds,
+    pub communes: Option<&'a Communes>,
+}
+
+impl Validator<'_> {
+    pub(crate) fn push(
+        &mut self,
+        mut record: Record,
+        stats: &mut super::ImportStats,
+        lieux: &mut impl Extend<Lieu>,
+        report: &mut impl Extend<ReportRow>,
+    ) {
+        let file = self.file;
+        if self.version == SchemaVersion::V0 {
             v0::to_v1(&mut record);
         }
-        out.stats.rows += 1;
+        stats.rows += 1;
         let mut row = Row {
             file,
             loc: record.loc,
@@ -52,17 +89,16 @@ pub(crate) fn validate_all(
             entries: Vec::new(),
             rejected: false,
         };
-        let lieu = build(&record, &mut row, communes);
+        let lieu = build(&record, &mut row, self.communes);
         let kept = match lieu {
             Some(lieu) => {
-                if let Some((f, l)) = seen.0.get(&lieu.id) {
+                if let Some((f, l)) = self.seen.get(&lieu.id) {
                     let reason = format!("duplicate id: already kept from {f} at {l}");
                     let id = lieu.id.clone();
                     row.push("id", ReportKind::Rejected, reason, &id);
                     None
                 } else {
-                    seen.0
-                        .insert(lieu.id.clone(), (file.to_owned(), record.loc));
+                    self.seen.insert(lieu.id.clone(), file, record.loc);
                     Some(lieu)
                 }
             }
@@ -70,40 +106,31 @@ pub(crate) fn validate_all(
         };
         match kept {
             Some(lieu) => {
-                out.stats.accepted += 1;
+                stats.accepted += 1;
                 if lieu.position.is_none() {
-                    out.stats.without_coordinates += 1;
+                    stats.without_coordinates += 1;
                 }
                 if row
                     .entries
                     .iter()
                     .any(|e| matches!(e.kind, ReportKind::Repaired | ReportKind::Dropped))
                 {
-                    out.stats.repaired += 1;
+                    stats.repaired += 1;
                 }
-                out.report.append(&mut row.entries);
-                out.lieux.push(lieu);
+                report.extend(row.entries);
+                lieux.extend(Some(lieu));
             }
             None => {
-                out.stats.rejected += 1;
+                stats.rejected += 1;
                 // Repairs of a row that is not kept are noise: report why it was rejected.
-                out.report.extend(
+                report.extend(
                     row.entries
                         .into_iter()
                         .filter(|e| e.kind == ReportKind::Rejected),
                 );
             }
         }
-        if let Some(bar) = bar
-            && i % 256 == 0
-        {
-            bar.set_position(i as u64);
-        }
     }
-    if let Some(bar) = bar {
-        bar.set_position(out.stats.rows as u64);
-    }
-    out
 }
 
 /// Report entries of the row being validated.
@@ -636,34 +663,9 @@ pub(crate) fn parse_date(raw: &str) -> Option<(NaiveDate, bool)> {
 
 /// Writes the report as CSV: `file,line_or_index,id,field,kind,reason,value`.
 pub fn write_report_csv(path: &Path, rows: &[ReportRow]) -> Result<(), ImportError> {
-    let err = |source: std::io::Error| ImportError::Write {
-        path: path.to_owned(),
-        source,
-    };
-    let mut w = ::csv::Writer::from_path(path).map_err(|e| err(e.into()))?;
-    w.write_record([
-        "file",
-        "line_or_index",
-        "id",
-        "field",
-        "kind",
-        "reason",
-        "value",
-    ])
-    .map_err(|e| err(e.into()))?;
-    for r in rows {
-        w.write_record([
-            r.file.as_str(),
-            &r.line_or_index.to_string(),
-            &r.id,
-            &r.field,
-            r.kind.as_str(),
-            &r.reason,
-            &r.value,
-        ])
-        .map_err(|e| err(e.into()))?;
-    }
-    w.flush().map_err(err)
+    let mut w = super::stream::ReportWriter::create(path)?;
+    w.extend(rows.iter().cloned());
+    w.finish()
 }
 
 /// `horaires` with each run of whitespace made one space: producers type `Sa  10:00-13:00`,

@@ -22,6 +22,8 @@ pub mod snap;
 pub mod synthetic;
 
 pub use graph::{Graph, GraphError, Profile, RoadNetwork};
+use std::sync::Arc;
+
 use search::{Attached, Origin, Reached, Tree};
 use snap::{Snap, Snapper};
 
@@ -65,7 +67,8 @@ pub enum Located {
 
 /// One profile's graph with its snapping index and the places snapped to it.
 struct Indexed {
-    snapper: Snapper,
+    /// Shared by the routers of successive datasets (live imports): it depends on the graph only.
+    snapper: Arc<Snapper>,
     bbox: [f64; 4],
     /// Places per node, CSR: `attached[starts[u]..starts[u + 1]]`.
     starts: Vec<u32>,
@@ -75,7 +78,11 @@ struct Indexed {
 
 impl Indexed {
     fn new(g: &Graph, ds: &Dataset, max_snap_m: f64) -> Indexed {
-        let snapper = Snapper::new(g);
+        Indexed::attach(g, Arc::new(Snapper::new(g)), ds, max_snap_m)
+    }
+
+    /// The places of `ds` snapped with `snapper` (built for `g`).
+    fn attach(g: &Graph, snapper: Arc<Snapper>, ds: &Dataset, max_snap_m: f64) -> Indexed {
         let by_slot: Vec<Option<Snap>> = ds
             .lieux()
             .iter()
@@ -132,7 +139,7 @@ impl Indexed {
 
 /// A road network attached to a dataset.
 pub struct Router {
-    network: RoadNetwork,
+    network: Arc<RoadNetwork>,
     car: Indexed,
     walk: Indexed,
     max_snap_m: f64,
@@ -144,10 +151,27 @@ impl Router {
         let car = Indexed::new(&network.car, ds, max_snap_m);
         let walk = Indexed::new(&network.walk, ds, max_snap_m);
         Router {
-            network,
+            network: Arc::new(network),
             car,
             walk,
             max_snap_m,
+        }
+    }
+
+    /// The same network, snapping indexes and limit with the places of `ds` attached instead
+    /// (a live import or reload: only the places are snapped again).
+    pub fn for_dataset(&self, ds: &Dataset) -> Router {
+        let net = &self.network;
+        Router {
+            network: Arc::clone(net),
+            car: Indexed::attach(&net.car, Arc::clone(&self.car.snapper), ds, self.max_snap_m),
+            walk: Indexed::attach(
+                &net.walk,
+                Arc::clone(&self.walk.snapper),
+                ds,
+                self.max_snap_m,
+            ),
+            max_snap_m: self.max_snap_m,
         }
     }
 

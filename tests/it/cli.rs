@@ -5,12 +5,19 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-fn lieux() -> Command {
+pub fn lieux() -> Command {
     Command::new(env!("CARGO_BIN_EXE_lieux"))
 }
 
 /// Starts `lieux serve` with `args`, returns the child and the bound address.
 pub fn start(args: &[&str]) -> (Child, String) {
+    let (child, addr, _log) = start_logged(args);
+    (child, addr)
+}
+
+/// [`start`], plus the server's later log lines (stderr is drained by a thread, so the server
+/// never blocks on a full pipe, whether the lines are read or not).
+pub fn start_logged(args: &[&str]) -> (Child, String, std::sync::mpsc::Receiver<String>) {
     let mut child = lieux()
         .args(["serve", "--bind", "127.0.0.1:0"])
         .args(args)
@@ -30,9 +37,13 @@ pub fn start(args: &[&str]) -> (Child, String) {
             break rest.trim().to_owned();
         }
     };
-    // keep draining stderr so the server never blocks on a full pipe
-    std::thread::spawn(move || for _ in lines {});
-    (child, addr)
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    (child, addr, rx)
 }
 
 /// Minimal HTTP/1.1 GET; returns (status, body).

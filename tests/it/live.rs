@@ -12,9 +12,9 @@ use serde_json::Value;
 
 use crate::util::{Server, request, shared_data};
 
-const TOKEN: &str = "s3cret-token";
+pub(crate) const TOKEN: &str = "s3cret-token";
 
-fn json(body: &[u8]) -> Value {
+pub(crate) fn json(body: &[u8]) -> Value {
     serde_json::from_slice(body).unwrap_or_else(|e| {
         panic!("not JSON ({e}): {}", String::from_utf8_lossy(body));
     })
@@ -30,7 +30,11 @@ fn health(server: &Server) -> (String, u64) {
     )
 }
 
-fn import(server: &Server, query: &str, body: &[u8]) -> (u16, HashMap<String, String>, Value) {
+pub(crate) fn import(
+    server: &Server,
+    query: &str,
+    body: &[u8],
+) -> (u16, HashMap<String, String>, Value) {
     let (status, headers, body) = request(
         server,
         "POST",
@@ -43,24 +47,29 @@ fn import(server: &Server, query: &str, body: &[u8]) -> (u16, HashMap<String, St
 
 /// The first `n` rows of the real France Services v1 CSV, ids prefixed with `prefix`.
 fn france_services_rows(n: usize, prefix: &str) -> Option<Vec<u8>> {
+    france_services_rewritten(n, |_, column, v| match column {
+        "id" => format!("{prefix}{v}"),
+        _ => v.to_owned(),
+    })
+}
+
+/// The first `n` rows of the real France Services v1 CSV, each value replaced by
+/// `value(row_index, column, value)`.
+pub(crate) fn france_services_rewritten(
+    n: usize,
+    value: impl Fn(usize, &str, &str) -> String,
+) -> Option<Vec<u8>> {
     let path = shared_data()?.join("france-services/france-services-20221201.v1.csv");
     let mut rdr = csv::Reader::from_path(path).unwrap();
     let headers = rdr.headers().unwrap().clone();
-    let id = headers.iter().position(|h| h == "id").unwrap();
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(&headers).unwrap();
-    for rec in rdr.records().take(n) {
+    for (i, rec) in rdr.records().take(n).enumerate() {
         let rec = rec.unwrap();
-        let row: Vec<String> = rec
+        let row: Vec<String> = headers
             .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                if i == id {
-                    format!("{prefix}{v}")
-                } else {
-                    v.to_owned()
-                }
-            })
+            .zip(rec.iter())
+            .map(|(column, v)| value(i, column, v))
             .collect();
         w.write_record(&row).unwrap();
     }

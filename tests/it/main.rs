@@ -15,6 +15,7 @@ mod index_oracle;
 mod isochrone_grid;
 mod limits;
 mod live;
+mod live_ops;
 mod mapping;
 mod real_data;
 mod routing;

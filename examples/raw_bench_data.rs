@@ -1,0 +1,88 @@
+//! Raw producer files for `benches/import.sh`: the rows of a real raw file (a JSON array of
+//! objects from `../shared/data/mednum-cli-sources/`) replicated up to `N` rows, each copy with
+//! its own id and a position moved by up to ±0.02° (deterministic), and one row in 40 without
+//! coordinates (both set to `null`, as producers publish them). The mapping config of the source
+//! file applies unchanged to the output.
+//!
+//! `cargo run --release --example raw_bench_data -- SOURCE.json N OUT.json`
+//!
+//! The output is written element by element (1 M rows of `la-creuse.json` are ~620 MB): nothing
+//! but the source rows is held in memory.
+
+use std::io::Write;
+
+use serde_json::{Map, Value};
+
+/// splitmix64: a tiny deterministic generator (no `rand` dependency for a bench fixture).
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// A value in [-0.02, 0.02) from `seed`.
+fn jitter(seed: u64) -> f64 {
+    (mix(seed) >> 11) as f64 / (1u64 << 53) as f64 * 0.04 - 0.02
+}
+
+/// Moves a coordinate that is a number or a numeric string; other values are kept.
+fn moved(v: &Value, by: f64) -> Value {
+    let x = match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().replace(',', ".").parse().ok(),
+        _ => None,
+    };
+    match x {
+        Some(x) => serde_json::json!(((x + by) * 1e6).round() / 1e6),
+        None => v.clone(),
+    }
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let usage = "usage: raw_bench_data SOURCE.json N OUT.json";
+    let source = args.next().ok_or(usage)?;
+    let n: u64 = args.next().ok_or(usage)?.parse()?;
+    let out = args.next().ok_or(usage)?;
+    let rows: Vec<Map<String, Value>> = serde_json::from_slice(&std::fs::read(&source)?)?;
+    if rows.is_empty() {
+        return Err(format!("{source}: no rows").into());
+    }
+    // The id column, and the coordinate columns, as the source names them.
+    let find = |names: &[&str]| {
+        names
+            .iter()
+            .find(|k| rows[0].contains_key(**k))
+            .map(|k| (*k).to_owned())
+    };
+    let id_key = find(&["id", "ID", "Id"]);
+    let lat_key = find(&["latitude", "lat", "LAT", "bf_latitude"]);
+    let lon_key = find(&["longitude", "long", "lon", "LNG", "bf_longitude"]);
+
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&out)?);
+    w.write_all(b"[\n")?;
+    for i in 0..n {
+        let mut row = rows[(i % rows.len() as u64) as usize].clone();
+        if let Some(k) = &id_key {
+            row.insert(k.clone(), Value::from(i + 1));
+        }
+        for (key, salt) in [(&lat_key, 1), (&lon_key, 2)] {
+            let Some(k) = key else { continue };
+            let v = match row.get(k.as_str()) {
+                _ if i % 40 == 39 => Value::Null,
+                Some(v) => moved(v, jitter(i * 4 + salt)),
+                None => continue,
+            };
+            row.insert(k.clone(), v);
+        }
+        if i > 0 {
+            w.write_all(b",\n")?;
+        }
+        serde_json::to_writer(&mut w, &row)?;
+    }
+    w.write_all(b"\n]\n")?;
+    w.flush()?;
+    eprintln!("{n} rows written to {out}");
+    Ok(())
+}
