@@ -106,6 +106,18 @@ const STREET_TYPES: &[(&str, &str)] = &[
     ("dr", "docteur"),
 ];
 
+/// Number of words of `phrase` (space-separated) if `words` starts with them.
+fn phrase_at(words: &[&str], phrase: &str) -> Option<usize> {
+    let mut n = 0;
+    for p in phrase.split(' ') {
+        if words.get(n) != Some(&p) {
+            return None;
+        }
+        n += 1;
+    }
+    Some(n)
+}
+
 /// A place name as a sorted set of significant tokens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NameTokens(Vec<String>);
@@ -113,22 +125,24 @@ pub struct NameTokens(Vec<String>);
 impl NameTokens {
     /// Tokens of `name`: folded, kind phrases as one token, stop words dropped.
     pub fn new(name: &str) -> NameTokens {
-        let mut s = format!(" {} ", fold(name));
-        for (phrase, token) in PHRASES {
-            let from = format!(" {phrase} ");
-            let to = format!(" {token} ");
-            while s.contains(&from) {
-                s = s.replace(&from, &to);
+        let folded = fold(name);
+        let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+        let mut out: Vec<String> = Vec::with_capacity(words.len());
+        let mut i = 0;
+        while i < words.len() {
+            // the first (longest) phrase starting at word i, else the word itself
+            let (token, len) = PHRASES
+                .iter()
+                .find_map(|(phrase, token)| phrase_at(&words[i..], phrase).map(|n| (*token, n)))
+                .unwrap_or((words[i], 1));
+            if !STOP_WORDS.contains(&token) {
+                out.push(token.to_owned());
             }
+            i += len;
         }
-        let mut words: Vec<String> = s
-            .split(' ')
-            .filter(|w| !w.is_empty() && !STOP_WORDS.contains(w))
-            .map(str::to_owned)
-            .collect();
-        words.sort_unstable();
-        words.dedup();
-        NameTokens(words)
+        out.sort_unstable();
+        out.dedup();
+        NameTokens(out)
     }
 
     /// The tokens not in `other` (e.g. a name without the words of its commune).
