@@ -5,6 +5,7 @@
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
+use super::feature_cache;
 use crate::dataset::Dataset;
 use crate::model::Lieu;
 
@@ -92,6 +93,13 @@ struct Properties<'a> {
     fiche_acces_libre: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     prise_rdv: Option<&'a str>,
+    // Per-request members are in `Dynamic`, written after these (see `write_feature`).
+}
+
+/// The members of `properties` computed per request: written after the static ones, which
+/// are cached once serialised ([`super::feature_cache`]).
+#[derive(Serialize)]
+struct Dynamic {
     #[serde(skip_serializing_if = "Option::is_none")]
     distance_m: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -121,11 +129,7 @@ struct Feature<'a> {
     properties: Properties<'a>,
 }
 
-fn properties<'a>(lieu: &'a Lieu, ds: &Dataset, slot: u32, extra: &Extra) -> Properties<'a> {
-    let status = lieu
-        .horaires
-        .as_ref()
-        .map(|h| h.status(extra.at, ds.timezone(slot)));
+fn properties<'a>(lieu: &'a Lieu) -> Properties<'a> {
     Properties {
         id: &lieu.id,
         pivot: &lieu.pivot,
@@ -157,20 +161,31 @@ fn properties<'a>(lieu: &'a Lieu, ds: &Dataset, slot: u32, extra: &Extra) -> Pro
         modalites_accompagnement: &lieu.modalites_accompagnement,
         fiche_acces_libre: lieu.fiche_acces_libre.as_deref(),
         prise_rdv: lieu.prise_rdv.as_deref(),
-        // centimetres are below any position's accuracy
-        distance_m: extra.distance_m.map(|d| (d * 100.0).round() / 100.0),
-        duration_s: extra.duration_s.map(|d| (d * 10.0).round() / 10.0),
-        estimate: extra.estimate,
-        ouvert: status.map(|s| s.ouvert),
-        prochaine_ouverture: status
-            .and_then(|s| s.prochaine_ouverture)
-            .map(|t| t.to_rfc3339()),
     }
 }
 
-/// Appends the Feature of the place in `slot` to `out`.
-pub fn write_feature(out: &mut Vec<u8>, ds: &Dataset, slot: u32, extra: &Extra) {
-    let lieu = ds.lieu(slot);
+impl Dynamic {
+    fn of(lieu: &Lieu, ds: &Dataset, slot: u32, extra: &Extra) -> Dynamic {
+        let status = lieu
+            .horaires
+            .as_ref()
+            .map(|h| h.status(extra.at, ds.timezone(slot)));
+        Dynamic {
+            // centimetres are below any position's accuracy
+            distance_m: extra.distance_m.map(|d| (d * 100.0).round() / 100.0),
+            duration_s: extra.duration_s.map(|d| (d * 10.0).round() / 10.0),
+            estimate: extra.estimate,
+            ouvert: status.map(|s| s.ouvert),
+            prochaine_ouverture: status
+                .and_then(|s| s.prochaine_ouverture)
+                .map(|t| t.to_rfc3339()),
+        }
+    }
+}
+
+/// The Feature of `lieu` without its per-request members: ends inside `properties`, after its
+/// last static member.
+fn write_static(out: &mut Vec<u8>, lieu: &Lieu) {
     let feature = Feature {
         kind: "Feature",
         id: &lieu.id,
@@ -178,8 +193,33 @@ pub fn write_feature(out: &mut Vec<u8>, ds: &Dataset, slot: u32, extra: &Extra) 
             kind: "Point",
             coordinates: [p.lon, p.lat],
         }),
-        properties: properties(lieu, ds, slot, extra),
+        properties: properties(lieu),
     };
+    let start = out.len();
     // Serialising plain structs into a Vec cannot fail.
-    let _ = serde_json::to_writer(out, &feature);
+    let _ = serde_json::to_writer(&mut *out, &feature);
+    // `properties` is the last member of the Feature: drop the two closing braces
+    if out.len() >= start + 2 {
+        out.truncate(out.len() - 2);
+    }
+}
+
+/// Appends the Feature of the place in `slot` to `out`: its static part (cached per dataset),
+/// then the members of `extra`.
+pub fn write_feature(out: &mut Vec<u8>, ds: &Dataset, slot: u32, extra: &Extra) {
+    let lieu = ds.lieu(slot);
+    feature_cache::with(ds, |cache| {
+        cache.write(out, slot, |out| write_static(out, lieu))
+    });
+    let start = out.len();
+    let _ = serde_json::to_writer(&mut *out, &Dynamic::of(lieu, ds, slot, extra));
+    // `{"distance_m":…}` continues the properties: its `{` becomes a comma, its `}` closes
+    // them; `{}` adds nothing
+    if out.len() == start + 2 {
+        out.truncate(start);
+        out.push(b'}');
+    } else if let Some(b) = out.get_mut(start) {
+        *b = b',';
+    }
+    out.push(b'}');
 }
