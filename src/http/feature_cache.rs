@@ -9,7 +9,8 @@
 //! Filled lazily, place by place, as requests touch them: memory follows the places actually
 //! served, up to [`MAX_CACHED_BYTES`] per dataset (beyond, features are serialised per request as
 //! before). Each dataset has its own cache, found by the dataset's address and content version
-//! (a replaced dataset gets a new one; the last [`CACHED_DATASETS`] are kept).
+//! (a replaced dataset gets a new one; the last [`CACHED_DATASETS`] are kept, and each worker
+//! thread holds on to the last one it used until it serves another).
 
 use std::cell::RefCell;
 use std::num::NonZeroUsize;
@@ -23,9 +24,9 @@ use crate::dataset::Dataset;
 /// Budget of cached bytes per dataset: ~1 KB per place, so about the 250 000 most served places.
 const MAX_CACHED_BYTES: usize = 256 << 20;
 
-/// Datasets whose caches are kept (the current one, and those still answering requests in
-/// flight after a replacement).
-const CACHED_DATASETS: usize = 4;
+/// Datasets whose caches are kept: the current one and the one it replaced (still answering
+/// requests in flight). Each costs up to 24 bytes per place plus [`MAX_CACHED_BYTES`].
+const CACHED_DATASETS: usize = 2;
 
 /// Static bytes of each place of one dataset, by slot.
 pub struct FeatureCache {
