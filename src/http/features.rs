@@ -1,10 +1,11 @@
 //! GeoJSON output of places: one Feature per place, properties in the schema's vocabulary
 //! (lists as JSON arrays, empty fields omitted) plus computed ones (`distance_m`, `ouvert`,
-//! `prochaine_ouverture`) and the position's provenance (`position`).
+//! `prochaine_ouverture`, `doublons`) and the position's provenance (`position`).
 
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
+use super::feature_cache;
 use crate::dataset::Dataset;
 use crate::model::Lieu;
 
@@ -95,6 +96,13 @@ struct Properties<'a> {
     /// How the position was obtained: `{source, precision, score}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     position: Option<crate::geocode::PositionOrigine>,
+    // Per-request members are in `Dynamic`, written after these (see `write_feature`).
+}
+
+/// The members of `properties` computed per request: written after the static ones, which
+/// are cached once serialised ([`super::feature_cache`]).
+#[derive(Serialize)]
+struct Dynamic<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     distance_m: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -140,11 +148,7 @@ struct Feature<'a> {
     properties: Properties<'a>,
 }
 
-fn properties<'a>(lieu: &'a Lieu, ds: &'a Dataset, slot: u32, extra: &Extra) -> Properties<'a> {
-    let status = lieu
-        .horaires
-        .as_ref()
-        .map(|h| h.status(extra.at, ds.timezone(slot)));
+fn properties<'a>(lieu: &'a Lieu) -> Properties<'a> {
     Properties {
         id: &lieu.id,
         pivot: &lieu.pivot,
@@ -177,26 +181,37 @@ fn properties<'a>(lieu: &'a Lieu, ds: &'a Dataset, slot: u32, extra: &Extra) -> 
         fiche_acces_libre: lieu.fiche_acces_libre.as_deref(),
         prise_rdv: lieu.prise_rdv.as_deref(),
         position: lieu.position.and(lieu.position_origine),
-        // centimetres are below any position's accuracy
-        distance_m: extra.distance_m.map(|d| (d * 100.0).round() / 100.0),
-        duration_s: extra.duration_s.map(|d| (d * 10.0).round() / 10.0),
-        estimate: extra.estimate,
-        ouvert: status.map(|s| s.ouvert),
-        prochaine_ouverture: status
-            .and_then(|s| s.prochaine_ouverture)
-            .map(|t| t.to_rfc3339()),
-        doublons: ds.group_of(slot).map(|g| Doublons {
-            groupe: &ds.lieu(g.first).id,
-            principal: g.principal == slot,
-            lieu_principal: &ds.lieu(g.principal).id,
-            membres: g.members,
-        }),
     }
 }
 
-/// Appends the Feature of the place in `slot` to `out`.
-pub fn write_feature(out: &mut Vec<u8>, ds: &Dataset, slot: u32, extra: &Extra) {
-    let lieu = ds.lieu(slot);
+impl<'a> Dynamic<'a> {
+    fn of(lieu: &Lieu, ds: &'a Dataset, slot: u32, extra: &Extra) -> Dynamic<'a> {
+        let status = lieu
+            .horaires
+            .as_ref()
+            .map(|h| h.status(extra.at, ds.timezone(slot)));
+        Dynamic {
+            // centimetres are below any position's accuracy
+            distance_m: extra.distance_m.map(|d| (d * 100.0).round() / 100.0),
+            duration_s: extra.duration_s.map(|d| (d * 10.0).round() / 10.0),
+            estimate: extra.estimate,
+            ouvert: status.map(|s| s.ouvert),
+            prochaine_ouverture: status
+                .and_then(|s| s.prochaine_ouverture)
+                .map(|t| t.to_rfc3339()),
+            doublons: ds.group_of(slot).map(|g| Doublons {
+                groupe: &ds.lieu(g.first).id,
+                principal: g.principal == slot,
+                lieu_principal: &ds.lieu(g.principal).id,
+                membres: g.members,
+            }),
+        }
+    }
+}
+
+/// The Feature of `lieu` without its per-request members: ends inside `properties`, after its
+/// last static member.
+fn write_static(out: &mut Vec<u8>, lieu: &Lieu) {
     let feature = Feature {
         kind: "Feature",
         id: &lieu.id,
@@ -204,8 +219,33 @@ pub fn write_feature(out: &mut Vec<u8>, ds: &Dataset, slot: u32, extra: &Extra) 
             kind: "Point",
             coordinates: [p.lon, p.lat],
         }),
-        properties: properties(lieu, ds, slot, extra),
+        properties: properties(lieu),
     };
+    let start = out.len();
     // Serialising plain structs into a Vec cannot fail.
-    let _ = serde_json::to_writer(out, &feature);
+    let _ = serde_json::to_writer(&mut *out, &feature);
+    // `properties` is the last member of the Feature: drop the two closing braces
+    if out.len() >= start + 2 {
+        out.truncate(out.len() - 2);
+    }
+}
+
+/// Appends the Feature of the place in `slot` to `out`: its static part (cached per dataset),
+/// then the members of `extra`.
+pub fn write_feature(out: &mut Vec<u8>, ds: &Dataset, slot: u32, extra: &Extra) {
+    let lieu = ds.lieu(slot);
+    feature_cache::with(ds, |cache| {
+        cache.write(out, slot, |out| write_static(out, lieu))
+    });
+    let start = out.len();
+    let _ = serde_json::to_writer(&mut *out, &Dynamic::of(lieu, ds, slot, extra));
+    // `{"distance_m":…}` continues the properties: its `{` becomes a comma, its `}` closes
+    // them; `{}` adds nothing
+    if out.len() == start + 2 {
+        out.truncate(start);
+        out.push(b'}');
+    } else if let Some(b) = out.get_mut(start) {
+        *b = b',';
+    }
+    out.push(b'}');
 }

@@ -7,6 +7,7 @@ mod communes;
 mod coverage;
 mod download;
 mod encoding;
+mod feature_cache;
 mod features;
 pub mod imports;
 pub mod limits;

@@ -2,8 +2,8 @@
 //! against the fixed fine grid (`polygons_fixed_cell`) on the real Andorra extract.
 
 use geo::{Area, BooleanOps, Contains, MultiPolygon, Point};
-use lieux::routing::search::{Origin, bounded};
-use lieux::routing::{Profile, isochrone};
+use lieux::routing::search::{Origin, Tree, bounded};
+use lieux::routing::{Graph, Profile, isochrone};
 use lieux::testdata::Rng;
 
 use crate::routing::net;
@@ -25,6 +25,16 @@ fn origins(n: usize) -> Vec<u32> {
         .collect()
 }
 
+/// The 30-minute tree from node `u`.
+fn thirty_minutes(g: &Graph, u: u32) -> Tree {
+    let o = [Origin {
+        node: u,
+        offset_ms: 0,
+        offset_dm: 0,
+    }];
+    bounded(g, &o, 1_800_000)
+}
+
 #[test]
 fn default_car_cell_is_unchanged_in_andorra() {
     let Some(net) = net("andorra") else {
@@ -36,12 +46,7 @@ fn default_car_cell_is_unchanged_in_andorra() {
     // Andorra spans ~40 km: fewer cells than the target side, so the Valhalla comparison of
     // the README (200 m cells) still describes what the service draws.
     for u in origins(8) {
-        let o = [Origin {
-            node: u,
-            offset_ms: 0,
-            offset_dm: 0,
-        }];
-        let tree = bounded(g, &o, 1_800_000);
+        let tree = thirty_minutes(g, u);
         assert_eq!(
             isochrone::polygons(g, &tree, g.coord(u), &LIMITS_S, cell),
             isochrone::polygons_fixed_cell(g, &tree, g.coord(u), &LIMITS_S, cell),
@@ -61,12 +66,7 @@ fn scaled_cell_agrees_with_the_fine_grid() {
     let fine_m = 60.0;
     let mut worst = f64::INFINITY;
     for u in origins(3) {
-        let o = [Origin {
-            node: u,
-            offset_ms: 0,
-            offset_dm: 0,
-        }];
-        let tree = bounded(g, &o, 1_800_000);
+        let tree = thirty_minutes(g, u);
         let scaled = isochrone::polygons(g, &tree, g.coord(u), &LIMITS_S, fine_m);
         let fine = isochrone::polygons_fixed_cell(g, &tree, g.coord(u), &LIMITS_S, fine_m);
         assert_eq!(scaled.len(), LIMITS_S.len());
