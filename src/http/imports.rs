@@ -212,6 +212,8 @@ struct Params {
     mapping: Option<String>,
     date_maj: Option<chrono::NaiveDate>,
     id_prefix: Option<String>,
+    /// `geocoder=offline`: rows without coordinates are placed at their commune.
+    geocode_offline: bool,
 }
 
 fn bad(parameter: &str, message: &str) -> LiveImportError {
@@ -221,7 +223,7 @@ fn bad(parameter: &str, message: &str) -> LiveImportError {
     }
 }
 
-/// `format`, `source`, `mapping`, `date_maj`, `id_prefix`.
+/// `format`, `source`, `mapping`, `date_maj`, `id_prefix`, `geocoder`.
 fn params(raw: &str) -> Result<Params, LiveImportError> {
     let q = Query::parse(raw).map_err(|e| bad(&e.parameter, &e.message))?;
     let mut p = Params {
@@ -262,10 +264,16 @@ fn params(raw: &str) -> Result<Params, LiveImportError> {
                 p.date_maj = Some(d);
             }
             "id_prefix" => p.id_prefix = Some(text(k, v, 100)?),
+            // Only the embedded commune table: a client-given BAN URL would have the server
+            // fetch any address it is told (BAN geocoding is for `lieux import --geocoder`).
+            "geocoder" => match v.as_str() {
+                "offline" => p.geocode_offline = true,
+                _ => return Err(bad("geocoder", "expected offline")),
+            },
             _ => {
                 return Err(bad(
                     k,
-                    "unknown parameter (expected format, source, mapping, date_maj, id_prefix)",
+                    "unknown parameter (expected format, source, mapping, date_maj, id_prefix, geocoder)",
                 ));
             }
         }
@@ -286,8 +294,18 @@ fn params(raw: &str) -> Result<Params, LiveImportError> {
 /// The import options of a request: its mapping config read from the `--mappings` directory
 /// (at each request, so configs can be added or fixed without a restart).
 fn import_options(live: &LiveImports, p: &Params) -> Result<ImportOptions, LiveImportError> {
+    let geocoders: Vec<std::sync::Arc<dyn crate::geocode::Geocoder>> = if p.geocode_offline {
+        vec![std::sync::Arc::new(
+            crate::geocode::offline::CommuneGeocoder::embedded(),
+        )]
+    } else {
+        Vec::new()
+    };
     let Some(name) = &p.mapping else {
-        return Ok(ImportOptions::default());
+        return Ok(ImportOptions {
+            geocoders,
+            ..Default::default()
+        });
     };
     let Some(dir) = &live.mappings else {
         return Err(bad(
@@ -323,6 +341,7 @@ fn import_options(live: &LiveImports, p: &Params) -> Result<ImportOptions, LiveI
                 id_prefix: p.id_prefix.clone(),
             },
         )),
+        geocoders,
         ..Default::default()
     })
 }

@@ -271,3 +271,53 @@ fn live_import_rewrites_the_snapshot() {
     assert!(!dir.join("served.fgb.tmp").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn live_import_with_the_offline_geocoder_places_rows_at_their_commune() {
+    // real rows, the first three without coordinates
+    let Some(rows) = france_services_rewritten(20, |i, column, v| match column {
+        "id" => format!("geo-{v}"),
+        "latitude" | "longitude" if i < 3 => String::new(),
+        _ => v.to_owned(),
+    }) else {
+        return;
+    };
+    let server = live_server();
+    let (status, _, v) = import(&server, "?source=geo&geocoder=bogus", &rows);
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(v["error"]["parameter"], "geocoder");
+
+    // without the geocoder the three rows are kept without a position
+    let (status, _, v) = import(&server, "?source=geo", &rows);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["without_coordinates"], 3, "{v}");
+
+    let (status, _, v) = import(&server, "?source=geo&geocoder=offline", &rows);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["without_coordinates"], 0, "{v}");
+    let communes = lieux::communes::embedded();
+    for i in 0..3 {
+        let (status, _, body) = request(
+            &server,
+            "GET",
+            &format!("/v1/lieux/geo-france-services-{}", i + 1),
+            &[],
+            b"",
+        );
+        assert_eq!(status, 200);
+        let f = json(&body);
+        let p = &f["properties"];
+        assert_eq!(p["position"]["source"], "commune", "{f}");
+        assert_eq!(p["position"]["precision"], "municipality", "{f}");
+        // the oracle: the commune table's own point for the row's INSEE code
+        let code = p["code_insee"].as_str().expect("code_insee");
+        let c = communes
+            .all()
+            .iter()
+            .find(|c| c.code_insee == code)
+            .expect("commune in the table");
+        let xy = &f["geometry"]["coordinates"];
+        assert!((xy[0].as_f64().unwrap() - c.lon).abs() < 1e-6, "{f}");
+        assert!((xy[1].as_f64().unwrap() - c.lat).abs() < 1e-6, "{f}");
+    }
+}
