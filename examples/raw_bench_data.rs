@@ -1,8 +1,10 @@
 //! Raw producer files for `benches/import.sh`: the rows of a real raw file (a JSON array of
 //! objects from `../shared/data/mednum-cli-sources/`) replicated up to `N` rows, each copy with
-//! its own id and a position moved by up to ±0.02° (deterministic), and one row in 40 without
-//! coordinates (both set to `null`, as producers publish them). The mapping config of the source
-//! file applies unchanged to the output.
+//! its own id, a position moved by up to ±2° (deterministic), and its own name and address
+//! (the copy number is added to both), so that copies are distinct places rather than a
+//! million records of 91 places for the de-duplication rule, and one row in 40
+//! without coordinates (both set to `null`, as producers publish them). The mapping config of
+//! the source file applies unchanged to the output.
 //!
 //! `cargo run --release --example raw_bench_data -- SOURCE.json N OUT.json`
 //!
@@ -21,9 +23,11 @@ fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-/// A value in [-0.02, 0.02) from `seed`.
+/// A value in [-2, 2) degrees from `seed`: the copies of one row spread over a region, as
+/// distinct places are (within ±0.02°, 10 000 copies of one row would be a dense cluster of
+/// same-named places, all duplicates of each other for the de-duplication rule).
 fn jitter(seed: u64) -> f64 {
-    (mix(seed) >> 11) as f64 / (1u64 << 53) as f64 * 0.04 - 0.02
+    (mix(seed) >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
 }
 
 /// Moves a coordinate that is a number or a numeric string; other values are kept.
@@ -57,6 +61,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map(|k| (*k).to_owned())
     };
     let id_key = find(&["id", "ID", "Id"]);
+    let name_key = find(&["nom", "Nom", "name", "NOM"]);
+    let address_key = find(&["adresse", "Adresse", "address", "ADRESSE"]);
     let lat_key = find(&["latitude", "lat", "LAT", "bf_latitude"]);
     let lon_key = find(&["longitude", "long", "lon", "LNG", "bf_longitude"]);
 
@@ -66,6 +72,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut row = rows[(i % rows.len() as u64) as usize].clone();
         if let Some(k) = &id_key {
             row.insert(k.clone(), Value::from(i + 1));
+        }
+        let copy = i / rows.len() as u64;
+        if copy > 0 {
+            for (key, text) in [
+                (&name_key, format!(" {copy}")),
+                (&address_key, format!(" bâtiment {copy}")),
+            ] {
+                let Some(k) = key else { continue };
+                if let Some(Value::String(v)) = row.get_mut(k.as_str()) {
+                    v.push_str(&text);
+                }
+            }
         }
         for (key, salt) in [(&lat_key, 1), (&lon_key, 2)] {
             let Some(k) = key else { continue };

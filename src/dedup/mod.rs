@@ -5,7 +5,10 @@
 //!
 //! **Rule** ([`same_place`]): two places are duplicates when
 //! 1. both are positioned, within [`MAX_DISTANCE_M`] (great-circle), in the same commune (same
-//!    `code_insee` when both have one, else the same `code_postal`);
+//!    `code_insee` when both have one, else the same `code_postal`), and neither position is
+//!    only its commune's (geocoded at `municipality` precision: every such place of a commune
+//!    sits on one point, which says nothing of where it is — and a million-row import with a
+//!    few thousand of them would compare them all with each other);
 //! 2. neither moves (`itinerance` Itinérant, or a name saying `Bus`, `itinérant(e)`, `mobile`):
 //!    a mobile service is identified by its route, not by the home base it is published at — a
 //!    France Services bus parked at the fixed site, or two buses of one operator, are other
@@ -42,6 +45,7 @@ use crate::communes::fold;
 use crate::index::{EARTH_RADIUS_M, haversine_m};
 use chrono::NaiveDate;
 
+use crate::geocode::Precision;
 use crate::model::{Itinerance, Lieu, Position};
 use text::{NameTokens, address_key};
 
@@ -71,6 +75,8 @@ pub trait Place {
     fn code_postal(&self) -> &str;
     fn code_insee(&self) -> Option<&str>;
     fn position(&self) -> Option<Position>;
+    /// The position is only its commune's (geocoded at `municipality` precision).
+    fn approximate(&self) -> bool;
     /// `itinerance` says Itinérant.
     fn itinerant(&self) -> bool;
     fn date_maj(&self) -> NaiveDate;
@@ -99,6 +105,10 @@ impl Place for Lieu {
     fn position(&self) -> Option<Position> {
         self.position
     }
+    fn approximate(&self) -> bool {
+        self.position_origine
+            .is_some_and(|o| o.precision == Precision::Municipality)
+    }
     fn itinerant(&self) -> bool {
         self.itinerance.contains(&Itinerance::Itinerant)
     }
@@ -120,6 +130,7 @@ pub struct Fiche {
     pub code_postal: String,
     pub code_insee: Option<String>,
     pub position: Option<Position>,
+    pub approximate: bool,
     pub itinerant: bool,
     pub date_maj: NaiveDate,
     pub source: Option<String>,
@@ -135,6 +146,7 @@ impl From<&Lieu> for Fiche {
             code_postal: l.code_postal.clone(),
             code_insee: l.code_insee.clone(),
             position: l.position,
+            approximate: l.approximate(),
             itinerant: l.itinerant(),
             date_maj: l.date_maj,
             source: l.source.clone(),
@@ -163,6 +175,9 @@ impl Place for Fiche {
     }
     fn position(&self) -> Option<Position> {
         self.position
+    }
+    fn approximate(&self) -> bool {
+        self.approximate
     }
     fn itinerant(&self) -> bool {
         self.itinerant
@@ -237,6 +252,9 @@ pub fn same_place<P: Place>(a: &P, b: &P) -> bool {
     let (Some(p), Some(q)) = (a.position(), b.position()) else {
         return false;
     };
+    if a.approximate() || b.approximate() {
+        return false;
+    }
     same_commune(a, b) && haversine_m(p.lon, p.lat, q.lon, q.lat) <= MAX_DISTANCE_M && similar(a, b)
 }
 
@@ -520,5 +538,19 @@ mod tests {
         let (a, b) = (Groups::new(ds.lieux()), Groups::new(&fiches));
         assert!(a.len() >= 7, "the embedded list has duplicates");
         assert_eq!(a.iter().collect::<Vec<_>>(), b.iter().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn commune_points_never_make_duplicates() {
+        let a = at("a", "Médiathèque de Thueyts", 4.2200, 44.6760);
+        let mut b = at("b", "Médiathèque de Thueyts", 4.2200, 44.6760);
+        assert!(same_place(&a, &b));
+        b.position_origine = Some(crate::geocode::PositionOrigine {
+            source: crate::geocode::SourcePosition::Commune,
+            precision: Precision::Municipality,
+            score: None,
+        });
+        assert!(!same_place(&a, &b));
+        assert!(!same_place(&Fiche::from(&b), &Fiche::from(&a)));
     }
 }
