@@ -83,40 +83,47 @@ pub trait Place {
     fn source(&self) -> Option<&str>;
 }
 
+/// The [`Place`] methods that read a field of the same name, for [`Lieu`] and [`Fiche`].
+macro_rules! same_fields {
+    () => {
+        fn id(&self) -> &str {
+            &self.id
+        }
+        fn nom(&self) -> &str {
+            &self.nom
+        }
+        fn commune(&self) -> &str {
+            &self.commune
+        }
+        fn adresse(&self) -> &str {
+            &self.adresse
+        }
+        fn code_postal(&self) -> &str {
+            &self.code_postal
+        }
+        fn code_insee(&self) -> Option<&str> {
+            self.code_insee.as_deref()
+        }
+        fn position(&self) -> Option<Position> {
+            self.position
+        }
+        fn date_maj(&self) -> NaiveDate {
+            self.date_maj
+        }
+        fn source(&self) -> Option<&str> {
+            self.source.as_deref()
+        }
+    };
+}
+
 impl Place for Lieu {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn nom(&self) -> &str {
-        &self.nom
-    }
-    fn commune(&self) -> &str {
-        &self.commune
-    }
-    fn adresse(&self) -> &str {
-        &self.adresse
-    }
-    fn code_postal(&self) -> &str {
-        &self.code_postal
-    }
-    fn code_insee(&self) -> Option<&str> {
-        self.code_insee.as_deref()
-    }
-    fn position(&self) -> Option<Position> {
-        self.position
-    }
+    same_fields!();
     fn approximate(&self) -> bool {
         self.position_origine
             .is_some_and(|o| o.precision == Precision::Municipality)
     }
     fn itinerant(&self) -> bool {
         self.itinerance.contains(&Itinerance::Itinerant)
-    }
-    fn date_maj(&self) -> NaiveDate {
-        self.date_maj
-    }
-    fn source(&self) -> Option<&str> {
-        self.source.as_deref()
     }
 }
 
@@ -155,38 +162,12 @@ impl From<&Lieu> for Fiche {
 }
 
 impl Place for Fiche {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn nom(&self) -> &str {
-        &self.nom
-    }
-    fn commune(&self) -> &str {
-        &self.commune
-    }
-    fn adresse(&self) -> &str {
-        &self.adresse
-    }
-    fn code_postal(&self) -> &str {
-        &self.code_postal
-    }
-    fn code_insee(&self) -> Option<&str> {
-        self.code_insee.as_deref()
-    }
-    fn position(&self) -> Option<Position> {
-        self.position
-    }
+    same_fields!();
     fn approximate(&self) -> bool {
         self.approximate
     }
     fn itinerant(&self) -> bool {
         self.itinerant
-    }
-    fn date_maj(&self) -> NaiveDate {
-        self.date_maj
-    }
-    fn source(&self) -> Option<&str> {
-        self.source.as_deref()
     }
 }
 
