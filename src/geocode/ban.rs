@@ -25,6 +25,7 @@ use serde_json::Value;
 use super::cache::Cache;
 use super::{
     GeocodeError, GeocodeStats, Geocoder, Hit, PositionOrigine, Precision, Query, SourcePosition,
+    Tally,
 };
 use crate::model::Position;
 
@@ -64,8 +65,7 @@ pub struct BanGeocoder {
     options: BanOptions,
     client: reqwest::blocking::Client,
     cache: Mutex<Cache>,
-    asked: AtomicU64,
-    placed: AtomicU64,
+    tally: Tally,
     requests: AtomicU64,
     batches: AtomicU64,
     cache_hits: AtomicU64,
@@ -120,8 +120,7 @@ impl BanGeocoder {
             options,
             client,
             cache: Mutex::new(cache),
-            asked: AtomicU64::new(0),
-            placed: AtomicU64::new(0),
+            tally: Tally::default(),
             requests: AtomicU64::new(0),
             batches: AtomicU64::new(0),
             cache_hits: AtomicU64::new(0),
@@ -321,8 +320,7 @@ impl Geocoder for BanGeocoder {
         queries: &[Query],
         progress: &dyn Fn(u64),
     ) -> Result<Vec<Option<Hit>>, GeocodeError> {
-        self.asked
-            .fetch_add(queries.len() as u64, Ordering::Relaxed);
+        self.tally.ask(queries.len());
         let mut out: Vec<Option<Hit>> = vec![None; queries.len()];
         // Rows to ask, one per distinct key: key → indices in `queries`.
         let mut todo: Vec<(String, Vec<usize>)> = Vec::new();
@@ -382,20 +380,15 @@ impl Geocoder for BanGeocoder {
             }
             cache.save()?;
         }
-        self.placed.fetch_add(
-            out.iter().filter(|h| h.is_some()).count() as u64,
-            Ordering::Relaxed,
-        );
-        Ok(out)
+        Ok(self.tally.answer(out))
     }
 
     fn stats(&self) -> GeocodeStats {
         GeocodeStats {
-            asked: self.asked.load(Ordering::Relaxed),
-            placed: self.placed.load(Ordering::Relaxed),
             requests: self.requests.load(Ordering::Relaxed),
             batches: self.batches.load(Ordering::Relaxed),
             cache_hits: self.cache_hits.load(Ordering::Relaxed),
+            ..self.tally.stats()
         }
     }
 }

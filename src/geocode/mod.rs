@@ -19,6 +19,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::model::Position;
 
@@ -224,6 +225,36 @@ pub struct GeocodeStats {
     pub batches: u64,
     /// Answers taken from the cache.
     pub cache_hits: u64,
+}
+
+/// Rows asked and placed by one geocoder, counted across calls (atomics: geocoders take
+/// `&self`).
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    asked: AtomicU64,
+    placed: AtomicU64,
+}
+
+impl Tally {
+    pub(crate) fn ask(&self, rows: usize) {
+        self.asked.fetch_add(rows as u64, Ordering::Relaxed);
+    }
+
+    /// Counts the rows of an answer that were placed, and passes the answer on.
+    pub(crate) fn answer(&self, out: Vec<Option<Hit>>) -> Vec<Option<Hit>> {
+        let placed = out.iter().filter(|h| h.is_some()).count() as u64;
+        self.placed.fetch_add(placed, Ordering::Relaxed);
+        out
+    }
+
+    /// `asked` and `placed`; the other figures zero.
+    pub(crate) fn stats(&self) -> GeocodeStats {
+        GeocodeStats {
+            asked: self.asked.load(Ordering::Relaxed),
+            placed: self.placed.load(Ordering::Relaxed),
+            ..GeocodeStats::default()
+        }
+    }
 }
 
 /// Places addresses. Implementations take `&self` (counters and caches use interior

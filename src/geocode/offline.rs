@@ -4,10 +4,9 @@
 //! point guaranteed inside the polygon, unlike a centroid). `precision: municipality`, no score.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::SourcePosition;
-use super::{GeocodeError, GeocodeStats, Geocoder, Hit, PositionOrigine, Precision, Query};
+use super::{GeocodeError, GeocodeStats, Geocoder, Hit, PositionOrigine, Precision, Query, Tally};
 use crate::communes::{Commune, Communes, fold};
 use crate::model::Position;
 
@@ -18,8 +17,7 @@ pub struct CommuneGeocoder {
     by_code: HashMap<&'static str, usize>,
     /// (postcode, folded name) → index.
     by_postcode_name: HashMap<(&'static str, String), usize>,
-    asked: AtomicU64,
-    placed: AtomicU64,
+    tally: Tally,
 }
 
 impl CommuneGeocoder {
@@ -42,8 +40,7 @@ impl CommuneGeocoder {
             table,
             by_code,
             by_postcode_name,
-            asked: AtomicU64::new(0),
-            placed: AtomicU64::new(0),
+            tally: Tally::default(),
         }
     }
 
@@ -84,21 +81,12 @@ impl Geocoder for CommuneGeocoder {
             })
             .collect();
         progress(queries.len() as u64);
-        self.asked
-            .fetch_add(queries.len() as u64, Ordering::Relaxed);
-        self.placed.fetch_add(
-            out.iter().filter(|h| h.is_some()).count() as u64,
-            Ordering::Relaxed,
-        );
-        Ok(out)
+        self.tally.ask(queries.len());
+        Ok(self.tally.answer(out))
     }
 
     fn stats(&self) -> GeocodeStats {
-        GeocodeStats {
-            asked: self.asked.load(Ordering::Relaxed),
-            placed: self.placed.load(Ordering::Relaxed),
-            ..GeocodeStats::default()
-        }
+        self.tally.stats()
     }
 }
 

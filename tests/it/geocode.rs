@@ -432,15 +432,7 @@ fn offline_fallback_places_list_rows_without_coordinates_in_their_commune() {
             (o.source, o.precision, o.score),
             (SourcePosition::Commune, Precision::Municipality, None)
         );
-        let p = l.position.unwrap();
-        let c = polygons
-            .find(
-                l.code_insee.as_deref(),
-                Some(&l.code_postal),
-                Some(&l.commune),
-            )
-            .unwrap_or_else(|| panic!("{} {} {:?}", l.id, l.commune, l.code_insee));
-        assert_eq!(c.distance_km(p.lon, p.lat), 0.0, "{} in {}", l.id, c.nom);
+        assert_inside_its_commune(polygons, l);
         let report = out
             .report
             .iter()
@@ -764,15 +756,7 @@ fn offline_fallback_on_every_raw_producer_file() {
             })
             .collect();
         for l in &placed {
-            let p = l.position.unwrap();
-            let c = polygons
-                .find(
-                    l.code_insee.as_deref(),
-                    Some(&l.code_postal),
-                    Some(&l.commune),
-                )
-                .unwrap_or_else(|| panic!("{} {} {:?}", l.id, l.commune, l.code_insee));
-            assert_eq!(c.distance_km(p.lon, p.lat), 0.0, "{} in {}", l.id, c.nom);
+            assert_inside_its_commune(polygons, l);
             let lines = out
                 .report
                 .iter()
@@ -798,4 +782,18 @@ fn offline_fallback_on_every_raw_producer_file() {
     }
     eprintln!("all sources: {placed_total} placed at their commune, {left_total} left");
     assert!(placed_total >= 10, "{placed_total}");
+}
+
+/// The place's position lies inside the polygon of its commune (found by INSEE code, else
+/// postcode and name): the oracle for commune placements.
+fn assert_inside_its_commune(polygons: &lieux::import::Communes, l: &lieux::model::Lieu) {
+    let p = l.position.unwrap();
+    let c = polygons
+        .find(
+            l.code_insee.as_deref(),
+            Some(&l.code_postal),
+            Some(&l.commune),
+        )
+        .unwrap_or_else(|| panic!("{} {} {:?}", l.id, l.commune, l.code_insee));
+    assert_eq!(c.distance_km(p.lon, p.lat), 0.0, "{} in {}", l.id, c.nom);
 }
