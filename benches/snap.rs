@@ -53,15 +53,9 @@ fn main() {
     );
 
     let [x0, y0, x1, y1] = g.bbox();
-    let mut state = 99u64;
-    let mut next = || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut rng = lieux::testdata::Rng::new(99);
     let points: Vec<(f64, f64)> = (0..20_000)
-        .map(|_| (x0 + next() * (x1 - x0), y0 + next() * (y1 - y0)))
+        .map(|_| (rng.range(x0, x1), rng.range(y0, y1)))
         .collect();
     let (grid_sum, w_grid, c_grid) = timed(|| {
         points

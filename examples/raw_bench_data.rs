@@ -15,19 +15,11 @@ use std::io::Write;
 
 use serde_json::{Map, Value};
 
-/// splitmix64: a tiny deterministic generator (no `rand` dependency for a bench fixture).
-fn mix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
-
 /// A value in [-2, 2) degrees from `seed`: the copies of one row spread over a region, as
 /// distinct places are (within ±0.02°, 10 000 copies of one row would be a dense cluster of
 /// same-named places, all duplicates of each other for the de-duplication rule).
 fn jitter(seed: u64) -> f64 {
-    (mix(seed) >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
+    lieux::testdata::Rng::new(seed).range(-2.0, 2.0)
 }
 
 /// Moves a coordinate that is a number or a numeric string; other values are kept.

@@ -263,19 +263,13 @@ mod tests {
         let g = road_like(20_000, 7);
         let snapper = Snapper::new(&g);
         let [x0, y0, x1, y1] = g.bbox();
-        let mut state = 12345u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rng = crate::testdata::Rng::new(12345);
         let (mut found, mut none) = (0, 0);
         for i in 0..400 {
             // some points well outside the graph, so the limit matters
             let pad = if i % 4 == 0 { 0.2 } else { 0.0 };
-            let lon = x0 - pad + next() * (x1 - x0 + 2.0 * pad);
-            let lat = y0 - pad + next() * (y1 - y0 + 2.0 * pad);
+            let lon = rng.range(x0 - pad, x1 + pad);
+            let lat = rng.range(y0 - pad, y1 + pad);
             for max_m in [150.0, 2_000.0, 20_000.0] {
                 let want = brute(&g, lon, lat, max_m);
                 let got = snapper.snap(lon, lat, max_m).map(|s| s.distance_m);
