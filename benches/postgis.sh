@@ -4,17 +4,21 @@
 # protocol) against lieux over HTTP (wrk, full GeoJSON answers), at three sizes: the embedded
 # France Services (2.7 k), one place per commune (35 k) and 1 M generated places.
 #
-#   bash benches/postgis.sh                 # 10 s per run
-#   DURATION=3 bash benches/postgis.sh      # quick sanity run
+#   bash benches/postgis.sh                 # 3 runs of 10 s per side and query (~15 min)
+#   DURATION=3 REPS=1 bash benches/postgis.sh   # quick sanity run
 #
 # Installs Debian postgresql-15-postgis-3 (and wrk) when missing; starts a private cluster
 # (initdb in a temporary directory, loopback only, port chosen free) and stops it at exit.
-# Env: DURATION (seconds per run, default 10), CONNECTIONS (32), THREADS (2),
+# Each query: a 2 s warm-up run per side (discarded: connections, prepared statements, lieux's
+# feature cache), then REPS runs per side, alternating PostGIS and lieux so that both sample the
+# same moments of the machine; the table gives the median of each side and their ratio.
+# Env: DURATION (seconds per run, default 10), REPS (3), CONNECTIONS (32), THREADS (2),
 # CARGO_TARGET_DIR (honoured). Not part of CI (needs minutes and a PostgreSQL server).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
+REPS=${REPS:-3}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
@@ -92,16 +96,16 @@ stop_lieux() {
   wait "$SERVER_PID" 2>/dev/null || true
   SERVER_PID=""
 }
-run_wrk() { # run_wrk SCRIPT ARG: prints rps
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s "$1" "$BASE" -- "$2" >"$WORK/wrk.out" 2>&1
+run_wrk() { # run_wrk SCRIPT ARG [SECONDS]: prints rps
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${3:-$DURATION}s" -s "$1" "$BASE" -- "$2" >"$WORK/wrk.out" 2>&1
   local r
   r=$(grep '^RESULT' "$WORK/wrk.out")
   if ! grep -q 'non2xx=0 socket_errors=0' <<<"$r"; then echo "wrk errors: $r" >&2; exit 1; fi
   sed -n 's/.* rps=\([^ ]*\).*/\1/p' <<<"$r"
 }
-run_pgbench() { # run_pgbench FILE: prints tps
+run_pgbench() { # run_pgbench FILE [SECONDS]: prints tps
   pgbench -h 127.0.0.1 -p "$PGPORT" -U bench -n -M prepared -c "$CONNECTIONS" -j "$THREADS" \
-    -T "$DURATION" -f "$1" postgres >"$WORK/pgbench.out" 2>&1 || { cat "$WORK/pgbench.out" >&2; exit 1; }
+    -T "${2:-$DURATION}" -f "$1" postgres >"$WORK/pgbench.out" 2>&1 || { cat "$WORK/pgbench.out" >&2; exit 1; }
   sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$WORK/pgbench.out" | head -n1
 }
 
@@ -130,12 +134,20 @@ CREATE INDEX lieux_geom ON lieux USING gist (geom);
 VACUUM ANALYZE lieux;
 SQL
   start_lieux "$WORK/data/$set.fgb"
-  for q in "nearest-10|knn|benches/wrk/nearest.lua|" "nearest-10 France Services|knn_fs|benches/wrk/nearest.lua|$FS" "bbox 0.2°|bbox|benches/wrk/bbox.lua|0.1"; do
+  for q in "nearest-10|knn|benches/wrk/nearest.lua|" "nearest-10 France Services|knn_fs|benches/wrk/nearest.lua|$FS" "bbox 0.2 x 0.2 deg|bbox|benches/wrk/bbox.lua|0.1"; do
     IFS='|' read -r name sql lua arg <<<"$q"
-    pg=$(run_pgbench "$WORK/$sql.sql")
-    li=$(run_wrk "$lua" "$arg")
-    ratio=$(python3 -c "print(f'{$li / $pg:.2f}')")
-    echo "   $name: PostGIS $pg tps, lieux $li req/s, ratio $ratio" >&2
+    run_pgbench "$WORK/$sql.sql" 2 >/dev/null
+    run_wrk "$lua" "$arg" 2 >/dev/null
+    pgs=() lis=()
+    for _ in $(seq 1 "$REPS"); do
+      pgs+=("$(run_pgbench "$WORK/$sql.sql")")
+      lis+=("$(run_wrk "$lua" "$arg")")
+    done
+    read -r pg li ratio < <(python3 -c "
+import statistics, sys
+pg, li = (statistics.median(map(float, a.split())) for a in sys.argv[1:3])
+print(f'{pg:.0f} {li:.0f} {li / pg:.2f}')" "${pgs[*]}" "${lis[*]}")
+    echo "   $name: PostGIS ${pgs[*]} tps, lieux ${lis[*]} req/s; medians $pg / $li, ratio $ratio" >&2
     ROWS+=("$(printf '| %-9s | %9s | %-26s | %10.0f | %10.0f | %6s× |' "$set" "$n" "$name" "$pg" "$li" "$ratio")")
   done
   stop_lieux
@@ -146,6 +158,7 @@ echo
 echo "Machine: $(nproc) cores, ${CPU:-unknown CPU}; client and server on the same machine"
 echo "PostgreSQL $PGV (private cluster, shared_buffers 512MB, pgbench -M prepared -c $CONNECTIONS -j $THREADS -T $DURATION)"
 echo "lieux $(git rev-parse --short HEAD 2>/dev/null || echo '?') release (wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, full GeoJSON)"
+echo "medians of $REPS alternating runs per side after a 2 s warm-up each"
 echo
 printf '| %-9s | %9s | %-26s | %10s | %10s | %7s |\n' "set" "places" "query" "PostGIS tps" "lieux req/s" "ratio"
 printf '|%s|%s|%s|%s|%s|%s|\n' "-----------" "----------:" "----------------------------" "------------:" "------------:" "--------:"

@@ -69,10 +69,10 @@ impl Iterator for ArrayStream {
         }
         if done {
             buf.push(b']');
-            encoder.write(&buf);
+            encoder.write(buf);
             return Some(Bytes::from(encoder.finish()));
         }
-        encoder.write(&buf);
+        encoder.write(buf);
         let out = encoder.take();
         self.encoder = Some(encoder);
         Some(Bytes::from(out))

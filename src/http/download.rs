@@ -147,7 +147,7 @@ pub fn fgb(ds: &Dataset, cache: &FgbCache, raw: &str, ctx: &Ctx, req: &HeaderMap
                 Range::Full => {
                     let body = match coding {
                         Coding::Identity => bytes,
-                        c => Bytes::from(Encoder::encode_all(c, &bytes)),
+                        c => Bytes::from(Encoder::encode_all(c, bytes.to_vec())),
                     };
                     let mut r = Response::new(body.into());
                     if let Some(c) = coding.header() {

@@ -5,7 +5,7 @@
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
-use super::feature_cache;
+use super::feature_cache::{self, FeatureCache};
 use crate::dataset::Dataset;
 use crate::model::Lieu;
 
@@ -185,11 +185,16 @@ fn properties<'a>(lieu: &'a Lieu) -> Properties<'a> {
 }
 
 impl<'a> Dynamic<'a> {
-    fn of(lieu: &Lieu, ds: &'a Dataset, slot: u32, extra: &Extra) -> Dynamic<'a> {
+    fn of(
+        lieu: &Lieu,
+        (ds, cache): (&'a Dataset, &FeatureCache),
+        slot: u32,
+        extra: &Extra,
+    ) -> Dynamic<'a> {
         let status = lieu
             .horaires
             .as_ref()
-            .map(|h| h.status(extra.at, ds.timezone(slot)));
+            .map(|h| cache.status(slot, extra.at, || h.status(extra.at, ds.timezone(slot))));
         Dynamic {
             // centimetres are below any position's accuracy
             distance_m: extra.distance_m.map(|d| (d * 100.0).round() / 100.0),
@@ -234,11 +239,12 @@ fn write_static(out: &mut Vec<u8>, lieu: &Lieu) {
 /// then the members of `extra`.
 pub fn write_feature(out: &mut Vec<u8>, ds: &Dataset, slot: u32, extra: &Extra) {
     let lieu = ds.lieu(slot);
-    feature_cache::with(ds, |cache| {
-        cache.write(out, slot, |out| write_static(out, lieu))
+    let dynamic = feature_cache::with(ds, |cache| {
+        cache.write(out, slot, |out| write_static(out, lieu));
+        Dynamic::of(lieu, (ds, cache), slot, extra)
     });
     let start = out.len();
-    let _ = serde_json::to_writer(&mut *out, &Dynamic::of(lieu, ds, slot, extra));
+    let _ = serde_json::to_writer(&mut *out, &dynamic);
     // `{"distance_m":…}` continues the properties: its `{` becomes a comma, its `}` closes
     // them; `{}` adds nothing
     if out.len() == start + 2 {

@@ -155,7 +155,7 @@ pub struct Request {
 }
 
 /// `POST /v1/imports?format=&source=`: see the module documentation.
-pub async fn post<S, B>(state: AppState, req: Request, body: S) -> Response
+pub async fn post<S, B>(state: Arc<AppState>, req: Request, body: S) -> Response
 where
     S: Stream<Item = Result<B, warp::Error>> + Send,
     B: Buf,
@@ -166,7 +166,11 @@ where
     }
 }
 
-async fn handle<S, B>(state: AppState, req: Request, body: S) -> Result<Response, LiveImportError>
+async fn handle<S, B>(
+    state: Arc<AppState>,
+    req: Request,
+    body: S,
+) -> Result<Response, LiveImportError>
 where
     S: Stream<Item = Result<B, warp::Error>> + Send,
     B: Buf,

@@ -214,47 +214,56 @@ fn raw_query() -> impl Filter<Extract = (String,), Error = Infallible> + Clone {
 
 /// Every route of the API.
 pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone {
-    let with_state = warp::any().map(move || state.clone());
+    // One shared handle per request: cloning the state itself bumps a reference count per
+    // field, which showed in the profile of small answers.
+    let state = Arc::new(state);
+    let with_state = warp::any().map(move || Arc::clone(&state));
     // what most handlers take: the state, the raw query string, and the negotiation context
     let request = with_state.clone().and(raw_query()).and(ctx());
     let nearest = warp::path!("v1" / "lieux" / "nearest")
         .and(request.clone())
-        .map(|s: AppState, q: String, c: Ctx| nearest(&s, &q, &c, Utc::now()));
+        .map(|s: Arc<AppState>, q: String, c: Ctx| nearest(&s, &q, &c, Utc::now()));
     let one = warp::path!("v1" / "lieux" / String)
         .and(request.clone())
-        .map(|id: String, s: AppState, q: String, c: Ctx| lieu_by_id(&s, &id, &q, &c, Utc::now()));
+        .map(|id: String, s: Arc<AppState>, q: String, c: Ctx| {
+            lieu_by_id(&s, &id, &q, &c, Utc::now())
+        });
     let list = warp::path!("v1" / "lieux")
         .and(request.clone())
-        .map(|s: AppState, q: String, c: Ctx| list(&s, &q, &c, Utc::now()));
+        .map(|s: Arc<AppState>, q: String, c: Ctx| list(&s, &q, &c, Utc::now()));
     let csv = warp::path!("v1" / "lieux.csv")
         .and(request.clone())
-        .map(|s: AppState, q: String, c: Ctx| list_csv(&s, &q, &c, Utc::now()));
+        .map(|s: Arc<AppState>, q: String, c: Ctx| list_csv(&s, &q, &c, Utc::now()));
     let cartographie = warp::path!("v1" / "lieux.json")
         .and(request.clone())
-        .map(|s: AppState, q: String, c: Ctx| cartographie::list(&s, &q, &c, Utc::now()));
+        .map(|s: Arc<AppState>, q: String, c: Ctx| cartographie::list(&s, &q, &c, Utc::now()));
     let fgb = warp::path!("v1" / "lieux.fgb")
         .and(request.clone())
         .and(warp::header::headers_cloned())
-        .map(|s: AppState, q: String, c: Ctx, h: http::HeaderMap| {
+        .map(|s: Arc<AppState>, q: String, c: Ctx, h: http::HeaderMap| {
             download::fgb(&s.dataset(), &s.fgb, &q, &c, &h)
         });
     let landing = warp::path::end()
         .and(request.clone())
         .and(origin())
-        .map(|s: AppState, q: String, c: Ctx, o: ogc::Origin| ogc::landing(&s, &q, &c, &o));
+        .map(|s: Arc<AppState>, q: String, c: Ctx, o: ogc::Origin| ogc::landing(&s, &q, &c, &o));
     let conformance = warp::path!("conformance")
         .and(request.clone())
         .and(origin())
-        .map(|s: AppState, q: String, c: Ctx, o: ogc::Origin| ogc::conformance(&s, &q, &c, &o));
+        .map(|s: Arc<AppState>, q: String, c: Ctx, o: ogc::Origin| {
+            ogc::conformance(&s, &q, &c, &o)
+        });
     let collections = warp::path!("collections")
         .and(request.clone())
         .and(origin())
-        .map(|s: AppState, q: String, c: Ctx, o: ogc::Origin| ogc::collections(&s, &q, &c, &o));
+        .map(|s: Arc<AppState>, q: String, c: Ctx, o: ogc::Origin| {
+            ogc::collections(&s, &q, &c, &o)
+        });
     let collection = warp::path!("collections" / String)
         .and(request.clone())
         .and(origin())
         .map(
-            |id: String, s: AppState, q: String, c: Ctx, o: ogc::Origin| {
+            |id: String, s: Arc<AppState>, q: String, c: Ctx, o: ogc::Origin| {
                 ogc::collection(&s, &id, &q, &c, &o)
             },
         );
@@ -262,7 +271,7 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .and(request.clone())
         .and(origin())
         .map(
-            |id: String, s: AppState, q: String, c: Ctx, o: ogc::Origin| {
+            |id: String, s: Arc<AppState>, q: String, c: Ctx, o: ogc::Origin| {
                 ogc::items(&s, &id, &q, &c, &o, Utc::now())
             },
         );
@@ -270,7 +279,7 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .and(request.clone())
         .and(origin())
         .map(
-            |cid: String, id: String, s: AppState, q: String, c: Ctx, o: ogc::Origin| {
+            |cid: String, id: String, s: Arc<AppState>, q: String, c: Ctx, o: ogc::Origin| {
                 ogc::item(&s, (&cid, &id), &q, &c, &o, Utc::now())
             },
         );
@@ -294,7 +303,7 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
     // blocking pool so they never stall the async workers.
     type Handler = fn(&AppState, &str, &Ctx, DateTime<Utc>) -> Response;
     let blocking = |h: Handler| {
-        move |s: AppState, q: String, c: Ctx| async move {
+        move |s: Arc<AppState>, q: String, c: Ctx| async move {
             let res = tokio::task::spawn_blocking(move || h(&s, &q, &c, Utc::now())).await;
             Ok::<_, Rejection>(res.unwrap_or_else(|e| {
                 tracing::error!(%e, "travel-time handler failed");
@@ -313,11 +322,11 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .and_then(blocking(routing::isochrone));
     let health = warp::path!("health")
         .and(with_state.clone())
-        .map(|s: AppState| health(&s));
+        .map(|s: Arc<AppState>| health(&s));
     let metrics = warp::path!("metrics")
         .and(with_state.clone())
         .and(raw_query())
-        .map(|s: AppState, q: String| metrics_text(&s, &q));
+        .map(|s: Arc<AppState>, q: String| metrics_text(&s, &q));
     // Groups are boxed: one long chain of `or` makes a type rustc needs many minutes to check.
     let travel = reachable.or(closest).unify().or(isochrone).unify().boxed();
     let places = nearest.or(one).unify().or(list).unify().boxed();
@@ -344,25 +353,27 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .boxed();
     let tile = warp::path!("tiles" / "lieux" / String / String / String)
         .and(request.clone())
-        .and_then(|z, x, y, s: AppState, q: String, c: Ctx| tiles::tile(s, z, x, y, q, c));
+        .and_then(|z, x, y, s: Arc<AppState>, q: String, c: Ctx| tiles::tile(s, z, x, y, q, c));
     let tilejson = warp::path!("tiles" / "lieux")
         .and(with_state.clone())
         .and(raw_query())
         .and(warp::header::optional::<String>("host"))
         .and(ctx())
-        .map(|s: AppState, q: String, host: Option<String>, c: Ctx| {
-            tiles::tilejson(&s, &q, host.as_deref(), &c)
-        });
+        .map(
+            |s: Arc<AppState>, q: String, host: Option<String>, c: Ctx| {
+                tiles::tilejson(&s, &q, host.as_deref(), &c)
+            },
+        );
     let communes = warp::path!("v1" / "communes")
         .and(raw_query())
         .and(ctx())
         .map(|q: String, c: Ctx| communes::search(&q, &c));
     let stats = warp::path!("v1" / "stats")
         .and(request.clone())
-        .map(|s: AppState, q: String, c: Ctx| tiles::stats(&s, &q, &c));
+        .map(|s: Arc<AppState>, q: String, c: Ctx| tiles::stats(&s, &q, &c));
     let coverage = warp::path!("v1" / "coverage")
         .and(request.clone())
-        .map(|s: AppState, q: String, c: Ctx| coverage::coverage(&s, &q, &c));
+        .map(|s: Arc<AppState>, q: String, c: Ctx| coverage::coverage(&s, &q, &c));
     let assets =
         warp::path::full()
             .and(ctx())
@@ -408,14 +419,16 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .and(warp::header::optional::<String>("authorization"))
         .and(warp::header::optional::<String>("content-length"))
         .and(warp::body::stream())
-        .then(|s: AppState, query, authorization, content_length, body| {
-            let req = imports::Request {
-                query,
-                authorization,
-                content_length,
-            };
-            imports::post(s, req, body)
-        })
+        .then(
+            |s: Arc<AppState>, query, authorization, content_length, body| {
+                let req = imports::Request {
+                    query,
+                    authorization,
+                    content_length,
+                };
+                imports::post(s, req, body)
+            },
+        )
         .boxed();
     // HEAD as GET (hyper drops the body): range readers such as GDAL ask for the size first.
     warp::get()

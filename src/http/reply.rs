@@ -126,7 +126,7 @@ pub fn cached(
     } else {
         let mut r = match body() {
             Body::Full(bytes) => {
-                Response::new(Bytes::from(Encoder::encode_all(ctx.coding, &bytes)).into())
+                Response::new(Bytes::from(Encoder::encode_all(ctx.coding, bytes)).into())
             }
             Body::Stream(chunks) => warp::reply::stream(futures_util::stream::iter(
                 chunks.map(Ok::<_, std::convert::Infallible>),

@@ -273,10 +273,10 @@ impl Iterator for FeatureStream {
         if done {
             let trailer = self.trailer();
             buf.extend_from_slice(&trailer);
-            encoder.write(&buf);
+            encoder.write(buf);
             return Some(Bytes::from(encoder.finish()));
         }
-        encoder.write(&buf);
+        encoder.write(buf);
         let out = encoder.take();
         self.encoder = Some(encoder);
         Some(Bytes::from(out))
@@ -332,7 +332,7 @@ impl Iterator for CsvStream {
                 );
             }
         }
-        encoder.write(&buf);
+        encoder.write(buf);
         if done {
             return Some(Bytes::from(encoder.finish()));
         }

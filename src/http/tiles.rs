@@ -69,7 +69,7 @@ fn tile_filter(q: &Query, now: DateTime<Utc>) -> Result<Filter, ApiError> {
 /// `GET /tiles/lieux/{z}/{x}/{y}`: 200 MVT, 204 for an empty tile, 400 for non-numbers, 404
 /// outside the pyramid.
 pub async fn tile(
-    state: AppState,
+    state: Arc<AppState>,
     z: String,
     x: String,
     y: String,
