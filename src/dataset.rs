@@ -99,7 +99,8 @@ impl Dataset {
         self.by_id.get(id).copied()
     }
 
-    /// Content hash (hex, 16 chars) of every column of every place: the dataset version.
+    /// Content hash (hex, 16 chars) of every column of every place and of its position's
+    /// provenance: the dataset version.
     pub fn version(&self) -> &str {
         &self.version
     }
@@ -182,7 +183,39 @@ fn content_hash(lieux: &[Lieu]) -> String {
             }
             h.update([0x1f]);
         }
+        // the position's provenance is served too (`position` in GeoJSON): a re-geocoded place
+        // with the same coordinates is a new version
+        if let Some(o) = &l.position_origine
+            && let Ok(json) = serde_json::to_vec(o)
+        {
+            h.update(&json);
+        }
         h.update([0x1e]);
     }
     hex::encode(&h.finalize()[..8])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geocode::PositionOrigine;
+
+    #[test]
+    fn version_follows_the_served_content() {
+        let base = crate::testdata::synthetic_lieux(50, 1);
+        let version = |lieux: Vec<Lieu>| Dataset::new(lieux).version().to_owned();
+        let v0 = version(base.clone());
+        assert_eq!(v0, version(base.clone()), "same content, same version");
+        let mut renamed = base.clone();
+        renamed[7].nom.push('!');
+        assert_ne!(v0, version(renamed));
+        // same coordinates, other provenance: `position` is served, so the version changes
+        let mut regeocoded = base.clone();
+        let other = match regeocoded[7].position_origine {
+            Some(o) if o == PositionOrigine::producteur(true) => PositionOrigine::producteur(false),
+            _ => PositionOrigine::producteur(true),
+        };
+        regeocoded[7].position_origine = Some(other);
+        assert_ne!(v0, version(regeocoded));
+    }
 }

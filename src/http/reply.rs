@@ -128,10 +128,22 @@ pub fn cached(
             Body::Full(bytes) => {
                 Response::new(Bytes::from(Encoder::encode_all(ctx.coding, bytes)).into())
             }
-            Body::Stream(chunks) => warp::reply::stream(futures_util::stream::iter(
-                chunks.map(Ok::<_, std::convert::Infallible>),
-            ))
-            .into_response(),
+            Body::Stream(mut chunks) => {
+                // An answer that fits in its first chunk goes out whole, with a Content-Length
+                // (most nearest and small bbox answers): no chunked framing, no second poll of
+                // the stream.
+                let first = chunks.next().unwrap_or_default();
+                match chunks.next() {
+                    None => Response::new(first.into()),
+                    Some(second) => warp::reply::stream(futures_util::stream::iter(
+                        [first, second]
+                            .into_iter()
+                            .chain(chunks)
+                            .map(Ok::<_, std::convert::Infallible>),
+                    ))
+                    .into_response(),
+                }
+            }
         };
         r.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

@@ -67,14 +67,22 @@ pub async fn run(
             async move { Ok::<_, Infallible>(handle(req, remote, routes, &guard, &metrics).await) }
         });
         let watcher = graceful.watcher();
-        tokio::spawn(async move {
-            let builder = auto::Builder::new(TokioExecutor::new());
-            let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
-            if let Err(e) = watcher.watch(conn).await {
-                tracing::debug!(%e, "connection ended with an error");
+        // warp's own request trace cannot see the peer behind this accept loop (warp only
+        // learns it from its own server), so the client address is this outer span's field.
+        // One span per connection, not per request: formatting the address for every request
+        // of a kept-alive connection showed in the profile of small answers (~2.5 %).
+        let span = tracing::info_span!("conn", client = %remote);
+        tokio::spawn(
+            async move {
+                let builder = auto::Builder::new(TokioExecutor::new());
+                let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
+                if let Err(e) = watcher.watch(conn).await {
+                    tracing::debug!(%e, "connection ended with an error");
+                }
+                drop(permit);
             }
-            drop(permit);
-        });
+            .instrument(span),
+        );
     }
     drop(listener);
     graceful.shutdown().await;
@@ -93,20 +101,13 @@ where
     let started = Instant::now();
     let route = route_template(req.uri().path());
     let method = req.method().clone();
-    // warp's own request trace cannot see the peer behind this accept loop (warp only learns it
-    // from its own server), so the client address is this outer span's field
-    let span = tracing::info_span!("conn", client = %remote);
     let answer = guard
-        .run(
-            Some(remote.ip()),
-            async move {
-                match routes.call(req).await {
-                    Ok(res) => res,
-                    Err(never) => match never {},
-                }
+        .run(Some(remote.ip()), async move {
+            match routes.call(req).await {
+                Ok(res) => res,
+                Err(never) => match never {},
             }
-            .instrument(span),
-        )
+        })
         .await;
     let res = answer.unwrap_or_else(|refusal| {
         metrics.record_refused(refusal.reason());

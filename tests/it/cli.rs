@@ -9,6 +9,25 @@ pub fn lieux() -> Command {
     Command::new(env!("CARGO_BIN_EXE_lieux"))
 }
 
+/// Runs a `lieux` command line to its end, asserts that it succeeded (its stderr in the
+/// message otherwise) and returns its stderr.
+pub fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("run lieux");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{cmd:?} failed: {stderr}");
+    stderr
+}
+
+/// Runs a `lieux` command line to its end, asserts that it failed with exit code 1 and without
+/// a panic, and returns its stderr.
+pub fn run_failing(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("run lieux");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{cmd:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
 /// Starts `lieux serve` with `args`, returns the child and the bound address.
 pub fn start(args: &[&str]) -> (Child, String) {
     let (child, addr, _log) = start_logged(args);
@@ -89,31 +108,17 @@ fn serves_embedded_data_and_stops_on_sigint() {
 fn bind_error_is_reported_cleanly() {
     let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = taken.local_addr().expect("addr").to_string();
-    let out = lieux()
-        .args(["serve", "--bind", &addr])
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = run_failing(lieux().args(["serve", "--bind", &addr]));
     assert!(
         stderr.contains("cannot bind") && stderr.contains(&addr),
         "{stderr}"
     );
-    assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
 #[test]
 fn missing_snapshot_is_an_error_not_a_panic() {
-    let out = lieux()
-        .args(["serve", "--snapshot", "/nonexistent/x.fgb"])
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("/nonexistent/x.fgb") && !stderr.contains("panicked"),
-        "{stderr}"
-    );
+    let stderr = run_failing(lieux().args(["serve", "--snapshot", "/nonexistent/x.fgb"]));
+    assert!(stderr.contains("/nonexistent/x.fgb"), "{stderr}");
 }
 
 #[test]

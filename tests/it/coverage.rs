@@ -15,6 +15,7 @@ use lieux::routing::{
 };
 use lieux::testdata::{Rng, lieu};
 
+use crate::cli::{lieux, run_ok};
 use crate::util::shared_data;
 
 fn graph(file: &str) -> Option<RoadNetwork> {
@@ -244,30 +245,26 @@ fn command_writes_csv_totals_and_map_on_monaco() {
     let dir = std::env::temp_dir().join(format!("lieux-coverage-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let graph_path = dir.join("monaco.graph");
-    let run = crate::util::graph_build(&data.join("osm/monaco-2020-07-19.osm.pbf"), &graph_path);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    run_ok(&mut crate::util::graph_build(
+        &data.join("osm/monaco-2020-07-19.osm.pbf"),
+        &graph_path,
+    ));
     let out = dir.join("out");
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_lieux"))
-        .args(["coverage", "--minutes", "20", "--graph"])
-        .arg(&graph_path)
-        .args([
-            "--filter",
-            "dispositif_programmes_nationaux=France Services",
-        ])
-        .arg("--communes")
-        .arg(data.join("communes/communes-france.csv.gz"))
-        .arg("--polygons")
-        .arg(data.join("communes/communes-france-polygons.geojson.gz"))
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "{stderr}");
+    let stderr = run_ok(
+        lieux()
+            .args(["coverage", "--minutes", "20", "--graph"])
+            .arg(&graph_path)
+            .args([
+                "--filter",
+                "dispositif_programmes_nationaux=France Services",
+            ])
+            .arg("--communes")
+            .arg(data.join("communes/communes-france.csv.gz"))
+            .arg("--polygons")
+            .arg(data.join("communes/communes-france-polygons.geojson.gz"))
+            .arg("--out")
+            .arg(&out),
+    );
     assert!(stderr.contains("34875 communes"), "{stderr}");
     let report = CoverageReport::load(&out).unwrap();
     assert_eq!(report.rows.len(), 34_875);

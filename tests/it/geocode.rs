@@ -560,19 +560,14 @@ fn cli_import_geocodes_and_the_server_shows_provenance() {
     let input = dir.join("lieux.csv");
     std::fs::write(&input, w.into_inner().unwrap()).unwrap();
     let snapshot = dir.join("lieux.fgb");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lieux"))
-        .arg("import")
-        .arg(&input)
-        .arg("--out")
-        .arg(&snapshot)
-        .args(["--geocoder", &a.url, "--geocoder-cache"])
-        .arg(dir.join("cache.jsonl"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    crate::cli::run_ok(
+        crate::cli::lieux()
+            .arg("import")
+            .arg(&input)
+            .arg("--out")
+            .arg(&snapshot)
+            .args(["--geocoder", &a.url, "--geocoder-cache"])
+            .arg(dir.join("cache.jsonl")),
     );
 
     // The report CSV: one line per row saying how it was placed.

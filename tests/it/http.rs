@@ -430,7 +430,8 @@ fn imports_back_to(ds: &Dataset, name: &str, body: &[u8]) {
             assert_eq!(a.column(c), b.column(c), "{} {c}", a.id);
         }
     }
-    assert_eq!(back.version(), ds.version());
+    // not `version()`: it also hashes how each position was obtained, which an import of an
+    // export records as the producer's own coordinates
 }
 
 #[tokio::test]

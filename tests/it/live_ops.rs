@@ -344,15 +344,10 @@ fn serve_reloads_its_snapshot_file_when_it_changes() {
     let small = dir.join("small.csv");
     std::fs::write(&small, rows_at(&[(2.35, 48.85), (4.83, 45.76)], "w-")).unwrap();
     let import = |file: &Path| {
-        let out = crate::cli::lieux()
-            .args(["import", file.to_str().unwrap(), "--out"])
-            .arg(&snapshot)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        crate::cli::run_ok(
+            crate::cli::lieux()
+                .args(["import", file.to_str().unwrap(), "--out"])
+                .arg(&snapshot),
         );
     };
     import(&fs);

@@ -672,41 +672,31 @@ fn cli_import_with_mapping_writes_snapshot_and_report() {
     let dir = std::env::temp_dir().join(format!("lieux-mapping-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join("aix.fgb");
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_lieux"))
-        .arg("import")
-        .arg(d.join("aix-en-provence.json"))
-        .arg("--mapping")
-        .arg(d.join("aix-en-provence.config.json"))
-        .args(["--date-maj", "2024-02-01", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
+    let stderr = crate::cli::run_ok(
+        crate::cli::lieux()
+            .arg("import")
+            .arg(d.join("aix-en-provence.json"))
+            .arg("--mapping")
+            .arg(d.join("aix-en-provence.config.json"))
+            .args(["--date-maj", "2024-02-01", "--out"])
+            .arg(&out),
     );
-    assert!(String::from_utf8_lossy(&status.stderr).contains("38 rows: 38 kept"));
+    assert!(stderr.contains("38 rows: 38 kept"), "{stderr}");
     let lieux = lieux::import::read_snapshot(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(lieux.len(), 38);
     assert!(dir.join("aix.fgb.report.csv").is_file());
     // A bad config is a clean error naming the key, not a panic.
     let bad = dir.join("bad.config.json");
     std::fs::write(&bad, r#"{"nom": {"colonne": 3}}"#).unwrap();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_lieux"))
-        .arg("import")
-        .arg(d.join("aix-en-provence.json"))
-        .arg("--mapping")
-        .arg(&bad)
-        .arg("--out")
-        .arg(dir.join("bad.fgb"))
-        .output()
-        .unwrap();
-    assert!(!o.status.success());
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("`nom.colonne`"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
+    let stderr = crate::cli::run_failing(
+        crate::cli::lieux()
+            .arg("import")
+            .arg(d.join("aix-en-provence.json"))
+            .arg("--mapping")
+            .arg(&bad)
+            .arg("--out")
+            .arg(dir.join("bad.fgb")),
     );
+    assert!(stderr.contains("`nom.colonne`"), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -15,6 +15,7 @@ use lieux::routing::{Graph, GraphError, Profile, RoadNetwork, Router, isochrone}
 use lieux::testdata::{Rng, synthetic_lieux};
 use serde_json::Value;
 
+use crate::cli::{lieux, run_failing, run_ok};
 use crate::util::shared_data;
 
 const EXTRACTS: [(&str, &str); 4] = [
@@ -562,17 +563,19 @@ fn cli_graph_build_and_serve_refuses_a_corrupt_graph() {
     let Some(data) = shared_data() else { return };
     let dir = temp_dir();
     let out = dir.join("cli-monaco.graph");
-    let run = crate::util::graph_build(&data.join("osm/monaco-2020-07-19.osm.pbf"), &out);
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "{stderr}");
+    let stderr = run_ok(&mut crate::util::graph_build(
+        &data.join("osm/monaco-2020-07-19.osm.pbf"),
+        &out,
+    ));
     assert!(stderr.contains("car 4631 nodes"), "{stderr}");
     assert!(RoadNetwork::load(&out).is_ok());
 
     let text = dir.join("cli-not.osm.pbf");
     std::fs::write(&text, "not a pbf\n".repeat(20)).unwrap();
-    let run = crate::util::graph_build(&text, &dir.join("cli-never.graph"));
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(!run.status.success());
+    let stderr = run_failing(&mut crate::util::graph_build(
+        &text,
+        &dir.join("cli-never.graph"),
+    ));
     assert!(stderr.contains("not a readable OSM PBF file"), "{stderr}");
     assert!(!dir.join("cli-never.graph").exists());
 
@@ -580,12 +583,10 @@ fn cli_graph_build_and_serve_refuses_a_corrupt_graph() {
     bytes.truncate(bytes.len() - 100);
     let corrupt = dir.join("cli-corrupt.graph");
     std::fs::write(&corrupt, bytes).unwrap();
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_lieux"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--graph"])
-        .arg(&corrupt)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(!run.status.success());
+    let stderr = run_failing(
+        lieux()
+            .args(["serve", "--bind", "127.0.0.1:0", "--graph"])
+            .arg(&corrupt),
+    );
     assert!(stderr.contains("road graph truncated"), "{stderr}");
 }

@@ -198,13 +198,13 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
     }
 }
 
-/// Runs `lieux graph build --osm PBF --out OUT` (both profiles) and returns its output.
-pub fn graph_build(pbf: &std::path::Path, out: &std::path::Path) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_lieux"))
-        .args(["graph", "build", "--osm"])
+/// The command line `lieux graph build --osm PBF --out OUT` (both profiles), to run with
+/// [`crate::cli::run_ok`] or [`crate::cli::run_failing`].
+pub fn graph_build(pbf: &std::path::Path, out: &std::path::Path) -> std::process::Command {
+    let mut cmd = crate::cli::lieux();
+    cmd.args(["graph", "build", "--osm"])
         .arg(pbf)
         .arg("--out")
-        .arg(out)
-        .output()
-        .expect("run lieux graph build")
+        .arg(out);
+    cmd
 }
