@@ -19,14 +19,8 @@ CONNECTIONS=${CONNECTIONS:-32}
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 BIN="$TARGET_DIR/release/lieux"
 
-SUDO=""
-if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-need() { # need COMMAND PACKAGE: installs PACKAGE quietly when COMMAND is missing
-  command -v "$1" >/dev/null 2>&1 && return
-  echo "installing $2..." >&2
-  $SUDO apt-get install -y -qq "$2" >/dev/null 2>&1 ||
-    { $SUDO apt-get update -qq >/dev/null && $SUDO apt-get install -y -qq "$2" >/dev/null; }
-}
+# shellcheck source=benches/lib.sh
+. benches/lib.sh
 need wrk wrk
 need curl curl
 
@@ -34,40 +28,16 @@ echo "building release binary..." >&2
 cargo build --release --quiet --bin lieux
 
 WORK=$(mktemp -d)
-SERVER_PID=""
 cleanup() {
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
+  stop_lieux
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-SERVE_ARGS=(serve --bind 127.0.0.1:0)
+SERVE_ARGS=()
 if [ -n "${SNAPSHOT:-}" ]; then SERVE_ARGS+=(--snapshot "$SNAPSHOT"); fi
-# warn: one log line per request at info would measure the logger, not the server.
-NO_COLOR=1 RUST_LOG=${RUST_LOG:-warn,lieux=info} "$BIN" "${SERVE_ARGS[@]}" 2>"$WORK/server.log" &
-SERVER_PID=$!
-
-PORT=""
-for _ in $(seq 1 300); do
-  PORT=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$WORK/server.log" | head -n1)
-  [ -n "$PORT" ] && break
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-    echo "server exited before listening:" >&2
-    cat "$WORK/server.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-if [ -z "$PORT" ]; then
-  echo "server did not report its port within 30 s:" >&2
-  cat "$WORK/server.log" >&2
-  exit 1
-fi
-BASE="http://127.0.0.1:$PORT"
+start_lieux "$BIN" "$WORK/server.log" ${SERVE_ARGS[@]+"${SERVE_ARGS[@]}"}
 
 HEALTH=""
 for _ in $(seq 1 100); do

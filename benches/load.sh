@@ -24,14 +24,8 @@ TARGET_DIR=${CARGO_TARGET_DIR:-target}
 DATA=../shared/data
 [ -d "$DATA" ] || { echo "skipping: $DATA is absent" >&2; exit 0; }
 
-SUDO=""
-[ "$(id -u)" = 0 ] || SUDO="sudo"
-need() { # need COMMAND PACKAGE: installs the Debian PACKAGE when COMMAND is missing
-  command -v "$1" >/dev/null 2>&1 && return
-  echo "installing $2..." >&2
-  $SUDO apt-get install -y -qq "$2" >/dev/null 2>&1 ||
-    { $SUDO apt-get update -qq >/dev/null && $SUDO apt-get install -y -qq "$2" >/dev/null; }
-}
+# shellcheck source=benches/lib.sh
+. benches/lib.sh
 need wrk wrk
 need curl curl
 
@@ -42,10 +36,10 @@ if [ -z "${LIEUX_BIN:-}" ]; then
 fi
 
 WORK=$(mktemp -d)
-SERVER=""
 WRKS=()
 cleanup() {
-  for p in "${WRKS[@]}" $SERVER; do kill "$p" 2>/dev/null || true; done
+  for p in "${WRKS[@]}"; do kill "$p" 2>/dev/null || true; done
+  stop_lieux
   wait 2>/dev/null || true
   rm -rf "$WORK"
 }
@@ -78,17 +72,7 @@ with open(out, "w", encoding="utf-8", newline="") as f:
 PY
 "$LIEUX_BIN" import "$WORK/places.csv" --out "$WORK/places.fgb" 2>/dev/null
 
-NO_COLOR=1 RUST_LOG=warn,lieux=info "$LIEUX_BIN" serve --snapshot "$WORK/places.fgb" \
-  --graph "$WORK/andorra.graph" --bind 127.0.0.1:0 2>"$WORK/server.log" &
-SERVER=$!
-BASE=""
-for _ in $(seq 1 600); do
-  BASE=$(grep -o 'listening on http://[0-9.:]*' "$WORK/server.log" | sed 's/listening on //' || true)
-  [ -n "$BASE" ] && break
-  kill -0 "$SERVER" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$BASE" ] || { echo "server did not start" >&2; cat "$WORK/server.log" >&2; exit 1; }
+start_lieux "$LIEUX_BIN" "$WORK/server.log" --snapshot "$WORK/places.fgb" --graph "$WORK/andorra.graph"
 HEALTH=$(curl -fsS "$BASE/health")
 echo "serving on $BASE: $HEALTH" >&2
 
@@ -122,7 +106,7 @@ done
 start=$(date +%s)
 while :; do
   t=$(( $(date +%s) - start ))
-  rss=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$SERVER/status")
+  rss=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$SERVER_PID/status")
   echo "$t $rss" >>"$WORK/rss"
   alive=0
   for p in "${WRKS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done

@@ -24,13 +24,8 @@ THREADS=${THREADS:-2}
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 BIN="$TARGET_DIR/release/lieux"
 
-SUDO=""
-if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-apt_install() {
-  echo "installing $*..." >&2
-  $SUDO apt-get install -y -qq "$@" >/dev/null 2>&1 ||
-    { $SUDO apt-get update -qq >/dev/null && $SUDO apt-get install -y -qq "$@" >/dev/null; }
-}
+# shellcheck source=benches/lib.sh
+. benches/lib.sh
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true)
 PGVER=$(basename "$(dirname "${PGBIN:-/x/15/bin}")")
 if [ -z "$PGBIN" ] || [ ! -f "/usr/share/postgresql/$PGVER/extension/postgis.control" ]; then
@@ -38,8 +33,8 @@ if [ -z "$PGBIN" ] || [ ! -f "/usr/share/postgresql/$PGVER/extension/postgis.con
   PGBIN=/usr/lib/postgresql/15/bin
   PGVER=15
 fi
-command -v wrk >/dev/null || apt_install wrk
-command -v curl >/dev/null || apt_install curl
+need wrk wrk
+need curl curl
 
 echo "building the release binary and the bench data..." >&2
 cargo build --release --quiet --bin lieux --example bench_data
@@ -55,12 +50,8 @@ PGDATA="$WORK/pg"
 mkdir -p "$PGDATA"
 if [ -n "$PGUSER_OS" ]; then chown -R "$PGUSER_OS" "$PGDATA" "$WORK/data"; fi
 PGPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-SERVER_PID=""
 cleanup() {
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
+  stop_lieux
   if [ -f "$PGDATA/postmaster.pid" ]; then
     as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null 2>&1 || true
   fi
@@ -77,25 +68,7 @@ PSQL=(psql -h 127.0.0.1 -p "$PGPORT" -U bench -d postgres -v ON_ERROR_STOP=1 -q)
 "${PSQL[@]}" -c "CREATE EXTENSION postgis"
 PGV=$("${PSQL[@]}" -tAc "SELECT split_part(version(), ' ', 2) || ' / PostGIS ' || postgis_lib_version()")
 
-# --- lieux server ---------------------------------------------------------------------------
-start_lieux() { # start_lieux SNAPSHOT: serves it, sets BASE
-  NO_COLOR=1 RUST_LOG=warn,lieux=info "$BIN" serve --bind 127.0.0.1:0 --snapshot "$1" 2>"$WORK/server.log" &
-  SERVER_PID=$!
-  local port=""
-  for _ in $(seq 1 1200); do
-    port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$WORK/server.log" | head -n1)
-    [ -n "$port" ] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
-    sleep 0.1
-  done
-  [ -n "$port" ] || { echo "lieux did not start" >&2; exit 1; }
-  BASE="http://127.0.0.1:$port"
-}
-stop_lieux() {
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
-}
+# --- lieux server: start_lieux / stop_lieux of benches/lib.sh ------------------------------
 run_wrk() { # run_wrk SCRIPT ARG [SECONDS]: prints rps
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${3:-$DURATION}s" -s "$1" "$BASE" -- "$2" >"$WORK/wrk.out" 2>&1
   local r
@@ -133,7 +106,7 @@ CREATE INDEX lieux_geom ON lieux USING gist (geom);
 -- a partial index would flatter the filtered query; the filter is evaluated on the KNN scan
 VACUUM ANALYZE lieux;
 SQL
-  start_lieux "$WORK/data/$set.fgb"
+  start_lieux "$BIN" "$WORK/server.log" --snapshot "$WORK/data/$set.fgb"
   for q in "nearest-10|knn|benches/wrk/nearest.lua|" "nearest-10 France Services|knn_fs|benches/wrk/nearest.lua|$FS" "bbox 0.2 x 0.2 deg|bbox|benches/wrk/bbox.lua|0.1"; do
     IFS='|' read -r name sql lua arg <<<"$q"
     run_pgbench "$WORK/$sql.sql" 2 >/dev/null

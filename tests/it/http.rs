@@ -734,3 +734,39 @@ async fn openapi_documents_every_endpoint() {
         assert!(list.contains(f), "{f} undocumented");
     }
 }
+
+/// Over real TCP (hyper's framing, not warp's test client): an answer that fits one stream
+/// chunk is sent whole with its Content-Length, a longer one is chunked; both bodies are the
+/// complete FeatureCollection, and the small one is the same features as the large one holds.
+#[test]
+fn small_answers_have_a_length_long_ones_are_chunked() {
+    use crate::util::{Server, request};
+    let server = Server::start(AppState::new(Dataset::embedded().expect("embedded")));
+    let (status, headers, small) = request(&server, "GET", "/v1/lieux?limit=3", &[], b"");
+    assert_eq!(status, 200);
+    assert_eq!(
+        headers.get("content-length").map(String::as_str),
+        Some(small.len().to_string().as_str()),
+        "{headers:?}"
+    );
+    assert!(!headers.contains_key("transfer-encoding"), "{headers:?}");
+    let (status, headers, all) = request(&server, "GET", "/v1/lieux", &[], b"");
+    assert_eq!(status, 200);
+    assert_eq!(
+        headers.get("transfer-encoding").map(String::as_str),
+        Some("chunked"),
+        "{headers:?}"
+    );
+    assert!(!headers.contains_key("content-length"), "{headers:?}");
+    let (small, all): (Value, Value) = (
+        serde_json::from_slice(&small).expect("small answer is JSON"),
+        serde_json::from_slice(&all).expect("long answer is JSON"),
+    );
+    let features = all["features"].as_array().expect("features");
+    assert!(features.len() > 2000, "{}", features.len());
+    assert_eq!(small["features"].as_array().map(Vec::len), Some(3));
+    for i in 0..3 {
+        assert_eq!(small["features"][i], features[i]);
+    }
+    assert_eq!(small["numberMatched"], all["numberMatched"]);
+}
