@@ -228,9 +228,23 @@ pub struct LimitArgs {
     /// Longest time to answer a request, seconds; beyond: 503.
     #[arg(long, env = "LIEUX_REQUEST_TIMEOUT_S", default_value_t = crate::http::limits::DEFAULT_TIMEOUT_S)]
     pub request_timeout_s: f64,
+    /// Threads for road searches, tile building and imports; 0 (default): twice the cores, at
+    /// least 4. Each keeps its search arrays (8 bytes per graph node) between requests.
+    #[arg(long, env = "LIEUX_BLOCKING_THREADS", default_value_t = 0)]
+    pub blocking_threads: usize,
 }
 
 impl LimitArgs {
+    /// Size of the runtime's blocking pool: `--blocking-threads`, or twice the cores (at
+    /// least 4). tokio's default (512) let a 10-minute load on the Andorra graph grow to ~28
+    /// threads and ~400 MiB, each thread holding its own search and grid buffers.
+    pub fn blocking_threads(&self) -> usize {
+        if self.blocking_threads > 0 {
+            return self.blocking_threads;
+        }
+        std::thread::available_parallelism().map_or(4, |n| (2 * n.get()).max(4))
+    }
+
     /// The validated limits.
     pub fn limits(&self) -> Result<crate::http::limits::Limits, crate::http::limits::LimitsError> {
         crate::http::limits::Limits::new(

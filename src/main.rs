@@ -44,6 +44,7 @@ fn run(args: Args) -> anyhow::Result<()> {
             mappings,
             limits,
         } => {
+            let blocking_threads = limits.blocking_threads();
             let limits = limits.limits()?;
             let dataset = match &snapshot {
                 Some(path) => {
@@ -98,7 +99,11 @@ fn run(args: Args) -> anyhow::Result<()> {
                 Some(dir) => state.with_import_mappings(dir),
                 None => state,
             };
-            let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .max_blocking_threads(blocking_threads)
+                .build()
+                .context("starting the async runtime")?;
             #[cfg(unix)]
             rt.spawn(reload_on_sighup(state.clone()));
             rt.spawn(lieux::http::watch::watch_snapshot(

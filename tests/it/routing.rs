@@ -590,3 +590,46 @@ fn cli_graph_build_and_serve_refuses_a_corrupt_graph() {
     );
     assert!(stderr.contains("road graph truncated"), "{stderr}");
 }
+
+/// `serve --blocking-threads N` bounds the threads road searches run on: after 64 isochrones
+/// asked 16 at a time, the process has at most its main thread, one worker per core and N
+/// blocking threads. tokio's own bound (512) let a load grow a thread per concurrent search,
+/// each keeping its search arrays and grid (benches/load.sh: ~28 threads, ~400 MiB on Andorra).
+#[test]
+fn road_searches_run_on_a_bounded_pool() {
+    let Some(data) = shared_data() else { return };
+    let dir = temp_dir();
+    let graph = dir.join("pool-monaco.graph");
+    run_ok(&mut crate::util::graph_build(
+        &data.join("osm/monaco-2020-07-19.osm.pbf"),
+        &graph,
+    ));
+    let (mut child, addr) = crate::cli::start(&[
+        "--graph",
+        graph.to_str().unwrap(),
+        "--blocking-threads",
+        "2",
+    ]);
+    std::thread::scope(|s| {
+        for i in 0..16u32 {
+            let addr = &addr;
+            s.spawn(move || {
+                for j in 0..4u32 {
+                    let lat = 43.731 + 0.001 * f64::from(i % 8);
+                    let lon = 7.418 + 0.002 * f64::from(j);
+                    let path = format!("/v1/isochrone?lat={lat:.4}&lon={lon:.4}&minutes=5,10");
+                    let (status, body) = crate::cli::http_get(addr, &path);
+                    assert_eq!(status, 200, "{path}: {body}");
+                }
+            });
+        }
+    });
+    let threads = std::fs::read_dir(format!("/proc/{}/task", child.id())).map(Iterator::count);
+    let _ = child.kill();
+    let _ = child.wait();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    match threads {
+        Ok(n) => assert!(n <= 1 + cores + 2, "{n} threads with {cores} cores"),
+        Err(e) => eprintln!("skipping the thread count: no /proc ({e})"),
+    }
+}
