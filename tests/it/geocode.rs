@@ -712,13 +712,7 @@ fn offline_fallback_on_every_raw_producer_file() {
     // commune's polygon, and one report line saying so.
     let Some(data) = shared_data() else { return };
     let polygons = polygons().unwrap();
-    let mut configs: Vec<PathBuf> = std::fs::read_dir(data.join("mednum-cli-sources"))
-        .unwrap()
-        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
-        .map(|f| f.unwrap().path())
-        .filter(|p| p.to_string_lossy().ends_with(".config.json"))
-        .collect();
-    configs.sort();
+    let configs = crate::util::mapping_configs(&data);
     assert!(configs.len() >= 16, "{configs:?}");
     let mut options = ImportOptions {
         communes: Some(

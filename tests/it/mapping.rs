@@ -77,14 +77,7 @@ fn has_postcode(s: Option<&serde_json::Value>) -> bool {
 #[test]
 fn every_raw_source_imports_with_its_config() {
     let Some(data) = shared_data() else { return };
-    let dir = data.join("mednum-cli-sources");
-    let mut configs: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
-        .map(|f| f.unwrap().path())
-        .filter(|p| p.to_string_lossy().ends_with(".config.json"))
-        .collect();
-    configs.sort();
+    let configs = crate::util::mapping_configs(&data);
     assert_eq!(
         configs.len(),
         17,

@@ -6,6 +6,18 @@ use std::net::TcpStream;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// Every mapping config (`<source>/<file>.config.json`) under `data/mednum-cli-sources`, sorted.
+pub fn mapping_configs(data: &std::path::Path) -> Vec<PathBuf> {
+    let mut configs: Vec<PathBuf> = std::fs::read_dir(data.join("mednum-cli-sources"))
+        .expect("mednum-cli-sources")
+        .flat_map(|d| std::fs::read_dir(d.expect("source folder").path()).expect("read folder"))
+        .map(|f| f.expect("file").path())
+        .filter(|p| p.to_string_lossy().ends_with(".config.json"))
+        .collect();
+    configs.sort();
+    configs
+}
+
 /// `../shared/data`, or `None` (with a message) when the shared folder is absent.
 pub fn shared_data() -> Option<PathBuf> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
