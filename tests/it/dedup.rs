@@ -269,22 +269,19 @@ async fn exclure_doublons_hides_non_principal_members_over_http() {
     );
 
     // downloads and stats apply it too
-    let csv = warp::test::request()
-        .path("/v1/lieux.csv?exclure_doublons=false")
-        .reply(&routes(st.clone()))
-        .await;
-    let rows = csv::Reader::from_reader(csv.body().as_ref())
-        .records()
-        .count();
-    assert_eq!(rows, total);
-    let csv = warp::test::request()
-        .path("/v1/lieux.csv")
-        .reply(&routes(st.clone()))
-        .await;
-    let rows = csv::Reader::from_reader(csv.body().as_ref())
-        .records()
-        .count();
-    assert_eq!(rows, total - hidden.len());
+    for (path, expected) in [
+        ("/v1/lieux.csv?exclure_doublons=false", total),
+        ("/v1/lieux.csv", total - hidden.len()),
+    ] {
+        let csv = warp::test::request()
+            .path(path)
+            .reply(&routes(st.clone()))
+            .await;
+        let rows = csv::Reader::from_reader(csv.body().as_ref())
+            .records()
+            .count();
+        assert_eq!(rows, expected, "{path}");
+    }
     let (_, stats) = get(&st, "/v1/stats").await;
     assert_eq!(stats["total"], total - hidden.len());
 
