@@ -2,21 +2,10 @@
 # loopback port. The caller sets `set -euo pipefail` and its own cleanup trap, which should call
 # stop_lieux.
 
-SUDO=""
-if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-
-# need COMMAND PACKAGE: installs the Debian PACKAGE quietly when COMMAND is missing.
-need() {
-  command -v "$1" >/dev/null 2>&1 && return
-  apt_install "$2"
-}
-
-# apt_install PACKAGE...: installs Debian packages quietly (updating the lists if needed).
-apt_install() {
-  echo "installing $*..." >&2
-  $SUDO apt-get install -y -qq "$@" >/dev/null 2>&1 ||
-    { $SUDO apt-get update -qq >/dev/null && $SUDO apt-get install -y -qq "$@" >/dev/null; }
-}
+# need COMMAND PACKAGE, apt_install PACKAGE..., as_root CMD...: the project's one install
+# library, shared with .ci/run.
+# shellcheck source=../.ci/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../.ci/lib.sh"
 
 SERVER_PID=""
 BASE=""

@@ -19,12 +19,12 @@ target="${CARGO_TARGET_DIR:-$root/target}"
 venv="$target/addok-venv"
 ADDOK_PIN="addok==1.2.1 addok-csv==1.1.0 gunicorn==27.0.1"
 
+# shellcheck source=../../.ci/lib.sh
+. "$root/.ci/lib.sh"
+
 install() {
-  if ! command -v redis-server >/dev/null 2>&1; then
-    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-    $SUDO apt-get update -qq || echo "warning: apt-get update failed; trying the install anyway" >&2
-    $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
-  fi
+  need redis-server redis-server
+  need_venv
   if [ ! -x "$venv/bin/addok" ] || ! "$venv/bin/pip" freeze 2>/dev/null | grep -qx "addok==1.2.1"; then
     python3 -m venv "$venv"
     # shellcheck disable=SC2086

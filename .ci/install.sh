@@ -1,0 +1,36 @@
+# What .ci/run installs before the tests (sourced, not run; the caller is at the repo root).
+# shellcheck source=.ci/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# Debian packages the tests use as independent clients: GDAL reads our FlatGeobuf snapshot,
+# chromium runs the browser tests.
+install_debian_clients() {
+  local missing=()
+  have ogr2ogr || missing+=(gdal-bin)
+  { have_chromium; } || missing+=(chromium)
+  apt_install "${missing[@]}"
+}
+have_chromium() { [ -x /usr/bin/chromium ] && have chromium; }
+
+# playwright-core (npm) drives that chromium; versions pinned in tests/browser/package-lock.json.
+install_browser_driver() {
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+}
+
+# schemathesis (tests/schemathesis.sh) and addok run in venvs.
+install_python_venv() {
+  need_venv
+}
+
+# A real local addok geocoder for tests/it/geocode.rs: Debian redis-server, PyPI addok +
+# addok-csv in a venv under the target dir (the tests start and stop the servers themselves).
+install_addok() {
+  bash tests/addok/setup.sh install
+}
+
+install_all() {
+  install_debian_clients
+  install_browser_driver
+  install_python_venv
+  install_addok
+}
