@@ -125,28 +125,31 @@ impl Dataset {
         self.groups.of(slot)
     }
 
-    /// Is the place in `slot` left out by `filter` as a non-principal duplicate?
-    fn hidden(&self, slot: u32, filter: &Filter) -> bool {
-        !filter.inclure_doublons && self.groups.is_hidden(slot)
-    }
-
     /// The filter as a predicate on slots: enumerated filters on the compact bit sets, the
-    /// place itself only when a filter needs it.
+    /// place itself only when a filter needs it; with `exclure_doublons=true` (the default) a
+    /// member of a group of duplicates passes when it matches and no member before it in
+    /// principal order does ([`Groups::listed`]): a group is found through any matching member.
     fn keep<'a>(&'a self, filter: &'a Filter) -> impl FnMut(u32) -> bool + 'a {
         let all = filter.is_empty() && self.groups.is_empty();
         let compiled = filter.compile();
         move |slot| {
-            let s = slot as usize;
-            all || (!self.hidden(slot, filter)
-                && compiled.matches_bits(self.bits[s])
-                && (!compiled.needs_lieu || filter.matches_rest(&self.lieux[s], self.tz[s])))
+            if all {
+                return true;
+            }
+            let test = |s: u32| {
+                let i = s as usize;
+                compiled.matches_bits(self.bits[i])
+                    && (!compiled.needs_lieu || filter.matches_rest(&self.lieux[i], self.tz[i]))
+            };
+            test(slot) && (filter.inclure_doublons || self.groups.listed(slot, test))
         }
     }
 
-    /// Does the place in `slot` pass `filter` (duplicates excluded unless asked)?
+    /// Does the place in `slot` pass `filter`: it matches, and it is the member listed for its
+    /// group of duplicates (unless `exclure_doublons=false`)?
     pub fn matches(&self, slot: u32, filter: &Filter) -> bool {
-        !self.hidden(slot, filter)
-            && filter.matches(&self.lieux[slot as usize], self.tz[slot as usize])
+        let test = |s: u32| filter.matches(&self.lieux[s as usize], self.tz[s as usize]);
+        test(slot) && (filter.inclure_doublons || self.groups.listed(slot, test))
     }
 
     /// The `k` nearest places matching `filter` (within `max_m` metres if given), sorted by

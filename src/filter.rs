@@ -69,8 +69,9 @@ pub struct Filter {
     pub ouvert_le_week_end: Option<(bool, NaiveDate)>,
     pub source: Vec<String>,
     /// `exclure_doublons=false`: list every member of a group of duplicates. By default
-    /// (`exclure_doublons=true`) only each group's principal is listed ([`crate::dedup`]); the
-    /// dataset applies it, since groups are a property of the dataset, not of one place.
+    /// (`exclure_doublons=true`) each group is listed once, through its first member in
+    /// principal order that matches the other filters ([`crate::dedup`]); the dataset applies
+    /// it, since groups are a property of the dataset, not of one place.
     pub inclure_doublons: bool,
 }
 

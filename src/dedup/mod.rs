@@ -21,10 +21,20 @@
 //!    the comparison (every place of Saint-Genis-Laval would otherwise look alike), unless a
 //!    name is nothing but its commune (`LA HAYE`).
 //!
-//! Groups are the connected components of that relation (union-find).
+//! 5. their names do not carry different numbers (`Point 3` and `Point 4`, `Annexe 1` and
+//!    `Annexe 2`, `Mairie du 3e` and `Mairie du 4e`; see [`text::NameTokens::numbers_conflict`]).
+//!
+//! **Groups** are cliques of that relation, built by complete linkage ([`Groups::new`]): every
+//! pair of members is itself a duplicate pair, so no group is wider than [`MAX_DISTANCE_M`] and
+//! a chain of places, each close to the next, never collapses into one group.
 //!
 //! **Principal** ([`principal_order`]): the most recent `date_maj`, then the source higher in
 //! [`SOURCE_PRIORITY`], then the smallest id.
+//!
+//! **Filters apply to the group**: with `exclure_doublons=true` a group is listed when any of
+//! its members matches the filter, through the first matching member in principal order
+//! ([`Groups::listed`]); distances, positions and travel times are that member's. With no
+//! filter that member is the principal.
 //!
 //! **Group id**: the smallest id among the members. It depends only on the members' ids, so it
 //! does not change with load order, with places added elsewhere, or with a member's update; it
@@ -205,12 +215,39 @@ fn moves<P: Place>(l: &P, name: &NameTokens) -> bool {
     l.itinerant() || name.is_mobile()
 }
 
+/// Why two records were found to be one place: what an operator reads to audit a merge.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evidence {
+    /// Great-circle distance between the two positions, metres.
+    pub distance_m: f64,
+    /// Jaccard index of the name tokens (the commune's words left out, see the module doc).
+    pub name_score: f64,
+    /// The folded addresses are equal (what lowers the name bar to
+    /// [`NAME_SIMILARITY_SAME_ADDRESS`]).
+    pub same_address: bool,
+}
+
+impl std::fmt::Display for Evidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:.0} m apart, name similarity {:.2}",
+            self.distance_m, self.name_score
+        )?;
+        if self.same_address {
+            f.write_str(", same address")?;
+        }
+        Ok(())
+    }
+}
+
 /// The name and address part of the rule (conditions 2–4), for two places already known to be
-/// close and in the same commune.
-fn similar<P: Place>(a: &P, b: &P) -> bool {
+/// close and in the same commune: the name score and whether the addresses are equal, when the
+/// names say one place.
+fn similar<P: Place>(a: &P, b: &P) -> Option<(f64, bool)> {
     let (na, nb) = (NameTokens::new(a.nom()), NameTokens::new(b.nom()));
-    if moves(a, &na) || moves(b, &nb) || na.kinds_conflict(&nb) {
-        return false;
+    if moves(a, &na) || moves(b, &nb) || na.kinds_conflict(&nb) || na.numbers_conflict(&nb) {
+        return None;
     }
     let communes = NameTokens::new(&format!("{} {}", a.commune(), b.commune()));
     let (ra, rb) = (na.without(&communes), nb.without(&communes));
@@ -219,24 +256,40 @@ fn similar<P: Place>(a: &P, b: &P) -> bool {
     } else {
         ra.jaccard(&rb)
     };
-    if j >= NAME_SIMILARITY {
-        return true;
-    }
-    j >= NAME_SIMILARITY_SAME_ADDRESS && {
+    let same_address = || {
         let ka = address_key(a.adresse());
         !ka.is_empty() && ka == address_key(b.adresse())
+    };
+    if j >= NAME_SIMILARITY {
+        return Some((j, same_address()));
     }
+    (j >= NAME_SIMILARITY_SAME_ADDRESS && same_address()).then_some((j, true))
+}
+
+/// Why `a` and `b` are two records of the same place, or `None` when they are not (the whole
+/// rule, see the module doc).
+pub fn evidence<P: Place>(a: &P, b: &P) -> Option<Evidence> {
+    let (Some(p), Some(q)) = (a.position(), b.position()) else {
+        return None;
+    };
+    if a.approximate() || b.approximate() || !same_commune(a, b) {
+        return None;
+    }
+    let distance_m = haversine_m(p.lon, p.lat, q.lon, q.lat);
+    if distance_m > MAX_DISTANCE_M {
+        return None;
+    }
+    let (name_score, same_address) = similar(a, b)?;
+    Some(Evidence {
+        distance_m,
+        name_score,
+        same_address,
+    })
 }
 
 /// Are `a` and `b` two records of the same place (the whole rule, see the module doc)?
 pub fn same_place<P: Place>(a: &P, b: &P) -> bool {
-    let (Some(p), Some(q)) = (a.position(), b.position()) else {
-        return false;
-    };
-    if a.approximate() || b.approximate() {
-        return false;
-    }
-    same_commune(a, b) && haversine_m(p.lon, p.lat, q.lon, q.lat) <= MAX_DISTANCE_M && similar(a, b)
+    evidence(a, b).is_some()
 }
 
 /// [`MAX_DISTANCE_M`] in degrees of latitude.
@@ -300,6 +353,8 @@ pub struct Group {
     pub principal: u32,
     /// Number of members (≥ 2).
     pub members: u32,
+    /// Where the group's members start in [`Groups`]' member list (principal order).
+    start: u32,
 }
 
 /// The groups of a dataset, as a side table of its slots.
@@ -308,60 +363,118 @@ pub struct Groups {
     /// Group index of each slot, [`NONE`] for a place without duplicate.
     of_slot: Vec<u32>,
     groups: Vec<Group>,
-}
-
-fn find(parent: &mut [u32], mut x: u32) -> u32 {
-    while parent[x as usize] != x {
-        let up = parent[parent[x as usize] as usize];
-        parent[x as usize] = up;
-        x = up;
-    }
-    x
+    /// The members of every group, group after group, each group's in principal order.
+    order: Vec<u32>,
 }
 
 impl Groups {
     /// Groups the places `lieux` (in any order: groups, group ids and principals depend only
     /// on the places, not on their order).
+    ///
+    /// **Complete linkage**: a group is a set of records in which *every* pair is a duplicate
+    /// pair ([`same_place`]), so no two members are more than [`MAX_DISTANCE_M`] apart and a
+    /// chain of places each close to the next never becomes one group. The pairs are taken
+    /// closest first (ties by the members' ids, so the load order plays no part); two groups
+    /// merge when every member of one is a duplicate of every member of the other.
     pub fn new<P: Place>(lieux: &[P]) -> Groups {
         let pairs = duplicate_pairs(lieux);
         if pairs.is_empty() {
             return Groups::default();
         }
-        let mut parent: Vec<u32> = (0..lieux.len() as u32).collect();
-        for &(a, b) in &pairs {
-            let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
-            if ra != rb {
-                parent[ra.max(rb) as usize] = ra.min(rb);
+        let is_pair = |a: u32, b: u32| pairs.binary_search(&(a.min(b), a.max(b))).is_ok();
+        let distance =
+            |a: u32, b: u32| match (lieux[a as usize].position(), lieux[b as usize].position()) {
+                (Some(p), Some(q)) => haversine_m(p.lon, p.lat, q.lon, q.lat),
+                _ => f64::INFINITY,
+            };
+        let id = |s: u32| lieux[s as usize].id();
+        let ids_of = |(a, b): (u32, u32)| {
+            if id(a) <= id(b) {
+                (id(a), id(b))
+            } else {
+                (id(b), id(a))
             }
+        };
+        let mut edges: Vec<(f64, u32, u32)> =
+            pairs.iter().map(|&(a, b)| (distance(a, b), a, b)).collect();
+        edges.sort_unstable_by(|x, y| {
+            x.0.total_cmp(&y.0)
+                .then_with(|| ids_of((x.1, x.2)).cmp(&ids_of((y.1, y.2))))
+        });
+        // clusters being built: cluster index of each slot, members of each cluster
+        let mut cluster_of = vec![NONE; lieux.len()];
+        let mut clusters: Vec<Vec<u32>> = Vec::new();
+        for &(_, a, b) in &edges {
+            let (ca, cb) = (cluster_of[a as usize], cluster_of[b as usize]);
+            if ca != NONE && ca == cb {
+                continue;
+            }
+            let single = |s: u32, c: u32| if c == NONE { vec![s] } else { Vec::new() };
+            let (sa, sb) = (single(a, ca), single(b, cb));
+            let ma: &[u32] = if ca == NONE {
+                &sa
+            } else {
+                &clusters[ca as usize]
+            };
+            let mb: &[u32] = if cb == NONE {
+                &sb
+            } else {
+                &clusters[cb as usize]
+            };
+            if !ma.iter().all(|&x| mb.iter().all(|&y| is_pair(x, y))) {
+                continue;
+            }
+            // merge into a's cluster (or a new one)
+            let target = if ca == NONE {
+                clusters.push(vec![a]);
+                let c = (clusters.len() - 1) as u32;
+                cluster_of[a as usize] = c;
+                c
+            } else {
+                ca
+            };
+            let moved = if cb == NONE {
+                vec![b]
+            } else {
+                std::mem::take(&mut clusters[cb as usize])
+            };
+            for &m in &moved {
+                cluster_of[m as usize] = target;
+            }
+            clusters[target as usize].extend(moved);
         }
+        // groups in the order of their smallest slot, members in principal order
+        let mut members: Vec<Vec<u32>> = clusters.into_iter().filter(|c| c.len() >= 2).collect();
+        for m in &mut members {
+            m.sort_unstable_by(|&x, &y| principal_order(&lieux[x as usize], &lieux[y as usize]));
+        }
+        members.sort_unstable_by_key(|m| m.iter().copied().min());
         let mut of_slot = vec![NONE; lieux.len()];
-        let mut groups: Vec<Group> = Vec::new();
-        let mut members: Vec<u32> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
-        members.sort_unstable();
-        members.dedup();
-        for s in members {
-            let root = find(&mut parent, s) as usize;
-            if of_slot[root] == NONE {
-                of_slot[root] = groups.len() as u32;
-                groups.push(Group {
-                    first: s,
-                    principal: s,
-                    members: 0,
-                });
+        let mut groups = Vec::with_capacity(members.len());
+        let mut order = Vec::new();
+        for m in members {
+            let g = groups.len() as u32;
+            for &s in &m {
+                of_slot[s as usize] = g;
             }
-            let g = of_slot[root];
-            of_slot[s as usize] = g;
-            let group = &mut groups[g as usize];
-            group.members += 1;
-            let l = &lieux[s as usize];
-            if l.id() < lieux[group.first as usize].id() {
-                group.first = s;
-            }
-            if principal_order(l, &lieux[group.principal as usize]).is_lt() {
-                group.principal = s;
-            }
+            let first = m
+                .iter()
+                .copied()
+                .min_by(|&x, &y| id(x).cmp(id(y)))
+                .unwrap_or(m[0]);
+            groups.push(Group {
+                first,
+                principal: m[0],
+                members: m.len() as u32,
+                start: order.len() as u32,
+            });
+            order.extend(m);
         }
-        Groups { of_slot, groups }
+        Groups {
+            of_slot,
+            groups,
+            order,
+        }
     }
 
     /// The group of the place in `slot`, if it has duplicates.
@@ -370,10 +483,30 @@ impl Groups {
         (g != NONE).then(|| self.groups[g as usize])
     }
 
-    /// Is the place in `slot` a duplicate that is not its group's principal (hidden by
-    /// `exclure_doublons=true`)?
+    /// Is the place in `slot` a duplicate that is not its group's principal (not listed by
+    /// `exclure_doublons=true` when no filter is given)?
     pub fn is_hidden(&self, slot: u32) -> bool {
         self.of(slot).is_some_and(|g| g.principal != slot)
+    }
+
+    /// The members of `group`, in principal order (the principal first).
+    pub fn members(&self, group: &Group) -> &[u32] {
+        &self.order[group.start as usize..(group.start + group.members) as usize]
+    }
+
+    /// Is the place in `slot`, which matches a filter, the member listed for its group under
+    /// that filter (`matches`): no member before it in principal order matches? A place
+    /// without duplicates is always listed. So a group is listed when any member matches,
+    /// through its best matching member.
+    pub fn listed(&self, slot: u32, matches: impl Fn(u32) -> bool) -> bool {
+        match self.of(slot) {
+            None => true,
+            Some(g) => self
+                .members(&g)
+                .iter()
+                .take_while(|&&m| m != slot)
+                .all(|&m| !matches(m)),
+        }
     }
 
     /// Number of groups.
@@ -386,19 +519,20 @@ impl Groups {
         self.groups.is_empty()
     }
 
-    /// Every group, in the order of their first member.
+    /// Every group, in the order of their smallest member slot.
     pub fn iter(&self) -> impl Iterator<Item = &Group> {
         self.groups.iter()
     }
 
-    /// Slots of the members of the group of `slot` (itself included), sorted. Scans every slot:
-    /// for reports and tests, not per request.
+    /// Slots of the members of the group of `slot` (itself included), sorted.
     pub fn members_of(&self, slot: u32) -> Vec<u32> {
-        match self.of_slot.get(slot as usize) {
-            Some(&g) if g != NONE => (0..self.of_slot.len() as u32)
-                .filter(|s| self.of_slot[*s as usize] == g)
-                .collect(),
-            _ => vec![slot],
+        match self.of(slot) {
+            Some(g) => {
+                let mut m = self.members(&g).to_vec();
+                m.sort_unstable();
+                m
+            }
+            None => vec![slot],
         }
     }
 }
@@ -519,6 +653,150 @@ mod tests {
         let (a, b) = (Groups::new(ds.lieux()), Groups::new(&fiches));
         assert!(a.len() >= 7, "the embedded list has duplicates");
         assert_eq!(a.iter().collect::<Vec<_>>(), b.iter().collect::<Vec<_>>());
+    }
+
+    /// Groups as sets of ids, sorted: what must not depend on the load order.
+    fn id_groups(lieux: &[Lieu]) -> Vec<Vec<String>> {
+        let g = Groups::new(lieux);
+        let mut out: Vec<Vec<String>> = g
+            .iter()
+            .map(|grp| {
+                let mut ids: Vec<String> = g
+                    .members(grp)
+                    .iter()
+                    .map(|&s| lieux[s as usize].id.clone())
+                    .collect();
+                ids.sort();
+                ids
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Metres to degrees of latitude / of longitude at `lat`.
+    fn dlat(m: f64) -> f64 {
+        (m / EARTH_RADIUS_M).to_degrees()
+    }
+    fn dlon(m: f64, lat: f64) -> f64 {
+        dlat(m) / lat.to_radians().cos()
+    }
+
+    #[test]
+    fn grid_of_numbered_places_never_merges_and_twins_always_do() {
+        // a 20 × 20 grid of places 120 m apart (below MAX_DISTANCE_M) whose names differ by a
+        // number only; every third place is published twice, 30 m away, under the same name
+        let (lat0, lon0) = (45.75, 4.85);
+        let mut lieux = Vec::new();
+        for i in 0..20 {
+            for j in 0..20 {
+                let n = i * 20 + j;
+                // names share every word but the number (token Jaccard 0.6 without it)
+                let name = match n % 3 {
+                    0 => format!("Point numérique de la vallée {n}"),
+                    1 => format!("Annexe numérique de la vallée n°{n}"),
+                    _ => format!("Mairie annexe du {n}e arrondissement"),
+                };
+                let (lat, lon) = (
+                    lat0 + dlat(120.0 * i as f64),
+                    lon0 + dlon(120.0 * j as f64, lat0),
+                );
+                lieux.push(at(&format!("g{n:03}"), &name, lon, lat));
+                if n % 3 == 0 {
+                    lieux.push(at(
+                        &format!("g{n:03}-bis"),
+                        &name,
+                        lon + dlon(30.0, lat),
+                        lat,
+                    ));
+                }
+            }
+        }
+        let want: Vec<Vec<String>> = (0..400)
+            .filter(|n| n % 3 == 0)
+            .map(|n| vec![format!("g{n:03}"), format!("g{n:03}-bis")])
+            .collect();
+        assert_eq!(id_groups(&lieux), want);
+        let mut rng = crate::testdata::Rng::new(11);
+        for _ in 0..5 {
+            for i in (1..lieux.len()).rev() {
+                lieux.swap(i, rng.below(i + 1));
+            }
+            assert_eq!(id_groups(&lieux), want, "shuffled input");
+        }
+    }
+
+    #[test]
+    fn chains_of_close_places_never_make_a_wide_group() {
+        // 300 places of one name on a line, 90 m from the next (each pair within 200 m is a
+        // duplicate pair): connected components would make one group 27 km wide
+        let mut rng = crate::testdata::Rng::new(3);
+        let mut lieux: Vec<Lieu> = (0..300)
+            .map(|i| {
+                let jitter = rng.range(-20.0, 20.0);
+                at(
+                    &format!("c{i:03}"),
+                    "Médiathèque",
+                    4.85 + dlon(90.0 * i as f64 + jitter, 45.75),
+                    45.75,
+                )
+            })
+            .collect();
+        let groups = id_groups(&lieux);
+        assert!(!groups.is_empty());
+        let g = Groups::new(&lieux);
+        for grp in g.iter() {
+            let m = g.members(grp);
+            for (i, &a) in m.iter().enumerate() {
+                for &b in &m[i + 1..] {
+                    assert!(
+                        same_place(&lieux[a as usize], &lieux[b as usize]),
+                        "{} / {} grouped but not duplicates",
+                        lieux[a as usize].id,
+                        lieux[b as usize].id
+                    );
+                }
+            }
+        }
+        let widest = g
+            .iter()
+            .map(|grp| {
+                let m = g.members(grp);
+                let p = |s: u32| lieux[s as usize].position.expect("positioned");
+                m.iter()
+                    .flat_map(|&a| m.iter().map(move |&b| (a, b)))
+                    .map(|(a, b)| haversine_m(p(a).lon, p(a).lat, p(b).lon, p(b).lat))
+                    .fold(0.0, f64::max)
+            })
+            .fold(0.0, f64::max);
+        assert!(widest <= MAX_DISTANCE_M, "widest group {widest} m");
+        lieux.reverse();
+        assert_eq!(id_groups(&lieux), groups, "reversed input");
+    }
+
+    #[test]
+    fn listed_member_is_the_first_matching_in_principal_order() {
+        let mut a = at("a", "France services Thueyts", 4.2200, 44.6760);
+        a.date_maj = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default();
+        let b = at("b", "France Services Thueyts", 4.2201, 44.6760);
+        let c = at("c", "France services de Thueyts", 4.2202, 44.6760);
+        let lieux = vec![a, b, c];
+        let g = Groups::new(&lieux);
+        let grp = g.of(0).expect("grouped");
+        assert_eq!(g.members(&grp), [0, 1, 2], "a is the most recent, then ids");
+        assert!(g.listed(0, |_| true));
+        assert!(!g.listed(1, |_| true));
+        assert!(g.listed(1, |s| s != 0), "a does not match: b is listed");
+        assert!(!g.listed(2, |s| s != 0));
+        assert!(g.listed(2, |s| s == 2));
+        let e = evidence(&lieux[0], &lieux[2]).expect("duplicates");
+        assert!(e.distance_m > 10.0 && e.distance_m < 20.0, "{e}");
+        assert_eq!(e.name_score, 1.0);
+        assert!(
+            e.to_string()
+                .starts_with("16 m apart, name similarity 1.00"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! rows publish a place already in the file (or in another file of the same import) before the
 //! snapshot is served. Nothing is removed: every member is kept, as in the served dataset.
 
-use super::{Groups, Place};
+use super::{Groups, Place, evidence};
 use crate::import::{ReportKind, ReportRow};
 
 /// One `info` row per place of `lieux` that duplicates another one and is not its group's
@@ -24,11 +24,15 @@ pub fn report_rows<P: Place>(
                 id: lieu.id().to_owned(),
                 field: "id".into(),
                 kind: ReportKind::Info,
+                // every member of a group is a duplicate of every other (complete linkage), so
+                // of the principal: the evidence says why this pair was joined
                 reason: format!(
-                    "duplicate of {} (group {}, {} records of one place): kept, listed under {} when exclure_doublons=true",
+                    "duplicate of {} (group {}, {} records of one place; {}): kept, listed under {} when exclure_doublons=true",
                     principal.id(),
                     lieux[g.first as usize].id(),
                     g.members,
+                    evidence(lieu, principal)
+                        .map_or_else(|| "joined through the group".to_owned(), |e| e.to_string()),
                     principal.id()
                 ),
                 value: lieu.nom().to_owned(),

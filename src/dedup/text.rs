@@ -118,15 +118,51 @@ fn phrase_at(words: &[&str], phrase: &str) -> Option<usize> {
     Some(n)
 }
 
-/// A place name as a sorted set of significant tokens.
+/// Ordinals written out in words (folded), with their number.
+const ORDINAL_WORDS: &[(&str, u32)] = &[
+    ("premier", 1),
+    ("premiere", 1),
+    ("deuxieme", 2),
+    ("troisieme", 3),
+    ("quatrieme", 4),
+    ("cinquieme", 5),
+    ("sixieme", 6),
+    ("septieme", 7),
+    ("huitieme", 8),
+    ("neuvieme", 9),
+    ("dixieme", 10),
+];
+
+/// Suffixes of a number written in digits: `3`, `3e`, `3eme`, `1er`, `1ere`, `2nd`, `2nde`.
+const ORDINAL_SUFFIXES: &[&str] = &["", "e", "em", "eme", "ieme", "er", "ere", "nd", "nde"];
+
+/// The number a folded word stands for (`3`, `3e`, `3eme`, `1er`, `troisieme`), if any.
+/// Five-digit numbers are left out: in a name they are postcodes, which say where a place is,
+/// not which one of several it is.
+fn number_of(word: &str) -> Option<u32> {
+    if let Some(&(_, n)) = ORDINAL_WORDS.iter().find(|(w, _)| *w == word) {
+        return Some(n);
+    }
+    let digits = word.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || digits == 5 || digits > 9 || !ORDINAL_SUFFIXES.contains(&&word[digits..]) {
+        return None;
+    }
+    word[..digits].parse().ok()
+}
+
+/// A place name as a sorted set of significant tokens, and the numbers it carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NameTokens(Vec<String>);
+pub struct NameTokens(Vec<String>, Vec<u32>);
 
 impl NameTokens {
-    /// Tokens of `name`: folded, kind phrases as one token, stop words dropped.
+    /// Tokens of `name`: folded, kind phrases as one token, stop words dropped; and the numbers
+    /// and ordinals of the name (`Point 3`, `Mairie du 4e`, `Annexe premier étage`), sorted.
     pub fn new(name: &str) -> NameTokens {
         let folded = fold(name);
         let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+        let mut numbers: Vec<u32> = words.iter().filter_map(|w| number_of(w)).collect();
+        numbers.sort_unstable();
+        numbers.dedup();
         let mut out: Vec<String> = Vec::with_capacity(words.len());
         let mut i = 0;
         while i < words.len() {
@@ -142,12 +178,31 @@ impl NameTokens {
         }
         out.sort_unstable();
         out.dedup();
-        NameTokens(out)
+        NameTokens(out, numbers)
     }
 
-    /// The tokens not in `other` (e.g. a name without the words of its commune).
+    /// The tokens not in `other` (e.g. a name without the words of its commune); the numbers
+    /// are kept.
     pub fn without(&self, other: &NameTokens) -> NameTokens {
-        NameTokens(self.0.iter().filter(|w| !other.has(w)).cloned().collect())
+        NameTokens(
+            self.0.iter().filter(|w| !other.has(w)).cloned().collect(),
+            self.1.clone(),
+        )
+    }
+
+    /// The numbers and ordinals of the name, sorted.
+    pub fn numbers(&self) -> &[u32] {
+        &self.1
+    }
+
+    /// Both names carry numbers and neither set holds the other: `Point 3` and `Point 4`,
+    /// `Annexe 1` and `Annexe 2`, `Mairie du 3e` and `Mairie du 4e` are two places. A name
+    /// with a number and one without (`France services Paris 15e`, `France services Paris`)
+    /// do not conflict; neither do `Annexe 2` and `Annexe 2, 12 rue Haute`.
+    pub fn numbers_conflict(&self, other: &NameTokens) -> bool {
+        let (a, b) = (&self.1, &other.1);
+        let subset = |x: &[u32], y: &[u32]| x.iter().all(|n| y.binary_search(n).is_ok());
+        !a.is_empty() && !b.is_empty() && !subset(a, b) && !subset(b, a)
     }
 
     /// No token.
@@ -249,6 +304,36 @@ mod tests {
         assert!(t("France services Ebreuil - Antenne itinérante").is_mobile());
         assert!(!t("France services Pimms Médiation Rennes").is_mobile());
         assert_eq!(t("").jaccard(&t("")), 0.0);
+    }
+
+    #[test]
+    fn numbers_and_ordinals_tell_places_apart() {
+        for (a, b) in [
+            ("Point 3", "Point 4"),
+            ("Annexe 1", "Annexe 2"),
+            ("Mairie du 3e", "Mairie du 4e"),
+            (
+                "Mairie du 3ème arrondissement",
+                "Mairie du 4ème arrondissement",
+            ),
+            ("Mairie annexe 1er", "Mairie annexe 2nd"),
+            ("Espace premier étage", "Espace deuxième étage"),
+            ("Médiathèque 12", "Médiathèque 2"),
+        ] {
+            assert!(t(a).numbers_conflict(&t(b)), "{a} / {b}");
+        }
+        for (a, b) in [
+            ("Point 3", "Point n°3"),
+            ("Mairie du 3e", "Mairie du troisième"),
+            ("France services Paris 15e", "France services Paris"),
+            ("Annexe 2", "Annexe 2, 12 rue Haute"),
+            ("France services 75015", "France services Paris 15"),
+            ("Médiathèque", "Médiathèque"),
+        ] {
+            assert!(!t(a).numbers_conflict(&t(b)), "{a} / {b}");
+        }
+        assert_eq!(t("Mairie du 1er, 3ème étage, 75001").numbers(), [1, 3]);
+        assert_eq!(t("Les 3e4").numbers(), [] as [u32; 0]);
     }
 
     #[test]

@@ -88,7 +88,7 @@ pub(super) fn filters() -> Vec<Value> {
         ),
         query(
             "exclure_doublons",
-            "true (default): one place per group of duplicates (the group's principal: most recent `date_maj`, then source priority, then smallest id); false: every member. Members carry `properties.doublons`.",
+            "true (default): one place per group of duplicates that has a member matching the other filters, listed through its first matching member in principal order (most recent `date_maj`, then source priority, then smallest id; with no other filter, the principal); distances are that member's. false: every member. Members carry `properties.doublons`.",
             json!({"type": "string", "enum": ["true", "false", "1", "0"], "default": "true"}),
         ),
     ]
@@ -378,7 +378,7 @@ pub fn document() -> Value {
                 "description": "The group of duplicate records of this place (same commune, within 200 m, similar name or same address). Present only for a group of 2 or more.",
                 "properties": {
                     "groupe": {"type": "string", "description": "Group id: the smallest id among the members (stable across load orders)."},
-                    "principal": {"type": "boolean", "description": "This place is the one listed when `exclure_doublons=true`."},
+                    "principal": {"type": "boolean", "description": "This place is the group's principal: the member listed when `exclure_doublons=true` and no other filter is given (a filter lists the first matching member in principal order)."},
                     "lieu_principal": {"type": "string", "description": "Id of the group's principal."},
                     "membres": {"type": "integer", "minimum": 2, "description": "Number of members."},
                 },

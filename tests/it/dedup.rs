@@ -34,7 +34,7 @@ const FILES: &[(&str, &str)] = &[
     ),
 ];
 
-fn load(data: &Path) -> Vec<Lieu> {
+pub fn load(data: &Path) -> Vec<Lieu> {
     let mut all = Vec::new();
     for (file, prefix) in FILES {
         let out = lieux::import::read_path(&data.join(file)).expect(file);

@@ -5,6 +5,7 @@ mod browser;
 mod cli;
 mod coverage;
 mod dedup;
+mod dedup_groups;
 mod front;
 mod gdal;
 mod geocode;
