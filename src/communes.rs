@@ -49,6 +49,14 @@ pub struct Communes {
     list: Vec<Commune>,
     /// `fold(nom)` of each commune, same order.
     keys: Vec<String>,
+    /// Position in `list` of each INSEE code.
+    by_code: HashMap<String, usize>,
+}
+
+/// Is this INSEE code one of the Paris, Lyon or Marseille arrondissements (type `ARM`)?
+pub fn is_arrondissement(code_insee: &str) -> bool {
+    let n: u32 = code_insee.parse().unwrap_or(0);
+    (75101..=75120).contains(&n) || (69381..=69389).contains(&n) || (13201..=13216).contains(&n)
 }
 
 /// The embedded table (`data/communes.tsv.gz`), parsed on first use.
@@ -131,7 +139,21 @@ impl Communes {
             });
         }
         let keys = list.iter().map(|c| fold(&c.nom)).collect();
-        Ok(Communes { list, keys })
+        let by_code = list
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.code_insee.clone(), i))
+            .collect();
+        Ok(Communes {
+            list,
+            keys,
+            by_code,
+        })
+    }
+
+    /// The commune (or arrondissement) with this INSEE code.
+    pub fn by_code(&self, code_insee: &str) -> Option<&Commune> {
+        self.by_code.get(code_insee).map(|&i| &self.list[i])
     }
 
     pub fn len(&self) -> usize {
@@ -225,6 +247,7 @@ pub fn build(
             .position(|h| h == n)
             .ok_or_else(|| CommunesError::Format(cname.clone(), format!("no column {n}")))
     };
+    let parent = col("commune_parent")?;
     let (code, typ, nom, dep, pop, lon, lat, area) = (
         col("code_insee")?,
         col("type")?,
@@ -236,8 +259,18 @@ pub fn build(
         col("area_km2")?,
     );
     let mut rows: Vec<(Commune, String)> = Vec::new();
+    // (name, département, parent code) of the communes déléguées and associées
+    let mut merged: Vec<(String, String, String)> = Vec::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| CommunesError::Format(cname.clone(), e.to_string()))?;
+        if (&rec[typ] == "COMD" || &rec[typ] == "COMA") && !rec[parent].is_empty() {
+            merged.push((
+                rec[nom].to_owned(),
+                rec[dep].to_owned(),
+                rec[parent].to_owned(),
+            ));
+            continue;
+        }
         if &rec[typ] != "COM" && &rec[typ] != "ARM" {
             continue;
         }
@@ -281,6 +314,23 @@ pub fn build(
                 .entry((format!("{city} {n:02}"), d.clone()))
                 .or_default()
                 .push(i);
+        }
+    }
+    // La Poste still lists the communes merged since by their old names (SEGRE, 49500, for
+    // Segré-en-Anjou Bleu): their postcodes go to the commune they joined
+    let row_of: HashMap<&str, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (c, _))| (c.code_insee.as_str(), i))
+        .collect();
+    let merged_rows: Vec<((String, String), usize)> = merged
+        .iter()
+        .filter_map(|(n, d, p)| Some(((fold(n), d.clone()), *row_of.get(p.as_str())?)))
+        .collect();
+    for (key, i) in merged_rows {
+        let v = by_name.entry(key).or_default();
+        if !v.contains(&i) {
+            v.push(i);
         }
     }
     let pname = postcodes_json.display().to_string();

@@ -69,6 +69,17 @@ pub enum Command {
         #[arg(long, default_value = "data/communes.tsv.gz")]
         out: PathBuf,
     },
+    /// Build the commune shapes every import checks positions against (simplified exterior
+    /// rings, compact binary) from the commune polygons of ../shared/data/communes.
+    CommuneShapes {
+        /// Commune polygons (GeoJSON, optionally gzip), e.g.
+        /// ../shared/data/communes/communes-france-polygons.geojson.gz
+        #[arg(long)]
+        communes: PathBuf,
+        /// Output (the binary embeds data/communes-shapes.bin.gz).
+        #[arg(long, default_value = "data/communes-shapes.bin.gz")]
+        out: PathBuf,
+    },
     /// Travel time from every commune to the nearest matching place (one multi-source search),
     /// with totals per département, région and France and an SVG map, written into `--out`.
     Coverage(CoverageArgs),

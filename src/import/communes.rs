@@ -4,13 +4,34 @@
 //!
 //! A row's commune is found by its INSEE code, else by the département of its postcode and its
 //! name compared without case, accents, hyphens, apostrophes and with `St`/`Ste` expanded.
+//!
+//! **Embedded shapes** ([`Communes::embedded`]): every import checks positions by default
+//! against `data/communes-shapes.bin.gz`, the same polygons simplified to
+//! [`EMBEDDED_TOLERANCE_DEG`] (Douglas-Peucker, ≈ 400 m), exterior rings only, written by
+//! `lieux commune-shapes` ([`write_compact`]). Format, gzip-compressed: the magic `LIEUXCS1`,
+//! then per commune its 5-byte INSEE code, a ring count (u8) and per ring a point count
+//! (LEB128) followed by the points as zigzag LEB128 deltas of (lon, lat) in 1e-4 degrees, the
+//! first point of each commune relative to (0, 0). Names and postcodes come from the embedded
+//! commune table ([`crate::communes::embedded`]), joined on the INSEE code. A file given with
+//! `--communes` replaces the embedded shapes.
 
 use std::collections::HashMap;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use geo::{
-    BoundingRect, Closest, ClosestPoint, Contains, Distance, Haversine, MultiPolygon, Point,
+    BoundingRect, Closest, ClosestPoint, Contains, Coord, Distance, Haversine, LineString,
+    MultiPolygon, Point, Polygon, Simplify,
 };
+use rstar::{AABB, RTree, primitives::GeomWithData, primitives::Rectangle};
+
+/// Simplification tolerance of the embedded shapes, degrees (≈ 450 m of latitude): far below
+/// the check's [`super::coords::MAX_OUTSIDE_KM`] tolerance, and the file stays within the
+/// 5 MB data budget (see data/README.md).
+pub const EMBEDDED_TOLERANCE_DEG: f64 = 0.004;
+
+const MAGIC: &[u8] = b"LIEUXCS1";
 
 /// Commune polygons that cannot be read.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +54,14 @@ pub enum CommunesError {
         index: usize,
         reason: String,
     },
+    #[error("compact commune shapes: {0}")]
+    Compact(String),
+    #[error("cannot write {path}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// One commune.
@@ -40,6 +69,10 @@ pub enum CommunesError {
 pub struct Commune {
     pub code_insee: String,
     pub nom: String,
+    /// La Poste postcodes of the commune (from the embedded commune table), ascending.
+    pub codes_postaux: Vec<String>,
+    /// Legal population (embedded commune table; 0 when unknown).
+    pub population: u64,
     shape: MultiPolygon<f64>,
     bbox: Option<geo::Rect<f64>>,
 }
@@ -59,12 +92,20 @@ impl Commune {
     }
 }
 
-/// The commune polygons, by INSEE code and by (département, normalised name).
+/// The commune polygons, by INSEE code, by (département, normalised name), by postcode and by
+/// position.
 #[derive(Debug, Default)]
 pub struct Communes {
     communes: Vec<Commune>,
     by_code: HashMap<String, usize>,
     by_name: HashMap<(String, String), usize>,
+    by_postcode: HashMap<String, Vec<usize>>,
+    rtree: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>,
+}
+
+/// Département of an INSEE commune code (`2A`/`2B` kept, `97x`/`98x` on three characters).
+fn departement_of_code(code: &str) -> Option<String> {
+    crate::territory::departement_of(code).map(str::to_owned)
 }
 
 impl Communes {
@@ -111,19 +152,175 @@ impl Communes {
                 geo::Geometry::MultiPolygon(m) => m,
                 _ => return Err(bad("geometry is not a polygon")),
             };
-            let i = out.communes.len();
-            out.by_code.insert(code_insee.clone(), i);
-            if kind == "COM" {
-                out.by_name.entry((dep, normalise(&nom))).or_insert(i);
-            }
-            out.communes.push(Commune {
-                code_insee,
-                nom,
-                bbox: shape.bounding_rect(),
-                shape,
-            });
+            out.push(code_insee, nom, Some(dep), kind == "COM", shape);
         }
+        out.finish();
         Ok(out)
+    }
+
+    /// Adds one commune (postcodes and population from the embedded table); `com`: a commune
+    /// proper (`COM`), found by name (arrondissements are found by code only).
+    fn push(
+        &mut self,
+        code_insee: String,
+        nom: String,
+        dep: Option<String>,
+        com: bool,
+        shape: MultiPolygon<f64>,
+    ) {
+        let i = self.communes.len();
+        self.by_code.insert(code_insee.clone(), i);
+        if let Some(dep) = dep.filter(|_| com) {
+            self.by_name.entry((dep, normalise(&nom))).or_insert(i);
+        }
+        let table = crate::communes::embedded();
+        let row = table.by_code(&code_insee);
+        for cp in row.map(|r| r.codes_postaux.as_slice()).unwrap_or_default() {
+            self.by_postcode.entry(cp.clone()).or_default().push(i);
+        }
+        self.communes.push(Commune {
+            nom: if nom.is_empty() {
+                row.map(|r| r.nom.clone()).unwrap_or_default()
+            } else {
+                nom
+            },
+            codes_postaux: row.map(|r| r.codes_postaux.clone()).unwrap_or_default(),
+            population: row.map_or(0, |r| r.population),
+            code_insee,
+            bbox: shape.bounding_rect(),
+            shape,
+        });
+    }
+
+    /// Builds the spatial index once every commune is in.
+    fn finish(&mut self) {
+        let rects = self
+            .communes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                let b = c.bbox?;
+                Some(GeomWithData::new(
+                    Rectangle::from_corners([b.min().x, b.min().y], [b.max().x, b.max().y]),
+                    i,
+                ))
+            })
+            .collect();
+        self.rtree = RTree::bulk_load(rects);
+    }
+
+    /// The embedded shapes (`data/communes-shapes.bin.gz`), read on first use.
+    pub fn embedded() -> &'static Communes {
+        static SHAPES: OnceLock<Communes> = OnceLock::new();
+        SHAPES.get_or_init(|| {
+            Communes::from_compact(include_bytes!("../../data/communes-shapes.bin.gz"))
+                .unwrap_or_else(|e| {
+                    tracing::error!(%e, "embedded commune shapes unreadable: positions unchecked");
+                    Communes::default()
+                })
+        })
+    }
+
+    /// Reads shapes written by [`write_compact`] (gzip).
+    pub fn from_compact(gz: &[u8]) -> Result<Communes, CommunesError> {
+        let bad = |m: &str| CommunesError::Compact(m.to_owned());
+        let mut bytes = Vec::new();
+        flate2::read::GzDecoder::new(gz)
+            .read_to_end(&mut bytes)
+            .map_err(|e| CommunesError::Compact(e.to_string()))?;
+        let rest = bytes.strip_prefix(MAGIC).ok_or_else(|| bad("bad magic"))?;
+        let mut r = Reader { buf: rest, pos: 0 };
+        let n = r.varint().ok_or_else(|| bad("truncated count"))?;
+        let mut out = Communes::default();
+        for _ in 0..n {
+            let code = r.take(5).ok_or_else(|| bad("truncated code"))?;
+            let code = String::from_utf8(code.to_vec()).map_err(|_| bad("code not UTF-8"))?;
+            let rings = r.take(1).ok_or_else(|| bad("truncated rings"))?[0];
+            let (mut x, mut y) = (0i64, 0i64);
+            let mut polys = Vec::with_capacity(rings as usize);
+            for _ in 0..rings {
+                let len = r.varint().ok_or_else(|| bad("truncated ring"))? as usize;
+                let mut pts = Vec::with_capacity(len);
+                for _ in 0..len {
+                    x += r.zigzag().ok_or_else(|| bad("truncated point"))?;
+                    y += r.zigzag().ok_or_else(|| bad("truncated point"))?;
+                    pts.push(Coord {
+                        x: x as f64 / 1e4,
+                        y: y as f64 / 1e4,
+                    });
+                }
+                polys.push(Polygon::new(LineString::new(pts), vec![]));
+            }
+            let dep = departement_of_code(&code);
+            // ARM codes (751xx, 6938x, 132xx) are arrondissements: found by code only
+            let com = !crate::communes::is_arrondissement(&code);
+            out.push(code, String::new(), dep, com, MultiPolygon(polys));
+        }
+        out.finish();
+        Ok(out)
+    }
+
+    /// Every commune, in file order.
+    pub fn all(&self) -> &[Commune] {
+        &self.communes
+    }
+
+    /// The commune of `code_insee` when `code_postal` contradicts it: the postcode is of
+    /// another département and not one of the commune's own postcodes (an INSEE code copied
+    /// from a namesake: `63236` Mont-Dore, Puy-de-Dôme, for Le Mont-Dore, postcode 98800).
+    pub fn contradicted(
+        &self,
+        code_insee: Option<&str>,
+        code_postal: Option<&str>,
+    ) -> Option<&Commune> {
+        let c = self.by_code(code_insee?)?;
+        let cp = code_postal?;
+        let dep = departement_of_postcode(cp)?;
+        let own = departement_of_code(&c.code_insee)?;
+        // Corsica: postcodes 20xxx are split 2A/2B by range, INSEE codes by letter
+        let corsica = |d: &str| d == "2A" || d == "2B";
+        let same = dep == own || (corsica(&dep) && corsica(&own));
+        (!same && !c.codes_postaux.iter().any(|p| p == cp)).then_some(c)
+    }
+
+    /// The communes that La Poste gives this postcode.
+    pub fn of_postcode(&self, code_postal: &str) -> Vec<&Commune> {
+        self.by_postcode
+            .get(code_postal)
+            .map(|v| v.iter().map(|&i| &self.communes[i]).collect())
+            .unwrap_or_default()
+    }
+
+    /// The commune by INSEE code.
+    pub fn by_code(&self, code_insee: &str) -> Option<&Commune> {
+        self.by_code.get(code_insee).map(|&i| &self.communes[i])
+    }
+
+    /// The commune whose shape holds the point (the smallest when shapes overlap, as a
+    /// commune and the arrondissement inside it do), else the nearest within `max_km`.
+    pub fn at(&self, lon: f64, lat: f64, max_km: f64) -> Option<&Commune> {
+        let inside = self
+            .rtree
+            .locate_all_at_point([lon, lat])
+            .map(|g| &self.communes[g.data])
+            .filter(|c| c.shape.contains(&Point::new(lon, lat)))
+            .min_by(|a, b| area(a).total_cmp(&area(b)));
+        if inside.is_some() {
+            return inside;
+        }
+        // a degree of latitude is 111 km; longitude degrees are shorter: search a box
+        let d = max_km / 111.0 / lat.to_radians().cos().max(0.05);
+        let envelope = AABB::from_corners([lon - d, lat - d], [lon + d, lat + d]);
+        self.rtree
+            .locate_in_envelope_intersecting(envelope)
+            .map(|g| &self.communes[g.data])
+            .map(|c| (c.distance_km(lon, lat), c))
+            .filter(|(km, _)| *km <= max_km)
+            .min_by(|a, b| {
+                a.0.total_cmp(&b.0)
+                    .then_with(|| a.1.code_insee.cmp(&b.1.code_insee))
+            })
+            .map(|(_, c)| c)
     }
 
     pub fn len(&self) -> usize {
@@ -150,8 +347,121 @@ impl Communes {
     }
 }
 
+fn area(c: &Commune) -> f64 {
+    c.bbox.map_or(f64::INFINITY, |b| b.width() * b.height())
+}
+
+/// A cursor over the compact format.
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let s = self.buf.get(self.pos..self.pos + n)?;
+        self.pos += n;
+        Some(s)
+    }
+    fn varint(&mut self) -> Option<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = *self.buf.get(self.pos)?;
+            self.pos += 1;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        None
+    }
+    fn zigzag(&mut self) -> Option<i64> {
+        let z = self.varint()?;
+        Some((z >> 1) as i64 ^ -((z & 1) as i64))
+    }
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8 & 0x7f) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn put_zigzag(out: &mut Vec<u8>, v: i64) {
+    put_varint(out, ((v << 1) ^ (v >> 63)) as u64);
+}
+
+/// `lieux commune-shapes`: reads the commune polygons (GeoJSON, gzip or not), simplifies every
+/// exterior ring to `tolerance` degrees and writes the compact format (see the module doc) to
+/// `out`, atomically. Returns (communes, points).
+pub fn write_compact(
+    src: &Path,
+    out: &Path,
+    tolerance: f64,
+) -> Result<(usize, usize), CommunesError> {
+    let communes = Communes::from_path(src)?;
+    let mut buf = MAGIC.to_vec();
+    let kept: Vec<(&Commune, Vec<LineString<f64>>)> = communes
+        .communes
+        .iter()
+        .filter(|c| c.code_insee.len() == 5)
+        .map(|c| {
+            let mut rings: Vec<LineString<f64>> = c
+                .shape
+                .0
+                .iter()
+                .map(|p| p.exterior().simplify(tolerance))
+                .filter(|r| r.0.len() >= 4)
+                .collect();
+            if rings.is_empty() {
+                // a commune smaller than the tolerance: its bounding box
+                if let Some(b) = c.bbox {
+                    rings.push(
+                        geo::Rect::new(b.min(), b.max())
+                            .to_polygon()
+                            .exterior()
+                            .clone(),
+                    );
+                }
+            }
+            rings.truncate(255);
+            (c, rings)
+        })
+        .collect();
+    put_varint(&mut buf, kept.len() as u64);
+    let mut points = 0;
+    for (c, rings) in &kept {
+        buf.extend_from_slice(c.code_insee.as_bytes());
+        buf.push(rings.len() as u8);
+        let (mut px, mut py) = (0i64, 0i64);
+        for ring in rings {
+            put_varint(&mut buf, ring.0.len() as u64);
+            for p in &ring.0 {
+                let (x, y) = ((p.x * 1e4).round() as i64, (p.y * 1e4).round() as i64);
+                put_zigzag(&mut buf, x - px);
+                put_zigzag(&mut buf, y - py);
+                (px, py) = (x, y);
+                points += 1;
+            }
+        }
+    }
+    let write = |source| CommunesError::Write {
+        path: out.to_owned(),
+        source,
+    };
+    let tmp = out.with_extension("tmp");
+    let file = std::fs::File::create(&tmp).map_err(write)?;
+    let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::best());
+    gz.write_all(&buf).map_err(write)?;
+    gz.finish().map_err(write)?.sync_all().map_err(write)?;
+    std::fs::rename(&tmp, out).map_err(write)?;
+    Ok((kept.len(), points))
+}
+
 /// Département code of a postcode: `97x` overseas, `2A`/`2B` for Corsica (200xx–201xx: 2A).
-fn departement_of_postcode(cp: &str) -> Option<String> {
+pub(crate) fn departement_of_postcode(cp: &str) -> Option<String> {
     let cp = cp.trim();
     if cp.len() != 5 || !cp.bytes().all(|b| b.is_ascii_digit()) {
         return None;

@@ -10,14 +10,16 @@
 //! | `out_of_range` | not a longitude/latitude | position dropped |
 //! | `swapped` | the point is not in its commune but (lat, lon) read the other way round is (or, without commune polygons, the swapped point is in metropolitan France and the given one in no French territory) | repaired |
 //! | `outside_commune` | more than [`MAX_OUTSIDE_KM`] km outside the commune's polygon | position dropped (the row is kept without coordinates) |
+//! | `outside_postcode` | the commune is not found (no INSEE code, a misspelled name, a name of another département than the postcode) and the point is more than [`MAX_OUTSIDE_KM`] km from every commune of the postcode | position dropped |
 //!
-//! The commune checks need the polygons ([`super::communes::Communes`], `lieux import
-//! --communes`); the row's commune is found by INSEE code, else by postcode département and name.
+//! The commune checks use the polygons of [`super::communes::Communes`]: the embedded shapes by
+//! default, or `lieux import --communes`; the row's commune is found by INSEE code, else by
+//! postcode département and name, else the postcode's communes stand for it.
 
 use serde_json::Value;
 
 use super::ReportKind;
-use super::communes::Communes;
+use super::communes::{Commune, Communes};
 use crate::model::Position;
 
 /// Tolerance of the commune check: simplified polygons (≈ 50 m) and places at a commune's edge
@@ -236,47 +238,74 @@ pub(crate) fn repair(
     };
 
     let commune = communes.and_then(|c| c.find(place.code_insee, place.code_postal, place.commune));
-    match commune {
-        Some(c) => {
-            let d = c.distance_km(p.lon, p.lat);
-            if d > MAX_OUTSIDE_KM {
-                let swapped = c.distance_km(p.lat, p.lon);
-                if swapped <= MAX_OUTSIDE_KM && Position::new_checked(p.lat, p.lon).is_some() {
-                    fix(
-                        ReportKind::Repaired,
-                        format!(
-                            "swapped: latitude and longitude exchanged (the given point is {d:.1} km outside {} {}, the swapped one is in it)",
-                            c.code_insee, c.nom
-                        ),
-                    );
-                    p = Position {
-                        lon: p.lat,
-                        lat: p.lon,
-                    };
-                } else {
-                    fix(
-                        ReportKind::Dropped,
-                        format!(
-                            "outside_commune: {d:.1} km outside {} {} (tolerance {MAX_OUTSIDE_KM} km)",
-                            c.code_insee, c.nom
-                        ),
-                    );
-                    return None;
-                }
-            }
+    // Without a resolved commune (no INSEE code, a misspelled name, a postcode of another
+    // département than the name), the point is checked against every commune of its postcode.
+    let postcode_communes: Vec<&Commune> = match (commune, communes, place.code_postal) {
+        (None, Some(c), Some(cp)) => c.of_postcode(cp),
+        _ => Vec::new(),
+    };
+    let outside = |lon: f64, lat: f64| -> f64 {
+        match commune {
+            Some(c) => c.distance_km(lon, lat),
+            None => postcode_communes
+                .iter()
+                .map(|c| c.distance_km(lon, lat))
+                .fold(f64::INFINITY, f64::min),
         }
-        None => {
-            if !in_french_territory(p.lon, p.lat) && in_metropole(p.lat, p.lon) {
+    };
+    let what = || match commune {
+        Some(c) => format!("{} {}", c.code_insee, c.nom),
+        None => format!(
+            "every commune of postcode {} ({})",
+            place.code_postal.unwrap_or(""),
+            postcode_communes
+                .iter()
+                .map(|c| c.nom.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    if commune.is_some() || !postcode_communes.is_empty() {
+        let d = outside(p.lon, p.lat);
+        if d > MAX_OUTSIDE_KM {
+            let swapped = outside(p.lat, p.lon);
+            if swapped <= MAX_OUTSIDE_KM && Position::new_checked(p.lat, p.lon).is_some() {
                 fix(
                     ReportKind::Repaired,
-                    "swapped: latitude and longitude exchanged (the given point is in no French territory, the swapped one is in metropolitan France)".to_owned(),
+                    format!(
+                        "swapped: latitude and longitude exchanged (the given point is {d:.1} km outside {}, the swapped one is in it)",
+                        what()
+                    ),
                 );
                 p = Position {
                     lon: p.lat,
                     lat: p.lon,
                 };
+            } else {
+                let rule = if commune.is_some() {
+                    "outside_commune"
+                } else {
+                    "outside_postcode"
+                };
+                fix(
+                    ReportKind::Dropped,
+                    format!(
+                        "{rule}: {d:.1} km outside {} (tolerance {MAX_OUTSIDE_KM} km)",
+                        what()
+                    ),
+                );
+                return None;
             }
         }
+    } else if !in_french_territory(p.lon, p.lat) && in_metropole(p.lat, p.lon) {
+        fix(
+            ReportKind::Repaired,
+            "swapped: latitude and longitude exchanged (the given point is in no French territory, the swapped one is in metropolitan France)".to_owned(),
+        );
+        p = Position {
+            lon: p.lat,
+            lat: p.lon,
+        };
     }
     Some(p)
 }

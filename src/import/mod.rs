@@ -10,7 +10,7 @@
 //! Whole-file failures (I/O, not CSV/JSON at all, missing required columns) are
 //! [`ImportError`]s; a bad row is not an error, it goes to the report.
 
-mod communes;
+pub mod communes;
 mod coords;
 mod csv;
 mod fgb;
@@ -19,6 +19,7 @@ mod geojson;
 mod hours_fr;
 mod json;
 mod mapping;
+mod place;
 mod staging;
 mod stream;
 mod v0;
@@ -98,8 +99,9 @@ pub struct ImportOptions {
     /// Raw producer files are mapped with this config (`--mapping`) instead of being read as
     /// schema files.
     pub mapping: Option<(Mapping, MappingOptions)>,
-    /// Commune polygons (`--communes`): positions are checked against the row's commune
-    /// (swapped axes, points far outside), see [`coords`].
+    /// Commune polygons (`--communes`) replacing the embedded shapes
+    /// ([`Communes::embedded`]) that every import checks positions against (swapped axes,
+    /// points far outside their commune or postcode), see [`coords`].
     pub communes: Option<Communes>,
     /// Geocoders tried in order on the rows kept without a usable position (`--geocoder`);
     /// none: such rows stay without position.
@@ -107,6 +109,13 @@ pub struct ImportOptions {
 }
 
 impl ImportOptions {
+    /// The commune shapes positions are checked against: `--communes`, else the embedded ones.
+    pub fn communes(&self) -> &Communes {
+        self.communes
+            .as_ref()
+            .unwrap_or_else(|| Communes::embedded())
+    }
+
     /// From the `lieux import` arguments: reads the mapping config.
     pub fn from_args(args: &crate::config::MappingArgs) -> Result<ImportOptions, ImportError> {
         let mapping = match &args.mapping {
@@ -350,7 +359,7 @@ pub fn read_bytes_with(
 ) -> Result<ImportOutcome, ImportError> {
     let parsed = parse_bytes(name, bytes, options)?;
     let mut seen = SeenIds::default();
-    let mut out = validate::validate_all(name, parsed, &mut seen, None, options.communes.as_ref());
+    let mut out = validate::validate_all(name, parsed, &mut seen, None, Some(options.communes()));
     geocoding::place_missing(&mut out, &seen, &options.geocoders, false)?;
     out.report
         .extend(crate::dedup::report::report_rows(&out.lieux, |id| {

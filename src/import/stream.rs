@@ -66,7 +66,7 @@ pub(crate) fn import_path(
                 file: &name,
                 version: mapping.target(),
                 seen,
-                communes: options.communes.as_ref(),
+                communes: Some(options.communes()),
             };
             // Two stages on two threads: parsing and mapping the raw rows here, validating and
             // writing them on the caller's thread (each stage is about half of the work).
@@ -111,7 +111,7 @@ pub(crate) fn import_path(
                 file: &name,
                 version: parsed.version,
                 seen,
-                communes: options.communes.as_ref(),
+                communes: Some(options.communes()),
             };
             for record in parsed.records {
                 validator.push(record, stats, lieux, report);

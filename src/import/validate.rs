@@ -17,11 +17,11 @@ use crate::hours::Horaires;
 use crate::model::{FormationLabel, Lieu, Position};
 
 use super::communes::Communes;
-use super::coords;
 use super::{
     ImportError, ImportOutcome, Parsed, Record, ReportKind, ReportRow, SchemaVersion, SeenIds,
     split_list, v0,
 };
+use super::{coords, place};
 
 /// Placeholder pivot when the producer has none.
 pub(crate) const PIVOT_PLACEHOLDER: &str = "00000000000000";
@@ -252,42 +252,34 @@ fn build(record: &Record, row: &mut Row<'_>, communes: Option<&Communes>) -> Opt
 
     let id = row.required(record, "id");
     let nom = row.required(record, "nom");
-    let commune = row.required(record, "commune");
-    let adresse = row.required(record, "adresse");
+    let commune = row.text(record, "commune");
+    let adresse = row.text(record, "adresse");
 
-    let code_postal = match row.text(record, "code_postal") {
-        None => {
-            row.push(
-                "code_postal",
-                ReportKind::Rejected,
-                "missing required field",
-                "",
-            );
-            None
-        }
-        Some(raw) => match normalize_code_postal(&raw) {
-            Some(cp) => {
-                if cp != raw {
+    // missing or invalid: derived from the commune or the position below (see `place`)
+    let code_postal =
+        row.text(record, "code_postal")
+            .and_then(|raw| match normalize_code_postal(&raw) {
+                Some(cp) => {
+                    if cp != raw {
+                        row.push(
+                            "code_postal",
+                            ReportKind::Repaired,
+                            format!("normalised to {cp} (lost leading zero or separators)"),
+                            &raw,
+                        );
+                    }
+                    Some(cp)
+                }
+                None => {
                     row.push(
                         "code_postal",
-                        ReportKind::Repaired,
-                        format!("normalised to {cp} (lost leading zero or separators)"),
+                        ReportKind::Dropped,
+                        "not a 5-digit postcode",
                         &raw,
                     );
+                    None
                 }
-                Some(cp)
-            }
-            None => {
-                row.push(
-                    "code_postal",
-                    ReportKind::Rejected,
-                    "not a 5-digit postcode",
-                    &raw,
-                );
-                None
-            }
-        },
-    };
+            });
 
     let date_maj = match row.text(record, "date_maj") {
         None => {
@@ -387,12 +379,76 @@ fn build(record: &Record, row: &mut Row<'_>, communes: Option<&Communes>) -> Opt
                 }
             });
 
+    // An INSEE code of another département than the postcode is not used for the check; the
+    // position decides which of the two is wrong (see `Communes::contradicted`).
+    let contradicted = communes
+        .and_then(|c| c.contradicted(code_insee.as_deref(), code_postal.as_deref()))
+        .map(|c| (c.code_insee.clone(), c.nom.clone()));
     let place = coords::Place {
-        code_insee: code_insee.as_deref(),
+        code_insee: code_insee.as_deref().filter(|_| contradicted.is_none()),
         code_postal: code_postal.as_deref(),
         commune: commune.as_deref(),
     };
     let (position, position_origine) = position(record, row, place, communes);
+    let mut code_insee = code_insee;
+    if let Some((code, nom)) = &contradicted {
+        let cp = code_postal.as_deref().unwrap_or("");
+        let near = position
+            .zip(communes.and_then(|c| c.by_code(code)))
+            .map(|(p, c)| c.distance_km(p.lon, p.lat) <= coords::MAX_OUTSIDE_KM);
+        match near {
+            Some(true) => row.push(
+                "code_postal",
+                ReportKind::Info,
+                format!("code_postal_other_departement: {cp} is not a postcode of {code} {nom}, where the position lies"),
+                cp,
+            ),
+            Some(false) => {
+                row.push(
+                    "code_insee",
+                    ReportKind::Dropped,
+                    format!("code_insee_other_departement: {code} ({nom}) is of another département than postcode {cp} and the position is not in it"),
+                    code,
+                );
+                code_insee = None;
+            }
+            None => row.push(
+                "code_insee",
+                ReportKind::Info,
+                format!("code_insee_other_departement: {code} ({nom}) is of another département than postcode {cp}; no position to tell which is right"),
+                code,
+            ),
+        }
+    }
+    let mut given = place::Given {
+        commune,
+        code_postal,
+        code_insee,
+        adresse,
+    };
+    if let Some(communes) = communes {
+        place::complete(
+            &mut given,
+            position,
+            communes,
+            &mut |field, kind, reason| row.push(field, kind, reason, ""),
+        );
+    }
+    let place::Given {
+        commune,
+        code_postal,
+        code_insee,
+        adresse,
+    } = given;
+    for (field, value) in [
+        ("commune", &commune),
+        ("adresse", &adresse),
+        ("code_postal", &code_postal),
+    ] {
+        if value.is_none() && !row.rejected {
+            row.push(field, ReportKind::Rejected, "missing required field", "");
+        }
+    }
 
     let telephone = row.text(record, "telephone").and_then(|raw| {
         let cp = code_postal.as_deref().unwrap_or("");

@@ -445,11 +445,35 @@ fn offline_fallback_places_list_rows_without_coordinates_in_their_commune() {
             report.reason
         );
     }
+    // Rows whose coordinates lie far outside their commune (the embedded commune shapes check
+    // every import) lose them and are placed at their commune too: the four of the list.
+    let dropped: HashSet<&str> = out
+        .report
+        .iter()
+        .filter(|r| r.reason.starts_with("outside_commune: "))
+        .map(|r| r.id.as_str())
+        .collect();
+    assert_eq!(
+        dropped,
+        HashSet::from([
+            "france-services-805",
+            "france-services-880",
+            "france-services-1707",
+            "france-services-1820"
+        ])
+    );
+    for l in out.lieux.iter().filter(|l| dropped.contains(l.id.as_str())) {
+        assert_eq!(
+            l.position_origine.map(|o| o.source),
+            Some(SourcePosition::Commune)
+        );
+        assert_inside_its_commune(polygons, l);
+    }
     // The other rows keep the producer's coordinates, marked as such.
     assert!(
         out.lieux
             .iter()
-            .filter(|l| !without.contains(&l.id))
+            .filter(|l| !without.contains(&l.id) && !dropped.contains(l.id.as_str()))
             .all(|l| l.position_origine.is_none_or(|o| matches!(
                 o.source,
                 SourcePosition::Donnees | SourcePosition::Reparee

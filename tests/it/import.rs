@@ -65,13 +65,21 @@ const FRANCE_SERVICES: &str = "france-services/france-services-20221201.v1.csv";
 fn france_services_v1_csv() {
     let Some(d) = shared() else { return };
     let o = read_path(&d.join(FRANCE_SERVICES)).expect("import");
-    // 2 683 rows; 26 have no commune, postcode nor address (required by the schema): rejected.
-    // The 4 other rows without coordinates are kept without position.
+    // 2 683 rows; 26 have no commune, postcode nor address (nowhere to place them): rejected.
+    // The 4 other rows without coordinates are kept without position, and so are the 4 whose
+    // coordinates lie 9 to 155 km outside their commune (the embedded commune shapes).
     assert_eq!(o.stats.rows, 2683);
     assert_eq!(o.stats.accepted, 2657);
     assert_eq!(o.stats.rejected, 26);
-    assert_eq!(o.stats.without_coordinates, 4);
-    assert_eq!(o.lieux.iter().filter(|l| l.position.is_none()).count(), 4);
+    assert_eq!(o.stats.without_coordinates, 8);
+    assert_eq!(o.lieux.iter().filter(|l| l.position.is_none()).count(), 8);
+    assert_eq!(
+        o.report
+            .iter()
+            .filter(|r| r.reason.starts_with("outside_commune: "))
+            .count(),
+        4
+    );
     assert!(
         o.lieux
             .iter()
@@ -82,10 +90,12 @@ fn france_services_v1_csv() {
         .iter()
         .filter(|r| r.kind == ReportKind::Rejected)
         .collect();
-    assert_eq!(rejected.len(), 26 * 3);
-    for field in ["commune", "code_postal", "adresse"] {
-        assert_eq!(rejected.iter().filter(|r| r.field == field).count(), 26);
-    }
+    // one rejection per row, naming what is missing
+    assert_eq!(rejected.len(), 26);
+    assert!(rejected.iter().all(|r| {
+        r.reason
+            .starts_with("no place: commune and code_postal missing and not derivable")
+    }));
     // CSV line numbers: header is line 1, so the first data row is line 2.
     assert!(o.report.iter().all(|r| r.line_or_index >= 2));
     assert!(o.lieux.iter().filter(|l| l.horaires.is_some()).count() > 2000);
@@ -101,11 +111,15 @@ fn cartographie_nationale_v0_json() {
         ("bus-france-services-charente-20231003.json", 12),
         ("nouvelle-caledonie-20240320.json", 90),
     ];
-    for (file, rows) in expected {
+    // Positions more than 5 km outside every commune of the row's postcode (or its commune)
+    // are dropped: 7 in Hinaura (6.7 to 126.7 km off), 2 in Charente (5.3 and 44.2 km), the
+    // bus stop placed in Bouches-du-Rhône; the Nouvelle-Calédonie rows that carry the INSEE
+    // code of Mont-Dore (Puy-de-Dôme) keep their position and lose that code.
+    for ((file, rows), without) in expected.into_iter().zip([7, 2, 1, 0]) {
         let o = read_path(&dir.join(file)).expect(file);
         assert_eq!(o.stats.rows, rows, "{file}");
         assert_eq!(o.stats.accepted, rows, "{file}");
-        assert_eq!(o.stats.without_coordinates, 0, "{file}");
+        assert_eq!(o.stats.without_coordinates, without, "{file}");
     }
 
     // hinaura row 0: v0 services, publics and conditions mapped to v1, in schema order.
@@ -196,12 +210,27 @@ fn schema_examples() {
     let path = d.join("schema/exemple-valide-v1.csv");
     let o = read_path(&path).expect("v1 example");
     assert_eq!(o.stats.accepted, 1);
-    assert!(o.report.is_empty(), "{:?}", o.report);
+    // The schema's example is made up: INSEE code 51454 (Reims) with a point in
+    // Aix-en-Provence. The commune check of every import drops that position.
+    assert_eq!(o.report.len(), 1, "{:?}", o.report);
+    assert!(
+        o.report[0]
+            .reason
+            .starts_with("outside_commune: 640.1 km outside 51454 Reims"),
+        "{:?}",
+        o.report
+    );
     let mut reader = csv::Reader::from_path(&path).expect("csv");
     let header = reader.headers().expect("header").clone();
     let record = reader.records().next().expect("row").expect("row");
     assert_eq!(header.len(), 32);
     for (name, value) in header.iter().zip(record.iter()) {
+        // the dropped position: empty columns
+        let value = if name == "latitude" || name == "longitude" {
+            ""
+        } else {
+            value
+        };
         assert_eq!(o.lieux[0].column(name).as_deref(), Some(value), "{name}");
     }
 
@@ -248,8 +277,14 @@ fn schema_examples() {
     );
     assert!(l.fiche_acces_libre.is_some());
     assert_eq!(l.structure_parente.as_deref(), Some("Pôle emploi"));
-    assert_eq!(o.report.len(), 1);
+    // frais_a_charge, and the example's point (Aix-en-Provence) far from its commune
+    assert_eq!(o.report.len(), 2, "{:?}", o.report);
     assert_eq!(o.report[0].field, "frais_a_charge");
+    assert!(
+        o.report[1].reason.starts_with("outside_"),
+        "{:?}",
+        o.report[1]
+    );
 }
 
 #[test]
@@ -322,6 +357,8 @@ fn dirty_csv_report() {
             e(8, "dirty-6", "latitude,longitude", Info, ""),
             e(8, "dirty-6", "telephone", Repaired, "01 23 45 67 89"),
             e(9, "dirty-7", "latitude,longitude", Repaired, "48,85 / 2,35"),
+            // Reims with a point in Paris
+            e(9, "dirty-7", "latitude,longitude", Dropped, "48,85 / 2,35"),
             // same Médiathèque, same address and position in Reims as dirty-1 (crate::dedup)
             e(4, "dirty-3", "id", Info, "Médiathèque"),
             e(5, "dirty-4", "id", Info, "Médiathèque"),
@@ -331,7 +368,8 @@ fn dirty_csv_report() {
     assert_eq!(o.stats.accepted, 6);
     assert_eq!(o.stats.rejected, 2);
     assert_eq!(o.stats.repaired, 6);
-    assert_eq!(o.stats.without_coordinates, 1);
+    // dirty-6 has none; dirty-7's point is in Paris, 130 km from Reims
+    assert_eq!(o.stats.without_coordinates, 2);
     assert_eq!(by_id(&o.lieux, "dirty-1").pivot, "43493312300029");
     assert_eq!(by_id(&o.lieux, "dirty-1").nom, "Médiathèque");
     assert_eq!(by_id(&o.lieux, "dirty-2").code_postal, "01000");
@@ -341,13 +379,8 @@ fn dirty_csv_report() {
         by_id(&o.lieux, "dirty-6").telephone.as_deref(),
         Some("+33123456789")
     );
-    assert_eq!(
-        by_id(&o.lieux, "dirty-7").position,
-        Some(Position {
-            lon: 2.35,
-            lat: 48.85
-        })
-    );
+    // "48,85" / "2,35" read with a decimal comma is Paris; the row says Reims: dropped
+    assert_eq!(by_id(&o.lieux, "dirty-7").position, None);
 }
 
 #[test]
@@ -403,7 +436,7 @@ fn snapshot_round_trip() {
         t.elapsed()
     );
     assert_same_columns(&o.lieux, &back);
-    assert_eq!(back.iter().filter(|l| l.position.is_none()).count(), 4);
+    assert_eq!(back.iter().filter(|l| l.position.is_none()).count(), 8);
     assert_eq!(
         back.iter().filter(|l| l.horaires.is_some()).count(),
         o.lieux.iter().filter(|l| l.horaires.is_some()).count()
@@ -521,9 +554,10 @@ fn run_import_keeps_ids_unique_across_files() {
         ]
     );
     let rows = r.records().count();
-    // 9 rows for the first copy; the second: 7 duplicates + 1 missing nom; then the two rows
-    // publishing dirty-1's place again (dirty-3, dirty-4: crate::dedup).
-    assert_eq!(rows, 9 + 8 + 2);
+    // 10 rows for the first copy (dirty-7's position is dropped: a point in Paris for Reims);
+    // the second: 7 duplicates + 1 missing nom; then the two rows publishing dirty-1's place
+    // again (dirty-3, dirty-4: crate::dedup).
+    assert_eq!(rows, 10 + 8 + 2);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -531,7 +565,8 @@ fn run_import_keeps_ids_unique_across_files() {
 fn embedded_default_snapshot_loads() {
     let lieux = read_snapshot(lieux::DEFAULT_SNAPSHOT).expect("embedded snapshot");
     assert_eq!(lieux.len(), 2657);
-    assert_eq!(lieux.iter().filter(|l| l.position.is_none()).count(), 4);
+    // 4 rows without coordinates, 4 whose coordinates lie outside their commune
+    assert_eq!(lieux.iter().filter(|l| l.position.is_none()).count(), 8);
     assert!(
         lieux
             .iter()
