@@ -9,16 +9,28 @@ use sha2::{Digest, Sha256};
 
 use crate::dedup::{Group, Groups};
 use crate::filter::{Bits, Filter};
-use crate::hours::timezone_for;
 use crate::index::{Bbox, SpatialIndex};
 use crate::model::{Lieu, Position, V1_COLUMNS};
+use crate::territory::Territoire;
 
 pub use crate::index::Hit;
+
+/// Where a nearest search looks ([`Dataset::nearest_in`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Scope {
+    /// Only the places of this territory (`None`: every territory).
+    pub territoire: Option<Territoire>,
+    /// Only the places within this many metres (`None`: no bound).
+    pub max_m: Option<f64>,
+}
 
 /// The places being served.
 pub struct Dataset {
     lieux: Vec<Lieu>,
     tz: Vec<Tz>,
+    /// Territory of each slot, from its codes: one byte per place, so that a nearest search
+    /// bounded to a territory tests it before anything else.
+    territoire: Vec<Territoire>,
     bits: Vec<Bits>,
     /// Groups of duplicates ([`crate::dedup`]), a side table of the slots.
     groups: Groups,
@@ -36,10 +48,11 @@ impl Dataset {
         let started = Instant::now();
         lieux.sort_by(|a, b| a.id.cmp(&b.id));
         lieux.dedup_by(|b, a| a.id == b.id);
-        let tz = lieux
+        let territoire: Vec<Territoire> = lieux
             .iter()
-            .map(|l| timezone_for(l.code_insee.as_deref(), &l.code_postal))
+            .map(|l| Territoire::of_codes(l.code_insee.as_deref(), &l.code_postal))
             .collect();
+        let tz = territoire.iter().map(|t| t.timezone()).collect();
         let bits = lieux.iter().map(Bits::of).collect();
         let groups = Groups::new(&lieux);
         let by_id = lieux
@@ -56,6 +69,7 @@ impl Dataset {
         Dataset {
             lieux,
             tz,
+            territoire,
             bits,
             groups,
             by_id,
@@ -92,6 +106,11 @@ impl Dataset {
     /// The IANA time zone of the place in `slot`.
     pub fn timezone(&self, slot: u32) -> Tz {
         self.tz[slot as usize]
+    }
+
+    /// The territory of the place in `slot` ([`Territoire::of_codes`]).
+    pub fn territoire(&self, slot: u32) -> Territoire {
+        self.territoire[slot as usize]
     }
 
     /// Slot of the place with this id.
@@ -155,8 +174,34 @@ impl Dataset {
     /// The `k` nearest places matching `filter` (within `max_m` metres if given), sorted by
     /// `(distance, id)`. Distances are great-circle metres (see [`crate::index`]).
     pub fn nearest(&self, at: Position, k: usize, max_m: Option<f64>, filter: &Filter) -> Vec<Hit> {
-        self.index
-            .nearest(at.lon, at.lat, k, max_m, self.keep(filter))
+        let scope = Scope {
+            territoire: None,
+            max_m,
+        };
+        self.nearest_in(at, k, scope, filter)
+    }
+
+    /// The `k` nearest places of `scope` (its territory, within its distance) matching
+    /// `filter`, sorted by `(distance, id)`.
+    pub fn nearest_in(&self, at: Position, k: usize, scope: Scope, filter: &Filter) -> Vec<Hit> {
+        self.nearest_where(at, k, scope, filter, |_| true)
+    }
+
+    /// [`Dataset::nearest_in`] among the places `also` accepts (tested after the filter).
+    pub fn nearest_where(
+        &self,
+        at: Position,
+        k: usize,
+        scope: Scope,
+        filter: &Filter,
+        mut also: impl FnMut(u32) -> bool,
+    ) -> Vec<Hit> {
+        let mut keep = self.keep(filter);
+        let territoire = &self.territoire;
+        let in_scope = move |s: u32| scope.territoire.is_none_or(|t| territoire[s as usize] == t);
+        self.index.nearest(at.lon, at.lat, k, scope.max_m, |s| {
+            in_scope(s) && keep(s) && also(s)
+        })
     }
 
     /// Places inside `bbox` matching `filter`, sorted by id.

@@ -269,6 +269,16 @@ impl Filter {
         *self == Filter::default()
     }
 
+    /// True when some filter narrows the set of places: any filter but `exclure_doublons`
+    /// (which only chooses how duplicates are listed).
+    pub fn narrows(&self) -> bool {
+        *self
+            != Filter {
+                inclure_doublons: self.inclure_doublons,
+                ..Filter::default()
+            }
+    }
+
     /// Does `lieu` (whose time zone is `tz`) pass every filter? The enumerated filters are
     /// evaluated here on the place's lists, and by the dataset on bit sets ([`Filter::compile`]);
     /// the oracle tests compare the two. The other filters are [`Filter::matches_rest`].

@@ -353,24 +353,11 @@ fn to_offset(local: NaiveDateTime, tz: Tz) -> Option<DateTime<FixedOffset>> {
     Some(dt.fixed_offset())
 }
 
-/// IANA time zone of a place from its INSEE code (or postcode when the INSEE code is missing).
-/// Metropolitan France and Corsica are Europe/Paris; each overseas code has its own zone.
+/// IANA time zone of a place from its INSEE code (or postcode when the INSEE code is missing):
+/// the zone of its [`Territoire`](crate::territory::Territoire). Metropolitan France and
+/// Corsica are Europe/Paris; each overseas code has its own zone.
 pub fn timezone_for(code_insee: Option<&str>, code_postal: &str) -> Tz {
-    let code = code_insee.filter(|c| c.len() >= 3).unwrap_or(code_postal);
-    match code.get(..3) {
-        Some("971") => Tz::America__Guadeloupe,
-        Some("972") => Tz::America__Martinique,
-        Some("973") => Tz::America__Cayenne,
-        Some("974") => Tz::Indian__Reunion,
-        Some("975") => Tz::America__Miquelon,
-        Some("976") => Tz::Indian__Mayotte,
-        Some("977") => Tz::America__St_Barthelemy,
-        Some("978") => Tz::America__Marigot,
-        Some("986") => Tz::Pacific__Wallis,
-        Some("987") => Tz::Pacific__Tahiti,
-        Some("988") => Tz::Pacific__Noumea,
-        _ => Tz::Europe__Paris,
-    }
+    crate::territory::Territoire::of_codes(code_insee, code_postal).timezone()
 }
 
 #[cfg(test)]
