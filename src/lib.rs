@@ -10,6 +10,8 @@
 //! - [`filter`]: the national map's filter vocabulary, parsed and evaluated.
 //! - [`dataset`]: a loaded, indexed, versioned set of places: `nearest`, `within_bbox`,
 //!   `within_radius`.
+//! - [`nearest`]: bounded nearest answers: the query's territory, a default distance bound,
+//!   alternatives with their next opening when nothing is open.
 //! - [`dedup`]: groups of duplicate places (same place published twice) and their principal.
 //! - [`routing`]: OSM road graph, travel-time search, isochrones.
 //! - [`http`]: the `warp` API.
@@ -30,6 +32,7 @@ pub mod http;
 pub mod import;
 pub mod index;
 pub mod model;
+pub mod nearest;
 pub mod routing;
 pub mod territory;
 #[doc(hidden)]

@@ -1,6 +1,7 @@
 //! GeoJSON output of places: one Feature per place, properties in the schema's vocabulary
 //! (lists as JSON arrays, empty fields omitted) plus computed ones (`distance_m`, `ouvert`,
-//! `prochaine_ouverture`, `doublons`) and the position's provenance (`position`).
+//! `prochaine_ouverture`, `doublons`; `duration_s`, `attente_s`, `accueil_a` for travel times
+//! and a nearest answer's alternatives) and the position's provenance (`position`).
 
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
@@ -20,6 +21,11 @@ pub struct Extra {
     pub duration_s: Option<f64>,
     /// `Some("straight_line")` when `duration_s`/`distance_m` are estimates, not road values.
     pub estimate: Option<&'static str>,
+    /// Alternatives of a nearest answer ([`crate::nearest::Alternative`]): waiting on arrival
+    /// until the place opens, seconds.
+    pub attente_s: Option<f64>,
+    /// Alternatives: first instant one can be there while it is open.
+    pub accueil_a: Option<DateTime<FixedOffset>>,
 }
 
 impl Extra {
@@ -30,6 +36,8 @@ impl Extra {
             at,
             duration_s: None,
             estimate: None,
+            attente_s: None,
+            accueil_a: None,
         }
     }
 }
@@ -114,6 +122,10 @@ struct Dynamic<'a> {
     ouvert: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     prochaine_ouverture: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attente_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    accueil_a: Option<String>,
     /// Only for a place that has duplicates ([`crate::dedup`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     doublons: Option<Doublons<'a>>,
@@ -204,6 +216,8 @@ impl<'a> Dynamic<'a> {
             prochaine_ouverture: status
                 .and_then(|s| s.prochaine_ouverture)
                 .map(|t| t.to_rfc3339()),
+            attente_s: extra.attente_s,
+            accueil_a: extra.accueil_a.map(|t| t.to_rfc3339()),
             doublons: ds.group_of(slot).map(|g| Doublons {
                 groupe: &ds.lieu(g.first).id,
                 principal: g.principal == slot,

@@ -464,26 +464,6 @@ fn parse(raw: &str, own: &[&str]) -> Result<Query, ApiError> {
     Ok(q)
 }
 
-fn feature_collection(
-    ds: &Dataset,
-    hits: impl Iterator<Item = (u32, Option<f64>)>,
-    at: DateTime<Utc>,
-) -> Vec<u8> {
-    collection(
-        ds,
-        hits.map(|(slot, distance_m)| {
-            (
-                slot,
-                Extra {
-                    distance_m,
-                    ..Extra::at(at.fixed_offset())
-                },
-            )
-        }),
-        "",
-    )
-}
-
 /// A FeatureCollection of places with their computed values; `members` (empty, or JSON
 /// members each starting with a comma) are added at the top level.
 fn collection(ds: &Dataset, hits: impl Iterator<Item = (u32, Extra)>, members: &str) -> Vec<u8> {
@@ -500,25 +480,110 @@ fn collection(ds: &Dataset, hits: impl Iterator<Item = (u32, Extra)>, members: &
     out
 }
 
-/// `GET /v1/lieux/nearest?lat=&lon=&k=10&max_km=&<filters>`.
+/// The `territoire` parameter of the nearest and travel-time endpoints (default `auto`).
+fn perimetre(q: &Query) -> Result<crate::nearest::Perimetre, ApiError> {
+    use crate::nearest::Perimetre;
+    match q.get("territoire") {
+        None => Ok(Perimetre::Auto),
+        Some(v) => Perimetre::parse(v.trim()).ok_or_else(|| {
+            ApiError::bad(
+                "territoire",
+                &format!(
+                    "expected auto, tous or a territory ({}), got {v:?}",
+                    crate::territory::Territoire::ALL
+                        .iter()
+                        .map(|t| t.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        }),
+    }
+}
+
+/// The top-level `territoire` member: the territory searched, `null` for every territory.
+fn territoire_member(t: Option<crate::territory::Territoire>) -> String {
+    match t {
+        Some(t) => format!(r#","territoire":"{}""#, t.as_str()),
+        None => r#","territoire":null"#.to_owned(),
+    }
+}
+
+/// `GET /v1/lieux/nearest?lat=&lon=&k=10&max_km=&territoire=auto&tri=distance&mode=car&<filters>`:
+/// see [`crate::nearest`].
 pub fn nearest(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Response {
+    use crate::nearest::{Request, Tri};
     let run = || -> Result<Response, ApiError> {
-        let q = parse(raw, &["lat", "lon", "k", "max_km"])?;
+        let q = parse(
+            raw,
+            &["lat", "lon", "k", "max_km", "territoire", "tri", "mode"],
+        )?;
         let at = q
             .position()?
             .ok_or_else(|| ApiError::bad("lat", "lat and lon are required (WGS84 degrees)"))?;
         let k = q.integer_in("k", 1, MAX_K)?.unwrap_or(10);
         let max_m = q.number_in("max_km", 0.0, 20_000.0)?.map(|km| km * 1000.0);
+        let perimetre = perimetre(&q)?;
+        let tri = match q.get("tri") {
+            None => Tri::Distance,
+            Some(v) => Tri::parse(v.trim()).ok_or_else(|| {
+                ApiError::bad("tri", &format!("expected distance or ouverture, got {v:?}"))
+            })?,
+        };
+        let profile = routing::mode(&q)?;
         let filter = q.filter(now)?;
         let ds = state.dataset();
         let tag = reply::etag(&[ds.version(), "nearest", raw, &minute(now)], ctx.coding);
-        let when = filter.evaluation_instant(now);
+        let when = filter.evaluation_instant(now).fixed_offset();
+        let req = Request {
+            at,
+            k,
+            max_m,
+            perimetre,
+            tri,
+            profile,
+        };
         Ok(cached(ctx, tag, "application/geo+json", || {
-            let hits = ds.nearest(at, k, max_m, &filter);
-            Body::Full(feature_collection(
+            let a = crate::nearest::answer(&ds, &req, &filter);
+            let mut members = territoire_member(a.territoire);
+            match a.max_m {
+                Some(m) => members.push_str(&format!(r#","max_km":{}"#, m / 1000.0)),
+                None => members.push_str(r#","max_km":null"#),
+            }
+            if let Some(n) = a.ouverts {
+                members.push_str(&format!(r#","ouverts":{n}"#));
+            }
+            if let Some(alternatives) = &a.alternatives {
+                let mut out = br#","alternatives":["#.to_vec();
+                for (i, alt) in alternatives.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    let extra = Extra {
+                        distance_m: Some(alt.distance_m),
+                        duration_s: Some(alt.duration_s),
+                        estimate: Some(routing::STRAIGHT_LINE),
+                        attente_s: Some(alt.attente_s),
+                        accueil_a: Some(alt.accueil_a),
+                        ..Extra::at(when)
+                    };
+                    write_feature(&mut out, &ds, alt.slot, &extra);
+                }
+                out.push(b']');
+                members.push_str(&String::from_utf8_lossy(&out));
+            }
+            Body::Full(collection(
                 &ds,
-                hits.iter().map(|h| (h.slot, Some(h.distance_m))),
-                when,
+                a.hits.iter().map(|h| {
+                    (
+                        h.slot,
+                        Extra {
+                            distance_m: Some(h.distance_m),
+                            ..Extra::at(when)
+                        },
+                    )
+                }),
+                &members,
             ))
         }))
     };

@@ -94,6 +94,60 @@ pub(super) fn filters() -> Vec<Value> {
     ]
 }
 
+/// The `territoire` parameter of `nearest`, `closest` and `reachable`
+/// ([`crate::nearest::Perimetre`]).
+pub(super) fn territoire_param() -> Value {
+    query(
+        "territoire",
+        "Territory searched. `auto` (default): the query point's own, metropolitan France (Corsica included) or the one overseas territory whose box holds the point; a point at sea takes the territory whose box is nearest within 200 km, a point farther from all of them searches every territory. A place's territory comes from its INSEE code (postcode when absent): 971 guadeloupe, 972 martinique, 973 guyane, 974 la-reunion, 975 saint-pierre-et-miquelon, 976 mayotte, 977 saint-barthelemy, 978 saint-martin, 986 wallis-et-futuna, 987 polynesie-francaise, 988 nouvelle-caledonie, anything else metropole. `tous`: every territory. A territory name: that territory.",
+        json!({"type": "string", "enum": crate::nearest::Perimetre::values(), "default": "auto"}),
+    )
+}
+
+/// The top-level `territoire` member of the answers of `nearest`, `closest` and `reachable`.
+pub(super) fn territoire_member() -> Value {
+    let names: Vec<&str> = crate::territory::Territoire::ALL
+        .iter()
+        .map(|t| t.as_str())
+        .collect();
+    json!({"type": ["string", "null"], "enum": names.into_iter().map(Value::from).chain([Value::Null]).collect::<Vec<_>>(), "description": "The territory searched (`null`: every territory)."})
+}
+
+/// Schema `NearestCollection`: the answer of `/v1/lieux/nearest`.
+fn nearest_collection() -> Value {
+    let km = crate::nearest::DEFAULT_MAX_KM;
+    json!({
+        "type": "object", "required": ["type", "features", "numberReturned", "territoire", "max_km"],
+        "properties": {
+            "type": {"const": "FeatureCollection"},
+            "features": {"type": "array", "items": {"$ref": "#/components/schemas/Feature"}, "description": "The k nearest places matching every filter, by (distance_m, id)."},
+            "numberReturned": {"type": "integer", "minimum": 0},
+            "territoire": territoire_member(),
+            "max_km": {"type": ["number", "null"], "minimum": 0, "description": format!("The distance bound applied, km: `max_km`, else {km} when any filter but `exclure_doublons` is given, else `null` (none).")},
+            "ouverts": {"type": "integer", "minimum": 0, "description": "With `ouvert_actuellement`: how many open places were found within the territory and the bound (the features)."},
+            "alternatives": {
+                "type": "array",
+                "description": "With `ouvert_actuellement`, when fewer than k open places were found: up to k places of the same territory and bound that match every other filter, are closed at the instant and have a next opening within a year (places without hours are not offered). `tri=distance`: the nearest, by (distance_m, id). `tri=ouverture`: of the 1 000 nearest, those one can be at soonest while open, by (accueil_a, distance_m, id).",
+                "items": {"allOf": [
+                    {"$ref": "#/components/schemas/Feature"},
+                    {"type": "object", "required": ["properties"], "properties": {"properties": {
+                        "type": "object", "required": ["distance_m", "prochaine_ouverture", "duration_s", "estimate", "attente_s", "accueil_a"],
+                        "properties": {
+                            "distance_m": {"type": "number", "minimum": 0, "description": "Great-circle distance, metres."},
+                            "ouvert": {"const": false},
+                            "prochaine_ouverture": {"type": "string", "format": "date-time", "description": "Next opening after the instant asked, in the place's time zone."},
+                            "duration_s": {"type": "number", "minimum": 0, "description": "Travel time, straight-line estimate in `mode`: great-circle distance × 1.3 at 50 km/h by car, 5 km/h on foot, seconds."},
+                            "estimate": {"const": "straight_line"},
+                            "attente_s": {"type": "number", "minimum": 0, "description": "Waiting on arrival until the place opens, seconds (0: open on arrival)."},
+                            "accueil_a": {"type": "string", "format": "date-time", "description": "First instant one can be there while it is open: the instant asked + duration_s + attente_s, in the place's time zone."},
+                        },
+                    }}},
+                ]},
+            },
+        },
+    })
+}
+
 pub(super) fn params(own: Vec<Value>, with_filters: bool) -> Value {
     let mut all = own;
     if with_filters {
@@ -217,14 +271,17 @@ pub fn document() -> Value {
         json!({"name": "featureId", "in": "path", "required": true, "schema": {"type": "string"}});
     let mut paths = json!({
         "/v1/lieux/nearest": get(
-            "The k nearest places (great-circle distance), filtered.",
+            "The k nearest places (great-circle distance), filtered, in the query point's territory; with `ouvert_actuellement`, when fewer than k are open, the nearest closed ones with their next opening (`alternatives`).",
             params({
                 let mut p = lat_lon(true);
                 p.push(query("k", "How many places.", json!({"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10})));
-                p.push(query("max_km", "Only places within this distance, km.", json!({"type": "number", "minimum": 0, "maximum": 20000})));
+                p.push(query("max_km", &format!("Only places within this distance, km. Default: {} km when any filter but `exclure_doublons` is given, no bound otherwise; `max_km=20000` lifts the default.", crate::nearest::DEFAULT_MAX_KM), json!({"type": "number", "minimum": 0, "maximum": 20000})));
+                p.push(territoire_param());
+                p.push(query("tri", "Order of `alternatives`: `distance` (default), nearest first; `ouverture`, the place one can be at soonest while it is open first (straight-line travel time in `mode` + waiting until it opens). The features (open places) are always by distance.", json!({"type": "string", "enum": ["distance", "ouverture"], "default": "distance"})));
+                p.push(query("mode", "Travel mode of the alternatives' estimates: car (50 km/h) or walk (5 km/h), over the great-circle distance × 1.3.", json!({"type": "string", "enum": ["car", "walk"], "default": "car"})));
                 p
             }, true),
-            responses(ok("application/geo+json", "FeatureCollection", "Places sorted by distance, with `distance_m`."), &[]),
+            responses(ok("application/geo+json", "NearestCollection", "Places sorted by distance, with `distance_m`; the territory and distance bound searched; with `ouvert_actuellement`, `ouverts` and, when fewer than k are open, `alternatives`."), &[]),
         ),
         "/v1/lieux": get(
             "Every place, in a bbox or a radius, filtered; streamed, paged by cursor.",
@@ -402,6 +459,7 @@ pub fn document() -> Value {
                 "type": "object", "required": ["links"],
                 "properties": {"title": {"type": "string"}, "description": {"type": "string"}, "links": {"type": "array", "items": {"$ref": "#/components/schemas/Link"}}},
             },
+            "NearestCollection": nearest_collection(),
             "TravelCollection": super::openapi_routing::travel_collection(),
             "ContourCollection": super::openapi_routing::contour_collection(),
             "Contour": super::openapi_routing::contour(),

@@ -5,7 +5,9 @@
 
 use serde_json::{Value, json};
 
-use super::openapi::{error_ref, filters, get, lat_lon, query};
+use super::openapi::{
+    error_ref, filters, get, lat_lon, query, territoire_member, territoire_param,
+};
 use super::routing::{MAX_CLOSEST_K, MAX_CONTOURS, MAX_MINUTES};
 
 fn mode() -> Value {
@@ -47,6 +49,7 @@ pub(super) fn add_paths(paths: &mut Value) {
                 json!({"type": "integer", "minimum": 1, "maximum": minutes_max, "default": 30}),
             ));
             p.push(mode());
+            p.push(territoire_param());
             p.push(query(
                 "isochrone",
                 "Also return the `minutes` isochrone polygon as the top-level `isochrone` Feature.",
@@ -68,6 +71,7 @@ pub(super) fn add_paths(paths: &mut Value) {
                 json!({"type": "integer", "minimum": 1, "maximum": MAX_CLOSEST_K as u64, "default": 3}),
             ));
             p.push(mode());
+            p.push(territoire_param());
             p
         }),
         responses(travel_ok("The k closest places, sorted by `duration_s`.")),
@@ -121,6 +125,7 @@ pub(super) fn travel_collection() -> Value {
             ]}},
             "numberReturned": {"type": "integer", "minimum": 0},
             "mode": mode_member(),
+            "territoire": territoire_member(),
             "minutes": {"type": "integer", "minimum": 1, "maximum": MAX_MINUTES as u64, "description": "`reachable` only: the limit."},
             "snap_m": {"type": "number", "minimum": 0, "description": "Road answers only: distance from the query point to the road it was snapped to, metres (walked at 5 km/h)."},
             "estimate": estimate_member(),

@@ -3,6 +3,9 @@
 //! With a road graph ([`crate::routing::Router`]) times are road times; without one, or for a
 //! point outside the graph, every result is a straight-line estimate marked
 //! `"estimate": "straight_line"` (see [`crate::routing::estimate`]).
+//!
+//! `reachable` and `closest` stay in the query point's territory, as `nearest` does
+//! ([`crate::nearest::Perimetre`]; `territoire=tous` widens them).
 
 use chrono::{DateTime, FixedOffset, Utc};
 use geo::MultiPolygon;
@@ -11,11 +14,13 @@ use warp::reply::Response;
 use super::features::Extra;
 use super::params::Query;
 use super::reply::{self, ApiError, Body, Ctx, cached};
-use super::{AppState, collection, minute, parse};
+use super::{AppState, collection, minute, parse, perimetre, territoire_member};
+use crate::dataset::{Dataset, Scope};
 use crate::model::Position;
 use crate::routing::search::Reached;
 use crate::routing::snap::Snap;
 use crate::routing::{Located, Profile, Router, estimate, estimate_kmh, isochrone};
+use crate::territory::Territoire;
 
 /// Largest `minutes` of the travel-time endpoints.
 pub const MAX_MINUTES: usize = 120;
@@ -23,9 +28,9 @@ pub const MAX_MINUTES: usize = 120;
 pub const MAX_CLOSEST_K: usize = 100;
 /// Most contours in one isochrone request.
 pub const MAX_CONTOURS: usize = 6;
-const STRAIGHT_LINE: &str = "straight_line";
+pub(super) const STRAIGHT_LINE: &str = "straight_line";
 
-fn mode(q: &Query) -> Result<Profile, ApiError> {
+pub(super) fn mode(q: &Query) -> Result<Profile, ApiError> {
     match q.get("mode") {
         None => Ok(Profile::Car),
         Some(m) => m
@@ -131,8 +136,12 @@ fn contours(
 /// `GET /v1/lieux/reachable?lat=&lon=&minutes=30&mode=car|walk&isochrone=false&<filters>`.
 pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Response {
     let run = || -> Result<Response, ApiError> {
-        let q = parse(raw, &["lat", "lon", "minutes", "mode", "isochrone"])?;
+        let q = parse(
+            raw,
+            &["lat", "lon", "minutes", "mode", "isochrone", "territoire"],
+        )?;
         let at = origin(&q)?;
+        let territoire = perimetre(&q)?.resolve(at);
         let minutes = q.integer_in("minutes", 1, MAX_MINUTES)?.unwrap_or(30) as u32;
         let profile = mode(&q)?;
         let with_polygon = flag(&q, "isochrone")?;
@@ -147,8 +156,9 @@ pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> 
                 match (router.as_deref(), snap) {
                     (Some(r), Some(s)) => {
                         let tree = r.tree(profile, s, limit_s);
-                        let reached =
-                            r.reached(profile, &tree, limit_s, |slot| ds.matches(slot, &filter));
+                        let reached = r.reached(profile, &tree, limit_s, |slot| {
+                            in_scope(&ds, territoire, slot) && ds.matches(slot, &filter)
+                        });
                         let hits = reached.iter().map(|h| road_hit(h, when)).collect();
                         let polygon = with_polygon.then(|| {
                             isochrone::polygons(
@@ -170,6 +180,7 @@ pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> 
                         let hits = ds
                             .within_radius(at, radius, &filter)
                             .into_iter()
+                            .filter(|h| in_scope(&ds, territoire, h.slot))
                             .map(|h| {
                                 let p = ds.lieu(h.slot).position.unwrap_or(at);
                                 let (dur, dist) =
@@ -196,6 +207,7 @@ pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> 
                 };
             let est = snap.is_none() || router.is_none();
             let mut members = format!(r#","mode":"{}","minutes":{minutes}"#, profile.as_str());
+            members.push_str(&territoire_member(territoire));
             if est {
                 members.push_str(r#","estimate":"straight_line""#);
             }
@@ -215,8 +227,9 @@ pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> 
 /// `GET /v1/lieux/closest?lat=&lon=&mode=car&k=3&<filters>`: the k closest by travel time.
 pub fn closest(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Response {
     let run = || -> Result<Response, ApiError> {
-        let q = parse(raw, &["lat", "lon", "k", "mode"])?;
+        let q = parse(raw, &["lat", "lon", "k", "mode", "territoire"])?;
         let at = origin(&q)?;
+        let territoire = perimetre(&q)?.resolve(at);
         let k = q.integer_in("k", 1, MAX_CLOSEST_K)?.unwrap_or(3);
         let profile = mode(&q)?;
         let filter = q.filter(now)?;
@@ -227,33 +240,44 @@ pub fn closest(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Re
         Ok(cached(ctx, tag, "application/geo+json", || {
             let (hits, est): (Vec<(u32, Extra)>, bool) = match (router.as_deref(), snap) {
                 (Some(r), Some(s)) => (
-                    r.closest(profile, s, k, |slot| ds.matches(slot, &filter))
-                        .iter()
-                        .map(|h| road_hit(h, when))
-                        .collect(),
+                    r.closest(profile, s, k, |slot| {
+                        in_scope(&ds, territoire, slot) && ds.matches(slot, &filter)
+                    })
+                    .iter()
+                    .map(|h| road_hit(h, when))
+                    .collect(),
                     false,
                 ),
                 _ => (
-                    ds.nearest(at, k, None, &filter)
-                        .iter()
-                        .map(|h| {
-                            let p = ds.lieu(h.slot).position.unwrap_or(at);
-                            let (dur, dist) = estimate(profile, (at.lon, at.lat), (p.lon, p.lat));
-                            (
-                                h.slot,
-                                Extra {
-                                    distance_m: Some(dist),
-                                    duration_s: Some(dur),
-                                    estimate: Some(STRAIGHT_LINE),
-                                    ..Extra::at(when)
-                                },
-                            )
-                        })
-                        .collect(),
+                    ds.nearest_in(
+                        at,
+                        k,
+                        Scope {
+                            territoire,
+                            max_m: None,
+                        },
+                        &filter,
+                    )
+                    .iter()
+                    .map(|h| {
+                        let p = ds.lieu(h.slot).position.unwrap_or(at);
+                        let (dur, dist) = estimate(profile, (at.lon, at.lat), (p.lon, p.lat));
+                        (
+                            h.slot,
+                            Extra {
+                                distance_m: Some(dist),
+                                duration_s: Some(dur),
+                                estimate: Some(STRAIGHT_LINE),
+                                ..Extra::at(when)
+                            },
+                        )
+                    })
+                    .collect(),
                     true,
                 ),
             };
             let mut members = format!(r#","mode":"{}""#, profile.as_str());
+            members.push_str(&territoire_member(territoire));
             if est {
                 members.push_str(r#","estimate":"straight_line""#);
             }
@@ -334,6 +358,11 @@ pub fn isochrone(state: &AppState, raw: &str, ctx: &Ctx, _now: DateTime<Utc>) ->
         }))
     };
     run().unwrap_or_else(ApiError::into_response)
+}
+
+/// Is the place in `slot` in the territory searched (`None`: every territory)?
+fn in_scope(ds: &Dataset, territoire: Option<Territoire>, slot: u32) -> bool {
+    territoire.is_none_or(|t| ds.territoire(slot) == t)
 }
 
 /// A place reached on the road graph, with its road distance and travel time as properties.

@@ -19,6 +19,7 @@ mod limits;
 mod live;
 mod live_ops;
 mod mapping;
+mod nearest_bounds;
 mod real_data;
 mod routing;
 mod routing_openapi;
