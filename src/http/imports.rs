@@ -514,6 +514,8 @@ fn report_json(
         "repaired": repaired,
         "rejected": rejected,
         "without_coordinates": without_coordinates,
+        // counted from every report row (the list below may be truncated)
+        "summary": crate::import::ReportSummary::of_rows(&outcome.report),
         "report": report,
         "report_truncated": outcome.report.len() > MAX_REPORT_ROWS,
     })

@@ -28,7 +28,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
 use super::hours_fr;
@@ -750,6 +750,13 @@ impl Ctx<'_> {
         }
         let raw = out.fields.get("date_maj").cloned();
         let (date, reason) = match raw.as_deref().map(parse_source_date) {
+            Some(Some((d, _))) if super::validate::is_placeholder_date(d) => (
+                self.date_maj,
+                format!(
+                    "date_maj_placeholder: {d} is a placeholder, import date {} used",
+                    self.date_maj
+                ),
+            ),
             Some(Some((d, exact))) => {
                 if exact {
                     return;
@@ -835,18 +842,9 @@ fn split_address(adresse: &str) -> Option<(String, String, String)> {
     Some((street, cp, commune))
 }
 
-/// Dates as producers write them: `YYYY-MM-DD` (exact), ISO date-times, `DD/MM/YYYY` with an
-/// optional time.
+/// Dates as producers write them (see [`super::validate::parse_date`]).
 fn parse_source_date(raw: &str) -> Option<(NaiveDate, bool)> {
-    if let Some(d) = super::validate::parse_date(raw) {
-        return Some(d);
-    }
-    for f in ["%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M"] {
-        if let Ok(dt) = NaiveDateTime::parse_from_str(raw.trim(), f) {
-            return Some((dt.date(), false));
-        }
-    }
-    None
+    super::validate::parse_date(raw)
 }
 
 #[cfg(test)]

@@ -19,9 +19,11 @@ mod geojson;
 mod hours_fr;
 mod json;
 mod mapping;
+mod mojibake;
 mod place;
 mod staging;
 mod stream;
+mod summary;
 mod v0;
 mod validate;
 
@@ -39,6 +41,7 @@ pub use hours_fr::{
     Unclear as UnclearHours, parse_day as parse_day_hours, parse_week as parse_week_hours,
 };
 pub use mapping::{Mapping, MappingError, MappingOptions};
+pub use summary::ReportSummary;
 pub use validate::write_report_csv;
 
 /// Failure of a whole file (a bad row is not an error: it goes to the report).
@@ -278,6 +281,19 @@ impl SeenIds {
     /// [`SeenIds::get`], owned.
     pub(crate) fn location(&self, id: &str) -> Option<(String, u64)> {
         self.get(id).map(|(f, l)| (f.to_owned(), l))
+    }
+
+    /// Starts a file: ids kept from now on belong to it (the same path given twice is two
+    /// files).
+    pub(crate) fn begin_file(&mut self, file: &str) {
+        self.files.push(file.to_owned());
+    }
+
+    /// Was `id` kept from the file being read?
+    pub(crate) fn in_current_file(&self, id: &str) -> bool {
+        self.ids
+            .get(id)
+            .is_some_and(|(f, _)| *f as usize + 1 == self.files.len())
     }
 
     pub(crate) fn insert(&mut self, id: String, file: &str, loc: u64) {

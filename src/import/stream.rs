@@ -62,6 +62,7 @@ pub(crate) fn import_path(
     let first = first_non_space(&mut reader).map_err(io_err)?;
     match &options.mapping {
         Some((mapping, mapping_options)) if first == Some(b'[') => {
+            seen.begin_file(&name);
             let mut validator = Validator {
                 file: &name,
                 version: mapping.target(),
@@ -107,6 +108,7 @@ pub(crate) fn import_path(
             reader.read_to_end(&mut bytes).map_err(io_err)?;
             let parsed = super::parse_bytes(&name, &bytes, options)?;
             drop(bytes);
+            seen.begin_file(&name);
             let mut validator = Validator {
                 file: &name,
                 version: parsed.version,

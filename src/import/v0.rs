@@ -244,6 +244,57 @@ fn note(record: &mut Record, field: &str, reason: &str, values: &[&str]) {
     }
 }
 
+/// The items of a v0 list field. The schema joins them with `;`; some exports join them with
+/// `,`: when a value has commas and no `;` and the `,` reading gives two or more items, every
+/// one of the vocabulary (`known`), the commas are the separators (reported as a repair). A
+/// value whose commas are part of its text stays whole (its pieces are not all known).
+fn v0_items<'a>(
+    record: &mut Record,
+    field: &str,
+    raw: &'a str,
+    known: impl Fn(&str) -> bool,
+) -> Vec<&'a str> {
+    let items: Vec<&str> = split_list(raw, true).collect();
+    if !raw.contains(',') || raw.contains(';') {
+        return items;
+    }
+    // pieces between commas; a piece that is not a value of the vocabulary continues the
+    // previous one (v0 values explain themselves after " : ", sometimes with commas)
+    let mut commas: Vec<&str> = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut end = 0;
+    let mut pos = 0;
+    for piece in raw.split([',', '|']) {
+        let (from, to) = (pos, pos + piece.len());
+        pos = to + 1;
+        if piece.trim().is_empty() {
+            continue;
+        }
+        if known(piece.trim()) {
+            if let Some(s) = start {
+                commas.push(raw[s..end].trim());
+            }
+            start = Some(from);
+        } else if start.is_none() {
+            return items;
+        }
+        end = to;
+    }
+    if let Some(s) = start {
+        commas.push(raw[s..end].trim());
+    }
+    if commas.len() >= 2 && commas.len() > items.len() {
+        record.notes.push((
+            field.to_owned(),
+            ReportKind::Repaired,
+            "v0_list_commas: values joined with ',' instead of ';', split on ','".to_owned(),
+            raw.to_owned(),
+        ));
+        return commas;
+    }
+    items
+}
+
 /// Rewrites a v0 record in place into v1 field names and values (lists joined with `|`).
 pub(crate) fn to_v1(record: &mut Record) {
     let take = |record: &mut Record, f: &str| record.fields.remove(f).unwrap_or_default();
@@ -269,7 +320,8 @@ pub(crate) fn to_v1(record: &mut Record) {
     let raw = take(record, "services");
     let mut services = Vec::new();
     let mut unknown = Vec::new();
-    for v in split_list(&raw, true) {
+    let known = |v: &str| lookup(SERVICES, v).is_some() || v.parse::<Service>().is_ok();
+    for v in v0_items(record, "services", &raw, known) {
         match lookup(SERVICES, v) {
             Some(s) => services.push(*s),
             // Already a v1 value (mixed files): keep it.
@@ -295,7 +347,8 @@ pub(crate) fn to_v1(record: &mut Record) {
     let mut dispositifs = Vec::new();
     let mut formations = Vec::new();
     let mut autres: Vec<String> = Vec::new();
-    for v in split_list(&raw_labels, true) {
+    let known = |v: &str| lookup(LABELS, v).is_some() || v.parse::<Dispositif>().is_ok();
+    for v in v0_items(record, "labels_nationaux", &raw_labels, known) {
         match lookup(LABELS, v) {
             Some(Label::Dispositif(d)) => dispositifs.push(*d),
             Some(Label::Formation(f)) => formations.push(*f),
@@ -319,7 +372,8 @@ pub(crate) fn to_v1(record: &mut Record) {
     let raw = take(record, "conditions_acces");
     let mut frais = Vec::new();
     let mut no_equivalent = Vec::new();
-    for v in split_list(&raw, true) {
+    let known = |v: &str| lookup(CONDITIONS, head(v)).is_some();
+    for v in v0_items(record, "conditions_acces", &raw, known) {
         match lookup(CONDITIONS, head(v)) {
             Some(Some(f)) => frais.push(*f),
             Some(None) => no_equivalent.push(head(v)),
@@ -339,7 +393,8 @@ pub(crate) fn to_v1(record: &mut Record) {
     let mut publics = Vec::new();
     let mut prises = Vec::new();
     let mut no_equivalent = Vec::new();
-    for v in split_list(&raw, true) {
+    let known = |v: &str| lookup(PUBLICS, head(v)).is_some();
+    for v in v0_items(record, "publics_accueillis", &raw, known) {
         match lookup(PUBLICS, head(v)) {
             Some(PublicV1::Public(p)) => publics.push(*p),
             Some(PublicV1::PriseEnCharge(p)) => prises.push(*p),
@@ -364,7 +419,10 @@ pub(crate) fn to_v1(record: &mut Record) {
     let raw = take(record, "modalites_accompagnement");
     let mut modalites = Vec::new();
     let mut no_equivalent = Vec::new();
-    for v in split_list(&raw, true) {
+    let known = |v: &str| {
+        lookup(MODALITES, head(v)).is_some() || v.parse::<ModaliteAccompagnement>().is_ok()
+    };
+    for v in v0_items(record, "modalites_accompagnement", &raw, known) {
         match lookup(MODALITES, head(v)) {
             Some(m) => modalites.push(*m),
             None => match v.parse::<ModaliteAccompagnement>() {

@@ -1,8 +1,9 @@
 //! One raw record → a [`Lieu`] or a rejection, field by field against schema v1.0.2, with
 //! every repair, dropped value and rejection written to the report.
 //!
-//! Policy: a row is rejected only when a required field (id, nom, commune, code_postal,
-//! adresse, date_maj) is missing or invalid beyond repair, or its id was already kept (ids are
+//! Policy: a row is rejected only when a required field (id, nom) is missing, or it says
+//! nowhere it is (commune, code_postal and adresse are derived when they can be, see
+//! [`super::place`]; a missing, unreadable or placeholder date_maj becomes the import date), or its id was already kept (ids are
 //! registered only when a row is kept, so a rejected row does not block a later good one).
 //! A missing or invalid `pivot` becomes the producers' placeholder `00000000000000`. An invalid
 //! optional value is dropped and the row kept.
@@ -21,7 +22,7 @@ use super::{
     ImportError, ImportOutcome, Parsed, Record, ReportKind, ReportRow, SchemaVersion, SeenIds,
     split_list, v0,
 };
-use super::{coords, place};
+use super::{coords, mojibake, place};
 
 /// Placeholder pivot when the producer has none.
 pub(crate) const PIVOT_PLACEHOLDER: &str = "00000000000000";
@@ -36,6 +37,7 @@ pub(crate) fn validate_all(
 ) -> ImportOutcome {
     let mut out = ImportOutcome::default();
     out.lieux.reserve(parsed.records.len());
+    seen.begin_file(file);
     let mut validator = Validator {
         file,
         version: parsed.version,
@@ -91,7 +93,23 @@ impl Validator<'_> {
         };
         let lieu = build(&record, &mut row, self.communes);
         let kept = match lieu {
-            Some(lieu) => {
+            Some(mut lieu) => {
+                // An id repeated inside one file (an aggregator's sub-sources numbering their
+                // rows alike) names another record: it gets a stable derived id. Across files,
+                // or when the derived id is taken too (the same record twice), it is refused.
+                if let Some((_, l)) = self.seen.get(&lieu.id)
+                    && self.seen.in_current_file(&lieu.id)
+                {
+                    let derived = derived_id(&lieu);
+                    if self.seen.get(&derived).is_none() {
+                        let reason = format!(
+                            "duplicate_id_renamed: id already kept at {l} of this file for another record; this one is {derived} (derived from its name, address and postcode)"
+                        );
+                        let id = lieu.id.clone();
+                        row.push("id", ReportKind::Repaired, reason, &id);
+                        lieu.id = derived;
+                    }
+                }
                 if let Some((f, l)) = self.seen.get(&lieu.id) {
                     let reason = format!("duplicate id: already kept from {f} at {l}");
                     let id = lieu.id.clone();
@@ -133,6 +151,19 @@ impl Validator<'_> {
     }
 }
 
+/// `<id>~<8 hex digits>`: the id of a record whose id is already taken in its file, from a
+/// hash (SHA-256) of its name, address, postcode and commune, so that it does not change from
+/// one import of the file to the next.
+fn derived_id(lieu: &Lieu) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [&lieu.nom, &lieu.adresse, &lieu.code_postal, &lieu.commune] {
+        h.update(part.as_bytes());
+        h.update([0x1f]);
+    }
+    format!("{}~{}", lieu.id, hex::encode(&h.finalize()[..4]))
+}
+
 /// Report entries of the row being validated.
 struct Row<'a> {
     file: &'a str,
@@ -167,6 +198,23 @@ impl Row<'_> {
         }
         if trimmed.len() != raw.len() {
             self.push(field, ReportKind::Repaired, "trimmed whitespace", raw);
+        }
+        if mojibake::has_replacement(trimmed) {
+            self.push(
+                field,
+                ReportKind::Info,
+                "replacement_characters: U+FFFD in the text (characters lost to a wrong encoding upstream); kept as is",
+                raw,
+            );
+        }
+        if let Some(fixed) = mojibake::repair(trimmed) {
+            self.push(
+                field,
+                ReportKind::Repaired,
+                format!("mojibake: UTF-8 read as Windows-1252 undone ({fixed:?})"),
+                raw,
+            );
+            return Some(fixed);
         }
         Some(trimmed.to_owned())
     }
@@ -281,17 +329,29 @@ fn build(record: &Record, row: &mut Row<'_>, communes: Option<&Communes>) -> Opt
                 }
             });
 
-    let date_maj = match row.text(record, "date_maj") {
+    // missing, unreadable or a placeholder (1970-01-01): the import date, reported
+    let date_maj = Some(match row.text(record, "date_maj") {
         None => {
+            let today = import_date();
             row.push(
                 "date_maj",
-                ReportKind::Rejected,
-                "missing required field",
+                ReportKind::Repaired,
+                format!("date_maj_missing: import date {today} used"),
                 "",
             );
-            None
+            today
         }
         Some(raw) => match parse_date(&raw) {
+            Some((d, _)) if is_placeholder_date(d) => {
+                let today = import_date();
+                row.push(
+                    "date_maj",
+                    ReportKind::Repaired,
+                    format!("date_maj_placeholder: {d} is a placeholder, import date {today} used"),
+                    &raw,
+                );
+                today
+            }
             Some((d, exact)) => {
                 if !exact {
                     row.push(
@@ -301,19 +361,20 @@ fn build(record: &Record, row: &mut Row<'_>, communes: Option<&Communes>) -> Opt
                         &raw,
                     );
                 }
-                Some(d)
+                d
             }
             None => {
+                let today = import_date();
                 row.push(
                     "date_maj",
-                    ReportKind::Rejected,
-                    "not a date (YYYY-MM-DD)",
+                    ReportKind::Repaired,
+                    format!("date_maj_unreadable: not a date, import date {today} used"),
                     &raw,
                 );
-                None
+                today
             }
         },
-    };
+    });
 
     let pivot = match record.fields.get("pivot").map(|s| s.trim()) {
         None | Some("") => {
@@ -695,6 +756,7 @@ pub(crate) fn normalize_telephone(raw: &str, code_postal: &str) -> Option<String
 
 /// `YYYY-MM-DD` (exact = `true`), or a full ISO date-time / `DD/MM/YYYY` (exact = `false`).
 pub(crate) fn parse_date(raw: &str) -> Option<(NaiveDate, bool)> {
+    let raw = raw.trim();
     if raw.len() == 10
         && let Ok(d) = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
     {
@@ -703,18 +765,37 @@ pub(crate) fn parse_date(raw: &str) -> Option<(NaiveDate, bool)> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(raw) {
         return Some((dt.date_naive(), false));
     }
+    // ISO and slashed year-first date-times (`2020/06/30 14:16:50.898`), French day-first
+    // ones (`30/06/2020 14:16`, `30-06-2020`, `30.06.2020`)
     for f in [
         "%Y-%m-%dT%H:%M:%S%.f",
         "%Y-%m-%d %H:%M:%S%.f",
         "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+        "%Y/%m/%d %H:%M:%S%.f",
+        "%Y/%m/%d %H:%M",
+        "%d/%m/%Y %H:%M:%S%.f",
+        "%d/%m/%Y %H:%M",
     ] {
         if let Ok(dt) = NaiveDateTime::parse_from_str(raw, f) {
             return Some((dt.date(), false));
         }
     }
-    NaiveDate::parse_from_str(raw, "%d/%m/%Y")
-        .ok()
+    ["%Y/%m/%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y%m%d"]
+        .iter()
+        .find_map(|f| NaiveDate::parse_from_str(raw, f).ok())
         .map(|d| (d, false))
+}
+
+/// A date no place was updated on: the Unix epoch and the other zeros of spreadsheets and
+/// databases (1899-12-30, 1900-01-01, 0001-01-01), any date before 1990.
+pub(crate) fn is_placeholder_date(d: NaiveDate) -> bool {
+    d < NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or_default()
+}
+
+/// The date of an import, for rows whose `date_maj` is missing or unusable.
+fn import_date() -> NaiveDate {
+    chrono::Utc::now().date_naive()
 }
 
 /// Writes the report as CSV: `file,line_or_index,id,field,kind,reason,value`.
@@ -821,12 +902,26 @@ mod tests {
             ("2022-12-01T23:30:00.000Z", Some((d(2022, 12, 1), false))),
             ("2022-12-01 10:00:00", Some((d(2022, 12, 1), false))),
             ("01/12/2022", Some((d(2022, 12, 1), false))),
+            ("2020/06/30 14:16:50.898", Some((d(2020, 6, 30), false))),
+            ("2020/06/30", Some((d(2020, 6, 30), false))),
+            ("30/06/2020 14:16:50", Some((d(2020, 6, 30), false))),
+            ("30/06/2020 14:16", Some((d(2020, 6, 30), false))),
+            ("30-06-2020", Some((d(2020, 6, 30), false))),
+            ("30.06.2020", Some((d(2020, 6, 30), false))),
+            ("2020-06-30 14:16", Some((d(2020, 6, 30), false))),
+            ("20200630", Some((d(2020, 6, 30), false))),
+            (" 2020-06-30 ", Some((d(2020, 6, 30), true))),
             ("2022-13-01", None),
             ("hier", None),
         ];
         for (raw, expected) in dates {
             assert_eq!(parse_date(raw), *expected, "{raw}");
         }
+        for placeholder in ["1970-01-01", "1900-01-01", "1899-12-30", "0001-01-01"] {
+            let (p, _) = parse_date(placeholder).expect(placeholder);
+            assert!(is_placeholder_date(p), "{placeholder}");
+        }
+        assert!(!is_placeholder_date(d(2014, 5, 2)));
         let coords: &[(&str, Option<(f64, bool)>)] = &[
             ("48.85", Some((48.85, false))),
             ("48,85", Some((48.85, true))),

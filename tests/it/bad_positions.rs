@@ -238,6 +238,8 @@ fn planted_bad_positions_are_reported_over_http() {
     let text = v.to_string();
     assert_eq!(status, 200, "{}", &text[..text.len().min(2000)]);
     assert_eq!(v["report_truncated"], false);
+    // the summary counts the same rows
+    assert!(v["summary"]["dropped"]["latitude,longitude: outside_commune"].as_u64() > Some(0));
     let alarms: HashSet<String> = v["report"]
         .as_array()
         .unwrap()

@@ -324,12 +324,13 @@ fn geojson_fixture() {
             ReportKind::Repaired,
             "2024-04-02T08:00:00+02:00",
         ),
+        // rejected for its missing name; its unreadable date ("hier") alone would have become
+        // the import date, a repair not reported for a row that is not kept
         e(2, "geo-3", "nom", ReportKind::Rejected, ""),
-        e(2, "geo-3", "date_maj", ReportKind::Rejected, "hier"),
     ] {
         assert!(s.contains(&expected), "missing {expected:?} in {s:?}");
     }
-    assert_eq!(s.len(), 4, "{s:?}");
+    assert_eq!(s.len(), 3, "{s:?}");
 }
 
 #[test]
@@ -353,7 +354,8 @@ fn dirty_csv_report() {
             e(4, "dirty-3", "telephone", Dropped, "12 34"),
             e(5, "dirty-4", "horaires", Dropped, "tous les jours"),
             e(6, "dirty-5", "nom", Rejected, ""),
-            e(7, "dirty-1", "id", Rejected, "dirty-1"),
+            // a second record under dirty-1's id, in the same file: renamed, kept
+            e(7, "dirty-1", "id", Repaired, "dirty-1"),
             e(8, "dirty-6", "latitude,longitude", Info, ""),
             e(8, "dirty-6", "telephone", Repaired, "01 23 45 67 89"),
             e(9, "dirty-7", "latitude,longitude", Repaired, "48,85 / 2,35"),
@@ -365,9 +367,9 @@ fn dirty_csv_report() {
         ]
     );
     assert_eq!(o.stats.rows, 8);
-    assert_eq!(o.stats.accepted, 6);
-    assert_eq!(o.stats.rejected, 2);
-    assert_eq!(o.stats.repaired, 6);
+    assert_eq!(o.stats.accepted, 7);
+    assert_eq!(o.stats.rejected, 1);
+    assert_eq!(o.stats.repaired, 7);
     // dirty-6 has none; dirty-7's point is in Paris, 130 km from Reims
     assert_eq!(o.stats.without_coordinates, 2);
     assert_eq!(by_id(&o.lieux, "dirty-1").pivot, "43493312300029");
@@ -491,7 +493,7 @@ fn snapshot_write_is_atomic() {
     // A failed import (unreadable input) leaves the existing snapshot and report untouched.
     let out = dir.join("lieux.fgb");
     let stats = run_import(&[fixture("dirty-v1.csv")], &out, None, false).expect("import");
-    assert_eq!(stats.accepted, 6);
+    assert_eq!(stats.accepted, 7);
     let report = dir.join("lieux.fgb.report.csv");
     let before = std::fs::read(&out).expect("snapshot");
     let report_before = std::fs::read(&report).expect("report");
@@ -534,12 +536,13 @@ fn run_import_keeps_ids_unique_across_files() {
         true,
     )
     .expect("import");
-    // The second copy only brings duplicates (and its own row without nom).
+    // The second copy only brings duplicates (and its own row without nom): an id repeated
+    // inside one file is renamed, one repeated across files refused.
     assert_eq!(stats.rows, 16);
-    assert_eq!(stats.accepted, 6);
-    assert_eq!(stats.rejected, 10);
+    assert_eq!(stats.accepted, 7);
+    assert_eq!(stats.rejected, 9);
     let lieux = read_snapshot(&std::fs::read(&out).expect("snapshot")).expect("read");
-    assert_eq!(lieux.len(), 6);
+    assert_eq!(lieux.len(), 7);
     let mut r = csv::Reader::from_path(&report).expect("report");
     assert_eq!(
         r.headers().expect("header").iter().collect::<Vec<_>>(),
@@ -571,5 +574,128 @@ fn embedded_default_snapshot_loads() {
         lieux
             .iter()
             .all(|l| l.dispositif_programmes_nationaux == [Dispositif::FranceServices])
+    );
+}
+
+/// A v0 export whose list fields are joined with `,` instead of `;` keeps every value: the
+/// Hinaura export rewritten that way imports to the same services, labels, publics, fees and
+/// modalities as the original, each rewritten field reported as a repair.
+#[test]
+fn v0_lists_joined_with_commas_are_split() {
+    let Some(d) = shared() else { return };
+    let path = d.join("cartographie-nationale-v0/hinaura-687.json");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let mut rows: Vec<serde_json::Value> = serde_json::from_str(&text).expect("json");
+    let fields = [
+        "services",
+        "labels_nationaux",
+        "conditions_acces",
+        "publics_accueillis",
+        "modalites_accompagnement",
+    ];
+    let mut rewritten = 0;
+    for r in &mut rows {
+        for f in fields {
+            if let Some(v) = r
+                .get(f)
+                .and_then(|v| v.as_str())
+                .filter(|v| v.contains(';'))
+            {
+                let commas = v.replace(';', ",");
+                r[f] = serde_json::Value::String(commas);
+                rewritten += 1;
+            }
+        }
+    }
+    assert!(rewritten > 500, "{rewritten}");
+    let original = read_path(&path).expect("original");
+    let commas =
+        lieux::import::read_bytes("hinaura-commas.json", &serde_json::to_vec(&rows).unwrap())
+            .expect("rewritten");
+    assert_eq!(original.lieux.len(), commas.lieux.len());
+    for (a, b) in original.lieux.iter().zip(&commas.lieux) {
+        for c in [
+            "services",
+            "dispositif_programmes_nationaux",
+            "formations_labels",
+            "frais_a_charge",
+            "publics_specifiquement_adresses",
+            "prise_en_charge_specifique",
+            "modalites_accompagnement",
+        ] {
+            assert_eq!(a.column(c), b.column(c), "{} {c}", a.id);
+        }
+    }
+    let repaired = commas
+        .report
+        .iter()
+        .filter(|r| r.reason.starts_with("v0_list_commas"))
+        .count();
+    assert!(repaired * 10 >= rewritten * 9, "{repaired} of {rewritten}");
+}
+
+/// The end-of-import summary counts the report itself: the CLI's (read back from the report
+/// CSV) and the in-memory one of `POST /v1/imports` agree, and the command prints it.
+#[test]
+fn import_summary_says_what_the_report_says() {
+    let dir = temp_dir("summary");
+    let out = dir.join("lieux.fgb");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_lieux"))
+        .args(["import", fixture("dirty-v1.csv").to_str().unwrap(), "--out"])
+        .arg(&out)
+        .output()
+        .expect("lieux import");
+    assert!(output.status.success());
+    let from_csv =
+        lieux::import::ReportSummary::of_csv(&dir.join("lieux.fgb.report.csv")).expect("csv");
+    let o = read_path(&fixture("dirty-v1.csv")).expect("dirty");
+    let in_memory = lieux::import::ReportSummary::of_rows(&o.report);
+    assert_eq!(from_csv, in_memory);
+    assert_eq!(in_memory.rejected["nom: missing required field"], 1);
+    assert_eq!(in_memory.repaired["id: duplicate_id_renamed"], 1);
+    assert_eq!(in_memory.dropped["latitude,longitude: outside_commune"], 1);
+    assert_eq!(in_memory.duplicates, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for line in [
+        "8 rows read",
+        "kept with repairs     7",
+        "kept without position 2",
+        "rejected              1",
+        "duplicates (kept)     2",
+        "1  latitude,longitude: outside_commune",
+    ] {
+        assert!(stderr.contains(line), "{line:?} not in {stderr}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Text decoded with the wrong encoding upstream: a double-encoded name is repaired, U+FFFD
+/// replacement characters are reported (the row is kept as published).
+#[test]
+fn mojibake_is_repaired_or_reported() {
+    let text = std::fs::read_to_string(fixture("dirty-v1.csv")).expect("fixture");
+    let text = text
+        .replacen("Médiathèque,Reims", "MÃ©diathÃ¨que,Reims", 1)
+        .replacen("Médiathèque,Bourg", "M\u{FFFD}diath\u{FFFD}que,Bourg", 1);
+    let o = lieux::import::read_bytes("mojibake.csv", text.as_bytes()).expect("import");
+    assert_eq!(by_id(&o.lieux, "dirty-1").nom, "Médiathèque");
+    assert_eq!(by_id(&o.lieux, "dirty-2").nom, "M\u{FFFD}diath\u{FFFD}que");
+    let reasons: Vec<(&str, &str)> = o
+        .report
+        .iter()
+        .filter(|r| r.field == "nom")
+        .map(|r| (r.id.as_str(), r.reason.as_str()))
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|(id, r)| *id == "dirty-1" && r.starts_with("mojibake:")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|(id, r)| *id == "dirty-2" && r.starts_with("replacement_characters:")),
+        "{reasons:?}"
     );
 }
