@@ -1,6 +1,8 @@
 //! Static assets compiled into the binary, so the map works with no internet: the map page, its
 //! script, MapLibre GL JS (vendored by scripts/vendor-maplibre.sh), the département base layer
-//! (data/departements.geojson, `lieux basemap`) and the `<lieux-nearest>` widget.
+//! (data/departements.geojson, `lieux basemap`), the `<lieux-nearest>` widget and the
+//! favicon (`/favicon.ico`, a 32 × 32 PNG in an ICO, and `/favicon.svg`: browsers ask for the
+//! first on any page).
 
 use warp::reply::Response;
 
@@ -40,6 +42,16 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
         "vendor/maplibre-gl.css",
         "text/css; charset=utf-8",
         include_bytes!("../../static/vendor/maplibre-gl/maplibre-gl.css"),
+    ),
+    (
+        "favicon.ico",
+        "image/x-icon",
+        include_bytes!("../../static/favicon.ico"),
+    ),
+    (
+        "favicon.svg",
+        "image/svg+xml",
+        include_bytes!("../../static/favicon.svg"),
     ),
     (
         "basemap/departements.geojson",

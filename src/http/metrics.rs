@@ -287,7 +287,9 @@ pub fn route_template(path: &str) -> &'static str {
         ["health"] => "/health",
         ["metrics"] => "/metrics",
         ["widget.js"] => "/widget.js",
-        ["app.js"] | ["vendor", _] | ["basemap", _] => "/:asset",
+        ["app.js"] | ["favicon.ico"] | ["favicon.svg"] | ["vendor", _] | ["basemap", _] => {
+            "/:asset"
+        }
         _ => "other",
     }
 }

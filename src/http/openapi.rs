@@ -384,6 +384,7 @@ pub fn document() -> Value {
             }}}}}}}), &[]),
         ),
         "/widget.js": {"get": {"summary": "The embeddable `<lieux-nearest>` custom element.", "responses": {"200": {"description": "JavaScript.", "content": {"text/javascript": {"schema": {"type": "string"}}}}}}},
+        "/favicon.ico": {"get": {"summary": "The site icon, 32 × 32 (also `/favicon.svg`).", "responses": {"200": {"description": "ICO holding a PNG.", "content": {"image/x-icon": {"schema": {"type": "string", "contentEncoding": "binary"}}}}}}},
         "/collections/{collectionId}/items/{featureId}": get(
             "One place as an OGC API feature.",
             json!([collection_id, feature_id]),

@@ -15,6 +15,7 @@ use super::reply::{self, ApiError, Body, Ctx, cached};
 use super::{AppState, minute, parse};
 use crate::dataset::Dataset;
 use crate::filter::Filter;
+use crate::territory::Territoire;
 use crate::tiles::{ClusterOptions, EXTENT, Hierarchy, LAYER, MAX_ZOOM, TileCoord, mvt};
 
 /// Cluster hierarchies kept per (dataset version, filter): the unfiltered one and the most
@@ -154,12 +155,36 @@ pub fn tilejson(state: &AppState, raw: &str, host: Option<&str>, ctx: &Ctx) -> R
             format!("?{raw}")
         };
         let (mut w, mut s, mut e, mut n) = (180.0f64, 90.0f64, -180.0f64, -90.0f64);
-        for p in ds.lieux().iter().filter_map(|l| l.position) {
+        // the box of the metropolitan places (coordinates inside metropolitan France's box):
+        // the centre of the box of every place lies in the Atlantic off Africa, halfway to
+        // the overseas territories
+        let metropole = Territoire::Metropole;
+        let [mw, ms, me, mn] = metropole.bbox();
+        let mut metro = (180.0f64, 90.0f64, -180.0f64, -90.0f64);
+        for (slot, l) in ds.lieux().iter().enumerate() {
+            let Some(p) = l.position else { continue };
             (w, s, e, n) = (w.min(p.lon), s.min(p.lat), e.max(p.lon), n.max(p.lat));
+            if ds.territoire(slot as u32) == metropole
+                && (mw..=me).contains(&p.lon)
+                && (ms..=mn).contains(&p.lat)
+            {
+                metro = (
+                    metro.0.min(p.lon),
+                    metro.1.min(p.lat),
+                    metro.2.max(p.lon),
+                    metro.3.max(p.lat),
+                );
+            }
         }
         if w > e {
             (w, s, e, n) = (-180.0, -85.0511, 180.0, 85.0511);
         }
+        // centred on metropolitan France when it has places, else on every place
+        let (cx, cy) = if metro.0 <= metro.2 {
+            ((metro.0 + metro.2) / 2.0, (metro.1 + metro.3) / 2.0)
+        } else {
+            ((w + e) / 2.0, (s + n) / 2.0)
+        };
         let fields: BTreeMap<&str, &str> = [
             ("id", "String: identifiant du lieu"),
             ("nom", "String"),
@@ -186,7 +211,7 @@ pub fn tilejson(state: &AppState, raw: &str, host: Option<&str>, ctx: &Ctx) -> R
             "minzoom": 0,
             "maxzoom": MAX_ZOOM,
             "bounds": [w, s, e, n],
-            "center": [(w + e) / 2.0, (s + n) / 2.0, 5],
+            "center": [cx, cy, 5],
             "attribution": "ANCT, Licence Ouverte 2.0",
             "vector_layers": [{"id": LAYER, "fields": fields, "minzoom": 0, "maxzoom": MAX_ZOOM}],
             "extent": EXTENT,

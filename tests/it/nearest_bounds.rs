@@ -638,6 +638,54 @@ async fn bad_values_of_the_new_parameters_are_400_naming_them() {
     }
 }
 
+/// The issue's two small fixes: `/favicon.ico` is an icon, the map page links it, and the
+/// TileJSON centre lies in metropolitan France.
+#[tokio::test]
+async fn favicon_and_tilejson_centre() {
+    let st = AppState::new(Dataset::embedded().expect("embedded"));
+    let res = warp::test::request()
+        .path("/favicon.ico")
+        .reply(&routes(st.clone()))
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/x-icon");
+    assert_eq!(&res.body()[..4], &[0, 0, 1, 0], "an ICO header");
+    let res = warp::test::request()
+        .path("/favicon.svg")
+        .reply(&routes(st.clone()))
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/svg+xml");
+    let page = warp::test::request()
+        .path("/")
+        .header("accept", "text/html")
+        .reply(&routes(st.clone()))
+        .await;
+    let html = String::from_utf8_lossy(page.body());
+    assert!(
+        html.contains(r#"<link rel="icon" href="/favicon.ico""#),
+        "{html}"
+    );
+    assert!(html.contains(r#"<link rel="icon" href="/favicon.svg""#));
+
+    let (status, tj) = get(&st, "/tiles/lieux").await;
+    assert_eq!(status, 200);
+    let c = tj["center"].as_array().expect("center");
+    let (lon, lat) = (c[0].as_f64().expect("lon"), c[1].as_f64().expect("lat"));
+    // inside metropolitan France's land, not its box's corners: Creuse is 2.0, 46.1
+    assert!(
+        (-1.0..=5.0).contains(&lon) && (44.0..=48.5).contains(&lat),
+        "{tj}"
+    );
+    assert_eq!(c[2], 5);
+    // the bounds still cover every place, overseas included
+    let b = tj["bounds"].as_array().expect("bounds");
+    assert!(
+        b[0].as_f64() < Some(-60.0) && b[2].as_f64() > Some(50.0),
+        "{tj}"
+    );
+}
+
 /// The territory boxes hold the places of their territory: every commune centroid of
 /// `../shared/data` (metropolitan France and the five overseas départements), and every real
 /// place whose coordinates are in some territory's box, lies in the box of its own code.
