@@ -390,3 +390,48 @@ fn dedup_survey() {
         hidden
     );
 }
+
+/// The groups read by hand (tests/fixtures/dedup-groups.tsv): `group` lines are exactly one
+/// group, `apart` lines never share one.
+#[test]
+fn hand_read_groups_hold() {
+    let Some(data) = shared_data() else { return };
+    let ds = Dataset::new(load_everything(&data));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dedup-groups.tsv");
+    let text = std::fs::read_to_string(&path).expect("tests/fixtures/dedup-groups.tsv");
+    let (mut groups, mut apart) = (0, 0);
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let f: Vec<&str> = line.split('\t').collect();
+        assert!(f.len() >= 2, "bad line {line:?}");
+        let slots: Vec<u32> = f[1]
+            .split(' ')
+            .map(|id| ds.slot_of(id).unwrap_or_else(|| panic!("no record {id}")))
+            .collect();
+        let group = |s: u32| ds.group_of(s).map(|g| g.first);
+        match f[0] {
+            "group" => {
+                groups += 1;
+                let g = group(slots[0]).unwrap_or_else(|| panic!("{line}: not grouped"));
+                assert!(slots.iter().all(|&s| group(s) == Some(g)), "{line}");
+                assert_eq!(
+                    ds.groups().members_of(slots[0]).len(),
+                    slots.len(),
+                    "{line}"
+                );
+            }
+            "apart" => {
+                apart += 1;
+                for (i, &a) in slots.iter().enumerate() {
+                    for &b in &slots[i + 1..] {
+                        assert!(group(a).is_none() || group(a) != group(b), "{line}");
+                    }
+                }
+            }
+            v => panic!("verdict {v:?}"),
+        }
+    }
+    assert!(groups >= 6 && apart >= 3);
+}
