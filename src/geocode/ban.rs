@@ -91,6 +91,7 @@ impl Answer {
                 score: Some(self.score),
             },
             label: self.label,
+            citycode: Some(self.citycode).filter(|c| !c.is_empty()),
         }
     }
 }

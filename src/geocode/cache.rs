@@ -42,6 +42,9 @@ struct CachedHit {
     precision: String,
     score: Option<f64>,
     label: String,
+    /// absent from caches written before it was kept
+    #[serde(default)]
+    citycode: Option<String>,
 }
 
 impl CachedHit {
@@ -52,6 +55,7 @@ impl CachedHit {
             precision: hit.origine.precision.as_str().to_owned(),
             score: hit.origine.score,
             label: hit.label.clone(),
+            citycode: hit.citycode.clone(),
         }
     }
 
@@ -64,6 +68,7 @@ impl CachedHit {
                 score: self.score,
             },
             label: self.label,
+            citycode: self.citycode,
         })
     }
 }

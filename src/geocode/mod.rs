@@ -183,6 +183,9 @@ pub struct Hit {
     pub origine: PositionOrigine,
     /// What was matched, for the import report (BAN label, commune code and name).
     pub label: String,
+    /// INSEE code of the commune the answer lies in, when the geocoder says (BAN
+    /// `result_citycode`): the import takes the commune from it when the row's own was a guess.
+    pub citycode: Option<String>,
 }
 
 /// Failure of a geocoder as a whole (a row that cannot be placed is not an error).

@@ -77,6 +77,7 @@ impl Geocoder for CommuneGeocoder {
                         score: None,
                     },
                     label: format!("{} {}", c.code_insee, c.nom),
+                    citycode: Some(c.code_insee.clone()),
                 })
             })
             .collect();

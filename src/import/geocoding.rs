@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 use crate::geocode::{Geocoder, Hit, Query, SourcePosition};
 
+use super::communes::Communes;
+
 use super::validate::COORDS;
 use super::{ImportError, ImportOutcome, ReportKind, ReportRow, SeenIds, progress_bar};
 
@@ -34,6 +36,49 @@ fn reason(hit: &Hit) -> String {
     }
 }
 
+/// A row whose commune was a guess among the communes of its postcode
+/// (`commune_from_postcode_ambiguous`, see [`super::place`]) takes the commune the geocoder
+/// found the address in (BAN's `result_citycode`), reported as `commune_from_geocoder`.
+fn settle_commune(
+    out: &mut ImportOutcome,
+    seen: &SeenIds,
+    i: usize,
+    hit: &Hit,
+    communes: &Communes,
+) {
+    let lieu = &out.lieux[i];
+    let Some(code) = hit.citycode.as_deref() else {
+        return;
+    };
+    let (file, loc) = seen.location(&lieu.id).unwrap_or_default();
+    if lieu.code_insee.as_deref() == Some(code) {
+        return;
+    }
+    let Some(c) = communes.by_code(code) else {
+        return;
+    };
+    let row = ReportRow {
+        file,
+        line_or_index: loc,
+        id: lieu.id.clone(),
+        field: "commune".to_owned(),
+        kind: ReportKind::Repaired,
+        reason: format!(
+            "commune_from_geocoder: {} {} (the geocoder found the address there; the postcode alone named several communes)",
+            c.code_insee, c.nom
+        ),
+        value: lieu.commune.clone(),
+    };
+    let lieu = &mut out.lieux[i];
+    lieu.commune = c.nom.clone();
+    lieu.code_insee = Some(c.code_insee.clone());
+    if lieu.adresse == row.value {
+        // the address was the guessed commune's name
+        lieu.adresse = c.nom.clone();
+    }
+    out.report.push(row);
+}
+
 /// Is `row` the validator's "no coordinates" line of a kept row (the line geocoding replaces)?
 pub(crate) fn is_no_coordinates(row: &ReportRow) -> bool {
     row.field == COORDS && row.kind == ReportKind::Info && row.reason.starts_with(NO_COORDINATES)
@@ -45,6 +90,7 @@ pub(crate) fn place_missing(
     out: &mut ImportOutcome,
     seen: &SeenIds,
     geocoders: &[Arc<dyn Geocoder>],
+    communes: &Communes,
     show_progress: bool,
 ) -> Result<(), ImportError> {
     let mut remaining: Vec<usize> = (0..out.lieux.len())
@@ -60,6 +106,13 @@ pub(crate) fn place_missing(
             no_coords.insert((r.file.clone(), r.line_or_index), k);
         }
     }
+    // rows whose commune is a guess among the communes of their postcode
+    let guessed: std::collections::HashSet<String> = out
+        .report
+        .iter()
+        .filter(|r| r.field == "commune" && r.reason.starts_with("commune_from_postcode_ambiguous"))
+        .map(|r| r.id.clone())
+        .collect();
     let mut note = |out: &mut ImportOutcome, i: usize, reason: String| {
         let lieu = &out.lieux[i];
         let (file, loc) = seen.location(&lieu.id).unwrap_or_default();
@@ -82,9 +135,17 @@ pub(crate) fn place_missing(
         if remaining.is_empty() {
             break;
         }
+        // a guessed commune is no filter: the geocoder is asked the address and postcode alone
         let queries: Vec<Query> = remaining
             .iter()
-            .map(|&i| Query::of(&out.lieux[i]))
+            .map(|&i| {
+                let mut q = Query::of(&out.lieux[i]);
+                if guessed.contains(&out.lieux[i].id) {
+                    q.commune.clear();
+                    q.code_insee = None;
+                }
+                q
+            })
             .collect();
         let bar =
             show_progress.then(|| progress_bar(queries.len(), format!("geocoding ({})", g.name())));
@@ -100,6 +161,9 @@ pub(crate) fn place_missing(
         for (&i, hit) in remaining.iter().zip(hits) {
             match hit {
                 Some(hit) => {
+                    if guessed.contains(&out.lieux[i].id) {
+                        settle_commune(out, seen, i, &hit, communes);
+                    }
                     let lieu = &mut out.lieux[i];
                     lieu.position = Some(hit.position);
                     lieu.position_origine = Some(hit.origine);

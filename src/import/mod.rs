@@ -376,7 +376,13 @@ pub fn read_bytes_with(
     let parsed = parse_bytes(name, bytes, options)?;
     let mut seen = SeenIds::default();
     let mut out = validate::validate_all(name, parsed, &mut seen, None, Some(options.communes()));
-    geocoding::place_missing(&mut out, &seen, &options.geocoders, false)?;
+    geocoding::place_missing(
+        &mut out,
+        &seen,
+        &options.geocoders,
+        options.communes(),
+        false,
+    )?;
     out.report
         .extend(crate::dedup::report::report_rows(&out.lieux, |id| {
             seen.location(id)
@@ -460,7 +466,13 @@ pub fn run_import_with(
     let mut waiting = std::mem::take(&mut places.waiting);
     waiting.report = std::mem::take(&mut staged_report.held);
     waiting.stats = stats;
-    geocoding::place_missing(&mut waiting, &seen, &options.geocoders, show)?;
+    geocoding::place_missing(
+        &mut waiting,
+        &seen,
+        &options.geocoders,
+        options.communes(),
+        show,
+    )?;
     let stats = waiting.stats;
     for lieu in &waiting.lieux {
         places.write(lieu);

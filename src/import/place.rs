@@ -8,7 +8,7 @@
 //! | `commune_from_code_insee` | no commune, a known INSEE code | the commune's name |
 //! | `commune_from_postcode` | no commune, a postcode of one commune | its name and INSEE code |
 //! | `commune_from_position` | no commune, a position inside a commune (or within [`NEAR_KM`]) | its name and INSEE code, and the postcode if none |
-//! | `commune_from_postcode_ambiguous` | no commune nor position, a postcode shared by several communes | the most populated one, named as a guess |
+//! | `commune_from_postcode_ambiguous` | no commune nor position, a postcode shared by several communes | the most populated one, named as a guess; with a geocoder, the address is then asked without it and the commune the geocoder finds it in replaces the guess (`commune_from_geocoder`, [`super::geocoding`]) |
 //! | `code_postal_from_commune` | no postcode, a commune known by INSEE code or position | its postcode (the first when it has several, named) |
 //! | `adresse_from_commune` | no street address | the commune name stands for it (a geocoder then places the row at the commune) |
 //!

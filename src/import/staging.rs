@@ -55,8 +55,8 @@ impl Extend<Lieu> for Places<'_> {
     }
 }
 
-/// The report side: rows go to `out`, except the "no coordinates" lines of rows that wait for
-/// the geocoders, held in `held`.
+/// The report side: rows go to `out`, except the "no coordinates" and guessed-commune lines of
+/// rows that wait for the geocoders, held in `held`.
 pub(crate) struct Report<'a, W> {
     pub out: &'a mut W,
     pub geocoding: bool,
@@ -66,7 +66,11 @@ pub(crate) struct Report<'a, W> {
 impl<W: Extend<ReportRow>> Extend<ReportRow> for Report<'_, W> {
     fn extend<I: IntoIterator<Item = ReportRow>>(&mut self, rows: I) {
         for row in rows {
-            if self.geocoding && is_no_coordinates(&row) {
+            // held: what geocoding replaces (no coordinates) or may settle (a guessed commune)
+            if self.geocoding
+                && (is_no_coordinates(&row)
+                    || row.reason.starts_with("commune_from_postcode_ambiguous"))
+            {
                 self.held.push(row);
             } else {
                 self.out.extend(Some(row));

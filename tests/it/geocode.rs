@@ -810,3 +810,86 @@ fn assert_inside_its_commune(polygons: &lieux::import::Communes, l: &lieux::mode
         .unwrap_or_else(|| panic!("{} {} {:?}", l.id, l.commune, l.code_insee));
     assert_eq!(c.distance_km(p.lon, p.lat), 0.0, "{} in {}", l.id, c.nom);
 }
+
+/// Rows with an address and a postcode shared by several communes but no commune, INSEE code
+/// or coordinates (the national programme's export of issue 16): the commune is first a guess
+/// (the postcode's most populated commune), then the geocoder's (`result_citycode`).
+#[test]
+fn the_geocoder_settles_a_commune_the_postcode_leaves_open() {
+    let _serial = serial();
+    let Some(a) = addok() else { return };
+    let shapes = lieux::import::Communes::embedded();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(lieux::model::V1_COLUMNS).unwrap();
+    let mut truth: HashMap<String, String> = HashMap::new();
+    for r in &a.rows.records {
+        let cp = r["code_postal"].as_str();
+        let Some(code) = Some(r["code_insee"].as_str()).filter(|c| !c.is_empty()) else {
+            continue;
+        };
+        if r["adresse"].is_empty() || shapes.of_postcode(cp).len() < 2 || !a.indexed.contains(code)
+        {
+            continue;
+        }
+        truth.insert(r["id"].clone(), code.to_owned());
+        let row: Vec<&str> = lieux::model::V1_COLUMNS
+            .iter()
+            .map(|c| match *c {
+                "commune" | "code_insee" | "latitude" | "longitude" => "",
+                c => r.get(c).map_or("", String::as_str),
+            })
+            .collect();
+        w.write_record(&row).unwrap();
+    }
+    assert!(truth.len() > 200, "{}", truth.len());
+    let ban = Arc::new(BanGeocoder::new(&a.url, None, BanOptions::default()).unwrap());
+    let out = lieux::import::read_bytes_with(
+        "sans-commune.csv",
+        &w.into_inner().unwrap(),
+        &ImportOptions {
+            geocoders: vec![ban],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        out.stats.accepted,
+        truth.len(),
+        "no row lost for its missing commune"
+    );
+    let right = out
+        .lieux
+        .iter()
+        .filter(|l| l.code_insee.as_deref() == truth.get(&l.id).map(String::as_str))
+        .count();
+    let settled = out
+        .report
+        .iter()
+        .filter(|r| r.reason.starts_with("commune_from_geocoder: "))
+        .count();
+    eprintln!(
+        "{right} of {} communes right, {settled} settled by the geocoder",
+        truth.len()
+    );
+    for l in out
+        .lieux
+        .iter()
+        .filter(|l| l.code_insee.as_deref() != truth.get(&l.id).map(String::as_str))
+        .take(12)
+    {
+        eprintln!(
+            "  {} want {} got {:?} {} placed {:?}",
+            l.id,
+            truth[&l.id],
+            l.code_insee,
+            l.commune,
+            l.position_origine.map(|o| o.source)
+        );
+    }
+    assert!(settled > 0);
+    assert!(
+        right * 100 >= truth.len() * 90,
+        "{right} of {}",
+        truth.len()
+    );
+}
