@@ -59,9 +59,12 @@ for n in $SIZES; do
   for entry in "${bins[@]}"; do
   label=${entry%%:*}
   bin=${entry#*:}
-  # the issue's figure is with the offline geocoder; a BASE_BIN may predate the flag
+  # the issue's figure is with the offline geocoder; a BASE_BIN that predates the flag
+  # (before f3d709f) needs BASE_GEOCODER=none
   geo_args=()
-  [ "$label" = current ] && [ "$GEOCODER" != none ] && geo_args=(--geocoder "$GEOCODER")
+  geocoder=$GEOCODER
+  [ "$label" = base ] && geocoder=${BASE_GEOCODER:-$GEOCODER}
+  [ "$geocoder" != none ] && geo_args=(--geocoder "$geocoder")
   walls=()
   cpus=()
   rss=()
@@ -79,7 +82,7 @@ for n in $SIZES; do
   min=$(printf '%s\n' "${walls[@]}" | sort -n | head -1)
   peak=$(printf '%s\n' "${rss[@]}" | sort -n | tail -1)
   cpu=$(printf '%s\n' "${cpus[@]}" | median)
-  printf '%-9s %-9s %-5s %-9s %-9s %-9s %-12s %s\n' "$n" "$label" "$runs" "$med" "$min" "$cpu" "$peak" "$(tail -1 "$WORK/stderr.txt")"
+  printf '%-9s %-9s %-5s %-9s %-9s %-9s %-12s %s\n' "$n" "$label" "$runs" "$med" "$min" "$cpu" "$peak" "$(grep -m1 ' rows: ' "$WORK/stderr.txt")"
   done
   rm -f "$raw" "$WORK/out-$n.fgb" "$WORK/out-$n.fgb.report.csv"
 done

@@ -1,10 +1,14 @@
 //! Raw producer files for `benches/import.sh`: the rows of a real raw file (a JSON array of
 //! objects from `../shared/data/mednum-cli-sources/`) replicated up to `N` rows, each copy with
-//! its own id, a position moved by up to ±2° (deterministic), and its own name and address
-//! (the copy number is added to both), so that copies are distinct places rather than a
-//! million records of 91 places for the de-duplication rule, and one row in 40
-//! without coordinates (both set to `null`, as producers publish them). The mapping config of
-//! the source file applies unchanged to the output.
+//! its own id, its own name and address (the copy number is added to both), so that copies are
+//! distinct places rather than a million records of 91 places for the de-duplication rule, and
+//! one row in 40 without coordinates (both set to `null`, as producers publish them). Each copy
+//! is moved to a real commune (deterministic pick among the embedded commune table): its
+//! position is that commune's interior point moved by at most ±0.001°, and its commune,
+//! postcode and INSEE code fields (when the source has them) say so, as real rows do; the
+//! import's commune check then passes them as it passes good real rows. (Positions moved by ±2°
+//! without their commune, as this generator made them before, are 98 % bad positions.) The
+//! mapping config of the source file applies unchanged to the output.
 //!
 //! `cargo run --release --example raw_bench_data -- SOURCE.json N OUT.json`
 //!
@@ -15,24 +19,10 @@ use std::io::Write;
 
 use serde_json::{Map, Value};
 
-/// A value in [-2, 2) degrees from `seed`: the copies of one row spread over a region, as
-/// distinct places are (within ±0.02°, 10 000 copies of one row would be a dense cluster of
-/// same-named places, all duplicates of each other for the de-duplication rule).
+/// A value in [-0.001, 0.001) degrees from `seed`: a copy's offset from its commune's interior
+/// point (about 100 m).
 fn jitter(seed: u64) -> f64 {
-    lieux::testdata::Rng::new(seed).range(-2.0, 2.0)
-}
-
-/// Moves a coordinate that is a number or a numeric string; other values are kept.
-fn moved(v: &Value, by: f64) -> Value {
-    let x = match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().replace(',', ".").parse().ok(),
-        _ => None,
-    };
-    match x {
-        Some(x) => serde_json::json!(((x + by) * 1e6).round() / 1e6),
-        None => v.clone(),
-    }
+    lieux::testdata::Rng::new(seed).range(-0.001, 0.001)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -57,6 +47,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let address_key = find(&["adresse", "Adresse", "address", "ADRESSE"]);
     let lat_key = find(&["latitude", "lat", "LAT", "bf_latitude"]);
     let lon_key = find(&["longitude", "long", "lon", "LNG", "bf_longitude"]);
+    let commune_key = find(&["commune", "Commune", "ville", "COMMUNE"]);
+    let postcode_key = find(&["code_postal", "Code postal", "cp", "CODE_POSTAL"]);
+    let insee_key = find(&["code_insee", "insee", "CODE_INSEE"]);
+    // communes with a postcode, to move the copies to
+    let communes: Vec<&lieux::communes::Commune> = lieux::communes::embedded()
+        .all()
+        .iter()
+        .filter(|c| !c.codes_postaux.is_empty())
+        .collect();
+    if communes.is_empty() {
+        return Err("the embedded commune table is empty".into());
+    }
 
     let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&out)?);
     w.write_all(b"[\n")?;
@@ -77,14 +79,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
             }
         }
-        for (key, salt) in [(&lat_key, 1), (&lon_key, 2)] {
-            let Some(k) = key else { continue };
-            let v = match row.get(k.as_str()) {
-                _ if i % 40 == 39 => Value::Null,
-                Some(v) => moved(v, jitter(i * 4 + salt)),
-                None => continue,
-            };
-            row.insert(k.clone(), v);
+        if copy > 0 {
+            let c = communes[lieux::testdata::Rng::new(i).below(communes.len())];
+            for (key, value) in [
+                (&commune_key, Value::from(c.nom.clone())),
+                (&postcode_key, Value::from(c.codes_postaux[0].clone())),
+                (&insee_key, Value::from(c.code_insee.clone())),
+            ] {
+                if let Some(k) = key {
+                    row.insert(k.clone(), value);
+                }
+            }
+            for (key, at, salt) in [(&lat_key, c.lat, 1), (&lon_key, c.lon, 2)] {
+                if let Some(k) = key {
+                    let x = ((at + jitter(i * 4 + salt)) * 1e6).round() / 1e6;
+                    row.insert(k.clone(), serde_json::json!(x));
+                }
+            }
+        }
+        if i % 40 == 39 {
+            for k in [&lat_key, &lon_key].into_iter().flatten() {
+                row.insert(k.clone(), Value::Null);
+            }
         }
         if i > 0 {
             w.write_all(b",\n")?;
