@@ -250,6 +250,7 @@ mod tests {
                 score: Some(0.93),
             },
             label: "Rue X 49000 Angers".into(),
+            citycode: None,
         }
     }
 
