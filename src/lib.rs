@@ -6,6 +6,7 @@
 //! - [`import`]: reading schema files (v1 CSV/JSON/GeoJSON, v0 JSON/CSV), validation and repair,
 //!   the per-row report, and the FlatGeobuf snapshot the server loads.
 //! - [`geocode`]: BAN batch geocoding, the offline commune fallback, position provenance.
+//! - [`geodesy`]: great-circle distances and unit-sphere points, shared by index, dedup, routing.
 //! - [`index`]: the `rstar` R-trees; pure queries, no I/O.
 //! - [`filter`]: the national map's filter vocabulary, parsed and evaluated.
 //! - [`dataset`]: a loaded, indexed, versioned set of places: `nearest`, `within_bbox`,
@@ -26,6 +27,7 @@ pub mod dedup;
 pub mod error;
 pub mod filter;
 pub mod geocode;
+pub mod geodesy;
 pub mod gzip;
 pub mod hours;
 pub mod http;

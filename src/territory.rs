@@ -279,11 +279,11 @@ impl Territoire {
         let [w, s, e, n] = self.bbox();
         let lat_in = lat.clamp(s, n);
         if (w..=e).contains(&lon) {
-            return crate::index::haversine_m(lon, lat, lon, lat_in);
+            return crate::geodesy::haversine_m(lon, lat, lon, lat_in);
         }
         // outside the longitudes: the nearer of the two sides, whichever way round the
         // antimeridian (a point at 179.99° E is 190 km from Wallis-et-Futuna's western side)
-        let side = |x: f64| crate::index::haversine_m(lon, lat, x, lat_in);
+        let side = |x: f64| crate::geodesy::haversine_m(lon, lat, x, lat_in);
         side(w).min(side(e))
     }
 

@@ -52,7 +52,7 @@ pub mod text;
 use std::cmp::Ordering;
 
 use crate::communes::fold;
-use crate::index::{EARTH_RADIUS_M, haversine_m};
+use crate::geodesy::{EARTH_RADIUS_M, haversine_m};
 use chrono::NaiveDate;
 
 use crate::geocode::Precision;

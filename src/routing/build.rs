@@ -30,7 +30,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use osmpbf::{Element, ElementReader};
 
 use super::graph::{Arc, Graph, GraphError, Profile, RoadNetwork};
-use crate::index::haversine_m;
+use crate::geodesy::haversine_m;
 
 /// Walking speed, km/h (walk profile, and the snap distance in every profile).
 pub const WALK_KMH: f64 = 5.0;

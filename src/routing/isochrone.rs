@@ -16,7 +16,7 @@ use geo::{Coord, LineString, MultiPolygon, Polygon};
 use super::build::WALK_KMH;
 use super::graph::Graph;
 use super::search::{Tree, UNREACHED};
-use crate::index::EARTH_RADIUS_M;
+use crate::geodesy::EARTH_RADIUS_M;
 
 /// Default grid cell of a profile, metres.
 pub fn default_cell_m(profile: super::Profile) -> f64 {

@@ -28,7 +28,7 @@ use search::{Attached, Origin, Reached, Tree};
 use snap::{Snap, Snapper};
 
 use crate::dataset::Dataset;
-use crate::index::haversine_m;
+use crate::geodesy::haversine_m;
 
 /// Default largest distance between a point and the road it is snapped to, metres.
 pub const DEFAULT_MAX_SNAP_M: f64 = 1_000.0;

@@ -16,7 +16,7 @@
 
 use super::build::WALK_KMH;
 use super::graph::Graph;
-use crate::index::{EARTH_RADIUS_M, distance_for_chord2, to_sphere};
+use crate::geodesy::{EARTH_RADIUS_M, distance_for_chord2, to_sphere};
 
 /// Grid cell side, 1e-7 degrees (0.01°: 1.1 km north-south, 0.75 km east-west in France).
 const CELL: i64 = 100_000;

@@ -36,7 +36,7 @@
 
 use super::build::{WALK_KMH, largest_scc_graph};
 use super::graph::{Arc, Graph, Profile, RoadNetwork};
-use crate::index::haversine_m;
+use crate::geodesy::haversine_m;
 use crate::testdata::Rng;
 
 /// Node count of a France-size graph (junction level).
@@ -89,7 +89,7 @@ pub const FRANCE_OUTLINE: [(f64, f64); 34] = [
 /// Reference latitude of the local projection, degrees.
 const LAT0: f64 = 46.5;
 /// Kilometres per degree of latitude (sphere of the crate's Earth radius).
-const KM_PER_DEG: f64 = crate::index::EARTH_RADIUS_M * std::f64::consts::PI / 180.0 / 1000.0;
+const KM_PER_DEG: f64 = crate::geodesy::EARTH_RADIUS_M * std::f64::consts::PI / 180.0 / 1000.0;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Class {
