@@ -246,7 +246,7 @@ fn content_hash(lieux: &[Lieu]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::geocode::PositionOrigine;
+    use crate::model::PositionOrigine;
 
     #[test]
     fn version_follows_the_served_content() {

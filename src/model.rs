@@ -13,6 +13,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::hours::Horaires;
 
+mod provenance;
+pub use provenance::{PositionOrigine, Precision, SourcePosition};
+
 /// Separator of multi-valued fields in schema v1 (v0 used `;`).
 pub const LIST_SEPARATOR: char = '|';
 
@@ -274,7 +277,7 @@ pub struct Lieu {
     pub position: Option<Position>,
     /// How `position` was obtained (producer, repaired, geocoded, commune fallback); `None` for
     /// places read from snapshots written before this was recorded.
-    pub position_origine: Option<crate::geocode::PositionOrigine>,
+    pub position_origine: Option<PositionOrigine>,
     pub typologie: Vec<Typologie>,
     pub telephone: Option<String>,
     pub courriels: Vec<String>,

@@ -55,7 +55,7 @@ use crate::communes::fold;
 use crate::geodesy::{EARTH_RADIUS_M, haversine_m};
 use chrono::NaiveDate;
 
-use crate::geocode::Precision;
+use crate::model::Precision;
 use crate::model::{Itinerance, Lieu, Position};
 use text::{NameTokens, address_key};
 
@@ -804,8 +804,8 @@ mod tests {
         let a = at("a", "Médiathèque de Thueyts", 4.2200, 44.6760);
         let mut b = at("b", "Médiathèque de Thueyts", 4.2200, 44.6760);
         assert!(same_place(&a, &b));
-        b.position_origine = Some(crate::geocode::PositionOrigine {
-            source: crate::geocode::SourcePosition::Commune,
+        b.position_origine = Some(crate::model::PositionOrigine {
+            source: crate::model::SourcePosition::Commune,
             precision: Precision::Municipality,
             score: None,
         });

@@ -27,8 +27,8 @@ use flatgeobuf::{
     GeometryType, Header, HeaderArgs,
 };
 
-use crate::geocode::PositionOrigine;
 use crate::hours::Horaires;
+use crate::model::PositionOrigine;
 use crate::model::{Lieu, Position, V1_COLUMNS};
 
 use super::ImportError;

@@ -1,6 +1,6 @@
 //! After validation: the rows kept without a usable position go through the import's
 //! geocoders in order (BAN, then the commune fallback); each placed row gets its position and
-//! its [`PositionOrigine`](crate::geocode::PositionOrigine), and one `info` line in the report
+//! its [`PositionOrigine`](crate::model::PositionOrigine), and one `info` line in the report
 //! naming the rule (`geocoded_ban`, `commune_fallback`) or saying that no geocoder placed it
 //! (`not_geocoded`).
 

@@ -13,8 +13,8 @@ use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 
-use crate::geocode::PositionOrigine;
 use crate::hours::Horaires;
+use crate::model::PositionOrigine;
 use crate::model::{FormationLabel, Lieu, Position};
 
 use super::communes::Communes;
