@@ -244,6 +244,15 @@ pub(crate) fn repair(
         (None, Some(c), Some(cp)) => c.of_postcode(cp),
         _ => Vec::new(),
     };
+    let near = |lon: f64, lat: f64| -> bool {
+        match commune {
+            Some(c) => c.within_km(lon, lat, MAX_OUTSIDE_KM),
+            None => postcode_communes
+                .iter()
+                .any(|c| c.within_km(lon, lat, MAX_OUTSIDE_KM)),
+        }
+    };
+    // the exact distance, for the report
     let outside = |lon: f64, lat: f64| -> f64 {
         match commune {
             Some(c) => c.distance_km(lon, lat),
@@ -265,39 +274,37 @@ pub(crate) fn repair(
                 .join(", ")
         ),
     };
-    if commune.is_some() || !postcode_communes.is_empty() {
+    let checked = commune.is_some() || !postcode_communes.is_empty();
+    if checked && !near(p.lon, p.lat) {
         let d = outside(p.lon, p.lat);
-        if d > MAX_OUTSIDE_KM {
-            let swapped = outside(p.lat, p.lon);
-            if swapped <= MAX_OUTSIDE_KM && Position::new_checked(p.lat, p.lon).is_some() {
-                fix(
-                    ReportKind::Repaired,
-                    format!(
-                        "swapped: latitude and longitude exchanged (the given point is {d:.1} km outside {}, the swapped one is in it)",
-                        what()
-                    ),
-                );
-                p = Position {
-                    lon: p.lat,
-                    lat: p.lon,
-                };
+        if Position::new_checked(p.lat, p.lon).is_some() && near(p.lat, p.lon) {
+            fix(
+                ReportKind::Repaired,
+                format!(
+                    "swapped: latitude and longitude exchanged (the given point is {d:.1} km outside {}, the swapped one is in it)",
+                    what()
+                ),
+            );
+            p = Position {
+                lon: p.lat,
+                lat: p.lon,
+            };
+        } else {
+            let rule = if commune.is_some() {
+                "outside_commune"
             } else {
-                let rule = if commune.is_some() {
-                    "outside_commune"
-                } else {
-                    "outside_postcode"
-                };
-                fix(
-                    ReportKind::Dropped,
-                    format!(
-                        "{rule}: {d:.1} km outside {} (tolerance {MAX_OUTSIDE_KM} km)",
-                        what()
-                    ),
-                );
-                return None;
-            }
+                "outside_postcode"
+            };
+            fix(
+                ReportKind::Dropped,
+                format!(
+                    "{rule}: {d:.1} km outside {} (tolerance {MAX_OUTSIDE_KM} km)",
+                    what()
+                ),
+            );
+            return None;
         }
-    } else if !in_french_territory(p.lon, p.lat) && in_metropole(p.lat, p.lon) {
+    } else if !checked && !in_french_territory(p.lon, p.lat) && in_metropole(p.lat, p.lon) {
         fix(
             ReportKind::Repaired,
             "swapped: latitude and longitude exchanged (the given point is in no French territory, the swapped one is in metropolitan France)".to_owned(),
