@@ -82,7 +82,7 @@ impl Dataset {
     /// Loads a snapshot written by `lieux import`.
     pub fn from_snapshot(bytes: &[u8]) -> crate::Result<Dataset> {
         let started = Instant::now();
-        let lieux = crate::import::read_snapshot(bytes)?;
+        let lieux = crate::snapshot::read_snapshot(bytes)?;
         let mut ds = Dataset::new(lieux);
         ds.load_time = started.elapsed();
         Ok(ds)

@@ -2,11 +2,12 @@
 
 use std::path::PathBuf;
 
-/// Errors at the crate's public boundaries (loading, importing, serving).
+/// Errors at the crate's public boundaries (loading a snapshot, serving).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// A snapshot that cannot be loaded.
     #[error(transparent)]
-    Import(#[from] crate::import::ImportError),
+    Snapshot(#[from] crate::snapshot::SnapshotError),
     #[error("I/O error on {1}")]
     Io(#[source] std::io::Error, PathBuf),
     #[error("cannot bind {addr}")]

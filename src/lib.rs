@@ -4,7 +4,8 @@
 //! - [`model`]: the schema v1.0.2 types ([`model::Lieu`], one Rust enum per enumerated field).
 //! - [`hours`]: `horaires` (OSM opening_hours) parsed once, evaluated in the place's time zone.
 //! - [`import`]: reading schema files (v1 CSV/JSON/GeoJSON, v0 JSON/CSV), validation and repair,
-//!   the per-row report, and the FlatGeobuf snapshot the server loads.
+//!   the per-row report.
+//! - [`snapshot`]: the FlatGeobuf snapshot `lieux import` writes and the server loads.
 //! - [`geocode`]: BAN batch geocoding, the offline commune fallback, position provenance.
 //! - [`geodesy`]: great-circle distances and unit-sphere points, shared by index, dedup, routing.
 //! - [`index`]: the `rstar` R-trees; pure queries, no I/O.
@@ -36,6 +37,7 @@ pub mod index;
 pub mod model;
 pub mod nearest;
 pub mod routing;
+pub mod snapshot;
 pub mod territory;
 #[doc(hidden)]
 pub mod testdata;

@@ -1,11 +1,12 @@
 //! Reading places from files: schema v1 CSV / JSON / GeoJSON and v0 JSON / CSV, validated and
-//! repaired field by field, and the FlatGeobuf snapshot the server loads.
+//! repaired field by field, written to the FlatGeobuf snapshot the server loads
+//! ([`crate::snapshot`]).
 //!
 //! Pipeline: one module per format (`csv`, `json`, `geojson`) turns a file into raw records
 //! (field → string, with the CSV line or JSON index); `v0` renames and maps the values of the
 //! older schema; `validate` turns each raw record into a
-//! [`Lieu`] or a rejection, and writes every repair into the report. `fgb` writes and reads the
-//! snapshot.
+//! [`Lieu`] or a rejection, and writes every repair into the report. [`crate::snapshot`] writes
+//! and reads the snapshot.
 //!
 //! Whole-file failures (I/O, not CSV/JSON at all, missing required columns) are
 //! [`ImportError`]s; a bad row is not an error, it goes to the report.
@@ -13,7 +14,6 @@
 pub mod communes;
 mod coords;
 mod csv;
-mod fgb;
 mod geocoding;
 mod geojson;
 mod hours_fr;
@@ -33,10 +33,11 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use crate::model::Lieu;
+use crate::snapshot::SnapshotError;
 
+pub use crate::snapshot::{SnapshotWriter, encode_indexed};
 pub use communes::{Commune, Communes, CommunesError};
 pub use coords::MAX_OUTSIDE_KM;
-pub use fgb::{SnapshotWriter, encode_indexed, read_snapshot, write_snapshot};
 pub use hours_fr::{
     Unclear as UnclearHours, parse_day as parse_day_hours, parse_week as parse_week_hours,
 };
@@ -94,6 +95,27 @@ pub enum ImportError {
     Communes(#[from] CommunesError),
     #[error(transparent)]
     Geocode(#[from] crate::geocode::GeocodeError),
+}
+
+impl From<SnapshotError> for ImportError {
+    /// The snapshot's errors as the import has always reported them.
+    fn from(e: SnapshotError) -> ImportError {
+        match e {
+            SnapshotError::Invalid(reason) => ImportError::Snapshot(reason),
+            SnapshotError::Write { path, source } => ImportError::Write { path, source },
+        }
+    }
+}
+
+/// Reads a snapshot ([`crate::snapshot::read_snapshot`]), failing with an [`ImportError`].
+pub fn read_snapshot(bytes: &[u8]) -> Result<Vec<Lieu>, ImportError> {
+    Ok(crate::snapshot::read_snapshot(bytes)?)
+}
+
+/// Writes a snapshot atomically ([`crate::snapshot::write_snapshot`]), failing with an
+/// [`ImportError`].
+pub fn write_snapshot(path: &Path, lieux: &[Lieu]) -> Result<(), ImportError> {
+    Ok(crate::snapshot::write_snapshot(path, lieux)?)
 }
 
 /// What an import applies beyond the schema: a producer mapping (raw files), coordinate checks.

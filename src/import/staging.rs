@@ -11,9 +11,9 @@
 use crate::dedup::Fiche;
 use crate::model::Lieu;
 
-use super::fgb::SnapshotWriter;
 use super::geocoding::is_no_coordinates;
 use super::{ImportOutcome, ReportRow};
+use crate::snapshot::SnapshotWriter;
 
 /// The places side: snapshot, fiches, and the places waiting for the geocoders.
 pub(crate) struct Places<'a> {

@@ -6,7 +6,7 @@
 //!   file is kept but the places accepted. Other files (schema files, CSV) are read whole and
 //!   validated record by record as before: they are the sizes producers publish.
 //! - Each place accepted goes straight into the snapshot's temp file
-//!   ([`super::fgb::SnapshotWriter`]) and each report row into `<report>.tmp`
+//!   ([`crate::snapshot::SnapshotWriter`]) and each report row into `<report>.tmp`
 //!   ([`ReportWriter`]); both are renamed into place only when the import succeeds.
 //!
 //! Memory is then the ids seen (uniqueness across files) plus one row: 1 M raw rows import in

@@ -1,0 +1,298 @@
+//! Reading snapshots: straight over the bytes, features decoded on several threads.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use flatgeobuf::ColumnType;
+
+use crate::hours::Horaires;
+use crate::model::{Lieu, Position, PositionOrigine, V1_COLUMNS};
+
+use super::{
+    LAT, LON, MAGIC, PRECISION, SCORE, SOURCE, SnapshotError, TEXT_VALUES, bad, column_index,
+};
+
+/// The provenance of a feature's position, when its columns hold known words.
+fn origine_from_values(
+    source: &str,
+    precision: &str,
+    score: Option<f64>,
+) -> Option<PositionOrigine> {
+    Some(PositionOrigine {
+        source: source.parse().ok()?,
+        precision: precision.parse().ok()?,
+        score,
+    })
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
+    let b = bytes.get(at..at.checked_add(4)?)?;
+    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// Reads a snapshot written by [`write_snapshot`](super::write_snapshot) (any FlatGeobuf file with the v1 columns
+/// works; unknown columns are ignored). `horaires` are parsed again.
+pub fn read_snapshot(bytes: &[u8]) -> Result<Vec<Lieu>, SnapshotError> {
+    if bytes.len() < 12 || bytes[0..3] != MAGIC[0..3] || bytes[4..7] != MAGIC[4..7] {
+        return Err(bad("not a FlatGeobuf file (bad magic bytes)"));
+    }
+    let header_len = u32_at(bytes, 8).ok_or_else(|| bad("truncated header"))? as usize;
+    let header_end = 12usize
+        .checked_add(header_len)
+        .filter(|e| *e <= bytes.len())
+        .ok_or_else(|| bad("truncated header"))?;
+    let header = flatgeobuf::size_prefixed_root_as_header(&bytes[8..header_end])
+        .map_err(|e| bad(format!("header: {e}")))?;
+
+    // For each file column: its type and its index in V1_COLUMNS (if any).
+    let columns: Vec<(ColumnType, Option<usize>)> = header
+        .columns()
+        .map(|cols| {
+            cols.iter()
+                .map(|c| (c.type_(), column_index(c.name())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let count = header.features_count() as usize;
+    let index_size = if header.index_node_size() > 0 && count > 0 {
+        flatgeobuf::packed_r_tree::PackedRTree::index_size(count, header.index_node_size())
+    } else {
+        0
+    };
+    let mut offset = header_end
+        .checked_add(index_size)
+        .ok_or_else(|| bad("truncated index"))?;
+
+    // Split into feature slices first (cheap, sequential), then decode in parallel: most of the
+    // load time is parsing `horaires` (~25 µs each with the opening-hours grammar).
+    let mut slices = Vec::with_capacity(count.min(bytes.len() / 64));
+    while offset < bytes.len() {
+        let n = slices.len();
+        let len = u32_at(bytes, offset).ok_or_else(|| bad(format!("feature {n}: truncated")))?;
+        let end = offset
+            .checked_add(4 + len as usize)
+            .filter(|e| *e <= bytes.len())
+            .ok_or_else(|| bad(format!("feature {n}: truncated")))?;
+        slices.push(&bytes[offset..end]);
+        offset = end;
+    }
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8);
+    let threads = if slices.len() < 2000 { 1 } else { threads };
+    let chunk = slices.len().div_ceil(threads).max(1);
+    let columns = &columns;
+    let results: Vec<Result<Vec<Lieu>, SnapshotError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = slices
+            .chunks(chunk)
+            .enumerate()
+            .map(|(k, part)| scope.spawn(move || decode_features(part, k * chunk, columns)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(bad("snapshot decoder thread panicked")))
+            })
+            .collect()
+    });
+    let mut lieux = Vec::with_capacity(slices.len());
+    for r in results {
+        lieux.extend(r?);
+    }
+    Ok(lieux)
+}
+
+/// Decodes consecutive features; `first` is the index of the first one (for messages).
+fn decode_features(
+    slices: &[&[u8]],
+    first: usize,
+    columns: &[(ColumnType, Option<usize>)],
+) -> Result<Vec<Lieu>, SnapshotError> {
+    let mut lieux = Vec::with_capacity(slices.len());
+    // Identical `horaires` strings are common (networks publish the same hours everywhere);
+    // `Horaires` clones share the parsed expression.
+    let mut hours_cache: HashMap<&[u8], Option<Horaires>> = HashMap::new();
+    let mut values: [&str; TEXT_VALUES] = [""; TEXT_VALUES];
+    for (k, slice) in slices.iter().enumerate() {
+        let n = first + k;
+        let feature = flatgeobuf::size_prefixed_root_as_feature(slice)
+            .map_err(|e| bad(format!("feature {n}: {e}")))?;
+        values.fill("");
+        let (mut lat, mut lon, mut score) = (None, None, None);
+        if let Some(props) = feature.properties() {
+            read_properties(
+                props.bytes(),
+                columns,
+                &mut values,
+                [&mut lat, &mut lon, &mut score],
+            )
+            .map_err(|e| bad(format!("feature {n}: {e}")))?;
+        }
+        let from_geometry = feature
+            .geometry()
+            .and_then(|g| g.xy())
+            .filter(|xy| xy.len() >= 2)
+            .map(|xy| (xy.get(0), xy.get(1)));
+        let position = match (from_geometry, lon, lat) {
+            (Some((x, y)), _, _) | (None, Some(x), Some(y)) => Position::new_checked(x, y),
+            _ => None,
+        };
+        let raw_hours = values[14];
+        let horaires = if raw_hours.is_empty() {
+            None
+        } else {
+            hours_cache
+                .entry(raw_hours.as_bytes())
+                .or_insert_with(|| match Horaires::from_str(raw_hours) {
+                    Ok(h) => Some(h),
+                    Err(e) => {
+                        tracing::warn!(horaires = raw_hours, "snapshot horaires dropped: {e}");
+                        None
+                    }
+                })
+                .clone()
+        };
+        let mut lieu = lieu_from_values(&values, position, horaires)
+            .map_err(|e| bad(format!("feature {n}: {e}")))?;
+        lieu.position_origine = origine_from_values(values[SOURCE], values[PRECISION], score);
+        lieux.push(lieu);
+    }
+    Ok(lieux)
+}
+
+fn read_properties<'a>(
+    bytes: &'a [u8],
+    columns: &[(ColumnType, Option<usize>)],
+    values: &mut [&'a str; TEXT_VALUES],
+    [lat, lon, score]: [&mut Option<f64>; 3],
+) -> Result<(), String> {
+    let mut at = 0;
+    let take = |at: &mut usize, n: usize| -> Result<&'a [u8], String> {
+        let s = bytes
+            .get(*at..*at + n)
+            .ok_or_else(|| "truncated properties".to_owned())?;
+        *at += n;
+        Ok(s)
+    };
+    while at + 1 < bytes.len() {
+        let b = take(&mut at, 2)?;
+        let col = u16::from_le_bytes([b[0], b[1]]) as usize;
+        let &(ty, v1) = columns
+            .get(col)
+            .ok_or_else(|| format!("property of undeclared column {col}"))?;
+        match ty {
+            ColumnType::String | ColumnType::Json | ColumnType::DateTime | ColumnType::Binary => {
+                let b = take(&mut at, 4)?;
+                let len = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
+                let s = take(&mut at, len)?;
+                if let (Some(i), ColumnType::String) = (v1, ty)
+                    && let Some(slot) = values.get_mut(i)
+                {
+                    *slot = std::str::from_utf8(s).map_err(|e| e.to_string())?;
+                }
+            }
+            ColumnType::Double => {
+                let b = take(&mut at, 8)?;
+                let v = f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+                match v1 {
+                    Some(LAT) => *lat = Some(v),
+                    Some(LON) => *lon = Some(v),
+                    Some(SCORE) => *score = Some(v),
+                    _ => {}
+                }
+            }
+            ColumnType::Long | ColumnType::ULong => {
+                take(&mut at, 8)?;
+            }
+            ColumnType::Int | ColumnType::UInt | ColumnType::Float => {
+                take(&mut at, 4)?;
+            }
+            ColumnType::Short | ColumnType::UShort => {
+                take(&mut at, 2)?;
+            }
+            _ => {
+                take(&mut at, 1)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn opt(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+fn list(s: &str) -> Vec<String> {
+    s.split('|')
+        .filter(|x| !x.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn enums<T: FromStr>(s: &str) -> Result<Vec<T>, String>
+where
+    T::Err: std::fmt::Display,
+{
+    s.split('|')
+        .filter(|x| !x.is_empty())
+        .map(|x| x.parse::<T>().map_err(|e| e.to_string()))
+        .collect()
+}
+
+fn required(values: &[&str; TEXT_VALUES], i: usize) -> Result<String, String> {
+    let v = values[i];
+    if v.is_empty() {
+        Err(format!("missing {}", V1_COLUMNS[i]))
+    } else {
+        Ok(v.to_owned())
+    }
+}
+
+/// A place from its columns as written by [`write_snapshot`](super::write_snapshot); values were validated at import, so any
+/// mismatch is a corrupt snapshot — except `horaires` (parsed by the caller), whose grammar may
+/// change with the opening-hours crate: an unparsable value is dropped with a warning rather than
+/// refusing the whole snapshot.
+fn lieu_from_values(
+    v: &[&str; TEXT_VALUES],
+    position: Option<Position>,
+    horaires: Option<Horaires>,
+) -> Result<Lieu, String> {
+    Ok(Lieu {
+        id: required(v, 0)?,
+        pivot: required(v, 1)?,
+        nom: required(v, 2)?,
+        commune: required(v, 3)?,
+        code_postal: required(v, 4)?,
+        code_insee: opt(v[5]),
+        adresse: required(v, 6)?,
+        complement_adresse: opt(v[7]),
+        position,
+        position_origine: None,
+        typologie: enums(v[10])?,
+        telephone: opt(v[11]),
+        courriels: list(v[12]),
+        site_web: list(v[13]),
+        horaires,
+        presentation_resume: opt(v[15]),
+        presentation_detail: opt(v[16]),
+        source: opt(v[17]),
+        itinerance: enums(v[18])?,
+        structure_parente: opt(v[19]),
+        date_maj: NaiveDate::parse_from_str(v[20], "%Y-%m-%d")
+            .map_err(|e| format!("date_maj {:?}: {e}", v[20]))?,
+        services: enums(v[21])?,
+        publics_specifiquement_adresses: enums(v[22])?,
+        prise_en_charge_specifique: enums(v[23])?,
+        frais_a_charge: enums(v[24])?,
+        dispositif_programmes_nationaux: enums(v[25])?,
+        formations_labels: enums(v[26])?,
+        autres_formations_labels: list(v[27]),
+        modalites_acces: enums(v[28])?,
+        modalites_accompagnement: enums(v[29])?,
+        fiche_acces_libre: opt(v[30]),
+        prise_rdv: opt(v[31]),
+    })
+}
