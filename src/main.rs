@@ -4,8 +4,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use lieux::config::{Args, Command, GraphCommand};
+use lieux::config::{Args, Command, GraphCommand, MappingArgs};
 use lieux::http::{AppState, serve};
+use lieux::import::{Communes, ImportError, ImportOptions, Mapping, MappingOptions};
 
 /// Default log filter: service events at info; per-request lines (warp's trace) only on
 /// server errors. `RUST_LOG=info,warp=info` logs every request.
@@ -192,7 +193,7 @@ fn run(args: Args) -> anyhow::Result<()> {
             report,
             mapping,
         } => {
-            let options = lieux::import::ImportOptions::from_args(&mapping)?;
+            let options = import_options(&mapping)?;
             let stats =
                 lieux::import::run_import_with(&files, &out, report.as_deref(), true, &options)
                     .with_context(|| format!("importing into {}", out.display()))?;
@@ -211,6 +212,42 @@ fn run(args: Args) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The import's options from the `lieux import` arguments: reads the mapping config and the
+/// commune polygons, sets up the geocoders (the library's import knows nothing of clap).
+fn import_options(args: &MappingArgs) -> Result<ImportOptions, ImportError> {
+    let mapping = match &args.mapping {
+        Some(path) => Some((
+            Mapping::from_path(path)?,
+            MappingOptions {
+                date_maj: args.date_maj,
+                source: args.source.clone(),
+                id_prefix: args.id_prefix.clone(),
+            },
+        )),
+        None => None,
+    };
+    let communes = match &args.communes {
+        Some(path) => Some(Communes::from_path(path)?),
+        None => None,
+    };
+    let geocoders = match &args.geocode.geocoder {
+        Some(spec) => {
+            let cache = args
+                .geocode
+                .geocoder_cache
+                .clone()
+                .or_else(|| lieux::geocode::default_cache_path(spec));
+            lieux::geocode::chain_from_spec(spec, cache)?
+        }
+        None => Vec::new(),
+    };
+    Ok(ImportOptions {
+        mapping,
+        communes,
+        geocoders,
+    })
 }
 
 /// `kill -HUP`: serve the `--snapshot` file again (e.g. after `lieux import` rewrote it); a

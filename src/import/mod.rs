@@ -140,41 +140,6 @@ impl ImportOptions {
             .as_ref()
             .unwrap_or_else(|| Communes::embedded())
     }
-
-    /// From the `lieux import` arguments: reads the mapping config.
-    pub fn from_args(args: &crate::config::MappingArgs) -> Result<ImportOptions, ImportError> {
-        let mapping = match &args.mapping {
-            Some(path) => Some((
-                Mapping::from_path(path)?,
-                MappingOptions {
-                    date_maj: args.date_maj,
-                    source: args.source.clone(),
-                    id_prefix: args.id_prefix.clone(),
-                },
-            )),
-            None => None,
-        };
-        let communes = match &args.communes {
-            Some(path) => Some(Communes::from_path(path)?),
-            None => None,
-        };
-        let geocoders = match &args.geocode.geocoder {
-            Some(spec) => {
-                let cache = args
-                    .geocode
-                    .geocoder_cache
-                    .clone()
-                    .or_else(|| crate::geocode::default_cache_path(spec));
-                crate::geocode::chain_from_spec(spec, cache)?
-            }
-            None => Vec::new(),
-        };
-        Ok(ImportOptions {
-            mapping,
-            communes,
-            geocoders,
-        })
-    }
 }
 
 /// Schema version of an input file.
