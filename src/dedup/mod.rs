@@ -46,7 +46,6 @@
 //! the next one within the longitude window, so the work is O(n log n) plus the close pairs.
 //! The tests check it against a brute-force scan of all pairs.
 
-pub mod report;
 pub mod text;
 
 use std::cmp::Ordering;

@@ -14,6 +14,7 @@
 pub mod communes;
 mod coords;
 mod csv;
+mod duplicates;
 mod geocoding;
 mod geojson;
 mod hours_fr;
@@ -371,9 +372,7 @@ pub fn read_bytes_with(
         false,
     )?;
     out.report
-        .extend(crate::dedup::report::report_rows(&out.lieux, |id| {
-            seen.location(id)
-        }));
+        .extend(duplicates::report_rows(&out.lieux, |id| seen.location(id)));
     Ok(out)
 }
 
@@ -465,7 +464,7 @@ pub fn run_import_with(
         places.write(lieu);
     }
     report.extend(waiting.report);
-    report.extend(crate::dedup::report::report_rows(&places.fiches, |id| {
+    report.extend(duplicates::report_rows(&places.fiches, |id| {
         seen.location(id)
     }));
     drop(places);

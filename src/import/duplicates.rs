@@ -1,13 +1,14 @@
 //! Duplicates found inside one import, as `info` rows of its report: the operator sees which
 //! rows publish a place already in the file (or in another file of the same import) before the
 //! snapshot is served. Nothing is removed: every member is kept, as in the served dataset.
+//! The groups are [`crate::dedup`]'s, the same the server builds.
 
-use super::{Groups, Place, evidence};
-use crate::import::{ReportKind, ReportRow};
+use super::{ReportKind, ReportRow};
+use crate::dedup::{Groups, Place, evidence};
 
 /// One `info` row per place of `lieux` that duplicates another one and is not its group's
 /// principal; `location` gives the file and line (or JSON index) of a kept place by id.
-pub fn report_rows<P: Place>(
+pub(crate) fn report_rows<P: Place>(
     lieux: &[P],
     location: impl Fn(&str) -> Option<(String, u64)>,
 ) -> Vec<ReportRow> {
