@@ -11,7 +11,7 @@ use crate::geocode::{Geocoder, Hit, Query, SourcePosition};
 
 use super::communes::Communes;
 
-use super::validate::COORDS;
+use super::report::COORDS;
 use super::{ImportError, ImportOutcome, ReportKind, ReportRow, SeenIds, progress_bar};
 
 /// Reason of the validator's entry for a row without coordinates (replaced once geocoded).

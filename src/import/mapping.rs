@@ -750,7 +750,7 @@ impl Ctx<'_> {
         }
         let raw = out.fields.get("date_maj").cloned();
         let (date, reason) = match raw.as_deref().map(parse_source_date) {
-            Some(Some((d, _))) if super::validate::is_placeholder_date(d) => (
+            Some(Some((d, _))) if super::normalize::is_placeholder_date(d) => (
                 self.date_maj,
                 format!(
                     "date_maj_placeholder: {d} is a placeholder, import date {} used",
@@ -842,9 +842,9 @@ fn split_address(adresse: &str) -> Option<(String, String, String)> {
     Some((street, cp, commune))
 }
 
-/// Dates as producers write them (see [`super::validate::parse_date`]).
+/// Dates as producers write them (see [`super::normalize::parse_date`]).
 fn parse_source_date(raw: &str) -> Option<(NaiveDate, bool)> {
-    super::validate::parse_date(raw)
+    super::normalize::parse_date(raw)
 }
 
 #[cfg(test)]

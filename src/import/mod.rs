@@ -21,7 +21,9 @@ mod hours_fr;
 mod json;
 mod mapping;
 mod mojibake;
+mod normalize;
 mod place;
+mod report;
 mod staging;
 mod stream;
 mod summary;
@@ -29,7 +31,6 @@ mod v0;
 mod validate;
 
 use std::collections::HashMap;
-use std::fmt;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -43,8 +44,8 @@ pub use hours_fr::{
     Unclear as UnclearHours, parse_day as parse_day_hours, parse_week as parse_week_hours,
 };
 pub use mapping::{Mapping, MappingError, MappingOptions};
+pub use report::{ReportKind, ReportRow, write_report_csv};
 pub use summary::ReportSummary;
-pub use validate::write_report_csv;
 
 /// Failure of a whole file (a bad row is not an error: it goes to the report).
 #[derive(Debug, thiserror::Error)]
@@ -150,55 +151,6 @@ pub enum SchemaVersion {
     V0,
     /// v1.0.2: `|` lists, the 32 columns of [`crate::model::V1_COLUMNS`].
     V1,
-}
-
-/// What happened to a field (or a whole row) during import.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ReportKind {
-    /// The row was not kept.
-    Rejected,
-    /// The value was corrected; the row was kept.
-    Repaired,
-    /// An invalid optional value was dropped; the row was kept.
-    Dropped,
-    /// Worth knowing, nothing was changed (no coordinates, v0 value with no v1 equivalent, …).
-    Info,
-}
-
-impl ReportKind {
-    /// The word written in the report CSV.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReportKind::Rejected => "rejected",
-            ReportKind::Repaired => "repaired",
-            ReportKind::Dropped => "dropped",
-            ReportKind::Info => "info",
-        }
-    }
-}
-
-impl fmt::Display for ReportKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One line of the import report.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReportRow {
-    /// File name as given to the import.
-    pub file: String,
-    /// CSV: line number in the file (header = line 1); JSON/GeoJSON: 0-based index in the array.
-    pub line_or_index: u64,
-    /// The row's `id` (may be empty when missing).
-    pub id: String,
-    /// Schema field concerned (v1 name), or `row`.
-    pub field: String,
-    pub kind: ReportKind,
-    /// What was wrong and what was done.
-    pub reason: String,
-    /// The value as found in the input.
-    pub value: String,
 }
 
 /// Row counts of an import.
@@ -410,7 +362,7 @@ pub fn run_import_with(
     // Files are streamed (see `stream`): the report goes to a temp file as rows are validated
     // and is renamed into place only once the snapshot is written, so a file that cannot be
     // read still leaves nothing behind.
-    let mut report = stream::ReportWriter::create(&report_path)?;
+    let mut report = report::ReportWriter::create(&report_path)?;
     // Places go straight into the snapshot's temp file: 1 M places never sit in memory (see
     // `staging` for what waits for geocoding and the duplicates report).
     let mut snapshot = SnapshotWriter::create(out)?;

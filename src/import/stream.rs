@@ -7,7 +7,7 @@
 //!   validated record by record as before: they are the sizes producers publish.
 //! - Each place accepted goes straight into the snapshot's temp file
 //!   ([`crate::snapshot::SnapshotWriter`]) and each report row into `<report>.tmp`
-//!   ([`ReportWriter`]); both are renamed into place only when the import succeeds.
+//!   ([`super::report::ReportWriter`]); both are renamed into place only when the import succeeds.
 //!
 //! Memory is then the ids seen (uniqueness across files) plus one row: 1 M raw rows import in
 //! a few hundred MB where holding the places alone took 1.4 GB. A step that needs the whole set
@@ -15,7 +15,7 @@
 //! during the stream and apply its decisions when the snapshot is written, not a `Vec<Lieu>`.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use serde::de::{Deserializer as _, SeqAccess, Visitor};
@@ -202,100 +202,4 @@ pub(crate) fn each_json_element(
         .deserialize_seq(Elements(each))
         .map_err(json_err)?;
     de.end().map_err(json_err)
-}
-
-/// The report CSV, written row by row to `<path>.tmp` and renamed over `path` by
-/// [`ReportWriter::finish`]; dropped unfinished, the temp file is removed. A write error is
-/// kept and returned by `finish` (rows are pushed through [`Extend`], which cannot fail).
-pub struct ReportWriter {
-    path: PathBuf,
-    tmp: PathBuf,
-    w: Option<::csv::Writer<BufWriter<File>>>,
-    error: Option<std::io::Error>,
-}
-
-impl ReportWriter {
-    pub fn create(path: &Path) -> Result<ReportWriter, ImportError> {
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
-        let tmp = PathBuf::from(tmp);
-        let file = File::create(&tmp).map_err(|source| ImportError::Write {
-            path: path.to_owned(),
-            source,
-        })?;
-        let mut out = ReportWriter {
-            path: path.to_owned(),
-            tmp,
-            w: Some(::csv::Writer::from_writer(BufWriter::with_capacity(
-                1 << 16,
-                file,
-            ))),
-            error: None,
-        };
-        out.write(&[
-            "file",
-            "line_or_index",
-            "id",
-            "field",
-            "kind",
-            "reason",
-            "value",
-        ]);
-        Ok(out)
-    }
-
-    fn write(&mut self, record: &[&str]) {
-        if self.error.is_some() {
-            return;
-        }
-        if let Some(w) = &mut self.w
-            && let Err(e) = w.write_record(record)
-        {
-            self.error = Some(e.into());
-        }
-    }
-
-    /// Flushes and renames the report into place.
-    pub fn finish(mut self) -> Result<(), ImportError> {
-        let err = |source| ImportError::Write {
-            path: self.path.clone(),
-            source,
-        };
-        if let Some(e) = self.error.take() {
-            return Err(err(e));
-        }
-        let w = self
-            .w
-            .take()
-            .ok_or_else(|| err(std::io::ErrorKind::Other.into()))?;
-        let mut inner = w.into_inner().map_err(|e| err(e.into_error()))?;
-        inner.flush().map_err(err)?;
-        drop(inner);
-        std::fs::rename(&self.tmp, &self.path).map_err(err)
-    }
-}
-
-impl Extend<ReportRow> for ReportWriter {
-    fn extend<I: IntoIterator<Item = ReportRow>>(&mut self, rows: I) {
-        for r in rows {
-            let line = r.line_or_index.to_string();
-            self.write(&[
-                r.file.as_str(),
-                &line,
-                &r.id,
-                &r.field,
-                r.kind.as_str(),
-                &r.reason,
-                &r.value,
-            ]);
-        }
-    }
-}
-
-impl Drop for ReportWriter {
-    fn drop(&mut self) {
-        if self.w.take().is_some() {
-            let _ = std::fs::remove_file(&self.tmp);
-        }
-    }
 }
