@@ -21,6 +21,8 @@ pub struct Extra {
     pub duration_s: Option<f64>,
     /// `Some("straight_line")` when `duration_s`/`distance_m` are estimates, not road values.
     pub estimate: Option<&'static str>,
+    /// Why `duration_s` is an estimate ([`crate::routing::answer::Unrouted::as_str`]).
+    pub motif_estimation: Option<&'static str>,
     /// Alternatives of a nearest answer ([`crate::nearest::Alternative`]): waiting on arrival
     /// until the place opens, seconds.
     pub attente_s: Option<f64>,
@@ -36,6 +38,7 @@ impl Extra {
             at,
             duration_s: None,
             estimate: None,
+            motif_estimation: None,
             attente_s: None,
             accueil_a: None,
         }
@@ -117,6 +120,8 @@ struct Dynamic<'a> {
     duration_s: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     estimate: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    motif_estimation: Option<&'static str>,
     /// Open at the request instant; absent when the place publishes no hours.
     #[serde(skip_serializing_if = "Option::is_none")]
     ouvert: Option<bool>,
@@ -212,6 +217,7 @@ impl<'a> Dynamic<'a> {
             distance_m: extra.distance_m.map(|d| (d * 100.0).round() / 100.0),
             duration_s: extra.duration_s.map(|d| (d * 10.0).round() / 10.0),
             estimate: extra.estimate,
+            motif_estimation: extra.motif_estimation,
             ouvert: status.map(|s| s.ouvert),
             prochaine_ouverture: status
                 .and_then(|s| s.prochaine_ouverture)

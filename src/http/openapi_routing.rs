@@ -1,7 +1,9 @@
 //! The travel-time endpoints in the OpenAPI document (`/v1/lieux/reachable`,
 //! `/v1/lieux/closest`, `/v1/isochrone`), kept beside [`super::openapi`] so that the ranges come
 //! from [`super::routing`]'s constants. Both answers are described: road times (with a graph)
-//! and straight-line estimates (`"estimate": "straight_line"`, no graph or a point outside it).
+//! and straight-line estimates (`"estimate": "straight_line"`, no graph or a point outside it),
+//! and the rule that mixes them: a place the roads do not reach is listed by its estimate, with
+//! its `motif_estimation` ([`crate::routing::answer`]).
 
 use serde_json::{Value, json};
 
@@ -9,6 +11,7 @@ use super::openapi::{
     error_ref, filters, get, lat_lon, query, territoire_member, territoire_param,
 };
 use super::routing::{MAX_CLOSEST_K, MAX_CONTOURS, MAX_MINUTES};
+use crate::routing::answer::Unrouted;
 
 fn mode() -> Value {
     query(
@@ -40,7 +43,7 @@ fn with_filters(mut own: Vec<Value>) -> Value {
 pub(super) fn add_paths(paths: &mut Value) {
     let minutes_max = MAX_MINUTES as u64;
     let reachable = get(
-        "Places reachable within `minutes` by road from lat/lon (straight-line estimate without a road graph), filtered, sorted by `duration_s`.",
+        "Places reachable within `minutes` by road from lat/lon (straight-line estimate without a road graph), filtered, sorted by `duration_s`. No matching place is left out because the graph does not cover it: a place outside the graph's extent, farther than the snap limit from any road, or on roads not joined to the query point's is listed when its straight-line estimate (great-circle distance × 1.3 at 50 km/h by car, 5 km/h on foot) is within the limit, marked `\"estimate\": \"straight_line\"` with its `motif_estimation`. A place the roads reach is always judged by its road time.",
         with_filters({
             let mut p = lat_lon(true);
             p.push(query(
@@ -62,7 +65,7 @@ pub(super) fn add_paths(paths: &mut Value) {
         )),
     );
     let closest = get(
-        "The k places closest to lat/lon by travel time (no time limit), filtered. \"The closest France Services\": `dispositif_programmes_nationaux=France Services`.",
+        "The k places closest to lat/lon by travel time (no time limit), filtered. \"The closest France Services\": `dispositif_programmes_nationaux=France Services`. Every matching place of the territory competes: those the roads reach by their road time, the others (outside the graph's extent, farther than the snap limit from any road, or on roads not joined to the query point's) by their straight-line estimate (great-circle distance × 1.3 at 50 km/h by car, 5 km/h on foot), marked `\"estimate\": \"straight_line\"` with their `motif_estimation`; the k smallest durations, road times and estimates together, sorted by `duration_s` then id.",
         with_filters({
             let mut p = lat_lon(true);
             p.push(query(
@@ -74,7 +77,9 @@ pub(super) fn add_paths(paths: &mut Value) {
             p.push(territoire_param());
             p
         }),
-        responses(travel_ok("The k closest places, sorted by `duration_s`.")),
+        responses(travel_ok(
+            "The k closest places (fewer when fewer match), sorted by `duration_s` then id.",
+        )),
     );
     let isochrone = get(
         "Isochrone polygons around lat/lon: one MultiPolygon Feature per contour, ascending and nested (circles of the straight-line estimate without a road graph).",
@@ -99,7 +104,20 @@ pub(super) fn add_paths(paths: &mut Value) {
 }
 
 fn estimate_member() -> Value {
-    json!({"const": "straight_line", "description": "Present when the values are straight-line estimates (great-circle distance × 1.3 at 50 km/h by car, 5 km/h on foot), never road times: no graph loaded, or the point lies outside it."})
+    json!({"const": "straight_line", "description": "Present when the values are straight-line estimates (great-circle distance × 1.3 at 50 km/h by car, 5 km/h on foot), never road times: no graph loaded, the point lies outside it, or (on a feature) the roads do not reach the place (see `motif_estimation`)."})
+}
+
+/// `motif_estimation`: why a duration is an estimate; `values` are the reasons that can occur.
+fn motif_member(values: &[Unrouted], description: &str) -> Value {
+    let names: Vec<&str> = values.iter().map(|u| u.as_str()).collect();
+    json!({"type": "string", "enum": names, "description": description})
+}
+
+fn feature_motif() -> Value {
+    motif_member(
+        &Unrouted::ALL,
+        "With `estimate`: why this place has no road time. `sans_graphe`: no road graph is loaded; `depart_hors_graphe`: the query point lies outside the graph's extent; `hors_graphe`: the place lies outside it (beyond the box of every part of the graph, grown by the snap limit); `loin_des_routes`: the place lies inside the extent but farther than the snap limit (`serve --max-snap-m`) from any road usable in this mode; `non_relie`: the place is on a road the query point's roads do not join (another extract of the graph, an island).",
+    )
 }
 
 fn mode_member() -> Value {
@@ -109,7 +127,7 @@ fn mode_member() -> Value {
 /// Schema `TravelCollection`: the answer of `reachable` and `closest`.
 pub(super) fn travel_collection() -> Value {
     json!({
-        "type": "object", "required": ["type", "features", "numberReturned", "mode"],
+        "type": "object", "required": ["type", "features", "numberReturned", "mode", "estimes"],
         "properties": {
             "type": {"const": "FeatureCollection"},
             "features": {"type": "array", "items": {"allOf": [
@@ -120,15 +138,21 @@ pub(super) fn travel_collection() -> Value {
                         "duration_s": {"type": "number", "minimum": 0, "description": "Travel time, seconds."},
                         "distance_m": {"type": "number", "minimum": 0, "description": "Distance travelled, metres."},
                         "estimate": estimate_member(),
+                        "motif_estimation": feature_motif(),
                     },
                 }}},
             ]}},
             "numberReturned": {"type": "integer", "minimum": 0},
+            "estimes": {"type": "integer", "minimum": 0, "description": "How many features are straight-line estimates (their `estimate` member is set)."},
             "mode": mode_member(),
             "territoire": territoire_member(),
             "minutes": {"type": "integer", "minimum": 1, "maximum": MAX_MINUTES as u64, "description": "`reachable` only: the limit."},
             "snap_m": {"type": "number", "minimum": 0, "description": "Road answers only: distance from the query point to the road it was snapped to, metres (walked at 5 km/h)."},
             "estimate": estimate_member(),
+            "motif_estimation": motif_member(
+                &[Unrouted::NoGraph, Unrouted::OriginOutside],
+                "With the top-level `estimate`: why the query point has no road time (every feature is then an estimate).",
+            ),
             "isochrone": {"$ref": "#/components/schemas/Contour"},
         },
     })

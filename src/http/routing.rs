@@ -2,7 +2,9 @@
 //!
 //! With a road graph ([`crate::routing::Router`]) times are road times; without one, or for a
 //! point outside the graph, every result is a straight-line estimate marked
-//! `"estimate": "straight_line"` (see [`crate::routing::estimate`]).
+//! `"estimate": "straight_line"` (see [`crate::routing::estimate`]). With a graph that covers
+//! part of the data, the places the roads do not reach are listed too, estimated and marked
+//! with their `motif_estimation` ([`crate::routing::answer`]): no matching place is left out.
 //!
 //! `reachable` and `closest` stay in the query point's territory, as `nearest` does
 //! ([`crate::nearest::Perimetre`]; `territoire=tous` widens them).
@@ -15,11 +17,10 @@ use super::features::Extra;
 use super::params::Query;
 use super::reply::{self, ApiError, Body, Ctx, cached};
 use super::{AppState, collection, minute, parse, perimetre, territoire_member};
-use crate::dataset::{Dataset, Scope};
 use crate::model::Position;
-use crate::routing::search::Reached;
+use crate::routing::answer::{self, Ask, Start, Timed, Unrouted};
 use crate::routing::snap::Snap;
-use crate::routing::{Located, Profile, Router, estimate, estimate_kmh, isochrone};
+use crate::routing::{Located, Profile, Router, estimate_kmh, isochrone};
 use crate::territory::Territoire;
 
 /// Largest `minutes` of the travel-time endpoints.
@@ -133,6 +134,52 @@ fn contours(
     }
 }
 
+/// The travel-time start of a query point: on the road when it snaps, an estimate otherwise.
+fn start(router: Option<&Router>, snap: Option<Snap>) -> Start<'_> {
+    match (router, snap) {
+        (Some(router), Some(snap)) => Start::Road { router, snap },
+        (Some(_), None) => Start::Estimate(Unrouted::OriginOutside),
+        (None, _) => Start::Estimate(Unrouted::NoGraph),
+    }
+}
+
+/// A place with its travel time as feature properties: estimates are marked
+/// `"estimate": "straight_line"` with their `motif_estimation`.
+fn timed(t: &Timed, when: DateTime<FixedOffset>) -> (u32, Extra) {
+    (
+        t.slot,
+        Extra {
+            distance_m: Some(t.distance_m),
+            duration_s: Some(t.duration_s),
+            estimate: t.unrouted.map(|_| STRAIGHT_LINE),
+            motif_estimation: t.unrouted.map(Unrouted::as_str),
+            ..Extra::at(when)
+        },
+    )
+}
+
+/// The members every travel-time answer shares: `mode`, `territoire`, `estimes` (how many
+/// features are estimates), and `"estimate": "straight_line"` when the point itself has no
+/// road time (every feature is then an estimate).
+fn travel_members(
+    profile: Profile,
+    territoire: Option<Territoire>,
+    start: Start<'_>,
+    hits: &[Timed],
+) -> String {
+    let mut members = format!(r#","mode":"{}""#, profile.as_str());
+    members.push_str(&territoire_member(territoire));
+    let estimes = hits.iter().filter(|t| t.unrouted.is_some()).count();
+    members.push_str(&format!(r#","estimes":{estimes}"#));
+    if let Start::Estimate(why) = start {
+        members.push_str(&format!(
+            r#","estimate":"{STRAIGHT_LINE}","motif_estimation":"{}""#,
+            why.as_str()
+        ));
+    }
+    members
+}
+
 /// `GET /v1/lieux/reachable?lat=&lon=&minutes=30&mode=car|walk&isochrone=false&<filters>`.
 pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Response {
     let run = || -> Result<Response, ApiError> {
@@ -152,65 +199,44 @@ pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> 
         let when = filter.evaluation_instant(now).fixed_offset();
         Ok(cached(ctx, tag, "application/geo+json", || {
             let limit_s = minutes * 60;
-            let (hits, polygon): (Vec<(u32, Extra)>, Option<MultiPolygon<f64>>) =
-                match (router.as_deref(), snap) {
-                    (Some(r), Some(s)) => {
-                        let tree = r.tree(profile, s, limit_s);
-                        let reached = r.reached(profile, &tree, limit_s, |slot| {
-                            in_scope(&ds, territoire, slot) && ds.matches(slot, &filter)
-                        });
-                        let hits = reached.iter().map(|h| road_hit(h, when)).collect();
-                        let polygon = with_polygon.then(|| {
-                            isochrone::polygons(
-                                r.network().graph(profile),
-                                &tree,
-                                (at.lon, at.lat),
-                                &[limit_s],
-                                isochrone::default_cell_m(profile),
-                            )
+            let start = start(router.as_deref(), snap);
+            let ask = Ask {
+                ds: &ds,
+                filter: &filter,
+                territoire,
+                profile,
+                at,
+            };
+            let (hits, polygon) = match start {
+                Start::Road { router: r, snap: s } => {
+                    let tree = r.tree(profile, s, limit_s);
+                    let hits = answer::reachable(&ask, start, Some(&tree), limit_s);
+                    let polygon = with_polygon.then(|| {
+                        isochrone::polygons(
+                            r.network().graph(profile),
+                            &tree,
+                            (at.lon, at.lat),
+                            &[limit_s],
+                            isochrone::default_cell_m(profile),
+                        )
+                        .pop()
+                        .unwrap_or(MultiPolygon(Vec::new()))
+                    });
+                    (hits, polygon)
+                }
+                Start::Estimate(_) => {
+                    let hits = answer::reachable(&ask, start, None, limit_s);
+                    let polygon = with_polygon.then(|| {
+                        contours(None, None, profile, at, &[minutes])
                             .pop()
                             .unwrap_or(MultiPolygon(Vec::new()))
-                        });
-                        (hits, polygon)
-                    }
-                    _ => {
-                        let radius = f64::from(limit_s) * estimate_kmh(profile)
-                            / 3.6
-                            / crate::routing::DETOUR_FACTOR;
-                        let hits = ds
-                            .within_radius(at, radius, &filter)
-                            .into_iter()
-                            .filter(|h| in_scope(&ds, territoire, h.slot))
-                            .map(|h| {
-                                let p = ds.lieu(h.slot).position.unwrap_or(at);
-                                let (dur, dist) =
-                                    estimate(profile, (at.lon, at.lat), (p.lon, p.lat));
-                                (
-                                    h.slot,
-                                    Extra {
-                                        distance_m: Some(dist),
-                                        duration_s: Some(dur),
-                                        estimate: Some(STRAIGHT_LINE),
-                                        ..Extra::at(when)
-                                    },
-                                )
-                            })
-                            .filter(|(_, e)| e.duration_s.is_some_and(|d| d <= f64::from(limit_s)))
-                            .collect();
-                        let polygon = with_polygon.then(|| {
-                            contours(None, None, profile, at, &[minutes])
-                                .pop()
-                                .unwrap_or(MultiPolygon(Vec::new()))
-                        });
-                        (hits, polygon)
-                    }
-                };
-            let est = snap.is_none() || router.is_none();
-            let mut members = format!(r#","mode":"{}","minutes":{minutes}"#, profile.as_str());
-            members.push_str(&territoire_member(territoire));
-            if est {
-                members.push_str(r#","estimate":"straight_line""#);
-            }
+                    });
+                    (hits, polygon)
+                }
+            };
+            let est = matches!(start, Start::Estimate(_));
+            let mut members = travel_members(profile, territoire, start, &hits);
+            members.push_str(&format!(r#","minutes":{minutes}"#));
             if let Some(s) = snap {
                 members.push_str(&format!(r#","snap_m":{:.1}"#, s.distance_m));
             }
@@ -218,7 +244,11 @@ pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> 
                 members.push_str(r#","isochrone":"#);
                 members.push_str(&contour_feature(&p, minutes, profile, est));
             }
-            Body::Full(collection(&ds, hits.into_iter(), &members))
+            Body::Full(collection(
+                &ds,
+                hits.iter().map(|t| timed(t, when)),
+                &members,
+            ))
         }))
     };
     run().unwrap_or_else(ApiError::into_response)
@@ -238,50 +268,21 @@ pub fn closest(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Re
         let tag = reply::etag(&[ds.version(), "closest", raw, &minute(now)], ctx.coding);
         let when = filter.evaluation_instant(now).fixed_offset();
         Ok(cached(ctx, tag, "application/geo+json", || {
-            let (hits, est): (Vec<(u32, Extra)>, bool) = match (router.as_deref(), snap) {
-                (Some(r), Some(s)) => (
-                    r.closest(profile, s, k, |slot| {
-                        in_scope(&ds, territoire, slot) && ds.matches(slot, &filter)
-                    })
-                    .iter()
-                    .map(|h| road_hit(h, when))
-                    .collect(),
-                    false,
-                ),
-                _ => (
-                    ds.nearest_in(
-                        at,
-                        k,
-                        Scope {
-                            territoire,
-                            max_m: None,
-                        },
-                        &filter,
-                    )
-                    .iter()
-                    .map(|h| {
-                        let p = ds.lieu(h.slot).position.unwrap_or(at);
-                        let (dur, dist) = estimate(profile, (at.lon, at.lat), (p.lon, p.lat));
-                        (
-                            h.slot,
-                            Extra {
-                                distance_m: Some(dist),
-                                duration_s: Some(dur),
-                                estimate: Some(STRAIGHT_LINE),
-                                ..Extra::at(when)
-                            },
-                        )
-                    })
-                    .collect(),
-                    true,
-                ),
+            let start = start(router.as_deref(), snap);
+            let ask = Ask {
+                ds: &ds,
+                filter: &filter,
+                territoire,
+                profile,
+                at,
             };
-            let mut members = format!(r#","mode":"{}""#, profile.as_str());
-            members.push_str(&territoire_member(territoire));
-            if est {
-                members.push_str(r#","estimate":"straight_line""#);
-            }
-            Body::Full(collection(&ds, hits.into_iter(), &members))
+            let hits = answer::closest(&ask, start, k);
+            let members = travel_members(profile, territoire, start, &hits);
+            Body::Full(collection(
+                &ds,
+                hits.iter().map(|t| timed(t, when)),
+                &members,
+            ))
         }))
     };
     run().unwrap_or_else(ApiError::into_response)
@@ -358,21 +359,4 @@ pub fn isochrone(state: &AppState, raw: &str, ctx: &Ctx, _now: DateTime<Utc>) ->
         }))
     };
     run().unwrap_or_else(ApiError::into_response)
-}
-
-/// Is the place in `slot` in the territory searched (`None`: every territory)?
-fn in_scope(ds: &Dataset, territoire: Option<Territoire>, slot: u32) -> bool {
-    territoire.is_none_or(|t| ds.territoire(slot) == t)
-}
-
-/// A place reached on the road graph, with its road distance and travel time as properties.
-fn road_hit(h: &Reached, when: DateTime<FixedOffset>) -> (u32, Extra) {
-    (
-        h.slot,
-        Extra {
-            distance_m: Some(f64::from(h.length_dm) / 10.0),
-            duration_s: Some(f64::from(h.time_ms) / 1000.0),
-            ..Extra::at(when)
-        },
-    )
 }

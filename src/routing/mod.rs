@@ -5,15 +5,20 @@
 //! - [`snap`]: nearest road point of a point (R-tree over segments).
 //! - [`search`]: bounded and k-closest Dijkstra.
 //! - [`isochrone`]: travel-time grid → contour polygons.
+//! - [`answer`]: travel-time answers that list every matching place, by road or estimated.
 //! - [`synthetic`]: a generated France-size road-like graph for benchmarks.
 //!
 //! [`Router`] joins a network to a [`Dataset`]: every positioned place is snapped once, per
-//! profile; places farther than the snap limit from any road are unreachable by road.
+//! profile; places farther than the snap limit from any road are unreachable by road. A graph
+//! may hold several unconnected parts (one per extract given to `lieux graph build` that does
+//! not touch the others): [`Components`] labels them, and the graph's extent is the union of
+//! their boxes, so the sea between two regions is outside it.
 //!
-//! Without a graph, or for a point outside it, callers use [`estimate`]: straight-line
-//! distance × [`DETOUR_FACTOR`] at [`ESTIMATE_CAR_KMH`] / [`ESTIMATE_WALK_KMH`], always marked
-//! as an estimate.
+//! Without a graph, for a point outside it, and for a place the roads do not join to the query
+//! point, callers use [`estimate`]: straight-line distance × [`DETOUR_FACTOR`] at
+//! [`ESTIMATE_CAR_KMH`] / [`ESTIMATE_WALK_KMH`], always marked as an estimate.
 
+pub mod answer;
 pub mod build;
 pub mod graph;
 pub mod isochrone;
@@ -65,24 +70,116 @@ pub enum Located {
     TooFar { max_snap_m: f64 },
 }
 
+/// The weakly connected parts of a graph: a label per node and each part's bounding box.
+///
+/// Graphs written by `lieux graph build` keep one strongly connected component per extract
+/// (extracts that share roads merge into one), so within a part every node reaches every other:
+/// a place on the query point's part is reachable by road, a place on another part never is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Components {
+    /// Part of each node, numbered in order of their lowest node; empty when there is one part.
+    of_node: Vec<u32>,
+    /// `(min_lon, min_lat, max_lon, max_lat)` of each part's nodes, degrees.
+    boxes: Vec<[f64; 4]>,
+}
+
+impl Components {
+    /// Labels the parts of `g` (union-find over its arcs, directions ignored).
+    pub fn new(g: &Graph) -> Components {
+        let n = g.node_count();
+        let mut parent: Vec<u32> = (0..n as u32).collect();
+        fn root(parent: &mut [u32], mut u: u32) -> u32 {
+            while parent[u as usize] != u {
+                let up = parent[parent[u as usize] as usize];
+                parent[u as usize] = up;
+                u = up;
+            }
+            u
+        }
+        for u in 0..n as u32 {
+            for a in g.arcs(u) {
+                let (ru, rv) = (root(&mut parent, u), root(&mut parent, g.targets[a]));
+                if ru != rv {
+                    // the lower root wins: labels do not depend on the arc order
+                    let (lo, hi) = (ru.min(rv), ru.max(rv));
+                    parent[hi as usize] = lo;
+                }
+            }
+        }
+        let mut label = vec![u32::MAX; n];
+        let mut of_node = Vec::with_capacity(n);
+        let mut boxes: Vec<[f64; 4]> = Vec::new();
+        for u in 0..n as u32 {
+            let r = root(&mut parent, u) as usize;
+            if label[r] == u32::MAX {
+                label[r] = boxes.len() as u32;
+                boxes.push([f64::MAX, f64::MAX, f64::MIN, f64::MIN]);
+            }
+            let c = label[r];
+            of_node.push(c);
+            let (x, y) = g.coord(u);
+            let b = &mut boxes[c as usize];
+            *b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)];
+        }
+        if boxes.len() <= 1 {
+            of_node = Vec::new();
+        }
+        Components { of_node, boxes }
+    }
+
+    /// The part of node `u`.
+    pub fn of(&self, u: u32) -> u32 {
+        self.of_node.get(u as usize).copied().unwrap_or(0)
+    }
+
+    /// Number of parts.
+    pub fn count(&self) -> usize {
+        self.boxes.len()
+    }
+
+    /// Each part's `(min_lon, min_lat, max_lon, max_lat)`, degrees.
+    pub fn boxes(&self) -> &[[f64; 4]] {
+        &self.boxes
+    }
+
+    /// Is `(lon, lat)` in the graph's extent: inside a part's box grown by `margin_m` metres?
+    pub fn holds(&self, lon: f64, lat: f64, margin_m: f64) -> bool {
+        // the margin in degrees, generously (longitude degrees shrink with latitude)
+        let m_lat = margin_m / 111_000.0;
+        let m_lon = m_lat / lat.to_radians().cos().max(0.1);
+        self.boxes.iter().any(|&[x0, y0, x1, y1]| {
+            lon >= x0 - m_lon && lon <= x1 + m_lon && lat >= y0 - m_lat && lat <= y1 + m_lat
+        })
+    }
+}
+
 /// One profile's graph with its snapping index and the places snapped to it.
 struct Indexed {
     /// Shared by the routers of successive datasets (live imports): it depends on the graph only.
     snapper: Arc<Snapper>,
-    bbox: [f64; 4],
+    /// The graph's parts, shared like the snapper.
+    components: Arc<Components>,
     /// Places per node, CSR: `attached[starts[u]..starts[u + 1]]`.
     starts: Vec<u32>,
     attached: Vec<Attached>,
     by_slot: Vec<Option<Snap>>,
+    /// Positioned places farther than the snap limit from any road, by slot.
+    unsnapped: Vec<u32>,
 }
 
 impl Indexed {
     fn new(g: &Graph, ds: &Dataset, max_snap_m: f64) -> Indexed {
-        Indexed::attach(g, Arc::new(Snapper::new(g)), ds, max_snap_m)
+        let shared = (Arc::new(Snapper::new(g)), Arc::new(Components::new(g)));
+        Indexed::attach(g, shared, ds, max_snap_m)
     }
 
-    /// The places of `ds` snapped with `snapper` (built for `g`).
-    fn attach(g: &Graph, snapper: Arc<Snapper>, ds: &Dataset, max_snap_m: f64) -> Indexed {
+    /// The places of `ds` snapped with `snapper` (built for `g`, like `components`).
+    fn attach(
+        g: &Graph,
+        (snapper, components): (Arc<Snapper>, Arc<Components>),
+        ds: &Dataset,
+        max_snap_m: f64,
+    ) -> Indexed {
         let by_slot: Vec<Option<Snap>> = ds
             .lieux()
             .iter()
@@ -90,6 +187,14 @@ impl Indexed {
                 l.position
                     .and_then(|p| snapper.snap(p.lon, p.lat, max_snap_m))
             })
+            .collect();
+        let unsnapped = ds
+            .lieux()
+            .iter()
+            .zip(&by_slot)
+            .enumerate()
+            .filter(|(_, (l, s))| l.position.is_some() && s.is_none())
+            .map(|(slot, _)| slot as u32)
             .collect();
         let n = g.node_count();
         let legs: Vec<(u32, snap::Leg)> = by_slot
@@ -125,15 +230,20 @@ impl Indexed {
         }
         Indexed {
             snapper,
-            bbox: g.bbox(),
+            components,
             starts,
             attached,
             by_slot,
+            unsnapped,
         }
     }
 
     fn at(&self, u: u32) -> &[Attached] {
         &self.attached[self.starts[u as usize] as usize..self.starts[u as usize + 1] as usize]
+    }
+
+    fn shared(&self) -> (Arc<Snapper>, Arc<Components>) {
+        (Arc::clone(&self.snapper), Arc::clone(&self.components))
     }
 }
 
@@ -164,13 +274,8 @@ impl Router {
         let net = &self.network;
         Router {
             network: Arc::clone(net),
-            car: Indexed::attach(&net.car, Arc::clone(&self.car.snapper), ds, self.max_snap_m),
-            walk: Indexed::attach(
-                &net.walk,
-                Arc::clone(&self.walk.snapper),
-                ds,
-                self.max_snap_m,
-            ),
+            car: Indexed::attach(&net.car, self.car.shared(), ds, self.max_snap_m),
+            walk: Indexed::attach(&net.walk, self.walk.shared(), ds, self.max_snap_m),
             max_snap_m: self.max_snap_m,
         }
     }
@@ -199,14 +304,36 @@ impl Router {
             .flatten()
     }
 
-    /// Locates a query point.
+    /// The unconnected parts of the profile's graph.
+    pub fn components(&self, profile: Profile) -> &Components {
+        &self.indexed(profile).components
+    }
+
+    /// Is `(lon, lat)` in the profile's graph extent: within the snap limit of a part's box?
+    pub fn in_extent(&self, profile: Profile, lon: f64, lat: f64) -> bool {
+        self.indexed(profile)
+            .components
+            .holds(lon, lat, self.max_snap_m)
+    }
+
+    /// Can the roads take `from` to the place in `slot`? Only when the place is snapped to the
+    /// same part of the graph (see [`Components`]).
+    pub fn joins(&self, profile: Profile, from: Snap, slot: u32) -> bool {
+        let c = &self.indexed(profile).components;
+        self.place_snap(profile, slot)
+            .is_some_and(|s| c.of(s.u) == c.of(from.u))
+    }
+
+    /// The positioned places farther than the snap limit from any road, by slot.
+    pub fn unsnapped(&self, profile: Profile) -> &[u32] {
+        &self.indexed(profile).unsnapped
+    }
+
+    /// Locates a query point: outside every part's box (grown by the snap limit) it is
+    /// [`Located::Outside`]; inside one, it snaps or is [`Located::TooFar`].
     pub fn locate(&self, profile: Profile, lon: f64, lat: f64) -> Located {
         let ix = self.indexed(profile);
-        let [x0, y0, x1, y1] = ix.bbox;
-        // the snap limit in degrees, generously (longitude degrees shrink with latitude)
-        let m_lat = self.max_snap_m / 111_000.0;
-        let m_lon = m_lat / lat.to_radians().cos().max(0.1);
-        if lon < x0 - m_lon || lon > x1 + m_lon || lat < y0 - m_lat || lat > y1 + m_lat {
+        if !self.in_extent(profile, lon, lat) {
             return Located::Outside;
         }
         match ix.snapper.snap(lon, lat, self.max_snap_m) {
@@ -264,9 +391,21 @@ impl Router {
         k: usize,
         keep: impl FnMut(u32) -> bool,
     ) -> Vec<Reached> {
+        self.closest_within(profile, from, k, u32::MAX - 1, keep)
+    }
+
+    /// [`Router::closest`] among the places reached within `max_ms` milliseconds.
+    pub fn closest_within(
+        &self,
+        profile: Profile,
+        from: Snap,
+        k: usize,
+        max_ms: u32,
+        keep: impl FnMut(u32) -> bool,
+    ) -> Vec<Reached> {
         let ix = self.indexed(profile);
         let g = self.network.graph(profile);
-        search::closest(g, &origins(g, from), k, u32::MAX - 1, |u| ix.at(u), keep)
+        search::closest(g, &origins(g, from), k, max_ms, |u| ix.at(u), keep)
     }
 }
 

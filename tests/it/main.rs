@@ -10,6 +10,7 @@ mod dedup_groups;
 mod front;
 mod gdal;
 mod geocode;
+mod honest_times;
 mod hours_oracle;
 mod http;
 mod import;
