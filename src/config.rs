@@ -141,11 +141,16 @@ pub struct GeocodeArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum GraphCommand {
-    /// Build the car and walk road graphs (one file) from an OpenStreetMap PBF extract.
+    /// Build the car and walk road graphs (one file) from one or several OpenStreetMap PBF
+    /// extracts (e.g. regions and overseas territories): extracts whose roads meet are joined,
+    /// the others stay separate parts of the graph.
     Build {
-        /// OpenStreetMap extract (`.osm.pbf`).
-        #[arg(long)]
-        osm: PathBuf,
+        /// OpenStreetMap extracts (`.osm.pbf`), as arguments or with `--osm` (repeatable).
+        #[arg(value_name = "OSM")]
+        extracts: Vec<PathBuf>,
+        /// OpenStreetMap extract (`.osm.pbf`); repeatable.
+        #[arg(long = "osm", value_name = "OSM", required_unless_present = "extracts")]
+        osm: Vec<PathBuf>,
         /// Graph file to write (atomically).
         #[arg(long)]
         out: PathBuf,

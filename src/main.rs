@@ -157,11 +157,17 @@ fn run(args: Args) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Graph {
-            command: GraphCommand::Build { osm, out },
+            command: GraphCommand::Build { extracts, osm, out },
         } => {
             let started = std::time::Instant::now();
-            let (network, stats) = lieux::routing::build::build(&osm, true)
-                .with_context(|| format!("building the road graph from {}", osm.display()))?;
+            let files: Vec<_> = osm.into_iter().chain(extracts).collect();
+            let names = files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let (network, stats) = lieux::routing::build::build_many(&files, true)
+                .with_context(|| format!("building the road graph from {names}"))?;
             network
                 .save(&out)
                 .with_context(|| format!("writing {}", out.display()))?;
@@ -179,6 +185,12 @@ fn run(args: Args) -> anyhow::Result<()> {
                 stats.dropped_segments,
                 started.elapsed().as_secs_f64()
             );
+            if stats.extracts > 1 {
+                eprintln!(
+                    "{} extracts: car graph in {} unconnected parts, walk graph in {}",
+                    stats.extracts, stats.components[0], stats.components[1]
+                );
+            }
             Ok(())
         }
         Command::Coverage(args) => {

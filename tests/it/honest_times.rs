@@ -1,7 +1,8 @@
 //! Travel-time answers with a graph smaller than the data (issue 17, "honest travel times"):
 //! every matching place is either timed on the roads or estimated, never missing, checked
 //! against a brute-force oracle (a full Dijkstra from the query point, then every place of the
-//! dataset timed by road when the roads reach it, by straight-line estimate otherwise).
+//! dataset timed by road when the roads reach it, by straight-line estimate otherwise). And a
+//! graph built from two extracts answers in both areas.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +10,9 @@ use lieux::Dataset;
 use lieux::http::AppState;
 use lieux::model::{Dispositif, Position};
 use lieux::routing::search::{self, UNREACHED};
-use lieux::routing::{Graph, Located, Profile, Router, estimate, origins};
+use lieux::routing::{
+    Graph, Located, Profile, RoadNetwork, Router, answer::Unrouted, estimate, origins,
+};
 use lieux::testdata::{Rng, synthetic_lieux};
 use serde_json::Value;
 
@@ -438,4 +441,124 @@ async fn the_issue_case_four_france_services_one_on_the_graph() {
     )
     .await;
     assert_eq!(r.json()["numberReturned"], 1);
+}
+
+/// Places on the nodes of a graph (every one a France Services).
+fn on_nodes(g: &Graph, count: usize, seed: u64, prefix: &str) -> Vec<lieux::model::Lieu> {
+    let mut rng = Rng::new(seed);
+    let mut lieux = synthetic_lieux(count, seed);
+    for (i, l) in lieux.iter_mut().enumerate() {
+        let (lon, lat) = g.coord(rng.below(g.node_count()) as u32);
+        l.id = format!("{prefix}-{i:04}");
+        l.position = Some(Position { lon, lat });
+        l.dispositif_programmes_nationaux = vec![Dispositif::FranceServices];
+    }
+    lieux
+}
+
+#[tokio::test]
+async fn one_graph_from_two_extracts_answers_in_both() {
+    let Some(data) = crate::util::shared_data() else {
+        return;
+    };
+    let (Some(paris), Some(nantes)) = (net("paris"), net("nantes")) else {
+        return;
+    };
+    let osm = data.join("osm");
+    let dir = std::env::temp_dir().join(format!("lieux-honest-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("paris-nantes.graph");
+    // one extract as an argument, the other with --osm
+    let stderr = crate::cli::run_ok(
+        crate::cli::lieux()
+            .args(["graph", "build"])
+            .arg(osm.join("paris-centre-small.osm.pbf"))
+            .arg("--osm")
+            .arg(osm.join("nantes-centre-2014.osm.pbf"))
+            .arg("--out")
+            .arg(&out),
+    );
+    eprintln!("{stderr}");
+    assert!(
+        stderr.contains("2 extracts: car graph in 2 unconnected parts, walk graph in 2"),
+        "{stderr}"
+    );
+    let both = RoadNetwork::load(&out).unwrap();
+    for p in Profile::ALL {
+        // the two parts are each extract's graph, side by side
+        assert_eq!(
+            both.graph(p).node_count(),
+            paris.graph(p).node_count() + nantes.graph(p).node_count(),
+            "{p:?}"
+        );
+        assert_eq!(
+            both.graph(p).arc_count(),
+            paris.graph(p).arc_count() + nantes.graph(p).arc_count(),
+            "{p:?}"
+        );
+    }
+    let mut lieux = on_nodes(&paris.car, 30, 5, "paris");
+    lieux.extend(on_nodes(&nantes.car, 30, 6, "nantes"));
+    let ds = Dataset::new(lieux);
+    let router = Router::new(both, &ds, 1_000.0);
+    assert_eq!(router.components(Profile::Car).count(), 2);
+    assert_eq!(router.components(Profile::Walk).count(), 2);
+    let st = AppState::with_router(ds, router);
+    for (area, other, (lon, lat)) in [
+        ("paris", "nantes", paris.car.coord(100)),
+        ("nantes", "paris", nantes.car.coord(100)),
+    ] {
+        // reachable: the area's places by road, none of the other's
+        let r = get(
+            &st,
+            &format!("/v1/lieux/reachable?lat={lat}&lon={lon}&minutes=20&mode=car"),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        let v = r.json();
+        let fs = v["features"].as_array().unwrap();
+        assert!(fs.len() >= 10, "{area}: {} reachable", fs.len());
+        for f in fs {
+            assert!(
+                f["id"].as_str().unwrap().starts_with(area),
+                "{area}: {}",
+                f["id"]
+            );
+            assert!(f["properties"].get("estimate").is_none());
+        }
+        assert_eq!(v["estimes"], 0);
+        assert!(v["snap_m"].as_f64().unwrap() < 50.0);
+        // closest, k beyond the area's places: the area's 30 by road, then the other area's,
+        // estimated and marked as not joined by road
+        let r = get(
+            &st,
+            &format!("/v1/lieux/closest?lat={lat}&lon={lon}&k=35&mode=car"),
+        )
+        .await;
+        assert_eq!(r.status, 200);
+        let v = r.json();
+        let fs = v["features"].as_array().unwrap();
+        assert_eq!(fs.len(), 35);
+        for (i, f) in fs.iter().enumerate() {
+            let p = &f["properties"];
+            if i < 30 {
+                assert!(f["id"].as_str().unwrap().starts_with(area), "{area} #{i}");
+                assert!(p.get("estimate").is_none());
+            } else {
+                assert!(f["id"].as_str().unwrap().starts_with(other), "{area} #{i}");
+                assert_eq!(p["estimate"], "straight_line");
+                assert_eq!(p["motif_estimation"], Unrouted::NotConnected.as_str());
+                // Paris - Nantes, ~340 km: hours, not minutes
+                assert!(p["duration_s"].as_f64().unwrap() > 5.0 * 3600.0);
+            }
+        }
+        assert_eq!(v["estimes"], 5);
+    }
+    // between the two areas (Le Mans): outside both parts' boxes, an estimate, not a 422
+    let r = get(&st, "/v1/lieux/closest?lat=48.0&lon=0.2&k=2").await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let v = r.json();
+    assert_eq!(v["estimate"], "straight_line");
+    assert_eq!(v["motif_estimation"], Unrouted::OriginOutside.as_str());
+    assert_eq!(v["estimes"], 2);
 }
