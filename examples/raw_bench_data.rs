@@ -3,12 +3,14 @@
 //! its own id, its own name and address (the copy number is added to both), so that copies are
 //! distinct places rather than a million records of 91 places for the de-duplication rule, and
 //! one row in 40 without coordinates (both set to `null`, as producers publish them). Each copy
-//! is moved to a real commune (deterministic pick among the embedded commune table): its
-//! position is that commune's interior point moved by at most ±0.001°, and its commune,
-//! postcode and INSEE code fields (when the source has them) say so, as real rows do; the
-//! import's commune check then passes them as it passes good real rows. (Positions moved by ±2°
-//! without their commune, as this generator made them before, are 98 % bad positions.) The
-//! mapping config of the source file applies unchanged to the output.
+//! is moved to a random point near a real commune (deterministic: up to ±0.03° from the
+//! interior point of a commune picked among the embedded table), and its commune, postcode and
+//! INSEE code fields (when the source has them) name the commune whose shape holds that point,
+//! as real rows do; the import's commune check then passes them as it passes good real rows.
+//! (Positions moved by ±2° without their commune, as this generator made them before, are 98 %
+//! bad positions; copies at the interior point itself pile 30 places within 150 m in every
+//! commune, which the de-duplication compares pairwise.) The mapping config of the source file
+//! applies unchanged to the output.
 //!
 //! `cargo run --release --example raw_bench_data -- SOURCE.json N OUT.json`
 //!
@@ -19,10 +21,10 @@ use std::io::Write;
 
 use serde_json::{Map, Value};
 
-/// A value in [-0.001, 0.001) degrees from `seed`: a copy's offset from its commune's interior
-/// point (about 100 m).
+/// A value in [-0.03, 0.03) degrees from `seed`: a copy's offset from the interior point of the
+/// commune it was sent to (about 3 km: it may land in a neighbour, which then names it).
 fn jitter(seed: u64) -> f64 {
-    lieux::testdata::Rng::new(seed).range(-0.001, 0.001)
+    lieux::testdata::Rng::new(seed).range(-0.03, 0.03)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -59,6 +61,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if communes.is_empty() {
         return Err("the embedded commune table is empty".into());
     }
+    let shapes = lieux::import::Communes::embedded();
 
     let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&out)?);
     w.write_all(b"[\n")?;
@@ -80,20 +83,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         if copy > 0 {
-            let c = communes[lieux::testdata::Rng::new(i).below(communes.len())];
-            for (key, value) in [
-                (&commune_key, Value::from(c.nom.clone())),
-                (&postcode_key, Value::from(c.codes_postaux[0].clone())),
-                (&insee_key, Value::from(c.code_insee.clone())),
-            ] {
-                if let Some(k) = key {
-                    row.insert(k.clone(), value);
-                }
-            }
-            for (key, at, salt) in [(&lat_key, c.lat, 1), (&lon_key, c.lon, 2)] {
-                if let Some(k) = key {
-                    let x = ((at + jitter(i * 4 + salt)) * 1e6).round() / 1e6;
-                    row.insert(k.clone(), serde_json::json!(x));
+            // a point near a random commune, named by the commune whose shape holds it (a few
+            // tries for points that fall in the sea)
+            let placed = (0..8).find_map(|t| {
+                let c = communes[lieux::testdata::Rng::new(i * 8 + t).below(communes.len())];
+                let lon = ((c.lon + jitter(i * 16 + t * 2)) * 1e6).round() / 1e6;
+                let lat = ((c.lat + jitter(i * 16 + t * 2 + 1)) * 1e6).round() / 1e6;
+                let s = shapes.at(lon, lat, 0.0)?;
+                Some((s, s.codes_postaux.first()?.clone(), lon, lat))
+            });
+            if let Some((c, postcode, lon, lat)) = placed {
+                for (key, value) in [
+                    (&commune_key, Value::from(c.nom.clone())),
+                    (&postcode_key, Value::from(postcode)),
+                    (&insee_key, Value::from(c.code_insee.clone())),
+                    (&lat_key, serde_json::json!(lat)),
+                    (&lon_key, serde_json::json!(lon)),
+                ] {
+                    if let Some(k) = key {
+                        row.insert(k.clone(), value);
+                    }
                 }
             }
         }
