@@ -147,9 +147,10 @@ fn run(args: Args) -> anyhow::Result<()> {
             Ok(())
         }
         Command::CommuneShapes { communes, out } => {
-            let tolerance = lieux::import::communes::EMBEDDED_TOLERANCE_DEG;
-            let (n, points) = lieux::import::communes::write_compact(&communes, &out, tolerance)
-                .with_context(|| format!("building {}", out.display()))?;
+            let tolerance = lieux::import::position::shapes::EMBEDDED_TOLERANCE_DEG;
+            let (n, points) =
+                lieux::import::position::shapes::write_compact(&communes, &out, tolerance)
+                    .with_context(|| format!("building {}", out.display()))?;
             eprintln!(
                 "{n} communes ({points} points, tolerance {tolerance}°) written to {}",
                 out.display()

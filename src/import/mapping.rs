@@ -31,8 +31,9 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
+use super::format::{csv, json, v0};
 use super::hours_fr;
-use super::{ImportError, Parsed, Record, ReportKind, SchemaVersion, v0};
+use super::{ImportError, Parsed, Record, ReportKind, SchemaVersion};
 use crate::hours::Horaires;
 
 /// A mapping config that cannot be used; `key` is the path of the offending config key.
@@ -394,7 +395,7 @@ pub(crate) fn parse_raw(
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let first = bytes.iter().copied().find(|b| !b.is_ascii_whitespace());
     let records = if first == Some(b'[') {
-        let items = super::json::parse_array(name, bytes)?;
+        let items = json::parse_array(name, bytes)?;
         let mut mapper = RowMapper::new(name, mapping, options);
         items
             .iter()
@@ -447,14 +448,14 @@ fn flatten(prefix: &str, obj: &Map<String, Value>, row: &mut RawRow) {
         if let Value::Object(inner) = v {
             flatten(&format!("{key}."), inner, row);
         }
-        if let Some(s) = super::json::value_to_string(v).filter(|s| !s.trim().is_empty()) {
+        if let Some(s) = json::value_to_string(v).filter(|s| !s.trim().is_empty()) {
             row.insert(key, s);
         }
     }
 }
 
 fn raw_csv(name: &str, bytes: &[u8]) -> Result<Vec<(u64, RawRow)>, ImportError> {
-    let mut rows = super::csv::Records::open(name, bytes)?;
+    let mut rows = csv::Records::open(name, bytes)?;
     let header = rows.header.clone();
     let mut out = Vec::new();
     while let Some((loc, record)) = rows.next_record()? {

@@ -2,32 +2,26 @@
 //! repaired field by field, written to the FlatGeobuf snapshot the server loads
 //! ([`crate::snapshot`]).
 //!
-//! Pipeline: one module per format (`csv`, `json`, `geojson`) turns a file into raw records
-//! (field → string, with the CSV line or JSON index); `v0` renames and maps the values of the
-//! older schema; `validate` turns each raw record into a
+//! Pipeline: one module per format ([`format`]: `csv`, `json`, `geojson`) turns a file into raw
+//! records (field → string, with the CSV line or JSON index); `v0` renames and maps the values of
+//! the older schema; `validate` turns each raw record into a
 //! [`Lieu`] or a rejection, and writes every repair into the report. [`crate::snapshot`] writes
 //! and reads the snapshot.
 //!
 //! Whole-file failures (I/O, not CSV/JSON at all, missing required columns) are
 //! [`ImportError`]s; a bad row is not an error, it goes to the report.
 
-pub mod communes;
-mod coords;
-mod csv;
 mod duplicates;
-mod geocoding;
-mod geojson;
+mod format;
 mod hours_fr;
-mod json;
 mod mapping;
 mod mojibake;
 mod normalize;
-mod place;
+pub mod position;
 mod report;
 mod staging;
 mod stream;
 mod summary;
-mod v0;
 mod validate;
 
 use std::collections::HashMap;
@@ -38,12 +32,12 @@ use crate::model::Lieu;
 use crate::snapshot::SnapshotError;
 
 pub use crate::snapshot::{SnapshotWriter, encode_indexed};
-pub use communes::{Commune, Communes, CommunesError};
-pub use coords::MAX_OUTSIDE_KM;
 pub use hours_fr::{
     Unclear as UnclearHours, parse_day as parse_day_hours, parse_week as parse_week_hours,
 };
 pub use mapping::{Mapping, MappingError, MappingOptions};
+pub use position::coords::MAX_OUTSIDE_KM;
+pub use position::shapes::{Commune, Communes, CommunesError};
 pub use report::{ReportKind, ReportRow, write_report_csv};
 pub use summary::ReportSummary;
 
@@ -128,7 +122,7 @@ pub struct ImportOptions {
     pub mapping: Option<(Mapping, MappingOptions)>,
     /// Commune polygons (`--communes`) replacing the embedded shapes
     /// ([`Communes::embedded`]) that every import checks positions against (swapped axes,
-    /// points far outside their commune or postcode), see [`coords`].
+    /// points far outside their commune or postcode), see [`position::coords`].
     pub communes: Option<Communes>,
     /// Geocoders tried in order on the rows kept without a usable position (`--geocoder`);
     /// none: such rows stay without position.
@@ -245,51 +239,11 @@ impl SeenIds {
     }
 }
 
-/// Input formats, chosen from the extension, or from the content when there is none.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Csv,
-    Json,
-    GeoJson,
-}
-
-fn detect_format(name: &str, bytes: &[u8]) -> Format {
-    let lower = name.to_ascii_lowercase();
-    if lower.ends_with(".geojson") {
-        return Format::GeoJson;
-    }
-    if lower.ends_with(".json") {
-        // A FeatureCollection saved as .json is still GeoJSON.
-        return if first_non_space(bytes) == Some(b'{') {
-            Format::GeoJson
-        } else {
-            Format::Json
-        };
-    }
-    if lower.ends_with(".csv") {
-        return Format::Csv;
-    }
-    match first_non_space(bytes) {
-        Some(b'[') => Format::Json,
-        Some(b'{') => Format::GeoJson,
-        _ => Format::Csv,
-    }
-}
-
-fn first_non_space(bytes: &[u8]) -> Option<u8> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    bytes.iter().copied().find(|b| !b.is_ascii_whitespace())
-}
-
 fn parse_bytes(name: &str, bytes: &[u8], options: &ImportOptions) -> Result<Parsed, ImportError> {
     if let Some((mapping, mapping_options)) = &options.mapping {
         return mapping::parse_raw(name, bytes, mapping, mapping_options);
     }
-    match detect_format(name, bytes) {
-        Format::Csv => csv::parse(name, bytes),
-        Format::Json => json::parse(name, bytes),
-        Format::GeoJson => geojson::parse(name, bytes),
-    }
+    format::parse(name, bytes)
 }
 
 /// Reads one file (`.csv`, `.json`, `.geojson`; v0 or v1, detected from the content).
@@ -316,7 +270,7 @@ pub fn read_bytes_with(
     let parsed = parse_bytes(name, bytes, options)?;
     let mut seen = SeenIds::default();
     let mut out = validate::validate_all(name, parsed, &mut seen, None, Some(options.communes()));
-    geocoding::place_missing(
+    position::geocoding::place_missing(
         &mut out,
         &seen,
         &options.geocoders,
@@ -404,7 +358,7 @@ pub fn run_import_with(
     let mut waiting = std::mem::take(&mut places.waiting);
     waiting.report = std::mem::take(&mut staged_report.held);
     waiting.stats = stats;
-    geocoding::place_missing(
+    position::geocoding::place_missing(
         &mut waiting,
         &seen,
         &options.geocoders,
@@ -454,32 +408,3 @@ pub(crate) fn split_list(value: &str, v0_too: bool) -> impl Iterator<Item = &str
         .map(str::trim)
         .filter(|s| !s.is_empty())
 }
-
-/// Guesses the schema version from field names (and, for JSON, v0 service values).
-pub(crate) fn version_from_keys<'a>(
-    keys: impl IntoIterator<Item = &'a str>,
-) -> Option<SchemaVersion> {
-    let mut v1 = false;
-    for k in keys {
-        match k {
-            "labels_nationaux" | "publics_accueillis" | "conditions_acces" | "courriel"
-            | "labels_autres" | "accessibilite" | "cle_ban" => return Some(SchemaVersion::V0),
-            "dispositif_programmes_nationaux"
-            | "courriels"
-            | "frais_a_charge"
-            | "publics_specifiquement_adresses"
-            | "prise_en_charge_specifique"
-            | "modalites_acces"
-            | "formations_labels"
-            | "autres_formations_labels"
-            | "fiche_acces_libre"
-            | "itinerance" => v1 = true,
-            _ => {}
-        }
-    }
-    v1.then_some(SchemaVersion::V1)
-}
-
-/// Required columns (a CSV without one of them is not a file of places).
-pub(crate) const REQUIRED_COLUMNS: [&str; 6] =
-    ["id", "nom", "commune", "code_postal", "adresse", "date_maj"];

@@ -159,7 +159,7 @@ pub(crate) fn single_spaced(raw: &str) -> String {
 mod tests {
     use super::*;
     use crate::hours::Horaires;
-    use crate::import::coords::parse_coord;
+    use crate::import::position::coords::parse_coord;
 
     #[test]
     fn horaires_runs_of_spaces_are_collapsed_into_valid_hours() {

@@ -5,13 +5,13 @@
 //! - A place with a position goes straight to the snapshot; its [`Fiche`] (the ten fields the
 //!   duplicate rule reads, a fraction of a place) is kept for the report.
 //! - With geocoders, a place without a position waits in memory, with its report line "no
-//!   coordinates", so that [`super::geocoding::place_missing`] replaces that line by what it
+//!   coordinates", so that [`super::position::geocoding::place_missing`] replaces that line by what it
 //!   did, exactly as an in-memory import does. Without geocoders it goes to the snapshot.
 
 use crate::dedup::Fiche;
 use crate::model::Lieu;
 
-use super::geocoding::is_no_coordinates;
+use super::position::geocoding::is_no_coordinates;
 use super::{ImportOutcome, ReportRow};
 use crate::snapshot::SnapshotWriter;
 

@@ -1,5 +1,6 @@
 //! One raw record → a [`Lieu`], field by field (see the policy in [`super`]): required fields,
-//! codes, date, pivot, position (through [`crate::import::coords`] and [`crate::import::place`]),
+//! codes, date, pivot, position (through [`crate::import::position::coords`] and
+//! [`crate::import::position::place`]),
 //! phone, hours, e-mails, enumerated lists.
 
 use std::str::FromStr;
@@ -9,13 +10,14 @@ use crate::model::{FormationLabel, Lieu, Position, PositionOrigine};
 
 use super::PIVOT_PLACEHOLDER;
 use super::row::{Row, no_alias};
-use crate::import::communes::Communes;
 use crate::import::normalize::{
     import_date, is_placeholder_date, normalize_code_insee, normalize_code_postal, normalize_pivot,
     normalize_telephone, parse_date, single_spaced,
 };
+use crate::import::position::shapes::Communes;
+use crate::import::position::{coords, place};
 use crate::import::report::COORDS;
-use crate::import::{Record, ReportKind, coords, place};
+use crate::import::{Record, ReportKind};
 
 pub(super) fn build(
     record: &Record,

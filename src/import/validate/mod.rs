@@ -3,7 +3,7 @@
 //!
 //! Policy: a row is rejected only when a required field (id, nom) is missing, or it says
 //! nowhere it is (commune, code_postal and adresse are derived when they can be, see
-//! [`super::place`]; a missing, unreadable or placeholder date_maj becomes the import date), or its id was already kept (ids are
+//! [`super::position::place`]; a missing, unreadable or placeholder date_maj becomes the import date), or its id was already kept (ids are
 //! registered only when a row is kept, so a rejected row does not block a later good one).
 //! A missing or invalid `pivot` becomes the producers' placeholder `00000000000000`. An invalid
 //! optional value is dropped and the row kept.
@@ -13,8 +13,9 @@ mod row;
 
 use crate::model::Lieu;
 
-use super::communes::Communes;
-use super::{ImportOutcome, Parsed, Record, ReportKind, ReportRow, SchemaVersion, SeenIds, v0};
+use super::format::v0;
+use super::position::shapes::Communes;
+use super::{ImportOutcome, Parsed, Record, ReportKind, ReportRow, SchemaVersion, SeenIds};
 use build::build;
 use row::Row;
 

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use ::geojson::{GeoJson, GeometryValue};
 use serde_json::Map;
 
-use super::{ImportError, Parsed, ReportKind, json};
+use super::json;
+use crate::import::{ImportError, Parsed, ReportKind};
 
 pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<Parsed, ImportError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);

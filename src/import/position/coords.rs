@@ -12,14 +12,14 @@
 //! | `outside_commune` | more than [`MAX_OUTSIDE_KM`] km outside the commune's polygon | position dropped (the row is kept without coordinates) |
 //! | `outside_postcode` | the commune is not found (no INSEE code, a misspelled name, a name of another département than the postcode) and the point is more than [`MAX_OUTSIDE_KM`] km from every commune of the postcode | position dropped |
 //!
-//! The commune checks use the polygons of [`super::communes::Communes`]: the embedded shapes by
+//! The commune checks use the polygons of [`super::shapes::Communes`]: the embedded shapes by
 //! default, or `lieux import --communes`; the row's commune is found by INSEE code, else by
 //! postcode département and name, else the postcode's communes stand for it.
 
 use serde_json::Value;
 
-use super::ReportKind;
-use super::communes::{Commune, Communes};
+use super::shapes::{Commune, Communes};
+use crate::import::ReportKind;
 use crate::model::Position;
 
 /// Tolerance of the commune check: simplified polygons (≈ 50 m) and places at a commune's edge

@@ -15,8 +15,8 @@
 //! Communes come from [`Communes`] (the embedded shapes, or `--communes`), postcodes from the
 //! embedded La Poste table joined to them.
 
-use super::ReportKind;
-use super::communes::{Commune, Communes};
+use super::shapes::{Commune, Communes};
+use crate::import::ReportKind;
 use crate::model::Position;
 
 /// Distance (km) within which a position outside every commune shape (a pier, a point on the

@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use super::{ImportError, Parsed, REQUIRED_COLUMNS, Record, SchemaVersion, version_from_keys};
+use super::{REQUIRED_COLUMNS, version_from_keys};
+use crate::import::{ImportError, Parsed, Record, SchemaVersion};
 
 /// The delimiter: `;` when the header line has more `;` than `,` (French spreadsheet exports).
 fn sniff_delimiter(bytes: &[u8]) -> u8 {

@@ -24,7 +24,7 @@ use crate::model::{
     Dispositif, FormationLabel, Frais, ModaliteAccompagnement, PriseEnCharge, Public, Service,
 };
 
-use super::{Record, ReportKind, split_list};
+use crate::import::{Record, ReportKind, split_list};
 
 /// v0 `services` → v1 `services`.
 const SERVICES: &[(&str, Service)] = &[

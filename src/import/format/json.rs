@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 
-use super::{ImportError, Parsed, Record, ReportKind, SchemaVersion, v0, version_from_keys};
+use super::{v0, version_from_keys};
+use crate::import::{ImportError, Parsed, Record, ReportKind, SchemaVersion};
 
 /// The top-level JSON array of `bytes` (a byte-order mark is skipped), for schema files and raw
 /// producer files (mapping) alike.

@@ -270,7 +270,7 @@ impl Communes {
     pub fn embedded() -> &'static Communes {
         static SHAPES: OnceLock<Communes> = OnceLock::new();
         SHAPES.get_or_init(|| {
-            Communes::from_compact(include_bytes!("../../data/communes-shapes.bin.gz"))
+            Communes::from_compact(include_bytes!("../../../data/communes-shapes.bin.gz"))
                 .unwrap_or_else(|e| {
                     tracing::error!(%e, "embedded commune shapes unreadable: positions unchecked");
                     Communes::default()

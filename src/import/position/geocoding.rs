@@ -9,10 +9,10 @@ use std::sync::Arc;
 
 use crate::geocode::{Geocoder, Hit, Query, SourcePosition};
 
-use super::communes::Communes;
+use super::shapes::Communes;
 
-use super::report::COORDS;
-use super::{ImportError, ImportOutcome, ReportKind, ReportRow, SeenIds, progress_bar};
+use crate::import::report::COORDS;
+use crate::import::{ImportError, ImportOutcome, ReportKind, ReportRow, SeenIds, progress_bar};
 
 /// Reason of the validator's entry for a row without coordinates (replaced once geocoded).
 const NO_COORDINATES: &str = "no coordinates";
