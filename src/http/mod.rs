@@ -14,6 +14,7 @@ pub mod limits;
 pub mod metrics;
 pub mod ogc;
 pub mod openapi;
+mod openapi_parts;
 mod openapi_routing;
 mod params;
 mod reply;

@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 
-use super::openapi::{
+use super::openapi_parts::{
     error_ref, filters, get, lat_lon, query, territoire_member, territoire_param,
 };
 use super::routing::{MAX_CLOSEST_K, MAX_CONTOURS, MAX_MINUTES};
