@@ -154,15 +154,21 @@ document.getElementById("trente").addEventListener("click", async () => {
   }
   map.getSource("zone")?.setData(isoBody);
   const estimate = body.estimate === "straight_line" || isoBody.estimate === "straight_line";
+  // places the road graph does not reach are listed too, by straight-line estimate (marked)
+  const partial = !estimate && body.estimes > 0
+    ? ` ${body.estimes} lieu${body.estimes > 1 ? "x" : ""} hors du réseau routier chargé : durée estimée à vol d'oiseau
+       (distance × 1,3 à 50 km/h), marquée « ≈ ».`
+    : "";
   const note = estimate
     ? `<p class="estimation"><strong>Estimation</strong> : aucun réseau routier n'est chargé pour cette zone, la zone et
        les durées sont calculées à vol d'oiseau (distance × 1,3 à 50 km/h).</p>`
-    : `<p class="note">Temps de trajet en voiture par la route.</p>`;
+    : `<p class="note">Temps de trajet en voiture par la route.${partial}</p>`;
+  const approx = (p) => (!estimate && p.estimate ? "≈ " : "");
   show(`<h2>À moins de 30 min en voiture</h2>${note}
     <p class="note compte">${body.features.length} lieu${body.features.length > 1 ? "x" : ""} accessible${body.features.length > 1 ? "s" : ""}</p>
     <ol class="accessibles">${body.features.slice(0, 50).map((f) =>
       `<li data-id="${esc(f.id)}"><strong>${esc(f.properties.nom)}</strong><br>
-        <span class="duree">${minutes(f.properties.duration_s)}</span> — ${km(f.properties.distance_m)} — ${esc(f.properties.commune)}</li>`).join("")}</ol>`);
+        <span class="duree">${approx(f.properties)}${minutes(f.properties.duration_s)}</span> — ${km(f.properties.distance_m)} — ${esc(f.properties.commune)}</li>`).join("")}</ol>`);
   const feat = isoBody.features?.[isoBody.features.length - 1];
   if (feat) {
     const b = new maplibregl.LngLatBounds([lon, lat], [lon, lat]);
