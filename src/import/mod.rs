@@ -13,11 +13,10 @@
 
 mod duplicates;
 mod format;
-mod hours_fr;
-mod mapping;
 mod mojibake;
 mod normalize;
 pub mod position;
+mod raw;
 mod report;
 mod staging;
 mod stream;
@@ -32,12 +31,12 @@ use crate::model::Lieu;
 use crate::snapshot::SnapshotError;
 
 pub use crate::snapshot::{SnapshotWriter, encode_indexed};
-pub use hours_fr::{
-    Unclear as UnclearHours, parse_day as parse_day_hours, parse_week as parse_week_hours,
-};
-pub use mapping::{Mapping, MappingError, MappingOptions};
 pub use position::coords::MAX_OUTSIDE_KM;
 pub use position::shapes::{Commune, Communes, CommunesError};
+pub use raw::hours_fr::{
+    Unclear as UnclearHours, parse_day as parse_day_hours, parse_week as parse_week_hours,
+};
+pub use raw::rules::{Mapping, MappingError, MappingOptions};
 pub use report::{ReportKind, ReportRow, write_report_csv};
 pub use summary::ReportSummary;
 
@@ -241,7 +240,7 @@ impl SeenIds {
 
 fn parse_bytes(name: &str, bytes: &[u8], options: &ImportOptions) -> Result<Parsed, ImportError> {
     if let Some((mapping, mapping_options)) = &options.mapping {
-        return mapping::parse_raw(name, bytes, mapping, mapping_options);
+        return raw::mapping::parse_raw(name, bytes, mapping, mapping_options);
     }
     format::parse(name, bytes)
 }

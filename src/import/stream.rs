@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use serde::de::{Deserializer as _, SeqAccess, Visitor};
 use serde_json::Value;
 
-use super::mapping::RowMapper;
+use super::raw::mapping::RowMapper;
 use super::validate::Validator;
 use super::{ImportError, ImportOptions, ImportStats, Record, ReportRow, SeenIds};
 
