@@ -207,20 +207,22 @@ fn run(args: Args) -> anyhow::Result<()> {
             mapping,
         } => {
             let options = import_options(&mapping)?;
-            let stats =
-                lieux::import::run_import_with(&files, &out, report.as_deref(), true, &options)
-                    .with_context(|| format!("importing into {}", out.display()))?;
+            let (stats, summary) = lieux::import::run_import_summarised(
+                &files,
+                &out,
+                report.as_deref(),
+                true,
+                &options,
+            )
+            .with_context(|| format!("importing into {}", out.display()))?;
             eprintln!("{stats}");
-            // the summary is counted from the report CSV just written: the same numbers
+            // counted as the report rows were written: the same numbers as the report CSV
+            eprint!("{}", summary.render(&stats));
             let report = report.unwrap_or_else(|| {
                 let mut s = out.as_os_str().to_owned();
                 s.push(".report.csv");
                 s.into()
             });
-            match lieux::import::ReportSummary::of_csv(&report) {
-                Ok(summary) => eprint!("{}", summary.render(&stats)),
-                Err(e) => eprintln!("no summary: {e}"),
-            }
             eprintln!("report: {}", report.display());
             Ok(())
         }

@@ -303,6 +303,18 @@ pub fn run_import_with(
     progress: bool,
     options: &ImportOptions,
 ) -> Result<ImportStats, ImportError> {
+    run_import_summarised(files, out, report, progress, options).map(|(stats, _)| stats)
+}
+
+/// [`run_import_with`], and the summary of the report rows it wrote (counted as they were
+/// written: the same numbers as [`ReportSummary::of_csv`] on the report file).
+pub fn run_import_summarised(
+    files: &[PathBuf],
+    out: &Path,
+    report: Option<&Path>,
+    progress: bool,
+    options: &ImportOptions,
+) -> Result<(ImportStats, ReportSummary), ImportError> {
     let show = progress && std::io::stderr().is_terminal();
     let report_path = match report {
         Some(p) => p.to_owned(),
@@ -383,8 +395,9 @@ pub fn run_import_with(
     snapshot.finish()?;
     // The report comes second: if it cannot be written the new snapshot is already in place
     // (complete and valid), and the error says which file failed.
+    let summary = std::mem::take(&mut report.summary);
     report.finish()?;
-    Ok(stats)
+    Ok((stats, summary))
 }
 
 /// The import's progress bar on stderr: `msg [=====>    ] pos/len rows (elapsed)`.

@@ -70,6 +70,8 @@ pub struct ReportWriter {
     tmp: PathBuf,
     w: Option<::csv::Writer<BufWriter<File>>>,
     error: Option<std::io::Error>,
+    /// The rows written so far, counted for the end-of-import summary.
+    pub summary: super::ReportSummary,
 }
 
 impl ReportWriter {
@@ -89,6 +91,7 @@ impl ReportWriter {
                 file,
             ))),
             error: None,
+            summary: super::ReportSummary::default(),
         };
         out.write(&[
             "file",
@@ -136,6 +139,7 @@ impl ReportWriter {
 impl Extend<ReportRow> for ReportWriter {
     fn extend<I: IntoIterator<Item = ReportRow>>(&mut self, rows: I) {
         for r in rows {
+            self.summary.add(&r.field, r.kind, &r.reason);
             let line = r.line_or_index.to_string();
             self.write(&[
                 r.file.as_str(),

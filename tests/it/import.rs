@@ -650,6 +650,16 @@ fn import_summary_says_what_the_report_says() {
     let o = read_path(&fixture("dirty-v1.csv")).expect("dirty");
     let in_memory = lieux::import::ReportSummary::of_rows(&o.report);
     assert_eq!(from_csv, in_memory);
+    // and the tally the streamed import keeps as it writes the report
+    let (_, tallied) = lieux::import::run_import_summarised(
+        &[fixture("dirty-v1.csv")],
+        &dir.join("again.fgb"),
+        None,
+        false,
+        &lieux::import::ImportOptions::default(),
+    )
+    .expect("import");
+    assert_eq!(tallied, from_csv);
     assert_eq!(in_memory.rejected["nom: missing required field"], 1);
     assert_eq!(in_memory.repaired["id: duplicate_id_renamed"], 1);
     assert_eq!(in_memory.dropped["latitude,longitude: outside_commune"], 1);

@@ -40,6 +40,10 @@ impl Row<'_> {
         if trimmed.len() != raw.len() {
             self.push(field, ReportKind::Repaired, "trimmed whitespace", raw);
         }
+        // ASCII (most values) has neither a replacement character nor mojibake: one SIMD scan
+        if trimmed.is_ascii() {
+            return Some(trimmed.to_owned());
+        }
         if mojibake::has_replacement(trimmed) {
             self.push(
                 field,
