@@ -1,0 +1,144 @@
+//! The server state: the dataset being served (swapped atomically on reload and live
+//! import), the road router, limits and metrics.
+
+use super::*;
+
+/// Shared server state: the dataset being served, replaceable atomically.
+#[derive(Clone)]
+pub struct AppState {
+    /// The dataset and the road graph with its places snapped, swapped together.
+    pub(super) served: Arc<RwLock<Served>>,
+    /// When the dataset served was loaded (start, live import, reload).
+    pub(super) loaded_at: Arc<RwLock<DateTime<Utc>>>,
+    pub(super) tiles: Arc<tiles::TileCache>,
+    pub(super) fgb: download::FgbCache,
+    /// The last coverage computation (`serve --coverage DIR`), for `/v1/coverage`.
+    pub(super) coverage: Option<Arc<crate::coverage::CoverageReport>>,
+    /// Request limits applied by [`serve`] (not by [`routes`] alone).
+    pub(super) limits: limits::Limits,
+    pub(super) metrics: Arc<metrics::Metrics>,
+    /// `POST /v1/imports` settings (disabled unless a token is set).
+    pub(super) imports: Arc<imports::LiveImports>,
+}
+
+/// What a request reads: a dataset and, with a road graph, the router whose place slots are
+/// this dataset's (`None`: estimates only).
+#[derive(Clone)]
+pub(super) struct Served {
+    pub(super) dataset: Arc<Dataset>,
+    pub(super) router: Option<Arc<Router>>,
+}
+
+impl AppState {
+    pub fn new(dataset: Dataset) -> AppState {
+        AppState {
+            served: Arc::new(RwLock::new(Served {
+                dataset: Arc::new(dataset),
+                router: None,
+            })),
+            loaded_at: Arc::new(RwLock::new(Utc::now())),
+            tiles: Arc::default(),
+            fgb: download::FgbCache::default(),
+            coverage: None,
+            limits: limits::Limits::default(),
+            metrics: Arc::default(),
+            imports: Arc::default(),
+        }
+    }
+
+    /// The same state accepting `POST /v1/imports` with `token` (`None`: disabled), rewriting
+    /// `snapshot` after each import.
+    pub fn with_imports(self, token: Option<String>, snapshot: Option<std::path::PathBuf>) -> Self {
+        AppState {
+            imports: Arc::new(imports::LiveImports::new(token, snapshot)),
+            ..self
+        }
+    }
+
+    /// Serves `dataset` from now on; requests in flight keep the one they hold. With a road
+    /// graph, the new places are snapped first (on the caller's thread, while the old pair
+    /// is still served) and the pair is swapped at once.
+    pub fn replace_dataset(&self, dataset: Dataset) {
+        let router = self.router().map(|r| Arc::new(r.for_dataset(&dataset)));
+        let new = Served {
+            dataset: Arc::new(dataset),
+            router,
+        };
+        match self.served.write() {
+            Ok(mut d) => *d = new,
+            Err(poisoned) => *poisoned.into_inner() = new,
+        }
+        match self.loaded_at.write() {
+            Ok(mut t) => *t = Utc::now(),
+            Err(poisoned) => *poisoned.into_inner() = Utc::now(),
+        }
+    }
+
+    pub(super) fn loaded_at(&self) -> DateTime<Utc> {
+        match self.loaded_at.read() {
+            Ok(t) => *t,
+            Err(poisoned) => *poisoned.into_inner(),
+        }
+    }
+
+    /// The same state serving `report` on `/v1/coverage`.
+    pub fn with_coverage(self, report: crate::coverage::CoverageReport) -> AppState {
+        AppState {
+            coverage: Some(Arc::new(report)),
+            ..self
+        }
+    }
+
+    /// The coverage served, if any.
+    pub fn coverage(&self) -> Option<Arc<crate::coverage::CoverageReport>> {
+        self.coverage.clone()
+    }
+
+    /// The same state served with other request limits.
+    pub fn with_limits(self, limits: limits::Limits) -> AppState {
+        AppState { limits, ..self }
+    }
+
+    /// The service's metrics (an import running in the server records its outcome here).
+    pub fn metrics(&self) -> Arc<metrics::Metrics> {
+        Arc::clone(&self.metrics)
+    }
+
+    /// State with a road graph; `router` must have been built for `dataset`
+    /// ([`Router::new`] snaps its places).
+    pub fn with_router(dataset: Dataset, router: Router) -> AppState {
+        let state = AppState::new(dataset);
+        let served = Served {
+            dataset: state.dataset(),
+            router: Some(Arc::new(router)),
+        };
+        AppState {
+            served: Arc::new(RwLock::new(served)),
+            ..state
+        }
+    }
+
+    fn served(&self) -> Served {
+        match self.served.read() {
+            Ok(d) => d.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// The road graph, if one is loaded (its place slots are those of the dataset served at
+    /// the same time: use [`AppState::dataset_and_router`] to read both).
+    pub fn router(&self) -> Option<Arc<Router>> {
+        self.served().router
+    }
+
+    /// The current dataset (a cheap `Arc` clone; a replacement never affects requests in flight).
+    pub fn dataset(&self) -> Arc<Dataset> {
+        self.served().dataset
+    }
+
+    /// The current dataset and the road graph its places are snapped to, read together.
+    pub fn dataset_and_router(&self) -> (Arc<Dataset>, Option<Arc<Router>>) {
+        let s = self.served();
+        (s.dataset, s.router)
+    }
+}
