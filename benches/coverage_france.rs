@@ -18,7 +18,7 @@ mod clock;
 use clock::timed;
 use lieux::Dataset;
 use lieux::coverage::search::{ReverseGraph, Source, nearest_places};
-use lieux::coverage::{Method, Prepared, communes, compute};
+use lieux::coverage::{Method, Prepared, commune_list, compute};
 use lieux::filter::Filter;
 use lieux::routing::graph::Arc;
 use lieux::routing::search::{Origin, bounded};
@@ -56,7 +56,7 @@ fn main() {
     let runs = env("LIEUX_BENCH_RUNS", 3).max(1);
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/data/communes/communes-france.csv.gz");
-    let Ok(list) = communes::read(&path) else {
+    let Ok(list) = commune_list::read(&path) else {
         eprintln!("skipping: {} is absent", path.display());
         return;
     };

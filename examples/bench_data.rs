@@ -37,7 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let fs = lieux::Dataset::embedded()?.lieux().to_vec();
     let mut sets: Vec<(&str, Vec<Lieu>)> = vec![("fs", fs)];
     if communes.is_file() {
-        let list = lieux::coverage::communes::read(&communes)?;
+        let list = lieux::coverage::commune_list::read(&communes)?;
         let places: Vec<Lieu> = list
             .iter()
             .enumerate()

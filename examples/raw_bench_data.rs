@@ -53,7 +53,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let postcode_key = find(&["code_postal", "Code postal", "cp", "CODE_POSTAL"]);
     let insee_key = find(&["code_insee", "insee", "CODE_INSEE"]);
     // communes with a postcode, to move the copies to
-    let communes: Vec<&lieux::communes::Commune> = lieux::communes::embedded()
+    let communes: Vec<&lieux::commune_table::CommuneEntry> = lieux::commune_table::embedded()
         .all()
         .iter()
         .filter(|c| !c.codes_postaux.is_empty())
@@ -61,7 +61,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if communes.is_empty() {
         return Err("the embedded commune table is empty".into());
     }
-    let shapes = lieux::import::Communes::embedded();
+    let shapes = lieux::import::CommuneShapes::embedded();
 
     let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&out)?);
     w.write_all(b"[\n")?;

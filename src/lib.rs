@@ -20,7 +20,7 @@
 
 pub mod basemap;
 pub mod cartographie;
-pub mod communes;
+pub mod commune_table;
 pub mod config;
 pub mod coverage;
 pub mod dataset;

@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Parser;
 use lieux::config::{Args, Command, GraphCommand, MappingArgs};
 use lieux::http::{AppState, serve};
-use lieux::import::{Communes, ImportError, ImportOptions, Mapping, MappingOptions};
+use lieux::import::{CommuneShapes, ImportError, ImportOptions, Mapping, MappingOptions};
 
 /// Default log filter: service events at info; per-request lines (warp's trace) only on
 /// server errors. `RUST_LOG=info,warp=info` logs every request.
@@ -138,7 +138,7 @@ fn run(args: Args) -> anyhow::Result<()> {
             postcodes,
             out,
         } => {
-            let (n, with_cp) = lieux::communes::build(&communes, &postcodes, &out)
+            let (n, with_cp) = lieux::commune_table::build(&communes, &postcodes, &out)
                 .with_context(|| format!("building {}", out.display()))?;
             eprintln!(
                 "{n} communes ({with_cp} with a postcode) written to {}",
@@ -244,7 +244,7 @@ fn import_options(args: &MappingArgs) -> Result<ImportOptions, ImportError> {
         None => None,
     };
     let communes = match &args.communes {
-        Some(path) => Some(Communes::from_path(path)?),
+        Some(path) => Some(CommuneShapes::from_path(path)?),
         None => None,
     };
     let geocoders = match &args.geocode.geocoder {

@@ -8,7 +8,7 @@ use std::time::Instant;
 use chrono::Utc;
 
 use super::report::{CoverageReport, Row, RunMeta};
-use super::{CoverageError, Prepared, communes, compute, map};
+use super::{CoverageError, Prepared, commune_list, compute, map};
 use crate::dataset::Dataset;
 use crate::filter::Filter;
 use crate::routing::{Profile, RoadNetwork};
@@ -79,7 +79,7 @@ pub fn run(o: &Options) -> Result<Summary, CliError> {
         None => Dataset::embedded().map_err(CliError::Dataset)?,
     };
     let network = RoadNetwork::load(&o.graph).map_err(|e| CliError::Graph(e, o.graph.clone()))?;
-    let list = communes::read(&o.communes)?;
+    let list = commune_list::read(&o.communes)?;
     let load_ms = started.elapsed().as_secs_f64() * 1e3;
 
     let g = network.graph(o.profile);

@@ -17,7 +17,7 @@
 //! `straight_line`. Communes without coordinates get no time (`none`).
 
 pub mod cli;
-pub mod communes;
+pub mod commune_list;
 pub mod map;
 pub mod radix;
 pub mod report;
@@ -33,7 +33,7 @@ use crate::routing::Graph;
 use crate::routing::search::UNREACHED;
 use crate::routing::snap::Snapper;
 use crate::routing::{Profile, estimate};
-pub use communes::Commune;
+pub use commune_list::CoverageCommune;
 pub use report::{CoverageReport, Level, Totals};
 use search::{NO_PLACE, NearestPlaces, ReverseGraph, Source};
 
@@ -89,7 +89,7 @@ impl Method {
 /// The time from one commune to its nearest matching place.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommuneTime {
-    pub commune: Commune,
+    pub commune: CoverageCommune,
     /// Seconds (rounded from milliseconds for road times); `None` with [`Method::None`].
     pub seconds: Option<f64>,
     /// Dataset slot of the nearest place.
@@ -184,7 +184,7 @@ pub fn compute(
     prepared: &Prepared<'_>,
     ds: &Dataset,
     filter: &Filter,
-    communes: Vec<Commune>,
+    communes: Vec<CoverageCommune>,
     max_snap_m: f64,
     mut on_progress: impl FnMut(),
 ) -> (Vec<CommuneTime>, ComputeStats) {

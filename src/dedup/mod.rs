@@ -51,7 +51,7 @@ pub mod text;
 
 use std::cmp::Ordering;
 
-use crate::communes::fold;
+use crate::commune_table::fold;
 use crate::geodesy::haversine_m;
 use chrono::NaiveDate;
 

@@ -1,10 +1,10 @@
 //! Names and addresses reduced to what identifies a place: folded words (case, accents,
-//! punctuation and `St`/`Saint` ignored, [`crate::communes::fold`]), stop words dropped, the
+//! punctuation and `St`/`Saint` ignored, [`crate::commune_table::fold`]), stop words dropped, the
 //! many spellings of one kind of place as one token (`MSAP`, `Maison de services au public`,
 //! `Espace France Services`, `EFS`… are all `franceservices`), street-type abbreviations
 //! expanded.
 
-use crate::communes::fold;
+use crate::commune_table::fold;
 
 /// Words that carry no identity in a French place name or address.
 const STOP_WORDS: &[&str] = &[

@@ -54,7 +54,7 @@ impl Query {
     pub fn key(&self) -> String {
         format!(
             "{}|{}",
-            crate::communes::fold(&self.text()),
+            crate::commune_table::fold(&self.text()),
             self.code_insee.as_deref().unwrap_or("")
         )
     }

@@ -1,5 +1,5 @@
 //! Offline fallback: a row is placed at a point inside its commune, found by INSEE code, else by
-//! postcode and name, in the embedded commune table ([`crate::communes`]: every commune and the
+//! postcode and name, in the embedded commune table ([`crate::commune_table`]: every commune and the
 //! Paris/Lyon/Marseille arrondissements, with an interior point from IGN ADMIN EXPRESS, i.e. a
 //! point guaranteed inside the polygon, unlike a centroid). `precision: municipality`, no score.
 
@@ -7,13 +7,13 @@ use std::collections::HashMap;
 
 use super::SourcePosition;
 use super::{GeocodeError, GeocodeStats, Geocoder, Hit, PositionOrigine, Precision, Query, Tally};
-use crate::communes::{Commune, Communes, fold};
+use crate::commune_table::{CommuneEntry, CommuneTable, fold};
 use crate::model::Position;
 
 /// Places rows at their commune's interior point.
 #[derive(Debug)]
 pub struct CommuneGeocoder {
-    table: &'static Communes,
+    table: &'static CommuneTable,
     by_code: HashMap<&'static str, usize>,
     /// (postcode, folded name) → index.
     by_postcode_name: HashMap<(&'static str, String), usize>,
@@ -23,10 +23,10 @@ pub struct CommuneGeocoder {
 impl CommuneGeocoder {
     /// Over the embedded commune table.
     pub fn embedded() -> CommuneGeocoder {
-        CommuneGeocoder::new(crate::communes::embedded())
+        CommuneGeocoder::new(crate::commune_table::embedded())
     }
 
-    pub fn new(table: &'static Communes) -> CommuneGeocoder {
+    pub fn new(table: &'static CommuneTable) -> CommuneGeocoder {
         let mut by_code = HashMap::new();
         let mut by_postcode_name = HashMap::new();
         for (i, c) in table.all().iter().enumerate() {
@@ -45,7 +45,7 @@ impl CommuneGeocoder {
     }
 
     /// The row's commune: by INSEE code, else by postcode and name.
-    pub fn find(&self, q: &Query) -> Option<&'static Commune> {
+    pub fn find(&self, q: &Query) -> Option<&'static CommuneEntry> {
         let all = self.table.all();
         if let Some(i) = q.code_insee.as_deref().and_then(|c| self.by_code.get(c)) {
             return all.get(*i);

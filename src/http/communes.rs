@@ -1,4 +1,4 @@
-//! `GET /v1/communes?q=&limit=`: commune search for the map page ([`crate::communes`]).
+//! `GET /v1/communes?q=&limit=`: commune search for the map page ([`crate::commune_table`]).
 
 use warp::reply::Response;
 
@@ -36,7 +36,7 @@ pub fn search(raw: &str, ctx: &Ctx) -> Response {
         let limit = q.integer_in("limit", 1, MAX_COMMUNES)?.unwrap_or(10);
         let tag = reply::etag(&["communes", env!("CARGO_PKG_VERSION"), raw], ctx.coding);
         Ok(cached(ctx, tag, "application/json", || {
-            let hits = crate::communes::embedded().search(text, limit);
+            let hits = crate::commune_table::embedded().search(text, limit);
             Body::Full(
                 serde_json::to_vec(&serde_json::json!({ "communes": hits })).unwrap_or_default(),
             )

@@ -32,7 +32,7 @@ use crate::snapshot::SnapshotError;
 
 pub use crate::snapshot::{SnapshotWriter, encode_indexed};
 pub use position::coords::MAX_OUTSIDE_KM;
-pub use position::shapes::{Commune, Communes, CommunesError};
+pub use position::shapes::{CommuneShape, CommuneShapes, CommuneShapesError};
 pub use raw::hours_fr::{
     Unclear as UnclearHours, parse_day as parse_day_hours, parse_week as parse_week_hours,
 };
@@ -87,7 +87,7 @@ pub enum ImportError {
     #[error(transparent)]
     Mapping(#[from] MappingError),
     #[error(transparent)]
-    Communes(#[from] CommunesError),
+    Communes(#[from] CommuneShapesError),
     #[error(transparent)]
     Geocode(#[from] crate::geocode::GeocodeError),
 }
@@ -120,9 +120,9 @@ pub struct ImportOptions {
     /// schema files.
     pub mapping: Option<(Mapping, MappingOptions)>,
     /// Commune polygons (`--communes`) replacing the embedded shapes
-    /// ([`Communes::embedded`]) that every import checks positions against (swapped axes,
+    /// ([`CommuneShapes::embedded`]) that every import checks positions against (swapped axes,
     /// points far outside their commune or postcode), see [`position::coords`].
-    pub communes: Option<Communes>,
+    pub communes: Option<CommuneShapes>,
     /// Geocoders tried in order on the rows kept without a usable position (`--geocoder`);
     /// none: such rows stay without position.
     pub geocoders: Vec<std::sync::Arc<dyn crate::geocode::Geocoder>>,
@@ -130,10 +130,10 @@ pub struct ImportOptions {
 
 impl ImportOptions {
     /// The commune shapes positions are checked against: `--communes`, else the embedded ones.
-    pub fn communes(&self) -> &Communes {
+    pub fn communes(&self) -> &CommuneShapes {
         self.communes
             .as_ref()
-            .unwrap_or_else(|| Communes::embedded())
+            .unwrap_or_else(|| CommuneShapes::embedded())
     }
 }
 

@@ -89,7 +89,7 @@ pub fn addok_documents(rows: &Rows) -> String {
             ),
             _ => (None, r["adresse"].trim().to_owned()),
         };
-        let key = (insee.clone(), lieux::communes::fold(&street));
+        let key = (insee.clone(), lieux::commune_table::fold(&street));
         let i = *street_of.entry(key).or_insert_with(|| {
             streets.push(serde_json::json!({
                 "id": format!("{insee}_{}", streets.len()), "type": "street", "name": street,
@@ -111,7 +111,7 @@ pub fn addok_documents(rows: &Rows) -> String {
         out.push_str(&s.to_string());
         out.push('\n');
     }
-    let table = lieux::communes::embedded();
+    let table = lieux::commune_table::embedded();
     for c in table.all() {
         if let Some(cp) = communes.get(&c.code_insee) {
             let doc = serde_json::json!({

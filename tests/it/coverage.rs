@@ -5,8 +5,9 @@
 use std::collections::HashMap;
 
 use lieux::Dataset;
+use lieux::coverage::commune_list as communes;
 use lieux::coverage::report::{BANDS, CoverageReport, Level, Row, totals};
-use lieux::coverage::{Method, Prepared, communes, compute, road_time, search_from_places};
+use lieux::coverage::{Method, Prepared, compute, road_time, search_from_places};
 use lieux::filter::Filter;
 use lieux::index::haversine_m;
 use lieux::model::{Dispositif, Position};

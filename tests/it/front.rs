@@ -275,7 +275,7 @@ fn every_commune_of_the_source_is_found_by_its_own_name() {
         col("nom"),
         col("interior_lon"),
     );
-    let table = lieux::communes::embedded();
+    let table = lieux::commune_table::embedded();
     let mut expected = 0;
     for (i, rec) in rdr.records().enumerate() {
         let rec = rec.expect("record");

@@ -16,7 +16,9 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use lieux::geocode::ban::{BanGeocoder, BanOptions};
 use lieux::geocode::offline::CommuneGeocoder;
 use lieux::geocode::{Geocoder, Precision, Query, SourcePosition};
-use lieux::import::{Communes, ImportOptions, ImportOutcome, Mapping, MappingOptions};
+use lieux::import::{
+    CommuneShapes as Communes, ImportOptions, ImportOutcome, Mapping, MappingOptions,
+};
 
 use crate::util::shared_data;
 
@@ -262,7 +264,7 @@ fn threshold_queries(a: &Addok) -> (Vec<Query>, Query, Query) {
         ..good[0].clone()
     };
     // A commune with no document in the index.
-    let c = lieux::communes::embedded()
+    let c = lieux::commune_table::embedded()
         .all()
         .iter()
         .find(|c| {
@@ -516,7 +518,7 @@ fn offline_fallback_keeps_every_list_row_in_its_commune() {
     // The oracle: where the list's own point lies in its commune (the polygons, within 1 km),
     // the fallback point is no farther from it than the commune's size allows (3 × the radius of
     // a disc of the commune's area, + 1 km).
-    let table = lieux::communes::embedded();
+    let table = lieux::commune_table::embedded();
     let area: HashMap<&str, f64> = table
         .all()
         .iter()
@@ -799,7 +801,7 @@ fn offline_fallback_on_every_raw_producer_file() {
 
 /// The place's position lies inside the polygon of its commune (found by INSEE code, else
 /// postcode and name): the oracle for commune placements.
-fn assert_inside_its_commune(polygons: &lieux::import::Communes, l: &lieux::model::Lieu) {
+fn assert_inside_its_commune(polygons: &lieux::import::CommuneShapes, l: &lieux::model::Lieu) {
     let p = l.position.unwrap();
     let c = polygons
         .find(
@@ -818,7 +820,7 @@ fn assert_inside_its_commune(polygons: &lieux::import::Communes, l: &lieux::mode
 fn the_geocoder_settles_a_commune_the_postcode_leaves_open() {
     let _serial = serial();
     let Some(a) = addok() else { return };
-    let shapes = lieux::import::Communes::embedded();
+    let shapes = lieux::import::CommuneShapes::embedded();
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(lieux::model::V1_COLUMNS).unwrap();
     let mut truth: HashMap<String, String> = HashMap::new();

@@ -295,7 +295,7 @@ fn live_import_with_the_offline_geocoder_places_rows_at_their_commune() {
     let (status, _, v) = import(&server, "?source=geo&geocoder=offline", &rows);
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["without_coordinates"], 0, "{v}");
-    let communes = lieux::communes::embedded();
+    let communes = lieux::commune_table::embedded();
     for i in 0..3 {
         let (status, _, body) = request(
             &server,

@@ -441,7 +441,7 @@ fn rules(out: &ImportOutcome) -> std::collections::BTreeMap<String, usize> {
 #[test]
 fn coordinates_checked_against_commune_polygons() {
     let Some(data) = shared_data() else { return };
-    let communes = lieux::import::Communes::from_path(
+    let communes = lieux::import::CommuneShapes::from_path(
         &data.join("communes/communes-france-polygons.geojson.gz"),
     )
     .unwrap();
@@ -559,7 +559,7 @@ fn coordinates_checked_against_commune_polygons() {
 #[test]
 fn swapped_axes_are_detected_with_the_commune_polygon() {
     let Some(data) = shared_data() else { return };
-    let communes = lieux::import::Communes::from_path(
+    let communes = lieux::import::CommuneShapes::from_path(
         &data.join("communes/communes-france-polygons.geojson.gz"),
     )
     .unwrap();

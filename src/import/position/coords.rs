@@ -12,13 +12,13 @@
 //! | `outside_commune` | more than [`MAX_OUTSIDE_KM`] km outside the commune's polygon | position dropped (the row is kept without coordinates) |
 //! | `outside_postcode` | the commune is not found (no INSEE code, a misspelled name, a name of another département than the postcode) and the point is more than [`MAX_OUTSIDE_KM`] km from every commune of the postcode | position dropped |
 //!
-//! The commune checks use the polygons of [`super::shapes::Communes`]: the embedded shapes by
+//! The commune checks use the polygons of [`super::shapes::CommuneShapes`]: the embedded shapes by
 //! default, or `lieux import --communes`; the row's commune is found by INSEE code, else by
 //! postcode département and name, else the postcode's communes stand for it.
 
 use serde_json::Value;
 
-use super::shapes::{Commune, Communes};
+use super::shapes::{CommuneShape, CommuneShapes};
 use crate::import::ReportKind;
 use crate::model::Position;
 
@@ -130,7 +130,7 @@ pub(crate) fn repair(
     lat_raw: &str,
     lon_raw: &str,
     place: Place<'_>,
-    communes: Option<&Communes>,
+    communes: Option<&CommuneShapes>,
     fixes: &mut Vec<Fix>,
 ) -> Option<Position> {
     let value = format!("{lat_raw} / {lon_raw}");
@@ -240,7 +240,7 @@ pub(crate) fn repair(
     let commune = communes.and_then(|c| c.find(place.code_insee, place.code_postal, place.commune));
     // Without a resolved commune (no INSEE code, a misspelled name, a postcode of another
     // département than the name), the point is checked against every commune of its postcode.
-    let postcode_communes: Vec<&Commune> = match (commune, communes, place.code_postal) {
+    let postcode_communes: Vec<&CommuneShape> = match (commune, communes, place.code_postal) {
         (None, Some(c), Some(cp)) => c.of_postcode(cp),
         _ => Vec::new(),
     };

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::geocode::{Geocoder, Hit, Query, SourcePosition};
 
-use super::shapes::Communes;
+use super::shapes::CommuneShapes;
 
 use crate::import::report::COORDS;
 use crate::import::{ImportError, ImportOutcome, ReportKind, ReportRow, SeenIds, progress_bar};
@@ -44,7 +44,7 @@ fn settle_commune(
     seen: &SeenIds,
     i: usize,
     hit: &Hit,
-    communes: &Communes,
+    communes: &CommuneShapes,
 ) {
     let lieu = &out.lieux[i];
     let Some(code) = hit.citycode.as_deref() else {
@@ -90,7 +90,7 @@ pub(crate) fn place_missing(
     out: &mut ImportOutcome,
     seen: &SeenIds,
     geocoders: &[Arc<dyn Geocoder>],
-    communes: &Communes,
+    communes: &CommuneShapes,
     show_progress: bool,
 ) -> Result<(), ImportError> {
     let mut remaining: Vec<usize> = (0..out.lieux.len())

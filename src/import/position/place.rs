@@ -12,10 +12,10 @@
 //! | `code_postal_from_commune` | no postcode, a commune known by INSEE code or position | its postcode (the first when it has several, named) |
 //! | `adresse_from_commune` | no street address | the commune name stands for it (a geocoder then places the row at the commune) |
 //!
-//! Communes come from [`Communes`] (the embedded shapes, or `--communes`), postcodes from the
+//! Communes come from [`CommuneShapes`] (the embedded shapes, or `--communes`), postcodes from the
 //! embedded La Poste table joined to them.
 
-use super::shapes::{Commune, Communes};
+use super::shapes::{CommuneShape, CommuneShapes};
 use crate::import::ReportKind;
 use crate::model::Position;
 
@@ -37,7 +37,7 @@ pub(crate) struct Given {
 pub(crate) fn complete(
     given: &mut Given,
     position: Option<Position>,
-    communes: &Communes,
+    communes: &CommuneShapes,
     report: &mut impl FnMut(&str, ReportKind, String),
 ) {
     // The commune the row designates without doubt: by INSEE code, else by its position.
@@ -53,7 +53,7 @@ pub(crate) fn complete(
             .as_deref()
             .map(|cp| communes.of_postcode(cp))
             .unwrap_or_default();
-        let (found, rule): (Option<&Commune>, &str) = if let Some(c) = by_code {
+        let (found, rule): (Option<&CommuneShape>, &str) = if let Some(c) = by_code {
             (Some(c), "commune_from_code_insee")
         } else if postcode_communes.len() == 1 {
             (Some(postcode_communes[0]), "commune_from_postcode")

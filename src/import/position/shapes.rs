@@ -5,14 +5,14 @@
 //! A row's commune is found by its INSEE code, else by the département of its postcode and its
 //! name compared without case, accents, hyphens, apostrophes and with `St`/`Ste` expanded.
 //!
-//! **Embedded shapes** ([`Communes::embedded`]): every import checks positions by default
+//! **Embedded shapes** ([`CommuneShapes::embedded`]): every import checks positions by default
 //! against `data/communes-shapes.bin.gz`, the same polygons simplified to
 //! [`EMBEDDED_TOLERANCE_DEG`] (Douglas-Peucker, ≈ 400 m), exterior rings only, written by
 //! `lieux commune-shapes` ([`write_compact`]). Format, gzip-compressed: the magic `LIEUXCS1`,
 //! then per commune its 5-byte INSEE code, a ring count (u8) and per ring a point count
 //! (LEB128) followed by the points as zigzag LEB128 deltas of (lon, lat) in 1e-4 degrees, the
 //! first point of each commune relative to (0, 0). Names and postcodes come from the embedded
-//! commune table ([`crate::communes::embedded`]), joined on the INSEE code. A file given with
+//! commune table ([`crate::commune_table::embedded`]), joined on the INSEE code. A file given with
 //! `--communes` replaces the embedded shapes.
 
 use std::collections::HashMap;
@@ -32,7 +32,7 @@ const MAGIC: &[u8] = b"LIEUXCS1";
 
 /// Commune polygons that cannot be read.
 #[derive(Debug, thiserror::Error)]
-pub enum CommunesError {
+pub enum CommuneShapesError {
     #[error("cannot read commune polygons {path}")]
     Io {
         path: PathBuf,
@@ -63,7 +63,7 @@ pub enum CommunesError {
 
 /// One commune.
 #[derive(Debug, Clone)]
-pub struct Commune {
+pub struct CommuneShape {
     pub code_insee: String,
     pub nom: String,
     /// La Poste postcodes of the commune (from the embedded commune table), ascending.
@@ -77,7 +77,7 @@ pub struct Commune {
 /// Kilometres per degree of latitude (mean Earth radius).
 const KM_PER_DEG: f64 = 111.195;
 
-impl Commune {
+impl CommuneShape {
     /// Is the point within `km` of the commune (inside, or at most `km` from its outline)?
     ///
     /// The check every imported row goes through, so it is cheap: a bounding-box rejection,
@@ -115,7 +115,7 @@ impl Commune {
     }
 
     /// 0 inside, else the distance (km) to the nearest point of the outline, on the same local
-    /// plane as [`Commune::within_km`] (for report messages and the nearest commune).
+    /// plane as [`CommuneShape::within_km`] (for report messages and the nearest commune).
     pub fn distance_km(&self, lon: f64, lat: f64) -> f64 {
         let p = Point::new(lon, lat);
         if self.bbox.is_some_and(|b| b.contains(&p)) && self.shape.contains(&p) {
@@ -152,8 +152,8 @@ fn segment_distance2(ax: f64, ay: f64, bx: f64, by: f64) -> f64 {
 /// The commune polygons, by INSEE code, by (département, normalised name), by postcode and by
 /// position.
 #[derive(Debug, Default)]
-pub struct Communes {
-    communes: Vec<Commune>,
+pub struct CommuneShapes {
+    communes: Vec<CommuneShape>,
     by_code: HashMap<String, usize>,
     by_name: HashMap<(String, String), usize>,
     by_postcode: HashMap<String, Vec<usize>>,
@@ -165,23 +165,24 @@ fn departement_of_code(code: &str) -> Option<String> {
     crate::territory::departement_of(code).map(str::to_owned)
 }
 
-impl Communes {
+impl CommuneShapes {
     /// Reads the polygons (GeoJSON, gzip-compressed when the name ends with `.gz`).
-    pub fn from_path(path: &Path) -> Result<Communes, CommunesError> {
-        let io = |source| CommunesError::Io {
+    pub fn from_path(path: &Path) -> Result<CommuneShapes, CommuneShapesError> {
+        let io = |source| CommuneShapesError::Io {
             path: path.to_owned(),
             source,
         };
         let raw = crate::gzip::read_maybe_gzip(path).map_err(io)?;
         let text = String::from_utf8(raw)
             .map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
-        let fc: geojson::FeatureCollection = text.parse().map_err(|e| CommunesError::GeoJson {
-            path: path.to_owned(),
-            source: Box::new(e),
-        })?;
-        let mut out = Communes::default();
+        let fc: geojson::FeatureCollection =
+            text.parse().map_err(|e| CommuneShapesError::GeoJson {
+                path: path.to_owned(),
+                source: Box::new(e),
+            })?;
+        let mut out = CommuneShapes::default();
         for (index, f) in fc.features.into_iter().enumerate() {
-            let bad = |reason: &str| CommunesError::Feature {
+            let bad = |reason: &str| CommuneShapesError::Feature {
                 path: path.to_owned(),
                 index,
                 reason: reason.to_owned(),
@@ -230,12 +231,12 @@ impl Communes {
         if let Some(dep) = dep.filter(|_| com) {
             self.by_name.entry((dep, normalise(&nom))).or_insert(i);
         }
-        let table = crate::communes::embedded();
+        let table = crate::commune_table::embedded();
         let row = table.by_code(&code_insee);
         for cp in row.map(|r| r.codes_postaux.as_slice()).unwrap_or_default() {
             self.by_postcode.entry(cp.clone()).or_default().push(i);
         }
-        self.communes.push(Commune {
+        self.communes.push(CommuneShape {
             nom: if nom.is_empty() {
                 row.map(|r| r.nom.clone()).unwrap_or_default()
             } else {
@@ -267,28 +268,28 @@ impl Communes {
     }
 
     /// The embedded shapes (`data/communes-shapes.bin.gz`), read on first use.
-    pub fn embedded() -> &'static Communes {
-        static SHAPES: OnceLock<Communes> = OnceLock::new();
+    pub fn embedded() -> &'static CommuneShapes {
+        static SHAPES: OnceLock<CommuneShapes> = OnceLock::new();
         SHAPES.get_or_init(|| {
-            Communes::from_compact(include_bytes!("../../../data/communes-shapes.bin.gz"))
+            CommuneShapes::from_compact(include_bytes!("../../../data/communes-shapes.bin.gz"))
                 .unwrap_or_else(|e| {
                     tracing::error!(%e, "embedded commune shapes unreadable: positions unchecked");
-                    Communes::default()
+                    CommuneShapes::default()
                 })
         })
     }
 
     /// Reads shapes written by [`write_compact`] (gzip).
-    pub fn from_compact(gz: &[u8]) -> Result<Communes, CommunesError> {
-        let bad = |m: &str| CommunesError::Compact(m.to_owned());
+    pub fn from_compact(gz: &[u8]) -> Result<CommuneShapes, CommuneShapesError> {
+        let bad = |m: &str| CommuneShapesError::Compact(m.to_owned());
         let mut bytes = Vec::new();
         flate2::read::GzDecoder::new(gz)
             .read_to_end(&mut bytes)
-            .map_err(|e| CommunesError::Compact(e.to_string()))?;
+            .map_err(|e| CommuneShapesError::Compact(e.to_string()))?;
         let rest = bytes.strip_prefix(MAGIC).ok_or_else(|| bad("bad magic"))?;
         let mut r = Reader { buf: rest, pos: 0 };
         let n = r.varint().ok_or_else(|| bad("truncated count"))?;
-        let mut out = Communes::default();
+        let mut out = CommuneShapes::default();
         for _ in 0..n {
             let code = r.take(5).ok_or_else(|| bad("truncated code"))?;
             let code = String::from_utf8(code.to_vec()).map_err(|_| bad("code not UTF-8"))?;
@@ -310,7 +311,7 @@ impl Communes {
             }
             let dep = departement_of_code(&code);
             // ARM codes (751xx, 6938x, 132xx) are arrondissements: found by code only
-            let com = !crate::communes::is_arrondissement(&code);
+            let com = !crate::commune_table::is_arrondissement(&code);
             out.push(code, String::new(), dep, com, MultiPolygon(polys));
         }
         out.finish();
@@ -318,7 +319,7 @@ impl Communes {
     }
 
     /// Every commune, in file order.
-    pub fn all(&self) -> &[Commune] {
+    pub fn all(&self) -> &[CommuneShape] {
         &self.communes
     }
 
@@ -329,7 +330,7 @@ impl Communes {
         &self,
         code_insee: Option<&str>,
         code_postal: Option<&str>,
-    ) -> Option<&Commune> {
+    ) -> Option<&CommuneShape> {
         let c = self.by_code(code_insee?)?;
         let cp = code_postal?;
         let dep = departement_of_postcode(cp)?;
@@ -341,7 +342,7 @@ impl Communes {
     }
 
     /// The communes that La Poste gives this postcode.
-    pub fn of_postcode(&self, code_postal: &str) -> Vec<&Commune> {
+    pub fn of_postcode(&self, code_postal: &str) -> Vec<&CommuneShape> {
         self.by_postcode
             .get(code_postal)
             .map(|v| v.iter().map(|&i| &self.communes[i]).collect())
@@ -349,13 +350,13 @@ impl Communes {
     }
 
     /// The commune by INSEE code.
-    pub fn by_code(&self, code_insee: &str) -> Option<&Commune> {
+    pub fn by_code(&self, code_insee: &str) -> Option<&CommuneShape> {
         self.by_code.get(code_insee).map(|&i| &self.communes[i])
     }
 
     /// The commune whose shape holds the point (the smallest when shapes overlap, as a
     /// commune and the arrondissement inside it do), else the nearest within `max_km`.
-    pub fn at(&self, lon: f64, lat: f64, max_km: f64) -> Option<&Commune> {
+    pub fn at(&self, lon: f64, lat: f64, max_km: f64) -> Option<&CommuneShape> {
         let inside = self
             .rtree
             .locate_all_at_point([lon, lat])
@@ -395,7 +396,7 @@ impl Communes {
         code_insee: Option<&str>,
         code_postal: Option<&str>,
         commune: Option<&str>,
-    ) -> Option<&Commune> {
+    ) -> Option<&CommuneShape> {
         if let Some(i) = code_insee.and_then(|c| self.by_code.get(c)) {
             return self.communes.get(*i);
         }
@@ -405,7 +406,7 @@ impl Communes {
     }
 }
 
-fn area(c: &Commune) -> f64 {
+fn area(c: &CommuneShape) -> f64 {
     c.bbox.map_or(f64::INFINITY, |b| b.width() * b.height())
 }
 
@@ -458,10 +459,10 @@ pub fn write_compact(
     src: &Path,
     out: &Path,
     tolerance: f64,
-) -> Result<(usize, usize), CommunesError> {
-    let communes = Communes::from_path(src)?;
+) -> Result<(usize, usize), CommuneShapesError> {
+    let communes = CommuneShapes::from_path(src)?;
     let mut buf = MAGIC.to_vec();
-    let kept: Vec<(&Commune, Vec<LineString<f64>>)> = communes
+    let kept: Vec<(&CommuneShape, Vec<LineString<f64>>)> = communes
         .communes
         .iter()
         .filter(|c| c.code_insee.len() == 5)
@@ -505,7 +506,7 @@ pub fn write_compact(
             }
         }
     }
-    let write = |source| CommunesError::Write {
+    let write = |source| CommuneShapesError::Write {
         path: out.to_owned(),
         source,
     };
@@ -580,7 +581,7 @@ mod tests {
     fn within_km_agrees_with_the_great_circle_distance() {
         use geo::{Distance, Haversine};
         // every commune of the embedded shapes, points around its bounding box
-        let shapes = Communes::embedded();
+        let shapes = CommuneShapes::embedded();
         assert!(shapes.len() > 34_000);
         let mut rng = crate::testdata::Rng::new(7);
         let mut checked = 0;

@@ -14,7 +14,7 @@ use crate::import::normalize::{
     import_date, is_placeholder_date, normalize_code_insee, normalize_code_postal, normalize_pivot,
     normalize_telephone, parse_date, single_spaced,
 };
-use crate::import::position::shapes::Communes;
+use crate::import::position::shapes::CommuneShapes;
 use crate::import::position::{coords, place};
 use crate::import::report::COORDS;
 use crate::import::{Record, ReportKind};
@@ -22,7 +22,7 @@ use crate::import::{Record, ReportKind};
 pub(super) fn build(
     record: &Record,
     row: &mut Row<'_>,
-    communes: Option<&Communes>,
+    communes: Option<&CommuneShapes>,
 ) -> Option<Lieu> {
     for (field, kind, reason, value) in &record.notes {
         row.push(field, *kind, reason.clone(), value);
@@ -171,7 +171,7 @@ pub(super) fn build(
             });
 
     // An INSEE code of another département than the postcode is not used for the check; the
-    // position decides which of the two is wrong (see `Communes::contradicted`).
+    // position decides which of the two is wrong (see `CommuneShapes::contradicted`).
     let contradicted = communes
         .and_then(|c| c.contradicted(code_insee.as_deref(), code_postal.as_deref()))
         .map(|c| (c.code_insee.clone(), c.nom.clone()));
@@ -360,7 +360,7 @@ fn position(
     record: &Record,
     row: &mut Row<'_>,
     place: coords::Place<'_>,
-    communes: Option<&Communes>,
+    communes: Option<&CommuneShapes>,
 ) -> (Option<Position>, Option<PositionOrigine>) {
     let get = |f: &str| record.fields.get(f).map(|s| s.trim()).unwrap_or("");
     let (lat, lon) = (get("latitude"), get("longitude"));

@@ -14,7 +14,7 @@ mod row;
 use crate::model::Lieu;
 
 use super::format::v0;
-use super::position::shapes::Communes;
+use super::position::shapes::CommuneShapes;
 use super::{ImportOutcome, Parsed, Record, ReportKind, ReportRow, SchemaVersion, SeenIds};
 use build::build;
 use row::Row;
@@ -28,7 +28,7 @@ pub(crate) fn validate_all(
     parsed: Parsed,
     seen: &mut SeenIds,
     bar: Option<&indicatif::ProgressBar>,
-    communes: Option<&Communes>,
+    communes: Option<&CommuneShapes>,
 ) -> ImportOutcome {
     let mut out = ImportOutcome::default();
     out.lieux.reserve(parsed.records.len());
@@ -59,7 +59,7 @@ pub(crate) struct Validator<'a> {
     pub file: &'a str,
     pub version: SchemaVersion,
     pub seen: &'a mut SeenIds,
-    pub communes: Option<&'a Communes>,
+    pub communes: Option<&'a CommuneShapes>,
 }
 
 impl Validator<'_> {

@@ -8,7 +8,7 @@ use super::CoverageError;
 /// A commune: INSEE code, name, 2026 population and interior point (a point inside its
 /// polygon; `None` for the few communes without geometry).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Commune {
+pub struct CoverageCommune {
     pub code_insee: String,
     pub nom: String,
     pub code_departement: String,
@@ -19,13 +19,13 @@ pub struct Commune {
 }
 
 /// Reads the communes (type `COM`) of `path`, in file order.
-pub fn read(path: &Path) -> Result<Vec<Commune>, CoverageError> {
+pub fn read(path: &Path) -> Result<Vec<CoverageCommune>, CoverageError> {
     let bytes =
         crate::gzip::read_maybe_gzip(path).map_err(|e| CoverageError::Io(e, path.to_owned()))?;
     parse(&bytes, path)
 }
 
-fn parse(bytes: &[u8], path: &Path) -> Result<Vec<Commune>, CoverageError> {
+fn parse(bytes: &[u8], path: &Path) -> Result<Vec<CoverageCommune>, CoverageError> {
     let csv_err = |e| CoverageError::Csv(e, path.to_owned());
     let mut rdr = csv::Reader::from_reader(bytes);
     let headers = rdr.headers().map_err(csv_err)?.clone();
@@ -58,7 +58,7 @@ fn parse(bytes: &[u8], path: &Path) -> Result<Vec<Commune>, CoverageError> {
             }
             _ => None,
         };
-        out.push(Commune {
+        out.push(CoverageCommune {
             code_insee: get(code).to_owned(),
             nom: get(nom).to_owned(),
             code_departement: get(dep).to_owned(),

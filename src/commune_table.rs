@@ -20,7 +20,7 @@ use serde::Serialize;
 
 /// Failure of `lieux communes` or of reading the table.
 #[derive(Debug, thiserror::Error)]
-pub enum CommunesError {
+pub enum CommuneTableError {
     #[error("cannot read {0}")]
     Read(String, #[source] std::io::Error),
     #[error("{0}: {1}")]
@@ -31,7 +31,7 @@ pub enum CommunesError {
 
 /// One commune (or arrondissement) of the search table.
 #[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Commune {
+pub struct CommuneEntry {
     pub code_insee: String,
     pub nom: String,
     /// Five-digit postcodes, ascending (may be empty).
@@ -45,8 +45,8 @@ pub struct Commune {
 
 /// The searchable table.
 #[derive(Debug, Default)]
-pub struct Communes {
-    list: Vec<Commune>,
+pub struct CommuneTable {
+    list: Vec<CommuneEntry>,
     /// `fold(nom)` of each commune, same order.
     keys: Vec<String>,
     /// Position in `list` of each INSEE code.
@@ -60,13 +60,13 @@ pub fn is_arrondissement(code_insee: &str) -> bool {
 }
 
 /// The embedded table (`data/communes.tsv.gz`), parsed on first use.
-pub fn embedded() -> &'static Communes {
-    static TABLE: OnceLock<Communes> = OnceLock::new();
+pub fn embedded() -> &'static CommuneTable {
+    static TABLE: OnceLock<CommuneTable> = OnceLock::new();
     TABLE.get_or_init(|| {
         let bytes = include_bytes!("../data/communes.tsv.gz");
-        Communes::from_gzip(bytes).unwrap_or_else(|e| {
+        CommuneTable::from_gzip(bytes).unwrap_or_else(|e| {
             tracing::error!(%e, "embedded commune table unreadable: commune search disabled");
-            Communes::default()
+            CommuneTable::default()
         })
     })
 }
@@ -113,22 +113,23 @@ pub fn fold(s: &str) -> String {
         .join(" ")
 }
 
-impl Communes {
+impl CommuneTable {
     /// Parses the gzip TSV written by [`build`].
-    pub fn from_gzip(bytes: &[u8]) -> Result<Communes, CommunesError> {
+    pub fn from_gzip(bytes: &[u8]) -> Result<CommuneTable, CommuneTableError> {
         let mut text = String::new();
         flate2::read::GzDecoder::new(bytes)
             .read_to_string(&mut text)
-            .map_err(|e| CommunesError::Read("commune table".into(), e))?;
+            .map_err(|e| CommuneTableError::Read("commune table".into(), e))?;
         let mut list = Vec::new();
         for (i, line) in text.lines().enumerate().skip(1) {
             let f: Vec<&str> = line.split('\t').collect();
-            let bad = |what: &str| CommunesError::Format(format!("line {}", i + 1), what.into());
+            let bad =
+                |what: &str| CommuneTableError::Format(format!("line {}", i + 1), what.into());
             if f.len() != 7 {
                 return Err(bad("expected 7 tab-separated fields"));
             }
             let num = |s: &str| s.parse::<f64>().map_err(|_| bad("not a number"));
-            list.push(Commune {
+            list.push(CommuneEntry {
                 code_insee: f[0].to_owned(),
                 nom: f[1].to_owned(),
                 codes_postaux: f[2].split_whitespace().map(str::to_owned).collect(),
@@ -144,7 +145,7 @@ impl Communes {
             .enumerate()
             .map(|(i, c)| (c.code_insee.clone(), i))
             .collect();
-        Ok(Communes {
+        Ok(CommuneTable {
             list,
             keys,
             by_code,
@@ -152,7 +153,7 @@ impl Communes {
     }
 
     /// The commune (or arrondissement) with this INSEE code.
-    pub fn by_code(&self, code_insee: &str) -> Option<&Commune> {
+    pub fn by_code(&self, code_insee: &str) -> Option<&CommuneEntry> {
         self.by_code.get(code_insee).map(|&i| &self.list[i])
     }
 
@@ -164,16 +165,16 @@ impl Communes {
         self.list.is_empty()
     }
 
-    pub fn all(&self) -> &[Commune] {
+    pub fn all(&self) -> &[CommuneEntry] {
         &self.list
     }
 
     /// Up to `limit` communes for what a person typed: digits search postcodes by prefix,
     /// anything else names by accent-insensitive prefix (of the name, then of a later word of
     /// it: "ferrand" finds Clermont-Ferrand). Exact names first, then most populated.
-    pub fn search(&self, q: &str, limit: usize) -> Vec<&Commune> {
+    pub fn search(&self, q: &str, limit: usize) -> Vec<&CommuneEntry> {
         let q = q.trim();
-        let mut hits: Vec<(u8, &Commune)> = Vec::new();
+        let mut hits: Vec<(u8, &CommuneEntry)> = Vec::new();
         if !q.is_empty() && q.chars().all(|c| c.is_ascii_digit()) {
             for c in &self.list {
                 if c.codes_postaux.iter().any(|p| p.starts_with(q)) {
@@ -209,11 +210,11 @@ impl Communes {
     }
 }
 
-fn read_text(path: &Path) -> Result<String, CommunesError> {
+fn read_text(path: &Path) -> Result<String, CommuneTableError> {
     let name = path.display().to_string();
     let raw =
-        crate::gzip::read_maybe_gzip(path).map_err(|e| CommunesError::Read(name.clone(), e))?;
-    String::from_utf8(raw).map_err(|e| CommunesError::Format(name, e.to_string()))
+        crate::gzip::read_maybe_gzip(path).map_err(|e| CommuneTableError::Read(name.clone(), e))?;
+    String::from_utf8(raw).map_err(|e| CommuneTableError::Format(name, e.to_string()))
 }
 
 /// Département of a postcode for the join (`None` for Corsica's `20…`, which is 2A or 2B).
@@ -233,19 +234,19 @@ pub fn build(
     communes_csv: &Path,
     postcodes_json: &Path,
     out: &Path,
-) -> Result<(usize, usize), CommunesError> {
+) -> Result<(usize, usize), CommuneTableError> {
     let cname = communes_csv.display().to_string();
     let text = read_text(communes_csv)?;
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     let headers = rdr
         .headers()
-        .map_err(|e| CommunesError::Format(cname.clone(), e.to_string()))?
+        .map_err(|e| CommuneTableError::Format(cname.clone(), e.to_string()))?
         .clone();
     let col = |n: &str| {
         headers
             .iter()
             .position(|h| h == n)
-            .ok_or_else(|| CommunesError::Format(cname.clone(), format!("no column {n}")))
+            .ok_or_else(|| CommuneTableError::Format(cname.clone(), format!("no column {n}")))
     };
     let parent = col("commune_parent")?;
     let (code, typ, nom, dep, pop, lon, lat, area) = (
@@ -258,11 +259,11 @@ pub fn build(
         col("interior_lat")?,
         col("area_km2")?,
     );
-    let mut rows: Vec<(Commune, String)> = Vec::new();
+    let mut rows: Vec<(CommuneEntry, String)> = Vec::new();
     // (name, département, parent code) of the communes déléguées and associées
     let mut merged: Vec<(String, String, String)> = Vec::new();
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| CommunesError::Format(cname.clone(), e.to_string()))?;
+        let rec = rec.map_err(|e| CommuneTableError::Format(cname.clone(), e.to_string()))?;
         if (&rec[typ] == "COMD" || &rec[typ] == "COMA") && !rec[parent].is_empty() {
             merged.push((
                 rec[nom].to_owned(),
@@ -279,7 +280,7 @@ pub fn build(
             continue;
         };
         rows.push((
-            Commune {
+            CommuneEntry {
                 code_insee: rec[code].to_owned(),
                 nom: rec[nom].to_owned(),
                 codes_postaux: Vec::new(),
@@ -335,7 +336,7 @@ pub fn build(
     }
     let pname = postcodes_json.display().to_string();
     let pc: Vec<serde_json::Value> = serde_json::from_str(&read_text(postcodes_json)?)
-        .map_err(|e| CommunesError::Format(pname.clone(), e.to_string()))?;
+        .map_err(|e| CommuneTableError::Format(pname.clone(), e.to_string()))?;
     for entry in &pc {
         let (Some(name), Some(cp)) = (entry["Nom_commune"].as_str(), entry["Code_postal"].as_u64())
         else {
@@ -381,7 +382,7 @@ pub fn build(
         gz.finish()?.sync_all()?;
         std::fs::rename(&tmp, out)
     };
-    write().map_err(|e| CommunesError::Write(oname, e))?;
+    write().map_err(|e| CommuneTableError::Write(oname, e))?;
     Ok((rows.len(), with_cp))
 }
 
