@@ -123,15 +123,13 @@ impl Groups {
             if ca != NONE && ca == cb {
                 continue;
             }
-            let single = |s: u32, c: u32| if c == NONE { vec![s] } else { Vec::new() };
-            let (sa, sb) = (single(a, ca), single(b, cb));
             let ma: &[u32] = if ca == NONE {
-                &sa
+                std::slice::from_ref(&a)
             } else {
                 &clusters[ca as usize]
             };
             let mb: &[u32] = if cb == NONE {
-                &sb
+                std::slice::from_ref(&b)
             } else {
                 &clusters[cb as usize]
             };

@@ -243,7 +243,7 @@ impl std::fmt::Display for Evidence {
 /// The name and address part of the rule (conditions 2–4), for two places already known to be
 /// close and in the same commune: the name score and whether the addresses are equal, when the
 /// names say one place.
-fn similar<P: Place>(a: &P, b: &P) -> Option<(f64, bool)> {
+fn similar<P: Place>(a: &P, b: &P, full: bool) -> Option<(f64, bool)> {
     let (na, nb) = (NameTokens::new(a.nom()), NameTokens::new(b.nom()));
     if moves(a, &na) || moves(b, &nb) || na.kinds_conflict(&nb) || na.numbers_conflict(&nb) {
         return None;
@@ -260,14 +260,15 @@ fn similar<P: Place>(a: &P, b: &P) -> Option<(f64, bool)> {
         !ka.is_empty() && ka == address_key(b.adresse())
     };
     if j >= NAME_SIMILARITY {
-        return Some((j, same_address()));
+        // the addresses matter only to the report (`full`): the grouping skips them
+        return Some((j, full && same_address()));
     }
     (j >= NAME_SIMILARITY_SAME_ADDRESS && same_address()).then_some((j, true))
 }
 
-/// Why `a` and `b` are two records of the same place, or `None` when they are not (the whole
-/// rule, see the module doc).
-pub fn evidence<P: Place>(a: &P, b: &P) -> Option<Evidence> {
+/// The rule; `full` also compares the addresses of names similar enough without them (for
+/// [`Evidence::same_address`]).
+fn check<P: Place>(a: &P, b: &P, full: bool) -> Option<Evidence> {
     let (Some(p), Some(q)) = (a.position(), b.position()) else {
         return None;
     };
@@ -278,7 +279,7 @@ pub fn evidence<P: Place>(a: &P, b: &P) -> Option<Evidence> {
     if distance_m > MAX_DISTANCE_M {
         return None;
     }
-    let (name_score, same_address) = similar(a, b)?;
+    let (name_score, same_address) = similar(a, b, full)?;
     Some(Evidence {
         distance_m,
         name_score,
@@ -286,9 +287,15 @@ pub fn evidence<P: Place>(a: &P, b: &P) -> Option<Evidence> {
     })
 }
 
+/// Why `a` and `b` are two records of the same place, or `None` when they are not (the whole
+/// rule, see the module doc).
+pub fn evidence<P: Place>(a: &P, b: &P) -> Option<Evidence> {
+    check(a, b, true)
+}
+
 /// Are `a` and `b` two records of the same place (the whole rule, see the module doc)?
 pub fn same_place<P: Place>(a: &P, b: &P) -> bool {
-    evidence(a, b).is_some()
+    check(a, b, false).is_some()
 }
 
 #[cfg(test)]

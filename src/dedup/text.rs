@@ -140,8 +140,17 @@ const ORDINAL_SUFFIXES: &[&str] = &["", "e", "em", "eme", "ieme", "er", "ere", "
 /// Five-digit numbers are left out: in a name they are postcodes, which say where a place is,
 /// not which one of several it is.
 fn number_of(word: &str) -> Option<u32> {
-    if let Some(&(_, n)) = ORDINAL_WORDS.iter().find(|(w, _)| *w == word) {
-        return Some(n);
+    // most words are neither: one byte test before the table (this runs on every word of both
+    // names of every candidate pair)
+    let first = *word.as_bytes().first()?;
+    if !first.is_ascii_digit() {
+        if !word.ends_with("ieme") && !word.starts_with("premi") {
+            return None;
+        }
+        return ORDINAL_WORDS
+            .iter()
+            .find(|(w, _)| *w == word)
+            .map(|(_, n)| *n);
     }
     let digits = word.bytes().take_while(u8::is_ascii_digit).count();
     if digits == 0 || digits == 5 || digits > 9 || !ORDINAL_SUFFIXES.contains(&&word[digits..]) {
