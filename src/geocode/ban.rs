@@ -24,8 +24,8 @@ use serde_json::Value;
 
 use super::cache::Cache;
 use super::{
-    GeocodeError, GeocodeStats, Geocoder, Hit, PositionOrigine, Precision, Query, SourcePosition,
-    Tally,
+    AddressQuery, GeocodeError, GeocodeHit, GeocodeStats, Geocoder, PositionOrigine, Precision,
+    SourcePosition, Tally,
 };
 use crate::model::Position;
 
@@ -82,8 +82,8 @@ struct Answer {
 }
 
 impl Answer {
-    fn into_hit(self) -> Hit {
-        Hit {
+    fn into_hit(self) -> GeocodeHit {
+        GeocodeHit {
             position: self.position,
             origine: PositionOrigine {
                 source: SourcePosition::Ban,
@@ -162,7 +162,7 @@ impl BanGeocoder {
     }
 
     /// One `/search/csv/` request: the best answer of each query (by position in `queries`).
-    fn batch(&self, queries: &[&Query]) -> Result<Vec<Option<Answer>>, GeocodeError> {
+    fn batch(&self, queries: &[&AddressQuery]) -> Result<Vec<Option<Answer>>, GeocodeError> {
         let url = format!("{}/search/csv/", self.base);
         let mut w = csv::Writer::from_writer(Vec::new());
         let csv_err = |e: &dyn std::fmt::Display| GeocodeError::Answer {
@@ -202,7 +202,7 @@ impl BanGeocoder {
     }
 
     /// One `/search/?q=` request: the best answer.
-    fn single(&self, q: &Query) -> Result<Option<Answer>, GeocodeError> {
+    fn single(&self, q: &AddressQuery) -> Result<Option<Answer>, GeocodeError> {
         let url = format!("{}/search/", self.base);
         let request = self.client.get(&url).query(&[
             ("q", q.text().as_str()),
@@ -214,7 +214,7 @@ impl BanGeocoder {
     }
 
     /// The single-query acceptance rule.
-    fn accept_single(&self, q: &Query, a: &Answer) -> bool {
+    fn accept_single(&self, q: &AddressQuery, a: &Answer) -> bool {
         a.score >= self.options.accept_single
             || (a.score >= self.options.accept_citycode
                 && q.code_insee.as_deref() == Some(a.citycode.as_str()))
@@ -318,11 +318,11 @@ impl Geocoder for BanGeocoder {
 
     fn geocode(
         &self,
-        queries: &[Query],
+        queries: &[AddressQuery],
         progress: &dyn Fn(u64),
-    ) -> Result<Vec<Option<Hit>>, GeocodeError> {
+    ) -> Result<Vec<Option<GeocodeHit>>, GeocodeError> {
         self.tally.ask(queries.len());
-        let mut out: Vec<Option<Hit>> = vec![None; queries.len()];
+        let mut out: Vec<Option<GeocodeHit>> = vec![None; queries.len()];
         // Rows to ask, one per distinct key: key → indices in `queries`.
         let mut todo: Vec<(String, Vec<usize>)> = Vec::new();
         {
@@ -346,9 +346,9 @@ impl Geocoder for BanGeocoder {
         }
 
         for chunk in todo.chunks(self.options.batch_size.max(1)) {
-            let asked: Vec<&Query> = chunk.iter().map(|(_, idx)| &queries[idx[0]]).collect();
+            let asked: Vec<&AddressQuery> = chunk.iter().map(|(_, idx)| &queries[idx[0]]).collect();
             let answers = self.batch(&asked)?;
-            let mut decided: Vec<Option<Hit>> = Vec::with_capacity(chunk.len());
+            let mut decided: Vec<Option<GeocodeHit>> = Vec::with_capacity(chunk.len());
             let mut accepted = 0;
             let mut retry = Vec::new();
             for (k, answer) in answers.into_iter().enumerate() {

@@ -1,4 +1,5 @@
-//! On-disk cache of a geocoder's decisions, keyed by the normalised address ([`Query::key`]).
+//! On-disk cache of a geocoder's decisions, keyed by the normalised address
+//! ([`AddressQuery::key`]).
 //!
 //! Format: JSON lines. The first line names the geocoder
 //! (`{"lieux_geocode_cache":1,"geocoder":"http://…"}`); each other line is one decision,
@@ -10,7 +11,7 @@
 //! A damaged cache never fails an import: unreadable lines are skipped (and the file rewritten
 //! clean on the next save), a file of another geocoder or not a cache at all is replaced.
 //!
-//! [`Query::key`]: super::Query::key
+//! [`AddressQuery::key`]: super::AddressQuery::key
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -18,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{GeocodeError, Hit, PositionOrigine, Precision, SourcePosition};
+use super::{GeocodeError, GeocodeHit, PositionOrigine, Precision, SourcePosition};
 use crate::model::Position;
 
 const VERSION: u32 = 1;
@@ -48,7 +49,7 @@ struct CachedHit {
 }
 
 impl CachedHit {
-    fn from_hit(hit: &Hit) -> CachedHit {
+    fn from_hit(hit: &GeocodeHit) -> CachedHit {
         CachedHit {
             lon: hit.position.lon,
             lat: hit.position.lat,
@@ -59,8 +60,8 @@ impl CachedHit {
         }
     }
 
-    fn into_hit(self) -> Option<Hit> {
-        Some(Hit {
+    fn into_hit(self) -> Option<GeocodeHit> {
+        Some(GeocodeHit {
             position: Position::new_checked(self.lon, self.lat)?,
             origine: PositionOrigine {
                 source: SourcePosition::Ban,
@@ -78,7 +79,7 @@ impl CachedHit {
 pub struct Cache {
     path: Option<PathBuf>,
     geocoder: String,
-    entries: HashMap<String, Option<Hit>>,
+    entries: HashMap<String, Option<GeocodeHit>>,
     /// Keys decided since the last save, in order.
     pending: Vec<String>,
     /// The file must be rewritten whole (absent, damaged, or another geocoder's).
@@ -160,12 +161,12 @@ impl Cache {
     }
 
     /// `Some(decision)` when `key` was decided before (`Some(None)`: not placeable).
-    pub fn get(&self, key: &str) -> Option<&Option<Hit>> {
+    pub fn get(&self, key: &str) -> Option<&Option<GeocodeHit>> {
         self.entries.get(key)
     }
 
     /// Records a decision (saved by the next [`Cache::save`]).
-    pub fn insert(&mut self, key: String, hit: Option<Hit>) {
+    pub fn insert(&mut self, key: String, hit: Option<GeocodeHit>) {
         if self.entries.insert(key.clone(), hit).is_none() {
             self.pending.push(key);
         }
@@ -241,8 +242,8 @@ impl Cache {
 mod tests {
     use super::*;
 
-    fn hit(lon: f64) -> Hit {
-        Hit {
+    fn hit(lon: f64) -> GeocodeHit {
+        GeocodeHit {
             position: Position { lon, lat: 47.0 },
             origine: PositionOrigine {
                 source: SourcePosition::Ban,

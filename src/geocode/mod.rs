@@ -26,17 +26,17 @@ pub use crate::model::{PositionOrigine, Precision, SourcePosition};
 
 /// What a geocoder is asked: one row's address, as validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Query {
+pub struct AddressQuery {
     pub adresse: String,
     pub code_postal: String,
     pub commune: String,
     pub code_insee: Option<String>,
 }
 
-impl Query {
+impl AddressQuery {
     /// The address of a validated place.
-    pub fn of(l: &crate::model::Lieu) -> Query {
-        Query {
+    pub fn of(l: &crate::model::Lieu) -> AddressQuery {
+        AddressQuery {
             adresse: l.adresse.clone(),
             code_postal: l.code_postal.clone(),
             commune: l.commune.clone(),
@@ -62,7 +62,7 @@ impl Query {
 
 /// A geocoder's answer for one row.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Hit {
+pub struct GeocodeHit {
     pub position: Position,
     pub origine: PositionOrigine,
     /// What was matched, for the import report (BAN label, commune code and name).
@@ -128,7 +128,7 @@ impl Tally {
     }
 
     /// Counts the rows of an answer that were placed, and passes the answer on.
-    pub(crate) fn answer(&self, out: Vec<Option<Hit>>) -> Vec<Option<Hit>> {
+    pub(crate) fn answer(&self, out: Vec<Option<GeocodeHit>>) -> Vec<Option<GeocodeHit>> {
         let placed = out.iter().filter(|h| h.is_some()).count() as u64;
         self.placed.fetch_add(placed, Ordering::Relaxed);
         out
@@ -154,9 +154,9 @@ pub trait Geocoder: fmt::Debug + Send + Sync {
     /// number of rows done since the previous call.
     fn geocode(
         &self,
-        queries: &[Query],
+        queries: &[AddressQuery],
         progress: &dyn Fn(u64),
-    ) -> Result<Vec<Option<Hit>>, GeocodeError>;
+    ) -> Result<Vec<Option<GeocodeHit>>, GeocodeError>;
 
     /// Counters since creation.
     fn stats(&self) -> GeocodeStats;
@@ -206,7 +206,7 @@ mod tests {
 
     #[test]
     fn key_ignores_case_accents_and_punctuation() {
-        let q = |a: &str| Query {
+        let q = |a: &str| AddressQuery {
             adresse: a.into(),
             code_postal: "49000".into(),
             commune: "Angers".into(),

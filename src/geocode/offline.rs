@@ -6,7 +6,10 @@
 use std::collections::HashMap;
 
 use super::SourcePosition;
-use super::{GeocodeError, GeocodeStats, Geocoder, Hit, PositionOrigine, Precision, Query, Tally};
+use super::{
+    AddressQuery, GeocodeError, GeocodeHit, GeocodeStats, Geocoder, PositionOrigine, Precision,
+    Tally,
+};
 use crate::commune_table::{CommuneEntry, CommuneTable, fold};
 use crate::model::Position;
 
@@ -45,7 +48,7 @@ impl CommuneGeocoder {
     }
 
     /// The row's commune: by INSEE code, else by postcode and name.
-    pub fn find(&self, q: &Query) -> Option<&'static CommuneEntry> {
+    pub fn find(&self, q: &AddressQuery) -> Option<&'static CommuneEntry> {
         let all = self.table.all();
         if let Some(i) = q.code_insee.as_deref().and_then(|c| self.by_code.get(c)) {
             return all.get(*i);
@@ -62,14 +65,14 @@ impl Geocoder for CommuneGeocoder {
 
     fn geocode(
         &self,
-        queries: &[Query],
+        queries: &[AddressQuery],
         progress: &dyn Fn(u64),
-    ) -> Result<Vec<Option<Hit>>, GeocodeError> {
-        let out: Vec<Option<Hit>> = queries
+    ) -> Result<Vec<Option<GeocodeHit>>, GeocodeError> {
+        let out: Vec<Option<GeocodeHit>> = queries
             .iter()
             .map(|q| {
                 let c = self.find(q)?;
-                Some(Hit {
+                Some(GeocodeHit {
                     position: Position::new_checked(c.lon, c.lat)?,
                     origine: PositionOrigine {
                         source: SourcePosition::Commune,
@@ -95,8 +98,8 @@ impl Geocoder for CommuneGeocoder {
 mod tests {
     use super::*;
 
-    fn q(code_insee: Option<&str>, cp: &str, commune: &str) -> Query {
-        Query {
+    fn q(code_insee: Option<&str>, cp: &str, commune: &str) -> AddressQuery {
+        AddressQuery {
             adresse: "1 place de la Mairie".into(),
             code_postal: cp.into(),
             commune: commune.into(),

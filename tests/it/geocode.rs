@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use lieux::geocode::ban::{BanGeocoder, BanOptions};
 use lieux::geocode::offline::CommuneGeocoder;
-use lieux::geocode::{Geocoder, Precision, Query, SourcePosition};
+use lieux::geocode::{AddressQuery as Query, Geocoder, Precision, SourcePosition};
 use lieux::import::{
     CommuneShapes as Communes, ImportOptions, ImportOutcome, Mapping, MappingOptions,
 };
@@ -280,7 +280,7 @@ fn threshold_queries(a: &Addok) -> (Vec<Query>, Query, Query) {
     (good, indexed, unindexed)
 }
 
-fn run(g: &dyn Geocoder, queries: &[Query]) -> Vec<Option<lieux::geocode::Hit>> {
+fn run(g: &dyn Geocoder, queries: &[Query]) -> Vec<Option<lieux::geocode::GeocodeHit>> {
     g.geocode(queries, &|_| {}).unwrap()
 }
 

@@ -28,7 +28,7 @@ pub const MAX_OUTSIDE_KM: f64 = 5.0;
 
 /// What the row says about where it is, for the commune check.
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Place<'a> {
+pub(crate) struct RowPlace<'a> {
     pub code_insee: Option<&'a str>,
     pub code_postal: Option<&'a str>,
     pub commune: Option<&'a str>,
@@ -129,7 +129,7 @@ fn in_french_territory(lon: f64, lat: f64) -> bool {
 pub(crate) fn repair(
     lat_raw: &str,
     lon_raw: &str,
-    place: Place<'_>,
+    place: RowPlace<'_>,
     communes: Option<&CommuneShapes>,
     fixes: &mut Vec<Fix>,
 ) -> Option<Position> {
@@ -333,7 +333,7 @@ mod tests {
 
     fn run(lat: &str, lon: &str) -> (Option<(f64, f64)>, Vec<String>) {
         let mut fixes = Vec::new();
-        let p = repair(lat, lon, Place::default(), None, &mut fixes);
+        let p = repair(lat, lon, RowPlace::default(), None, &mut fixes);
         (
             p.map(|p| (p.lat, p.lon)),
             fixes

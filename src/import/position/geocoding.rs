@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::geocode::{Geocoder, Hit, Query, SourcePosition};
+use crate::geocode::{AddressQuery, GeocodeHit, Geocoder, SourcePosition};
 
 use super::shapes::CommuneShapes;
 
@@ -17,7 +17,7 @@ use crate::import::{ImportError, ImportOutcome, ReportKind, ReportRow, SeenIds, 
 /// Reason of the validator's entry for a row without coordinates (replaced once geocoded).
 const NO_COORDINATES: &str = "no coordinates";
 
-fn reason(hit: &Hit) -> String {
+fn reason(hit: &GeocodeHit) -> String {
     let o = hit.origine;
     match o.source {
         SourcePosition::Commune => format!(
@@ -43,7 +43,7 @@ fn settle_commune(
     out: &mut ImportOutcome,
     seen: &SeenIds,
     i: usize,
-    hit: &Hit,
+    hit: &GeocodeHit,
     communes: &CommuneShapes,
 ) {
     let lieu = &out.lieux[i];
@@ -117,7 +117,7 @@ pub(crate) fn place_missing(
         let lieu = &out.lieux[i];
         let (file, loc) = seen.location(&lieu.id).unwrap_or_default();
         let row = ReportRow {
-            value: Query::of(lieu).text(),
+            value: AddressQuery::of(lieu).text(),
             file,
             line_or_index: loc,
             id: lieu.id.clone(),
@@ -136,10 +136,10 @@ pub(crate) fn place_missing(
             break;
         }
         // a guessed commune is no filter: the geocoder is asked the address and postcode alone
-        let queries: Vec<Query> = remaining
+        let queries: Vec<AddressQuery> = remaining
             .iter()
             .map(|&i| {
-                let mut q = Query::of(&out.lieux[i]);
+                let mut q = AddressQuery::of(&out.lieux[i]);
                 if guessed.contains(&out.lieux[i].id) {
                     q.commune.clear();
                     q.code_insee = None;

@@ -175,7 +175,7 @@ pub(super) fn build(
     let contradicted = communes
         .and_then(|c| c.contradicted(code_insee.as_deref(), code_postal.as_deref()))
         .map(|c| (c.code_insee.clone(), c.nom.clone()));
-    let place = coords::Place {
+    let place = coords::RowPlace {
         code_insee: code_insee.as_deref().filter(|_| contradicted.is_none()),
         code_postal: code_postal.as_deref(),
         commune: commune.as_deref(),
@@ -359,7 +359,7 @@ fn formation_alias(s: &str) -> Option<FormationLabel> {
 fn position(
     record: &Record,
     row: &mut Row<'_>,
-    place: coords::Place<'_>,
+    place: coords::RowPlace<'_>,
     communes: Option<&CommuneShapes>,
 ) -> (Option<Position>, Option<PositionOrigine>) {
     let get = |f: &str| record.fields.get(f).map(|s| s.trim()).unwrap_or("");

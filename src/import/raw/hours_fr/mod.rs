@@ -69,7 +69,7 @@ impl Day {
 }
 
 /// Minutes since midnight, `[start, end)`; `end` may be 24:00.
-pub type Range = (u16, u16);
+pub type TimeRange = (u16, u16);
 
 /// Why a value was not converted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,16 +88,16 @@ fn unclear<T>(reason: impl Into<String>) -> Result<T, Unclear> {
 /// The week being built: `None` = not said, `Some(empty)` = closed.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Week {
-    days: [Option<Vec<Range>>; 7],
+    days: [Option<Vec<TimeRange>>; 7],
 }
 
 impl Week {
-    pub fn set(&mut self, day: Day, ranges: Vec<Range>) {
+    pub fn set(&mut self, day: Day, ranges: Vec<TimeRange>) {
         self.days[day as usize] = Some(ranges);
     }
 
     /// Adds ranges to a day (a day may be named in several clauses), refusing overlaps.
-    fn add(&mut self, day: Day, ranges: &[Range]) -> Result<(), Unclear> {
+    fn add(&mut self, day: Day, ranges: &[TimeRange]) -> Result<(), Unclear> {
         let slot = self.days[day as usize].get_or_insert_with(Vec::new);
         slot.extend_from_slice(ranges);
         *slot = checked(std::mem::take(slot))?;
@@ -106,7 +106,7 @@ impl Week {
 
     /// The OSM form, `None` when no day has hours.
     pub fn to_osm(&self) -> Option<String> {
-        let mut groups: Vec<(Vec<usize>, &Vec<Range>)> = Vec::new();
+        let mut groups: Vec<(Vec<usize>, &Vec<TimeRange>)> = Vec::new();
         for (i, d) in self.days.iter().enumerate() {
             let Some(r) = d.as_ref().filter(|r| !r.is_empty()) else {
                 continue;
@@ -157,7 +157,7 @@ fn day_list(days: &[usize]) -> String {
 }
 
 /// Sorted, each non-empty, none overlapping.
-fn checked(mut ranges: Vec<Range>) -> Result<Vec<Range>, Unclear> {
+fn checked(mut ranges: Vec<TimeRange>) -> Result<Vec<TimeRange>, Unclear> {
     for (a, b) in &ranges {
         if a >= b {
             return unclear(format!("empty range {}-{}", hhmm(*a), hhmm(*b)));
@@ -181,7 +181,7 @@ fn checked(mut ranges: Vec<Range>) -> Result<Vec<Range>, Unclear> {
 /// One clause: days (empty = the column's day) and their ranges, or closed.
 enum Item {
     Days(Vec<Day>),
-    Times(Vec<Range>),
+    Times(Vec<TimeRange>),
     Closed,
 }
 
@@ -274,7 +274,7 @@ fn items(toks: &[Tok]) -> Result<Vec<Item>, Unclear> {
                 if !times.len().is_multiple_of(2) {
                     return unclear(format!("{} times do not make ranges", times.len()));
                 }
-                let ranges: Vec<Range> = times.chunks(2).map(|c| (c[0], c[1])).collect();
+                let ranges: Vec<TimeRange> = times.chunks(2).map(|c| (c[0], c[1])).collect();
                 out.push(Item::Times(checked(ranges)?));
             }
             Tok::Word(w) => return unclear(format!("not understood: {w:?}")),
@@ -284,9 +284,9 @@ fn items(toks: &[Tok]) -> Result<Vec<Item>, Unclear> {
 }
 
 /// One day's value (a per-day column): its ranges, empty when closed or blank (`-`).
-pub fn parse_day(text: &str) -> Result<Vec<Range>, Unclear> {
+pub fn parse_day(text: &str) -> Result<Vec<TimeRange>, Unclear> {
     let items = items(&tokenize(text))?;
-    let mut ranges: Vec<Range> = Vec::new();
+    let mut ranges: Vec<TimeRange> = Vec::new();
     let mut closed = false;
     for item in items {
         match item {
@@ -307,7 +307,7 @@ pub fn parse_week(text: &str) -> Result<String, Unclear> {
     let mut week = Week::default();
     let mut days: Option<Vec<Day>> = None;
     let mut days_used = false;
-    let mut leading: Option<Vec<Range>> = None;
+    let mut leading: Option<Vec<TimeRange>> = None;
     for item in items {
         match item {
             Item::Days(d) => {
@@ -448,7 +448,7 @@ mod tests {
 
     #[test]
     fn day_columns() {
-        let cases: &[(&str, Option<&[Range]>)] = &[
+        let cases: &[(&str, Option<&[TimeRange]>)] = &[
             (
                 "09:00 - 12:00 / 14:00 - 17:00",
                 Some(&[(540, 720), (840, 1020)]),
