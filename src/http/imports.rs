@@ -16,7 +16,6 @@
 //! - With a road graph, [`AppState::replace_dataset`] snaps the new places before the swap
 //!   (this runs on the blocking pool while the old pair keeps serving).
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -31,8 +30,7 @@ use super::AppState;
 use super::params::Query;
 use crate::dataset::Dataset;
 use crate::import::{
-    ImportOptions, ImportOutcome, ImportStats, Mapping, MappingError, MappingOptions, ReportKind,
-    ReportRow,
+    ImportOptions, ImportOutcome, ImportStats, Mapping, MappingError, MappingOptions,
 };
 
 /// Largest body accepted, bytes (the biggest shared producer file is a few MB).
@@ -398,30 +396,13 @@ fn import(
         }
     };
     let current = state.dataset();
-    let kept: Vec<_> = match source {
-        Some(src) => {
-            for l in &mut outcome.lieux {
-                l.source = Some(src.to_owned());
-            }
-            let kept: Vec<_> = current
-                .lieux()
-                .iter()
-                .filter(|l| l.source.as_deref() != Some(src))
-                .cloned()
-                .collect();
-            reject_taken_ids(&mut outcome, &kept, name, src);
-            kept
-        }
-        None => Vec::new(),
-    };
+    let all = crate::import::merge_by_source(current.lieux(), &mut outcome, name, source);
     if outcome.lieux.is_empty() {
         metrics.record_import::<LiveImportError>(Err(&LiveImportError::Internal));
         return Err(LiveImportError::NothingAccepted {
             report: report_json(&outcome, None, source),
         });
     }
-    let mut all = kept;
-    all.extend(outcome.lieux.iter().cloned());
     let ds = Dataset::new(all);
     if let Some(path) = &live.snapshot
         && let Err(e) = crate::import::write_snapshot(path, ds.lieux())
@@ -444,39 +425,6 @@ fn import(
     let mut body = report_json(&outcome, Some(&version), source);
     body["lieux"] = json!(total);
     Ok(json_response(StatusCode::OK, &body))
-}
-
-/// With `?source=`, a new row may not take the id of a place another source keeps.
-fn reject_taken_ids(
-    outcome: &mut ImportOutcome,
-    kept: &[crate::model::Lieu],
-    name: &str,
-    src: &str,
-) {
-    let taken: HashSet<&str> = kept.iter().map(|l| l.id.as_str()).collect();
-    let before = outcome.lieux.len();
-    let mut rejected = Vec::new();
-    outcome.lieux.retain(|l| {
-        let free = !taken.contains(l.id.as_str());
-        if !free {
-            rejected.push(l.id.clone());
-        }
-        free
-    });
-    for id in rejected {
-        outcome.report.push(ReportRow {
-            file: name.to_owned(),
-            line_or_index: 0,
-            reason: format!("id already used by a place of another source (not {src:?})"),
-            field: "id".to_owned(),
-            kind: ReportKind::Rejected,
-            value: id.clone(),
-            id,
-        });
-    }
-    let n = before - outcome.lieux.len();
-    outcome.stats.accepted -= n;
-    outcome.stats.rejected += n;
 }
 
 fn report_json(

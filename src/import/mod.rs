@@ -13,6 +13,7 @@
 
 mod duplicates;
 mod format;
+mod merge;
 mod mojibake;
 mod normalize;
 pub mod position;
@@ -31,6 +32,7 @@ use crate::model::Lieu;
 use crate::snapshot::SnapshotError;
 
 pub use crate::snapshot::{SnapshotWriter, encode_indexed};
+pub use merge::merge_by_source;
 pub use position::coords::MAX_OUTSIDE_KM;
 pub use position::shapes::{CommuneShape, CommuneShapes, CommuneShapesError};
 pub use raw::hours_fr::{
