@@ -149,7 +149,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         Command::CommuneShapes { communes, out } => {
             let tolerance = lieux::import::position::shapes::EMBEDDED_TOLERANCE_DEG;
             let (n, points) =
-                lieux::import::position::shapes::write_compact(&communes, &out, tolerance)
+                lieux::import::position::compact::write_compact(&communes, &out, tolerance)
                     .with_context(|| format!("building {}", out.display()))?;
             eprintln!(
                 "{n} communes ({points} points, tolerance {tolerance}°) written to {}",

@@ -3,6 +3,7 @@
 //! ([`place`]), and the rows still without a position placed by the geocoders ([`geocoding`]).
 //! Every import goes through them, schema files and raw producer files alike.
 
+pub mod compact;
 pub(crate) mod coords;
 pub(crate) mod geocoding;
 pub(crate) mod place;

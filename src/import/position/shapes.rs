@@ -8,7 +8,7 @@
 //! **Embedded shapes** ([`CommuneShapes::embedded`]): every import checks positions by default
 //! against `data/communes-shapes.bin.gz`, the same polygons simplified to
 //! [`EMBEDDED_TOLERANCE_DEG`] (Douglas-Peucker, ≈ 400 m), exterior rings only, written by
-//! `lieux commune-shapes` ([`write_compact`]). Format, gzip-compressed: the magic `LIEUXCS1`,
+//! `lieux commune-shapes` ([`super::compact::write_compact`]). Format, gzip-compressed: the magic `LIEUXCS1`,
 //! then per commune its 5-byte INSEE code, a ring count (u8) and per ring a point count
 //! (LEB128) followed by the points as zigzag LEB128 deltas of (lon, lat) in 1e-4 degrees, the
 //! first point of each commune relative to (0, 0). Names and postcodes come from the embedded
@@ -16,11 +16,10 @@
 //! `--communes` replaces the embedded shapes.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
-use geo::{BoundingRect, Contains, Coord, LineString, MultiPolygon, Point, Polygon, Simplify};
+use geo::{BoundingRect, Contains, MultiPolygon, Point};
+
 use rstar::{AABB, RTree, primitives::GeomWithData, primitives::Rectangle};
 
 /// Simplification tolerance of the embedded shapes, degrees (≈ 450 m of latitude): far below
@@ -28,7 +27,7 @@ use rstar::{AABB, RTree, primitives::GeomWithData, primitives::Rectangle};
 /// 5 MB data budget (see data/README.md).
 pub const EMBEDDED_TOLERANCE_DEG: f64 = 0.004;
 
-const MAGIC: &[u8] = b"LIEUXCS1";
+pub(super) const MAGIC: &[u8] = b"LIEUXCS1";
 
 /// Commune polygons that cannot be read.
 #[derive(Debug, thiserror::Error)]
@@ -70,8 +69,8 @@ pub struct CommuneShape {
     pub codes_postaux: Vec<String>,
     /// Legal population (embedded commune table; 0 when unknown).
     pub population: u64,
-    shape: MultiPolygon<f64>,
-    bbox: Option<geo::Rect<f64>>,
+    pub(super) shape: MultiPolygon<f64>,
+    pub(super) bbox: Option<geo::Rect<f64>>,
 }
 
 /// Kilometres per degree of latitude (mean Earth radius).
@@ -153,7 +152,7 @@ fn segment_distance2(ax: f64, ay: f64, bx: f64, by: f64) -> f64 {
 /// position.
 #[derive(Debug, Default)]
 pub struct CommuneShapes {
-    communes: Vec<CommuneShape>,
+    pub(super) communes: Vec<CommuneShape>,
     by_code: HashMap<String, usize>,
     by_name: HashMap<(String, String), usize>,
     by_postcode: HashMap<String, Vec<usize>>,
@@ -161,7 +160,7 @@ pub struct CommuneShapes {
 }
 
 /// Département of an INSEE commune code (`2A`/`2B` kept, `97x`/`98x` on three characters).
-fn departement_of_code(code: &str) -> Option<String> {
+pub(super) fn departement_of_code(code: &str) -> Option<String> {
     crate::territory::departement_of(code).map(str::to_owned)
 }
 
@@ -218,7 +217,7 @@ impl CommuneShapes {
 
     /// Adds one commune (postcodes and population from the embedded table); `com`: a commune
     /// proper (`COM`), found by name (arrondissements are found by code only).
-    fn push(
+    pub(super) fn push(
         &mut self,
         code_insee: String,
         nom: String,
@@ -251,7 +250,7 @@ impl CommuneShapes {
     }
 
     /// Builds the spatial index once every commune is in.
-    fn finish(&mut self) {
+    pub(super) fn finish(&mut self) {
         let rects = self
             .communes
             .iter()
@@ -265,57 +264,6 @@ impl CommuneShapes {
             })
             .collect();
         self.rtree = RTree::bulk_load(rects);
-    }
-
-    /// The embedded shapes (`data/communes-shapes.bin.gz`), read on first use.
-    pub fn embedded() -> &'static CommuneShapes {
-        static SHAPES: OnceLock<CommuneShapes> = OnceLock::new();
-        SHAPES.get_or_init(|| {
-            CommuneShapes::from_compact(include_bytes!("../../../data/communes-shapes.bin.gz"))
-                .unwrap_or_else(|e| {
-                    tracing::error!(%e, "embedded commune shapes unreadable: positions unchecked");
-                    CommuneShapes::default()
-                })
-        })
-    }
-
-    /// Reads shapes written by [`write_compact`] (gzip).
-    pub fn from_compact(gz: &[u8]) -> Result<CommuneShapes, CommuneShapesError> {
-        let bad = |m: &str| CommuneShapesError::Compact(m.to_owned());
-        let mut bytes = Vec::new();
-        flate2::read::GzDecoder::new(gz)
-            .read_to_end(&mut bytes)
-            .map_err(|e| CommuneShapesError::Compact(e.to_string()))?;
-        let rest = bytes.strip_prefix(MAGIC).ok_or_else(|| bad("bad magic"))?;
-        let mut r = Reader { buf: rest, pos: 0 };
-        let n = r.varint().ok_or_else(|| bad("truncated count"))?;
-        let mut out = CommuneShapes::default();
-        for _ in 0..n {
-            let code = r.take(5).ok_or_else(|| bad("truncated code"))?;
-            let code = String::from_utf8(code.to_vec()).map_err(|_| bad("code not UTF-8"))?;
-            let rings = r.take(1).ok_or_else(|| bad("truncated rings"))?[0];
-            let (mut x, mut y) = (0i64, 0i64);
-            let mut polys = Vec::with_capacity(rings as usize);
-            for _ in 0..rings {
-                let len = r.varint().ok_or_else(|| bad("truncated ring"))? as usize;
-                let mut pts = Vec::with_capacity(len);
-                for _ in 0..len {
-                    x += r.zigzag().ok_or_else(|| bad("truncated point"))?;
-                    y += r.zigzag().ok_or_else(|| bad("truncated point"))?;
-                    pts.push(Coord {
-                        x: x as f64 / 1e4,
-                        y: y as f64 / 1e4,
-                    });
-                }
-                polys.push(Polygon::new(LineString::new(pts), vec![]));
-            }
-            let dep = departement_of_code(&code);
-            // ARM codes (751xx, 6938x, 132xx) are arrondissements: found by code only
-            let com = !crate::commune_table::is_arrondissement(&code);
-            out.push(code, String::new(), dep, com, MultiPolygon(polys));
-        }
-        out.finish();
-        Ok(out)
     }
 
     /// Every commune, in file order.
@@ -408,115 +356,6 @@ impl CommuneShapes {
 
 fn area(c: &CommuneShape) -> f64 {
     c.bbox.map_or(f64::INFINITY, |b| b.width() * b.height())
-}
-
-/// A cursor over the compact format.
-struct Reader<'a> {
-    buf: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let s = self.buf.get(self.pos..self.pos + n)?;
-        self.pos += n;
-        Some(s)
-    }
-    fn varint(&mut self) -> Option<u64> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = *self.buf.get(self.pos)?;
-            self.pos += 1;
-            v |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Some(v);
-            }
-        }
-        None
-    }
-    fn zigzag(&mut self) -> Option<i64> {
-        let z = self.varint()?;
-        Some((z >> 1) as i64 ^ -((z & 1) as i64))
-    }
-}
-
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8 & 0x7f) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn put_zigzag(out: &mut Vec<u8>, v: i64) {
-    put_varint(out, ((v << 1) ^ (v >> 63)) as u64);
-}
-
-/// `lieux commune-shapes`: reads the commune polygons (GeoJSON, gzip or not), simplifies every
-/// exterior ring to `tolerance` degrees and writes the compact format (see the module doc) to
-/// `out`, atomically. Returns (communes, points).
-pub fn write_compact(
-    src: &Path,
-    out: &Path,
-    tolerance: f64,
-) -> Result<(usize, usize), CommuneShapesError> {
-    let communes = CommuneShapes::from_path(src)?;
-    let mut buf = MAGIC.to_vec();
-    let kept: Vec<(&CommuneShape, Vec<LineString<f64>>)> = communes
-        .communes
-        .iter()
-        .filter(|c| c.code_insee.len() == 5)
-        .map(|c| {
-            let mut rings: Vec<LineString<f64>> = c
-                .shape
-                .0
-                .iter()
-                .map(|p| p.exterior().simplify(tolerance))
-                .filter(|r| r.0.len() >= 4)
-                .collect();
-            if rings.is_empty() {
-                // a commune smaller than the tolerance: its bounding box
-                if let Some(b) = c.bbox {
-                    rings.push(
-                        geo::Rect::new(b.min(), b.max())
-                            .to_polygon()
-                            .exterior()
-                            .clone(),
-                    );
-                }
-            }
-            rings.truncate(255);
-            (c, rings)
-        })
-        .collect();
-    put_varint(&mut buf, kept.len() as u64);
-    let mut points = 0;
-    for (c, rings) in &kept {
-        buf.extend_from_slice(c.code_insee.as_bytes());
-        buf.push(rings.len() as u8);
-        let (mut px, mut py) = (0i64, 0i64);
-        for ring in rings {
-            put_varint(&mut buf, ring.0.len() as u64);
-            for p in &ring.0 {
-                let (x, y) = ((p.x * 1e4).round() as i64, (p.y * 1e4).round() as i64);
-                put_zigzag(&mut buf, x - px);
-                put_zigzag(&mut buf, y - py);
-                (px, py) = (x, y);
-                points += 1;
-            }
-        }
-    }
-    let write = |source| CommuneShapesError::Write {
-        path: out.to_owned(),
-        source,
-    };
-    let tmp = out.with_extension("tmp");
-    let file = std::fs::File::create(&tmp).map_err(write)?;
-    let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::best());
-    gz.write_all(&buf).map_err(write)?;
-    gz.finish().map_err(write)?.sync_all().map_err(write)?;
-    std::fs::rename(&tmp, out).map_err(write)?;
-    Ok((kept.len(), points))
 }
 
 /// Département code of a postcode: `97x` overseas, `2A`/`2B` for Corsica (200xx–201xx: 2A).
