@@ -8,7 +8,7 @@
 //! A missing or invalid `pivot` becomes the producers' placeholder `00000000000000`. An invalid
 //! optional value is dropped and the row kept.
 
-mod build;
+mod fields;
 mod row;
 
 use crate::model::Lieu;
@@ -16,8 +16,8 @@ use crate::model::Lieu;
 use super::format::v0;
 use super::position::shapes::CommuneShapes;
 use super::{ImportOutcome, Parsed, Record, ReportKind, ReportRow, SchemaVersion, SeenIds};
-use build::build;
-use row::Row;
+use fields::build;
+use row::RowReport;
 
 /// Placeholder pivot when the producer has none.
 pub(crate) const PIVOT_PLACEHOLDER: &str = "00000000000000";
@@ -75,7 +75,7 @@ impl Validator<'_> {
             v0::to_v1(&mut record);
         }
         stats.rows += 1;
-        let mut row = Row {
+        let mut row = RowReport {
             file,
             loc: record.loc,
             id: record

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use crate::import::{Record, ReportKind, ReportRow, mojibake, split_list};
 
 /// Report entries of the row being validated.
-pub(super) struct Row<'a> {
+pub(super) struct RowReport<'a> {
     pub file: &'a str,
     pub loc: u64,
     pub id: String,
@@ -14,7 +14,7 @@ pub(super) struct Row<'a> {
     pub rejected: bool,
 }
 
-impl Row<'_> {
+impl RowReport<'_> {
     pub fn push(&mut self, field: &str, kind: ReportKind, reason: impl Into<String>, value: &str) {
         if kind == ReportKind::Rejected {
             self.rejected = true;

@@ -1,7 +1,6 @@
 //! One raw record → a [`Lieu`], field by field (see the policy in [`super`]): required fields,
 //! codes, date, pivot, position (through [`crate::import::position::coords`] and
-//! [`crate::import::position::place`]),
-//! phone, hours, e-mails, enumerated lists.
+//! [`crate::import::position::place`]), phone, hours, e-mails, enumerated lists.
 
 use std::str::FromStr;
 
@@ -9,7 +8,7 @@ use crate::hours::Horaires;
 use crate::model::{FormationLabel, Lieu, Position, PositionOrigine};
 
 use super::PIVOT_PLACEHOLDER;
-use super::row::{Row, no_alias};
+use super::row::{RowReport, no_alias};
 use crate::import::normalize::{
     import_date, is_placeholder_date, normalize_code_insee, normalize_code_postal, normalize_pivot,
     normalize_telephone, parse_date, single_spaced,
@@ -21,7 +20,7 @@ use crate::import::{Record, ReportKind};
 
 pub(super) fn build(
     record: &Record,
-    row: &mut Row<'_>,
+    row: &mut RowReport<'_>,
     communes: Option<&CommuneShapes>,
 ) -> Option<Lieu> {
     for (field, kind, reason, value) in &record.notes {
@@ -358,7 +357,7 @@ fn formation_alias(s: &str) -> Option<FormationLabel> {
 /// A position kept after a repair rule fired is `reparee`, otherwise `donnees`.
 fn position(
     record: &Record,
-    row: &mut Row<'_>,
+    row: &mut RowReport<'_>,
     place: coords::RowPlace<'_>,
     communes: Option<&CommuneShapes>,
 ) -> (Option<Position>, Option<PositionOrigine>) {
