@@ -25,6 +25,7 @@ pub mod isochrone;
 pub mod search;
 pub mod snap;
 pub mod synthetic;
+pub mod tags;
 
 pub use graph::{Graph, GraphError, Profile, RoadNetwork};
 use std::sync::Arc;
