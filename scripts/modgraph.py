@@ -10,19 +10,21 @@ is part of `model`). In each file it collects the paths that name another module
 - `crate::x::y` paths anywhere in the code, `super::…` and `self::…` paths (resolved from the
   file's module), and in src/main.rs the `lieux::…` paths (the binary reaches the library by
   its name);
-- uniform paths in `use` declarations of a folder's mod.rs or of lib.rs (`pub use fgb::…`).
+- uniform paths in `use` declarations of a folder's mod.rs or of lib.rs (`pub use report::…`).
 
 A path names the deepest module of the crate it reaches; a name re-exported by a module's
-`pub use` (`crate::import::read_snapshot`, re-exported from `import::fgb`) is followed to the
+`pub use` (`crate::import::encode_indexed`, re-exported from `snapshot`) is followed to the
 module that defines it. Comments (`//`, `/* */`), string and char literals, and `#[cfg(test)]`
 items (the `mod tests { … }` blocks) are skipped.
 
 The graph has two levels: top-level modules (model, dataset, import, http…), and inside each
-folder its files (import::validate, import::stream…). It reports
+folder, at any depth, its files and sub-folders (import::validate, import::stream,
+import::raw::rules…; a path into a sub-folder counts as one to the sub-folder). It reports
 
 - cycles between top-level modules (strongly connected components of more than one module);
-- cycles between the files of one folder (the folder's mod.rs, which declares and re-exports
-  them, is left out of that graph; names re-exported by it are followed to their file);
+- cycles between the files of one folder, for every folder (import/, import/raw/…; the
+  folder's mod.rs, which declares and re-exports them, is left out of that graph; names
+  re-exported by it are followed to their file);
 - "core → outer" edges: a core module (model, dataset, index, filter, hours, territory,
   model_typologie, geodesy, snapshot) naming an outer one (import, geocode, http, config, main,
   cli), or using `clap`.
@@ -32,9 +34,9 @@ Every edge keeps the file and line of each path that makes it.
 Usage:
     python3 scripts/modgraph.py [--src DIR] [--dot PATH] [--check] [--verbose]
 
---dot PATH writes the graph as Graphviz DOT (folders as clusters of their files; top-level
-edges between them; core → outer edges and edges inside a cycle in red). --check exits 1 when
-there is any cycle or any core → outer edge.
+--dot PATH writes the graph as Graphviz DOT (top-level folders as clusters of their files and
+sub-folders; top-level edges between them; core → outer edges and edges inside a cycle in red).
+--check exits 1 when there is any cycle or any core → outer edge.
 """
 
 import argparse
@@ -424,22 +426,30 @@ def analyse(src):
     crate = Crate(src)
     top_nodes = sorted({m[0] for m in crate.modules if m})
     folders = sorted({m[0] for m in crate.modules if len(m) >= 2})
+    # every folder, at any depth (import, import::raw, …): a module with child modules
+    all_folders = sorted({m[:-1] for m in crate.modules if len(m) >= 2})
     # evidence[(a, b)] = [(file, line, text)]
     top_edges = defaultdict(list)
-    sub_edges = defaultdict(lambda: defaultdict(list))  # folder → {(a, b): [...]}
+    # folder path (a tuple: ("import",), ("import", "raw")) → {(a, b): [...]}
+    sub_edges = defaultdict(lambda: defaultdict(list))
     for frm, to, rel, line, text in crate.references():
         if not frm or not to:
             continue
         if frm[0] != to[0]:
             ev = top_edges[(frm[0], to[0])]
-        elif len(frm) >= 2 and len(to) >= 2 and frm[1] != to[1]:
-            ev = sub_edges[frm[0]][(frm[1], to[1])]
         else:
-            continue
+            # the deepest folder holding both; an edge between its two children that lead to
+            # them (a path to the folder itself, its mod.rs, is no edge)
+            k = 0
+            while k < min(len(frm), len(to)) and frm[k] == to[k]:
+                k += 1
+            if k >= len(frm) or k >= len(to):
+                continue
+            ev = sub_edges[frm[:k]][(frm[k], to[k])]
         if (rel, line, text) not in ev:
             ev.append((rel, line, text))
     clap = [(mod, rel, line, text) for mod, rel, line, text in crate.clap_uses()]
-    return crate, top_nodes, folders, top_edges, sub_edges, clap
+    return crate, top_nodes, folders, all_folders, top_edges, sub_edges, clap
 
 
 def adjacency(edges):
@@ -492,8 +502,8 @@ def write_dot(path, crate, top_nodes, folders, top_edges, sub_edges, bad_top, ba
             out.append(f'    {nid(top)} [label="{top} (mod.rs)", fillcolor=white, penwidth=2];')
             for s in subs:
                 out.append(f'    {nid(top, s)} [label="{s}", fillcolor=white];')
-            for (a, b), ev in sorted(sub_edges.get(top, {}).items()):
-                red = (top, a, b) in bad_sub
+            for (a, b), ev in sorted(sub_edges.get((top,), {}).items()):
+                red = ((top,), a, b) in bad_sub
                 attrs = f'color="#dc2626", penwidth=2' if red else ""
                 out.append(f"    {nid(top, a)} -> {nid(top, b)} [{attrs}];")
             out.append("  }")
@@ -527,7 +537,7 @@ def main():
                     help="list every reference of each reported edge, and every edge")
     args = ap.parse_args()
 
-    crate, top_nodes, folders, top_edges, sub_edges, clap = analyse(args.src)
+    crate, top_nodes, folders, all_folders, top_edges, sub_edges, clap = analyse(args.src)
     limit = None if args.verbose else 3
 
     # top-level cycles
@@ -536,9 +546,10 @@ def main():
     # cycles inside folders
     sub_comps = []
     bad_sub = set()
-    for folder in folders:
+    for folder in all_folders:
         edges = sub_edges.get(folder, {})
-        nodes = {m[1] for m in crate.modules if len(m) >= 2 and m[0] == folder}
+        d = len(folder)
+        nodes = {m[d] for m in crate.modules if len(m) > d and m[:d] == folder}
         for comp in tarjan(nodes, adjacency(edges)):
             if len(comp) > 1:
                 sub_comps.append((folder, comp))
@@ -550,7 +561,7 @@ def main():
     n_top_edges = len(top_edges)
     n_sub_edges = sum(len(e) for e in sub_edges.values())
     print(f"{len(crate.raw)} files, {len(crate.modules)} modules, {len(top_nodes)} top-level modules "
-          f"({len(folders)} folders); edges: {n_top_edges} between top-level modules, "
+          f"({len(all_folders)} folders, {len(folders)} at the top); edges: {n_top_edges} between top-level modules, "
           f"{n_sub_edges} between files of one folder")
 
     print(f"\ncycles between top-level modules (strongly connected components): {len(top_comps)}")
@@ -571,12 +582,12 @@ def main():
     for folder, comp in sub_comps:
         s = set(comp)
         loops = simple_cycles(s, adjacency(sub_edges[folder]))
-        print(f"  {folder}/: {{{', '.join(comp)}}}: {len(loops)} elementary cycle(s)")
+        print(f"  {'/'.join(folder)}/: {{{', '.join(comp)}}}: {len(loops)} elementary cycle(s)")
         for loop in loops:
-            print("    loop: " + " -> ".join(f"{folder}::{x}" for x in loop + [loop[0]]))
+            print("    loop: " + " -> ".join(f"{name(folder)}::{x}" for x in loop + [loop[0]]))
         for (a, b), ev in sorted(sub_edges[folder].items()):
             if a in s and b in s:
-                print(f"    {folder}::{a} -> {folder}::{b} ({len(ev)} reference(s))")
+                print(f"    {name(folder)}::{a} -> {name(folder)}::{b} ({len(ev)} reference(s))")
                 print(fmt_evidence(ev, limit))
 
     n_refs = sum(len(top_edges[e]) for e in core_outer)
@@ -598,9 +609,9 @@ def main():
         print("\nall edges between top-level modules:")
         for (a, b), ev in sorted(top_edges.items()):
             print(f"  {a} -> {b} ({len(ev)})")
-        for folder in folders:
+        for folder in all_folders:
             for (a, b), ev in sorted(sub_edges.get(folder, {}).items()):
-                print(f"  {folder}::{a} -> {folder}::{b} ({len(ev)})")
+                print(f"  {name(folder)}::{a} -> {name(folder)}::{b} ({len(ev)})")
 
     if args.dot:
         bad_top = top_cycle_edges | set(core_outer)

@@ -3,7 +3,7 @@
 //!
 //! - [`search`]: one multi-source Dijkstra from all places on the reverse graph (radix heap):
 //!   per node, the time to the nearest place and which one.
-//! - [`communes`]: the communes file (interior points, 2026 population).
+//! - [`commune_list`]: the communes file (interior points, 2026 population).
 //! - [`report`]: per-commune rows, totals, and the output folder (`communes.csv`,
 //!   `totals.csv`, `run.json`) that `serve --coverage DIR` reads back.
 //! - [`map`]: the SVG map of communes coloured by time band.
