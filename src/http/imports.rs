@@ -146,14 +146,14 @@ fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
 }
 
 /// The request, as extracted by the route.
-pub struct Request {
+pub struct ImportRequest {
     pub query: String,
     pub authorization: Option<String>,
     pub content_length: Option<String>,
 }
 
 /// `POST /v1/imports?format=&source=`: see the module documentation.
-pub async fn post<S, B>(state: Arc<AppState>, req: Request, body: S) -> Response
+pub async fn post<S, B>(state: Arc<AppState>, req: ImportRequest, body: S) -> Response
 where
     S: Stream<Item = Result<B, warp::Error>> + Send,
     B: Buf,
@@ -166,7 +166,7 @@ where
 
 async fn handle<S, B>(
     state: Arc<AppState>,
-    req: Request,
+    req: ImportRequest,
     body: S,
 ) -> Result<Response, LiveImportError>
 where

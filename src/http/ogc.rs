@@ -35,12 +35,12 @@ pub const CONFORMANCE: [&str; 2] = [
 
 /// `scheme://host` of the request, for absolute links.
 #[derive(Debug, Clone)]
-pub struct Origin(pub String);
+pub struct PublicBase(pub String);
 
-impl Origin {
+impl PublicBase {
     /// From the `Host` and `X-Forwarded-Proto` headers. A missing or odd `Host` (not
     /// `name[:port]`) gives `http://localhost`.
-    pub fn new(host: Option<&str>, proto: Option<&str>) -> Origin {
+    pub fn new(host: Option<&str>, proto: Option<&str>) -> PublicBase {
         let host = host
             .map(str::trim)
             .filter(|h| {
@@ -54,15 +54,15 @@ impl Origin {
             Some(p) if p.eq_ignore_ascii_case("https") => "https",
             _ => "http",
         };
-        Origin(format!("{scheme}://{host}"))
+        PublicBase(format!("{scheme}://{host}"))
     }
 }
 
-fn link(origin: &Origin, path: &str, rel: &str, kind: &str, title: &str) -> Value {
+fn link(origin: &PublicBase, path: &str, rel: &str, kind: &str, title: &str) -> Value {
     json!({"href": format!("{}{path}", origin.0), "rel": rel, "type": kind, "title": title})
 }
 
-fn metadata(state: &AppState, ctx: &Ctx, origin: &Origin, what: &str, body: Value) -> Response {
+fn metadata(state: &AppState, ctx: &Ctx, origin: &PublicBase, what: &str, body: Value) -> Response {
     let ds = state.dataset();
     let tag = reply::etag(&[ds.version(), what, &origin.0], ctx.coding);
     cached(ctx, tag, JSON, || {
@@ -80,7 +80,7 @@ fn no_params(raw: &str) -> Result<(), ApiError> {
 }
 
 /// `GET /`: the landing page.
-pub fn landing(state: &AppState, raw: &str, ctx: &Ctx, origin: &Origin) -> Response {
+pub fn landing(state: &AppState, raw: &str, ctx: &Ctx, origin: &PublicBase) -> Response {
     if let Err(e) = no_params(raw) {
         return e.into_response();
     }
@@ -98,7 +98,7 @@ pub fn landing(state: &AppState, raw: &str, ctx: &Ctx, origin: &Origin) -> Respo
 }
 
 /// `GET /conformance`.
-pub fn conformance(state: &AppState, raw: &str, ctx: &Ctx, origin: &Origin) -> Response {
+pub fn conformance(state: &AppState, raw: &str, ctx: &Ctx, origin: &PublicBase) -> Response {
     if let Err(e) = no_params(raw) {
         return e.into_response();
     }
@@ -111,7 +111,7 @@ pub fn conformance(state: &AppState, raw: &str, ctx: &Ctx, origin: &Origin) -> R
     )
 }
 
-fn collection_doc(state: &AppState, origin: &Origin) -> Value {
+fn collection_doc(state: &AppState, origin: &PublicBase) -> Value {
     let ds = state.dataset();
     let mut env = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
     for p in ds.lieux().iter().filter_map(|l| l.position) {
@@ -151,7 +151,7 @@ fn collection_doc(state: &AppState, origin: &Origin) -> Value {
 }
 
 /// `GET /collections`.
-pub fn collections(state: &AppState, raw: &str, ctx: &Ctx, origin: &Origin) -> Response {
+pub fn collections(state: &AppState, raw: &str, ctx: &Ctx, origin: &PublicBase) -> Response {
     if let Err(e) = no_params(raw) {
         return e.into_response();
     }
@@ -170,7 +170,13 @@ fn unknown_collection(id: &str) -> ApiError {
 }
 
 /// `GET /collections/{collectionId}`.
-pub fn collection(state: &AppState, id: &str, raw: &str, ctx: &Ctx, origin: &Origin) -> Response {
+pub fn collection(
+    state: &AppState,
+    id: &str,
+    raw: &str,
+    ctx: &Ctx,
+    origin: &PublicBase,
+) -> Response {
     if id != COLLECTION {
         return unknown_collection(id).into_response();
     }
@@ -187,7 +193,7 @@ pub fn items(
     id: &str,
     raw: &str,
     ctx: &Ctx,
-    origin: &Origin,
+    origin: &PublicBase,
     now: DateTime<Utc>,
 ) -> Response {
     let run = || -> Result<Response, ApiError> {
@@ -248,7 +254,7 @@ pub fn item(
     (collection, id): (&str, &str),
     raw: &str,
     ctx: &Ctx,
-    origin: &Origin,
+    origin: &PublicBase,
     now: DateTime<Utc>,
 ) -> Response {
     let run = || -> Result<Response, ApiError> {

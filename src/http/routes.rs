@@ -24,11 +24,13 @@ pub(super) fn ctx() -> impl Filter<Extract = (Ctx,), Error = Infallible> + Clone
         .unify()
 }
 
-pub(super) fn origin() -> impl Filter<Extract = (ogc::Origin,), Error = Infallible> + Clone {
+pub(super) fn origin() -> impl Filter<Extract = (ogc::PublicBase,), Error = Infallible> + Clone {
     warp::header::optional::<String>("host")
         .and(warp::header::optional::<String>("x-forwarded-proto"))
-        .map(|h: Option<String>, p: Option<String>| ogc::Origin::new(h.as_deref(), p.as_deref()))
-        .or(warp::any().map(|| ogc::Origin::new(None, None)))
+        .map(|h: Option<String>, p: Option<String>| {
+            ogc::PublicBase::new(h.as_deref(), p.as_deref())
+        })
+        .or(warp::any().map(|| ogc::PublicBase::new(None, None)))
         .unify()
 }
 
@@ -67,27 +69,26 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .map(|s: Arc<AppState>, q: String, c: Ctx, h: http::HeaderMap| {
             download::fgb(&s.dataset(), &s.fgb, &q, &c, &h)
         });
-    let landing = warp::path::end()
-        .and(request.clone())
-        .and(origin())
-        .map(|s: Arc<AppState>, q: String, c: Ctx, o: ogc::Origin| ogc::landing(&s, &q, &c, &o));
+    let landing = warp::path::end().and(request.clone()).and(origin()).map(
+        |s: Arc<AppState>, q: String, c: Ctx, o: ogc::PublicBase| ogc::landing(&s, &q, &c, &o),
+    );
     let conformance = warp::path!("conformance")
         .and(request.clone())
         .and(origin())
-        .map(|s: Arc<AppState>, q: String, c: Ctx, o: ogc::Origin| {
+        .map(|s: Arc<AppState>, q: String, c: Ctx, o: ogc::PublicBase| {
             ogc::conformance(&s, &q, &c, &o)
         });
     let collections = warp::path!("collections")
         .and(request.clone())
         .and(origin())
-        .map(|s: Arc<AppState>, q: String, c: Ctx, o: ogc::Origin| {
+        .map(|s: Arc<AppState>, q: String, c: Ctx, o: ogc::PublicBase| {
             ogc::collections(&s, &q, &c, &o)
         });
     let collection = warp::path!("collections" / String)
         .and(request.clone())
         .and(origin())
         .map(
-            |id: String, s: Arc<AppState>, q: String, c: Ctx, o: ogc::Origin| {
+            |id: String, s: Arc<AppState>, q: String, c: Ctx, o: ogc::PublicBase| {
                 ogc::collection(&s, &id, &q, &c, &o)
             },
         );
@@ -95,7 +96,7 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .and(request.clone())
         .and(origin())
         .map(
-            |id: String, s: Arc<AppState>, q: String, c: Ctx, o: ogc::Origin| {
+            |id: String, s: Arc<AppState>, q: String, c: Ctx, o: ogc::PublicBase| {
                 ogc::items(&s, &id, &q, &c, &o, Utc::now())
             },
         );
@@ -103,7 +104,7 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .and(request.clone())
         .and(origin())
         .map(
-            |cid: String, id: String, s: Arc<AppState>, q: String, c: Ctx, o: ogc::Origin| {
+            |cid: String, id: String, s: Arc<AppState>, q: String, c: Ctx, o: ogc::PublicBase| {
                 ogc::item(&s, (&cid, &id), &q, &c, &o, Utc::now())
             },
         );
@@ -245,7 +246,7 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .and(warp::body::stream())
         .then(
             |s: Arc<AppState>, query, authorization, content_length, body| {
-                let req = imports::Request {
+                let req = imports::ImportRequest {
                     query,
                     authorization,
                     content_length,
