@@ -69,7 +69,9 @@ impl<W: Extend<ReportRow>> Extend<ReportRow> for Report<'_, W> {
             // held: what geocoding replaces (no coordinates) or may settle (a guessed commune)
             if self.geocoding
                 && (is_no_coordinates(&row)
-                    || row.reason.starts_with("commune_from_postcode_ambiguous"))
+                    || row
+                        .reason
+                        .starts_with(super::position::place::COMMUNE_GUESSED))
             {
                 self.held.push(row);
             } else {

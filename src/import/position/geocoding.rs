@@ -110,7 +110,7 @@ pub(crate) fn place_missing(
     let guessed: std::collections::HashSet<String> = out
         .report
         .iter()
-        .filter(|r| r.field == "commune" && r.reason.starts_with("commune_from_postcode_ambiguous"))
+        .filter(|r| r.field == "commune" && r.reason.starts_with(super::place::COMMUNE_GUESSED))
         .map(|r| r.id.clone())
         .collect();
     let mut note = |out: &mut ImportOutcome, i: usize, reason: String| {

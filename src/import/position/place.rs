@@ -19,6 +19,10 @@ use super::shapes::{CommuneShape, CommuneShapes};
 use crate::import::ReportKind;
 use crate::model::Position;
 
+/// The rule of a commune guessed among the several communes of a postcode: its report row is
+/// what the geocoding step ([`super::geocoding`]) and the streamed import's staging look for.
+pub(crate) const COMMUNE_GUESSED: &str = "commune_from_postcode_ambiguous";
+
 /// Distance (km) within which a position outside every commune shape (a pier, a point on the
 /// coast beyond a simplified outline) still names the nearest commune.
 pub const NEAR_KM: f64 = 2.0;
@@ -68,7 +72,7 @@ pub(crate) fn complete(
                         .then(b.code_insee.cmp(&a.code_insee))
                 })
                 .copied();
-            (best, "commune_from_postcode_ambiguous")
+            (best, COMMUNE_GUESSED)
         };
         if let Some(c) = found {
             let detail = match rule {
