@@ -12,7 +12,8 @@ install_debian_clients() {
 }
 have_chromium() { [ -x /usr/bin/chromium ] && have chromium; }
 
-# playwright-core (npm) drives that chromium; versions pinned in tests/browser/package-lock.json.
+# playwright-core (npm) drives that chromium and axe-core checks accessibility in it; versions
+# pinned in tests/browser/package-lock.json.
 install_browser_driver() {
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 }

@@ -57,8 +57,21 @@
       this.root.append(this.box);
     }
 
-    connectedCallback() { this.load(); }
-    attributeChangedCallback() { if (this.isConnected) this.load(); }
+    // When the script runs after the element is parsed (defer, or loaded late), the upgrade calls
+    // attributeChangedCallback once per attribute already set, then connectedCallback: loading
+    // on each call sent one identical request per attribute. The calls of one task are
+    // coalesced into a single load in a microtask.
+    connectedCallback() { this.schedule(); }
+    attributeChangedCallback() { this.schedule(); }
+
+    schedule() {
+      if (this.scheduled) return;
+      this.scheduled = true;
+      queueMicrotask(() => {
+        this.scheduled = false;
+        if (this.isConnected) this.load();
+      });
+    }
 
     url() {
       const base = this.getAttribute("api") || SCRIPT_ORIGIN;

@@ -1,6 +1,9 @@
 // What every browser test shares: Debian chromium launched headless through playwright-core (no
-// browser download is possible here), and the wait for the map page to settle.
+// browser download is possible here), the wait for the map page to settle, and axe-core.
 import { chromium } from "playwright-core";
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import path from "node:path";
 
 const COMMON_ARGS = ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking",
   "--disable-component-update", "--disable-sync"];
@@ -22,3 +25,46 @@ export const mapIdle = (page) => page.waitForFunction(() => {
   const m = window.lieuxMap;
   return m && m.loaded() && m.areTilesLoaded() && !m.isMoving();
 }, null, { timeout: 30000 });
+
+const TYPES = { js: "text/javascript; charset=utf-8", html: "text/html; charset=utf-8", css: "text/css" };
+
+/**
+ * For working on the page without rebuilding the binary: with `LIEUX_STATIC=DIR` (the repo's
+ * `static/`), the page's own files under `base` are answered from DIR instead of the binary's
+ * copies. Tests run without it, on what the binary serves.
+ */
+export async function staticFromDisk(ctx, base) {
+  const dir = process.env.LIEUX_STATIC;
+  if (!dir) return;
+  await ctx.route(`${base}/**`, async (route) => {
+    const url = new URL(route.request().url());
+    const name = url.pathname === "/" ? "index.html" : url.pathname.slice(1);
+    if (!/^[a-z]+\.(js|html)$/.test(name)) return route.continue();
+    try {
+      const body = await readFile(path.join(dir, name));
+      return route.fulfill({ status: 200, contentType: TYPES[name.split(".").pop()], body });
+    } catch {
+      return route.continue();
+    }
+  });
+}
+
+const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+
+/**
+ * Runs axe-core (WCAG 2.0/2.1 A and AA rules) on the page, shadow roots included, and returns
+ * its violations as `{id, impact, help, targets}` (empty when the page passes).
+ */
+export async function axe(page, context = null) {
+  if (!(await page.evaluate(() => Boolean(window.axe)))) {
+    await page.addScriptTag({ content: await readFile(AXE, "utf8") });
+  }
+  const res = await page.evaluate(async (ctx) => window.axe.run(ctx || document, {
+    runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+    resultTypes: ["violations"],
+  }), context);
+  return res.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help,
+    targets: v.nodes.slice(0, 5).map((n) => `${JSON.stringify(n.target)} ${n.failureSummary || ""}`.slice(0, 300)),
+  }));
+}

@@ -1,45 +1,77 @@
-// Drives Debian chromium (playwright-core) on a plain page embedding <lieux-nearest> from a
-// running lieux server. Usage: node widget.mjs BASE_URL OUT_DIR LAT LON
-// Prints JSON: { ids, names, distances, errorText } and writes OUT_DIR/widget*.png.
-import { launch } from "./browser.mjs";
+// Drives Debian chromium (playwright-core) on plain pages embedding <lieux-nearest> from a
+// running lieux server, at 1280×800 and 375×700. Usage: node widget.mjs BASE_URL OUT_DIR LAT LON
+// Prints JSON: { ids, names, distances, hrefs, errorText, requests, axe } and writes
+// OUT_DIR/widget*.png.
+import { launch, staticFromDisk, axe } from "./browser.mjs";
 
 const [base, outDir, lat, lon] = process.argv.slice(2);
 const browser = await launch({ webgl: false });
+const html = (...widgets) => `<!doctype html><html lang="fr"><head><meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1"><title>Widget lieux</title>
+  <script src="${base}/widget.js" defer></script></head>
+  <body style="margin:1rem;background:#f6f6f6"><main><h1>Page d'une mairie</h1>
+  ${widgets.map((w) => `<lieux-nearest ${w}></lieux-nearest>`).join("\n")}</main></body></html>`;
+const rendered = (n) => (page) => page.waitForFunction((n) => {
+  const ws = [...document.querySelectorAll("lieux-nearest")];
+  return ws.length === n && ws.every((w) => w.shadowRoot && w.shadowRoot.querySelector("section[aria-busy=false]"));
+}, n, { timeout: 15000 });
+const out = { requests: {}, axe: {}, screens: [] };
 try {
-  const page = await browser.newPage({ viewport: { width: 390, height: 900 } });
-  const html = (attrs) => `<!doctype html><html lang="fr"><head><meta charset="utf-8">
-    <meta name="viewport" content="width=device-width, initial-scale=1"><title>Widget lieux</title>
-    <script src="${base}/widget.js" defer></script></head>
-    <body style="margin:1rem;background:#f6f6f6"><main><lieux-nearest ${attrs}></lieux-nearest></main></body></html>`;
+  for (const [w, h] of [[1280, 800], [375, 700]]) {
+    const ctx = await browser.newContext({ viewport: { width: w, height: h } });
+    await staticFromDisk(ctx, base);
+    const page = await ctx.newPage();
+    const asked = [];
+    page.on("request", (r) => { if (r.url().includes("/v1/")) asked.push(r.url().slice(base.length)); });
 
-  await page.setContent(html(`lat="${lat}" lon="${lon}" k="5" dispositif_programmes_nationaux="France Services"`));
-  await page.waitForFunction(() => {
-    const w = document.querySelector("lieux-nearest");
-    return w && w.shadowRoot && w.shadowRoot.querySelectorAll("li").length > 0;
-  }, null, { timeout: 15000 });
-  const items = await page.evaluate(() =>
-    [...document.querySelector("lieux-nearest").shadowRoot.querySelectorAll("li")].map((li) => ({
-      id: li.dataset.id,
-      name: li.querySelector(".nom").textContent,
-      distance: li.querySelector(".distance").textContent,
-      href: li.querySelector("a").getAttribute("href"),
-    })));
-  await page.screenshot({ path: `${outDir}/widget.png`, fullPage: true });
+    // three instances on one page: one request each on load, whatever the number of attributes
+    const three = [
+      `lat="${lat}" lon="${lon}" k="5" dispositif_programmes_nationaux="France Services"`,
+      `lat="48.8566" lon="2.3522" k="3"`,
+      `lat="43.6045" lon="1.4442" k="2" frais_a_charge="Gratuit" dispositif_programmes_nationaux="France Services"`,
+    ];
+    await page.setContent(html(...three));
+    await rendered(3)(page);
+    await page.waitForTimeout(1000); // a late duplicate would show here
+    const onLoad = asked.length;
+    // a later change of one attribute: one more request, not one per attribute
+    await page.evaluate(() => document.querySelectorAll("lieux-nearest")[1].setAttribute("k", "4"));
+    await page.waitForFunction(() => document.querySelectorAll("lieux-nearest")[1].shadowRoot.querySelectorAll("li").length === 4,
+      null, { timeout: 15000 });
+    await page.waitForTimeout(500);
+    out.requests[`${w}`] = { onLoad, afterChange: asked.length - onLoad, urls: asked };
+    out.axe[`${w}`] = await axe(page);
 
-  // a bad parameter is shown to the user, not swallowed
-  await page.setContent(html(`lat="123" lon="${lon}"`));
-  await page.waitForFunction(() => {
-    const w = document.querySelector("lieux-nearest");
-    return w && w.shadowRoot && w.shadowRoot.querySelector("[role=alert]");
-  }, null, { timeout: 15000 });
-  const errorText = await page.evaluate(() =>
-    document.querySelector("lieux-nearest").shadowRoot.querySelector("[role=alert]").textContent);
-  await page.screenshot({ path: `${outDir}/widget-error.png` });
+    if (w === 1280) {
+      const items = await page.evaluate(() =>
+        [...document.querySelector("lieux-nearest").shadowRoot.querySelectorAll("li")].map((li) => ({
+          id: li.dataset.id,
+          name: li.querySelector(".nom").textContent,
+          distance: li.querySelector(".distance").textContent,
+          href: li.querySelector("a").getAttribute("href"),
+        })));
+      Object.assign(out, {
+        ids: items.map((i) => i.id), names: items.map((i) => i.name),
+        distances: items.map((i) => i.distance), hrefs: items.map((i) => i.href),
+      });
+    }
+    const shot = `${outDir}/widget-${w}.png`;
+    await page.screenshot({ path: shot, fullPage: true });
+    out.screens.push(shot);
 
-  console.log(JSON.stringify({
-    ids: items.map((i) => i.id), names: items.map((i) => i.name),
-    distances: items.map((i) => i.distance), hrefs: items.map((i) => i.href), errorText,
-  }));
+    // a bad parameter is shown to the user, not swallowed
+    await page.setContent(html(`lat="123" lon="${lon}"`));
+    await page.waitForFunction(() => {
+      const w = document.querySelector("lieux-nearest");
+      return w && w.shadowRoot && w.shadowRoot.querySelector("[role=alert]");
+    }, null, { timeout: 15000 });
+    out.errorText = await page.evaluate(() =>
+      document.querySelector("lieux-nearest").shadowRoot.querySelector("[role=alert]").textContent);
+    out.axe[`${w}-error`] = await axe(page);
+    await page.screenshot({ path: `${outDir}/widget-error-${w}.png` });
+    await ctx.close();
+  }
+  console.log(JSON.stringify(out));
 } finally {
   await browser.close();
 }

@@ -11,9 +11,12 @@ use lieux::model::Position;
 fn browser_ready() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !Path::new(&chromium).exists() || !dir.join("node_modules/playwright-core").exists() {
+    if !Path::new(&chromium).exists()
+        || !dir.join("node_modules/playwright-core").exists()
+        || !dir.join("node_modules/axe-core").exists()
+    {
         eprintln!(
-            "skipping browser test: needs {chromium} and tests/browser/node_modules (run .ci/run, which installs both)"
+            "skipping browser test: needs {chromium} and tests/browser/node_modules with playwright-core and axe-core (run .ci/run, which installs them)"
         );
         return None;
     }
@@ -82,6 +85,28 @@ fn widget_lists_the_five_nearest_france_services_in_order() {
     );
     let err = v["errorText"].as_str().unwrap_or("");
     assert!(err.contains("lat"), "the error names the parameter: {err}");
+    // three instances on one page send three requests on load (the upgrade used to send one per
+    // attribute, then one more when connected: 15 here), and a later change of one attribute
+    // sends one; at both sizes
+    for size in ["1280", "375"] {
+        let r = &v["requests"][size];
+        assert_eq!(r["onLoad"], 3, "one request per instance: {r}");
+        assert_eq!(r["afterChange"], 1, "{r}");
+    }
+    assert_no_axe_violations(&v["axe"]);
+}
+
+/// Every page or state checked by axe-core (WCAG 2.1 A and AA rules) has no violation.
+fn assert_no_axe_violations(axe: &serde_json::Value) {
+    let pages = axe.as_object().expect("axe results per page");
+    assert!(!pages.is_empty(), "axe ran");
+    for (page, violations) in pages {
+        assert_eq!(
+            violations.as_array().map(Vec::len),
+            Some(0),
+            "axe-core on {page}: {violations:#}"
+        );
+    }
 }
 
 #[test]
