@@ -25,34 +25,23 @@ pub(super) fn list(name: &str, description: &str, items: Value) -> Value {
 }
 
 pub(super) fn filters() -> Vec<Value> {
-    let e = |v: Vec<String>| json!({"type": "string", "enum": v});
     let text = json!({"type": "string", "minLength": 1, "pattern": "^[^,]*\\S[^,]*$"});
-    vec![
-        list(
-            "services",
-            "Places offering any of these services.",
-            e(enum_values(Service::ALL)),
-        ),
-        list(
-            "publics_specifiquement_adresses",
-            "Places addressing any of these publics.",
-            e(enum_values(Public::ALL)),
-        ),
-        list(
-            "prise_en_charge_specifique",
-            "Places with any of these specific supports.",
-            e(enum_values(PriseEnCharge::ALL)),
-        ),
-        list(
-            "frais_a_charge",
-            "Places with any of these fee modes.",
-            e(enum_values(Frais::ALL)),
-        ),
-        list(
-            "dispositif_programmes_nationaux",
-            "Places in any of these national programmes.",
-            e(enum_values(Dispositif::ALL)),
-        ),
+    // the enum filters: name, description, vocabulary
+    #[rustfmt::skip]
+    let enums = [
+        ("services", "Places offering any of these services.", enum_values(Service::ALL)),
+        ("publics_specifiquement_adresses", "Places addressing any of these publics.", enum_values(Public::ALL)),
+        ("prise_en_charge_specifique", "Places with any of these specific supports.", enum_values(PriseEnCharge::ALL)),
+        ("frais_a_charge", "Places with any of these fee modes.", enum_values(Frais::ALL)),
+        ("dispositif_programmes_nationaux", "Places in any of these national programmes.", enum_values(Dispositif::ALL)),
+    ];
+    let mut out: Vec<Value> = enums
+        .into_iter()
+        .map(|(name, description, values)| {
+            list(name, description, json!({"type": "string", "enum": values}))
+        })
+        .collect();
+    out.extend([
         list(
             "autres_formations_labels",
             "Places with any of these other labels.",
@@ -89,7 +78,8 @@ pub(super) fn filters() -> Vec<Value> {
             "true (default): one place per group of duplicates that has a member matching the other filters, listed through its first matching member in principal order (most recent `date_maj`, then source priority, then smallest id; with no other filter, the principal); distances are that member's. false: every member. Members carry `properties.doublons`.",
             json!({"type": "string", "enum": ["true", "false", "1", "0"], "default": "true"}),
         ),
-    ]
+    ]);
+    out
 }
 
 /// The `territoire` parameter of `nearest`, `closest` and `reachable`

@@ -9,6 +9,8 @@
 //! `reachable` and `closest` stay in the query point's territory, as `nearest` does
 //! ([`crate::nearest::Perimetre`]; `territoire=tous` widens them).
 
+use std::sync::Arc;
+
 use chrono::{DateTime, FixedOffset, Utc};
 use geo::MultiPolygon;
 use warp::reply::Response;
@@ -17,6 +19,8 @@ use super::features::Extra;
 use super::params::Query;
 use super::reply::{self, ApiError, Body, Ctx, cached};
 use super::{AppState, collection, minute, parse, perimetre, territoire_member};
+use crate::dataset::Dataset;
+use crate::filter::Filter;
 use crate::model::Position;
 use crate::routing::answer::{self, Ask, Start, Timed, Unrouted};
 use crate::routing::snap::Snap;
@@ -180,6 +184,61 @@ fn travel_members(
     members
 }
 
+/// What `reachable` and `closest` share: the origin, its territory, the profile, the filter,
+/// the served data with its road snap, and the instant hours are evaluated at.
+struct Travel {
+    at: Position,
+    territoire: Option<Territoire>,
+    profile: Profile,
+    filter: Filter,
+    ds: Arc<Dataset>,
+    router: Option<Arc<Router>>,
+    snap: Option<Snap>,
+    when: DateTime<FixedOffset>,
+}
+
+impl Travel {
+    /// Reads the shared parameters (`lat`, `lon`, `territoire`, `mode`, the filters) of `q`.
+    fn parse(state: &AppState, q: &Query, now: DateTime<Utc>) -> Result<Self, ApiError> {
+        let at = origin(q)?;
+        let territoire = perimetre(q)?.resolve(at);
+        let profile = mode(q)?;
+        let filter = q.filter(now)?;
+        let (ds, router) = state.dataset_and_router();
+        let snap = locate(router.as_deref(), profile, at)?;
+        let when = filter.evaluation_instant(now).fixed_offset();
+        Ok(Travel {
+            at,
+            territoire,
+            profile,
+            filter,
+            ds,
+            router,
+            snap,
+            when,
+        })
+    }
+
+    /// The ETag of endpoint `name` for query `raw`: data version, query and minute.
+    fn etag(&self, name: &str, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> String {
+        reply::etag(&[self.ds.version(), name, raw, &minute(now)], ctx.coding)
+    }
+
+    fn start(&self) -> Start<'_> {
+        start(self.router.as_deref(), self.snap)
+    }
+
+    fn ask(&self) -> Ask<'_> {
+        Ask {
+            ds: &self.ds,
+            filter: &self.filter,
+            territoire: self.territoire,
+            profile: self.profile,
+            at: self.at,
+        }
+    }
+}
+
 /// `GET /v1/lieux/reachable?lat=&lon=&minutes=30&mode=car|walk&isochrone=false&<filters>`.
 pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Response {
     let run = || -> Result<Response, ApiError> {
@@ -187,26 +246,15 @@ pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> 
             raw,
             &["lat", "lon", "minutes", "mode", "isochrone", "territoire"],
         )?;
-        let at = origin(&q)?;
-        let territoire = perimetre(&q)?.resolve(at);
         let minutes = q.integer_in("minutes", 1, MAX_MINUTES)?.unwrap_or(30) as u32;
-        let profile = mode(&q)?;
         let with_polygon = flag(&q, "isochrone")?;
-        let filter = q.filter(now)?;
-        let (ds, router) = state.dataset_and_router();
-        let snap = locate(router.as_deref(), profile, at)?;
-        let tag = reply::etag(&[ds.version(), "reachable", raw, &minute(now)], ctx.coding);
-        let when = filter.evaluation_instant(now).fixed_offset();
+        let t = Travel::parse(state, &q, now)?;
+        let tag = t.etag("reachable", raw, ctx, now);
         Ok(cached(ctx, tag, "application/geo+json", || {
+            let (profile, at) = (t.profile, t.at);
             let limit_s = minutes * 60;
-            let start = start(router.as_deref(), snap);
-            let ask = Ask {
-                ds: &ds,
-                filter: &filter,
-                territoire,
-                profile,
-                at,
-            };
+            let start = t.start();
+            let ask = t.ask();
             let (hits, polygon) = match start {
                 Start::Road { router: r, snap: s } => {
                     let tree = r.tree(profile, s, limit_s);
@@ -235,9 +283,9 @@ pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> 
                 }
             };
             let est = matches!(start, Start::Estimate(_));
-            let mut members = travel_members(profile, territoire, start, &hits);
+            let mut members = travel_members(profile, t.territoire, start, &hits);
             members.push_str(&format!(r#","minutes":{minutes}"#));
-            if let Some(s) = snap {
+            if let Some(s) = t.snap {
                 members.push_str(&format!(r#","snap_m":{:.1}"#, s.distance_m));
             }
             if let Some(p) = polygon {
@@ -245,8 +293,8 @@ pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> 
                 members.push_str(&contour_feature(&p, minutes, profile, est));
             }
             Body::Full(collection(
-                &ds,
-                hits.iter().map(|t| timed(t, when)),
+                &t.ds,
+                hits.iter().map(|h| timed(h, t.when)),
                 &members,
             ))
         }))
@@ -258,29 +306,16 @@ pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> 
 pub fn closest(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Response {
     let run = || -> Result<Response, ApiError> {
         let q = parse(raw, &["lat", "lon", "k", "mode", "territoire"])?;
-        let at = origin(&q)?;
-        let territoire = perimetre(&q)?.resolve(at);
         let k = q.integer_in("k", 1, MAX_CLOSEST_K)?.unwrap_or(3);
-        let profile = mode(&q)?;
-        let filter = q.filter(now)?;
-        let (ds, router) = state.dataset_and_router();
-        let snap = locate(router.as_deref(), profile, at)?;
-        let tag = reply::etag(&[ds.version(), "closest", raw, &minute(now)], ctx.coding);
-        let when = filter.evaluation_instant(now).fixed_offset();
+        let t = Travel::parse(state, &q, now)?;
+        let tag = t.etag("closest", raw, ctx, now);
         Ok(cached(ctx, tag, "application/geo+json", || {
-            let start = start(router.as_deref(), snap);
-            let ask = Ask {
-                ds: &ds,
-                filter: &filter,
-                territoire,
-                profile,
-                at,
-            };
-            let hits = answer::closest(&ask, start, k);
-            let members = travel_members(profile, territoire, start, &hits);
+            let start = t.start();
+            let hits = answer::closest(&t.ask(), start, k);
+            let members = travel_members(t.profile, t.territoire, start, &hits);
             Body::Full(collection(
-                &ds,
-                hits.iter().map(|t| timed(t, when)),
+                &t.ds,
+                hits.iter().map(|h| timed(h, t.when)),
                 &members,
             ))
         }))

@@ -5,6 +5,7 @@
 //! graph built from two extracts answers in both areas.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use lieux::Dataset;
 use lieux::http::AppState;
@@ -173,66 +174,119 @@ fn points(g: &Graph, n: usize, seed: u64) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// One run of the oracle tests: a snap distance and a profile, with `around`'s places served.
+/// At 1 000 m every place in the box snaps and those of the band are outside the graph; at
+/// 25 m places off the roads inside the box are "far from roads" too.
+struct Case {
+    max_snap_m: f64,
+    profile: Profile,
+    st: AppState,
+    ds: Arc<Dataset>,
+    router: Arc<Router>,
+}
+
+impl Case {
+    /// `GET path` checked against the oracle's answer `want`; returns the answer.
+    async fn check(
+        &self,
+        path: &str,
+        want: &[(u32, f64, bool)],
+        what: &str,
+        seen: &mut Seen,
+    ) -> Value {
+        let v = get_ok(&self.st, path).await;
+        check(&v, want, &self.ds, &self.router, self.profile, what, seen);
+        v
+    }
+}
+
+fn cases(n: &RoadNetwork, seed: u64) -> Vec<Case> {
+    let mut out = Vec::new();
+    for max_snap_m in [1_000.0, 25.0] {
+        let ds = around(&n.car, 800, seed);
+        let router = Router::new(n.clone(), &ds, max_snap_m);
+        let st = AppState::with_router(ds, router);
+        let (ds, router) = st.dataset_and_router();
+        for profile in Profile::ALL {
+            out.push(Case {
+                max_snap_m,
+                profile,
+                st: st.clone(),
+                ds: ds.clone(),
+                router: router.clone().unwrap(),
+            });
+        }
+    }
+    out
+}
+
+/// `GET path`, asserting a 200, as JSON.
+async fn get_ok(st: &AppState, path: &str) -> Value {
+    let r = get(st, path).await;
+    assert_eq!(
+        r.status,
+        200,
+        "{path}: {}",
+        String::from_utf8_lossy(&r.body)
+    );
+    r.json()
+}
+
+/// The ids of a feature collection, in order.
+fn ids(v: &Value) -> Vec<&str> {
+    v["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect()
+}
+
 #[tokio::test]
 async fn closest_lists_every_place_timed_or_estimated() {
     let Some(n) = net("paris") else { return };
     let mut seen = Seen::default();
-    // 1 000 m: every place in the box snaps, those of the band are outside the graph; 25 m:
-    // places off the roads inside the box are "far from roads" too
-    for max_snap_m in [1_000.0, 25.0] {
-        let ds = around(&n.car, 800, 17);
-        let router = Router::new(n.clone(), &ds, max_snap_m);
-        let st = AppState::with_router(ds, router);
-        let (ds, router) = st.dataset_and_router();
-        let (ds, router) = (&*ds, &*router.unwrap());
-        for profile in Profile::ALL {
-            let g = n.graph(profile);
-            eprintln!(
-                "{max_snap_m} m {profile:?}: {} places off the roads, {} in the extent",
-                router.unsnapped(profile).len(),
-                router
-                    .unsnapped(profile)
-                    .iter()
-                    .filter(|&&s| {
-                        let p = ds.lieu(s).position.unwrap();
-                        router.in_extent(profile, p.lon, p.lat)
-                    })
-                    .count()
-            );
-            for (i, at) in points(g, 6, 3).into_iter().enumerate() {
-                let fs_only = oracle(router, ds, profile, at, |s| is_fs(ds, s));
-                let every = oracle(router, ds, profile, at, |_| true);
-                for k in [1, 4, 10, 40] {
-                    let path = format!(
-                        "/v1/lieux/closest?lat={}&lon={}&k={k}&mode={}&exclure_doublons=false\
-                         &dispositif_programmes_nationaux=France%20Services",
-                        at.1,
-                        at.0,
-                        profile.as_str()
-                    );
-                    let r = get(&st, &path).await;
-                    assert_eq!(
-                        r.status,
-                        200,
-                        "{path}: {}",
-                        String::from_utf8_lossy(&r.body)
-                    );
-                    let want = &fs_only[..k.min(fs_only.len())];
-                    let what = format!("closest {max_snap_m} m {profile:?} #{i} k={k}");
-                    check(&r.json(), want, ds, router, profile, &what, &mut seen);
-                }
-                // no filter: every place of the territory
+    for c in cases(n, 17) {
+        let (max_snap_m, profile) = (c.max_snap_m, c.profile);
+        let (ds, router) = (&*c.ds, &*c.router);
+        let g = n.graph(profile);
+        eprintln!(
+            "{max_snap_m} m {profile:?}: {} places off the roads, {} in the extent",
+            router.unsnapped(profile).len(),
+            router
+                .unsnapped(profile)
+                .iter()
+                .filter(|&&s| {
+                    let p = ds.lieu(s).position.unwrap();
+                    router.in_extent(profile, p.lon, p.lat)
+                })
+                .count()
+        );
+        for (i, at) in points(g, 6, 3).into_iter().enumerate() {
+            let fs_only = oracle(router, ds, profile, at, |s| is_fs(ds, s));
+            let every = oracle(router, ds, profile, at, |_| true);
+            for k in [1, 4, 10, 40] {
                 let path = format!(
-                    "/v1/lieux/closest?lat={}&lon={}&k=100&mode={}&exclure_doublons=false",
+                    "/v1/lieux/closest?lat={}&lon={}&k={k}&mode={}&exclure_doublons=false\
+                     &dispositif_programmes_nationaux=France%20Services",
                     at.1,
                     at.0,
                     profile.as_str()
                 );
-                let r = get(&st, &path).await;
-                let want = &every[..100.min(every.len())];
-                let what = format!("closest {max_snap_m} m {profile:?} #{i} all");
-                check(&r.json(), want, ds, router, profile, &what, &mut seen);
+                let want = &fs_only[..k.min(fs_only.len())];
+                let what = format!("closest {max_snap_m} m {profile:?} #{i} k={k}");
+                c.check(&path, want, &what, &mut seen).await;
             }
+            // no filter: every place of the territory
+            let path = format!(
+                "/v1/lieux/closest?lat={}&lon={}&k=100&mode={}&exclure_doublons=false",
+                at.1,
+                at.0,
+                profile.as_str()
+            );
+            let want = &every[..100.min(every.len())];
+            let what = format!("closest {max_snap_m} m {profile:?} #{i} all");
+            c.check(&path, want, &what, &mut seen).await;
         }
     }
     eprintln!("closest against the oracle: {seen:?}");
@@ -255,52 +309,33 @@ async fn closest_lists_every_place_timed_or_estimated() {
 async fn reachable_lists_every_place_within_the_limit() {
     let Some(n) = net("paris") else { return };
     let mut seen = Seen::default();
-    for max_snap_m in [1_000.0, 25.0] {
-        let ds = around(&n.car, 800, 23);
-        let router = Router::new(n.clone(), &ds, max_snap_m);
-        let st = AppState::with_router(ds, router);
-        let (ds, router) = st.dataset_and_router();
-        let (ds, router) = (&*ds, &*router.unwrap());
-        for profile in Profile::ALL {
-            let g = n.graph(profile);
-            for (i, at) in points(g, 4, 8).into_iter().enumerate() {
-                let fs_only = oracle(router, ds, profile, at, |s| is_fs(ds, s));
-                let minutes: &[u32] = match profile {
-                    Profile::Car => &[3, 6, 10],
-                    Profile::Walk => &[10, 30, 60],
-                };
-                for &m in minutes {
-                    let path = format!(
-                        "/v1/lieux/reachable?lat={}&lon={}&minutes={m}&mode={}\
-                         &exclure_doublons=false&dispositif_programmes_nationaux=France%20Services",
-                        at.1,
-                        at.0,
-                        profile.as_str()
-                    );
-                    let r = get(&st, &path).await;
-                    assert_eq!(
-                        r.status,
-                        200,
-                        "{path}: {}",
-                        String::from_utf8_lossy(&r.body)
-                    );
-                    let limit = f64::from(m * 60);
-                    let want: Oracle = fs_only.iter().copied().filter(|w| w.1 <= limit).collect();
-                    let what = format!("reachable {max_snap_m} m {profile:?} #{i} {m} min");
-                    let v = r.json();
-                    check(&v, &want, ds, router, profile, &what, &mut seen);
-                    assert_eq!(v["minutes"], m);
-                    // just beyond the limit: a place the oracle times over it is absent
-                    if let Some(beyond) = fs_only.iter().find(|w| w.1 > limit) {
-                        let id = &ds.lieu(beyond.0).id;
-                        assert!(
-                            !v["features"]
-                                .as_array()
-                                .unwrap()
-                                .iter()
-                                .any(|f| f["id"] == id.as_str())
-                        );
-                    }
+    for c in cases(n, 23) {
+        let (max_snap_m, profile) = (c.max_snap_m, c.profile);
+        let (ds, router) = (&*c.ds, &*c.router);
+        let g = n.graph(profile);
+        for (i, at) in points(g, 4, 8).into_iter().enumerate() {
+            let fs_only = oracle(router, ds, profile, at, |s| is_fs(ds, s));
+            let minutes: &[u32] = match profile {
+                Profile::Car => &[3, 6, 10],
+                Profile::Walk => &[10, 30, 60],
+            };
+            for &m in minutes {
+                let path = format!(
+                    "/v1/lieux/reachable?lat={}&lon={}&minutes={m}&mode={}\
+                     &exclure_doublons=false&dispositif_programmes_nationaux=France%20Services",
+                    at.1,
+                    at.0,
+                    profile.as_str()
+                );
+                let limit = f64::from(m * 60);
+                let want: Oracle = fs_only.iter().copied().filter(|w| w.1 <= limit).collect();
+                let what = format!("reachable {max_snap_m} m {profile:?} #{i} {m} min");
+                let v = c.check(&path, &want, &what, &mut seen).await;
+                assert_eq!(v["minutes"], m);
+                // just beyond the limit: a place the oracle times over it is absent
+                if let Some(beyond) = fs_only.iter().find(|w| w.1 > limit) {
+                    let id = &ds.lieu(beyond.0).id;
+                    assert!(!ids(&v).contains(&id.as_str()), "{what}: {id}");
                 }
             }
         }
@@ -387,13 +422,11 @@ async fn the_issue_case_four_france_services_one_on_the_graph() {
     );
     let st = AppState::with_router(ds, router);
     let fs = "dispositif_programmes_nationaux=France%20Services";
-    let r = get(
+    let v = get_ok(
         &st,
         &format!("/v1/lieux/closest?lat={}&lon={}&k=4&{fs}", at.1, at.0),
     )
     .await;
-    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    let v = r.json();
     let fs_list = v["features"].as_array().unwrap();
     let shown: Vec<(&str, f64, Option<&str>)> = fs_list
         .iter()
@@ -407,15 +440,14 @@ async fn the_issue_case_four_france_services_one_on_the_graph() {
         })
         .collect();
     eprintln!("closest k=4: {shown:?}");
-    let ids: Vec<&str> = shown.iter().map(|s| s.0).collect();
-    assert_eq!(ids, ["fs-inside", "fs-east", "fs-north", "fs-south"]);
+    assert_eq!(ids(&v), ["fs-inside", "fs-east", "fs-north", "fs-south"]);
     assert_eq!(shown[0].2, None);
     assert!(shown[1..].iter().all(|s| s.2 == Some("hors_graphe")));
     assert_eq!(v["estimes"], 3);
     // 3.5 km × 1.3 at 50 km/h: 327.6 s
     assert!((shown[1].1 - 327.6).abs() < 1.0, "{shown:?}");
     // reachable within 10 minutes: the same four (the estimates are 5.5-6 minutes)
-    let r = get(
+    let v = get_ok(
         &st,
         &format!(
             "/v1/lieux/reachable?lat={}&lon={}&minutes=10&{fs}",
@@ -423,16 +455,9 @@ async fn the_issue_case_four_france_services_one_on_the_graph() {
         ),
     )
     .await;
-    let v = r.json();
-    let ids: Vec<&str> = v["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(ids, ["fs-inside", "fs-east", "fs-north", "fs-south"]);
+    assert_eq!(ids(&v), ["fs-inside", "fs-east", "fs-north", "fs-south"]);
     // within 5 minutes: the estimates are beyond it
-    let r = get(
+    let v = get_ok(
         &st,
         &format!(
             "/v1/lieux/reachable?lat={}&lon={}&minutes=5&{fs}",
@@ -440,7 +465,7 @@ async fn the_issue_case_four_france_services_one_on_the_graph() {
         ),
     )
     .await;
-    assert_eq!(r.json()["numberReturned"], 1);
+    assert_eq!(v["numberReturned"], 1);
 }
 
 /// Places on the nodes of a graph (every one a France Services).
@@ -509,13 +534,11 @@ async fn one_graph_from_two_extracts_answers_in_both() {
         ("nantes", "paris", nantes.car.coord(100)),
     ] {
         // reachable: the area's places by road, none of the other's
-        let r = get(
+        let v = get_ok(
             &st,
             &format!("/v1/lieux/reachable?lat={lat}&lon={lon}&minutes=20&mode=car"),
         )
         .await;
-        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-        let v = r.json();
         let fs = v["features"].as_array().unwrap();
         assert!(fs.len() >= 10, "{area}: {} reachable", fs.len());
         for f in fs {
@@ -530,13 +553,11 @@ async fn one_graph_from_two_extracts_answers_in_both() {
         assert!(v["snap_m"].as_f64().unwrap() < 50.0);
         // closest, k beyond the area's places: the area's 30 by road, then the other area's,
         // estimated and marked as not joined by road
-        let r = get(
+        let v = get_ok(
             &st,
             &format!("/v1/lieux/closest?lat={lat}&lon={lon}&k=35&mode=car"),
         )
         .await;
-        assert_eq!(r.status, 200);
-        let v = r.json();
         let fs = v["features"].as_array().unwrap();
         assert_eq!(fs.len(), 35);
         for (i, f) in fs.iter().enumerate() {
@@ -555,9 +576,7 @@ async fn one_graph_from_two_extracts_answers_in_both() {
         assert_eq!(v["estimes"], 5);
     }
     // between the two areas (Le Mans): outside both parts' boxes, an estimate, not a 422
-    let r = get(&st, "/v1/lieux/closest?lat=48.0&lon=0.2&k=2").await;
-    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    let v = r.json();
+    let v = get_ok(&st, "/v1/lieux/closest?lat=48.0&lon=0.2&k=2").await;
     assert_eq!(v["estimate"], "straight_line");
     assert_eq!(v["motif_estimation"], Unrouted::OriginOutside.as_str());
     assert_eq!(v["estimes"], 2);
