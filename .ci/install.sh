@@ -2,14 +2,17 @@
 # shellcheck source=.ci/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# Debian packages the tests use as independent clients: GDAL reads our FlatGeobuf snapshot,
-# chromium runs the browser tests.
+# Debian packages the tests use as independent clients: GDAL reads our FlatGeobuf snapshot and
+# decodes our vector tiles, chromium runs the browser tests; the DejaVu font is what the
+# embedded label glyphs are regenerated from (tests/it/basemap.rs compares them).
 install_debian_clients() {
   local missing=()
   have ogr2ogr || missing+=(gdal-bin)
   { have_chromium; } || missing+=(chromium)
+  have_dejavu || missing+=(fonts-dejavu-core)
   apt_install "${missing[@]}"
 }
+have_dejavu() { [ -z "${LIEUX_CI_ASSUME_MISSING:-}" ] && [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; }
 have_chromium() { [ -x /usr/bin/chromium ] && have chromium; }
 
 # playwright-core (npm) drives that chromium and axe-core checks accessibility in it; versions

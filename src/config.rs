@@ -80,6 +80,19 @@ pub enum Command {
         #[arg(long, default_value = "data/communes-shapes.bin.gz")]
         out: PathBuf,
     },
+    /// Generate the SDF glyph PBFs of the map's labels (ranges 0-255, 256-511, 8192-8447) from a
+    /// font file, into `OUT/{family style}/{range}.pbf`.
+    Glyphs {
+        /// TrueType/OpenType font of one face (Debian fonts-dejavu-core).
+        #[arg(
+            long,
+            default_value = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+        )]
+        font: PathBuf,
+        /// Output folder (the binary embeds data/fonts).
+        #[arg(long, default_value = "data/fonts")]
+        out: PathBuf,
+    },
     /// Travel time from every commune to the nearest matching place (one multi-source search),
     /// with totals per département, région and France and an SVG map, written into `--out`.
     Coverage(CoverageArgs),

@@ -29,6 +29,7 @@ pub mod error;
 pub mod filter;
 pub mod geocode;
 pub mod geodesy;
+pub mod glyphs;
 pub mod gzip;
 pub mod hours;
 pub mod http;

@@ -133,6 +133,14 @@ fn run(args: Args) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Glyphs { font, out } => {
+            let report = lieux::glyphs::generate(&font, &out)
+                .with_context(|| format!("generating glyphs of {}", font.display()))?;
+            for (path, glyphs, bytes) in &report.files {
+                eprintln!("{}: {glyphs} glyphs, {bytes} bytes", path.display());
+            }
+            Ok(())
+        }
         Command::Communes {
             communes,
             postcodes,

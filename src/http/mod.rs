@@ -2,6 +2,7 @@
 //! between HTTP and the library ([`crate::Dataset`]).
 
 mod assets;
+mod basemap;
 mod cartographie;
 mod communes;
 mod coverage;
@@ -15,6 +16,7 @@ pub mod limits;
 pub mod metrics;
 pub mod ogc;
 pub mod openapi;
+mod openapi_basemap;
 mod openapi_parts;
 mod openapi_routing;
 mod params;

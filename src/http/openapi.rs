@@ -184,6 +184,7 @@ pub fn document() -> Value {
     });
     paths["/v1/coverage"] = coverage_path();
     super::openapi_routing::add_paths(&mut paths);
+    super::openapi_basemap::add_paths(&mut paths);
     metrics_and_limits(&mut paths);
     paths["/v1/imports"] = imports_path();
     json!({

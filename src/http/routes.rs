@@ -189,6 +189,9 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
                 tiles::tilejson(&s, &q, host.as_deref(), &c)
             },
         );
+    let fonts = warp::path!("fonts" / String / String)
+        .and(ctx())
+        .map(|stack: String, range: String, c: Ctx| basemap::glyphs(&stack, &range, &c));
     let communes = warp::path!("v1" / "communes")
         .and(raw_query())
         .and(ctx())
@@ -231,6 +234,8 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .or(communes)
         .unify()
         .or(coverage)
+        .unify()
+        .or(fonts)
         .unify()
         .or(assets)
         .unify()

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod bad_positions;
+mod basemap;
 mod browser;
 mod cli;
 mod coverage;

@@ -9,7 +9,8 @@ use lieux::http::{AppState, routes};
 use lieux::tiles::lonlat_to_unit;
 use serde_json::Value;
 
-async fn get(
+/// GET `path` with `headers` on the routes of `st`: status, headers, body.
+pub async fn get(
     st: &AppState,
     path: &str,
     headers: &[(&str, &str)],
