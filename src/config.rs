@@ -39,6 +39,8 @@ pub enum Command {
         mappings: Option<PathBuf>,
         #[command(flatten)]
         limits: LimitArgs,
+        #[command(flatten)]
+        follow: FollowArgs,
     },
     /// Road graph tools.
     Graph {
@@ -238,6 +240,59 @@ impl CoverageArgs {
 }
 
 /// Request limits of `lieux serve` (see [`crate::http::limits`]).
+/// Replica options of `serve`: follow the snapshot a primary publishes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FollowArgs {
+    /// Follow this snapshot URL (a primary's `http://HOST:PORT/v1/snapshot`): poll it, verify
+    /// each new version (length, Repr-Digest, full load, content hash = ETag) and swap it in.
+    /// Not ready (`/ready` and data endpoints 503) until the first version is loaded or
+    /// confirmed. `--snapshot FILE` is then an optional warm start.
+    #[arg(long, env = "LIEUX_FOLLOW")]
+    pub follow: Option<String>,
+    /// Seconds between two polls of `--follow` (jittered ±20 %).
+    #[arg(
+        long,
+        env = "LIEUX_FOLLOW_INTERVAL_S",
+        default_value_t = 10.0,
+        requires = "follow"
+    )]
+    pub follow_interval_s: f64,
+    /// Largest snapshot a follower accepts, MB.
+    #[arg(
+        long,
+        env = "LIEUX_FOLLOW_MAX_MB",
+        default_value_t = 4096,
+        requires = "follow"
+    )]
+    pub follow_max_mb: u64,
+}
+
+impl FollowArgs {
+    /// The follower's settings, `None` without `--follow`.
+    pub fn config(&self) -> Result<Option<crate::http::follow::FollowConfig>, String> {
+        let Some(url) = self.follow.clone() else {
+            return Ok(None);
+        };
+        if !url.starts_with("http://") {
+            return Err(format!(
+                "--follow {url}: expected an http:// URL (for a file on a shared volume, use \
+                 --snapshot FILE, which is reloaded when it changes; put a TLS-terminating \
+                 proxy in front of an https source)"
+            ));
+        }
+        if !(self.follow_interval_s.is_finite() && self.follow_interval_s >= 0.1) {
+            return Err("--follow-interval-s must be at least 0.1".to_owned());
+        }
+        Ok(Some(crate::http::follow::FollowConfig {
+            url,
+            every: std::time::Duration::from_secs_f64(self.follow_interval_s),
+            max_bytes: self.follow_max_mb.saturating_mul(1 << 20),
+            timeout: std::time::Duration::from_secs(600),
+            dir: std::env::temp_dir(),
+        }))
+    }
+}
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct LimitArgs {
     /// Sustained requests per second allowed per client IP; beyond: 429 with Retry-After.

@@ -44,7 +44,9 @@ fn run(args: Args) -> anyhow::Result<()> {
             coverage,
             mappings,
             limits,
+            follow,
         } => {
+            let follow = follow.config().map_err(anyhow::Error::msg)?;
             let blocking_threads = limits.blocking_threads();
             let limits = limits.limits()?;
             let dataset = match &snapshot {
@@ -111,6 +113,18 @@ fn run(args: Args) -> anyhow::Result<()> {
                 state.clone(),
                 lieux::http::watch::POLL,
             ));
+            let state = match follow {
+                Some(cfg) => {
+                    tracing::info!(
+                        url = cfg.url,
+                        "following: not ready until the source answers"
+                    );
+                    let state = state.following();
+                    rt.spawn(lieux::http::follow::follow(state.clone(), cfg));
+                    state
+                }
+                None => state,
+            };
             rt.block_on(serve(
                 state,
                 bind,

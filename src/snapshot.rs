@@ -29,7 +29,7 @@ use flatgeobuf::ColumnType;
 use crate::model::V1_COLUMNS;
 
 pub use read::read_snapshot;
-pub use write::{SnapshotWriter, encode_indexed, write_snapshot};
+pub use write::{SnapshotWriter, encode_indexed, encode_snapshot, write_snapshot};
 
 /// Failure to read or write a snapshot.
 #[derive(Debug, thiserror::Error)]

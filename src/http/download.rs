@@ -16,14 +16,24 @@ use super::encoding::{Coding, Encoder};
 use super::reply::{ApiError, Ctx};
 use crate::dataset::Dataset;
 
-/// The FlatGeobuf bytes of the last dataset version asked for.
+/// The bytes of one encoding (FlatGeobuf download, snapshot) of the last dataset version asked
+/// for.
 #[derive(Default, Clone)]
 pub struct FgbCache(Arc<Mutex<Option<(String, Bytes)>>>);
 
 impl FgbCache {
-    /// The file for `ds`, written on first use of each version. Concurrent first requests wait
-    /// for one writer instead of each writing the file.
-    pub fn get(&self, ds: &Dataset) -> Result<Bytes, crate::import::ImportError> {
+    /// The indexed FlatGeobuf file for `ds` ([`crate::snapshot::encode_indexed`]).
+    pub fn get(&self, ds: &Dataset) -> Result<Bytes, crate::snapshot::SnapshotError> {
+        self.get_with(ds, crate::snapshot::encode_indexed)
+    }
+
+    /// `encode(ds.lieux())`, written on first use of each version. Concurrent first requests
+    /// wait for one writer instead of each writing the file.
+    pub fn get_with<E>(
+        &self,
+        ds: &Dataset,
+        encode: impl FnOnce(&[crate::model::Lieu]) -> Result<Vec<u8>, E>,
+    ) -> Result<Bytes, E> {
         let mut slot = match self.0.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
@@ -33,7 +43,9 @@ impl FgbCache {
         {
             return Ok(bytes.clone());
         }
-        let bytes = Bytes::from(crate::import::encode_indexed(ds.lieux())?);
+        // the previous version's bytes go before the new ones are made
+        *slot = None;
+        let bytes = Bytes::from(encode(ds.lieux())?);
         *slot = Some((ds.version().to_owned(), bytes.clone()));
         Ok(bytes)
     }

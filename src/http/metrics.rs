@@ -38,6 +38,7 @@ pub struct Metrics {
     dataset_age: Gauge,
     imports: IntCounterVec,
     import_rows: IntCounterVec,
+    follow: IntCounterVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -146,6 +147,18 @@ impl Metrics {
                 &["outcome"],
             ),
         );
+        let follow = register(
+            &registry,
+            IntCounterVec::new(
+                Opts::new(
+                    "lieux_follow_polls_total",
+                    "Polls of a follower's source (serve --follow), by outcome: unchanged, \
+                     updated, or why a new version was not taken (unreachable, status, \
+                     no_etag, too_large, truncated, checksum, invalid, version_mismatch, io).",
+                ),
+                &["outcome"],
+            ),
+        );
         let import_rows = register(
             &registry,
             IntCounterVec::new(
@@ -177,6 +190,7 @@ impl Metrics {
             dataset_age,
             imports,
             import_rows,
+            follow,
         }
     }
 
@@ -191,6 +205,11 @@ impl Metrics {
     }
 
     /// Counts a request refused by a limit: `rate_limit`, `overload` or `timeout`.
+    /// Counts one poll of a follower's source ([`super::follow`]).
+    pub fn record_follow(&self, outcome: &str) {
+        self.follow.with_label_values(&[outcome]).inc();
+    }
+
     pub fn record_refused(&self, reason: &str) {
         self.refused.with_label_values(&[reason]).inc();
     }

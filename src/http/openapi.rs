@@ -185,6 +185,7 @@ pub fn document() -> Value {
     paths["/v1/coverage"] = coverage_path();
     super::openapi_routing::add_paths(&mut paths);
     super::openapi_basemap::add_paths(&mut paths);
+    add_replica_paths(&mut paths);
     metrics_and_limits(&mut paths);
     paths["/v1/imports"] = imports_path();
     json!({
@@ -375,4 +376,15 @@ fn position_origine_schema() -> Value {
             "score": {"type": "number", "minimum": 0, "description": "Geocoder score (BAN, 0..1)."},
         },
     })
+}
+
+/// `/ready` and `/v1/snapshot` ([`super::replica`]).
+fn add_replica_paths(paths: &mut Value) {
+    let more = json!({
+        "/ready": {"get": {"summary": "Readiness: 200 once a dataset is served; 503 while a follower (`serve --follow`) has not loaded its first one (its data endpoints answer 503 too).", "responses": {"200": {"description": "Ready.", "content": {"application/json": {"schema": {"type": "object", "required": ["status", "version"], "properties": {"status": {"const": "ready"}, "version": {"type": "string"}}}}}}, "503": {"description": "Not ready.", "content": {"application/json": {"schema": {"type": "object", "required": ["status"], "properties": {"status": {"const": "loading"}, "message": {"type": "string"}}}}}}}}},
+        "/v1/snapshot": {"get": {"summary": "The whole dataset served, as the snapshot file `lieux import` writes (FlatGeobuf; places without a position have no geometry; position provenance columns), for followers (`serve --follow`). Strong ETag = the dataset version (the content hash a loader recomputes); `Repr-Digest` (RFC 9530) = its SHA-256; `Cache-Control: no-cache`.", "parameters": [], "responses": {"200": {"description": "The snapshot.", "content": {"application/flatgeobuf": {"schema": {"type": "string", "format": "binary"}}}}, "304": {"description": "`If-None-Match` names the version served."}, "400": {"description": "A query parameter (none is accepted).", "content": {"application/json": {"schema": error_ref()}}}}}},
+    });
+    if let (Some(map), Value::Object(more)) = (paths.as_object_mut(), more) {
+        map.extend(more);
+    }
 }

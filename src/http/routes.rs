@@ -148,6 +148,18 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
     let health = warp::path!("health")
         .and(with_state.clone())
         .map(|s: Arc<AppState>| health(&s));
+    // replicas: the snapshot followers poll, and readiness
+    let snapshot = warp::path!("v1" / "snapshot")
+        .and(with_state.clone())
+        .and(raw_query())
+        .and(warp::header::optional::<String>("if-none-match"))
+        .map(|s: Arc<AppState>, q: String, inm: Option<String>| {
+            replica::snapshot(&s, &q, inm.as_deref())
+        });
+    let ready = warp::path!("ready")
+        .and(with_state.clone())
+        .map(|s: Arc<AppState>| replica::ready(&s));
+    let replicas = snapshot.or(ready).unify().boxed();
     let metrics = warp::path!("metrics")
         .and(with_state.clone())
         .and(raw_query())
@@ -165,6 +177,8 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .or(openapi)
         .unify()
         .or(metrics)
+        .unify()
+        .or(replicas)
         .unify()
         .boxed();
     // travel routes before `/v1/lieux/{id}`, which would take `reachable` for an id

@@ -23,6 +23,7 @@ use warp::reply::Response;
 use super::AppState;
 use super::limits::Guard;
 use super::metrics::{Metrics, route_template};
+use super::replica::{not_ready, refuses};
 
 /// Serves `listener` until `shutdown` resolves, then lets open connections finish.
 pub async fn run(
@@ -33,6 +34,7 @@ pub async fn run(
     let guard = Arc::new(Guard::new(state.limits));
     let metrics = Arc::clone(&state.metrics);
     let connections = Arc::new(Semaphore::new(state.limits.max_connections));
+    let readiness = state.readiness.clone();
     let routes = warp::service(super::routes(state));
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -60,11 +62,20 @@ pub async fn run(
         let routes = routes.clone();
         let guard = Arc::clone(&guard);
         let metrics = Arc::clone(&metrics);
+        let readiness = readiness.clone();
         let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
             let routes = routes.clone();
             let guard = Arc::clone(&guard);
             let metrics = Arc::clone(&metrics);
-            async move { Ok::<_, Infallible>(handle(req, remote, routes, &guard, &metrics).await) }
+            // a follower without its first dataset answers no data request
+            let refused = refuses(&readiness, req.uri().path());
+            async move {
+                if refused {
+                    metrics.record_refused("not_ready");
+                    return Ok::<_, Infallible>(not_ready());
+                }
+                Ok::<_, Infallible>(handle(req, remote, routes, &guard, &metrics).await)
+            }
         });
         let watcher = graceful.watcher();
         // warp's own request trace cannot see the peer behind this accept loop (warp only

@@ -19,6 +19,10 @@ pub struct AppState {
     pub(super) metrics: Arc<metrics::Metrics>,
     /// `POST /v1/imports` settings (disabled unless a token is set).
     pub(super) imports: Arc<imports::LiveImports>,
+    /// False while a follower has not loaded its first dataset ([`replica`]).
+    pub(super) readiness: replica::Readiness,
+    /// `/v1/snapshot`'s bytes for the current version.
+    pub(super) snapshots: replica::SnapshotCache,
 }
 
 /// What a request reads: a dataset and, with a road graph, the router whose place slots are
@@ -43,7 +47,21 @@ impl AppState {
             limits: limits::Limits::default(),
             metrics: Arc::default(),
             imports: Arc::default(),
+            readiness: replica::Readiness::default(),
+            snapshots: replica::SnapshotCache::default(),
         }
+    }
+
+    /// The same state as a follower ([`follow`]): not ready until the source has been heard
+    /// from. Data endpoints answer 503 until then.
+    pub fn following(self) -> Self {
+        self.readiness.set(false);
+        self
+    }
+
+    /// Whether the server answers data requests ([`replica::Readiness`]).
+    pub fn is_ready(&self) -> bool {
+        self.readiness.is_ready()
     }
 
     /// The same state accepting `POST /v1/imports` with `token` (`None`: disabled), rewriting

@@ -198,6 +198,29 @@ pub fn encode_indexed(lieux: &[Lieu]) -> Result<Vec<u8>, SnapshotError> {
     Ok(out)
 }
 
+/// Encodes `lieux` as a snapshot in memory: the bytes [`write_snapshot`] would write, every
+/// place (with or without a position) and its provenance. `/v1/snapshot` serves them to
+/// followers, which load them with [`super::read_snapshot`].
+pub fn encode_snapshot(lieux: &[Lieu]) -> Result<Vec<u8>, SnapshotError> {
+    let io = |e: std::io::Error| bad(format!("encoding the snapshot: {e}"));
+    let mut envelope = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    for p in lieux.iter().filter_map(|l| l.position) {
+        extend_envelope(&mut envelope, p);
+    }
+    let mut out = Vec::with_capacity(lieux.len() * 600 + 4096);
+    write_header(&mut out, lieux.len() as u64, envelope).map_err(io)?;
+    let (mut fbb, mut props) = (FlatBufferBuilder::new(), Vec::with_capacity(4096));
+    for l in lieux {
+        write_feature(&mut out, l, &mut fbb, &mut props).map_err(io)?;
+    }
+    Ok(out)
+}
+
 /// Writes a snapshot atomically: `<path>.tmp` is written and fsynced, then renamed over `path`.
 /// On failure the previous file at `path` is left untouched and the temp files removed.
 pub fn write_snapshot(path: &Path, lieux: &[Lieu]) -> Result<(), SnapshotError> {

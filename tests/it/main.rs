@@ -23,6 +23,7 @@ mod live_ops;
 mod mapping;
 mod nearest_bounds;
 mod real_data;
+mod replicas;
 mod routing;
 mod routing_openapi;
 mod tiles;
