@@ -348,6 +348,11 @@ fn put(o: &mut Map<String, Value>, key: &str, value: Option<&str>) {
     }
 }
 
+/// Can the component's format hold `lieu` ([`record`] writes it)?
+pub fn holds(lieu: &Lieu) -> bool {
+    record(lieu).is_some()
+}
+
 /// The component's record for `lieu`, or `None` when the component could not take it (no
 /// service, or an address or commune with nothing it accepts).
 pub fn record(lieu: &Lieu) -> Option<Map<String, Value>> {

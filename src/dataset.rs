@@ -15,6 +15,12 @@ use crate::territory::Territoire;
 
 pub use crate::index::Hit;
 
+/// The records an answer can hold, when its format cannot hold every record (the national
+/// component's JSON needs a service, a five-digit postcode…). It takes part in the group test
+/// like a filter: a group is listed through its first member, in principal order, that matches
+/// and is eligible, so a record the format cannot hold never hides a duplicate it can.
+pub type Eligible = fn(&Lieu) -> bool;
+
 /// Where a nearest search looks ([`Dataset::nearest_in`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Scope {
@@ -149,7 +155,17 @@ impl Dataset {
     /// member of a group of duplicates passes when it matches and no member before it in
     /// principal order does ([`Groups::listed`]): a group is found through any matching member.
     fn keep<'a>(&'a self, filter: &'a Filter) -> impl FnMut(u32) -> bool + 'a {
-        let all = filter.is_empty() && self.groups.is_empty();
+        self.keep_among(filter, None)
+    }
+
+    /// [`Dataset::keep`] among the places `eligible` accepts: it takes part in the group test
+    /// like the filter, so a group is listed through its first matching eligible member.
+    fn keep_among<'a>(
+        &'a self,
+        filter: &'a Filter,
+        eligible: Option<Eligible>,
+    ) -> impl FnMut(u32) -> bool + 'a {
+        let all = filter.is_empty() && self.groups.is_empty() && eligible.is_none();
         let compiled = filter.compile();
         move |slot| {
             if all {
@@ -159,6 +175,7 @@ impl Dataset {
                 let i = s as usize;
                 compiled.matches_bits(self.bits[i])
                     && (!compiled.needs_lieu || filter.matches_rest(&self.lieux[i], self.tz[i]))
+                    && eligible.is_none_or(|e| e(&self.lieux[i]))
             };
             test(slot) && (filter.inclure_doublons || self.groups.listed(slot, test))
         }
@@ -167,7 +184,15 @@ impl Dataset {
     /// Does the place in `slot` pass `filter`: it matches, and it is the member listed for its
     /// group of duplicates (unless `exclure_doublons=false`)?
     pub fn matches(&self, slot: u32, filter: &Filter) -> bool {
-        let test = |s: u32| filter.matches(&self.lieux[s as usize], self.tz[s as usize]);
+        self.matches_among(slot, filter, None)
+    }
+
+    /// [`Dataset::matches`] among the places `eligible` accepts (see [`Eligible`]).
+    pub fn matches_among(&self, slot: u32, filter: &Filter, eligible: Option<Eligible>) -> bool {
+        let test = |s: u32| {
+            let l = &self.lieux[s as usize];
+            filter.matches(l, self.tz[s as usize]) && eligible.is_none_or(|e| e(l))
+        };
         test(slot) && (filter.inclure_doublons || self.groups.listed(slot, test))
     }
 
@@ -206,13 +231,35 @@ impl Dataset {
 
     /// Places inside `bbox` matching `filter`, sorted by id.
     pub fn within_bbox(&self, bbox: &Bbox, filter: &Filter) -> Vec<u32> {
-        self.index.within_bbox(bbox, self.keep(filter))
+        self.within_bbox_among(bbox, filter, None)
+    }
+
+    /// [`Dataset::within_bbox`] among the places `eligible` accepts (see [`Eligible`]).
+    pub fn within_bbox_among(
+        &self,
+        bbox: &Bbox,
+        filter: &Filter,
+        eligible: Option<Eligible>,
+    ) -> Vec<u32> {
+        self.index
+            .within_bbox(bbox, self.keep_among(filter, eligible))
     }
 
     /// Places within `radius_m` metres of `at` matching `filter`, sorted by `(distance, id)`.
     pub fn within_radius(&self, at: Position, radius_m: f64, filter: &Filter) -> Vec<Hit> {
-        self.index
-            .within_radius(at.lon, at.lat, radius_m, self.keep(filter))
+        self.within_radius_among(at, radius_m, filter, None)
+    }
+
+    /// [`Dataset::within_radius`] among the places `eligible` accepts (see [`Eligible`]).
+    pub fn within_radius_among(
+        &self,
+        at: Position,
+        radius_m: f64,
+        filter: &Filter,
+        eligible: Option<Eligible>,
+    ) -> Vec<Hit> {
+        let keep = self.keep_among(filter, eligible);
+        self.index.within_radius(at.lon, at.lat, radius_m, keep)
     }
 
     /// Every place matching `filter` (positioned or not), sorted by id.

@@ -11,14 +11,19 @@ use super::encoding::{Coding, Encoder};
 use super::reply::{Body, Ctx};
 use super::stream::{CHUNK, Matches};
 
-/// `GET /v1/lieux.json?bbox=|lat=&lon=&radius_m=&limit=&cursor=&<filters>`. `limit` and
-/// `cursor` count matching places, so a page may hold fewer records when some places cannot be
-/// written for the component (no service).
+/// `GET /v1/lieux.json?bbox=|lat=&lon=&radius_m=&limit=&cursor=&<filters>`. Only the places
+/// the component's format can hold are selected ([`crate::cartographie::holds`]), so a group of
+/// duplicates whose listed member it cannot hold (no service) is written through its next
+/// matching member that it can, and `limit` and `cursor` count written records.
 pub fn list(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Response {
     super::download(
         state,
         (raw, ctx, now),
-        ("cartographie", "application/json"),
+        (
+            "cartographie",
+            "application/json",
+            Some(crate::cartographie::holds),
+        ),
         |matches, coding| Body::Stream(Box::new(ArrayStream::new(matches, coding))),
     )
 }

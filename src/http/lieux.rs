@@ -2,6 +2,7 @@
 //! endpoints.
 
 use super::*;
+use crate::dataset::Eligible;
 
 pub(super) fn parse(raw: &str, own: &[&str]) -> Result<Query, ApiError> {
     let q = Query::parse(raw)?;
@@ -232,19 +233,20 @@ pub fn list_csv(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> R
     download(
         state,
         (raw, ctx, now),
-        ("csv", "text/csv; charset=utf-8"),
+        ("csv", "text/csv; charset=utf-8", None),
         |matches, coding| Body::Stream(Box::new(stream::CsvStream::new(matches, coding))),
     )
 }
 
 /// A streamed download of the places that `raw` selects, pages and filters (`/v1/lieux.csv`,
-/// `/v1/lieux.json`): `kind` keeps the formats' ETags apart, `body` writes the stream. These
+/// `/v1/lieux.json`): `kind` keeps the formats' ETags apart, `eligible` says which records the
+/// format can hold (see [`crate::dataset::Eligible`]), `body` writes the stream. These
 /// formats hold no computed field, so the ETag changes with time only when a time filter is
 /// used.
 pub(super) fn download(
     state: &AppState,
     (raw, ctx, now): (&str, &Ctx, DateTime<Utc>),
-    (kind, content_type): (&str, &'static str),
+    (kind, content_type, eligible): (&str, &'static str, Option<Eligible>),
     body: impl FnOnce(stream::Matches, Coding) -> Body,
 ) -> Response {
     let run = || -> Result<Response, ApiError> {
@@ -258,7 +260,8 @@ pub(super) fn download(
         let bucket = if timed { minute(now) } else { String::new() };
         let tag = reply::etag(&[ds.version(), kind, raw, &bucket], ctx.coding);
         Ok(cached(ctx, tag, content_type, move || {
-            let matches = stream::Matches::new(ds, source, filter, stream::Page { cursor, limit });
+            let page = stream::Page { cursor, limit };
+            let matches = stream::Matches::among(ds, (source, filter, eligible), page);
             body(matches, ctx.coding)
         }))
     };

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::encoding::{Coding, Encoder};
 use super::features::{Extra, write_feature};
-use crate::dataset::{Dataset, Hit};
+use crate::dataset::{Dataset, Eligible, Hit};
 use crate::filter::Filter;
 use crate::index::Bbox;
 use crate::model::{Position, V1_COLUMNS};
@@ -36,6 +36,7 @@ enum Source {
     All {
         next: u32,
         filter: Box<Filter>,
+        eligible: Option<Eligible>,
     },
     /// Precomputed matches (4–16 bytes per match, never the serialised body).
     Slots {
@@ -60,17 +61,28 @@ pub struct Matches {
 
 impl Matches {
     pub fn new(ds: Arc<Dataset>, selection: Selection, filter: Filter, page: Page) -> Matches {
+        Matches::among(ds, (selection, filter, None), page)
+    }
+
+    /// [`Matches::new`] among the places `eligible` accepts: those the format can hold, each
+    /// group of duplicates through its first matching member that it can hold.
+    pub fn among(
+        ds: Arc<Dataset>,
+        (selection, filter, eligible): (Selection, Filter, Option<Eligible>),
+        page: Page,
+    ) -> Matches {
         let source = match selection {
             Selection::All => Source::All {
                 next: 0,
                 filter: Box::new(filter),
+                eligible,
             },
             Selection::Bbox(b) => Source::Slots {
-                slots: ds.within_bbox(&b, &filter),
+                slots: ds.within_bbox_among(&b, &filter, eligible),
                 pos: 0,
             },
             Selection::Radius(p, r) => Source::Hits {
-                hits: ds.within_radius(p, r, &filter),
+                hits: ds.within_radius_among(p, r, &filter, eligible),
                 pos: 0,
             },
         };
@@ -90,12 +102,16 @@ impl Matches {
     /// The next match of the selection: slot and distance.
     fn next_match(&mut self) -> Option<(u32, Option<f64>)> {
         match &mut self.source {
-            Source::All { next, filter } => {
+            Source::All {
+                next,
+                filter,
+                eligible,
+            } => {
                 let n = self.ds.lieux().len() as u32;
                 while *next < n {
                     let slot = *next;
                     *next += 1;
-                    if self.ds.matches(slot, filter) {
+                    if self.ds.matches_among(slot, filter, *eligible) {
                         return Some((slot, None));
                     }
                 }

@@ -56,7 +56,7 @@ fn now() -> DateTime<Utc> {
 
 /// Every single-value filter of the vocabulary (as query pairs), plus the sources and
 /// départements found in the data.
-fn single_filters(ds: &Dataset) -> Vec<Vec<(String, String)>> {
+pub(crate) fn single_filters(ds: &Dataset) -> Vec<Vec<(String, String)>> {
     let mut out: Vec<Vec<(String, String)>> = Vec::new();
     let mut one = |k: &str, v: &str| out.push(vec![(k.to_owned(), v.to_owned())]);
     for s in Service::ALL {
@@ -118,20 +118,67 @@ fn single_filters(ds: &Dataset) -> Vec<Vec<(String, String)>> {
 }
 
 fn parse(pairs: &[(String, String)]) -> Filter {
-    Filter::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), now())
+    parse_at(pairs, now())
+}
+
+/// The filter of query pairs, evaluated at `now`.
+pub(crate) fn parse_at(pairs: &[(String, String)], now: DateTime<Utc>) -> Filter {
+    Filter::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), now)
         .unwrap_or_else(|e| panic!("{pairs:?}: {e:?}"))
+}
+
+/// Query pairs as `&k=v…`, percent-encoded.
+pub(crate) fn query(pairs: &[(String, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            let v = percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC);
+            format!("&{k}={v}")
+        })
+        .collect()
+}
+
+/// `n` random combinations of two or three single filters of different parameters.
+pub(crate) fn combinations(
+    singles: &[Vec<(String, String)>],
+    rng: &mut Rng,
+    n: usize,
+) -> Vec<Vec<(String, String)>> {
+    (0..n)
+        .map(|_| {
+            let mut pairs: Vec<(String, String)> = Vec::new();
+            for _ in 0..2 + rng.below(2) {
+                let pick = &singles[rng.below(singles.len())];
+                if pick.iter().all(|(k, _)| pairs.iter().all(|(q, _)| q != k)) {
+                    pairs.extend(pick.iter().cloned());
+                }
+            }
+            pairs
+        })
+        .collect()
 }
 
 /// The oracle: each group (singletons included) with a member matching `filter` is listed
 /// through its first matching member in principal order. Returns those members' slots, sorted.
-fn oracle(ds: &Dataset, groups: &[Vec<u32>], filter: &Filter) -> Vec<u32> {
+pub(crate) fn oracle(ds: &Dataset, groups: &[Vec<u32>], filter: &Filter) -> Vec<u32> {
+    oracle_among(ds, groups, filter, |_| true)
+}
+
+/// [`oracle`] among the records `eligible` accepts (those a format can hold): each group is
+/// listed through its first member in principal order that matches and is eligible.
+pub(crate) fn oracle_among(
+    ds: &Dataset,
+    groups: &[Vec<u32>],
+    filter: &Filter,
+    eligible: impl Fn(u32) -> bool,
+) -> Vec<u32> {
     let mut out: Vec<u32> = groups
         .iter()
         .filter_map(|members| {
             members
                 .iter()
                 .copied()
-                .find(|&s| filter.matches(ds.lieu(s), ds.timezone(s)))
+                .find(|&s| eligible(s) && filter.matches(ds.lieu(s), ds.timezone(s)))
         })
         .collect();
     out.sort_unstable();
@@ -140,7 +187,7 @@ fn oracle(ds: &Dataset, groups: &[Vec<u32>], filter: &Filter) -> Vec<u32> {
 
 /// Every group as its members in principal order (sorted independently of the library's own
 /// member list), singletons included.
-fn groups_in_principal_order(ds: &Dataset) -> Vec<Vec<u32>> {
+pub(crate) fn groups_in_principal_order(ds: &Dataset) -> Vec<Vec<u32>> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for s in 0..ds.lieux().len() as u32 {
@@ -238,16 +285,7 @@ fn filters_find_every_group_through_any_matching_member() {
         "some record is found through its group"
     );
     // random combinations of two or three filters of different parameters
-    let mut rng = Rng::new(15);
-    for _ in 0..300 {
-        let n = 2 + rng.below(2);
-        let mut pairs: Vec<(String, String)> = Vec::new();
-        for _ in 0..n {
-            let pick = &singles[rng.below(singles.len())];
-            if pick.iter().all(|(k, _)| pairs.iter().all(|(q, _)| q != k)) {
-                pairs.extend(pick.iter().cloned());
-            }
-        }
+    for pairs in combinations(&singles, &mut Rng::new(15), 300) {
         check(&pairs);
     }
 }
@@ -284,21 +322,7 @@ async fn endpoints_count_groups_with_a_matching_member() {
     ];
     let expected: Vec<(String, Vec<u32>)> = cases
         .iter()
-        .map(|pairs| {
-            let q: String = pairs
-                .iter()
-                .map(|(k, v)| {
-                    format!(
-                        "&{k}={}",
-                        percent_encoding::utf8_percent_encode(
-                            v,
-                            percent_encoding::NON_ALPHANUMERIC
-                        )
-                    )
-                })
-                .collect();
-            (q, oracle(&ds, &groups, &parse(pairs)))
-        })
+        .map(|pairs| (query(pairs), oracle(&ds, &groups, &parse(pairs))))
         .collect();
     let lieux: Vec<Lieu> = ds.lieux().to_vec();
     let st = AppState::new(ds);

@@ -20,7 +20,7 @@ use serde_json::Value;
 use crate::routing::{get, net};
 
 /// A place of an oracle answer: slot, duration (s), estimated or not.
-type Oracle = Vec<(u32, f64, bool)>;
+pub(crate) type Oracle = Vec<(u32, f64, bool)>;
 
 /// Places around the Paris-centre graph: a quarter on its nodes, a quarter up to ~220 m off
 /// them, a quarter in a band 1–8 km around its box (outside the graph, as the three France
@@ -70,7 +70,7 @@ fn is_fs(ds: &Dataset, slot: u32) -> bool {
 
 /// Every positioned place `keep` accepts, with its duration from `at`: the road time when a
 /// full search reaches it, the straight-line estimate otherwise; sorted by (duration, slot).
-fn oracle(
+pub(crate) fn oracle(
     router: &Router,
     ds: &Dataset,
     profile: Profile,
@@ -105,17 +105,17 @@ fn oracle(
 
 /// Tallies of what the answers held, for the report.
 #[derive(Default, Debug)]
-struct Seen {
-    answers: usize,
-    road: usize,
-    estimated: BTreeMap<String, usize>,
+pub(crate) struct Seen {
+    pub(crate) answers: usize,
+    pub(crate) road: usize,
+    pub(crate) estimated: BTreeMap<String, usize>,
     /// Answers where an estimated place ranks before a road-timed one.
-    mixed: usize,
+    pub(crate) mixed: usize,
 }
 
 /// Checks an answer against the oracle's expected places, in order: same ids, durations to
 /// the served 0.1 s, estimates marked with a reason that fits the place.
-fn check(
+pub(crate) fn check(
     v: &Value,
     want: &[(u32, f64, bool)],
     ds: &Dataset,

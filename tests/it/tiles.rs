@@ -55,7 +55,7 @@ fn decode(bytes: &[u8]) -> Vec<(i64, i64, HashMap<String, tile::Value>)> {
 
 /// Tiles at zoom `z` that contain at least one of the places, and their neighbours (a place
 /// within half a tile unit of an edge rounds into the next tile).
-fn tiles_with_places(
+pub(crate) fn tiles_with_places(
     ds: &Dataset,
     z: u8,
     keep: impl Fn(&lieux::model::Lieu) -> bool,
@@ -85,7 +85,7 @@ fn tiles_with_places(
 
 /// Sum of places over the features lying inside their tile (not in the buffer), and the ids of
 /// single places.
-async fn count_zoom(
+pub(crate) async fn count_zoom(
     st: &AppState,
     z: u8,
     tiles: &BTreeSet<(u32, u32)>,
