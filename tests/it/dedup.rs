@@ -188,7 +188,7 @@ async fn get(st: &AppState, path: &str) -> (u16, Value) {
     (res.status().as_u16(), v)
 }
 
-fn ids(v: &Value) -> Vec<String> {
+pub(crate) fn ids(v: &Value) -> Vec<String> {
     v["features"]
         .as_array()
         .expect("features")

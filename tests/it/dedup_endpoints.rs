@@ -19,6 +19,7 @@ use lieux::territory::Territoire;
 use lieux::testdata::Rng;
 use serde_json::Value;
 
+use crate::dedup::ids;
 use crate::dedup_groups::{
     combinations, groups_in_principal_order, load_everything, oracle, oracle_among, parse_at,
     query, single_filters,
@@ -51,15 +52,6 @@ pub(crate) async fn json(st: &AppState, path: &str) -> Value {
         String::from_utf8_lossy(&r.body)
     );
     r.json()
-}
-
-fn ids(v: &Value) -> Vec<String> {
-    v["features"]
-        .as_array()
-        .expect("features")
-        .iter()
-        .map(|f| f["id"].as_str().expect("id").to_owned())
-        .collect()
 }
 
 fn inside(l: &Lieu, b: [f64; 4]) -> bool {
