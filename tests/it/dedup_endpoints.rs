@@ -8,7 +8,7 @@
 //! and coverage are checked in `dedup_routing.rs`.
 
 use std::collections::{BTreeSet, HashSet};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use chrono::Utc;
 use lieux::Dataset;
@@ -24,6 +24,7 @@ use crate::dedup_groups::{
     combinations, groups_in_principal_order, load_everything, oracle, oracle_among, parse_at,
     query, single_filters,
 };
+use crate::honest_times::get_ok as json;
 use crate::routing::get;
 use crate::util::shared_data;
 
@@ -34,6 +35,14 @@ pub(crate) fn everything() -> Option<&'static [Lieu]> {
         .as_deref()
 }
 
+/// Every shared file served, its dataset and groups ([`groups_in_principal_order`]).
+fn served() -> Option<(AppState, Arc<Dataset>, Vec<Vec<u32>>)> {
+    let st = AppState::new(Dataset::new(everything()?.to_vec()));
+    let ds = st.dataset();
+    let groups = groups_in_principal_order(&ds);
+    Some((st, ds, groups))
+}
+
 /// Every single-value filter and `combos` seeded random combinations of them.
 fn cases(ds: &Dataset, combos: usize, seed: u64) -> Vec<Vec<(String, String)>> {
     let mut out = single_filters(ds);
@@ -41,17 +50,6 @@ fn cases(ds: &Dataset, combos: usize, seed: u64) -> Vec<Vec<(String, String)>> {
     out.insert(0, Vec::new());
     out.extend(more);
     out
-}
-
-pub(crate) async fn json(st: &AppState, path: &str) -> Value {
-    let r = get(st, path).await;
-    assert_eq!(
-        r.status,
-        200,
-        "{path}: {}",
-        String::from_utf8_lossy(&r.body)
-    );
-    r.json()
 }
 
 fn inside(l: &Lieu, b: [f64; 4]) -> bool {
@@ -81,10 +79,9 @@ async fn every_page(st: &AppState, path: &str, limit: usize, matched: usize) -> 
 /// listings hold exactly the oracle's members, each once.
 #[tokio::test]
 async fn items_downloads_and_radius_list_the_oracle_members() {
-    let Some(all) = everything() else { return };
-    let st = AppState::new(Dataset::new(all.to_vec()));
-    let ds = st.dataset();
-    let groups = groups_in_principal_order(&ds);
+    let Some((st, ds, groups)) = served() else {
+        return;
+    };
     let now = Utc::now();
     let boxes = [
         [-5.5, 41.0, 10.0, 51.5],
@@ -248,10 +245,9 @@ fn csv_ids(body: &[u8]) -> Vec<String> {
 /// a matching member; `nearest` lists the oracle's members at their own distance.
 #[tokio::test]
 async fn nearest_tiles_and_stats_count_the_oracle_groups() {
-    let Some(all) = everything() else { return };
-    let st = AppState::new(Dataset::new(all.to_vec()));
-    let ds = st.dataset();
-    let groups = groups_in_principal_order(&ds);
+    let Some((st, ds, groups)) = served() else {
+        return;
+    };
     let now = Utc::now();
     let z2: BTreeSet<(u32, u32)> = (0..4).flat_map(|x| (0..4).map(move |y| (x, y))).collect();
     let z0 = BTreeSet::from([(0, 0)]);

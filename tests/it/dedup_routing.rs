@@ -17,10 +17,11 @@ use lieux::routing::{Graph, Located, Profile, Router};
 use lieux::territory::Territoire;
 use lieux::testdata::{Rng, synthetic_lieux};
 
-use crate::dedup_endpoints::{everything, json};
+use crate::dedup_endpoints::everything;
 use crate::dedup_groups::{
     combinations, groups_in_principal_order, oracle, parse_at, query, single_filters,
 };
+use crate::honest_times::get_ok as json;
 
 /// Word of letters only for generated names: two groups never have similar names.
 fn word(rng: &mut Rng) -> String {
@@ -85,14 +86,24 @@ fn generated_groups(g: &Graph, count: usize, seed: u64) -> (Vec<Lieu>, Vec<Vec<S
     (out, ids)
 }
 
-/// The generated records form the intended groups, the newest member their principal.
-fn assert_generated_groups(ds: &Dataset, generated: &[Vec<String>]) {
+/// Every shared file plus 60 generated groups on the Paris-centre graph, with its router (snap
+/// limit 1 km) and the ids of each generated group, checked to form the intended groups (the
+/// newest member their principal).
+fn paris_with_groups(seed: u64) -> Option<(Dataset, Router, Vec<Vec<String>>)> {
+    let all = everything()?;
+    let n = crate::routing::net("paris")?;
+    let (extra, generated) = generated_groups(&n.car, 60, seed);
+    let mut lieux = all.to_vec();
+    lieux.extend(extra);
+    let ds = Dataset::new(lieux);
     assert!(generated.len() > 40);
-    for g in generated {
+    for g in &generated {
         let slots: Vec<u32> = g.iter().map(|id| ds.slot_of(id).expect("slot")).collect();
         assert_eq!(ds.groups().members_of(slots[0]), slots, "{g:?}");
         assert!(!ds.groups().is_hidden(slots[0]), "{g:?}: the principal");
     }
+    let router = Router::new(n.clone(), &ds, 1_000.0);
+    Some((ds, router, generated))
 }
 
 /// `closest` and `reachable` on the Paris-centre graph, every shared file loaded plus generated
@@ -100,19 +111,12 @@ fn assert_generated_groups(ds: &Dataset, generated: &[Vec<String>]) {
 /// or straight-line estimate off the graph), ranked with the rest.
 #[tokio::test]
 async fn closest_and_reachable_time_the_listed_member() {
-    let Some(all) = everything() else { return };
-    let Some(n) = crate::routing::net("paris") else {
+    let Some((ds, router, generated)) = paris_with_groups(1515) else {
         return;
     };
-    let (extra, generated) = generated_groups(&n.car, 60, 1515);
-    let mut lieux = all.to_vec();
-    lieux.extend(extra);
-    let ds = Dataset::new(lieux);
-    let router = Router::new(n.clone(), &ds, 1_000.0);
     let st = AppState::with_router(ds, router);
     let (ds, router) = st.dataset_and_router();
     let (ds, router) = (&*ds, &*router.expect("router"));
-    assert_generated_groups(ds, &generated);
     let groups = groups_in_principal_order(ds);
     let now = Utc::now();
     let fs = vec![(
@@ -191,16 +195,10 @@ async fn closest_and_reachable_time_the_listed_member() {
 /// commune's nearest place is one of them, at the oracle's time (road or straight line).
 #[test]
 fn coverage_counts_and_times_the_listed_members() {
-    let Some(all) = everything() else { return };
-    let Some(n) = crate::routing::net("paris") else {
+    let Some((ds, router, generated)) = paris_with_groups(1616) else {
         return;
     };
-    let (extra, generated) = generated_groups(&n.car, 60, 1616);
-    let mut lieux = all.to_vec();
-    lieux.extend(extra);
-    let ds = Dataset::new(lieux);
-    let router = Router::new(n.clone(), &ds, 1_000.0);
-    assert_generated_groups(&ds, &generated);
+    let n = router.network();
     let groups = groups_in_principal_order(&ds);
     let prepared = Prepared::new(&n.car);
     // "communes" on every generated member, and a few far from the graph

@@ -221,7 +221,7 @@ fn cases(n: &RoadNetwork, seed: u64) -> Vec<Case> {
 }
 
 /// `GET path`, asserting a 200, as JSON.
-async fn get_ok(st: &AppState, path: &str) -> Value {
+pub(crate) async fn get_ok(st: &AppState, path: &str) -> Value {
     let r = get(st, path).await;
     assert_eq!(
         r.status,
