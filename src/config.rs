@@ -37,6 +37,14 @@ pub enum Command {
         /// imports raw producer files with them.
         #[arg(long, env = "LIEUX_MAPPINGS")]
         mappings: Option<PathBuf>,
+        /// BAN-compatible geocoder base URL (api-adresse, addok) for `/v1/adresses` and the
+        /// `adresse` parameter; without it, or when it fails, the embedded commune table answers.
+        #[arg(long, env = "LIEUX_GEOCODER")]
+        geocoder: Option<String>,
+        /// Longest wait for the geocoder, milliseconds, before the commune table answers.
+        #[arg(long, env = "LIEUX_GEOCODER_TIMEOUT_MS", default_value_t = 2000,
+              value_parser = clap::value_parser!(u64).range(1..=60_000))]
+        geocoder_timeout_ms: u64,
         #[command(flatten)]
         limits: LimitArgs,
         #[command(flatten)]

@@ -43,6 +43,8 @@ fn run(args: Args) -> anyhow::Result<()> {
             max_snap_m,
             coverage,
             mappings,
+            geocoder,
+            geocoder_timeout_ms,
             limits,
             follow,
         } => {
@@ -100,6 +102,23 @@ fn run(args: Args) -> anyhow::Result<()> {
             let state = state.with_limits(limits).with_imports(token, snapshot);
             let state = match mappings {
                 Some(dir) => state.with_import_mappings(dir),
+                None => state,
+            };
+            let state = match geocoder {
+                Some(url) => {
+                    anyhow::ensure!(
+                        url.starts_with("http://") || url.starts_with("https://"),
+                        "--geocoder must be an http:// or https:// base URL, got {url:?}"
+                    );
+                    let options = lieux::geocode::ban::BanOptions {
+                        timeout: std::time::Duration::from_millis(geocoder_timeout_ms),
+                        ..Default::default()
+                    };
+                    let ban = lieux::geocode::ban::BanGeocoder::new(&url, None, options)
+                        .with_context(|| format!("geocoder {url}"))?;
+                    tracing::info!(%url, timeout_ms = geocoder_timeout_ms, "address search geocoder");
+                    state.with_geocoder(ban)
+                }
                 None => state,
             };
             let rt = tokio::runtime::Builder::new_multi_thread()

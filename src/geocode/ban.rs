@@ -71,17 +71,24 @@ pub struct BanGeocoder {
     cache_hits: AtomicU64,
 }
 
-/// One answer before the thresholds: position, score, BAN type, citycode, label.
+/// One answer before the thresholds: position, score, BAN type, citycode, label (and, from
+/// the JSON endpoint, postcode and city).
 #[derive(Debug, Clone, PartialEq)]
-struct Answer {
-    position: Position,
-    score: f64,
-    kind: String,
-    citycode: String,
-    label: String,
+pub struct BanAnswer {
+    pub position: Position,
+    /// `score` (0..1 as BAN gives it).
+    pub score: f64,
+    /// `type`: `housenumber`, `street`, `locality` or `municipality`.
+    pub kind: String,
+    pub citycode: String,
+    pub label: String,
+    /// `postcode` (empty when absent, and always in the batch answers).
+    pub postcode: String,
+    /// `city` (empty when absent, and always in the batch answers).
+    pub city: String,
 }
 
-impl Answer {
+impl BanAnswer {
     fn into_hit(self) -> GeocodeHit {
         GeocodeHit {
             position: self.position,
@@ -162,7 +169,7 @@ impl BanGeocoder {
     }
 
     /// One `/search/csv/` request: the best answer of each query (by position in `queries`).
-    fn batch(&self, queries: &[&AddressQuery]) -> Result<Vec<Option<Answer>>, GeocodeError> {
+    fn batch(&self, queries: &[&AddressQuery]) -> Result<Vec<Option<BanAnswer>>, GeocodeError> {
         let url = format!("{}/search/csv/", self.base);
         let mut w = csv::Writer::from_writer(Vec::new());
         let csv_err = |e: &dyn std::fmt::Display| GeocodeError::Answer {
@@ -202,7 +209,7 @@ impl BanGeocoder {
     }
 
     /// One `/search/?q=` request: the best answer.
-    fn single(&self, q: &AddressQuery) -> Result<Option<Answer>, GeocodeError> {
+    fn single(&self, q: &AddressQuery) -> Result<Option<BanAnswer>, GeocodeError> {
         let url = format!("{}/search/", self.base);
         let request = self.client.get(&url).query(&[
             ("q", q.text().as_str()),
@@ -213,8 +220,27 @@ impl BanGeocoder {
         parse_single(&body).map_err(|reason| GeocodeError::Answer { url, reason })
     }
 
+    /// Address autocompletion for a person typing: `GET {base}/search/?q=&limit=[&lat=&lon=]`
+    /// (with `lat`/`lon`, BAN favours answers near the point), every answer in BAN's order, no
+    /// threshold and no cache. Bounded by [`BanOptions::timeout`].
+    pub fn search(
+        &self,
+        text: &str,
+        limit: usize,
+        near: Option<Position>,
+    ) -> Result<Vec<BanAnswer>, GeocodeError> {
+        let url = format!("{}/search/", self.base);
+        let mut pairs = vec![("q", text.to_owned()), ("limit", limit.to_string())];
+        if let Some(p) = near {
+            pairs.push(("lat", p.lat.to_string()));
+            pairs.push(("lon", p.lon.to_string()));
+        }
+        let body = self.send(&url, self.client.get(&url).query(&pairs))?;
+        parse_features(&body).map_err(|reason| GeocodeError::Answer { url, reason })
+    }
+
     /// The single-query acceptance rule.
-    fn accept_single(&self, q: &AddressQuery, a: &Answer) -> bool {
+    fn accept_single(&self, q: &AddressQuery, a: &BanAnswer) -> bool {
         a.score >= self.options.accept_single
             || (a.score >= self.options.accept_citycode
                 && q.code_insee.as_deref() == Some(a.citycode.as_str()))
@@ -229,7 +255,7 @@ fn column(headers: &csv::StringRecord, name: &str) -> Result<usize, String> {
         .ok_or_else(|| format!("no column {name} in the answer CSV"))
 }
 
-fn parse_batch(body: &str, n: usize) -> Result<Vec<Option<Answer>>, String> {
+fn parse_batch(body: &str, n: usize) -> Result<Vec<Option<BanAnswer>>, String> {
     let body = body.strip_prefix('\u{feff}').unwrap_or(body);
     let mut r = csv::ReaderBuilder::new()
         .flexible(true)
@@ -261,54 +287,66 @@ fn parse_batch(body: &str, n: usize) -> Result<Vec<Option<Answer>>, String> {
         let Some(position) = Position::new_checked(lo, la) else {
             continue;
         };
-        *slot = Some(Answer {
+        *slot = Some(BanAnswer {
             position,
             score: s,
             kind: get(kind).to_owned(),
             citycode: get(citycode).to_owned(),
             label: label.map(get).unwrap_or_default().to_owned(),
+            postcode: String::new(),
+            city: String::new(),
         });
     }
     Ok(out)
 }
 
-fn parse_single(body: &str) -> Result<Option<Answer>, String> {
+/// The features of a `/search/` JSON answer, in order. A feature whose coordinates are out of
+/// range is skipped; one without numeric coordinates or score makes the answer invalid.
+fn parse_features(body: &str) -> Result<Vec<BanAnswer>, String> {
     let v: Value = serde_json::from_str(body).map_err(|e| format!("not JSON: {e}"))?;
     let features = v
         .get("features")
         .and_then(Value::as_array)
         .ok_or("no features array")?;
-    let Some(f) = features.first() else {
-        return Ok(None);
-    };
-    let coords = f
-        .pointer("/geometry/coordinates")
-        .and_then(Value::as_array)
-        .ok_or("feature without coordinates")?;
-    let c = |i: usize| coords.get(i).and_then(Value::as_f64);
-    let (Some(lon), Some(lat)) = (c(0), c(1)) else {
-        return Err("feature coordinates are not numbers".into());
-    };
-    let Some(position) = Position::new_checked(lon, lat) else {
-        return Ok(None);
-    };
-    let prop = |k: &str| {
-        f.pointer(&format!("/properties/{k}"))
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned()
-    };
-    let score = f
-        .pointer("/properties/score")
-        .and_then(Value::as_f64)
-        .ok_or("feature without a numeric score")?;
-    Ok(Some(Answer {
-        position,
-        score,
-        kind: prop("type"),
-        citycode: prop("citycode"),
-        label: prop("label"),
-    }))
+    let mut out = Vec::with_capacity(features.len());
+    for f in features {
+        let coords = f
+            .pointer("/geometry/coordinates")
+            .and_then(Value::as_array)
+            .ok_or("feature without coordinates")?;
+        let c = |i: usize| coords.get(i).and_then(Value::as_f64);
+        let (Some(lon), Some(lat)) = (c(0), c(1)) else {
+            return Err("feature coordinates are not numbers".into());
+        };
+        let score = f
+            .pointer("/properties/score")
+            .and_then(Value::as_f64)
+            .ok_or("feature without a numeric score")?;
+        let Some(position) = Position::new_checked(lon, lat) else {
+            continue;
+        };
+        let prop = |k: &str| {
+            f.pointer(&format!("/properties/{k}"))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        };
+        out.push(BanAnswer {
+            position,
+            score,
+            kind: prop("type"),
+            citycode: prop("citycode"),
+            label: prop("label"),
+            postcode: prop("postcode"),
+            city: prop("city"),
+        });
+    }
+    Ok(out)
+}
+
+/// The best answer of a `/search/` JSON answer.
+fn parse_single(body: &str) -> Result<Option<BanAnswer>, String> {
+    Ok(parse_features(body)?.into_iter().next())
 }
 
 impl Geocoder for BanGeocoder {
@@ -369,7 +407,7 @@ impl Geocoder for BanGeocoder {
                 decided[k] = self
                     .single(q)?
                     .filter(|a| self.accept_single(q, a))
-                    .map(Answer::into_hit);
+                    .map(BanAnswer::into_hit);
                 progress(1);
             }
             let mut cache = self.cache();

@@ -8,6 +8,9 @@
 //!   with an on-disk [`cache`], and [`offline::CommuneGeocoder`], which places a row at a point
 //!   inside its commune from the embedded commune table.
 //!
+//! - [`suggest`]: address search for a person typing (`/v1/adresses`, `adresse=`), the BAN
+//!   `/search/` endpoint with the commune table as fallback.
+//!
 //! The import runs the geocoders in order on the rows still without a position
 //! (`crate::import`, `geocoding.rs`): `--geocoder URL` is BAN then the commune fallback,
 //! `--geocoder offline` the commune fallback alone.
@@ -15,6 +18,7 @@
 pub mod ban;
 pub mod cache;
 pub mod offline;
+pub mod suggest;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -59,18 +59,24 @@ pub(super) fn territoire_member(t: Option<crate::territory::Territoire>) -> Stri
     }
 }
 
-/// `GET /v1/lieux/nearest?lat=&lon=&k=10&max_km=&territoire=auto&tri=distance&mode=car&<filters>`:
+/// `GET /v1/lieux/nearest?lat=&lon=|adresse=&k=10&max_km=&territoire=auto&tri=distance&mode=car&<filters>`:
 /// see [`crate::nearest`].
 pub fn nearest(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Response {
     use crate::nearest::{Request, Tri};
     let run = || -> Result<Response, ApiError> {
         let q = parse(
             raw,
-            &["lat", "lon", "k", "max_km", "territoire", "tri", "mode"],
+            &[
+                "lat",
+                "lon",
+                "adresse",
+                "k",
+                "max_km",
+                "territoire",
+                "tri",
+                "mode",
+            ],
         )?;
-        let at = q
-            .position()?
-            .ok_or_else(|| ApiError::bad("lat", "lat and lon are required (WGS84 degrees)"))?;
         let k = q.integer_in("k", 1, MAX_K)?.unwrap_or(10);
         let max_m = q.number_in("max_km", 0.0, 20_000.0)?.map(|km| km * 1000.0);
         let perimetre = perimetre(&q)?;
@@ -82,8 +88,20 @@ pub fn nearest(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Re
         };
         let profile = routing::mode(&q)?;
         let filter = q.filter(now)?;
+        // last: the geocoder is asked only for an otherwise valid query
+        let origin = adresses::origin(state, &q)?;
+        let at = origin.at;
         let ds = state.dataset();
-        let tag = reply::etag(&[ds.version(), "nearest", raw, &minute(now)], ctx.coding);
+        let tag = reply::etag(
+            &[
+                ds.version(),
+                "nearest",
+                raw,
+                origin.etag_part(),
+                &minute(now),
+            ],
+            ctx.coding,
+        );
         let when = filter.evaluation_instant(now).fixed_offset();
         let req = Request {
             at,
@@ -96,6 +114,7 @@ pub fn nearest(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Re
         Ok(cached(ctx, tag, "application/geo+json", || {
             let a = crate::nearest::answer(&ds, &req, &filter);
             let mut members = territoire_member(a.territoire);
+            members.push_str(origin.member());
             match a.max_m {
                 Some(m) => members.push_str(&format!(r#","max_km":{}"#, m / 1000.0)),
                 None => members.push_str(r#","max_km":null"#),

@@ -295,6 +295,7 @@ pub fn route_template(path: &str) -> &'static str {
         ["v1", "lieux", _] => "/v1/lieux/:id",
         ["v1", "isochrone"] => "/v1/isochrone",
         ["v1", "stats"] => "/v1/stats",
+        ["v1", "adresses"] => "/v1/adresses",
         ["conformance"] => "/conformance",
         ["collections"] => "/collections",
         ["collections", _] => "/collections/:collectionId",

@@ -1,6 +1,7 @@
 //! The HTTP API (`warp`): routes, handlers and the server loop. Handlers only translate
 //! between HTTP and the library ([`crate::Dataset`]).
 
+mod adresses;
 mod assets;
 mod basemap;
 mod cartographie;

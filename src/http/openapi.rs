@@ -55,6 +55,47 @@ fn coverage_path() -> Value {
     )
 }
 
+/// `/v1/adresses` (see `super::adresses`).
+fn adresses_path() -> Value {
+    use super::adresses::{MAX_ADRESSES, MAX_TEXT_CHARS};
+    use crate::geocode::suggest::{AdresseSource, AdresseType};
+    let types: Vec<&str> = AdresseType::ALL.iter().map(|t| t.as_str()).collect();
+    let sources: Vec<&str> = AdresseSource::ALL.iter().map(|s| s.as_str()).collect();
+    let nullable = json!({"type": ["string", "null"]});
+    let feature = json!({
+        "type": "object", "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"const": "Feature"},
+            "geometry": {"type": "object", "required": ["type", "coordinates"], "properties": {"type": {"const": "Point"}, "coordinates": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "number"}}}},
+            "properties": {"type": "object", "required": ["label", "commune", "code_insee", "code_postal", "type", "score", "source"], "properties": {
+                "label": {"type": "string", "description": "What to show: the geocoder's label, or `Commune (code postal)`."},
+                "commune": nullable, "code_insee": nullable, "code_postal": nullable,
+                "type": {"enum": types},
+                "score": {"type": "number", "minimum": 0, "maximum": 1},
+                "source": {"enum": sources.clone()},
+            }},
+        },
+    });
+    get(
+        "Address search for a person typing (autocompletion): the server's BAN-compatible geocoder (`serve --geocoder URL`, api-adresse or addok `/search/`), or the embedded commune table when no geocoder is configured, when it fails or times out (`serve --geocoder-timeout-ms`, default 2 000) and when it finds nothing. The commune table recognises a commune from the text (name or postcode prefix), a postcode in it, or its last words; its score is 1 for an exact name or postcode, else the share of the name typed, halved when recognised from part of a longer text.",
+        json!([
+            {"name": "q", "in": "query", "required": true, "description": "What the person typed: 3 to 200 characters (leading and trailing spaces ignored).", "schema": {"type": "string", "minLength": 3, "maxLength": MAX_TEXT_CHARS, "pattern": "\\S.*\\S.*\\S"}},
+            query("limit", "Most answers.", json!({"type": "integer", "minimum": 1, "maximum": MAX_ADRESSES, "default": 5})),
+            query("lat", "With lon: favour answers near this point (WGS84 degrees).", json!({"type": "number", "minimum": -90, "maximum": 90})),
+            query("lon", "With lat.", json!({"type": "number", "minimum": -180, "maximum": 180})),
+        ]),
+        responses(
+            json!({"description": "Answers, best first.", "content": {"application/geo+json": {"schema": {"type": "object", "required": ["type", "features", "numberReturned", "source"], "properties": {
+                "type": {"const": "FeatureCollection"},
+                "features": {"type": "array", "items": feature},
+                "numberReturned": {"type": "integer", "minimum": 0},
+                "source": {"enum": sources, "description": "Who answered: `geocodeur` or `communes` (the fallback)."},
+            }}}}}),
+            &[],
+        ),
+    )
+}
+
 /// The OpenAPI document.
 pub fn document() -> Value {
     let collection_id = json!({"name": "collectionId", "in": "path", "required": true, "schema": {"type": "string"}});
@@ -62,9 +103,9 @@ pub fn document() -> Value {
         json!({"name": "featureId", "in": "path", "required": true, "schema": {"type": "string"}});
     let mut paths = json!({
         "/v1/lieux/nearest": get(
-            "The k nearest places (great-circle distance), filtered, in the query point's territory; with `ouvert_actuellement`, when fewer than k are open, the nearest closed ones with their next opening (`alternatives`).",
+            "The k nearest places (great-circle distance) to lat/lon or `adresse`, filtered, in the query point's territory; with `ouvert_actuellement`, when fewer than k are open, the nearest closed ones with their next opening (`alternatives`).",
             params({
-                let mut p = lat_lon(true);
+                let mut p = origin_params();
                 p.push(query("k", "How many places.", json!({"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10})));
                 p.push(query("max_km", &format!("Only places within this distance, km. Default: {} km when any filter but `exclure_doublons` is given, no bound otherwise; `max_km=20000` lifts the default.", crate::nearest::DEFAULT_MAX_KM), json!({"type": "number", "minimum": 0, "maximum": 20000})));
                 p.push(territoire_param());
@@ -72,7 +113,7 @@ pub fn document() -> Value {
                 p.push(query("mode", "Travel mode of the alternatives' estimates: car (50 km/h) or walk (5 km/h), over the great-circle distance × 1.3.", json!({"type": "string", "enum": ["car", "walk"], "default": "car"})));
                 p
             }, true),
-            responses(ok("application/geo+json", "NearestCollection", "Places sorted by distance, with `distance_m`; the territory and distance bound searched; with `ouvert_actuellement`, `ouverts` and, when fewer than k are open, `alternatives`."), &[]),
+            responses(ok("application/geo+json", "NearestCollection", "Places sorted by distance, with `distance_m`; the territory and distance bound searched; with `adresse`, the `origine` it resolved to; with `ouvert_actuellement`, `ouverts` and, when fewer than k are open, `alternatives`."), &[("404", "`adresse`: no address nor commune found.")]),
         ),
         "/v1/lieux": get(
             "Every place, in a bbox or a radius, filtered; streamed, paged by cursor.",
@@ -183,6 +224,7 @@ pub fn document() -> Value {
         ),
     });
     paths["/v1/coverage"] = coverage_path();
+    paths["/v1/adresses"] = adresses_path();
     super::openapi_routing::add_paths(&mut paths);
     super::openapi_basemap::add_paths(&mut paths);
     add_replica_paths(&mut paths);

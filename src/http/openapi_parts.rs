@@ -111,6 +111,7 @@ pub(super) fn nearest_collection() -> Value {
             "features": {"type": "array", "items": {"$ref": "#/components/schemas/Feature"}, "description": "The k nearest places matching every filter, by (distance_m, id)."},
             "numberReturned": {"type": "integer", "minimum": 0},
             "territoire": territoire_member(),
+            "origine": origine_member(),
             "max_km": {"type": ["number", "null"], "minimum": 0, "description": format!("The distance bound applied, km: `max_km`, else {km} when any filter but `exclure_doublons` is given, else `null` (none).")},
             "ouverts": {"type": "integer", "minimum": 0, "description": "With `ouvert_actuellement`: how many open places were found within the territory and the bound (the features)."},
             "alternatives": {
@@ -150,6 +151,27 @@ pub(super) fn bbox(description: &str) -> Value {
         "description": description,
         "schema": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number", "minimum": -180, "maximum": 180}},
     })
+}
+
+/// The origin of `nearest`, `closest` and `reachable`: `lat`/`lon` or `adresse`.
+pub(super) fn origin_params() -> Vec<Value> {
+    let mut p = lat_lon(false);
+    p.push(query(
+        "adresse",
+        "Instead of lat/lon (not with them): an address, place or commune, geocoded like `/v1/adresses` (its first answer is the origin, echoed in `origine`); 404 when nothing is found. Either lat and lon or adresse is required.",
+        json!({"type": "string", "minLength": 3, "maxLength": super::adresses::MAX_TEXT_CHARS, "pattern": "\\S.*\\S.*\\S"}),
+    ));
+    p
+}
+
+/// The top-level `origine` member of answers to a query by `adresse`.
+pub(super) fn origine_member() -> Value {
+    json!({"type": "object", "required": ["label", "lat", "lon", "source"], "description": "With `adresse`: the origin it resolved to.", "properties": {
+        "label": {"type": "string"},
+        "lat": {"type": "number", "minimum": -90, "maximum": 90},
+        "lon": {"type": "number", "minimum": -180, "maximum": 180},
+        "source": {"enum": ["geocodeur", "communes"], "description": "`geocodeur`: the server's BAN geocoder; `communes`: the embedded commune table (no geocoder configured, or it failed or found nothing)."},
+    }})
 }
 
 pub(super) fn lat_lon(required: bool) -> Vec<Value> {

@@ -8,7 +8,8 @@
 use serde_json::{Value, json};
 
 use super::openapi_parts::{
-    error_ref, filters, get, lat_lon, query, territoire_member, territoire_param,
+    error_ref, filters, get, lat_lon, origin_params, origine_member, query, territoire_member,
+    territoire_param,
 };
 use super::routing::{MAX_CLOSEST_K, MAX_CONTOURS, MAX_MINUTES};
 use crate::routing::answer::Unrouted;
@@ -19,6 +20,13 @@ fn mode() -> Value {
         "Travel mode: car (road speeds) or walk (5 km/h).",
         json!({"type": "string", "enum": ["car", "walk"], "default": "car"}),
     )
+}
+
+/// The answers of `reachable` and `closest` (by `adresse` as well as lat/lon).
+fn responses_by_adresse(ok: Value) -> Value {
+    let mut r = responses(ok);
+    r["404"] = json!({"description": "`adresse`: no address nor commune found.", "content": {"application/json": {"schema": error_ref()}}});
+    r
 }
 
 fn responses(ok: Value) -> Value {
@@ -43,9 +51,9 @@ fn with_filters(mut own: Vec<Value>) -> Value {
 pub(super) fn add_paths(paths: &mut Value) {
     let minutes_max = MAX_MINUTES as u64;
     let reachable = get(
-        "Places reachable within `minutes` by road from lat/lon (straight-line estimate without a road graph), filtered, sorted by `duration_s`. No matching place is left out because the graph does not cover it: a place outside the graph's extent, farther than the snap limit from any road, or on roads not joined to the query point's is listed when its straight-line estimate (great-circle distance × 1.3 at 50 km/h by car, 5 km/h on foot) is within the limit, marked `\"estimate\": \"straight_line\"` with its `motif_estimation`. A place the roads reach is always judged by its road time.",
+        "Places reachable within `minutes` by road from lat/lon or `adresse` (straight-line estimate without a road graph), filtered, sorted by `duration_s`. No matching place is left out because the graph does not cover it: a place outside the graph's extent, farther than the snap limit from any road, or on roads not joined to the query point's is listed when its straight-line estimate (great-circle distance × 1.3 at 50 km/h by car, 5 km/h on foot) is within the limit, marked `\"estimate\": \"straight_line\"` with its `motif_estimation`. A place the roads reach is always judged by its road time.",
         with_filters({
-            let mut p = lat_lon(true);
+            let mut p = origin_params();
             p.push(query(
                 "minutes",
                 "Travel-time limit, minutes.",
@@ -60,14 +68,14 @@ pub(super) fn add_paths(paths: &mut Value) {
             ));
             p
         }),
-        responses(travel_ok(
+        responses_by_adresse(travel_ok(
             "Places within the limit, each with `duration_s` (seconds) and `distance_m` (metres along the road, snap legs included; straight line × 1.3 for estimates).",
         )),
     );
     let closest = get(
-        "The k places closest to lat/lon by travel time (no time limit), filtered. \"The closest France Services\": `dispositif_programmes_nationaux=France Services`. Every matching place of the territory competes: those the roads reach by their road time, the others (outside the graph's extent, farther than the snap limit from any road, or on roads not joined to the query point's) by their straight-line estimate (great-circle distance × 1.3 at 50 km/h by car, 5 km/h on foot), marked `\"estimate\": \"straight_line\"` with their `motif_estimation`; the k smallest durations, road times and estimates together, sorted by `duration_s` then id.",
+        "The k places closest to lat/lon (or `adresse`) by travel time (no time limit), filtered. \"The closest France Services\": `dispositif_programmes_nationaux=France Services`. Every matching place of the territory competes: those the roads reach by their road time, the others (outside the graph's extent, farther than the snap limit from any road, or on roads not joined to the query point's) by their straight-line estimate (great-circle distance × 1.3 at 50 km/h by car, 5 km/h on foot), marked `\"estimate\": \"straight_line\"` with their `motif_estimation`; the k smallest durations, road times and estimates together, sorted by `duration_s` then id.",
         with_filters({
-            let mut p = lat_lon(true);
+            let mut p = origin_params();
             p.push(query(
                 "k",
                 "How many places.",
@@ -77,7 +85,7 @@ pub(super) fn add_paths(paths: &mut Value) {
             p.push(territoire_param());
             p
         }),
-        responses(travel_ok(
+        responses_by_adresse(travel_ok(
             "The k closest places (fewer when fewer match), sorted by `duration_s` then id.",
         )),
     );
@@ -146,6 +154,7 @@ pub(super) fn travel_collection() -> Value {
             "estimes": {"type": "integer", "minimum": 0, "description": "How many features are straight-line estimates (their `estimate` member is set)."},
             "mode": mode_member(),
             "territoire": territoire_member(),
+            "origine": origine_member(),
             "minutes": {"type": "integer", "minimum": 1, "maximum": MAX_MINUTES as u64, "description": "`reachable` only: the limit."},
             "snap_m": {"type": "number", "minimum": 0, "description": "Road answers only: distance from the query point to the road it was snapped to, metres (walked at 5 km/h)."},
             "estimate": estimate_member(),

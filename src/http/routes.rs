@@ -46,9 +46,6 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
     let with_state = warp::any().map(move || Arc::clone(&state));
     // what most handlers take: the state, the raw query string, and the negotiation context
     let request = with_state.clone().and(raw_query()).and(ctx());
-    let nearest = warp::path!("v1" / "lieux" / "nearest")
-        .and(request.clone())
-        .map(|s: Arc<AppState>, q: String, c: Ctx| nearest(&s, &q, &c, Utc::now()));
     let one = warp::path!("v1" / "lieux" / String)
         .and(request.clone())
         .map(|id: String, s: Arc<AppState>, q: String, c: Ctx| {
@@ -136,6 +133,19 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
             }))
         }
     };
+    // nearest runs on the async workers, except when it asks the geocoder (`adresse`)
+    let nearest = warp::path!("v1" / "lieux" / "nearest")
+        .and(request.clone())
+        .and_then(move |s: Arc<AppState>, q: String, c: Ctx| async move {
+            if adresses::geocodes(&s, &q) {
+                blocking(nearest)(s, q, c).await
+            } else {
+                Ok(nearest(&s, &q, &c, Utc::now()))
+            }
+        });
+    let adresses = warp::path!("v1" / "adresses")
+        .and(request.clone())
+        .and_then(blocking(adresses::adresses));
     let reachable = warp::path!("v1" / "lieux" / "reachable")
         .and(request.clone())
         .and_then(blocking(routing::reachable));
@@ -166,7 +176,14 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .map(|s: Arc<AppState>, q: String| metrics_text(&s, &q));
     // Groups are boxed: one long chain of `or` makes a type rustc needs many minutes to check.
     let travel = reachable.or(closest).unify().or(isochrone).unify().boxed();
-    let places = nearest.or(one).unify().or(list).unify().boxed();
+    let places = nearest
+        .or(adresses)
+        .unify()
+        .or(one)
+        .unify()
+        .or(list)
+        .unify()
+        .boxed();
     let downloads = csv
         .or(cartographie)
         .unify()

@@ -18,7 +18,7 @@ use warp::reply::Response;
 use super::features::Extra;
 use super::params::Query;
 use super::reply::{self, ApiError, Body, Ctx, cached};
-use super::{AppState, collection, minute, parse, perimetre, territoire_member};
+use super::{AppState, adresses, collection, minute, parse, perimetre, territoire_member};
 use crate::dataset::Dataset;
 use crate::filter::Filter;
 use crate::model::Position;
@@ -188,6 +188,8 @@ fn travel_members(
 /// the served data with its road snap, and the instant hours are evaluated at.
 struct Travel {
     at: Position,
+    /// With `adresse`: the origin it resolved to (`origine`).
+    from: adresses::Origin,
     territoire: Option<Territoire>,
     profile: Profile,
     filter: Filter,
@@ -198,17 +200,21 @@ struct Travel {
 }
 
 impl Travel {
-    /// Reads the shared parameters (`lat`, `lon`, `territoire`, `mode`, the filters) of `q`.
+    /// Reads the shared parameters (`lat`, `lon` or `adresse`, `territoire`, `mode`, the
+    /// filters) of `q`; the address is geocoded last, once the rest is valid.
     fn parse(state: &AppState, q: &Query, now: DateTime<Utc>) -> Result<Self, ApiError> {
-        let at = origin(q)?;
-        let territoire = perimetre(q)?.resolve(at);
+        let perimetre = perimetre(q)?;
         let profile = mode(q)?;
         let filter = q.filter(now)?;
+        let from = adresses::origin(state, q)?;
+        let at = from.at;
+        let territoire = perimetre.resolve(at);
         let (ds, router) = state.dataset_and_router();
         let snap = locate(router.as_deref(), profile, at)?;
         let when = filter.evaluation_instant(now).fixed_offset();
         Ok(Travel {
             at,
+            from,
             territoire,
             profile,
             filter,
@@ -219,9 +225,24 @@ impl Travel {
         })
     }
 
-    /// The ETag of endpoint `name` for query `raw`: data version, query and minute.
+    /// The ETag of endpoint `name` for query `raw`: data version, query, the address
+    /// resolved and minute.
     fn etag(&self, name: &str, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> String {
-        reply::etag(&[self.ds.version(), name, raw, &minute(now)], ctx.coding)
+        let parts = [
+            self.ds.version(),
+            name,
+            raw,
+            self.from.etag_part(),
+            &minute(now),
+        ];
+        reply::etag(&parts, ctx.coding)
+    }
+
+    /// `mode`, `territoire`, `estimes`… ([`travel_members`]) and `origine`.
+    fn members(&self, start: Start<'_>, hits: &[Timed]) -> String {
+        let mut members = travel_members(self.profile, self.territoire, start, hits);
+        members.push_str(self.from.member());
+        members
     }
 
     fn start(&self) -> Start<'_> {
@@ -239,12 +260,20 @@ impl Travel {
     }
 }
 
-/// `GET /v1/lieux/reachable?lat=&lon=&minutes=30&mode=car|walk&isochrone=false&<filters>`.
+/// `GET /v1/lieux/reachable?lat=&lon=|adresse=&minutes=30&mode=car|walk&isochrone=false&<filters>`.
 pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Response {
     let run = || -> Result<Response, ApiError> {
         let q = parse(
             raw,
-            &["lat", "lon", "minutes", "mode", "isochrone", "territoire"],
+            &[
+                "lat",
+                "lon",
+                "adresse",
+                "minutes",
+                "mode",
+                "isochrone",
+                "territoire",
+            ],
         )?;
         let minutes = q.integer_in("minutes", 1, MAX_MINUTES)?.unwrap_or(30) as u32;
         let with_polygon = flag(&q, "isochrone")?;
@@ -283,7 +312,7 @@ pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> 
                 }
             };
             let est = matches!(start, Start::Estimate(_));
-            let mut members = travel_members(profile, t.territoire, start, &hits);
+            let mut members = t.members(start, &hits);
             members.push_str(&format!(r#","minutes":{minutes}"#));
             if let Some(s) = t.snap {
                 members.push_str(&format!(r#","snap_m":{:.1}"#, s.distance_m));
@@ -302,17 +331,17 @@ pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> 
     run().unwrap_or_else(ApiError::into_response)
 }
 
-/// `GET /v1/lieux/closest?lat=&lon=&mode=car&k=3&<filters>`: the k closest by travel time.
+/// `GET /v1/lieux/closest?lat=&lon=|adresse=&mode=car&k=3&<filters>`: the k closest by travel time.
 pub fn closest(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Response {
     let run = || -> Result<Response, ApiError> {
-        let q = parse(raw, &["lat", "lon", "k", "mode", "territoire"])?;
+        let q = parse(raw, &["lat", "lon", "adresse", "k", "mode", "territoire"])?;
         let k = q.integer_in("k", 1, MAX_CLOSEST_K)?.unwrap_or(3);
         let t = Travel::parse(state, &q, now)?;
         let tag = t.etag("closest", raw, ctx, now);
         Ok(cached(ctx, tag, "application/geo+json", || {
             let start = t.start();
             let hits = answer::closest(&t.ask(), start, k);
-            let members = travel_members(t.profile, t.territoire, start, &hits);
+            let members = t.members(start, &hits);
             Body::Full(collection(
                 &t.ds,
                 hits.iter().map(|h| timed(h, t.when)),

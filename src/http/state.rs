@@ -23,6 +23,9 @@ pub struct AppState {
     pub(super) readiness: replica::Readiness,
     /// `/v1/snapshot`'s bytes for the current version.
     pub(super) snapshots: replica::SnapshotCache,
+    /// The BAN geocoder of `/v1/adresses` and `adresse=` (`serve --geocoder URL`); `None`: the
+    /// commune table answers alone.
+    pub(super) geocoder: Option<Arc<crate::geocode::ban::BanGeocoder>>,
 }
 
 /// What a request reads: a dataset and, with a road graph, the router whose place slots are
@@ -49,6 +52,16 @@ impl AppState {
             imports: Arc::default(),
             readiness: replica::Readiness::default(),
             snapshots: replica::SnapshotCache::default(),
+            geocoder: None,
+        }
+    }
+
+    /// The same state answering address searches with `geocoder` (its
+    /// [`BanOptions::timeout`](crate::geocode::ban::BanOptions::timeout) bounds each search).
+    pub fn with_geocoder(self, geocoder: crate::geocode::ban::BanGeocoder) -> AppState {
+        AppState {
+            geocoder: Some(Arc::new(geocoder)),
+            ..self
         }
     }
 

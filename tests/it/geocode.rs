@@ -23,14 +23,14 @@ use lieux::import::{
 use crate::util::shared_data;
 
 #[path = "../addok/fixture.rs"]
-mod fixture;
+pub(crate) mod fixture;
 use fixture::{Rows, addok_documents, free_port, fs_rows, haversine_m};
 
 /// The shared addok server and the first import through it.
-struct Addok {
-    url: String,
+pub(crate) struct Addok {
+    pub(crate) url: String,
     dir: PathBuf,
-    rows: Rows,
+    pub(crate) rows: Rows,
     /// Communes (by INSEE code) that have documents in the index.
     indexed: HashSet<String>,
     /// Import of the rows without coordinates, BAN then commune fallback.
@@ -42,11 +42,11 @@ struct Addok {
 /// Requests of the addok tests one at a time (the cache test counts the server's queries).
 static SERIAL: Mutex<()> = Mutex::new(());
 
-fn serial() -> MutexGuard<'static, ()> {
+pub(crate) fn serial() -> MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn addok() -> Option<&'static Addok> {
+pub(crate) fn addok() -> Option<&'static Addok> {
     static ADDOK: OnceLock<Option<Addok>> = OnceLock::new();
     ADDOK
         .get_or_init(|| {

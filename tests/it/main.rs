@@ -1,6 +1,7 @@
 //! Integration tests: one binary (ripgrep style).
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod adresses;
 mod bad_positions;
 mod basemap;
 mod browser;
