@@ -1,5 +1,7 @@
 // Map page of lieux: offline base layer (départements), server-clustered vector tiles, filters,
-// place card, nearest list. Everything comes from this server.
+// the place card and the place buttons of every list (a list item opens the card and centres the
+// map: the lists are a full alternative to the map). Everything comes from this server.
+// Hours are worded by horaires.js (LieuxHoraires), loaded before this file.
 "use strict";
 const params = () => {
   const q = new URLSearchParams();
@@ -18,6 +20,16 @@ const map = new maplibregl.Map({
   center: [2.5, 46.6],
   zoom: 5,
   attributionControl: { compact: false },
+  // the page is in French: so are the controls' names read by screen readers
+  locale: {
+    "NavigationControl.ZoomIn": "Zoom avant", "NavigationControl.ZoomOut": "Zoom arrière",
+    "NavigationControl.ResetBearing": "Réorienter la carte vers le nord", "Map.Title": "Carte",
+    "Marker.Title": "Repère", "AttributionControl.ToggleAttribution": "Afficher les sources",
+    "AttributionControl.MapFeedback": "Signaler une erreur de carte", "LogoControl.Title": "Logo MapLibre",
+    "CooperativeGesturesHandler.WindowsHelpText": "Ctrl + molette pour zoomer",
+    "CooperativeGesturesHandler.MacHelpText": "⌘ + molette pour zoomer",
+    "CooperativeGesturesHandler.MobileHelpText": "Deux doigts pour déplacer la carte",
+  },
   style: {
     version: 8,
     sources: {
@@ -106,18 +118,73 @@ for (const layer of ["clusters", "clusters-count", "lieux"]) {
   map.on("mouseleave", layer, () => { map.getCanvas().style.cursor = ""; });
 }
 
-function showCard(f) {
-  const p = f.properties;
-  const etat = p.ouvert === true ? '<span class="ouvert">Ouvert maintenant</span>'
-    : p.ouvert === false ? '<span class="ferme">Fermé</span>' : "";
-  const card = document.getElementById("card");
-  card.innerHTML = `<h2>${esc(p.nom)}</h2>
-    <p>${esc(p.adresse)}<br>${esc(p.code_postal)} ${esc(p.commune)}</p>
-    <p>${etat}${p.horaires ? `<br><small>${esc(p.horaires)}</small>` : ""}</p>
-    ${p.services ? `<ul>${p.services.map((s) => `<li>${esc(s)}</li>`).join("")}</ul>` : ""}
-    ${p.telephone ? `<p>Téléphone : <a href="tel:${esc(p.telephone)}">${esc(p.telephone)}</a></p>` : ""}`;
-  card.hidden = false;
-  card.focus?.();
+// ---------- place card and place buttons ----------
+// the point distances and directions start from ({lon, lat, label}), set by outils.js
+let origin = null;
+const itinerantBadge = (p) => (LieuxHoraires.itinerant(p)
+  ? '<span class="badge">Itinérant</span>' : "");
+const etatHtml = (p) => {
+  const e = LieuxHoraires.etat(p);
+  return e.ouvert === null ? "" : `<span class="${e.ouvert ? "ouvert" : "ferme"}">${esc(e.texte)}</span>`;
+};
+
+function hoursHtml(p) {
+  if (!p.horaires) return "";
+  const lines = LieuxHoraires.lignes(p.horaires);
+  if (!lines) {
+    // a syntax the page does not read: shown as published rather than worded wrong
+    return `<p class="horaires">Horaires (format OpenStreetMap) : <code>${esc(p.horaires)}</code></p>`;
+  }
+  return `<h3>Horaires</h3><ul class="horaires">${lines.map((l) => `<li>${esc(l)}</li>`).join("")}</ul>`;
 }
+
+function directions(f) {
+  const [lon, lat] = f.geometry.coordinates;
+  const to = `${lat.toFixed(5)},${lon.toFixed(5)}`;
+  const q = origin ? `route=${origin.lat.toFixed(5)},${origin.lon.toFixed(5)};${to}` : `to=${to}`;
+  return `https://www.openstreetmap.org/directions?${q}`;
+}
+
+/** Opens the card of place `f`; `from`: the list button that opened it (to come back to). */
+function showCard(f, from = null) {
+  const p = f.properties;
+  const card = document.getElementById("card");
+  const it = LieuxHoraires.itinerant(p)
+    ? `<p class="itinerant"><span class="badge">Itinérant</span> Ce lieu se déplace (bus, permanences) :
+       l'adresse est un point de passage, vérifiez les jours de présence.</p>` : "";
+  card.innerHTML = `<h2 id="card-titre">${esc(p.nom)}</h2>${it}
+    <p>${esc(p.adresse)}<br>${esc(p.code_postal)} ${esc(p.commune)}</p>
+    ${etatHtml(p) ? `<p>${etatHtml(p)}</p>` : ""}
+    ${hoursHtml(p)}
+    ${p.services ? `<h3>Services</h3><ul>${p.services.map((s) => `<li>${esc(s)}</li>`).join("")}</ul>` : ""}
+    ${p.telephone ? `<p>Téléphone : <a href="tel:${esc(p.telephone)}">${esc(p.telephone)}</a></p>` : ""}
+    ${f.geometry ? `<p><a class="itineraire" href="${esc(directions(f))}" target="_blank" rel="noopener">Itinéraire vers
+      ce lieu<span class="visually-hidden"> (OpenStreetMap, nouvelle fenêtre)</span></a></p>` : ""}
+    ${from ? '<p><button type="button" class="secondaire retour">Retour à la liste</button></p>' : ""}`;
+  card.hidden = false;
+  card.querySelector(".retour")?.addEventListener("click", () => from.focus());
+  card.focus();
+}
+
+// the features of the lists shown, by id, for their buttons
+const listed = new Map();
+
+/** A list item: a button that opens the place's card and centres the map on it. */
+function placeButton(f, extra = "") {
+  const p = f.properties;
+  listed.set(String(f.id), f);
+  return `<li data-id="${esc(f.id)}"><button type="button" class="lieu" data-id="${esc(f.id)}">
+    <span class="nom">${esc(p.nom)}</span>${itinerantBadge(p)}
+    <span class="meta">${extra}${esc(p.commune)}</span>
+    ${etatHtml(p)}</button></li>`;
+}
+
+document.querySelector("aside").addEventListener("click", (e) => {
+  const b = e.target.closest("button.lieu");
+  const f = b && listed.get(b.dataset.id);
+  if (!f) return;
+  if (f.geometry) map.jumpTo({ center: f.geometry.coordinates, zoom: Math.max(map.getZoom(), 14) });
+  showCard(f, b);
+});
 
 map.on("load", refreshCount);

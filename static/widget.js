@@ -7,6 +7,7 @@
 // Attributes: lat, lon (required, WGS84 degrees), k (1..20, default 5), any filter of the API
 // (services, dispositif_programmes_nationaux, frais_a_charge, ...), api (base URL of the service;
 // default: where this script was loaded from). No framework; styles are isolated in a shadow root.
+// Served with static/horaires.js before it (LieuxHoraires: hours in plain French), in one block.
 (() => {
   "use strict";
   const SCRIPT_ORIGIN = document.currentScript ? new URL(document.currentScript.src).origin : location.origin;
@@ -18,25 +19,25 @@
     h2 { font-size: 1.125rem; margin: 0 0 .5rem; }
     ol { list-style: none; margin: 0; padding: 0; }
     li { border: 1px solid #dddddd; border-left: 4px solid #000091; padding: .75rem 1rem; margin: 0 0 .5rem; background: #fff; }
-    .nom { font-weight: 700; display: block; }
+    .titre { display: block; } .nom { font-weight: 700; }
     .meta { display: flex; flex-wrap: wrap; gap: .25rem .75rem; font-size: .875rem; }
     .ouvert { color: #18753c; font-weight: 700; }
     .ferme { color: #ce0500; font-weight: 700; }
     a { color: #000091; text-underline-offset: 2px; }
     a:focus { outline: 2px solid #0a76f6; outline-offset: 2px; }
     [role=alert] { color: #ce0500; }
+    .badge { font-size: .75rem; font-weight: 700; text-transform: uppercase; padding: 0 .375rem; background: #fee7fc;
+      color: #6e445a; border: 1px solid #6e445a; vertical-align: middle; }
+    details { font-size: .875rem; margin: .25rem 0; }
+    summary { cursor: pointer; color: #000091; }
+    summary:focus-visible { outline: 2px solid #0a76f6; outline-offset: 2px; }
+    ul.horaires { margin: .25rem 0; padding-left: 1.25rem; }
+    li li { border: 0; padding: 0; margin: 0; background: none; }
+    .brut { display: block; font-size: .875rem; }
   `;
 
   function km(m) {
     return m < 1000 ? `${Math.round(m)} m` : `${(m / 1000).toLocaleString("fr-FR", { maximumFractionDigits: 1 })} km`;
-  }
-
-  // "2026-11-30T09:00:00+01:00" (the place's local time) → "lun. 09:00"
-  function nextOpening(iso) {
-    const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(iso || "");
-    if (!m) return null;
-    const day = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3])).toLocaleDateString("fr-FR", { weekday: "short", timeZone: "UTC" });
-    return `${day} ${m[4]}:${m[5]}`;
   }
 
   function el(tag, attrs, ...children) {
@@ -113,12 +114,10 @@
       for (const f of features) {
         const p = f.properties || {};
         const meta = el("span", { class: "meta" }, el("span", { class: "distance" }, km(p.distance_m || 0)));
-        if (p.ouvert === true) meta.append(el("span", { class: "ouvert" }, "Ouvert"));
-        else if (p.ouvert === false) {
-          meta.append(el("span", { class: "ferme" }, "Fermé"));
-          const next = nextOpening(p.prochaine_ouverture);
-          if (next) meta.append(el("span", { class: "prochaine" }, `ouvre ${next}`));
-        }
+        const etat = LieuxHoraires.etat(p);
+        if (etat.ouvert !== null) meta.append(el("span", { class: etat.ouvert ? "ouvert" : "ferme" }, etat.texte));
+        const nom = el("span", { class: "titre" }, el("span", { class: "nom" }, p.nom || ""));
+        if (LieuxHoraires.itinerant(p)) nom.append(" ", el("span", { class: "badge" }, "Itinérant"));
         const address = `${p.adresse || ""}, ${p.code_postal || ""} ${p.commune || ""}`;
         const [lon, lat] = (f.geometry && f.geometry.coordinates) || [];
         const link = el("a", {
@@ -127,7 +126,16 @@
           target: "_blank",
           "aria-label": `${address} (carte, nouvelle fenêtre)`,
         }, address);
-        list.append(el("li", { "data-id": p.id || "" }, el("span", { class: "nom" }, p.nom || ""), meta, link));
+        const item = el("li", { "data-id": p.id || "" }, nom, meta);
+        const lines = p.horaires ? LieuxHoraires.lignes(p.horaires) : null;
+        if (lines) {
+          item.append(el("details", {}, el("summary", {}, "Horaires"), el("ul", { class: "horaires" },
+            ...lines.map((l) => el("li", {}, l)))));
+        } else if (p.horaires) {
+          item.append(el("span", { class: "horaires brut" }, `Horaires : ${p.horaires}`));
+        }
+        item.append(link);
+        list.append(item);
       }
       this.box.append(list);
     }

@@ -8,8 +8,15 @@ use warp::reply::Response;
 
 use super::reply::{self, Body, Ctx, cached};
 
-/// `static/widget.js`: the `<lieux-nearest>` custom element.
-pub const WIDGET_JS: &str = include_str!("../../static/widget.js");
+/// `/widget.js`: the `<lieux-nearest>` custom element (`static/widget.js`) with the hours
+/// wording it shares with the map page (`static/horaires.js`), in one block so that nothing
+/// leaks into the embedding page's globals.
+pub const WIDGET_JS: &str = concat!(
+    "{\n",
+    include_str!("../../static/horaires.js"),
+    include_str!("../../static/widget.js"),
+    "}\n"
+);
 
 /// `(path, content type, bytes)` of every asset.
 pub const ASSETS: &[(&str, &str, &[u8])] = &[
@@ -27,6 +34,16 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
         "outils.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/outils.js"),
+    ),
+    (
+        "recherche.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/recherche.js"),
+    ),
+    (
+        "horaires.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/horaires.js"),
     ),
     (
         "widget.js",

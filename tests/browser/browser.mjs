@@ -34,17 +34,31 @@ const TYPES = { js: "text/javascript; charset=utf-8", html: "text/html; charset=
  * copies. Tests run without it, on what the binary serves.
  */
 export async function staticFromDisk(ctx, base) {
+  if (process.env.LIEUX_STUB_ADRESSES) { // working before the server has /v1/adresses
+    await ctx.route((u) => u.pathname === "/v1/adresses", async (route) => {
+      const u = new URL(route.request().url());
+      const r = await fetch(`${base}/v1/communes?q=${encodeURIComponent(u.searchParams.get("q"))}&limit=5`);
+      const features = (await r.json()).communes.map((c) => ({ type: "Feature",
+        geometry: { type: "Point", coordinates: [c.lon, c.lat] },
+        properties: { label: c.nom, commune: c.nom, code_insee: c.code_insee, code_postal: c.codes_postaux[0],
+          type: "municipality", score: 1, source: "communes" } }));
+      return route.fulfill({ status: 200, contentType: "application/geo+json", body: JSON.stringify({ type: "FeatureCollection", features }) });
+    });
+  }
   const dir = process.env.LIEUX_STATIC;
   if (!dir) return;
   await ctx.route(`${base}/**`, async (route) => {
     const url = new URL(route.request().url());
     const name = url.pathname === "/" ? "index.html" : url.pathname.slice(1);
-    if (!/^[a-z]+\.(js|html)$/.test(name)) return route.continue();
+    if (!/^[a-z]+\.(js|html)$/.test(name)) return route.fallback();
     try {
-      const body = await readFile(path.join(dir, name));
+      let body = await readFile(path.join(dir, name));
+      if (name === "widget.js") { // as src/http/assets.rs serves it
+        body = `{\n${await readFile(path.join(dir, "horaires.js"), "utf8")}${body}}\n`;
+      }
       return route.fulfill({ status: 200, contentType: TYPES[name.split(".").pop()], body });
     } catch {
-      return route.continue();
+      return route.fallback();
     }
   });
 }

@@ -1,12 +1,13 @@
-// The map page's tools in Debian chromium: commune search, cluster count labels, "autour de moi"
-// (granted geolocation, then refused: falls back to the map centre), "à moins de 30 min".
+// The map page's tools in Debian chromium: cluster count labels, "autour de moi" (granted
+// geolocation, then refused: falls back to the map centre), "à moins de 30 min" from the map
+// centre. The search box's journeys are in parcours.mjs.
 // Usage: node outils.mjs BASE_URL OUT_DIR ME_LAT ME_LON
 // Prints JSON with what it saw; writes OUT_DIR/outils-*.png (desktop and 375 px phone).
-import { launch, mapIdle as idle } from "./browser.mjs";
+import { launch, mapIdle as idle, staticFromDisk } from "./browser.mjs";
 
 const [base, outDir, meLat, meLon] = process.argv.slice(2);
 const browser = await launch();
-const ids = (page, sel) => page.$$eval(`${sel} li`, (lis) => lis.map((li) => li.dataset.id));
+const ids = (page, sel) => page.$$eval(`${sel} > li`, (lis) => lis.map((li) => li.dataset.id));
 const out = { errors: [] };
 try {
   // ---- desktop, geolocation granted ----
@@ -15,6 +16,7 @@ try {
     geolocation: { latitude: Number(meLat), longitude: Number(meLon) },
     permissions: ["geolocation"],
   });
+  await staticFromDisk(ctx, base);
   const page = await ctx.newPage();
   page.on("pageerror", (e) => out.errors.push(String(e)));
   await page.goto(`${base}/`);
@@ -29,20 +31,6 @@ try {
       clusters: m.queryRenderedFeatures({ layers: ["clusters"] }).length };
   });
 
-  // commune search: type, submit, the map jumps there
-  await page.fill("#commune", "clermont-fer");
-  await page.waitForSelector("#suggestions button[data-i]", { timeout: 10000 });
-  out.suggestions = await page.$$eval("#suggestions button[data-i]", (bs) => bs.map((b) => b.textContent.trim().split("\n")[0]));
-  await page.press("#commune", "Enter");
-  await page.waitForFunction(() => window.lieuxCommune, null, { timeout: 10000 });
-  await idle(page);
-  out.search = await page.evaluate(() => {
-    const c = window.lieuxMap.getCenter();
-    return { code: window.lieuxCommune.code_insee, lon: c.lng, lat: c.lat, zoom: window.lieuxMap.getZoom(),
-      position: document.getElementById("position").textContent };
-  });
-  await page.screenshot({ path: `${outDir}/outils-recherche.png` });
-
   // near me: the granted position
   await page.click("#moi");
   await page.waitForSelector("#nearest .proches li", { timeout: 15000 });
@@ -52,6 +40,10 @@ try {
   await idle(page);
 
   // within 30 min around Lyon (no road graph: straight-line estimate, labelled)
+  await page.evaluate(() => window.lieuxMap.jumpTo({ center: [4.8357, 45.764], zoom: 10 }));
+  await idle(page);
+  await page.click("#near"); // the reference point is now the map centre, in Lyon
+  await page.waitForFunction(() => window.lieuxOrigin?.label === "centre de la carte", null, { timeout: 15000 });
   await page.evaluate(() => window.lieuxMap.jumpTo({ center: [4.8357, 45.764], zoom: 10 }));
   await idle(page);
   await page.click("#trente");
@@ -68,6 +60,7 @@ try {
 
   // ---- phone, geolocation refused: falls back to the map centre ----
   const phone = await browser.newContext({ viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  await staticFromDisk(phone, base);
   const p2 = await phone.newPage();
   p2.on("pageerror", (e) => out.errors.push(String(e)));
   await p2.goto(`${base}/`);

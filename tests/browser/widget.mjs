@@ -36,7 +36,7 @@ try {
     const onLoad = asked.length;
     // a later change of one attribute: one more request, not one per attribute
     await page.evaluate(() => document.querySelectorAll("lieux-nearest")[1].setAttribute("k", "4"));
-    await page.waitForFunction(() => document.querySelectorAll("lieux-nearest")[1].shadowRoot.querySelectorAll("li").length === 4,
+    await page.waitForFunction(() => document.querySelectorAll("lieux-nearest")[1].shadowRoot.querySelectorAll("ol > li").length === 4,
       null, { timeout: 15000 });
     await page.waitForTimeout(500);
     out.requests[`${w}`] = { onLoad, afterChange: asked.length - onLoad, urls: asked };
@@ -44,15 +44,20 @@ try {
 
     if (w === 1280) {
       const items = await page.evaluate(() =>
-        [...document.querySelector("lieux-nearest").shadowRoot.querySelectorAll("li")].map((li) => ({
+        [...document.querySelector("lieux-nearest").shadowRoot.querySelectorAll("ol > li")].map((li) => ({
           id: li.dataset.id,
           name: li.querySelector(".nom").textContent,
           distance: li.querySelector(".distance").textContent,
           href: li.querySelector("a").getAttribute("href"),
+          etat: li.querySelector(".ouvert, .ferme")?.textContent || "",
+          horaires: [...li.querySelectorAll("ul.horaires li")].map((x) => x.textContent),
+          itinerant: Boolean(li.querySelector(".badge")),
         })));
       Object.assign(out, {
         ids: items.map((i) => i.id), names: items.map((i) => i.name),
         distances: items.map((i) => i.distance), hrefs: items.map((i) => i.href),
+        etats: items.map((i) => i.etat), horaires: items.map((i) => i.horaires),
+        itinerants: items.filter((i) => i.itinerant).map((i) => i.id),
       });
     }
     const shot = `${outDir}/widget-${w}.png`;
@@ -71,6 +76,10 @@ try {
     await page.screenshot({ path: `${outDir}/widget-error-${w}.png` });
     await ctx.close();
   }
+  // the harness finds what it should: a page without lang and an image without text
+  const bad = await browser.newPage();
+  await bad.setContent(`<!doctype html><html><head><title>x</title></head><body><main><img src="data:,"></main></body></html>`);
+  out.axeSelfCheck = (await axe(bad)).map((v) => v.id);
   console.log(JSON.stringify(out));
 } finally {
   await browser.close();

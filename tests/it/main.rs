@@ -5,6 +5,7 @@ mod adresses;
 mod bad_positions;
 mod basemap;
 mod browser;
+mod browser_journeys;
 mod cli;
 mod coverage;
 mod dedup;
