@@ -132,6 +132,16 @@ fn widget_lists_the_five_nearest_france_services_in_order() {
     );
 }
 
+/// The browser script saw no page error (nor failed request, where it records them).
+pub(crate) fn assert_no_page_errors(v: &serde_json::Value) {
+    assert_eq!(
+        v["errors"].as_array().map(Vec::len),
+        Some(0),
+        "page errors: {}",
+        v["errors"]
+    );
+}
+
 /// Every page or state checked by axe-core (WCAG 2.1 A and AA rules) has no violation.
 pub(crate) fn assert_no_axe_violations(axe: &serde_json::Value) {
     let pages = axe.as_object().expect("axe results per page");
@@ -170,12 +180,7 @@ fn map_page_renders_clusters_filters_and_cards() {
     );
     let stats_open = crate::cli::http_get(&addr, "/v1/stats?ouvert_actuellement=true").1;
     let _ = server.kill();
-    assert_eq!(
-        v["errors"].as_array().map(Vec::len),
-        Some(0),
-        "page errors: {}",
-        v["errors"]
-    );
+    assert_no_page_errors(&v);
     let before = v["before"]["places"].as_u64().unwrap_or(0);
     assert!(
         v["before"]["features"].as_u64().unwrap_or(0) > 3,
@@ -255,12 +260,7 @@ fn national_web_component_shows_the_places_of_lieux_json() {
     assert!(listed < ds.positioned() as u64, "duplicates are left out");
     let n = records.iter().filter(|r| r["latitude"].is_f64()).count() as u64;
     assert_eq!(n, listed);
-    assert_eq!(
-        v["errors"].as_array().map(Vec::len),
-        Some(0),
-        "{}",
-        v["errors"]
-    );
+    assert_no_page_errors(&v);
     // below zoom 9 the component counts places per région, plus the total
     let counts: Vec<u64> = v["regions"]
         .as_array()
@@ -325,12 +325,7 @@ fn map_tools_near_me_within_30_min_and_cluster_labels() {
         "/v1/lieux/reachable?lat=45.76400&lon=4.83570&minutes=30&mode=car",
     );
     let _ = server.kill();
-    assert_eq!(
-        v["errors"].as_array().map(Vec::len),
-        Some(0),
-        "{}",
-        v["errors"]
-    );
+    assert_no_page_errors(&v);
 
     // cluster labels: every rendered cluster label has its image
     let labels = &v["labels"];

@@ -6,7 +6,9 @@
 use chrono::{DateTime, Datelike, FixedOffset, Timelike};
 use serde_json::Value;
 
-use crate::browser::{artifacts, assert_no_axe_violations, browser_ready, digits, run_node};
+use crate::browser::{
+    artifacts, assert_no_axe_violations, assert_no_page_errors, browser_ready, digits, run_node,
+};
 use crate::cli::{http_get, start};
 use lieux::Dataset;
 use lieux::filter::Filter;
@@ -90,18 +92,11 @@ fn map_page_journeys_keyboard_list_card_30_min_and_nothing_open_at_both_sizes() 
     let instant = "2026-12-06T05:15:00+01:00";
     let (closed_lon, closed_lat) = (4.8357, 45.764);
     let (mut server, addr) = start(&[]);
-    let v = run_node(
-        &dir,
-        "parcours.mjs",
-        &[
-            format!("http://{addr}"),
-            artifacts().display().to_string(),
-            query.into(),
-            instant.into(),
-            closed_lon.to_string(),
-            closed_lat.to_string(),
-        ],
-    );
+    let page_args = [query, instant].map(String::from);
+    let at = [closed_lon, closed_lat].map(|x| x.to_string());
+    let mut args = vec![format!("http://{addr}"), artifacts().display().to_string()];
+    args.extend(page_args.into_iter().chain(at));
+    let v = run_node(&dir, "parcours.mjs", &args);
     // the server's own answers, asked independently of the page
     let adresses = json(&addr, "/v1/adresses?q=Gu%C3%A9ret&limit=5");
     let first = &adresses["features"][0];
@@ -127,12 +122,7 @@ fn map_page_journeys_keyboard_list_card_30_min_and_nothing_open_at_both_sizes() 
         ),
     );
     let _ = server.kill();
-    assert_eq!(
-        v["errors"].as_array().map(Vec::len),
-        Some(0),
-        "{}",
-        v["errors"]
-    );
+    assert_no_page_errors(&v);
     assert_no_axe_violations(&v["axe"]);
     assert_eq!(
         v["axe"].as_object().map(|o| o.len()),
