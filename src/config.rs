@@ -48,7 +48,7 @@ pub enum Command {
         #[command(flatten)]
         limits: LimitArgs,
         #[command(flatten)]
-        follow: FollowArgs,
+        replica: ReplicaArgs,
     },
     /// Road graph tools.
     Graph {
@@ -102,6 +102,16 @@ pub enum Command {
         /// Output folder (the binary embeds data/fonts).
         #[arg(long, default_value = "data/fonts")]
         out: PathBuf,
+    },
+    /// Exit 0 when URL answers 2xx within the timeout, 1 otherwise: the container
+    /// `HEALTHCHECK` of an image that holds the binary alone (no curl).
+    Probe {
+        /// e.g. http://127.0.0.1:8080/ready
+        #[arg(default_value = "http://127.0.0.1:8080/ready")]
+        url: String,
+        /// Seconds allowed for the answer.
+        #[arg(long, default_value_t = 3.0)]
+        timeout_s: f64,
     },
     /// Travel time from every commune to the nearest matching place (one multi-source search),
     /// with totals per département, région and France and an SVG map, written into `--out`.
@@ -248,9 +258,9 @@ impl CoverageArgs {
 }
 
 /// Request limits of `lieux serve` (see [`crate::http::limits`]).
-/// Replica options of `serve`: follow the snapshot a primary publishes.
+/// Replica options of `serve`: follow the snapshot a primary publishes, seed a primary's.
 #[derive(Debug, Clone, clap::Args)]
-pub struct FollowArgs {
+pub struct ReplicaArgs {
     /// Follow this snapshot URL (a primary's `http://HOST:PORT/v1/snapshot`): poll it, verify
     /// each new version (length, Repr-Digest, full load, content hash = ETag) and swap it in.
     /// Not ready (`/ready` and data endpoints 503) until the first version is loaded or
@@ -273,9 +283,13 @@ pub struct FollowArgs {
         requires = "follow"
     )]
     pub follow_max_mb: u64,
+    /// Write the embedded default data to `--snapshot FILE` when FILE does not exist yet (a
+    /// primary's first start on an empty volume); without it a missing file is an error.
+    #[arg(long, env = "LIEUX_INIT_SNAPSHOT", requires = "snapshot")]
+    pub init_snapshot: bool,
 }
 
-impl FollowArgs {
+impl ReplicaArgs {
     /// The follower's settings, `None` without `--follow`.
     pub fn config(&self) -> Result<Option<crate::http::follow::FollowConfig>, String> {
         let Some(url) = self.follow.clone() else {

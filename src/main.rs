@@ -46,9 +46,19 @@ fn run(args: Args) -> anyhow::Result<()> {
             geocoder,
             geocoder_timeout_ms,
             limits,
-            follow,
+            replica,
         } => {
-            let follow = follow.config().map_err(anyhow::Error::msg)?;
+            let follow = replica.config().map_err(anyhow::Error::msg)?;
+            if let Some(path) = snapshot
+                .as_ref()
+                .filter(|p| replica.init_snapshot && !p.exists())
+            {
+                let embedded =
+                    lieux::Dataset::embedded().context("loading the embedded default data")?;
+                lieux::snapshot::write_snapshot(path, embedded.lieux())
+                    .with_context(|| format!("writing the initial snapshot {}", path.display()))?;
+                tracing::info!(path = %path.display(), "no snapshot yet: wrote the embedded default data");
+            }
             let blocking_threads = limits.blocking_threads();
             let limits = limits.limits()?;
             let dataset = match &snapshot {
@@ -163,6 +173,26 @@ fn run(args: Args) -> anyhow::Result<()> {
                 "{n} départements written to {} in {:.1} s",
                 out.display(),
                 started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Probe { url, timeout_s } => {
+            anyhow::ensure!(
+                timeout_s.is_finite() && timeout_s > 0.0,
+                "--timeout-s must be a positive number of seconds"
+            );
+            let client = reqwest::blocking::Client::builder()
+                .timeout(std::time::Duration::from_secs_f64(timeout_s))
+                .build()
+                .context("building the HTTP client")?;
+            let res = client
+                .get(&url)
+                .send()
+                .with_context(|| format!("GET {url}"))?;
+            anyhow::ensure!(
+                res.status().is_success(),
+                "GET {url}: HTTP {}",
+                res.status()
             );
             Ok(())
         }

@@ -373,3 +373,37 @@ fn followers_converge_on_the_primary_and_answer_alike() {
         "{text}"
     );
 }
+
+/// `lieux probe` is the container HEALTHCHECK: exit 0 on a 2xx, 1 on a 503 or no server.
+#[test]
+fn probe_follows_readiness() {
+    use crate::cli::{lieux, run_failing, run_ok};
+    let ready = Server::start(AppState::new(Dataset::embedded().unwrap()));
+    run_ok(lieux().args(["probe", &format!("{}/ready", ready.url())]));
+    let loading = Server::start(AppState::new(Dataset::new(Vec::new())).following());
+    let stderr = run_failing(lieux().args(["probe", &format!("{}/ready", loading.url())]));
+    assert!(stderr.contains("503"), "{stderr}");
+    run_failing(lieux().args(["probe", "http://127.0.0.1:9/ready", "--timeout-s", "2"]));
+}
+
+/// A primary's first start on an empty volume: `--init-snapshot` writes the embedded data to
+/// `--snapshot` and serves it; the same command without the flag still refuses a missing file.
+#[test]
+fn init_snapshot_seeds_an_empty_volume() {
+    use crate::cli::{lieux, run_failing, start};
+    let dir = std::env::temp_dir().join(format!("lieux-init-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("lieux.fgb");
+    let _ = std::fs::remove_file(&file);
+    run_failing(lieux().args(["serve", "--snapshot", file.to_str().unwrap()]));
+    let (mut child, addr) = start(&["--snapshot", file.to_str().unwrap(), "--init-snapshot"]);
+    let (status, _, body) = crate::util::request_to(&addr, "GET", "/health", &[], b"");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(status, 200);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let written = Dataset::from_snapshot(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(v["version"], written.version());
+    assert_eq!(written.version(), Dataset::embedded().unwrap().version());
+    let _ = std::fs::remove_dir_all(&dir);
+}
