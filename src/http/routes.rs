@@ -220,6 +220,9 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
                 tiles::tilejson(&s, &q, host.as_deref(), &c)
             },
         );
+    let roads = warp::path!("tiles" / "routes" / String / String / String)
+        .and(request.clone())
+        .then(|z, x, y, s: Arc<AppState>, q: String, c: Ctx| basemap::road_tile(s, z, x, y, q, c));
     let fonts = warp::path!("fonts" / String / String)
         .and(ctx())
         .map(|stack: String, range: String, c: Ctx| basemap::glyphs(&stack, &range, &c));
@@ -267,6 +270,8 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .or(coverage)
         .unify()
         .or(fonts)
+        .unify()
+        .or(roads)
         .unify()
         .or(assets)
         .unify()

@@ -11,6 +11,8 @@ pub struct AppState {
     /// When the dataset served was loaded (start, live import, reload).
     pub(super) loaded_at: Arc<RwLock<DateTime<Utc>>>,
     pub(super) tiles: Arc<tiles::TileCache>,
+    /// The road graph's lines indexed for the base map's road tiles, built on first use.
+    pub(super) roads: Arc<std::sync::OnceLock<Arc<basemap::RoadTiles>>>,
     pub(super) fgb: download::FgbCache,
     /// The last coverage computation (`serve --coverage DIR`), for `/v1/coverage`.
     pub(super) coverage: Option<Arc<crate::coverage::CoverageReport>>,
@@ -45,6 +47,7 @@ impl AppState {
             })),
             loaded_at: Arc::new(RwLock::new(Utc::now())),
             tiles: Arc::default(),
+            roads: Arc::default(),
             fgb: download::FgbCache::default(),
             coverage: None,
             limits: limits::Limits::default(),

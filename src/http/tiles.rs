@@ -67,6 +67,42 @@ fn tile_filter(q: &Query, now: DateTime<Utc>) -> Result<Filter, ApiError> {
     Ok(q.filter(minute_start)?)
 }
 
+/// The tile address of a `{z}/{x}/{y}` path (`y` may end in `.mvt` or `.pbf`): 400 for
+/// non-numbers, 404 outside the pyramid.
+pub(super) fn tile_coord(z: &str, x: &str, y: &str) -> Result<TileCoord, ApiError> {
+    let num = |name: &str, v: &str| {
+        v.parse::<u32>()
+            .map_err(|_| ApiError::bad(name, &format!("expected a tile number, got {v:?}")))
+    };
+    let y = y
+        .strip_suffix(".mvt")
+        .or_else(|| y.strip_suffix(".pbf"))
+        .unwrap_or(y);
+    let (zn, xn, yn) = (num("z", z)?, num("x", x)?, num("y", y)?);
+    u8::try_from(zn)
+        .ok()
+        .and_then(|z| TileCoord::new_checked(z, xn, yn))
+        .ok_or_else(|| ApiError::NotFound {
+            parameter: "z/x/y",
+            message: format!("no tile {zn}/{xn}/{yn}: zoom 0..={MAX_ZOOM}, x and y below 2^zoom"),
+        })
+}
+
+/// The answer for an empty tile: 204, cacheable like a tile.
+pub(super) fn no_content() -> Response {
+    let mut r = Response::new(Default::default());
+    *r.status_mut() = StatusCode::NO_CONTENT;
+    r.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    r
+}
+
 /// `GET /tiles/lieux/{z}/{x}/{y}`: 200 MVT, 204 for an empty tile, 400 for non-numbers, 404
 /// outside the pyramid.
 pub async fn tile(
@@ -80,39 +116,12 @@ pub async fn tile(
     let now = Utc::now();
     let run = move || -> Result<Response, ApiError> {
         let q = parse(&raw, &[])?;
-        let num = |name: &str, v: &str| {
-            v.parse::<u32>()
-                .map_err(|_| ApiError::bad(name, &format!("expected a tile number, got {v:?}")))
-        };
-        let y = y
-            .strip_suffix(".mvt")
-            .or_else(|| y.strip_suffix(".pbf"))
-            .unwrap_or(&y);
-        let (zn, xn, yn) = (num("z", &z)?, num("x", &x)?, num("y", y)?);
-        let c = u8::try_from(zn)
-            .ok()
-            .and_then(|z| TileCoord::new_checked(z, xn, yn))
-            .ok_or_else(|| ApiError::NotFound {
-                parameter: "z/x/y",
-                message: format!(
-                    "no tile {zn}/{xn}/{yn}: zoom 0..={MAX_ZOOM}, x and y below 2^zoom"
-                ),
-            })?;
+        let c = tile_coord(&z, &x, &y)?;
         let filter = tile_filter(&q, now)?;
         let ds = state.dataset();
         let h = state.tiles.hierarchy(&ds, &filter);
         let Some(bytes) = mvt::encode(&ds, &h, c) else {
-            let mut r = Response::new(Default::default());
-            *r.status_mut() = StatusCode::NO_CONTENT;
-            r.headers_mut().insert(
-                header::ACCESS_CONTROL_ALLOW_ORIGIN,
-                HeaderValue::from_static("*"),
-            );
-            r.headers_mut().insert(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=300"),
-            );
-            return Ok(r);
+            return Ok(no_content());
         };
         let tag = reply::etag(
             &[
@@ -124,22 +133,31 @@ pub async fn tile(
             ],
             ctx.coding,
         );
-        Ok(cached(
-            &ctx,
-            tag,
-            "application/vnd.mapbox-vector-tile",
-            || Body::Full(bytes),
-        ))
+        Ok(mvt_reply(&ctx, tag, bytes))
     };
     // clustering a large filtered set is CPU work: keep it off the async workers
-    Ok(match tokio::task::spawn_blocking(run).await {
+    Ok(off_workers(run).await)
+}
+
+/// A cacheable MVT answer.
+pub(super) fn mvt_reply(ctx: &Ctx, tag: String, bytes: Vec<u8>) -> Response {
+    cached(ctx, tag, "application/vnd.mapbox-vector-tile", || {
+        Body::Full(bytes)
+    })
+}
+
+/// Runs a tile's CPU work on the blocking pool; its error as a JSON answer.
+pub(super) async fn off_workers(
+    run: impl FnOnce() -> Result<Response, ApiError> + Send + 'static,
+) -> Response {
+    match tokio::task::spawn_blocking(run).await {
         Ok(r) => r.unwrap_or_else(ApiError::into_response),
         Err(_) => reply::error(
             StatusCode::INTERNAL_SERVER_ERROR,
             None,
             "tile encoding failed",
         ),
-    })
+    }
 }
 
 /// `GET /tiles/lieux`: TileJSON 3.0.0; the filters given here are carried into the tile URL.

@@ -22,6 +22,7 @@ pub mod answer;
 pub mod build;
 pub mod graph;
 pub mod isochrone;
+pub mod lines;
 pub mod search;
 pub mod snap;
 pub mod synthetic;

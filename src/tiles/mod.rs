@@ -4,8 +4,10 @@
 //! - [`cluster`]: supercluster's hierarchical greedy clustering, built once per dataset version
 //!   and filter.
 //! - [`mvt`]: encoding one tile of a hierarchy as a Mapbox Vector Tile.
+//! - [`lines`]: tiles of lines (the base map's roads), cut, simplified per zoom and encoded.
 
 pub mod cluster;
+pub mod lines;
 pub mod mvt;
 
 pub use cluster::{ClusterOptions, Hierarchy};
@@ -31,6 +33,28 @@ impl TileCoord {
         let n = 1u64 << z.min(31);
         (z <= MAX_ZOOM && u64::from(x) < n && u64::from(y) < n).then_some(TileCoord { z, x, y })
     }
+}
+
+/// One MVT tile of one layer named `name` (version 2, extent [`EXTENT`]).
+pub(crate) fn encode_layer(
+    name: &str,
+    features: Vec<geozero::mvt::tile::Feature>,
+    tags: geozero::mvt::TagsBuilder,
+) -> Vec<u8> {
+    use geozero::mvt::Message;
+    let (keys, values) = tags.into_tags();
+    let layer = geozero::mvt::tile::Layer {
+        version: 2,
+        name: name.to_owned(),
+        features,
+        keys,
+        values: values.into_iter().map(Into::into).collect(),
+        extent: Some(EXTENT),
+    };
+    geozero::mvt::Tile {
+        layers: vec![layer],
+    }
+    .encode_to_vec()
 }
 
 /// Web Mercator position of a lon/lat in the unit square: x east, y south, both in `[0, 1]`.

@@ -2,7 +2,7 @@
 //! encoder; the only file that names them).
 
 use geozero::ToMvt;
-use geozero::mvt::{Message, TagsBuilder, TileValue, tile};
+use geozero::mvt::{TagsBuilder, TileValue};
 
 use super::cluster::{Hierarchy, Node, abbreviate};
 use super::{EXTENT, LAYER, TileCoord};
@@ -36,21 +36,7 @@ pub fn encode(ds: &Dataset, h: &Hierarchy, c: TileCoord) -> Option<Vec<u8>> {
         f.id = Some(n.id);
         features.push(f);
     }
-    let (keys, values) = tags.into_tags();
-    let layer = tile::Layer {
-        version: 2,
-        name: LAYER.to_owned(),
-        features,
-        keys,
-        values: values.into_iter().map(Into::into).collect(),
-        extent: Some(EXTENT),
-    };
-    Some(
-        geozero::mvt::Tile {
-            layers: vec![layer],
-        }
-        .encode_to_vec(),
-    )
+    Some(super::encode_layer(LAYER, features, tags))
 }
 
 fn feature_tags(ds: &Dataset, n: &Node, tags: &mut TagsBuilder) -> Vec<u32> {

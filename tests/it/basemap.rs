@@ -107,3 +107,220 @@ fn embedded_glyphs_are_regenerated_identically() {
     }
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// Web Mercator tile `(x, y)` at zoom `z` holding `(lon, lat)`.
+fn tile_of(lon: f64, lat: f64, z: u8) -> (u32, u32) {
+    let [x, y] = lieux::tiles::lonlat_to_unit(lon, lat);
+    let n = f64::from(1u32 << z);
+    ((x * n) as u32, (y * n) as u32)
+}
+
+/// Distance in metres from `p` to the segment `a`–`b` (lon/lat degrees, local plane).
+fn to_segment_m(p: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
+    let k = p.1.to_radians().cos();
+    let (px, py) = ((p.0 - a.0) * k, p.1 - a.1);
+    let (bx, by) = ((b.0 - a.0) * k, b.1 - a.1);
+    let t = ((px * bx + py * by) / (bx * bx + by * by).max(1e-18)).clamp(0.0, 1.0);
+    ((px - t * bx).powi(2) + (py - t * by).powi(2)).sqrt() * 111_320.0
+}
+
+/// A feature of lines: its properties and lines of `(lon, lat)`.
+type LinesFeature = (Value, Vec<Vec<(f64, f64)>>);
+
+/// GeoJSON lines of `ogr2ogr` output.
+fn geojson_lines(out: &std::process::Output) -> Vec<LinesFeature> {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fc: Value = serde_json::from_slice(&out.stdout).expect("GeoJSON from GDAL");
+    let pt = |c: &Value| (c[0].as_f64().expect("lon"), c[1].as_f64().expect("lat"));
+    let line = |l: &Value| {
+        l.as_array()
+            .expect("line")
+            .iter()
+            .map(pt)
+            .collect::<Vec<_>>()
+    };
+    fc["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .map(|f| {
+            let g = &f["geometry"];
+            let coords = g["coordinates"].as_array().expect("coordinates");
+            let lines = match g["type"].as_str() {
+                Some("LineString") => vec![line(&g["coordinates"])],
+                Some("MultiLineString") => coords.iter().map(line).collect(),
+                other => panic!("unexpected geometry {other:?}"),
+            };
+            (f["properties"].clone(), lines)
+        })
+        .collect()
+}
+
+/// Road tiles of the Paris-centre extract, fetched over HTTP and decoded by GDAL's MVT driver:
+/// every point of Boulevard du Temple (read from the OSM file by GDAL's OSM driver) that the
+/// graph holds lies on a road line of the z15 tile that covers it, georeferenced by GDAL from
+/// the tile's z/x/y.
+#[test]
+fn road_tiles_hold_a_known_street_where_it_is() {
+    let Some(data) = crate::util::shared_data() else {
+        eprintln!("skipping: ../shared/data is absent");
+        return;
+    };
+    let osm = data.join("osm/paris-centre-small.osm.pbf");
+    let Some(street) = crate::util::gdal(
+        "ogr2ogr",
+        &[
+            "-f",
+            "GeoJSON",
+            "/vsistdout/",
+            osm.to_str().expect("path"),
+            "lines",
+            "-where",
+            "name = 'Boulevard du Temple'",
+        ],
+    ) else {
+        return;
+    };
+    let street: Vec<(f64, f64)> = geojson_lines(&street)
+        .into_iter()
+        .flat_map(|(_, ls)| ls.into_iter().flatten())
+        .collect();
+    assert!(
+        street.len() >= 5,
+        "Boulevard du Temple in the extract: {street:?}"
+    );
+    let (net, _) = lieux::routing::build::build(&osm, false).expect("graph");
+    let ds = Dataset::embedded().expect("embedded");
+    let router = lieux::routing::Router::new(net.clone(), &ds, 1_000.0);
+    let server = crate::util::Server::start(AppState::with_router(ds, router));
+    let dir = std::env::temp_dir().join(format!("lieux-road-tiles-{}", std::process::id()));
+    let mut decoded: std::collections::HashMap<(u32, u32), Vec<LinesFeature>> = Default::default();
+    let mut on_road = 0;
+    for &p in &street {
+        let (x, y) = tile_of(p.0, p.1, 15);
+        let lines = decoded.entry((x, y)).or_insert_with(|| {
+            let (status, headers, body) = crate::util::request(
+                &server,
+                "GET",
+                &format!("/tiles/routes/15/{x}/{y}"),
+                &[],
+                b"",
+            );
+            assert_eq!(status, 200, "tile 15/{x}/{y}");
+            assert_eq!(
+                headers.get("content-type").map(String::as_str),
+                Some("application/vnd.mapbox-vector-tile")
+            );
+            assert!(headers.contains_key("etag") && headers.contains_key("cache-control"));
+            // GDAL georeferences a tile from its z/x/y path
+            let path = dir.join(format!("15/{x}/{y}.pbf"));
+            std::fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
+            std::fs::write(&path, &body).expect("write tile");
+            let out = crate::util::gdal(
+                "ogr2ogr",
+                &[
+                    "-f",
+                    "GeoJSON",
+                    "-t_srs",
+                    "EPSG:4326",
+                    "/vsistdout/",
+                    path.to_str().expect("path"),
+                ],
+            )
+            .expect("GDAL");
+            geojson_lines(&out)
+        });
+        let near = lines.iter().find(|(_, ls)| {
+            ls.iter()
+                .any(|l| l.windows(2).any(|w| to_segment_m(p, w[0], w[1]) < 2.0))
+        });
+        if let Some((props, _)) = near {
+            on_road += 1;
+            assert_ne!(props["classe"], "pieton", "a boulevard is a car road");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    eprintln!(
+        "{on_road} of {} points of Boulevard du Temple on a road line",
+        street.len()
+    );
+    // the extract is clipped: the graph keeps the boulevard's nodes that are in it
+    assert!(
+        on_road * 10 >= street.len() * 9,
+        "{on_road} of {} points of the boulevard on a road line",
+        street.len()
+    );
+}
+
+#[tokio::test]
+async fn road_tile_answers() {
+    // without a graph: 404 naming it
+    let st = AppState::new(Dataset::embedded().expect("embedded"));
+    let (status, _, body) = get(&st, "/tiles/routes/15/16599/11271", &[]).await;
+    assert_eq!((status, error_parameter(&body).as_str()), (404, "graph"));
+    let Some(data) = crate::util::shared_data() else {
+        eprintln!("skipping: ../shared/data is absent");
+        return;
+    };
+    let (net, _) =
+        lieux::routing::build::build(&data.join("osm/paris-centre-small.osm.pbf"), false)
+            .expect("graph");
+    let ds = Dataset::embedded().expect("embedded");
+    let router = lieux::routing::Router::new(net, &ds, 1_000.0);
+    let st = AppState::with_router(ds, router);
+    // below the first zoom of every class, and away from the extract: 204
+    assert_eq!(get(&st, "/tiles/routes/10/518/352", &[]).await.0, 204);
+    assert_eq!(get(&st, "/tiles/routes/15/0/0", &[]).await.0, 204);
+    assert_eq!(get(&st, "/tiles/routes/21/0/0", &[]).await.0, 404);
+    assert_eq!(
+        error_parameter(&get(&st, "/tiles/routes/a/0/0", &[]).await.2),
+        "z"
+    );
+    assert_eq!(
+        error_parameter(&get(&st, "/tiles/routes/15/16599/11271?x=1", &[]).await.2),
+        "x"
+    );
+    // main roads from z11, footways only from z15
+    let classes = |body: &[u8]| -> std::collections::BTreeSet<String> {
+        use geozero::mvt::Message;
+        let t = geozero::mvt::Tile::decode(body).expect("mvt");
+        let l = &t.layers[0];
+        l.features
+            .iter()
+            .map(|f| match &l.values[f.tags[1] as usize].string_value {
+                Some(s) => s.clone(),
+                None => String::new(),
+            })
+            .collect()
+    };
+    let (status, _, z11) = get(&st, "/tiles/routes/11/1037/704", &[]).await;
+    assert_eq!(status, 200);
+    assert!(
+        classes(&z11)
+            .iter()
+            .all(|c| c == "rapide" || c == "principale"),
+        "{:?}",
+        classes(&z11)
+    );
+    let (_, headers, z15) = get(&st, "/tiles/routes/15/16599/11271.mvt", &[]).await;
+    assert!(classes(&z15).contains("pieton"), "{:?}", classes(&z15));
+    assert!(classes(&z15).contains("locale"), "{:?}", classes(&z15));
+    let tag = headers
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .expect("etag");
+    assert_eq!(
+        get(
+            &st,
+            "/tiles/routes/15/16599/11271.mvt",
+            &[("if-none-match", tag)]
+        )
+        .await
+        .0,
+        304
+    );
+}
