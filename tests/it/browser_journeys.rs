@@ -87,18 +87,37 @@ fn text(v: &Value) -> String {
 fn map_page_journeys_keyboard_list_card_30_min_and_nothing_open_at_both_sizes() {
     let Some(dir) = browser_ready() else { return };
     let ds = Dataset::embedded().expect("embedded");
-    let query = "Guéret";
+    // An address, answered by the local addok behind `serve --geocoder` (its index holds the
+    // France Services addresses); without ../shared/data (no addok index), a commune answered
+    // from the server's commune table. Either way the oracle is the server's /v1/adresses.
+    let addok = crate::geocode::addok();
+    let _serial = addok.map(|_| crate::geocode::serial()); // addok tests count its queries
+    let (query, server_args) = match addok {
+        Some(a) => (
+            "9 rue des écoles 23320 Saint-Vaury",
+            vec!["--geocoder", a.url.as_str()],
+        ),
+        None => {
+            eprintln!("no ../shared/data, so no addok: the journey searches a commune");
+            ("Guéret", vec![])
+        }
+    };
     // a Sunday before dawn, in Lyon: nothing open within 100 km; a bus among the alternatives
     let instant = "2026-12-06T05:15:00+01:00";
     let (closed_lon, closed_lat) = (4.8357, 45.764);
-    let (mut server, addr) = start(&[]);
+    let (mut server, addr) = start(&server_args);
     let page_args = [query, instant].map(String::from);
     let at = [closed_lon, closed_lat].map(|x| x.to_string());
     let mut args = vec![format!("http://{addr}"), artifacts().display().to_string()];
     args.extend(page_args.into_iter().chain(at));
     let v = run_node(&dir, "parcours.mjs", &args);
     // the server's own answers, asked independently of the page
-    let adresses = json(&addr, "/v1/adresses?q=Gu%C3%A9ret&limit=5");
+    let encoded = percent_encoding::utf8_percent_encode(query, percent_encoding::NON_ALPHANUMERIC);
+    let adresses = json(&addr, &format!("/v1/adresses?q={encoded}&limit=5"));
+    if addok.is_some() {
+        assert_eq!(adresses["source"], "geocodeur", "{adresses}");
+        assert_eq!(adresses["features"][0]["properties"]["type"], "housenumber");
+    }
     let first = &adresses["features"][0];
     let (alon, alat) = (
         first["geometry"]["coordinates"][0].as_f64().expect("lon"),
@@ -242,7 +261,9 @@ fn map_page_journeys_keyboard_list_card_30_min_and_nothing_open_at_both_sizes() 
         assert_eq!((tlon, tlat), (olon, olat), "{ctx}");
         let cb = &s["centreBefore30"];
         assert!(
-            (cb[0].as_f64().unwrap_or(0.0) - alon).abs() > 0.05,
+            (cb[0].as_f64().unwrap_or(0.0) - alon).abs()
+                + (cb[1].as_f64().unwrap_or(0.0) - alat).abs()
+                > 0.05,
             "the map centre moved: {ctx}"
         );
         let want = ids(&reach["features"]);
