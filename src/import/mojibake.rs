@@ -58,7 +58,25 @@ fn cp1252_byte(c: char) -> Option<u8> {
 /// followed by a character of the 0x80–0xBF range) and every character maps back to one byte
 /// that together form valid UTF-8 with fewer characters.
 pub(crate) fn repair(s: &str) -> Option<String> {
-    if !s.contains(['Ã', 'Â', 'â']) {
+    // Each mark is a UTF-8 lead byte read as Windows-1252: the reverse trip is valid UTF-8 only
+    // if every mark is followed by a continuation byte (0x80–0xBF). French text without a
+    // double encoding (`bâtiment`, `Âge`) stops here, after a byte scan: the marks are
+    // `C3 83`, `C3 82` and `C3 A2` in UTF-8.
+    let b = s.as_bytes();
+    let mut marks = false;
+    let mut from = 0;
+    while let Some(off) = b[from..].iter().position(|&x| x == 0xC3) {
+        let at = from + off;
+        if matches!(b.get(at + 1), Some(0x82 | 0x83 | 0xA2)) {
+            let next = s[at + 2..].chars().next().and_then(cp1252_byte);
+            if !next.is_some_and(|n| (0x80..=0xBF).contains(&n)) {
+                return None;
+            }
+            marks = true;
+        }
+        from = at + 1;
+    }
+    if !marks {
         return None;
     }
     let bytes: Option<Vec<u8>> = s.chars().map(cp1252_byte).collect();
@@ -87,7 +105,15 @@ mod tests {
             assert_eq!(repair(bad).as_deref(), Some(good), "{bad}");
         }
         // already right, or marks that do not come from a double encoding
-        for fine in ["Médiathèque", "Ãbc", "â bientôt", "Paris", "Â"] {
+        for fine in [
+            "Médiathèque",
+            "Ãbc",
+            "â bientôt",
+            "Paris",
+            "Â",
+            "bâtiment",
+            "Âge",
+        ] {
             assert_eq!(repair(fine), None, "{fine}");
         }
         assert!(has_replacement("M\u{FFFD}diath\u{FFFD}que"));

@@ -3,6 +3,7 @@
 //! [`ReportWriter`] as the rows are validated (`lieux import`) or at once by
 //! [`write_report_csv`].
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
@@ -194,44 +195,77 @@ pub struct ReportSummary {
 /// `outside_commune`), else its first words up to one that carries a value (a number, a quoted
 /// or `+` value, an opening-hours day code): `normalised to 01000 (…)` → `normalised to`,
 /// `per-day hours converted to Mo-Fr …` → `per-day hours converted to`.
-fn rule(reason: &str) -> String {
+///
+/// Borrowed from `reason` (no allocation) unless its words are separated by more than one space:
+/// every report row goes through it.
+fn rule(reason: &str) -> Cow<'_, str> {
     if reason.starts_with("duplicate of ") {
-        return "duplicate".to_owned();
+        return Cow::Borrowed("duplicate");
     }
     if let Some((head, _)) = reason.split_once(':')
         && !head.contains(' ')
     {
-        return head.to_owned();
+        return Cow::Borrowed(head);
     }
-    let mut words: Vec<&str> = Vec::new();
+    // the rule's words as a range of `reason`, and whether they are single-spaced there
+    let (mut start, mut end, mut count, mut letters) = (None, 0, 0, 0);
     for w in reason.split_whitespace() {
         let first = w.chars().next().unwrap_or(' ');
         let day_code = first.is_uppercase() && (w.len() <= 2 || w.contains(['-', ',']));
         if first.is_ascii_digit() || "\"+(«".contains(first) || day_code {
             break;
         }
-        if let Some(head) = w.strip_suffix(':') {
-            words.push(head);
-            break;
-        }
-        words.push(w);
-        if words.len() == 5 {
+        // byte offset of `w` in `reason` (split_whitespace yields subslices)
+        let at = w.as_ptr() as usize - reason.as_ptr() as usize;
+        let (w, last) = match w.strip_suffix(':') {
+            Some(head) => (head, true),
+            None => (w, false),
+        };
+        start.get_or_insert(at);
+        end = at + w.len();
+        count += 1;
+        letters += w.len();
+        if last || count == 5 {
             break;
         }
     }
-    words.join(" ")
+    let Some(start) = start else {
+        return Cow::Borrowed("");
+    };
+    let span = &reason[start..end];
+    let single_spaced = span.len() == letters + count - 1
+        && span.bytes().filter(|&b| b == b' ').count() == count - 1;
+    if single_spaced {
+        Cow::Borrowed(span)
+    } else {
+        Cow::Owned(span.split_whitespace().collect::<Vec<_>>().join(" "))
+    }
 }
 
 impl ReportSummary {
     /// Counts one report row.
     pub fn add(&mut self, field: &str, kind: ReportKind, reason: &str) {
-        let key = || format!("{field}: {}", rule(reason));
-        match kind {
-            ReportKind::Repaired => *self.repaired.entry(key()).or_default() += 1,
-            ReportKind::Dropped => *self.dropped.entry(key()).or_default() += 1,
-            ReportKind::Rejected => *self.rejected.entry(key()).or_default() += 1,
-            ReportKind::Info if reason.starts_with("duplicate of ") => self.duplicates += 1,
-            ReportKind::Info => {}
+        let map = match kind {
+            ReportKind::Repaired => &mut self.repaired,
+            ReportKind::Dropped => &mut self.dropped,
+            ReportKind::Rejected => &mut self.rejected,
+            ReportKind::Info if reason.starts_with("duplicate of ") => {
+                self.duplicates += 1;
+                return;
+            }
+            ReportKind::Info => return,
+        };
+        // `field: rule`, looked up without allocating (a million rows, a few dozen keys)
+        let rule = rule(reason);
+        let mut key = String::with_capacity(field.len() + 2 + rule.len());
+        key.push_str(field);
+        key.push_str(": ");
+        key.push_str(&rule);
+        match map.get_mut(key.as_str()) {
+            Some(n) => *n += 1,
+            None => {
+                map.insert(key, 1);
+            }
         }
     }
 
@@ -326,6 +360,13 @@ mod summary_tests {
             "outside_commune"
         );
         assert_eq!(rule("missing required field"), "missing required field");
+        // borrowed when single-spaced, rebuilt otherwise: the same rule either way
+        assert!(matches!(rule("missing required field"), Cow::Borrowed(_)));
+        assert_eq!(rule("missing  required\tfield"), "missing required field");
+        assert_eq!(
+            rule("missing\u{a0}required field: x"),
+            "missing required field"
+        );
         assert_eq!(
             rule("duplicate of fs-1 (group fs-1, 2 records of one place; …)"),
             "duplicate"

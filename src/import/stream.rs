@@ -68,6 +68,7 @@ pub(crate) fn import_path(
                 version: mapping.target(),
                 seen,
                 communes: Some(options.communes()),
+                today: crate::import::normalize::import_date(),
             };
             // Two stages on two threads: parsing and mapping the raw rows here, validating and
             // writing them on the caller's thread (each stage is about half of the work).
@@ -114,6 +115,7 @@ pub(crate) fn import_path(
                 version: parsed.version,
                 seen,
                 communes: Some(options.communes()),
+                today: crate::import::normalize::import_date(),
             };
             for record in parsed.records {
                 validator.push(record, stats, lieux, report);

@@ -13,26 +13,19 @@
 //! | `outside_postcode` | the commune is not found (no INSEE code, a misspelled name, a name of another département than the postcode) and the point is more than [`MAX_OUTSIDE_KM`] km from every commune of the postcode | position dropped |
 //!
 //! The commune checks use the polygons of [`super::shapes::CommuneShapes`]: the embedded shapes by
-//! default, or `lieux import --communes`; the row's commune is found by INSEE code, else by
-//! postcode département and name, else the postcode's communes stand for it.
+//! default, or `lieux import --communes`; the row's commune ([`RowCommunes::stated`]) is found by
+//! INSEE code, else by postcode département and name, else the postcode's communes stand for it.
 
 use serde_json::Value;
 
-use super::shapes::{CommuneShape, CommuneShapes};
+use super::resolve::RowCommunes;
+use super::shapes::CommuneShape;
 use crate::import::ReportKind;
 use crate::model::Position;
 
 /// Tolerance of the commune check: simplified polygons (≈ 50 m) and places at a commune's edge
 /// (a town hall annex across the boundary) stay within it.
 pub const MAX_OUTSIDE_KM: f64 = 5.0;
-
-/// What the row says about where it is, for the commune check.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct RowPlace<'a> {
-    pub code_insee: Option<&'a str>,
-    pub code_postal: Option<&'a str>,
-    pub commune: Option<&'a str>,
-}
 
 /// One report entry: kind, reason (starting with the rule name).
 pub(crate) type Fix = (ReportKind, String);
@@ -124,13 +117,14 @@ fn in_french_territory(lon: f64, lat: f64) -> bool {
         .any(|(a, b, c, d)| (*a..=*c).contains(&lon) && (*b..=*d).contains(&lat))
 }
 
-/// Reads, repairs and checks one row's coordinates. `None` with a report entry when unusable;
-/// `None` without an entry when the row has no coordinates at all (the caller reports it).
+/// Reads, repairs and checks one row's coordinates against the communes the row names
+/// (`None`: no commune shapes, only the territory check). `None` with a report entry when
+/// unusable; `None` without an entry when the row has no coordinates at all (the caller
+/// reports it).
 pub(crate) fn repair(
     lat_raw: &str,
     lon_raw: &str,
-    place: RowPlace<'_>,
-    communes: Option<&CommuneShapes>,
+    communes: Option<&RowCommunes<'_>>,
     fixes: &mut Vec<Fix>,
 ) -> Option<Position> {
     let value = format!("{lat_raw} / {lon_raw}");
@@ -237,36 +231,34 @@ pub(crate) fn repair(
         return None;
     };
 
-    let commune = communes.and_then(|c| c.find(place.code_insee, place.code_postal, place.commune));
+    let commune = communes.and_then(|rc| rc.stated);
     // Without a resolved commune (no INSEE code, a misspelled name, a postcode of another
     // département than the name), the point is checked against every commune of its postcode.
-    let postcode_communes: Vec<&CommuneShape> = match (commune, communes, place.code_postal) {
-        (None, Some(c), Some(cp)) => c.of_postcode(cp),
+    let postcode_communes: Vec<&CommuneShape> = match (commune, communes) {
+        (None, Some(rc)) => rc.of_postcode().collect(),
         _ => Vec::new(),
     };
-    let near = |lon: f64, lat: f64| -> bool {
-        match commune {
-            Some(c) => c.within_km(lon, lat, MAX_OUTSIDE_KM),
-            None => postcode_communes
-                .iter()
-                .any(|c| c.within_km(lon, lat, MAX_OUTSIDE_KM)),
-        }
+    let targets: &[&CommuneShape] = match &commune {
+        Some(c) => std::slice::from_ref(c),
+        None => &postcode_communes,
+    };
+    let near = |lon: f64, lat: f64| {
+        targets
+            .iter()
+            .any(|c| c.within_km(lon, lat, MAX_OUTSIDE_KM))
     };
     // the exact distance, for the report
-    let outside = |lon: f64, lat: f64| -> f64 {
-        match commune {
-            Some(c) => c.distance_km(lon, lat),
-            None => postcode_communes
-                .iter()
-                .map(|c| c.distance_km(lon, lat))
-                .fold(f64::INFINITY, f64::min),
-        }
+    let outside = |lon: f64, lat: f64| {
+        targets
+            .iter()
+            .map(|c| c.distance_km(lon, lat))
+            .fold(f64::INFINITY, f64::min)
     };
     let what = || match commune {
         Some(c) => format!("{} {}", c.code_insee, c.nom),
         None => format!(
             "every commune of postcode {} ({})",
-            place.code_postal.unwrap_or(""),
+            communes.and_then(|rc| rc.code_postal).unwrap_or(""),
             postcode_communes
                 .iter()
                 .map(|c| c.nom.as_str())
@@ -274,7 +266,7 @@ pub(crate) fn repair(
                 .join(", ")
         ),
     };
-    let checked = commune.is_some() || !postcode_communes.is_empty();
+    let checked = !targets.is_empty();
     if checked && !near(p.lon, p.lat) {
         let d = outside(p.lon, p.lat);
         if Position::new_checked(p.lat, p.lon).is_some() && near(p.lat, p.lon) {
@@ -333,7 +325,7 @@ mod tests {
 
     fn run(lat: &str, lon: &str) -> (Option<(f64, f64)>, Vec<String>) {
         let mut fixes = Vec::new();
-        let p = repair(lat, lon, RowPlace::default(), None, &mut fixes);
+        let p = repair(lat, lon, None, &mut fixes);
         (
             p.map(|p| (p.lat, p.lon)),
             fixes

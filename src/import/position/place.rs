@@ -15,7 +15,8 @@
 //! Communes come from [`CommuneShapes`] (the embedded shapes, or `--communes`), postcodes from the
 //! embedded La Poste table joined to them.
 
-use super::shapes::{CommuneShape, CommuneShapes};
+use super::resolve::RowCommunes;
+use super::shapes::CommuneShape;
 use crate::import::ReportKind;
 use crate::model::Position;
 
@@ -36,42 +37,36 @@ pub(crate) struct Given {
     pub adresse: Option<String>,
 }
 
-/// Completes `given` in place; `report(field, kind, reason)` receives each derivation and, when
-/// the row cannot be placed, the rejection.
+/// Completes `given` in place from the communes the row names (`row`, resolved from the same
+/// INSEE code and postcode; an INSEE code dropped since is not used); `report(field, kind,
+/// reason)` receives each derivation and, when the row cannot be placed, the rejection.
 pub(crate) fn complete(
     given: &mut Given,
     position: Option<Position>,
-    communes: &CommuneShapes,
+    row: &RowCommunes<'_>,
     report: &mut impl FnMut(&str, ReportKind, String),
 ) {
+    let communes = row.shapes;
     // The commune the row designates without doubt: by INSEE code, else by its position.
-    let by_code = given
-        .code_insee
-        .as_deref()
-        .and_then(|c| communes.by_code(c));
+    let by_code = row
+        .by_code
+        .filter(|c| given.code_insee.as_deref() == Some(c.code_insee.as_str()));
     let at_position = || position.and_then(|p| communes.at(p.lon, p.lat, NEAR_KM));
 
     if given.commune.is_none() {
-        let postcode_communes = given
-            .code_postal
-            .as_deref()
-            .map(|cp| communes.of_postcode(cp))
-            .unwrap_or_default();
+        let postcode_communes = row.of_postcode();
         let (found, rule): (Option<&CommuneShape>, &str) = if let Some(c) = by_code {
             (Some(c), "commune_from_code_insee")
         } else if postcode_communes.len() == 1 {
-            (Some(postcode_communes[0]), "commune_from_postcode")
+            (postcode_communes.clone().next(), "commune_from_postcode")
         } else if let Some(c) = at_position() {
             (Some(c), "commune_from_position")
         } else {
-            let best = postcode_communes
-                .iter()
-                .max_by(|a, b| {
-                    a.population
-                        .cmp(&b.population)
-                        .then(b.code_insee.cmp(&a.code_insee))
-                })
-                .copied();
+            let best = postcode_communes.clone().max_by(|a, b| {
+                a.population
+                    .cmp(&b.population)
+                    .then(b.code_insee.cmp(&a.code_insee))
+            });
             (best, COMMUNE_GUESSED)
         };
         if let Some(c) = found {

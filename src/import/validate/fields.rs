@@ -10,9 +10,10 @@ use crate::model::{FormationLabel, Lieu, Position, PositionOrigine};
 use super::PIVOT_PLACEHOLDER;
 use super::row::{RowReport, no_alias};
 use crate::import::normalize::{
-    import_date, is_placeholder_date, normalize_code_insee, normalize_code_postal, normalize_pivot,
+    is_placeholder_date, normalize_code_insee, normalize_code_postal, normalize_pivot,
     normalize_telephone, parse_date, single_spaced,
 };
+use crate::import::position::resolve::RowCommunes;
 use crate::import::position::shapes::CommuneShapes;
 use crate::import::position::{coords, place};
 use crate::import::report::COORDS;
@@ -22,6 +23,7 @@ pub(super) fn build(
     record: &Record,
     row: &mut RowReport<'_>,
     communes: Option<&CommuneShapes>,
+    today: chrono::NaiveDate,
 ) -> Option<Lieu> {
     for (field, kind, reason, value) in &record.notes {
         row.push(field, *kind, reason.clone(), value);
@@ -61,7 +63,6 @@ pub(super) fn build(
     // missing, unreadable or a placeholder (1970-01-01): the import date, reported
     let date_maj = Some(match row.text(record, "date_maj") {
         None => {
-            let today = import_date();
             row.push(
                 "date_maj",
                 ReportKind::Repaired,
@@ -72,7 +73,6 @@ pub(super) fn build(
         }
         Some(raw) => match parse_date(&raw) {
             Some((d, _)) if is_placeholder_date(d) => {
-                let today = import_date();
                 row.push(
                     "date_maj",
                     ReportKind::Repaired,
@@ -93,7 +93,6 @@ pub(super) fn build(
                 d
             }
             None => {
-                let today = import_date();
                 row.push(
                     "date_maj",
                     ReportKind::Repaired,
@@ -169,23 +168,24 @@ pub(super) fn build(
                 }
             });
 
-    // An INSEE code of another département than the postcode is not used for the check; the
+    // The communes the row names, looked up once for the checks and derivations below. An
+    // INSEE code of another département than the postcode is not used for the check; the
     // position decides which of the two is wrong (see `CommuneShapes::contradicted`).
-    let contradicted = communes
-        .and_then(|c| c.contradicted(code_insee.as_deref(), code_postal.as_deref()))
-        .map(|c| (c.code_insee.clone(), c.nom.clone()));
-    let place = coords::RowPlace {
-        code_insee: code_insee.as_deref().filter(|_| contradicted.is_none()),
-        code_postal: code_postal.as_deref(),
-        commune: commune.as_deref(),
-    };
-    let (position, position_origine) = position(record, row, place, communes);
-    let mut code_insee = code_insee;
-    if let Some((code, nom)) = &contradicted {
+    let row_communes = communes.map(|c| {
+        RowCommunes::new(
+            c,
+            code_insee.as_deref(),
+            code_postal.as_deref(),
+            commune.as_deref(),
+        )
+    });
+    let contradicted = row_communes.and_then(|r| r.contradicted);
+    let (position, position_origine) = position(record, row, row_communes.as_ref());
+    let mut drop_code_insee = false;
+    if let Some(c) = contradicted {
+        let (code, nom) = (&c.code_insee, &c.nom);
         let cp = code_postal.as_deref().unwrap_or("");
-        let near = position
-            .zip(communes.and_then(|c| c.by_code(code)))
-            .map(|(p, c)| c.distance_km(p.lon, p.lat) <= coords::MAX_OUTSIDE_KM);
+        let near = position.map(|p| c.distance_km(p.lon, p.lat) <= coords::MAX_OUTSIDE_KM);
         match near {
             Some(true) => row.push(
                 "code_postal",
@@ -200,7 +200,7 @@ pub(super) fn build(
                     format!("code_insee_other_departement: {code} ({nom}) is of another département than postcode {cp} and the position is not in it"),
                     code,
                 );
-                code_insee = None;
+                drop_code_insee = true;
             }
             None => row.push(
                 "code_insee",
@@ -213,16 +213,13 @@ pub(super) fn build(
     let mut given = place::Given {
         commune,
         code_postal,
-        code_insee,
+        code_insee: code_insee.filter(|_| !drop_code_insee),
         adresse,
     };
-    if let Some(communes) = communes {
-        place::complete(
-            &mut given,
-            position,
-            communes,
-            &mut |field, kind, reason| row.push(field, kind, reason, ""),
-        );
+    if let Some(rc) = &row_communes {
+        place::complete(&mut given, position, rc, &mut |field, kind, reason| {
+            row.push(field, kind, reason, "")
+        });
     }
     let place::Given {
         commune,
@@ -358,14 +355,13 @@ fn formation_alias(s: &str) -> Option<FormationLabel> {
 fn position(
     record: &Record,
     row: &mut RowReport<'_>,
-    place: coords::RowPlace<'_>,
-    communes: Option<&CommuneShapes>,
+    communes: Option<&RowCommunes<'_>>,
 ) -> (Option<Position>, Option<PositionOrigine>) {
     let get = |f: &str| record.fields.get(f).map(|s| s.trim()).unwrap_or("");
     let (lat, lon) = (get("latitude"), get("longitude"));
     let value = format!("{lat} / {lon}");
     let mut fixes = Vec::new();
-    let p = coords::repair(lat, lon, place, communes, &mut fixes);
+    let p = coords::repair(lat, lon, communes, &mut fixes);
     if p.is_none() && fixes.is_empty() {
         row.push(
             COORDS,

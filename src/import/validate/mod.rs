@@ -38,6 +38,7 @@ pub(crate) fn validate_all(
         version: parsed.version,
         seen,
         communes,
+        today: crate::import::normalize::import_date(),
     };
     for (i, record) in parsed.records.into_iter().enumerate() {
         validator.push(record, &mut out.stats, &mut out.lieux, &mut out.report);
@@ -60,6 +61,9 @@ pub(crate) struct Validator<'a> {
     pub version: SchemaVersion,
     pub seen: &'a mut SeenIds,
     pub communes: Option<&'a CommuneShapes>,
+    /// The import date, for rows whose `date_maj` is missing or unusable (read once per file,
+    /// not once per row).
+    pub today: chrono::NaiveDate,
 }
 
 impl Validator<'_> {
@@ -86,7 +90,7 @@ impl Validator<'_> {
             entries: Vec::new(),
             rejected: false,
         };
-        let lieu = build(&record, &mut row, self.communes);
+        let lieu = build(&record, &mut row, self.communes, self.today);
         let kept = match lieu {
             Some(mut lieu) => {
                 // An id repeated inside one file (an aggregator's sub-sources numbering their
