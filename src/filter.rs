@@ -405,7 +405,7 @@ impl Filter {
             && self.ouvert_le_week_end.is_none_or(|(want, sat)| {
                 lieu.horaires
                     .as_ref()
-                    .is_some_and(|h| h.opens_on_weekend(sat))
+                    .is_some_and(|h| h.opens_on_weekend(sat, tz))
                     == want
             })
     }

@@ -2,7 +2,8 @@
 //! place's own time zone.
 //!
 //! The `opening-hours` crate evaluates naive local date-times; we convert the requested instant
-//! into the place's IANA zone with `chrono-tz` first, and convert the next opening back.
+//! into the place's IANA zone with `chrono-tz` first, and convert the next opening back. `PH`
+//! (public holiday) rules follow the holidays of the zone's territory ([`crate::holidays`]).
 //!
 //! Fast path, hand-written because measured speed demands it: the crate takes ~25 µs to parse a
 //! value and ~3.6 µs to find the next opening of a closed place, which made start-up with 20 000
@@ -281,27 +282,28 @@ impl Horaires {
         matches!(self.schedule, Schedule::Weekly(_))
     }
 
-    /// Open at local time `local`?
-    pub fn is_open_local(&self, local: NaiveDateTime) -> bool {
+    /// Open at local time `local` of zone `tz` (whose territory's public holidays `PH` rules
+    /// follow, [`crate::holidays`])?
+    pub fn is_open_local(&self, local: NaiveDateTime, tz: Tz) -> bool {
         match &self.schedule {
             Schedule::Weekly(w) => w.is_open(local),
-            Schedule::Rules(oh) => oh.is_open(local),
+            Schedule::Rules(oh) => in_zone(oh, tz).is_open(local),
         }
     }
 
     /// Whether the place is open at `at`, evaluated in `tz`.
     pub fn is_open(&self, at: DateTime<FixedOffset>, tz: Tz) -> bool {
-        self.is_open_local(local_naive(at, tz))
+        self.is_open_local(local_naive(at, tz), tz)
     }
 
     /// Open status at `at`, and the next opening when closed.
     pub fn status(&self, at: DateTime<FixedOffset>, tz: Tz) -> Status {
         let local = local_naive(at, tz);
-        let ouvert = self.is_open_local(local);
+        let ouvert = self.is_open_local(local, tz);
         let prochaine_ouverture = if ouvert {
             None
         } else {
-            self.next_opening_local(local)
+            self.next_opening_local(local, tz)
                 .and_then(|t| to_offset(t, tz))
         };
         Status {
@@ -310,11 +312,12 @@ impl Horaires {
         }
     }
 
-    /// When closed at local time `from`: the next local opening time, within a year.
-    pub fn next_opening_local(&self, from: NaiveDateTime) -> Option<NaiveDateTime> {
+    /// When closed at local time `from` of zone `tz`: the next local opening time, within a
+    /// year.
+    pub fn next_opening_local(&self, from: NaiveDateTime, tz: Tz) -> Option<NaiveDateTime> {
         let oh = match &self.schedule {
             Schedule::Weekly(w) => return w.next_opening(from),
-            Schedule::Rules(oh) => oh,
+            Schedule::Rules(oh) => in_zone(oh, tz),
         };
         // Bounded to a year: `next_change` searches up to the crate's end of time (year 9999),
         // which takes minutes on schedules that never change without a holiday calendar
@@ -326,11 +329,11 @@ impl Horaires {
     }
 
     /// True when the place opens on Saturday or Sunday in the week starting at `week_start`
-    /// (a Monday, local time). Used by the `ouvert_le_week_end` filter.
-    pub fn opens_on_weekend(&self, saturday: chrono::NaiveDate) -> bool {
+    /// (a Monday, local time) in zone `tz`. Used by the `ouvert_le_week_end` filter.
+    pub fn opens_on_weekend(&self, saturday: chrono::NaiveDate, tz: Tz) -> bool {
         let oh = match &self.schedule {
             Schedule::Weekly(w) => return w.opens_on_weekend(),
-            Schedule::Rules(oh) => oh,
+            Schedule::Rules(oh) => in_zone(oh, tz),
         };
         let start = saturday.and_hms_opt(0, 0, 0);
         let Some(start) = start else { return false };
@@ -338,6 +341,12 @@ impl Horaires {
         // bounded, like `next_opening_local`
         oh.iter_range(start, end).any(|r| r.kind == RuleKind::Open)
     }
+}
+
+/// `oh` evaluated with the public holidays of `tz`'s territory (an `Arc` and calendar handles
+/// cloned, no parsing).
+fn in_zone(oh: &OpeningHours, tz: Tz) -> OpeningHours {
+    oh.clone().with_context(crate::holidays::context(tz))
 }
 
 fn local_naive(at: DateTime<FixedOffset>, tz: Tz) -> NaiveDateTime {
@@ -391,7 +400,7 @@ mod tests {
                     raw,
                     s.ouvert,
                     s.prochaine_ouverture,
-                    h.opens_on_weekend(sat),
+                    h.opens_on_weekend(sat, chrono_tz::Europe::Paris),
                 ));
             }
             let _ = tx.send(out);
@@ -399,9 +408,10 @@ mod tests {
         let out = rx
             .recv_timeout(std::time::Duration::from_secs(60))
             .expect("evaluation returned");
-        // without a holiday calendar, holiday-only rules never open
-        assert_eq!(out[0], ("SH, We off; PH", false, None, false));
-        assert_eq!(out[1], ("PH", false, None, false));
+        // holiday-only rules open on the next public holiday (Christmas), not on the week-end
+        let christmas = Some(at("2026-12-25T00:00:00+01:00"));
+        assert_eq!(out[0], ("SH, We off; PH", false, christmas, false));
+        assert_eq!(out[1], ("PH", false, christmas, false));
         assert!(!out[2].1);
         // a plain week with `PH off` still opens at 09:00 the same day
         assert_eq!(
@@ -458,7 +468,7 @@ mod tests {
             let from = chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
                 .and_then(|d| d.and_hms_opt(10, 0, 0))
                 .unwrap_or_default();
-            let _ = h.next_opening_local(from);
+            let _ = h.next_opening_local(from, chrono_tz::Europe::Paris);
         }
     }
 
@@ -481,11 +491,11 @@ mod tests {
     fn weekend() {
         let sat = chrono::NaiveDate::from_ymd_opt(2026, 12, 5).expect("date");
         let h: Horaires = "Mo-Fr 09:00-17:00".parse().expect("valid");
-        assert!(!h.opens_on_weekend(sat));
+        assert!(!h.opens_on_weekend(sat, chrono_tz::Europe::Paris));
         let h: Horaires = "Mo-Fr 09:00-17:00; Sa 09:00-12:00".parse().expect("valid");
-        assert!(h.opens_on_weekend(sat));
+        assert!(h.opens_on_weekend(sat, chrono_tz::Europe::Paris));
         let h: Horaires = "Su 15:00-16:00".parse().expect("valid");
-        assert!(h.opens_on_weekend(sat));
+        assert!(h.opens_on_weekend(sat, chrono_tz::Europe::Paris));
     }
 
     #[test]

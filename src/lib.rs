@@ -31,6 +31,7 @@ pub mod geocode;
 pub mod geodesy;
 pub mod glyphs;
 pub mod gzip;
+pub mod holidays;
 pub mod hours;
 pub mod http;
 pub mod import;

@@ -28,8 +28,8 @@ fuzz_target!(|data: &[u8]| {
     let at = at.fixed_offset();
     let _ = h.status(at, tz);
     let local = tz.from_utc_datetime(&at.naive_utc()).naive_local();
-    let _ = h.next_opening_local(local);
+    let _ = h.next_opening_local(local, tz);
     if let Some(sat) = NaiveDate::from_ymd_opt(2026, 12, 5) {
-        let _ = h.opens_on_weekend(sat);
+        let _ = h.opens_on_weekend(sat, tz);
     }
 });

@@ -309,6 +309,7 @@ async fn nearest_stays_in_its_territory_and_equals_the_oracle() {
     let lieux = ds.lieux();
     let mut rng = Rng::new(2026);
     let mut tally = Tally::default();
+    let mut holiday_queries = 0;
     for &home in Territoire::ALL {
         let [w, s, e, n] = home.bbox();
         for _ in 0..1000 {
@@ -411,6 +412,21 @@ async fn nearest_stays_in_its_territory_and_equals_the_oracle() {
                 tally.widened_crossing += usize::from(crossing > 0);
             }
 
+            // A public holiday: no place whose hours say `PH off` is open (read from the hours
+            // as written, not through the evaluator). Every holiday drawn is a weekday, when
+            // `Mo-Fr 07:00-16:00; PH off` would otherwise be open in the morning.
+            if kind == "holiday" && filter.ouvert_actuellement.is_some() {
+                for id in &got {
+                    let l = &lieux[ds.slot_of(id).expect("served id") as usize];
+                    let raw = l.horaires.as_ref().map_or("", |h| h.raw());
+                    assert!(
+                        !raw.contains("PH off"),
+                        "{url}: {id} ({raw}) open on a holiday"
+                    );
+                }
+                holiday_queries += 1;
+            }
+
             // nothing (or too little) open: the alternatives
             if filter.ouvert_actuellement.is_some() {
                 assert_eq!(v["ouverts"].as_u64(), Some(got.len() as u64), "{url}");
@@ -470,6 +486,51 @@ async fn nearest_stays_in_its_territory_and_equals_the_oracle() {
     assert!(tally.nothing_open > 100, "{tally:?}");
     assert!(tally.widened_crossing > 0, "widening does widen: {tally:?}");
     assert!(tally.per_kind.len() == 4, "{tally:?}");
+    assert!(holiday_queries > 100, "{holiday_queries}");
+}
+
+/// Public holidays are the territory's (issue 17): on 22 May 2026, abolition day in
+/// Martinique, a `PH off` place there is closed and opens again on the 26th (the 25th is Whit
+/// Monday), while the same hours in metropolitan France are open that morning.
+#[tokio::test]
+async fn holidays_are_the_territorys() {
+    let hours = "Mo-Fr 07:00-16:00; PH off";
+    let place = |id: &str, insee: &str, lon: f64, lat: f64| {
+        let mut l = lieu(id.to_owned(), Some(Position { lon, lat }));
+        l.code_postal = insee.to_owned();
+        l.code_insee = Some(insee.to_owned());
+        l.horaires = hours.parse().ok();
+        l
+    };
+    let st = AppState::new(Dataset::new(vec![
+        place("fdf", "97209", -61.07, 14.61),
+        place("gueret", "23096", 1.87, 46.17),
+    ]));
+    let ask = |lat: f64, lon: f64, when: &str| {
+        format!(
+            "/v1/lieux/nearest?lat={lat}&lon={lon}&k=1&ouvert_actuellement={}",
+            enc(when)
+        )
+    };
+    let (status, v) = get(&st, &ask(14.6, -61.05, "2026-05-22T10:00:00-04:00")).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["territoire"], "martinique");
+    assert_eq!(v["ouverts"], 0, "{v}");
+    let alt = &v["alternatives"][0]["properties"];
+    assert_eq!(alt["id"], "fdf");
+    assert_eq!(
+        alt["prochaine_ouverture"], "2026-05-26T07:00:00-04:00",
+        "{v}"
+    );
+    let (_, v) = get(&st, &ask(46.1, 1.9, "2026-05-22T10:00:00+02:00")).await;
+    assert_eq!(ids(&v["features"]), vec!["gueret".to_owned()], "{v}");
+    // and on Whit Monday both are closed
+    let (_, v) = get(&st, &ask(46.1, 1.9, "2026-05-25T10:00:00+02:00")).await;
+    assert_eq!(v["ouverts"], 0, "{v}");
+    assert_eq!(
+        v["alternatives"][0]["properties"]["prochaine_ouverture"],
+        "2026-05-26T07:00:00+02:00"
+    );
 }
 
 /// The issue's case: Creuse at 05:15 on a weekday, `ouvert_actuellement`: no place open, and
