@@ -36,6 +36,9 @@ const box = document.getElementById("nearest");
 function show(html) {
   box.innerHTML = html;
   box.hidden = false;
+  // named by its heading when it has one (not while a status or an error stands alone)
+  if (box.querySelector("#nearest-titre")) box.setAttribute("aria-labelledby", "nearest-titre");
+  else box.removeAttribute("aria-labelledby");
   // results below the map on a phone: bring them into view (and to screen readers)
   box.focus({ preventScroll: true });
   box.scrollIntoView({ block: "nearest" });
@@ -62,7 +65,7 @@ async function autour(lon, lat, label, title = `Les plus proches de ${label}`, n
   const body = await res.json();
   if (!res.ok) { show(`<p role="alert">${esc(body.error?.message)}</p>`); return; }
   const dist = (f) => `<span class="distance">${km(f.properties.distance_m)}</span> — `;
-  let html = `<h2>${esc(title)}</h2>${note}`;
+  let html = `<h2 id="nearest-titre">${esc(title)}</h2>${note}`;
   if (body.features.length > 0) html += `<ol class="proches">${body.features.map((f) => placeButton(f, dist(f))).join("")}</ol>`;
   const alt = body.alternatives || [];
   if (alt.length > 0) {
@@ -132,7 +135,7 @@ document.getElementById("trente").addEventListener("click", async () => {
     : `<p class="note">Temps de trajet en voiture par la route.${partial}</p>`;
   const approx = (p) => (!estimate && p.estimate ? "≈ " : "");
   const n = body.features.length;
-  show(`<h2>À moins de 30 min en voiture de ${esc(label)}</h2>${note}
+  show(`<h2 id="nearest-titre">À moins de 30 min en voiture de ${esc(label)}</h2>${note}
     <p class="note compte">${n} lieu${n > 1 ? "x" : ""} accessible${n > 1 ? "s" : ""}</p>
     <ol class="accessibles">${body.features.slice(0, 50).map((f) => placeButton(f,
       `<span class="duree">${approx(f.properties)}${minutes(f.properties.duration_s)}</span> — ${km(f.properties.distance_m)} — `)).join("")}</ol>`);

@@ -24,7 +24,9 @@ const recherche = (() => {
     if (!res.ok) return [];
     return (await res.json()).features.filter((f) => f.geometry).map((f) => {
       const p = f.properties;
-      const where = [p.code_postal, p.type === "municipality" ? "" : p.commune].filter(Boolean).join(" ");
+      // what the label does not already say
+      const where = p.code_postal && p.label.includes(p.code_postal) ? ""
+        : [p.code_postal, p.type === "municipality" ? "" : p.commune].filter(Boolean).join(" ");
       return { label: p.label, detail: [TYPES[p.type], where].filter(Boolean).join(" · "),
         lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] };
     });

@@ -42,8 +42,17 @@ async function journey(w, h) {
   seen.expanded = await page.getAttribute("#adresse", "aria-expanded");
   out.axe[`${w}-suggestions`] = await axe(page);
   await page.screenshot({ path: `${outDir}/parcours-suggestions-${w}.png` });
+  // ↑ wraps to the last suggestion, Escape closes, ↓ opens again on the first
+  const state = () => page.evaluate(() => ({ expanded: document.getElementById("adresse").getAttribute("aria-expanded"),
+    active: document.getElementById("adresse").getAttribute("aria-activedescendant"),
+    hidden: document.getElementById("suggestions").hidden }));
+  await page.keyboard.press("ArrowUp");
+  seen.afterUp = await state();
+  await page.keyboard.press("Escape");
+  seen.afterEscape = await state();
   await page.keyboard.press("ArrowDown");
   seen.activeDescendant = await page.getAttribute("#adresse", "aria-activedescendant");
+  seen.afterDown = await state();
   await page.keyboard.press("Enter");
   await page.waitForSelector("#nearest .proches button.lieu", { timeout: 15000 });
   await idle(page);

@@ -175,6 +175,16 @@ fn map_page_journeys_keyboard_list_card_30_min_and_nothing_open_at_both_sizes() 
         // combobox: the server's suggestions, the first one active after ↓
         assert!(text(&s["suggestions"][0]).starts_with(label), "{ctx}");
         assert_eq!(s["expanded"], "true");
+        let n = s["suggestions"].as_array().map_or(0, Vec::len);
+        assert_eq!(
+            s["afterUp"]["active"].as_str(),
+            Some(format!("suggestion-{}", n - 1).as_str()),
+            "↑ from the input: the last suggestion"
+        );
+        assert_eq!(s["afterEscape"]["expanded"], "false");
+        assert_eq!(s["afterEscape"]["hidden"], true);
+        assert!(s["afterEscape"]["active"].is_null());
+        assert_eq!(s["afterDown"]["expanded"], "true", "↓ opens again");
         assert_eq!(s["activeDescendant"], "suggestion-0");
         // Enter: the nearest around the address, which is the reference point on the map
         let (olon, olat) = lonlat(&s["origin"]);
