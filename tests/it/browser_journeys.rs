@@ -325,8 +325,8 @@ fn map_page_journeys_keyboard_list_card_30_min_and_nothing_open_at_both_sizes() 
 fn hours_worded_by_the_page_agree_with_the_server_on_every_place() {
     let Some(dir) = browser_ready() else { return };
     let (mut server, addr) = start(&[]);
-    // weekdays at and around the usual bounds, a Sunday, a night, a holiday (evaluated as a
-    // weekday by both: no holiday calendar), summer time, and an instant in UTC-4
+    // weekdays at and around the usual bounds, a Sunday, a night, Christmas (no France Services
+    // hours have a PH rule: open as any Friday for both), summer time, and an instant in UTC-4
     let instants = [
         "2026-12-07T10:17:00+01:00",
         "2026-12-08T12:29:30+01:00",
