@@ -20,6 +20,7 @@
 
 pub mod answer;
 pub mod build;
+pub mod floor;
 pub mod graph;
 pub mod isochrone;
 pub mod lines;

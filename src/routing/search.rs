@@ -35,6 +35,9 @@ pub struct Tree {
     pub length_dm: Vec<u32>,
     /// Nodes settled, in settling order.
     pub settled: Vec<u32>,
+    /// Did the limit stop the search (some node lies beyond it), rather than the roads running
+    /// out (every node the origins reach is settled)?
+    pub cut: bool,
     /// Nodes whose entries were set: what to reset before the arrays are reused.
     touched: Vec<u32>,
 }
@@ -112,11 +115,17 @@ pub fn bounded(g: &Graph, origins: &[Origin], limit_ms: u32) -> Tree {
         time_ms,
         length_dm,
         settled: Vec::new(),
+        cut: false,
         touched: Vec::new(),
     };
     let mut heap = BinaryHeap::new();
+    // nodes first seen beyond the limit: the search was cut if one stays unreached
+    let mut refused = Vec::new();
     for o in origins {
         let u = o.node as usize;
+        if u < n && o.offset_ms > limit_ms {
+            refused.push(o.node);
+        }
         if u < n && o.offset_ms <= limit_ms && o.offset_ms < tree.time_ms[u] {
             if tree.time_ms[u] == UNREACHED {
                 tree.touched.push(o.node);
@@ -135,6 +144,9 @@ pub fn bounded(g: &Graph, origins: &[Origin], limit_ms: u32) -> Tree {
         for a in g.arcs(u) {
             let v = g.targets[a] as usize;
             let nt = t.saturating_add(g.weights[a]);
+            if nt > limit_ms && tree.time_ms[v] == UNREACHED {
+                refused.push(v as u32);
+            }
             if nt <= limit_ms && nt < tree.time_ms[v] {
                 if tree.time_ms[v] == UNREACHED {
                     tree.touched.push(v as u32);
@@ -145,6 +157,9 @@ pub fn bounded(g: &Graph, origins: &[Origin], limit_ms: u32) -> Tree {
             }
         }
     }
+    tree.cut = refused
+        .iter()
+        .any(|&v| tree.time_ms[v as usize] == UNREACHED);
     tree
 }
 

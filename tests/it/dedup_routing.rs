@@ -148,7 +148,7 @@ async fn closest_and_reachable_time_the_listed_member() {
                     .expect("pos");
                 let at = (p.lon, p.lat);
                 let terr = Territoire::of_point(at.0, at.1);
-                let want = crate::honest_times::oracle(router, ds, profile, at, |s| {
+                let want = crate::estimate_floor::oracle(router, ds, profile, at, |s| {
                     listed.contains(&s) && Some(ds.territoire(s)) == terr
                 });
                 through_member += want
@@ -274,7 +274,7 @@ fn coverage_counts_and_times_the_listed_members() {
             through_member += usize::from(ds.groups().is_hidden(place));
             let on_graph = matches!(router.locate(Profile::Car, at.0, at.1), Located::OnGraph(_));
             let want = match on_graph {
-                true => crate::honest_times::oracle(&router, &ds, Profile::Car, at, |s| {
+                true => crate::estimate_floor::oracle(&router, &ds, Profile::Car, at, |s| {
                     keep.contains(&s)
                 }),
                 false => Vec::new(),

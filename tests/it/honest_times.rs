@@ -10,23 +10,18 @@ use std::sync::Arc;
 use lieux::Dataset;
 use lieux::http::AppState;
 use lieux::model::{Dispositif, Position};
-use lieux::routing::search::{self, UNREACHED};
-use lieux::routing::{
-    Graph, Located, Profile, RoadNetwork, Router, answer::Unrouted, estimate, origins,
-};
+use lieux::routing::{Graph, Located, Profile, RoadNetwork, Router, answer::Unrouted};
 use lieux::testdata::{Rng, synthetic_lieux};
 use serde_json::Value;
 
+use crate::estimate_floor::{Oracle, oracle};
 use crate::routing::{get, net};
-
-/// A place of an oracle answer: slot, duration (s), estimated or not.
-pub(crate) type Oracle = Vec<(u32, f64, bool)>;
 
 /// Places around the Paris-centre graph: a quarter on its nodes, a quarter up to ~220 m off
 /// them, a quarter in a band 1–8 km around its box (outside the graph, as the three France
 /// Services 3.5–3.8 km away of the issue), a quarter anywhere in France. One in two of each quarter is a
 /// France Services.
-fn around(g: &Graph, count: usize, seed: u64) -> Dataset {
+pub(crate) fn around(g: &Graph, count: usize, seed: u64) -> Dataset {
     let [x0, y0, x1, y1] = g.bbox();
     let mut rng = Rng::new(seed);
     let mut lieux = synthetic_lieux(count, seed);
@@ -66,41 +61,6 @@ fn is_fs(ds: &Dataset, slot: u32) -> bool {
     ds.lieu(slot)
         .dispositif_programmes_nationaux
         .contains(&Dispositif::FranceServices)
-}
-
-/// Every positioned place `keep` accepts, with its duration from `at`: the road time when a
-/// full search reaches it, the straight-line estimate otherwise; sorted by (duration, slot).
-pub(crate) fn oracle(
-    router: &Router,
-    ds: &Dataset,
-    profile: Profile,
-    at: (f64, f64),
-    keep: impl Fn(u32) -> bool,
-) -> Oracle {
-    let g = router.network().graph(profile);
-    let Located::OnGraph(s) = router.locate(profile, at.0, at.1) else {
-        panic!("{at:?} is not on the {profile:?} graph")
-    };
-    let full = search::bounded(g, &origins(g, s), u32::MAX - 1);
-    let mut out: Oracle = (0..ds.lieux().len() as u32)
-        .filter(|&slot| keep(slot))
-        .filter_map(|slot| {
-            let p = ds.lieu(slot).position?;
-            let road = router.place_snap(profile, slot).and_then(|snap| {
-                snap.arrivals(g)
-                    .iter()
-                    .filter(|l| full.time_ms[l.node as usize] != UNREACHED)
-                    .map(|l| full.time_ms[l.node as usize].saturating_add(l.ms))
-                    .min()
-            });
-            Some(match road {
-                Some(ms) => (slot, f64::from(ms) / 1000.0, false),
-                None => (slot, estimate(profile, at, (p.lon, p.lat)).0, true),
-            })
-        })
-        .collect();
-    out.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
-    out
 }
 
 /// Tallies of what the answers held, for the report.
@@ -167,7 +127,7 @@ pub(crate) fn check(
 }
 
 /// Query points: graph nodes, so that they snap.
-fn points(g: &Graph, n: usize, seed: u64) -> Vec<(f64, f64)> {
+pub(crate) fn points(g: &Graph, n: usize, seed: u64) -> Vec<(f64, f64)> {
     let mut rng = Rng::new(seed);
     (0..n)
         .map(|_| g.coord(rng.below(g.node_count()) as u32))
@@ -292,7 +252,8 @@ async fn closest_lists_every_place_timed_or_estimated() {
     eprintln!("closest against the oracle: {seen:?}");
     assert!(seen.road > 100, "{seen:?}");
     assert!(
-        seen.estimated.get("hors_graphe").copied().unwrap_or(0) > 50,
+        // few: an estimate is floored by the roads' pace (estimate_floor.rs)
+        seen.estimated.get("hors_graphe").copied().unwrap_or(0) > 0,
         "{seen:?}"
     );
     assert!(
@@ -444,8 +405,9 @@ async fn the_issue_case_four_france_services_one_on_the_graph() {
     assert_eq!(shown[0].2, None);
     assert!(shown[1..].iter().all(|s| s.2 == Some("hors_graphe")));
     assert_eq!(v["estimes"], 3);
-    // 3.5 km × 1.3 at 50 km/h: 327.6 s
-    assert!((shown[1].1 - 327.6).abs() < 1.0, "{shown:?}");
+    // 3.5 km × 1.3 at 50 km/h: 327.6 s, raised a little by the floor (the extract's edge is
+    // reached at the pace of its roads, the rest of the way estimated; estimate_floor.rs)
+    assert!((327.0..340.0).contains(&shown[1].1), "{shown:?}");
     // reachable within 10 minutes: the same four (the estimates are 5.5-6 minutes)
     let v = get_ok(
         &st,

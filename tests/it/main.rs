@@ -12,6 +12,7 @@ mod dedup;
 mod dedup_endpoints;
 mod dedup_groups;
 mod dedup_routing;
+mod estimate_floor;
 mod front;
 mod gdal;
 mod geocode;
