@@ -25,7 +25,7 @@ use serde_json::Value;
 use super::cache::Cache;
 use super::{
     AddressQuery, GeocodeError, GeocodeHit, GeocodeStats, Geocoder, PositionOrigine, Precision,
-    SourcePosition, Tally,
+    ReverseHit, SourcePosition, Tally,
 };
 use crate::model::Position;
 
@@ -61,14 +61,14 @@ impl Default for BanOptions {
 /// `http://127.0.0.1:7878` for a local addok).
 #[derive(Debug)]
 pub struct BanGeocoder {
-    base: String,
-    options: BanOptions,
-    client: reqwest::blocking::Client,
+    pub(super) base: String,
+    pub(super) options: BanOptions,
+    pub(super) client: reqwest::blocking::Client,
     cache: Mutex<Cache>,
     tally: Tally,
     requests: AtomicU64,
-    batches: AtomicU64,
-    cache_hits: AtomicU64,
+    pub(super) batches: AtomicU64,
+    pub(super) cache_hits: AtomicU64,
 }
 
 /// One answer before the thresholds: position, score, BAN type, citycode, label (and, from
@@ -135,12 +135,12 @@ impl BanGeocoder {
         })
     }
 
-    fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
+    pub(super) fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
         // A panic while holding the lock cannot leave the map half-updated: use it anyway.
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn http_err(&self, url: &str) -> impl Fn(reqwest::Error) -> GeocodeError {
+    pub(super) fn http_err(&self, url: &str) -> impl Fn(reqwest::Error) -> GeocodeError {
         let url = url.to_owned();
         move |e| GeocodeError::Http {
             url: url.clone(),
@@ -149,7 +149,7 @@ impl BanGeocoder {
     }
 
     /// Sends one request, checks the status, returns the body.
-    fn send(
+    pub(super) fn send(
         &self,
         url: &str,
         request: reqwest::blocking::RequestBuilder,
@@ -420,6 +420,14 @@ impl Geocoder for BanGeocoder {
             cache.save()?;
         }
         Ok(self.tally.answer(out))
+    }
+
+    fn reverse(
+        &self,
+        points: &[Position],
+        progress: &dyn Fn(u64),
+    ) -> Option<Result<Vec<Option<ReverseHit>>, GeocodeError>> {
+        Some(BanGeocoder::reverse(self, points, progress))
     }
 
     fn stats(&self) -> GeocodeStats {

@@ -8,6 +8,8 @@
 //!   with an on-disk [`cache`], and [`offline::CommuneGeocoder`], which places a row at a point
 //!   inside its commune from the embedded commune table.
 //!
+//! - [`reverse`]: the street address at a point (BAN `/reverse/csv/`), for rows with
+//!   coordinates and no address.
 //! - [`suggest`]: address search for a person typing (`/v1/adresses`, `adresse=`), the BAN
 //!   `/search/` endpoint with the commune table as fallback.
 //!
@@ -18,6 +20,7 @@
 pub mod ban;
 pub mod cache;
 pub mod offline;
+pub mod reverse;
 pub mod suggest;
 
 use std::fmt;
@@ -73,6 +76,22 @@ pub struct GeocodeHit {
     pub label: String,
     /// INSEE code of the commune the answer lies in, when the geocoder says (BAN
     /// `result_citycode`): the import takes the commune from it when the row's own was a guess.
+    pub citycode: Option<String>,
+}
+
+/// The address reverse geocoding ([`reverse`]) found at a point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReverseHit {
+    /// The street address: `12 Rue de la Paix` (number and street), or the street or
+    /// locality name.
+    pub adresse: String,
+    /// BAN's full label (`12 Rue de la Paix 49000 Angers`).
+    pub label: String,
+    /// Distance from the point to the address, metres.
+    pub distance_m: f64,
+    /// `housenumber`, `street` or `locality`.
+    pub precision: Precision,
+    /// INSEE code of the address's commune.
     pub citycode: Option<String>,
 }
 
@@ -161,6 +180,16 @@ pub trait Geocoder: fmt::Debug + Send + Sync {
         queries: &[AddressQuery],
         progress: &dyn Fn(u64),
     ) -> Result<Vec<Option<GeocodeHit>>, GeocodeError>;
+
+    /// The street address at each point (`None`: nothing near), for rows with coordinates and
+    /// no address; `None` when this geocoder cannot reverse geocode (the offline one).
+    fn reverse(
+        &self,
+        _points: &[Position],
+        _progress: &dyn Fn(u64),
+    ) -> Option<Result<Vec<Option<ReverseHit>>, GeocodeError>> {
+        None
+    }
 
     /// Counters since creation.
     fn stats(&self) -> GeocodeStats;

@@ -11,7 +11,7 @@
 use crate::dedup::Fiche;
 use crate::model::Lieu;
 
-use super::position::geocoding::is_no_coordinates;
+use super::position::geocoding::{is_address_from_commune, is_no_coordinates};
 use super::{ImportOutcome, ReportRow};
 use crate::snapshot::SnapshotWriter;
 
@@ -46,7 +46,9 @@ impl<'a> Places<'a> {
 impl Extend<Lieu> for Places<'_> {
     fn extend<I: IntoIterator<Item = Lieu>>(&mut self, lieux: I) {
         for lieu in lieux {
-            if self.geocoding && lieu.position.is_none() {
+            // waiting: no position (geocoding), or the commune name for address (reverse
+            // geocoding, when its `adresse_from_commune` line is held below)
+            if self.geocoding && (lieu.position.is_none() || lieu.adresse == lieu.commune) {
                 self.waiting.lieux.push(lieu);
             } else {
                 self.write(&lieu);
@@ -55,8 +57,8 @@ impl Extend<Lieu> for Places<'_> {
     }
 }
 
-/// The report side: rows go to `out`, except the "no coordinates" and guessed-commune lines of
-/// rows that wait for the geocoders, held in `held`.
+/// The report side: rows go to `out`, except the "no coordinates", guessed-commune and
+/// address-from-commune lines of rows that wait for the geocoders, held in `held`.
 pub(crate) struct Report<'a, W> {
     pub out: &'a mut W,
     pub geocoding: bool,
@@ -69,6 +71,7 @@ impl<W: Extend<ReportRow>> Extend<ReportRow> for Report<'_, W> {
             // held: what geocoding replaces (no coordinates) or may settle (a guessed commune)
             if self.geocoding
                 && (is_no_coordinates(&row)
+                    || is_address_from_commune(&row)
                     || row
                         .reason
                         .starts_with(super::position::place::COMMUNE_GUESSED))

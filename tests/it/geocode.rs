@@ -895,3 +895,97 @@ fn the_geocoder_settles_a_commune_the_postcode_leaves_open() {
         truth.len()
     );
 }
+
+/// Rows with coordinates and no address (#16): with a BAN geocoder, each takes the address
+/// that addok's `/reverse/csv/` finds at its point. Oracle: the France Services list's own
+/// address of the row (number and street, as the index was built from it), which addok
+/// indexed at the row's coordinates.
+#[test]
+fn reverse_geocoding_gives_rows_without_address_their_street() {
+    let _serial = serial();
+    let Some(a) = addok() else { return };
+    let number = regex::Regex::new(r"^(\d+)\s*(bis|ter|[a-d])?\b[\s,\-/\d]*(.*)$").unwrap();
+    let columns = [
+        "id",
+        "nom",
+        "commune",
+        "code_postal",
+        "code_insee",
+        "adresse",
+        "latitude",
+        "longitude",
+        "date_maj",
+        "services",
+    ];
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(columns).unwrap();
+    // id → the address the index holds at the row's point
+    let mut expected: HashMap<String, String> = HashMap::new();
+    for r in &a.rows.records {
+        let Some(c) = number.captures(&r["adresse"]) else {
+            continue;
+        };
+        if r["code_insee"].is_empty()
+            || c[3].trim().is_empty()
+            || !a.rows.truth.contains_key(&r["id"])
+        {
+            continue;
+        }
+        let street = format!(
+            "{}{} {}",
+            &c[1],
+            c.get(2).map_or("", |m| m.as_str()),
+            c[3].trim()
+        );
+        expected.insert(r["id"].clone(), lieux::commune_table::fold(&street));
+        let record: Vec<&str> = columns
+            .iter()
+            .map(|&k| if k == "adresse" { "" } else { r[k].as_str() })
+            .collect();
+        w.write_record(record).unwrap();
+        if expected.len() == 300 {
+            break;
+        }
+    }
+    let csv = w.into_inner().unwrap();
+    let ban = Arc::new(BanGeocoder::new(&a.url, None, BanOptions::default()).unwrap());
+    let options = ImportOptions {
+        geocoders: vec![ban.clone(), Arc::new(CommuneGeocoder::embedded())],
+        ..Default::default()
+    };
+    let out = lieux::import::read_bytes_with("sans-adresse.csv", &csv, &options).unwrap();
+    assert_eq!(out.lieux.len(), expected.len(), "every row kept");
+    assert_eq!(
+        ban.stats().batches,
+        1,
+        "one /reverse/csv/ request for {} rows",
+        expected.len()
+    );
+    let reasons: HashMap<&str, &str> = out
+        .report
+        .iter()
+        .filter(|r| r.field == "adresse")
+        .map(|r| (r.id.as_str(), r.reason.as_str()))
+        .collect();
+    let mut same = 0;
+    for l in &out.lieux {
+        let reason = reasons.get(l.id.as_str()).copied().unwrap_or_default();
+        if reason.starts_with("adresse_from_reverse_geocoding:") {
+            assert_ne!(l.adresse, l.commune, "{}", l.id);
+            assert!(reason.contains(&format!("{:?}", l.adresse)), "{reason}");
+            same += usize::from(lieux::commune_table::fold(&l.adresse) == expected[&l.id]);
+        } else {
+            // nothing within reach: the commune name stays, and the report says reverse
+            // geocoding was tried
+            assert_eq!(l.adresse, l.commune, "{}", l.id);
+            assert!(reason.contains("reverse geocoding"), "{}: {reason}", l.id);
+        }
+    }
+    // another place's address may be nearer (two places in one building, numbers a few
+    // metres apart): the large majority get their own
+    assert!(
+        same * 10 >= expected.len() * 9,
+        "{same} of {} rows got their own address",
+        expected.len()
+    );
+}

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::geocode::{AddressQuery, GeocodeHit, Geocoder, SourcePosition};
+use crate::model::Position;
 
 use super::shapes::CommuneShapes;
 
@@ -79,6 +80,102 @@ fn settle_commune(
     out.report.push(row);
 }
 
+/// Is `row` the validator's `adresse_from_commune` line (a row kept without street address, the
+/// commune name standing for it), which reverse geocoding replaces?
+pub(crate) fn is_address_from_commune(row: &ReportRow) -> bool {
+    row.field == "adresse" && row.reason.starts_with(super::place::ADDRESS_FROM_COMMUNE)
+}
+
+/// Rows kept with a position and no street address (`adresse_from_commune`): the first geocoder
+/// that reverse geocodes ([`Geocoder::reverse`]) gives them the address at their point
+/// (`adresse_from_reverse_geocoding`). Found nothing near, or failed (server down, timeout): the
+/// commune name stays, and the row's report line says why. Never fails the import.
+fn reverse_addresses(
+    out: &mut ImportOutcome,
+    seen: &SeenIds,
+    geocoders: &[Arc<dyn Geocoder>],
+    show_progress: bool,
+) {
+    let lines: HashMap<(&str, u64), usize> = out
+        .report
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| is_address_from_commune(r))
+        .map(|(k, r)| ((r.file.as_str(), r.line_or_index), k))
+        .collect();
+    if lines.is_empty() {
+        return;
+    }
+    // (place, its report line, its position)
+    let rows: Vec<(usize, usize, Position)> = out
+        .lieux
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            let p = l.position?;
+            let (file, loc) = seen.get(&l.id)?;
+            Some((i, *lines.get(&(file, loc))?, p))
+        })
+        .collect();
+    let points: Vec<Position> = rows.iter().map(|r| r.2).collect();
+    for g in geocoders {
+        let bar = show_progress
+            .then(|| progress_bar(points.len(), format!("reverse geocoding ({})", g.name())));
+        let answer = g.reverse(&points, &|n| {
+            if let Some(bar) = &bar {
+                bar.inc(n);
+            }
+        });
+        if let Some(bar) = bar {
+            bar.finish();
+        }
+        let Some(answer) = answer else {
+            continue;
+        };
+        let hits = match answer {
+            Ok(hits) => hits,
+            Err(e) => {
+                tracing::warn!(geocoder = g.name(), "reverse geocoding failed: {e}");
+                for &(_, k, _) in &rows {
+                    out.report[k].reason.push_str(&format!(
+                        "; reverse geocoding failed ({e}): the commune name is kept"
+                    ));
+                }
+                return;
+            }
+        };
+        let mut found = 0;
+        for (&(i, k, _), hit) in rows.iter().zip(hits) {
+            let line = &mut out.report[k];
+            match hit {
+                Some(h) => {
+                    found += 1;
+                    line.reason = format!(
+                        "adresse_from_reverse_geocoding: no street address, {:?} found {:.0} m from the position ({}: {})",
+                        h.adresse,
+                        h.distance_m,
+                        g.name(),
+                        h.label
+                    );
+                    out.lieux[i].adresse = h.adresse;
+                }
+                None => line.reason.push_str(&format!(
+                    "; reverse geocoding ({}) found no address within {} m",
+                    g.name(),
+                    crate::geocode::reverse::MAX_REVERSE_M
+                )),
+            }
+        }
+        tracing::info!(
+            geocoder = g.name(),
+            rows = rows.len(),
+            found,
+            "reverse geocoding done"
+        );
+        return;
+    }
+}
+
 /// Is `row` the validator's "no coordinates" line of a kept row (the line geocoding replaces)?
 pub(crate) fn is_no_coordinates(row: &ReportRow) -> bool {
     row.field == COORDS && row.kind == ReportKind::Info && row.reason.starts_with(NO_COORDINATES)
@@ -93,6 +190,7 @@ pub(crate) fn place_missing(
     communes: &CommuneShapes,
     show_progress: bool,
 ) -> Result<(), ImportError> {
+    reverse_addresses(out, seen, geocoders, show_progress);
     let mut remaining: Vec<usize> = (0..out.lieux.len())
         .filter(|&i| out.lieux[i].position.is_none())
         .collect();
@@ -196,4 +294,84 @@ pub(crate) fn place_missing(
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use crate::geocode::Geocoder;
+    use crate::geocode::ban::{BanGeocoder, BanOptions};
+    use crate::geocode::offline::CommuneGeocoder;
+    use crate::import::{ImportOptions, ReportKind, read_bytes_with};
+
+    /// A server that answers every request with HTTP 500 (`hang`: never answers), on a free
+    /// port of 127.0.0.1; serves until the test process exits.
+    fn failing_server(hang: bool) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut s) = stream else { continue };
+                std::thread::spawn(move || {
+                    // the whole request (until the client pauses), then the answer
+                    let _ = s.set_read_timeout(Some(Duration::from_millis(300)));
+                    let mut buf = [0u8; 65536];
+                    while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
+                    if hang {
+                        std::thread::sleep(Duration::from_secs(30));
+                    } else {
+                        let _ = s.write_all(
+                            b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 4\r\nconnection: close\r\n\r\noops",
+                        );
+                    }
+                });
+            }
+        });
+        url
+    }
+
+    /// A row with coordinates in Angers and no address, imported through a reverse geocoder
+    /// that fails: the row is kept, with the commune name for address, and the report says so.
+    #[test]
+    fn a_failing_reverse_geocoder_loses_no_row() {
+        let csv = "id,nom,commune,code_postal,adresse,date_maj,latitude,longitude,services\n\
+                   1,Mairie annexe,Angers,49000,,2024-01-01,47.4711,-0.5511,\n\
+                   2,Médiathèque,Angers,49000,1 rue de la Paix,2024-01-01,47.4711,-0.5511,\n";
+        for hang in [false, true] {
+            let options = BanOptions {
+                timeout: Duration::from_secs(2),
+                ..BanOptions::default()
+            };
+            let ban = BanGeocoder::new(&failing_server(hang), None, options).expect("client");
+            let geocoders: Vec<Arc<dyn Geocoder>> =
+                vec![Arc::new(ban), Arc::new(CommuneGeocoder::embedded())];
+            let options = ImportOptions {
+                geocoders,
+                ..ImportOptions::default()
+            };
+            let out = read_bytes_with("fail.csv", csv.as_bytes(), &options).expect("import");
+            assert_eq!(out.lieux.len(), 2, "hang {hang}");
+            let row = out.lieux.iter().find(|l| l.id == "1").expect("row 1 kept");
+            assert_eq!(row.adresse, "Angers");
+            assert!(row.position.is_some());
+            let line = out
+                .report
+                .iter()
+                .find(|r| r.id == "1" && r.field == "adresse")
+                .expect("address line");
+            assert_eq!(line.kind, ReportKind::Repaired);
+            assert!(
+                line.reason.starts_with("adresse_from_commune:")
+                    && line.reason.contains("reverse geocoding failed"),
+                "{}",
+                line.reason
+            );
+            // the row with an address is not asked
+            let other = out.lieux.iter().find(|l| l.id == "2").expect("row 2 kept");
+            assert_eq!(other.adresse, "1 rue de la Paix");
+        }
+    }
 }

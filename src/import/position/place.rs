@@ -10,7 +10,7 @@
 //! | `commune_from_position` | no commune, a position inside a commune (or within [`NEAR_KM`]) | its name and INSEE code, and the postcode if none |
 //! | `commune_from_postcode_ambiguous` | no commune nor position, a postcode shared by several communes | the most populated one, named as a guess; with a geocoder, the address is then asked without it and the commune the geocoder finds it in replaces the guess (`commune_from_geocoder`, [`super::geocoding`]) |
 //! | `code_postal_from_commune` | no postcode, a commune known by INSEE code or position | its postcode (the first when it has several, named) |
-//! | `adresse_from_commune` | no street address | the commune name stands for it (a geocoder then places the row at the commune) |
+//! | `adresse_from_commune` | no street address | the commune name stands for it (a geocoder then places the row at the commune); with a BAN geocoder, a row with a position takes the address reverse geocoding finds within 150 m of it (`adresse_from_reverse_geocoding`, [`super::geocoding`]) |
 //!
 //! Communes come from [`CommuneShapes`] (the embedded shapes, or `--communes`), postcodes from the
 //! embedded La Poste table joined to them.
@@ -23,6 +23,10 @@ use crate::model::Position;
 /// The rule of a commune guessed among the several communes of a postcode: its report row is
 /// what the geocoding step ([`super::geocoding`]) and the streamed import's staging look for.
 pub(crate) const COMMUNE_GUESSED: &str = "commune_from_postcode_ambiguous";
+
+/// The rule of an address that is the commune name: its report row is what reverse geocoding
+/// ([`super::geocoding`]) replaces when a geocoder is configured.
+pub(crate) const ADDRESS_FROM_COMMUNE: &str = "adresse_from_commune";
 
 /// Distance (km) within which a position outside every commune shape (a pier, a point on the
 /// coast beyond a simplified outline) still names the nearest commune.
@@ -126,7 +130,7 @@ pub(crate) fn complete(
             "adresse",
             ReportKind::Repaired,
             format!(
-                "adresse_from_commune: no street address, the commune name {commune:?} stands for it"
+                "{ADDRESS_FROM_COMMUNE}: no street address, the commune name {commune:?} stands for it"
             ),
         );
         given.adresse = Some(commune.clone());
