@@ -6,6 +6,7 @@
 //! - [`search`]: bounded and k-closest Dijkstra.
 //! - [`isochrone`]: travel-time grid → contour polygons.
 //! - [`answer`]: travel-time answers that list every matching place, by road or estimated.
+//! - [`floor`]: what a road search proves about the places it did not time (estimates' floor).
 //! - [`synthetic`]: a generated France-size road-like graph for benchmarks.
 //!
 //! [`Router`] joins a network to a [`Dataset`]: every positioned place is snapped once, per
