@@ -45,6 +45,11 @@ pub enum Command {
         #[arg(long, env = "LIEUX_GEOCODER_TIMEOUT_MS", default_value_t = 2000,
               value_parser = clap::value_parser!(u64).range(1..=60_000))]
         geocoder_timeout_ms: u64,
+        /// MapLibre style URL (http:// or https://) the map page draws its base map with, e.g.
+        /// IGN Plan's vector style or an OpenMapTiles host; without it, the offline layers
+        /// (départements, commune names, and the roads of `--graph`).
+        #[arg(long, env = "LIEUX_BASEMAP_STYLE", value_parser = parse_style_url)]
+        basemap_style: Option<String>,
         #[command(flatten)]
         limits: LimitArgs,
         #[command(flatten)]
@@ -360,5 +365,16 @@ impl LimitArgs {
             self.max_connections,
             self.request_timeout_s,
         )
+    }
+}
+
+/// `--basemap-style`: an absolute http(s) URL (the page fetches it from the browser).
+fn parse_style_url(s: &str) -> Result<String, String> {
+    if s.starts_with("http://") || s.starts_with("https://") {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "expected an http:// or https:// style URL, got {s:?}"
+        ))
     }
 }

@@ -45,6 +45,7 @@ fn run(args: Args) -> anyhow::Result<()> {
             mappings,
             geocoder,
             geocoder_timeout_ms,
+            basemap_style,
             limits,
             replica,
         } => {
@@ -131,6 +132,7 @@ fn run(args: Args) -> anyhow::Result<()> {
                 }
                 None => state,
             };
+            let state = state.with_basemap_style(basemap_style);
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .max_blocking_threads(blocking_threads)

@@ -31,6 +31,11 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../static/app.js"),
     ),
     (
+        "basemap.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/basemap.js"),
+    ),
+    (
         "outils.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/outils.js"),

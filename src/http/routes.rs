@@ -223,6 +223,13 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
     let roads = warp::path!("tiles" / "routes" / String / String / String)
         .and(request.clone())
         .then(|z, x, y, s: Arc<AppState>, q: String, c: Ctx| basemap::road_tile(s, z, x, y, q, c));
+    let communes_tiles = warp::path!("tiles" / "communes" / String / String / String)
+        .and(raw_query())
+        .and(ctx())
+        .then(|z, x, y, q: String, c: Ctx| basemap::commune_tile(z, x, y, q, c));
+    let config = warp::path!("config.json")
+        .and(request.clone())
+        .map(|s: Arc<AppState>, q: String, c: Ctx| basemap::config_json(&s, &q, &c));
     let fonts = warp::path!("fonts" / String / String)
         .and(ctx())
         .map(|stack: String, range: String, c: Ctx| basemap::glyphs(&stack, &range, &c));
@@ -272,6 +279,10 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .or(fonts)
         .unify()
         .or(roads)
+        .unify()
+        .or(communes_tiles)
+        .unify()
+        .or(config)
         .unify()
         .or(assets)
         .unify()

@@ -13,6 +13,9 @@ pub struct AppState {
     pub(super) tiles: Arc<tiles::TileCache>,
     /// The road graph's lines indexed for the base map's road tiles, built on first use.
     pub(super) roads: Arc<std::sync::OnceLock<Arc<basemap::RoadTiles>>>,
+    /// The MapLibre style URL the page draws its base map with (`serve --basemap-style`);
+    /// `None`: the offline layers.
+    pub(super) basemap_style: Option<Arc<str>>,
     pub(super) fgb: download::FgbCache,
     /// The last coverage computation (`serve --coverage DIR`), for `/v1/coverage`.
     pub(super) coverage: Option<Arc<crate::coverage::CoverageReport>>,
@@ -48,6 +51,7 @@ impl AppState {
             loaded_at: Arc::new(RwLock::new(Utc::now())),
             tiles: Arc::default(),
             roads: Arc::default(),
+            basemap_style: None,
             fgb: download::FgbCache::default(),
             coverage: None,
             limits: limits::Limits::default(),
@@ -126,6 +130,14 @@ impl AppState {
     /// The coverage served, if any.
     pub fn coverage(&self) -> Option<Arc<crate::coverage::CoverageReport>> {
         self.coverage.clone()
+    }
+
+    /// The same state with the page's base map drawn from the MapLibre style at `url`.
+    pub fn with_basemap_style(self, url: Option<String>) -> AppState {
+        AppState {
+            basemap_style: url.map(Arc::from),
+            ..self
+        }
     }
 
     /// The same state served with other request limits.

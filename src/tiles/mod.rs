@@ -4,9 +4,11 @@
 //! - [`cluster`]: supercluster's hierarchical greedy clustering, built once per dataset version
 //!   and filter.
 //! - [`mvt`]: encoding one tile of a hierarchy as a Mapbox Vector Tile.
+//! - [`labels`]: tiles of point labels, each from its own zoom.
 //! - [`lines`]: tiles of lines (the base map's roads), cut, simplified per zoom and encoded.
 
 pub mod cluster;
+pub mod labels;
 pub mod lines;
 pub mod mvt;
 

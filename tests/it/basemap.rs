@@ -324,3 +324,221 @@ async fn road_tile_answers() {
         304
     );
 }
+
+/// The map page in chromium with the Paris-centre graph, at 1280×800 and 375×700: at town zoom
+/// it draws road lines (car and footway layers) and place names, at zoom 10 commune names, in
+/// glyphs fetched from `/fonts/`; the territory switcher takes it to Guadeloupe; no request
+/// fails, no script error, no axe-core violation. Screenshots in target/browser-artifacts.
+#[test]
+fn map_page_draws_roads_and_labels_with_a_graph() {
+    let Some(dir) = crate::browser::browser_ready() else {
+        return;
+    };
+    let Some(data) = crate::util::shared_data() else {
+        eprintln!("skipping: ../shared/data is absent");
+        return;
+    };
+    let graph = std::env::temp_dir().join(format!("lieux-basemap-{}.graph", std::process::id()));
+    crate::cli::run_ok(&mut crate::util::graph_build(
+        &data.join("osm/paris-centre-small.osm.pbf"),
+        &graph,
+    ));
+    // two places inside the extract (the embedded list has none there) and one in Guadeloupe
+    let place = |id: &str, lon: f64, lat: f64, commune: &str, cp: &str| {
+        serde_json::json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {"id": id, "pivot": "00000000000000", "nom": format!("Espace numérique {id}"),
+                "commune": commune, "code_postal": cp, "adresse": "1 rue de test", "date_maj": "2026-12-01",
+                "services": ["Aide aux démarches administratives"], "dispositif_programmes_nationaux": "France Services"}})
+    };
+    let places = serde_json::json!({"type": "FeatureCollection", "features": [
+        place("temple", 2.3662, 48.8660, "Paris", "75011"),
+        place("republique", 2.3640, 48.8672, "Paris", "75010"),
+        place("pointe-a-pitre", -61.5331, 16.2411, "Pointe-à-Pitre", "97110"),
+    ]});
+    let geojson = graph.with_extension("geojson");
+    let snapshot = graph.with_extension("fgb");
+    std::fs::write(&geojson, places.to_string()).expect("write places");
+    crate::cli::run_ok(
+        crate::cli::lieux()
+            .arg("import")
+            .arg(&geojson)
+            .arg("--out")
+            .arg(&snapshot),
+    );
+    let (mut server, addr) = crate::cli::start(&[
+        "--graph",
+        graph.to_str().expect("path"),
+        "--snapshot",
+        snapshot.to_str().expect("path"),
+    ]);
+    let (lon, lat) = (2.3655, 48.8655); // Boulevard du Temple, in the extract
+    let v = crate::browser::run_node(
+        &dir,
+        "basemap.mjs",
+        &[
+            format!("http://{addr}"),
+            crate::browser::artifacts().display().to_string(),
+            lon.to_string(),
+            lat.to_string(),
+        ],
+    );
+    let _ = server.kill();
+    for f in [&graph, &geojson, &snapshot] {
+        let _ = std::fs::remove_file(f);
+    }
+    let _ = std::fs::remove_file(snapshot.with_extension("fgb.report.csv"));
+    for viewport in ["1280x800", "375x700"] {
+        let r = &v[viewport];
+        let count = |state: &str, layer: &str| r[state][layer]["count"].as_u64().unwrap_or(0);
+        assert!(
+            count("town", "routes") > 0,
+            "{viewport}: roads at town zoom: {r}"
+        );
+        assert!(
+            count("town", "routes-pieton") > 0,
+            "{viewport}: footways at zoom 16: {r}"
+        );
+        assert!(
+            count("town", "lieux-noms") > 0,
+            "{viewport}: place names: {r}"
+        );
+        assert!(
+            count("region", "communes-noms") > 0,
+            "{viewport}: commune names: {r}"
+        );
+        let communes = r["region"]["communes-noms"]["names"].to_string();
+        assert!(
+            communes.contains("\"Paris\""),
+            "{viewport}: Paris among the commune names: {communes}"
+        );
+        assert!(
+            r["fonts"].as_array().is_some_and(|f| f
+                .iter()
+                .any(|p| p.as_str().is_some_and(|p| p.ends_with("/0-255.pbf")))),
+            "{viewport}: glyphs fetched: {}",
+            r["fonts"]
+        );
+        let options = r["options"].to_string();
+        for t in [
+            "France métropolitaine",
+            "Guadeloupe",
+            "Martinique",
+            "Guyane",
+            "La Réunion",
+            "Mayotte",
+        ] {
+            assert!(
+                options.contains(t),
+                "{viewport}: switcher offers {t}: {options}"
+            );
+        }
+        assert_eq!(r["label"], "Territoire");
+        let (cx, cy) = (
+            r["center"][0].as_f64().unwrap_or(0.0),
+            r["center"][1].as_f64().unwrap_or(0.0),
+        );
+        assert!(
+            (-61.9..=-60.95).contains(&cx) && (15.8..=16.55).contains(&cy),
+            "{viewport}: Guadeloupe centre {cx}, {cy}"
+        );
+        assert!(
+            r["places"].as_u64().unwrap_or(0) > 0,
+            "{viewport}: places in Guadeloupe: {r}"
+        );
+        assert_eq!(
+            r["errors"],
+            serde_json::json!([]),
+            "{viewport}: script errors"
+        );
+        assert_eq!(
+            r["failed"],
+            serde_json::json!([]),
+            "{viewport}: failed requests"
+        );
+        assert_eq!(
+            r["axe"],
+            serde_json::json!([]),
+            "{viewport}: axe-core violations"
+        );
+    }
+}
+
+#[tokio::test]
+async fn config_and_commune_tiles() {
+    let st = AppState::new(Dataset::embedded().expect("embedded"));
+    let (status, _, body) = get(&st, "/config.json", &[]).await;
+    assert_eq!(status, 200);
+    let cfg: Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!(cfg["basemap_style"], Value::Null, "offline by default");
+    assert_eq!(cfg["routes"], Value::Null, "no graph, no road tiles");
+    assert_eq!(cfg["font"], "DejaVu Sans Book");
+    let codes: Vec<&str> = cfg["territoires"]
+        .as_array()
+        .expect("territoires")
+        .iter()
+        .filter_map(|t| t["code"].as_str())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "metropole",
+            "guadeloupe",
+            "martinique",
+            "guyane",
+            "la-reunion",
+            "mayotte"
+        ]
+    );
+    let style =
+        "https://data.geopf.fr/annexes/ressources/vectorTiles/styles/PLAN.IGN/standard.json";
+    let st = st.with_basemap_style(Some(style.into()));
+    let cfg: Value = serde_json::from_slice(&get(&st, "/config.json", &[]).await.2).expect("json");
+    assert_eq!(cfg["basemap_style"], style);
+    assert_eq!(
+        error_parameter(&get(&st, "/config.json?x=1", &[]).await.2),
+        "x"
+    );
+
+    // commune names: Paris from zoom 5, a village of 200 people only from zoom 10
+    let names = |body: &[u8]| -> Vec<String> {
+        use geozero::mvt::Message;
+        let t = geozero::mvt::Tile::decode(body).expect("mvt");
+        assert_eq!(t.layers[0].name, "communes");
+        t.layers[0]
+            .values
+            .iter()
+            .filter_map(|v| v.string_value.clone())
+            .collect()
+    };
+    let table = lieux::commune_table::embedded();
+    let paris = table.by_code("75056").expect("Paris");
+    let village = table
+        .all()
+        .iter()
+        .find(|c| c.population > 0 && c.population < 300)
+        .expect("a village");
+    for (c, z_absent, z_present) in [(paris, 4, 5), (village, 9, 10)] {
+        for (z, present) in [(z_absent, false), (z_present, true)] {
+            let (x, y) = tile_of(c.lon, c.lat, z);
+            let (status, _, body) = get(&st, &format!("/tiles/communes/{z}/{x}/{y}"), &[]).await;
+            let listed = status == 200 && names(&body).contains(&c.nom);
+            assert_eq!(listed, present, "{} at zoom {z}", c.nom);
+        }
+    }
+}
+
+#[test]
+fn basemap_style_must_be_an_http_url() {
+    let out = crate::cli::lieux()
+        .args([
+            "serve",
+            "--basemap-style",
+            "file:///etc/passwd",
+            "--bind",
+            "127.0.0.1:0",
+        ])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("http:// or https://"));
+}
