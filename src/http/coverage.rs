@@ -1,5 +1,7 @@
 //! `GET /v1/coverage`: population within N minutes of the nearest place, per département or
-//! région, from the last `lieux coverage` computation (`serve --coverage DIR`).
+//! région, or each commune's row a page at a time (`group_by=commune`, at most
+//! [`MAX_COMMUNES_PAGE`] per page), from the last `lieux coverage` computation
+//! (`serve --coverage DIR`).
 //!
 //! The figures are computed per request from the per-commune rows (35 k rows: well under a
 //! millisecond), so any `minutes` in 1..=120 is answered. Filters are not recomputed: the
@@ -12,10 +14,47 @@ use warp::reply::Response;
 
 use super::reply::{self, ApiError, Body, Ctx, cached, error};
 use super::{AppState, parse};
-use crate::coverage::report::{BANDS, Level, Totals, totals};
+use crate::coverage::report::{BANDS, Level, Row, Totals, totals};
 
 /// Largest `minutes` of `/v1/coverage`.
 pub const MAX_COVERAGE_MINUTES: u32 = 120;
+/// Largest page (`limit`) of `/v1/coverage?group_by=commune`.
+pub const MAX_COMMUNES_PAGE: usize = 1000;
+/// Default page of `/v1/coverage?group_by=commune`.
+pub const DEFAULT_COMMUNES_PAGE: usize = 100;
+
+/// One commune's result: the columns of the CLI's `communes.csv`, and whether it lies within
+/// the requested `minutes`.
+fn commune_json(r: &Row, minutes: u32) -> Value {
+    json!({
+        "code_insee": r.code_insee,
+        "nom": r.nom,
+        "code_departement": r.code_departement,
+        "code_region": r.code_region,
+        "population": r.population,
+        "minutes": r.minutes,
+        "seconds": r.seconds,
+        "lieu_id": r.lieu_id,
+        "method": r.method,
+        "within": r.seconds.is_some_and(|s| s <= u64::from(minutes) * 60),
+    })
+}
+
+/// `limit` and `offset` of the commune pages (400 on any other level).
+fn page(q: &super::params::Query, level: Option<Level>) -> Result<(usize, usize), ApiError> {
+    if level.is_some() {
+        for name in ["limit", "offset"] {
+            if q.get(name).is_some() {
+                return Err(ApiError::bad(name, "only with group_by=commune"));
+            }
+        }
+    }
+    let limit = q
+        .integer_in("limit", 1, MAX_COMMUNES_PAGE)?
+        .unwrap_or(DEFAULT_COMMUNES_PAGE);
+    let offset = q.integer_in("offset", 0, usize::MAX)?.unwrap_or(0);
+    Ok((limit, offset))
+}
 
 fn totals_json(t: &Totals) -> Value {
     let share = |p: u64| (t.share(p) * 1e4).round() / 1e4;
@@ -40,20 +79,25 @@ fn totals_json(t: &Totals) -> Value {
     })
 }
 
-/// `GET /v1/coverage?group_by=departement|region&minutes=30&<filters>`.
+/// `GET /v1/coverage?group_by=departement|region|commune&minutes=30&limit=&offset=&<filters>`:
+/// totals per département or région, or the communes' rows a page at a time (in the order of
+/// the computation's `communes.csv`).
 pub fn coverage(state: &AppState, raw: &str, ctx: &Ctx) -> Response {
     let run = || -> Result<Response, ApiError> {
-        let q = parse(raw, &["group_by", "minutes"])?;
+        let q = parse(raw, &["group_by", "minutes", "limit", "offset"])?;
+        // `None`: per commune
         let level = match q.get("group_by") {
-            Some("region") => Level::Region,
-            Some("departement") | None => Level::Departement,
+            Some("region") => Some(Level::Region),
+            Some("departement") | None => Some(Level::Departement),
+            Some("commune") => None,
             Some(other) => {
                 return Err(ApiError::bad(
                     "group_by",
-                    &format!("expected departement or region, got {other:?}"),
+                    &format!("expected departement, region or commune, got {other:?}"),
                 ));
             }
         };
+        let (limit, offset) = page(&q, level)?;
         let asked = q.integer_in("minutes", 1, MAX_COVERAGE_MINUTES as usize)?;
         let now = Utc::now();
         let filter = q.filter(now)?;
@@ -87,17 +131,13 @@ pub fn coverage(state: &AppState, raw: &str, ctx: &Ctx) -> Response {
             ));
         }
         let france = totals(&report.rows, Level::France, minutes);
-        let groups: Vec<Value> = totals(&report.rows, level, minutes)
-            .iter()
-            .map(totals_json)
-            .collect();
         let filters: serde_json::Map<String, Value> = meta
             .filters
             .iter()
             .map(|(k, v)| (k.clone(), json!(v)))
             .collect();
-        let body = json!({
-            "group_by": level.as_str(),
+        let mut body = json!({
+            "group_by": level.map_or("commune", Level::as_str),
             "mode": meta.mode,
             "minutes": minutes,
             "bands_minutes": BANDS,
@@ -105,8 +145,43 @@ pub fn coverage(state: &AppState, raw: &str, ctx: &Ctx) -> Response {
             "computed_at": meta.computed_at,
             "dataset_version": meta.dataset_version,
             "france": france.first().map(totals_json),
-            "groups": groups,
         });
+        match level {
+            Some(level) => {
+                let groups: Vec<Value> = totals(&report.rows, level, minutes)
+                    .iter()
+                    .map(totals_json)
+                    .collect();
+                body["groups"] = json!(groups);
+            }
+            None => {
+                let rows = &report.rows;
+                let communes: Vec<Value> = rows
+                    .iter()
+                    .skip(offset)
+                    .take(limit)
+                    .map(|r| commune_json(r, minutes))
+                    .collect();
+                body["numberMatched"] = json!(rows.len());
+                body["numberReturned"] = json!(communes.len());
+                body["limit"] = json!(limit);
+                body["offset"] = json!(offset);
+                if offset.saturating_add(limit) < rows.len() {
+                    let pairs: Vec<(String, String)> = q
+                        .pairs
+                        .iter()
+                        .filter(|(k, _)| k != "offset")
+                        .cloned()
+                        .chain([("offset".to_owned(), (offset + limit).to_string())])
+                        .collect();
+                    let query = form_urlencoded::Serializer::new(String::new())
+                        .extend_pairs(pairs)
+                        .finish();
+                    body["next"] = json!(format!("/v1/coverage?{query}"));
+                }
+                body["communes"] = json!(communes);
+            }
+        }
         let tag = reply::etag(&[&meta.computed_at, "coverage", raw], ctx.coding);
         Ok(cached(ctx, tag, "application/json", || {
             Body::Full(body.to_string().into_bytes())

@@ -21,14 +21,38 @@ fn coverage_path() -> Value {
         "share_straight_line": {"type": "number"}, "communes_straight_line": {"type": "integer"},
         "population_without_time": {"type": "integer", "description": "Communes without coordinates, or no matching place."},
     }});
+    let nullable = |t: &str| json!({"type": [t, "null"]});
+    let commune = json!({"type": "object", "required": ["code_insee", "nom", "code_departement", "code_region", "population", "minutes", "seconds", "lieu_id", "method", "within"], "properties": {
+        "code_insee": {"type": "string"}, "nom": {"type": "string"},
+        "code_departement": {"type": "string"}, "code_region": {"type": "string"},
+        "population": {"type": "integer", "minimum": 0},
+        "minutes": nullable("number"), "seconds": nullable("integer"),
+        "lieu_id": nullable("string"),
+        "method": {"enum": ["road", "straight_line", "none"]},
+        "within": {"type": "boolean", "description": "The time is at most `minutes`."},
+    }});
     get(
-        "Population within `minutes` of the nearest matching place, per département or région, from the last `lieux coverage` computation served (`serve --coverage DIR`). The filters must be those of that computation.",
+        "Population within `minutes` of the nearest matching place, per département or région, or each commune's time a page at a time (`group_by=commune`, in the order of the computation's `communes.csv`, the same columns), from the last `lieux coverage` computation served (`serve --coverage DIR`). The filters must be those of that computation.",
         params(
             vec![
                 query(
                     "group_by",
                     "Territory level.",
-                    json!({"type": "string", "enum": ["departement", "region"], "default": "departement"}),
+                    json!({"type": "string", "enum": ["departement", "region", "commune"], "default": "departement"}),
+                ),
+                query(
+                    "limit",
+                    &format!(
+                        "`group_by=commune` only: communes per page (default {}, at most {}).",
+                        super::coverage::DEFAULT_COMMUNES_PAGE,
+                        super::coverage::MAX_COMMUNES_PAGE
+                    ),
+                    json!({"type": "integer", "minimum": 1, "maximum": super::coverage::MAX_COMMUNES_PAGE, "default": super::coverage::DEFAULT_COMMUNES_PAGE}),
+                ),
+                query(
+                    "offset",
+                    "`group_by=commune` only: communes to skip (from `next`).",
+                    json!({"type": "integer", "minimum": 0, "default": 0}),
                 ),
                 query(
                     "minutes",
@@ -39,8 +63,8 @@ fn coverage_path() -> Value {
             true,
         ),
         responses(
-            json!({"description": "Totals.", "content": {"application/json": {"schema": {"type": "object", "required": ["group_by", "mode", "minutes", "france", "groups"], "properties": {
-                "group_by": {"type": "string", "enum": ["departement", "region"]},
+            json!({"description": "Totals (`groups`), or with `group_by=commune` a page of `communes` with `numberMatched`, `numberReturned`, `limit`, `offset` and, while more remain, `next`.", "content": {"application/json": {"schema": {"type": "object", "required": ["group_by", "mode", "minutes", "france"], "properties": {
+                "group_by": {"type": "string", "enum": ["departement", "region", "commune"]},
                 "mode": {"type": "string", "enum": ["car", "walk"]},
                 "minutes": {"type": "integer"},
                 "bands_minutes": {"type": "array", "items": {"type": "integer"}},
@@ -48,7 +72,13 @@ fn coverage_path() -> Value {
                 "computed_at": {"type": "string"},
                 "dataset_version": {"type": "string"},
                 "france": {"oneOf": [{"type": "null"}, totals.clone()]},
-                "groups": {"type": "array", "items": totals},
+                "groups": {"type": "array", "items": totals, "description": "Per département or région."},
+                "communes": {"type": "array", "items": commune, "description": "`group_by=commune`: one page."},
+                "numberMatched": {"type": "integer", "minimum": 0},
+                "numberReturned": {"type": "integer", "minimum": 0},
+                "limit": {"type": "integer", "minimum": 1},
+                "offset": {"type": "integer", "minimum": 0},
+                "next": {"type": "string", "description": "The next page (path and query)."},
             }}}}}),
             &[("404", "No coverage computed, or none for these filters.")],
         ),

@@ -349,9 +349,64 @@ fn command_writes_csv_totals_and_map_on_monaco() {
         &addr,
         "/v1/coverage?group_by=region&dispositif_programmes_nationaux=France%20Services",
     );
+    assert_eq!(status, 200, "{body}");
+    // per commune over HTTP, page by page following `next`, equals the CLI's communes.csv
+    // read as text (every column), in its order
+    let csv_text = std::fs::read_to_string(out.join("communes.csv")).unwrap();
+    let mut rdr = csv::Reader::from_reader(csv_text.as_bytes());
+    let ch = rdr.headers().unwrap().clone();
+    let want: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    let mut got: Vec<serde_json::Value> = Vec::new();
+    let mut next = Some(
+        "/v1/coverage?group_by=commune&limit=1000&dispositif_programmes_nationaux=France%20Services"
+            .to_owned(),
+    );
+    let mut pages = 0;
+    while let Some(path) = next.take() {
+        let (status, body) = crate::cli::http_get(&addr, &path);
+        assert_eq!(status, 200, "{path}: {body}");
+        let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(page["group_by"], "commune");
+        assert_eq!(page["numberMatched"], want.len());
+        let communes = page["communes"].as_array().unwrap();
+        assert_eq!(page["numberReturned"], communes.len());
+        assert!(communes.len() <= 1000);
+        got.extend(communes.iter().cloned());
+        next = page["next"].as_str().map(str::to_owned);
+        pages += 1;
+    }
+    assert_eq!(pages, want.len().div_ceil(1000));
+    assert_eq!(got.len(), want.len());
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let mut within_http = 0u64;
+    for (g, w) in got.iter().zip(&want) {
+        for (i, column) in ch.iter().enumerate() {
+            let expected = &w[i];
+            let actual = text(&g[column]);
+            if column == "minutes" && !expected.is_empty() {
+                // the CSV writes 12.0 as "12.0", JSON as 12.0: compare numbers
+                let (a, b): (f64, f64) = (actual.parse().unwrap(), expected.parse().unwrap());
+                assert_eq!(a, b, "{column} of {}", &w[0]);
+            } else {
+                assert_eq!(actual, expected, "{column} of {}", &w[0]);
+            }
+        }
+        if g["within"] == true {
+            within_http += g["population"].as_u64().unwrap();
+        }
+    }
+    assert_eq!(within_http, within);
+    let (status, bad) = crate::cli::http_get(
+        &addr,
+        "/v1/coverage?group_by=commune&limit=1001&dispositif_programmes_nationaux=France%20Services",
+    );
+    assert_eq!(status, 400, "{bad}");
     child.kill().ok();
     child.wait().ok();
-    assert_eq!(status, 200, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["minutes"], 20);
     assert_eq!(v["france"]["population_within"], within);
@@ -455,7 +510,12 @@ async fn endpoint_serves_the_figures_of_the_computation() {
     for (q, param) in [
         (format!("minutes=0&{fs}"), "minutes"),
         (format!("minutes=121&{fs}"), "minutes"),
-        (format!("group_by=commune&{fs}"), "group_by"),
+        (format!("group_by=canton&{fs}"), "group_by"),
+        (format!("group_by=commune&limit=0&{fs}"), "limit"),
+        (format!("group_by=commune&limit=1001&{fs}"), "limit"),
+        (format!("group_by=commune&offset=-1&{fs}"), "offset"),
+        (format!("group_by=region&limit=10&{fs}"), "limit"),
+        (format!("offset=10&{fs}"), "offset"),
         (
             "dispositif_programmes_nationaux=Nope".to_owned(),
             "dispositif_programmes_nationaux",
