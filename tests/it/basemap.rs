@@ -542,3 +542,54 @@ fn basemap_style_must_be_an_http_url() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("http:// or https://"));
 }
+
+/// `serve --basemap-style URL`: the page draws that style (answered by the browser script, no
+/// internet), its layers first, the places' layers and their names on top, with our glyphs since
+/// the style has none; the offline layers are gone.
+#[test]
+fn map_page_draws_a_configured_style() {
+    let Some(dir) = crate::browser::browser_ready() else {
+        return;
+    };
+    let style = "https://tiles.example.test/styles/plan/style.json";
+    let (mut server, addr) = crate::cli::start(&["--basemap-style", style]);
+    let v = crate::browser::run_node(
+        &dir,
+        "basemap-style.mjs",
+        &[
+            format!("http://{addr}"),
+            crate::browser::artifacts().display().to_string(),
+            style.to_owned(),
+        ],
+    );
+    let _ = server.kill();
+    assert_eq!(v["fetched"], 1, "the style was fetched: {v}");
+    let layers: Vec<&str> = v["layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .filter_map(|l| l.as_str())
+        .collect();
+    assert_eq!(
+        &layers[..2],
+        ["externe-fond", "externe-terre"],
+        "{layers:?}"
+    );
+    for id in ["clusters", "clusters-count", "lieux", "lieux-noms"] {
+        assert!(layers.contains(&id), "{id} on top of the style: {layers:?}");
+    }
+    for id in ["departements", "communes-noms", "routes"] {
+        assert!(
+            !layers.contains(&id),
+            "{id} is an offline layer: {layers:?}"
+        );
+    }
+    assert!(
+        v["glyphs"]
+            .as_str()
+            .is_some_and(|g| g.ends_with("/fonts/{fontstack}/{range}.pbf")),
+        "{v}"
+    );
+    assert!(v["places"].as_u64().unwrap_or(0) > 0, "places drawn: {v}");
+    assert_eq!(v["errors"], serde_json::json!([]));
+}
