@@ -125,17 +125,7 @@ pub fn run(o: &Options) -> Result<Summary, CliError> {
     };
     report.save(&o.out)?;
     let polygons = o.polygons.as_deref().filter(|p| p.is_file());
-    let title = format!(
-        "Time by {} to the nearest place{}{}",
-        o.profile.as_str(),
-        if o.filters.is_empty() { "" } else { " (" },
-        if o.filters.is_empty() {
-            String::new()
-        } else {
-            let f: Vec<String> = o.filters.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            format!("{})", f.join(", "))
-        }
-    );
+    let title = map_title(o.profile, &o.filters);
     let drawn = map::write_svg(
         &report.rows,
         &points,
@@ -197,4 +187,18 @@ pub fn summary_text(s: &Summary, o: &Options) -> String {
         o.out.display()
     ));
     out
+}
+
+/// The title of the coverage map (French): mode and filters.
+pub fn map_title(profile: Profile, filters: &[(String, String)]) -> String {
+    let mode = match profile {
+        Profile::Car => "en voiture",
+        Profile::Walk => "à pied",
+    };
+    let mut title = format!("Temps {mode} jusqu’au lieu le plus proche");
+    if !filters.is_empty() {
+        let f: Vec<String> = filters.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        title.push_str(&format!(" ({})", f.join(", ")));
+    }
+    title
 }

@@ -3,7 +3,9 @@
 //! (`communes-france-polygons.geojson.gz`), else as a dot at its interior point. Metropolitan
 //! France (Corsica included) fills the main frame; the five overseas départements (Guadeloupe,
 //! Martinique, Guyane, La Réunion, Mayotte) are insets under the legend, each at its own scale.
-//! Communes whose time is a straight-line estimate are drawn paler.
+//! Communes whose time is a straight-line estimate are drawn paler. Every text is in French
+//! (`xml:lang="fr"`); the legend (`<g id="legende">`) wraps its title to the legend column, so
+//! no text runs past the right edge (checked in Chromium by `tests/it/coverage_map.rs`).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -93,7 +95,7 @@ fn frames() -> Vec<Frame> {
     );
     let (w, h) = (115.0, 120.0);
     let (c0, c1) = (WIDTH + 20.0, WIDTH + 20.0 + w + 10.0);
-    let row = |i: f64| 300.0 + i * (h + 22.0);
+    let row = |i: f64| 330.0 + i * (h + 22.0);
     vec![
         main,
         Frame::fit(
@@ -130,6 +132,25 @@ fn frames() -> Vec<Frame> {
             h,
         ),
     ]
+}
+
+/// `text` cut into lines of at most `width` characters, at spaces (a longer word stays whole).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 fn frame_of(frames: &[Frame], lon: f64, lat: f64) -> Option<&Frame> {
@@ -296,7 +317,7 @@ pub fn write_svg(
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w:.0}" height="{h:.0}" viewBox="0 0 {w:.0} {h:.0}" font-family="sans-serif">
+        r##"<svg xmlns="http://www.w3.org/2000/svg" xml:lang="fr" width="{w:.0}" height="{h:.0}" viewBox="0 0 {w:.0} {h:.0}" font-family="sans-serif">
 <style>path,circle{{stroke:none}} .b0{{fill:{c0}}} .b1{{fill:{c1}}} .b2{{fill:{c2}}} .b3{{fill:{c3}}} .b4{{fill:{c4}}} .bn{{fill:{cn}}} .e{{fill-opacity:0.45}}</style>
 <rect width="100%" height="100%" fill="#ffffff"/>
 <title>{title}</title>
@@ -327,29 +348,41 @@ pub fn write_svg(
             xml_escape(f.name)
         );
     }
-    // legend
+    // legend: the title wrapped to the column (about 7.5 px a character at 14 px, 5.5 at 10 px)
     let x = WIDTH + 20.0;
-    // the title on two lines when it names a filter, so it fits the legend column
+    svg.push_str("<g id=\"legende\">\n");
     let (head, tail) = match title.split_once(" (") {
         Some((h, t)) => (h, format!("({t}")),
         None => (title, String::new()),
     };
-    let _ = writeln!(
-        svg,
-        r#"<text x="{x}" y="24" font-size="14">{}</text><text x="{x}" y="40" font-size="10">{}</text>"#,
-        xml_escape(head),
-        xml_escape(&tail)
-    );
+    let mut y = 24.0;
+    for line in wrap(head, 30) {
+        let _ = writeln!(
+            svg,
+            r#"<text x="{x}" y="{y}" font-size="14">{}</text>"#,
+            xml_escape(&line)
+        );
+        y += 17.0;
+    }
+    for line in wrap(&tail, 42) {
+        let _ = writeln!(
+            svg,
+            r#"<text x="{x}" y="{y}" font-size="10">{}</text>"#,
+            xml_escape(&line)
+        );
+        y += 13.0;
+    }
     let labels = [
         format!("≤ {} min", BANDS[0]),
         format!("{}–{} min", BANDS[0], BANDS[1]),
         format!("{}–{} min", BANDS[1], BANDS[2]),
         format!("{}–{} min", BANDS[2], BANDS[3]),
         format!("> {} min", BANDS[3]),
-        "no time".to_owned(),
+        "sans temps de trajet".to_owned(),
     ];
+    let top = y + 6.0;
     for (i, l) in labels.iter().enumerate() {
-        let y = 60.0 + 24.0 * i as f64;
+        let y = top + 22.0 * i as f64;
         let cls = if i < 5 { format!("b{i}") } else { "bn".into() };
         let _ = writeln!(
             svg,
@@ -358,23 +391,29 @@ pub fn write_svg(
             y + 12.0
         );
     }
-    let y = 60.0 + 24.0 * 6.0;
+    let y = top + 22.0 * 6.0;
     let _ = writeln!(
         svg,
-        r#"<rect class="b1 e" x="{x}" y="{y}" width="18" height="14"/><text x="{}" y="{}" font-size="12">paler: straight-line estimate</text>"#,
+        r#"<rect class="b1 e" x="{x}" y="{y}" width="18" height="14"/><text x="{}" y="{}" font-size="12">plus pâle : estimation</text><text x="{}" y="{}" font-size="12">à vol d’oiseau</text>"#,
         x + 26.0,
-        y + 12.0
+        y + 12.0,
+        x + 26.0,
+        y + 26.0
     );
-    let _ = writeln!(
-        svg,
-        r#"<text x="{x}" y="{}" font-size="10">Communes: IGN ADMIN EXPRESS, INSEE 2026</text>"#,
-        y + 40.0
-    );
-    let _ = writeln!(
-        svg,
-        r#"<text x="{x}" y="{}" font-size="10">Roads © OpenStreetMap contributors</text>"#,
-        y + 54.0
-    );
+    for (i, line) in [
+        "Communes : IGN ADMIN EXPRESS, INSEE 2026",
+        "Routes © les contributeurs OpenStreetMap",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let _ = writeln!(
+            svg,
+            r#"<text x="{x}" y="{}" font-size="10">{line}</text>"#,
+            y + 50.0 + 14.0 * i as f64
+        );
+    }
+    svg.push_str("</g>\n");
     svg.push_str("</svg>\n");
     std::fs::write(out, svg).map_err(|e| CoverageError::Io(e, out.to_owned()))?;
     Ok(drawn)

@@ -8,6 +8,7 @@ mod browser;
 mod browser_journeys;
 mod cli;
 mod coverage;
+mod coverage_map;
 mod dedup;
 mod dedup_endpoints;
 mod dedup_groups;
