@@ -219,9 +219,23 @@ impl Dataset {
         k: usize,
         scope: Scope,
         filter: &Filter,
+        also: impl FnMut(u32) -> bool,
+    ) -> Vec<Hit> {
+        self.nearest_where_among(at, k, scope, filter, None, also)
+    }
+
+    /// [`Dataset::nearest_where`] among the places `eligible` accepts (see [`Eligible`]): a
+    /// group is listed through its first matching eligible member.
+    pub fn nearest_where_among(
+        &self,
+        at: Position,
+        k: usize,
+        scope: Scope,
+        filter: &Filter,
+        eligible: Option<Eligible>,
         mut also: impl FnMut(u32) -> bool,
     ) -> Vec<Hit> {
-        let mut keep = self.keep(filter);
+        let mut keep = self.keep_among(filter, eligible);
         let territoire = &self.territoire;
         let in_scope = move |s: u32| scope.territoire.is_none_or(|t| territoire[s as usize] == t);
         self.index.nearest(at.lon, at.lat, k, scope.max_m, |s| {

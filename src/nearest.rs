@@ -22,7 +22,7 @@
 
 use chrono::{DateTime, Duration, FixedOffset};
 
-use crate::dataset::{Dataset, Hit, Scope};
+use crate::dataset::{Dataset, Eligible, Hit, Scope};
 use crate::filter::Filter;
 use crate::model::Position;
 use crate::routing::{Profile, estimate};
@@ -191,12 +191,23 @@ fn alternatives(
         Tri::Distance => req.k,
         Tri::Ouverture => MAX_CANDIDATES.max(req.k),
     };
-    let found = ds.nearest_where(req.at, candidates, scope, &relaxed, |slot| {
-        next_opening(slot).is_some()
-            && ds
-                .group_of(slot)
-                .is_none_or(|g| !answered.contains(&g.first))
-    });
+    // Only places with hours can have a next opening: that takes part in the group test, so a
+    // group whose first member in principal order has no hours is offered through a member
+    // that has them (not dropped).
+    let has_hours: Eligible = |l| l.horaires.is_some();
+    let found = ds.nearest_where_among(
+        req.at,
+        candidates,
+        scope,
+        &relaxed,
+        Some(has_hours),
+        |slot| {
+            next_opening(slot).is_some()
+                && ds
+                    .group_of(slot)
+                    .is_none_or(|g| !answered.contains(&g.first))
+        },
+    );
     let mut out: Vec<Alternative> = found
         .iter()
         .filter_map(|h| {
@@ -317,6 +328,56 @@ mod tests {
         assert_eq!(a.hits.len(), 1);
         assert_eq!(ds.lieu(a.hits[0].slot).id, "e-mamoudzou");
         assert!(a.hits[0].distance_m > 7_000_000.0);
+    }
+
+    /// A place published twice, the newer record without hours: when nothing is open, the
+    /// group is offered through the record that has hours (it was dropped when the principal
+    /// alone was asked for a next opening).
+    #[test]
+    fn a_group_is_offered_through_its_member_with_hours() {
+        let mut principal = lieu(
+            "a-principal".into(),
+            Some(Position {
+                lon: 1.87,
+                lat: 46.17,
+            }),
+        );
+        principal.nom = "France Services de Guéret".into();
+        principal.code_insee = Some("23096".into());
+        principal.code_postal = "23000".into();
+        principal.date_maj = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date");
+        let mut copie = principal.clone();
+        copie.id = "b-copie".into();
+        copie.position = Some(Position {
+            lon: 1.8703,
+            lat: 46.1701,
+        });
+        copie.date_maj = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).expect("date");
+        copie.horaires = "Mo-Fr 09:00-12:00".parse().ok();
+        let ds = Dataset::new(vec![principal, copie]);
+        let group = ds.group_of(0).expect("one place published twice");
+        assert_eq!(ds.lieu(group.first).id, "a-principal");
+        let now = at("2026-12-02T05:15:00+01:00");
+        let filter = Filter {
+            ouvert_actuellement: Some(now),
+            ..Filter::default()
+        };
+        let req = Request {
+            at: Position {
+                lon: 2.0,
+                lat: 46.1,
+            },
+            k: 3,
+            max_m: None,
+            perimetre: Perimetre::Auto,
+            tri: Tri::Distance,
+            profile: Profile::Car,
+        };
+        let a = answer(&ds, &req, &filter);
+        let alt = a.alternatives.expect("alternatives");
+        let ids: Vec<&str> = alt.iter().map(|x| ds.lieu(x.slot).id.as_str()).collect();
+        assert_eq!(ids, ["b-copie"]);
+        assert_eq!(alt[0].prochaine_ouverture, at("2026-12-02T09:00:00+01:00"));
     }
 
     /// Travel time counts: a place that opens a little later but is much nearer wins over one
