@@ -255,6 +255,23 @@ mod tests {
         DateTime::parse_from_rfc3339(s).expect("test datetime")
     }
 
+    /// "Open at `when`" and a request for the `k` nearest around (`lon`, `lat`), sorted by `tri`.
+    fn open_at(when: &str, lon: f64, lat: f64, k: usize, tri: Tri) -> (Filter, Request) {
+        let filter = Filter {
+            ouvert_actuellement: Some(at(when)),
+            ..Filter::default()
+        };
+        let req = Request {
+            at: Position { lon, lat },
+            k,
+            max_m: None,
+            perimetre: Perimetre::Auto,
+            tri,
+            profile: Profile::Car,
+        };
+        (filter, req)
+    }
+
     #[test]
     fn parameters() {
         assert_eq!(Perimetre::parse("tous"), Some(Perimetre::Tous));
@@ -287,22 +304,7 @@ mod tests {
         add("d-sans-horaires", 2.01, 46.11, "23001", "");
         add("e-mamoudzou", 45.23, -12.78, "97611", "Mo-Fr 07:00-16:00");
         let ds = Dataset::new(places);
-        let now = at("2026-12-02T05:15:00+01:00");
-        let filter = Filter {
-            ouvert_actuellement: Some(now),
-            ..Filter::default()
-        };
-        let mut req = Request {
-            at: Position {
-                lon: 2.0,
-                lat: 46.1,
-            },
-            k: 3,
-            max_m: None,
-            perimetre: Perimetre::Auto,
-            tri: Tri::Distance,
-            profile: Profile::Car,
-        };
+        let (filter, mut req) = open_at("2026-12-02T05:15:00+01:00", 2.0, 46.1, 3, Tri::Distance);
         let a = answer(&ds, &req, &filter);
         assert!(a.hits.is_empty(), "{a:?}");
         assert_eq!(a.territoire, Some(Territoire::Metropole));
@@ -357,22 +359,7 @@ mod tests {
         let ds = Dataset::new(vec![principal, copie]);
         let group = ds.group_of(0).expect("one place published twice");
         assert_eq!(ds.lieu(group.first).id, "a-principal");
-        let now = at("2026-12-02T05:15:00+01:00");
-        let filter = Filter {
-            ouvert_actuellement: Some(now),
-            ..Filter::default()
-        };
-        let req = Request {
-            at: Position {
-                lon: 2.0,
-                lat: 46.1,
-            },
-            k: 3,
-            max_m: None,
-            perimetre: Perimetre::Auto,
-            tri: Tri::Distance,
-            profile: Profile::Car,
-        };
+        let (filter, req) = open_at("2026-12-02T05:15:00+01:00", 2.0, 46.1, 3, Tri::Distance);
         let a = answer(&ds, &req, &filter);
         let alt = a.alternatives.expect("alternatives");
         let ids: Vec<&str> = alt.iter().map(|x| ds.lieu(x.slot).id.as_str()).collect();
@@ -390,21 +377,7 @@ mod tests {
         }
         let ds = Dataset::new(ds);
         let when = at("2026-12-02T08:55:00+01:00");
-        let filter = Filter {
-            ouvert_actuellement: Some(when),
-            ..Filter::default()
-        };
-        let req = Request {
-            at: Position {
-                lon: 2.35,
-                lat: 48.85,
-            },
-            k: 5,
-            max_m: None,
-            perimetre: Perimetre::Auto,
-            tri: Tri::Ouverture,
-            profile: Profile::Car,
-        };
+        let (filter, req) = open_at("2026-12-02T08:55:00+01:00", 2.35, 48.85, 5, Tri::Ouverture);
         let a = answer(&ds, &req, &filter);
         let alt = a.alternatives.expect("nothing is open at 08:55");
         assert_eq!(alt.len(), 5);
