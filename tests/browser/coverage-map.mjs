@@ -1,8 +1,10 @@
 // Renders the coverage map (an SVG file) in Debian chromium (playwright-core) at its own size and
 // measures it. Usage: node coverage-map.mjs SVG_PATH OUT_PNG
 // Prints JSON: { width, height, legend: {x, y, width, height}, texts: [{text, x, y, width,
-// height}], lang } (client rectangles, CSS pixels) and writes the screenshot OUT_PNG.
-import { launch } from "./browser.mjs";
+// height}], lang, axe } (client rectangles, CSS pixels) and writes the screenshot OUT_PNG.
+// `axe`: axe-core's violations of the map inlined in a French HTML page, as a site embeds it.
+import { readFile } from "node:fs/promises";
+import { launch, axe } from "./browser.mjs";
 
 const [svgPath, outPng] = process.argv.slice(2);
 const browser = await launch({ webgl: false });
@@ -26,6 +28,13 @@ try {
   });
   await page.setViewportSize({ width: Math.ceil(out.width), height: Math.ceil(out.height) });
   await page.screenshot({ path: outPng });
+  const svg = (await readFile(svgPath, "utf8")).replace(/^<\?xml[^>]*>\s*/, "");
+  const embedded = await browser.newPage();
+  await embedded.setContent(
+    `<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Couverture</title></head>` +
+      `<body><main><h1>Couverture des lieux</h1>${svg}</main></body></html>`,
+  );
+  out.axe = await axe(embedded);
   console.log(JSON.stringify(out));
 } finally {
   await browser.close();
