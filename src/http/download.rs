@@ -16,38 +16,54 @@ use super::encoding::{Coding, Encoder};
 use super::reply::{ApiError, Ctx};
 use crate::dataset::Dataset;
 
-/// The bytes of one encoding (FlatGeobuf download, snapshot) of the last dataset version asked
-/// for.
-#[derive(Default, Clone)]
-pub struct FgbCache(Arc<Mutex<Option<(String, Bytes)>>>);
+/// What one encoding of the dataset gives (the FlatGeobuf download's bytes; the snapshot's
+/// bytes and digest), kept for the last dataset version asked for.
+pub struct VersionCache<T>(Arc<Mutex<Option<(String, T)>>>);
 
-impl FgbCache {
-    /// The indexed FlatGeobuf file for `ds` ([`crate::snapshot::encode_indexed`]).
-    pub fn get(&self, ds: &Dataset) -> Result<Bytes, crate::snapshot::SnapshotError> {
-        self.get_with(ds, crate::snapshot::encode_indexed)
+impl<T> Default for VersionCache<T> {
+    fn default() -> Self {
+        VersionCache(Arc::default())
     }
+}
 
-    /// `encode(ds.lieux())`, written on first use of each version. Concurrent first requests
-    /// wait for one writer instead of each writing the file.
+impl<T> Clone for VersionCache<T> {
+    fn clone(&self) -> Self {
+        VersionCache(Arc::clone(&self.0))
+    }
+}
+
+impl<T: Clone> VersionCache<T> {
+    /// `encode(ds.lieux())`, made on first use of each version. Concurrent first requests
+    /// wait for one encoder instead of each encoding.
     pub fn get_with<E>(
         &self,
         ds: &Dataset,
-        encode: impl FnOnce(&[crate::model::Lieu]) -> Result<Vec<u8>, E>,
-    ) -> Result<Bytes, E> {
+        encode: impl FnOnce(&[crate::model::Lieu]) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut slot = match self.0.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         };
-        if let Some((v, bytes)) = slot.as_ref()
+        if let Some((v, value)) = slot.as_ref()
             && v == ds.version()
         {
-            return Ok(bytes.clone());
+            return Ok(value.clone());
         }
-        // the previous version's bytes go before the new ones are made
+        // the previous version's value goes before the new one is made
         *slot = None;
-        let bytes = Bytes::from(encode(ds.lieux())?);
-        *slot = Some((ds.version().to_owned(), bytes.clone()));
-        Ok(bytes)
+        let value = encode(ds.lieux())?;
+        *slot = Some((ds.version().to_owned(), value.clone()));
+        Ok(value)
+    }
+}
+
+/// The indexed FlatGeobuf file of the last dataset version asked for.
+pub type FgbCache = VersionCache<Bytes>;
+
+impl FgbCache {
+    /// The indexed FlatGeobuf file for `ds` ([`crate::snapshot::encode_indexed`]).
+    pub fn get(&self, ds: &Dataset) -> Result<Bytes, crate::snapshot::SnapshotError> {
+        self.get_with(ds, |l| crate::snapshot::encode_indexed(l).map(Bytes::from))
     }
 }
 

@@ -4,7 +4,7 @@
 //!
 //! The snapshot's strong ETag is the dataset version (the content hash every loader recomputes),
 //! and `Repr-Digest` (RFC 9530) carries its SHA-256: a follower checks both before it swaps.
-//! The bytes are encoded once per version and kept ([`FgbCache`]), so N followers polling cost
+//! The bytes are encoded once per version and kept ([`VersionCache`]), so N followers polling cost
 //! one encoding per import.
 //!
 //! A follower that has not loaded its first dataset yet is **not ready**: `/ready` answers 503
@@ -21,7 +21,7 @@ use warp::Reply;
 use warp::reply::Response;
 
 use super::AppState;
-use super::download::FgbCache;
+use super::download::VersionCache;
 use super::reply::{self, ApiError};
 use crate::dataset::Dataset;
 
@@ -48,13 +48,9 @@ impl Readiness {
     }
 }
 
-/// The snapshot bytes of the last version asked for, with their digest.
+/// The snapshot bytes of the last version asked for, with their `Repr-Digest`.
 #[derive(Clone, Default)]
-pub struct SnapshotCache {
-    bytes: FgbCache,
-    /// (version, `Repr-Digest` value)
-    digest: Arc<std::sync::Mutex<Option<(String, String)>>>,
-}
+pub struct SnapshotCache(VersionCache<(bytes::Bytes, String)>);
 
 /// The `Repr-Digest` field value of `bytes` (RFC 9530: `sha-256=:<base64>:`).
 pub fn repr_digest(bytes: &[u8]) -> String {
@@ -71,17 +67,11 @@ pub fn digest_value(sum: &[u8]) -> String {
 
 impl SnapshotCache {
     fn get(&self, ds: &Dataset) -> Result<(bytes::Bytes, String), crate::snapshot::SnapshotError> {
-        let bytes = self.bytes.get_with(ds, crate::snapshot::encode_snapshot)?;
-        let mut slot = self.digest.lock().unwrap_or_else(|p| p.into_inner());
-        let digest = match slot.as_ref() {
-            Some((v, d)) if v == ds.version() => d.clone(),
-            _ => {
-                let d = repr_digest(&bytes);
-                *slot = Some((ds.version().to_owned(), d.clone()));
-                d
-            }
-        };
-        Ok((bytes, digest))
+        self.0.get_with(ds, |lieux| {
+            let bytes = crate::snapshot::encode_snapshot(lieux)?;
+            let digest = repr_digest(&bytes);
+            Ok((bytes.into(), digest))
+        })
     }
 }
 
