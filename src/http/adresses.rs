@@ -71,18 +71,7 @@ fn feature(s: &Suggestion) -> Value {
 pub fn adresses(state: &AppState, raw: &str, ctx: &Ctx, _now: DateTime<Utc>) -> Response {
     let run = || -> Result<Response, ApiError> {
         let q = Query::parse(raw)?;
-        let own = ["q", "limit", "lat", "lon"];
-        for (i, (k, _)) in q.pairs.iter().enumerate() {
-            if !own.contains(&k.as_str()) {
-                return Err(ApiError::bad(
-                    k,
-                    "unknown parameter; expected one of: q, limit, lat, lon",
-                ));
-            }
-            if q.pairs[..i].iter().any(|(p, _)| p == k) {
-                return Err(ApiError::bad(k, "given more than once"));
-            }
-        }
+        q.check_only(&["q", "limit", "lat", "lon"])?;
         let text = text(&q, "q")?;
         let limit = q.integer_in("limit", 1, MAX_ADRESSES)?.unwrap_or(5);
         let near = q.position()?;
@@ -114,19 +103,15 @@ pub fn adresses(state: &AppState, raw: &str, ctx: &Ctx, _now: DateTime<Utc>) -> 
 /// answer), never both.
 pub(super) struct Origin {
     pub at: Position,
-    /// With `adresse`: the top-level `origine` member (`,"origine":{…}`) and an ETag part.
-    pub resolved: Option<(String, String)>,
+    /// With `adresse`: the top-level `origine` member (`,"origine":{…}`).
+    resolved: Option<String>,
 }
 
 impl Origin {
-    /// `,"origine":{label, lat, lon, source}` or nothing.
+    /// `,"origine":{label, lat, lon, source}` or nothing: also what the answer depends on
+    /// besides the query string (the address resolved), for its ETag.
     pub fn member(&self) -> &str {
-        self.resolved.as_ref().map_or("", |(m, _)| m.as_str())
-    }
-
-    /// What the answer depends on besides the query string (the address resolved).
-    pub fn etag_part(&self) -> &str {
-        self.resolved.as_ref().map_or("", |(_, t)| t.as_str())
+        self.resolved.as_deref().unwrap_or("")
     }
 }
 
@@ -167,9 +152,8 @@ pub(super) fn origin(state: &AppState, q: &Query) -> Result<Origin, ApiError> {
         "lon": s.position.lon,
         "source": s.source.as_str(),
     });
-    let tag = member.to_string();
     Ok(Origin {
         at: s.position,
-        resolved: Some((format!(r#","origine":{tag}"#), tag)),
+        resolved: Some(format!(r#","origine":{member}"#)),
     })
 }

@@ -93,13 +93,7 @@ pub fn nearest(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Re
         let at = origin.at;
         let ds = state.dataset();
         let tag = reply::etag(
-            &[
-                ds.version(),
-                "nearest",
-                raw,
-                origin.etag_part(),
-                &minute(now),
-            ],
+            &[ds.version(), "nearest", raw, origin.member(), &minute(now)],
             ctx.coding,
         );
         let when = filter.evaluation_instant(now).fixed_offset();

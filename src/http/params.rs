@@ -41,14 +41,23 @@ impl Query {
 
     /// Checks that every parameter is either one of `own` (at most once) or a filter.
     pub fn check_names(&self, own: &[&str]) -> Result<(), ParamError> {
+        self.check(own, PARAMETERS)
+    }
+
+    /// [`Query::check_names`] for an endpoint that takes no filter: `own` alone.
+    pub fn check_only(&self, own: &[&str]) -> Result<(), ParamError> {
+        self.check(own, &[])
+    }
+
+    fn check(&self, own: &[&str], filters: &[&str]) -> Result<(), ParamError> {
         for (i, (k, _)) in self.pairs.iter().enumerate() {
             if own.contains(&k.as_str()) {
                 if self.pairs[..i].iter().any(|(p, _)| p == k) {
                     return Err(ParamError::new(k.clone(), "given more than once"));
                 }
-            } else if !PARAMETERS.contains(&k.as_str()) {
+            } else if !filters.contains(&k.as_str()) {
                 let mut known: Vec<&str> = own.to_vec();
-                known.extend_from_slice(PARAMETERS);
+                known.extend_from_slice(filters);
                 return Err(ParamError::new(
                     k.clone(),
                     format!("unknown parameter; expected one of: {}", known.join(", ")),

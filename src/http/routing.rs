@@ -187,8 +187,7 @@ fn travel_members(
 /// What `reachable` and `closest` share: the origin, its territory, the profile, the filter,
 /// the served data with its road snap, and the instant hours are evaluated at.
 struct Travel {
-    at: Position,
-    /// With `adresse`: the origin it resolved to (`origine`).
+    /// The origin: `lat`/`lon`, or where `adresse` resolved to (`origine`).
     from: adresses::Origin,
     territoire: Option<Territoire>,
     profile: Profile,
@@ -213,7 +212,6 @@ impl Travel {
         let snap = locate(router.as_deref(), profile, at)?;
         let when = filter.evaluation_instant(now).fixed_offset();
         Ok(Travel {
-            at,
             from,
             territoire,
             profile,
@@ -232,7 +230,7 @@ impl Travel {
             self.ds.version(),
             name,
             raw,
-            self.from.etag_part(),
+            self.from.member(),
             &minute(now),
         ];
         reply::etag(&parts, ctx.coding)
@@ -255,7 +253,7 @@ impl Travel {
             filter: &self.filter,
             territoire: self.territoire,
             profile: self.profile,
-            at: self.at,
+            at: self.from.at,
         }
     }
 }
@@ -280,7 +278,7 @@ pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> 
         let t = Travel::parse(state, &q, now)?;
         let tag = t.etag("reachable", raw, ctx, now);
         Ok(cached(ctx, tag, "application/geo+json", || {
-            let (profile, at) = (t.profile, t.at);
+            let (profile, at) = (t.profile, t.from.at);
             let limit_s = minutes * 60;
             let start = t.start();
             let ask = t.ask();
