@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::feature_cache::{self, FeatureCache};
 use crate::dataset::Dataset;
-use crate::model::Lieu;
+use crate::model::{Lieu, V1_COLUMNS};
 
 /// Values computed per request.
 #[derive(Debug, Clone, Copy)]
@@ -28,6 +28,8 @@ pub struct Extra {
     pub attente_s: Option<f64>,
     /// Alternatives: first instant one can be there while it is open.
     pub accueil_a: Option<DateTime<FixedOffset>>,
+    /// The properties to write (`properties=`); every one by default.
+    pub properties: PropertySet,
 }
 
 impl Extra {
@@ -41,7 +43,112 @@ impl Extra {
             motif_estimation: None,
             attente_s: None,
             accueil_a: None,
+            properties: PropertySet::ALL,
         }
+    }
+}
+
+/// The properties computed per request (and `position`, the provenance of the coordinates),
+/// written after the schema's fields.
+const COMPUTED: [&str; 10] = [
+    "position",
+    "distance_m",
+    "duration_s",
+    "estimate",
+    "motif_estimation",
+    "ouvert",
+    "prochaine_ouverture",
+    "attente_s",
+    "accueil_a",
+    "doublons",
+];
+
+/// The coordinates are the geometry, not properties.
+fn is_geometry(column: &str) -> bool {
+    column == "latitude" || column == "longitude"
+}
+
+/// Every property a Feature can carry, in the order they are written: the schema's fields
+/// ([`V1_COLUMNS`] without the coordinates), then [`COMPUTED`]. `properties=` names a subset.
+pub fn property_names() -> impl Iterator<Item = &'static str> {
+    V1_COLUMNS
+        .into_iter()
+        .filter(|c| !is_geometry(c))
+        .chain(COMPUTED)
+}
+
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() && a[i] == b[i] {
+        i += 1;
+    }
+    i == a.len()
+}
+
+/// The bit of a property: its index in [`V1_COLUMNS`], or 32 + its index in [`COMPUTED`] (0 for
+/// an unknown name). Evaluated at compile time by [`pick!`], so a misspelt name does not build.
+const fn bit(name: &str) -> u64 {
+    let mut i = 0;
+    while i < V1_COLUMNS.len() {
+        if same(V1_COLUMNS[i], name) {
+            return 1 << i;
+        }
+        i += 1;
+    }
+    let mut j = 0;
+    while j < COMPUTED.len() {
+        if same(COMPUTED[j], name) {
+            return 1 << (V1_COLUMNS.len() + j);
+        }
+        j += 1;
+    }
+    0
+}
+
+/// `Some(value)` when the set holds the property `name`, else `None` (`value` is not evaluated).
+macro_rules! pick {
+    ($set:expr, $name:literal, $value:expr) => {{
+        const BIT: u64 = bit($name);
+        const { assert!(BIT != 0, "not a property name") };
+        $set.has(BIT).then(|| $value)
+    }};
+}
+
+/// Which properties a Feature carries (`properties=`, as OGC API – Features servers take it):
+/// a subset of [`property_names`]; `id` always, like the Feature's `id` and `geometry`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PropertySet(u64);
+
+impl PropertySet {
+    /// Every property: the full Feature.
+    pub const ALL: PropertySet = PropertySet(u64::MAX);
+
+    /// A comma-separated list of property names (blanks around names ignored; an empty list
+    /// keeps `id` only). An unknown name is an error naming the `properties` parameter.
+    pub fn parse(list: &str) -> Result<PropertySet, crate::filter::FilterError> {
+        let mut set = bit("id");
+        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            let b = if is_geometry(name) { 0 } else { bit(name) };
+            if b == 0 {
+                return Err(crate::filter::FilterError::new(
+                    "properties",
+                    format!(
+                        "unknown property {name:?}; expected a comma-separated list of: {}",
+                        property_names().collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
+            set |= b;
+        }
+        Ok(PropertySet(set))
+    }
+
+    fn has(self, bit: u64) -> bool {
+        self.0 & bit != 0
     }
 }
 
@@ -52,13 +159,18 @@ fn none_or_empty<T>(v: &[T]) -> bool {
 #[derive(Serialize)]
 struct Properties<'a> {
     id: &'a str,
-    pivot: &'a str,
-    nom: &'a str,
-    commune: &'a str,
-    code_postal: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pivot: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nom: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commune: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code_postal: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     code_insee: Option<&'a str>,
-    adresse: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    adresse: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     complement_adresse: Option<&'a str>,
     #[serde(skip_serializing_if = "none_or_empty")]
@@ -81,7 +193,8 @@ struct Properties<'a> {
     itinerance: &'a [crate::model::Itinerance],
     #[serde(skip_serializing_if = "Option::is_none")]
     structure_parente: Option<&'a str>,
-    date_maj: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date_maj: Option<String>,
     #[serde(skip_serializing_if = "none_or_empty")]
     services: &'a [crate::model::Service],
     #[serde(skip_serializing_if = "none_or_empty")]
@@ -165,39 +278,88 @@ struct Feature<'a> {
     properties: Properties<'a>,
 }
 
-fn properties<'a>(lieu: &'a Lieu) -> Properties<'a> {
+/// The properties of `lieu` that `set` holds.
+fn properties(lieu: &Lieu, set: PropertySet) -> Properties<'_> {
     Properties {
         id: &lieu.id,
-        pivot: &lieu.pivot,
-        nom: &lieu.nom,
-        commune: &lieu.commune,
-        code_postal: &lieu.code_postal,
-        code_insee: lieu.code_insee.as_deref(),
-        adresse: &lieu.adresse,
-        complement_adresse: lieu.complement_adresse.as_deref(),
-        typologie: &lieu.typologie,
-        telephone: lieu.telephone.as_deref(),
-        courriels: &lieu.courriels,
-        site_web: &lieu.site_web,
-        horaires: lieu.horaires.as_ref().map(|h| h.raw()),
-        presentation_resume: lieu.presentation_resume.as_deref(),
-        presentation_detail: lieu.presentation_detail.as_deref(),
-        source: lieu.source.as_deref(),
-        itinerance: &lieu.itinerance,
-        structure_parente: lieu.structure_parente.as_deref(),
-        date_maj: lieu.date_maj.format("%Y-%m-%d").to_string(),
-        services: &lieu.services,
-        publics_specifiquement_adresses: &lieu.publics_specifiquement_adresses,
-        prise_en_charge_specifique: &lieu.prise_en_charge_specifique,
-        frais_a_charge: &lieu.frais_a_charge,
-        dispositif_programmes_nationaux: &lieu.dispositif_programmes_nationaux,
-        formations_labels: &lieu.formations_labels,
-        autres_formations_labels: &lieu.autres_formations_labels,
-        modalites_acces: &lieu.modalites_acces,
-        modalites_accompagnement: &lieu.modalites_accompagnement,
-        fiche_acces_libre: lieu.fiche_acces_libre.as_deref(),
-        prise_rdv: lieu.prise_rdv.as_deref(),
-        position: lieu.position.and(lieu.position_origine),
+        pivot: pick!(set, "pivot", lieu.pivot.as_str()),
+        nom: pick!(set, "nom", lieu.nom.as_str()),
+        commune: pick!(set, "commune", lieu.commune.as_str()),
+        code_postal: pick!(set, "code_postal", lieu.code_postal.as_str()),
+        code_insee: pick!(set, "code_insee", lieu.code_insee.as_deref()).flatten(),
+        adresse: pick!(set, "adresse", lieu.adresse.as_str()),
+        complement_adresse: pick!(
+            set,
+            "complement_adresse",
+            lieu.complement_adresse.as_deref()
+        )
+        .flatten(),
+        typologie: pick!(set, "typologie", &lieu.typologie[..]).unwrap_or_default(),
+        telephone: pick!(set, "telephone", lieu.telephone.as_deref()).flatten(),
+        courriels: pick!(set, "courriels", &lieu.courriels[..]).unwrap_or_default(),
+        site_web: pick!(set, "site_web", &lieu.site_web[..]).unwrap_or_default(),
+        horaires: pick!(set, "horaires", lieu.horaires.as_ref().map(|h| h.raw())).flatten(),
+        presentation_resume: pick!(
+            set,
+            "presentation_resume",
+            lieu.presentation_resume.as_deref()
+        )
+        .flatten(),
+        presentation_detail: pick!(
+            set,
+            "presentation_detail",
+            lieu.presentation_detail.as_deref()
+        )
+        .flatten(),
+        source: pick!(set, "source", lieu.source.as_deref()).flatten(),
+        itinerance: pick!(set, "itinerance", &lieu.itinerance[..]).unwrap_or_default(),
+        structure_parente: pick!(set, "structure_parente", lieu.structure_parente.as_deref())
+            .flatten(),
+        date_maj: pick!(
+            set,
+            "date_maj",
+            lieu.date_maj.format("%Y-%m-%d").to_string()
+        ),
+        services: pick!(set, "services", &lieu.services[..]).unwrap_or_default(),
+        publics_specifiquement_adresses: pick!(
+            set,
+            "publics_specifiquement_adresses",
+            &lieu.publics_specifiquement_adresses[..]
+        )
+        .unwrap_or_default(),
+        prise_en_charge_specifique: pick!(
+            set,
+            "prise_en_charge_specifique",
+            &lieu.prise_en_charge_specifique[..]
+        )
+        .unwrap_or_default(),
+        frais_a_charge: pick!(set, "frais_a_charge", &lieu.frais_a_charge[..]).unwrap_or_default(),
+        dispositif_programmes_nationaux: pick!(
+            set,
+            "dispositif_programmes_nationaux",
+            &lieu.dispositif_programmes_nationaux[..]
+        )
+        .unwrap_or_default(),
+        formations_labels: pick!(set, "formations_labels", &lieu.formations_labels[..])
+            .unwrap_or_default(),
+        autres_formations_labels: pick!(
+            set,
+            "autres_formations_labels",
+            &lieu.autres_formations_labels[..]
+        )
+        .unwrap_or_default(),
+        modalites_acces: pick!(set, "modalites_acces", &lieu.modalites_acces[..])
+            .unwrap_or_default(),
+        modalites_accompagnement: pick!(
+            set,
+            "modalites_accompagnement",
+            &lieu.modalites_accompagnement[..]
+        )
+        .unwrap_or_default(),
+        fiche_acces_libre: pick!(set, "fiche_acces_libre", lieu.fiche_acces_libre.as_deref())
+            .flatten(),
+        prise_rdv: pick!(set, "prise_rdv", lieu.prise_rdv.as_deref()).flatten(),
+        position: pick!(set, "position", lieu.position.and(lieu.position_origine)).flatten(),
     }
 }
 
@@ -208,35 +370,53 @@ impl<'a> Dynamic<'a> {
         slot: u32,
         extra: &Extra,
     ) -> Dynamic<'a> {
-        let status = lieu
-            .horaires
-            .as_ref()
-            .map(|h| cache.status(slot, extra.at, || h.status(extra.at, ds.timezone(slot))));
+        let set = extra.properties;
+        let status = if set.has(bit("ouvert") | bit("prochaine_ouverture")) {
+            lieu.horaires
+                .as_ref()
+                .map(|h| cache.status(slot, extra.at, || h.status(extra.at, ds.timezone(slot))))
+        } else {
+            None
+        };
         Dynamic {
             // centimetres are below any position's accuracy
-            distance_m: extra.distance_m.map(|d| (d * 100.0).round() / 100.0),
-            duration_s: extra.duration_s.map(|d| (d * 10.0).round() / 10.0),
-            estimate: extra.estimate,
-            motif_estimation: extra.motif_estimation,
-            ouvert: status.map(|s| s.ouvert),
-            prochaine_ouverture: status
-                .and_then(|s| s.prochaine_ouverture)
-                .map(|t| t.to_rfc3339()),
-            attente_s: extra.attente_s,
-            accueil_a: extra.accueil_a.map(|t| t.to_rfc3339()),
-            doublons: ds.group_of(slot).map(|g| Doublons {
-                groupe: &ds.lieu(g.first).id,
-                principal: g.principal == slot,
-                lieu_principal: &ds.lieu(g.principal).id,
-                membres: g.members,
-            }),
+            distance_m: pick!(set, "distance_m", extra.distance_m)
+                .flatten()
+                .map(|d| (d * 100.0).round() / 100.0),
+            duration_s: pick!(set, "duration_s", extra.duration_s)
+                .flatten()
+                .map(|d| (d * 10.0).round() / 10.0),
+            estimate: pick!(set, "estimate", extra.estimate).flatten(),
+            motif_estimation: pick!(set, "motif_estimation", extra.motif_estimation).flatten(),
+            ouvert: pick!(set, "ouvert", status.map(|s| s.ouvert)).flatten(),
+            prochaine_ouverture: pick!(
+                set,
+                "prochaine_ouverture",
+                status
+                    .and_then(|s| s.prochaine_ouverture)
+                    .map(|t| t.to_rfc3339())
+            )
+            .flatten(),
+            attente_s: pick!(set, "attente_s", extra.attente_s).flatten(),
+            accueil_a: pick!(set, "accueil_a", extra.accueil_a.map(|t| t.to_rfc3339())).flatten(),
+            doublons: pick!(
+                set,
+                "doublons",
+                ds.group_of(slot).map(|g| Doublons {
+                    groupe: &ds.lieu(g.first).id,
+                    principal: g.principal == slot,
+                    lieu_principal: &ds.lieu(g.principal).id,
+                    membres: g.members,
+                })
+            )
+            .flatten(),
         }
     }
 }
 
-/// The Feature of `lieu` without its per-request members: ends inside `properties`, after its
-/// last static member.
-fn write_static(out: &mut Vec<u8>, lieu: &Lieu) {
+/// The Feature of `lieu` without its per-request members, with the static properties of `set`:
+/// ends inside `properties`, after its last static member.
+fn write_static(out: &mut Vec<u8>, lieu: &Lieu, set: PropertySet) {
     let feature = Feature {
         kind: "Feature",
         id: &lieu.id,
@@ -244,7 +424,7 @@ fn write_static(out: &mut Vec<u8>, lieu: &Lieu) {
             kind: "Point",
             coordinates: [p.lon, p.lat],
         }),
-        properties: properties(lieu),
+        properties: properties(lieu, set),
     };
     let start = out.len();
     // Serialising plain structs into a Vec cannot fail.
@@ -255,12 +435,18 @@ fn write_static(out: &mut Vec<u8>, lieu: &Lieu) {
     }
 }
 
-/// Appends the Feature of the place in `slot` to `out`: its static part (cached per dataset),
-/// then the members of `extra`.
+/// Appends the Feature of the place in `slot` to `out`: its static part (cached per dataset
+/// when every property is asked for, written afresh for a selection, which is short), then the
+/// members of `extra`.
 pub fn write_feature(out: &mut Vec<u8>, ds: &Dataset, slot: u32, extra: &Extra) {
     let lieu = ds.lieu(slot);
+    let set = extra.properties;
     let dynamic = feature_cache::with(ds, |cache| {
-        cache.write(out, slot, |out| write_static(out, lieu));
+        if set == PropertySet::ALL {
+            cache.write(out, slot, |out| write_static(out, lieu, set));
+        } else {
+            write_static(out, lieu, set);
+        }
         Dynamic::of(lieu, (ds, cache), slot, extra)
     });
     let start = out.len();

@@ -10,12 +10,31 @@ pub(super) fn parse(raw: &str, own: &[&str]) -> Result<Query, ApiError> {
     Ok(q)
 }
 
-/// A FeatureCollection of places with their computed values; `members` (empty, or JSON
-/// members each starting with a comma) are added at the top level.
+/// [`parse`] for an answer made of Features: `own` and `properties`, which says which
+/// properties each Feature carries (all by default).
+pub(super) fn parse_features(raw: &str, own: &[&str]) -> Result<(Query, PropertySet), ApiError> {
+    let mut names = own.to_vec();
+    names.push("properties");
+    let q = parse(raw, &names)?;
+    let set = property_set(&q)?;
+    Ok((q, set))
+}
+
+/// The `properties` parameter of `q` (all by default).
+pub(super) fn property_set(q: &Query) -> Result<PropertySet, ApiError> {
+    Ok(match q.get("properties") {
+        None => PropertySet::ALL,
+        Some(v) => PropertySet::parse(v)?,
+    })
+}
+
+/// A FeatureCollection of places with their computed values and the properties of `set`;
+/// `members` (empty, or JSON members each starting with a comma) are added at the top level.
 pub(super) fn collection(
     ds: &Dataset,
     hits: impl Iterator<Item = (u32, Extra)>,
     members: &str,
+    set: PropertySet,
 ) -> Vec<u8> {
     let mut out = br#"{"type":"FeatureCollection","features":["#.to_vec();
     let mut n = 0usize;
@@ -23,6 +42,10 @@ pub(super) fn collection(
         if i > 0 {
             out.push(b',');
         }
+        let extra = Extra {
+            properties: set,
+            ..extra
+        };
         write_feature(&mut out, ds, slot, &extra);
         n += 1;
     }
@@ -64,7 +87,7 @@ pub(super) fn territoire_member(t: Option<crate::territory::Territoire>) -> Stri
 pub fn nearest(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Response {
     use crate::nearest::{Request, Tri};
     let run = || -> Result<Response, ApiError> {
-        let q = parse(
+        let (q, properties) = parse_features(
             raw,
             &[
                 "lat",
@@ -128,6 +151,7 @@ pub fn nearest(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Re
                         estimate: Some(routing::STRAIGHT_LINE),
                         attente_s: Some(alt.attente_s),
                         accueil_a: Some(alt.accueil_a),
+                        properties,
                         ..Extra::at(when)
                     };
                     write_feature(&mut out, &ds, alt.slot, &extra);
@@ -147,13 +171,14 @@ pub fn nearest(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Re
                     )
                 }),
                 &members,
+                properties,
             ))
         }))
     };
     run().unwrap_or_else(ApiError::into_response)
 }
 
-/// `GET /v1/lieux/{id}`.
+/// `GET /v1/lieux/{id}?properties=`.
 pub fn lieu_by_id(
     state: &AppState,
     id: &str,
@@ -162,7 +187,7 @@ pub fn lieu_by_id(
     now: DateTime<Utc>,
 ) -> Response {
     let run = || -> Result<Response, ApiError> {
-        parse(raw, &[])?;
+        let (_, properties) = parse_features(raw, &[])?;
         let id = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
         let ds = state.dataset();
         let slot = ds.slot_of(&id).ok_or_else(|| ApiError::NotFound {
@@ -172,7 +197,11 @@ pub fn lieu_by_id(
         let tag = reply::etag(&[ds.version(), "lieu", &id, &minute(now)], ctx.coding);
         Ok(cached(ctx, tag, "application/geo+json", || {
             let mut out = Vec::new();
-            write_feature(&mut out, &ds, slot, &Extra::at(now.fixed_offset()));
+            let extra = Extra {
+                properties,
+                ..Extra::at(now.fixed_offset())
+            };
+            write_feature(&mut out, &ds, slot, &extra);
             Body::Full(out)
         }))
     };
@@ -207,10 +236,11 @@ pub(super) fn selection(q: &Query) -> Result<stream::Selection, ApiError> {
     })
 }
 
-/// `GET /v1/lieux?bbox=|lat=&lon=&radius_m=&limit=&cursor=&<filters>`: streamed.
+/// `GET /v1/lieux?bbox=|lat=&lon=&radius_m=&limit=&cursor=&properties=&<filters>`: streamed.
 pub fn list(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Response {
     let run = || -> Result<Response, ApiError> {
-        let q = parse(raw, &["bbox", "lat", "lon", "radius_m", "limit", "cursor"])?;
+        let (q, properties) =
+            parse_features(raw, &["bbox", "lat", "lon", "radius_m", "limit", "cursor"])?;
         let source = selection(&q)?;
         let limit = q.integer_in("limit", 1, MAX_LIMIT)?;
         let cursor = q.integer_in("cursor", 0, usize::MAX)?.unwrap_or(0);
@@ -233,7 +263,10 @@ pub fn list(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Respo
         Ok(cached(ctx, tag, "application/geo+json", move || {
             let matches = stream::Matches::new(ds, source, filter, stream::Page { cursor, limit });
             Body::Stream(Box::new(stream::FeatureStream::new(
-                matches, when, ctx.coding, links,
+                matches,
+                (when, properties),
+                ctx.coding,
+                links,
             )))
         }))
     };

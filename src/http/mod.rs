@@ -44,7 +44,7 @@ use warp::{Filter, Rejection, Reply};
 use crate::dataset::Dataset;
 use crate::routing::Router;
 pub use encoding::Coding;
-use features::{Extra, write_feature};
+use features::{Extra, PropertySet, write_feature};
 use params::Query;
 pub use params::{MAX_K, MAX_LIMIT, MAX_QUERY_BYTES, MAX_RADIUS_M};
 use reply::{ApiError, Body, Ctx, cached, error};

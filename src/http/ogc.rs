@@ -16,8 +16,9 @@ use serde_json::{Value, json};
 use warp::reply::Response;
 
 use super::features::{Extra, write_feature};
+use super::lieux::{parse_features, property_set};
 use super::reply::{self, ApiError, Body, Ctx, cached};
-use super::{AppState, MAX_LIMIT, minute, parse, stream};
+use super::{AppState, MAX_LIMIT, minute, stream};
 
 /// Collection id.
 pub const COLLECTION: &str = "lieux";
@@ -200,7 +201,7 @@ pub fn items(
         if id != COLLECTION {
             return Err(unknown_collection(id));
         }
-        let q = parse(raw, &["bbox", "limit", "offset", "f"])?;
+        let (q, properties) = parse_features(raw, &["bbox", "limit", "offset", "f"])?;
         if q.get("f").is_some_and(|f| f != "json" && f != "geojson") {
             return Err(ApiError::bad("f", "only f=json is supported"));
         }
@@ -241,7 +242,10 @@ pub fn items(
             };
             let matches = stream::Matches::new(ds, selection, filter, page);
             Body::Stream(Box::new(stream::FeatureStream::new(
-                matches, when, ctx.coding, links,
+                matches,
+                (when, properties),
+                ctx.coding,
+                links,
             )))
         }))
     };
@@ -261,7 +265,12 @@ pub fn item(
         if collection != COLLECTION {
             return Err(unknown_collection(collection));
         }
-        no_params(raw)?;
+        let q = super::params::Query::parse(raw)?;
+        q.check_only(&["f", "properties"])?;
+        if q.get("f").is_some_and(|f| f != "json" && f != "geojson") {
+            return Err(ApiError::bad("f", "only f=json is supported"));
+        }
+        let properties = property_set(&q)?;
         let id = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
         let ds = state.dataset();
         let slot = ds.slot_of(&id).ok_or_else(|| ApiError::NotFound {
@@ -274,7 +283,11 @@ pub fn item(
         );
         Ok(cached(ctx, tag, GEOJSON, || {
             let mut out = Vec::new();
-            write_feature(&mut out, &ds, slot, &Extra::at(now.fixed_offset()));
+            let extra = Extra {
+                properties,
+                ..Extra::at(now.fixed_offset())
+            };
+            write_feature(&mut out, &ds, slot, &extra);
             let encoded: String =
                 percent_encoding::utf8_percent_encode(&id, percent_encoding::NON_ALPHANUMERIC)
                     .collect();

@@ -141,13 +141,18 @@ pub fn document() -> Value {
                 p.push(territoire_param());
                 p.push(query("tri", "Order of `alternatives`: `distance` (default), nearest first; `ouverture`, the place one can be at soonest while it is open first (straight-line travel time in `mode` + waiting until it opens). The features (open places) are always by distance.", json!({"type": "string", "enum": ["distance", "ouverture"], "default": "distance"})));
                 p.push(query("mode", "Travel mode of the alternatives' estimates: car (50 km/h) or walk (5 km/h), over the great-circle distance × 1.3.", json!({"type": "string", "enum": ["car", "walk"], "default": "car"})));
+                p.push(properties_param());
                 p
             }, true),
             responses(ok("application/geo+json", "NearestCollection", "Places sorted by distance, with `distance_m`; the territory and distance bound searched; with `adresse`, the `origine` it resolved to; with `ouvert_actuellement`, `ouverts` and, when fewer than k are open, `alternatives`."), &[("404", "`adresse`: no address nor commune found.")]),
         ),
         "/v1/lieux": get(
             "Every place, in a bbox or a radius, filtered; streamed, paged by cursor.",
-            params(area_and_paging(Some(MAX_LIMIT)), true),
+            params({
+                let mut p = area_and_paging(Some(MAX_LIMIT));
+                p.push(properties_param());
+                p
+            }, true),
             responses(ok("application/geo+json", "FeatureCollection", "Matching places; `links` has `next` when paged."), &[]),
         ),
         "/v1/lieux.csv": get(
@@ -184,7 +189,7 @@ pub fn document() -> Value {
         }},
         "/v1/lieux/{id}": get(
             "One place.",
-            json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}]),
+            json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}, properties_param()]),
             responses(ok("application/geo+json", "Feature", "The place."), &[("404", "No place with this id.")]),
         ),
         "/health": {"get": {"summary": "Liveness and the dataset served.", "responses": {"200": {"description": "Status.", "content": {"application/json": {"schema": {"type": "object", "required": ["status", "version"], "properties": {"status": {"const": "ok"}, "version": {"type": "string"}, "lieux": {"type": "integer"}, "positioned": {"type": "integer"}}}}}}}}},
@@ -199,6 +204,7 @@ pub fn document() -> Value {
                 let mut p = vec![collection_id.clone(), bbox("minLon,minLat,maxLon,maxLat, CRS84 degrees: positioned places only.")];
                 p.push(query("limit", "Page size.", json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT})));
                 p.push(query("offset", "Matches to skip (from a `next`/`prev` link).", json!({"type": "integer", "minimum": 0, "default": 0})));
+                p.push(properties_param());
                 p
             }, true),
             responses(ok("application/geo+json", "FeatureCollection", "A page of places with `numberMatched`, `numberReturned`, `timeStamp` and `next`/`prev` links."), &[("404", "No such collection.")]),
@@ -249,7 +255,7 @@ pub fn document() -> Value {
         "/favicon.ico": {"get": {"summary": "The site icon, 32 × 32 (also `/favicon.svg`).", "responses": {"200": {"description": "ICO holding a PNG.", "content": {"image/x-icon": {"schema": {"type": "string", "contentEncoding": "binary"}}}}}}},
         "/collections/{collectionId}/items/{featureId}": get(
             "One place as an OGC API feature.",
-            json!([collection_id, feature_id]),
+            json!([collection_id, feature_id, properties_param()]),
             responses(ok("application/geo+json", "Feature", "The place."), &[("404", "No such collection or place.")]),
         ),
     });

@@ -24,6 +24,17 @@ pub(super) fn list(name: &str, description: &str, items: Value) -> Value {
     })
 }
 
+/// `properties=`: the properties each Feature carries.
+pub(super) fn properties_param() -> Value {
+    let mut p = list(
+        "properties",
+        "Only these properties in each Feature (OGC API – Features style), comma-separated, in any order: the Feature's `id` and `geometry` and the `id` property are always there; the others keep the order of the full Feature, and a property a place lacks stays absent. Default: every property; `properties=` (empty) keeps `id` alone. An unknown name is a 400 naming `properties`.",
+        json!({"type": "string", "enum": super::features::property_names().collect::<Vec<_>>()}),
+    );
+    p["schema"]["minItems"] = json!(0);
+    p
+}
+
 pub(super) fn filters() -> Vec<Value> {
     let text = json!({"type": "string", "minLength": 1, "pattern": "^[^,]*\\S[^,]*$"});
     // the enum filters: name, description, vocabulary

@@ -8,8 +8,8 @@
 use serde_json::{Value, json};
 
 use super::openapi_parts::{
-    error_ref, filters, get, lat_lon, origin_params, origine_member, query, territoire_member,
-    territoire_param,
+    error_ref, filters, get, lat_lon, origin_params, origine_member, properties_param, query,
+    territoire_member, territoire_param,
 };
 use super::routing::{MAX_CLOSEST_K, MAX_CONTOURS, MAX_MINUTES};
 use crate::routing::answer::Unrouted;
@@ -66,6 +66,7 @@ pub(super) fn add_paths(paths: &mut Value) {
                 "Also return the `minutes` isochrone polygon as the top-level `isochrone` Feature.",
                 json!({"type": "string", "enum": ["true", "false", "1", "0"], "default": "false"}),
             ));
+            p.push(properties_param());
             p
         }),
         responses_by_adresse(travel_ok(
@@ -83,6 +84,7 @@ pub(super) fn add_paths(paths: &mut Value) {
             ));
             p.push(mode());
             p.push(territoire_param());
+            p.push(properties_param());
             p
         }),
         responses_by_adresse(travel_ok(

@@ -18,7 +18,7 @@ use warp::reply::Response;
 use super::features::Extra;
 use super::params::Query;
 use super::reply::{self, ApiError, Body, Ctx, cached};
-use super::{AppState, adresses, collection, minute, parse, perimetre, territoire_member};
+use super::{AppState, adresses, collection, minute, parse_features, perimetre, territoire_member};
 use crate::dataset::Dataset;
 use crate::filter::Filter;
 use crate::model::Position;
@@ -261,7 +261,7 @@ impl Travel {
 /// `GET /v1/lieux/reachable?lat=&lon=|adresse=&minutes=30&mode=car|walk&isochrone=false&<filters>`.
 pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Response {
     let run = || -> Result<Response, ApiError> {
-        let q = parse(
+        let (q, properties) = parse_features(
             raw,
             &[
                 "lat",
@@ -323,6 +323,7 @@ pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> 
                 &t.ds,
                 hits.iter().map(|h| timed(h, t.when)),
                 &members,
+                properties,
             ))
         }))
     };
@@ -332,7 +333,8 @@ pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> 
 /// `GET /v1/lieux/closest?lat=&lon=|adresse=&mode=car&k=3&<filters>`: the k closest by travel time.
 pub fn closest(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Response {
     let run = || -> Result<Response, ApiError> {
-        let q = parse(raw, &["lat", "lon", "adresse", "k", "mode", "territoire"])?;
+        let (q, properties) =
+            parse_features(raw, &["lat", "lon", "adresse", "k", "mode", "territoire"])?;
         let k = q.integer_in("k", 1, MAX_CLOSEST_K)?.unwrap_or(3);
         let t = Travel::parse(state, &q, now)?;
         let tag = t.etag("closest", raw, ctx, now);
@@ -344,6 +346,7 @@ pub fn closest(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Re
                 &t.ds,
                 hits.iter().map(|h| timed(h, t.when)),
                 &members,
+                properties,
             ))
         }))
     };

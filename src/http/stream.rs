@@ -8,7 +8,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
 use super::encoding::{Coding, Encoder};
-use super::features::{Extra, write_feature};
+use super::features::{Extra, PropertySet, write_feature};
 use crate::dataset::{Dataset, Eligible, Hit};
 use crate::filter::Filter;
 use crate::index::Bbox;
@@ -208,16 +208,24 @@ impl Links {
 pub struct FeatureStream {
     matches: Matches,
     at: DateTime<Utc>,
+    properties: PropertySet,
     encoder: Option<Encoder>,
     links: Links,
     started: bool,
 }
 
 impl FeatureStream {
-    pub fn new(matches: Matches, at: DateTime<Utc>, coding: Coding, links: Links) -> Self {
+    /// The stream of `matches`, evaluated at `at`, each Feature with the properties of the set.
+    pub fn new(
+        matches: Matches,
+        (at, properties): (DateTime<Utc>, PropertySet),
+        coding: Coding,
+        links: Links,
+    ) -> Self {
         FeatureStream {
             matches,
             at,
+            properties,
             encoder: Some(Encoder::new(coding)),
             links,
             started: false,
@@ -282,6 +290,7 @@ impl Iterator for FeatureStream {
                 slot,
                 &Extra {
                     distance_m,
+                    properties: self.properties,
                     ..Extra::at(self.at.fixed_offset())
                 },
             );
@@ -378,7 +387,7 @@ mod tests {
             prev_and_self: false,
             time_stamp: None,
         };
-        let stream = FeatureStream::new(matches, at, Coding::Identity, links);
+        let stream = FeatureStream::new(matches, (at, PropertySet::ALL), Coding::Identity, links);
         let mut body = Vec::new();
         let mut chunks = 0;
         for chunk in stream {

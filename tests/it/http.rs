@@ -506,3 +506,4 @@ async fn csv_applies_selection_and_filters() {
 }
 
 mod formats;
+mod properties;
