@@ -51,6 +51,12 @@ install_deploy_tools() {
 # nginx lives in /usr/sbin, not on a user's PATH
 have_sbin() { have "$1" || { [ -z "${LIEUX_CI_ASSUME_MISSING:-}" ] && [ -x "/usr/sbin/$1" ]; }; }
 
+# supercluster (npm), the reference benches/tiles_cold.rs measures the cluster hierarchies against;
+# version pinned in benches/supercluster/package-lock.json. Benches only: not in install_all.
+install_bench_tools() {
+  (cd benches/supercluster && npm ci --no-audit --no-fund --loglevel=error)
+}
+
 install_all() {
   install_debian_clients
   install_browser_driver

@@ -15,7 +15,7 @@
 #[path = "common/clock.rs"]
 mod clock;
 
-use clock::timed;
+use clock::{env, median, timed};
 use lieux::Dataset;
 use lieux::coverage::search::{ReverseGraph, Source, nearest_places};
 use lieux::coverage::{Method, Prepared, commune_list, compute};
@@ -23,18 +23,6 @@ use lieux::filter::Filter;
 use lieux::routing::graph::Arc;
 use lieux::routing::search::{Origin, bounded};
 use lieux::routing::{Graph, Profile, RoadNetwork, Router, synthetic};
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn transpose(g: &Graph) -> Graph {
     let mut arcs = Vec::with_capacity(g.arc_count());

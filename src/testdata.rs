@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 
+use crate::filter::Filter;
 use crate::model::{Dispositif, Frais, Lieu, Position, Service};
 
 /// SplitMix64: small, fast, good enough for test data.
@@ -93,6 +94,50 @@ pub fn lieu(id: String, position: Option<Position>) -> Lieu {
     }
 }
 
+/// Seeded filter attributes: each service one in three, one `frais` of four, about one place in
+/// ten a France Services.
+pub fn seed_attributes(l: &mut Lieu, rng: &mut Rng) {
+    l.services = Service::ALL
+        .iter()
+        .copied()
+        .filter(|_| rng.below(3) == 0)
+        .collect();
+    l.frais_a_charge = vec![Frais::ALL[rng.below(Frais::ALL.len())]];
+    if rng.below(10) == 0 {
+        l.dispositif_programmes_nationaux
+            .push(Dispositif::FranceServices);
+    }
+}
+
+/// Filters a map user ticks, over places with [`seed_attributes`]: none, France Services (about
+/// one place in ten), one service (one in three), two services (either: five in nine).
+pub fn sample_filters() -> Vec<(&'static str, Filter)> {
+    vec![
+        ("none", Filter::default()),
+        (
+            "France Services",
+            Filter {
+                dispositif_programmes_nationaux: vec![Dispositif::FranceServices],
+                ..Filter::default()
+            },
+        ),
+        (
+            "one service",
+            Filter {
+                services: vec![Service::ALL[0]],
+                ..Filter::default()
+            },
+        ),
+        (
+            "two services",
+            Filter {
+                services: vec![Service::ALL[1], Service::ALL[4]],
+                ..Filter::default()
+            },
+        ),
+    ]
+}
+
 /// `n` places spread over metropolitan France (lon -5..9.5, lat 41.3..51.1), seeded; about one in
 /// ten is a France Services, services and fees vary, three in four have opening hours (mostly distinct values), 1 % have no
 /// position. Ids are `p000000`…; about 1 % share their position with another place (ties).
@@ -113,16 +158,7 @@ pub fn synthetic_lieux(n: usize, seed: u64) -> Vec<Lieu> {
         let mut l = lieu(format!("p{i:06}"), position);
         l.code_insee =
             Some(format!("{:02}{:03}", 1 + rng.below(95), rng.below(1000)).replace("20", "21"));
-        l.services = Service::ALL
-            .iter()
-            .copied()
-            .filter(|_| rng.below(3) == 0)
-            .collect();
-        l.frais_a_charge = vec![Frais::ALL[rng.below(Frais::ALL.len())]];
-        if rng.below(10) == 0 {
-            l.dispositif_programmes_nationaux
-                .push(Dispositif::FranceServices);
-        }
+        seed_attributes(&mut l, &mut rng);
         if rng.below(4) != 0 {
             l.horaires = hours(&mut rng).parse().ok();
         }

@@ -20,3 +20,20 @@ pub fn timed<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
     let out = f();
     (out, t.elapsed().as_secs_f64() * 1e3, cpu_ms() - c)
 }
+
+/// Median of `v` (sorted in place; `v` not empty). Not every bench that includes this file uses
+/// every helper.
+#[allow(dead_code)]
+pub fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// The number in environment variable `name`, else `default`.
+#[allow(dead_code)]
+pub fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}

@@ -16,14 +16,19 @@ use super::{AppState, minute, parse};
 use crate::dataset::Dataset;
 use crate::filter::Filter;
 use crate::territory::Territoire;
-use crate::tiles::{ClusterOptions, EXTENT, Hierarchy, LAYER, MAX_ZOOM, TileCoord, mvt};
+use crate::tiles::{
+    ClusterBase, ClusterOptions, EXTENT, Hierarchy, LAYER, MAX_ZOOM, TileCoord, mvt,
+};
 
 /// Cluster hierarchies kept per (dataset version, filter): the unfiltered one and the most
 /// recently used filtered ones.
 const CACHED_HIERARCHIES: usize = 32;
 
-/// Built cluster hierarchies, shared by all requests.
+/// Cluster hierarchies, shared by all requests: the current version's [`ClusterBase`] (built by
+/// the first tile request of a version), and per filter a [`Hierarchy`] over it whose levels
+/// are built by the tiles that need them.
 pub struct TileCache {
+    base: Mutex<Option<(String, Arc<ClusterBase>)>>,
     lru: Mutex<LruCache<String, Arc<Hierarchy>>>,
 }
 
@@ -31,30 +36,43 @@ impl Default for TileCache {
     fn default() -> Self {
         let cap = NonZeroUsize::new(CACHED_HIERARCHIES).unwrap_or(NonZeroUsize::MIN);
         TileCache {
+            base: Mutex::new(None),
             lru: Mutex::new(LruCache::new(cap)),
         }
     }
 }
 
 impl TileCache {
-    /// The hierarchy of the places of `ds` matching `filter`, built on first use.
+    /// The hierarchy of the places of `ds` matching `filter`: a bitset of the places over the
+    /// version's shared base; its levels are built when a tile asks for them.
     pub fn hierarchy(&self, ds: &Dataset, filter: &Filter) -> Arc<Hierarchy> {
         let key = format!("{}|{filter:?}", ds.version());
-        if let Some(h) = self.lock().get(&key) {
+        if let Some(h) = lock(&self.lru).get(&key) {
             return Arc::clone(h);
         }
-        // Built outside the lock: two first requests may both build; the result is the same.
-        let points = ds
-            .all_matching(filter)
-            .filter_map(|slot| ds.lieu(slot).position.map(|p| (slot, p.lon, p.lat)));
-        let h = Arc::new(Hierarchy::build(points, ClusterOptions::default()));
-        self.lock().put(key, Arc::clone(&h));
+        let h = Arc::new(Hierarchy::new(self.base(ds), ds.all_matching(filter)));
+        lock(&self.lru).put(key, Arc::clone(&h));
         h
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<String, Arc<Hierarchy>>> {
-        self.lru.lock().unwrap_or_else(|p| p.into_inner())
+    /// The base of `ds`'s version, built on first use.
+    fn base(&self, ds: &Dataset) -> Arc<ClusterBase> {
+        if let Some((version, base)) = lock(&self.base).as_ref()
+            && version == ds.version()
+        {
+            return Arc::clone(base);
+        }
+        // Built outside the lock: two first requests may both build; the result is the same.
+        let points = (0..ds.lieux().len() as u32)
+            .filter_map(|slot| ds.lieu(slot).position.map(|p| (slot, p.lon, p.lat)));
+        let base = Arc::new(ClusterBase::new(points, ClusterOptions::default()));
+        *lock(&self.base) = Some((ds.version().to_owned(), Arc::clone(&base)));
+        base
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Filters of tile requests are evaluated at the minute, so `ouvert_actuellement=true` shares

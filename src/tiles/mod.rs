@@ -1,18 +1,20 @@
 //! Vector tiles of the places, clustered on the server. Knows nothing about HTTP.
 //!
 //! - [`TileCoord`]: validated `z/x/y` (XYZ scheme, Web Mercator).
-//! - [`cluster`]: supercluster's hierarchical greedy clustering, built once per dataset version
-//!   and filter.
+//! - [`cluster`]: supercluster's hierarchical greedy clustering: a base shared by every filter
+//!   of a dataset version, and per filter the zoom levels its tiles need, built on first use.
+//! - `grid`: the uniform grid the clustering and the tiles query.
 //! - [`mvt`]: encoding one tile of a hierarchy as a Mapbox Vector Tile.
 //! - [`labels`]: tiles of point labels, each from its own zoom.
 //! - [`lines`]: tiles of lines (the base map's roads), cut, simplified per zoom and encoded.
 
 pub mod cluster;
+mod grid;
 pub mod labels;
 pub mod lines;
 pub mod mvt;
 
-pub use cluster::{ClusterOptions, Hierarchy};
+pub use cluster::{ClusterBase, ClusterOptions, Hierarchy};
 
 /// Deepest zoom served; beyond supercluster's `maxZoom` (16) every place is single.
 pub const MAX_ZOOM: u8 = 20;

@@ -7,6 +7,7 @@ mod basemap;
 mod browser;
 mod browser_journeys;
 mod cli;
+mod cluster_oracle;
 mod coverage;
 mod coverage_map;
 mod dedup;

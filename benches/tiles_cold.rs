@@ -1,0 +1,158 @@
+//! The cost of a new filter on the map (issue 19), printed figures: the first z5 tile
+//! (5/16/11, Paris) of a filter whose cluster hierarchy is not built yet, as the server does it
+//! (filter evaluation, [`Hierarchy::new`] over the version's [`ClusterBase`], the levels the tile
+//! needs, MVT encoding), beside supercluster 9.1 (Node) building the same filtered places and
+//! answering the same tile, in the same run.
+//!
+//! Data: one place per commune interior point (34 871, `../shared/data/communes`), and 1 M
+//! places made from them (each commune 29 times, moved by up to ±0.03°), with seeded
+//! attributes and filters ([`lieux::testdata::seed_attributes`], [`sample_filters`]).
+//!
+//! `cargo bench --bench tiles_cold` (`LIEUX_BENCH_SIZES=35000` skips the 1 M set,
+//! `LIEUX_BENCH_RUNS` cold ticks per filter, default 5). supercluster runs when
+//! `benches/supercluster/node_modules` is installed (`.ci/install.sh`: `install_bench_tools`).
+//! The VM is shared: wall and thread-CPU times are both printed (medians).
+
+#[path = "common/clock.rs"]
+mod clock;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use clock::{env, median, timed};
+use lieux::Dataset;
+use lieux::coverage::commune_list;
+use lieux::filter::Filter;
+use lieux::model::{Lieu, Position};
+use lieux::testdata::{Rng, lieu, sample_filters, seed_attributes};
+use lieux::tiles::{ClusterBase, ClusterOptions, Hierarchy, TileCoord, mvt};
+
+/// `copies` places per commune point, the copies moved by up to ±0.03°.
+fn places(points: &[(f64, f64)], copies: usize, rng: &mut Rng) -> Vec<Lieu> {
+    let mut out = Vec::with_capacity(points.len() * copies);
+    for (i, &(lon, lat)) in points.iter().enumerate() {
+        for k in 0..copies {
+            let (dlon, dlat) = if k == 0 {
+                (0.0, 0.0)
+            } else {
+                (rng.range(-0.03, 0.03), rng.range(-0.03, 0.03))
+            };
+            let mut l = lieu(
+                format!("c{i:05}-{k:02}"),
+                Position::new_checked(lon + dlon, lat + dlat),
+            );
+            seed_attributes(&mut l, rng);
+            out.push(l);
+        }
+    }
+    out
+}
+
+/// supercluster's build and tile over `points` (lon, lat): (wall ms, CPU ms) medians, when
+/// Node and the module are installed.
+fn supercluster(points: &[(f64, f64)], runs: usize) -> Option<(f64, f64)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/supercluster");
+    if !dir.join("node_modules/supercluster").is_dir() {
+        return None;
+    }
+    let file = std::env::temp_dir().join(format!("lieux-sc-{}.f64", std::process::id()));
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&file).ok()?);
+    for (lon, lat) in points {
+        w.write_all(&lon.to_le_bytes()).ok()?;
+        w.write_all(&lat.to_le_bytes()).ok()?;
+    }
+    w.flush().ok()?;
+    drop(w);
+    let out = Command::new("node")
+        .arg(dir.join("cold.mjs"))
+        .arg(&file)
+        .arg(runs.to_string())
+        .output()
+        .ok();
+    let _ = std::fs::remove_file(&file);
+    let out = out?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut it = text
+        .split_whitespace()
+        .filter_map(|v| v.parse::<f64>().ok());
+    Some((it.next()?, it.next()?))
+}
+
+fn main() {
+    let sizes = std::env::var("LIEUX_BENCH_SIZES").unwrap_or_else(|_| "35000,1000000".into());
+    let runs = env("LIEUX_BENCH_RUNS", 5).max(1);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/communes/communes-france.csv.gz");
+    let Ok(list) = commune_list::read(&path) else {
+        eprintln!("skipping: {} is absent", path.display());
+        return;
+    };
+    let points: Vec<(f64, f64)> = list.iter().filter_map(|c| c.point).collect();
+    let o = ClusterOptions::default();
+    let tile = TileCoord::new_checked(5, 16, 11).expect("a tile");
+    println!(
+        "| places | filter | matching | lieux cold tick, wall / CPU ms | supercluster 9.1 load + getTile, wall / CPU ms | CPU ratio |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for size in sizes
+        .split(',')
+        .filter_map(|s| s.trim().parse::<usize>().ok())
+    {
+        let copies = ((size as f64 / points.len() as f64).round() as usize).max(1);
+        let mut rng = Rng::new(19);
+        let ds = Dataset::new(places(&points, copies, &mut rng));
+        let positions = |slot: u32| ds.lieu(slot).position.map(|p| (slot, p.lon, p.lat));
+        let (base, base_wall, base_cpu) = timed(|| {
+            Arc::new(ClusterBase::new(
+                (0..ds.lieux().len() as u32).filter_map(positions),
+                o,
+            ))
+        });
+        eprintln!(
+            "{} places: shared base (once per dataset version) {base_wall:.0} / {base_cpu:.0} ms",
+            ds.positioned()
+        );
+        // where the unfiltered cold tick goes: the filter, the places' bitset, then each level
+        // (asking deeper tiles first builds one level at a time)
+        let (slots, w, c) = timed(|| ds.all_matching(&Filter::default()).collect::<Vec<_>>());
+        let mut steps = vec![format!("filter {w:.0}/{c:.0}")];
+        let (h, w, c) = timed(|| Hierarchy::new(Arc::clone(&base), slots));
+        steps.push(format!("bitset {w:.0}/{c:.0}"));
+        for z in (5..=16u8).rev() {
+            let (_, w, c) = timed(|| h.tile(z, 0, 0, 64.0));
+            steps.push(format!("z{z} {w:.0}/{c:.0}"));
+        }
+        eprintln!("unfiltered, wall/CPU ms: {}", steps.join(", "));
+        for (name, filter) in sample_filters() {
+            let (mut wall, mut cpu) = (Vec::new(), Vec::new());
+            let mut matching = 0;
+            for _ in 0..runs {
+                let (bytes, w, c) = timed(|| {
+                    let h = Hierarchy::new(Arc::clone(&base), ds.all_matching(&filter));
+                    matching = h.len();
+                    mvt::encode(&ds, &h, tile)
+                });
+                assert!(bytes.is_some_and(|b| !b.is_empty()));
+                wall.push(w);
+                cpu.push(c);
+            }
+            let (w, c) = (median(&mut wall), median(&mut cpu));
+            let lonlat: Vec<(f64, f64)> = ds
+                .all_matching(&filter)
+                .filter_map(|s| ds.lieu(s).position.map(|p| (p.lon, p.lat)))
+                .collect();
+            let sc_runs = if size > 100_000 { 1 } else { runs };
+            let sc = supercluster(&lonlat, sc_runs);
+            let (sc_text, ratio) = match sc {
+                Some((sw, sc)) => (format!("{sw:.0} / {sc:.0}"), format!("{:.0}×", sc / c)),
+                None => ("(not installed)".into(), "".into()),
+            };
+            println!(
+                "| {} | {name} | {matching} | {w:.1} / {c:.1} | {sc_text} | {ratio} |",
+                ds.positioned()
+            );
+        }
+    }
+}
