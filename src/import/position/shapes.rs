@@ -240,11 +240,18 @@ impl CommuneShapes {
         if let Some(k) = code_key(&code_insee) {
             self.by_code.insert(k, i);
         }
+        let table = crate::commune_table::embedded();
+        let row = table.by_code(&code_insee);
+        // the compact file has no names: the table's (keyed by the empty name, no commune
+        // was ever found by name)
+        let nom = if nom.is_empty() {
+            row.map(|r| r.nom.clone()).unwrap_or_default()
+        } else {
+            nom
+        };
         if let Some(dep) = dep.filter(|_| com) {
             self.by_name.entry(name_key(&dep, &nom)).or_insert(i);
         }
-        let table = crate::commune_table::embedded();
-        let row = table.by_code(&code_insee);
         for cp in row.map(|r| r.codes_postaux.as_slice()).unwrap_or_default() {
             if let Some(k) = postcode_key(cp) {
                 let (_, v) = self
@@ -255,11 +262,7 @@ impl CommuneShapes {
             }
         }
         self.communes.push(CommuneShape {
-            nom: if nom.is_empty() {
-                row.map(|r| r.nom.clone()).unwrap_or_default()
-            } else {
-                nom
-            },
+            nom,
             codes_postaux: row.map(|r| r.codes_postaux.clone()).unwrap_or_default(),
             population: row.map_or(0, |r| r.population),
             code_insee,
@@ -405,6 +408,38 @@ fn area(c: &CommuneShape) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn embedded_communes_are_found_by_name() {
+        // oracle: the embedded commune table, an independent reading of the same communes
+        let shapes = CommuneShapes::embedded();
+        let table = crate::commune_table::embedded();
+        let mut found = 0;
+        let mut tried = 0;
+        for c in table.all().iter().step_by(97) {
+            if crate::commune_table::is_arrondissement(&c.code_insee) {
+                continue;
+            }
+            let Some(cp) = c.codes_postaux.first() else {
+                continue;
+            };
+            tried += 1;
+            let hit = shapes.by_name(cp, &c.nom);
+            // homonyms in one département: the first one wins
+            if hit.is_some_and(|h| h.nom == c.nom) {
+                found += 1;
+            }
+        }
+        assert!(tried > 300, "{tried}");
+        assert!(
+            found * 100 >= tried * 99,
+            "{found} of {tried} found by name"
+        );
+        let d = shapes
+            .by_name("23800", "Dun le Palestel")
+            .map(|c| c.code_insee.as_str());
+        assert_eq!(d, Some("23075"));
+    }
 
     #[test]
     fn within_km_agrees_with_the_great_circle_distance() {
