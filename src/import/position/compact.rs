@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::OnceLock;
 
-use geo::{Coord, LineString, MultiPolygon, Polygon, Simplify};
+use geo::{Coord, LineString, Simplify};
 
 use super::shapes::{CommuneShape, CommuneShapes, CommuneShapesError, MAGIC, departement_of_code};
 
@@ -68,10 +68,8 @@ pub fn write_compact(
         .filter(|c| c.code_insee.len() == 5)
         .map(|c| {
             let mut rings: Vec<LineString<f64>> = c
-                .shape
-                .0
-                .iter()
-                .map(|p| p.exterior().simplify(tolerance))
+                .exteriors()
+                .map(|r| LineString(r.to_vec()).simplify(tolerance))
                 .filter(|r| r.0.len() >= 4)
                 .collect();
             if rings.is_empty() {
@@ -148,24 +146,26 @@ impl CommuneShapes {
             let code = String::from_utf8(code.to_vec()).map_err(|_| bad("code not UTF-8"))?;
             let rings = r.take(1).ok_or_else(|| bad("truncated rings"))?[0];
             let (mut x, mut y) = (0i64, 0i64);
-            let mut polys = Vec::with_capacity(rings as usize);
+            // exterior rings only, one after the other (see CommuneShape::points)
+            let mut points = Vec::new();
+            let mut ends = Vec::with_capacity(rings as usize);
             for _ in 0..rings {
                 let len = r.varint().ok_or_else(|| bad("truncated ring"))? as usize;
-                let mut pts = Vec::with_capacity(len);
+                points.reserve(len);
                 for _ in 0..len {
                     x += r.zigzag().ok_or_else(|| bad("truncated point"))?;
                     y += r.zigzag().ok_or_else(|| bad("truncated point"))?;
-                    pts.push(Coord {
+                    points.push(Coord {
                         x: x as f64 / 1e4,
                         y: y as f64 / 1e4,
                     });
                 }
-                polys.push(Polygon::new(LineString::new(pts), vec![]));
+                ends.push((points.len() as u32, true));
             }
             let dep = departement_of_code(&code);
             // ARM codes (751xx, 6938x, 132xx) are arrondissements: found by code only
             let com = !crate::commune_table::is_arrondissement(&code);
-            out.push(code, String::new(), dep, com, MultiPolygon(polys));
+            out.push_flat(code, String::new(), dep, com, points, ends);
         }
         out.finish();
         Ok(out)

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use geo::{BoundingRect, Contains, MultiPolygon, Point};
+use geo::{Coord, MultiPolygon};
 
 use rstar::{AABB, RTree, primitives::GeomWithData, primitives::Rectangle};
 
@@ -72,7 +72,13 @@ pub struct CommuneShape {
     pub codes_postaux: Vec<String>,
     /// Legal population (embedded commune table; 0 when unknown).
     pub population: u64,
-    pub(super) shape: MultiPolygon<f64>,
+    /// The outline: every ring's points, one after the other, in one allocation (a row's check
+    /// reads one commune's points, not a `MultiPolygon`'s vectors of vectors: at 1 M rows over
+    /// random communes the pointer chasing was a cache miss per level).
+    pub(super) points: Box<[Coord<f64>]>,
+    /// Per ring: the end of its points in `points`, and whether it is an exterior ring (holes
+    /// count for inside or not, only exteriors for the distance to the outline).
+    pub(super) rings: Box<[(u32, bool)]>,
     pub(super) bbox: Option<geo::Rect<f64>>,
 }
 
@@ -101,36 +107,80 @@ impl CommuneShape {
         {
             return false;
         }
-        let p = Point::new(lon, lat);
-        if b.contains(&p) && self.shape.contains(&p) {
+        if self.contains(lon, lat) {
             return true;
         }
         let km2 = km * km;
-        self.shape.0.iter().any(|poly| {
-            poly.exterior().lines().any(|l| {
-                // the segment and the point on a plane centred on the point, in km
-                let (ax, ay) = ((l.start.x - lon) * kx, (l.start.y - lat) * KM_PER_DEG);
-                let (bx, by) = ((l.end.x - lon) * kx, (l.end.y - lat) * KM_PER_DEG);
-                segment_distance2(ax, ay, bx, by) <= km2
-            })
+        self.outline().any(|(a, b)| {
+            // the segment and the point on a plane centred on the point, in km
+            let (ax, ay) = ((a.x - lon) * kx, (a.y - lat) * KM_PER_DEG);
+            let (bx, by) = ((b.x - lon) * kx, (b.y - lat) * KM_PER_DEG);
+            segment_distance2(ax, ay, bx, by) <= km2
         })
+    }
+
+    /// Is the point inside the commune (inside an exterior ring and outside its holes)? The
+    /// even-odd rule over every ring; a point on the outline may fall either way (the checks
+    /// then find it at 0 km).
+    pub fn contains(&self, lon: f64, lat: f64) -> bool {
+        let Some(b) = self.bbox else {
+            return false;
+        };
+        if lon < b.min().x || lon > b.max().x || lat < b.min().y || lat > b.max().y {
+            return false;
+        }
+        let mut inside = false;
+        for ring in self.ring_slices() {
+            let Some(mut j) = ring.len().checked_sub(1) else {
+                continue;
+            };
+            for (i, pi) in ring.iter().enumerate() {
+                let pj = ring[j];
+                if (pi.y > lat) != (pj.y > lat)
+                    && lon < (pj.x - pi.x) * (lat - pi.y) / (pj.y - pi.y) + pi.x
+                {
+                    inside = !inside;
+                }
+                j = i;
+            }
+        }
+        inside
+    }
+
+    /// Each ring's points.
+    pub(super) fn ring_slices(&self) -> impl Iterator<Item = &[Coord<f64>]> + '_ {
+        self.rings.iter().scan(0usize, |start, &(end, _)| {
+            let ring = &self.points[*start..end as usize];
+            *start = end as usize;
+            Some(ring)
+        })
+    }
+
+    /// The exterior rings' points.
+    pub(super) fn exteriors(&self) -> impl Iterator<Item = &[Coord<f64>]> + '_ {
+        self.ring_slices()
+            .zip(self.rings.iter())
+            .filter(|(_, (_, exterior))| *exterior)
+            .map(|(ring, _)| ring)
+    }
+
+    /// The segments of the exterior rings.
+    pub(super) fn outline(&self) -> impl Iterator<Item = (Coord<f64>, Coord<f64>)> + '_ {
+        self.exteriors()
+            .flat_map(|ring| ring.windows(2).map(|w| (w[0], w[1])))
     }
 
     /// 0 inside, else the distance (km) to the nearest point of the outline, on the same local
     /// plane as [`CommuneShape::within_km`] (for report messages and the nearest commune).
     pub fn distance_km(&self, lon: f64, lat: f64) -> f64 {
-        let p = Point::new(lon, lat);
-        if self.bbox.is_some_and(|b| b.contains(&p)) && self.shape.contains(&p) {
+        if self.contains(lon, lat) {
             return 0.0;
         }
         let kx = KM_PER_DEG * lat.to_radians().cos();
-        self.shape
-            .0
-            .iter()
-            .flat_map(|poly| poly.exterior().lines())
-            .map(|l| {
-                let (ax, ay) = ((l.start.x - lon) * kx, (l.start.y - lat) * KM_PER_DEG);
-                let (bx, by) = ((l.end.x - lon) * kx, (l.end.y - lat) * KM_PER_DEG);
+        self.outline()
+            .map(|(a, b)| {
+                let (ax, ay) = ((a.x - lon) * kx, (a.y - lat) * KM_PER_DEG);
+                let (bx, by) = ((b.x - lon) * kx, (b.y - lat) * KM_PER_DEG);
                 segment_distance2(ax, ay, bx, by)
             })
             .fold(f64::INFINITY, f64::min)
@@ -236,6 +286,29 @@ impl CommuneShapes {
         com: bool,
         shape: MultiPolygon<f64>,
     ) {
+        let mut points = Vec::new();
+        let mut rings = Vec::new();
+        for poly in &shape.0 {
+            for (ring, exterior) in std::iter::once((poly.exterior(), true))
+                .chain(poly.interiors().iter().map(|r| (r, false)))
+            {
+                points.extend_from_slice(&ring.0);
+                rings.push((points.len() as u32, exterior));
+            }
+        }
+        self.push_flat(code_insee, nom, dep, com, points, rings);
+    }
+
+    /// [`CommuneShapes::push`] with the outline already flat (see [`CommuneShape::points`]).
+    pub(super) fn push_flat(
+        &mut self,
+        code_insee: String,
+        nom: String,
+        dep: Option<String>,
+        com: bool,
+        points: Vec<Coord<f64>>,
+        rings: Vec<(u32, bool)>,
+    ) {
         let i = self.communes.len() as u32;
         if let Some(k) = code_key(&code_insee) {
             self.by_code.insert(k, i);
@@ -261,13 +334,22 @@ impl CommuneShapes {
                 v.push(i);
             }
         }
+        let bbox = points.split_first().map(|(first, rest)| {
+            let (mut min, mut max) = (*first, *first);
+            for p in rest {
+                (min.x, min.y) = (min.x.min(p.x), min.y.min(p.y));
+                (max.x, max.y) = (max.x.max(p.x), max.y.max(p.y));
+            }
+            geo::Rect::new(min, max)
+        });
         self.communes.push(CommuneShape {
             nom,
             codes_postaux: row.map(|r| r.codes_postaux.clone()).unwrap_or_default(),
             population: row.map_or(0, |r| r.population),
             code_insee,
-            bbox: shape.bounding_rect(),
-            shape,
+            bbox,
+            points: points.into_boxed_slice(),
+            rings: rings.into_boxed_slice(),
         });
     }
 
@@ -341,7 +423,7 @@ impl CommuneShapes {
         let inside = rtree
             .locate_all_at_point([lon, lat])
             .map(|g| &self.communes[g.data])
-            .filter(|c| c.shape.contains(&Point::new(lon, lat)))
+            .filter(|c| c.contains(lon, lat))
             .min_by(|a, b| area(a).total_cmp(&area(b)));
         if inside.is_some() {
             return inside;
@@ -408,6 +490,7 @@ fn area(c: &CommuneShape) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use geo::{Contains, Point};
 
     #[test]
     fn embedded_communes_are_found_by_name() {
@@ -441,6 +524,48 @@ mod tests {
         assert_eq!(d, Some("23075"));
     }
 
+    impl CommuneShape {
+        /// The outline as geo polygons (the exterior rings), for geo's algorithms as oracles.
+        fn shape(&self) -> MultiPolygon<f64> {
+            MultiPolygon(
+                self.exteriors()
+                    .map(|r| geo::Polygon::new(geo::LineString(r.to_vec()), vec![]))
+                    .collect(),
+            )
+        }
+    }
+
+    #[test]
+    fn contains_agrees_with_geo() {
+        // geo's Contains (robust predicates, winding number) as the oracle, on points spread
+        // over the bounding boxes of the embedded communes
+        let shapes = CommuneShapes::embedded();
+        let mut rng = crate::testdata::Rng::new(11);
+        let (mut inside, mut checked) = (0, 0);
+        for c in shapes.all().iter().step_by(23) {
+            let (Some(b), shape) = (c.bbox, c.shape()) else {
+                continue;
+            };
+            for _ in 0..20 {
+                let lon = rng.range(b.min().x, b.max().x);
+                let lat = rng.range(b.min().y, b.max().y);
+                let expected = shape.contains(&Point::new(lon, lat));
+                assert_eq!(
+                    c.contains(lon, lat),
+                    expected,
+                    "{} {lon} {lat}",
+                    c.code_insee
+                );
+                inside += usize::from(expected);
+                checked += 1;
+            }
+        }
+        assert!(
+            checked > 20_000 && inside * 3 > checked,
+            "{inside} of {checked}"
+        );
+    }
+
     #[test]
     fn within_km_agrees_with_the_great_circle_distance() {
         use geo::{Distance, Haversine};
@@ -457,10 +582,10 @@ mod tests {
                 // oracle: 0 inside, else the smallest great-circle distance to points spread
                 // along every segment (geo's closest_point works in degrees, not metres)
                 let p = Point::new(lon, lat);
-                let d = if c.shape.contains(&p) {
+                let d = if c.shape().contains(&p) {
                     0.0
                 } else {
-                    c.shape
+                    c.shape()
                         .0
                         .iter()
                         .flat_map(|poly| poly.exterior().lines())
