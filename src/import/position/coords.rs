@@ -9,7 +9,7 @@
 //! | `zero_zero` | (0, 0) | position dropped |
 //! | `out_of_range` | not a longitude/latitude | position dropped |
 //! | `swapped` | the point is not in its commune but (lat, lon) read the other way round is (or, without commune polygons, the swapped point is in metropolitan France and the given one in no French territory) | repaired |
-//! | `outside_commune` | more than [`MAX_OUTSIDE_KM`] km outside the commune's polygon | position dropped (the row is kept without coordinates) |
+//! | `outside_commune` | more than [`MAX_OUTSIDE_KM`] km outside the commune's polygon (and, for a commune found by name only, from every commune of the postcode) | position dropped (the row is kept without coordinates) |
 //! | `outside_postcode` | the commune is not found (no INSEE code, a misspelled name, a name of another département than the postcode) and the point is more than [`MAX_OUTSIDE_KM`] km from every commune of the postcode | position dropped |
 //!
 //! The commune checks use the polygons of [`super::shapes::CommuneShapes`]: the embedded shapes by
@@ -242,10 +242,20 @@ pub(crate) fn repair(
         Some(c) => std::slice::from_ref(c),
         None => &postcode_communes,
     };
+    // A commune found by its name only (no INSEE code) is typed text like the postcode: a
+    // point near it, or else near any commune of the postcode, is plausible, the producer got
+    // one of the two right (real rows with a wrong postcode lie in their named commune; a
+    // place may sit in a neighbour of the same postcode). An INSEE code is held to.
+    let by_name_only = communes
+        .filter(|rc| commune.is_some() && (rc.by_code.is_none() || rc.contradicted.is_some()));
     let near = |lon: f64, lat: f64| {
         targets
             .iter()
             .any(|c| c.within_km(lon, lat, MAX_OUTSIDE_KM))
+            || by_name_only
+                .into_iter()
+                .flat_map(|rc| rc.of_postcode())
+                .any(|c| c.within_km(lon, lat, MAX_OUTSIDE_KM))
     };
     // the exact distance, for the report
     let outside = |lon: f64, lat: f64| {
