@@ -1,12 +1,24 @@
-"""lieux vs Valhalla on one OSM extract: reachable sets, durations, isochrone areas and speed.
+"""lieux vs Valhalla on one OSM extract: reachable sets, durations, isochrones and speed.
 
 Run by benches/valhalla/run.sh (which builds both graphs). Origins and target places are
-seeded samples of the nodes of lieux's car graph (the file format is documented in
-src/routing/graph.rs), so both engines see points lying on roads. lieux runs as its own release
-server over HTTP (`serve --graph --snapshot`); Valhalla runs in process through pyvalhalla's
-Actor: a 1 × N matrix answers the same question as `/v1/lieux/reachable`, and an isochrone
-request the same as `/v1/isochrone`. Timings are per query, medians over REPEAT rounds; the
-lieux figure includes HTTP and JSON, Valhalla's its Python/JSON wrapper.
+seeded samples of the nodes of lieux's graph (the file format is documented in
+src/routing/graph.rs; car origins from the car graph, walk origins from the walk graph, places
+from both), so both engines see points lying on roads. lieux runs as its own release server
+over HTTP (`serve --graph --snapshot`); Valhalla runs in process through pyvalhalla's Actor: a
+1 × N matrix answers the same question as `/v1/lieux/reachable`, and an isochrone request the
+same as `/v1/isochrone`.
+
+Per mode (car `auto`, walk `pedestrian`) and limit (3/5/10/15/30 min) it prints:
+- ratio: median of lieux/Valhalla durations over the origin–place pairs both reach, Valhalla
+  within the limit;
+- Jaccard: of the sets of places each engine reaches within the limit, pooled over the origins
+  (|A ∩ B| summed / |A ∪ B| summed; the per-origin mean is printed beside it);
+- IoU: median over the origins of area(lieux ∩ Valhalla) / area(lieux ∪ Valhalla) of the
+  isochrone polygons (shapely, local equirectangular projection);
+- whether each target of issue 18 is met: car ratio 0.95–1.05, car Jaccard ≥ 0.85, walk
+  Jaccard ≥ 0.9, IoU ≥ 0.8.
+Timings are per query, medians over REPEAT rounds; the lieux figure includes HTTP and JSON,
+Valhalla's its Python/JSON wrapper.
 """
 
 import argparse
@@ -24,33 +36,58 @@ import tempfile
 import time
 from pathlib import Path
 
+from shapely.affinity import scale
+from shapely.geometry import shape
 from valhalla import Actor, get_config
 
-LIMITS_MIN = (10, 20, 30)
+LIMITS_MIN = (3, 5, 10, 15, 30)
+MODES = (("car", "auto"), ("walk", "pedestrian"))
 SEED = 20200501
 
 
-def car_nodes(graph_path):
-    """(lon, lat) of every node of the car section of a lieux graph file."""
+def graph_nodes(graph_path):
+    """{profile: [(lon, lat)]} of the nodes of each section of a lieux graph file."""
     b = Path(graph_path).read_bytes()
     if b[:8] != b"LIEUXRG\0":
         sys.exit(f"{graph_path}: not a lieux graph")
     version, sections = struct.unpack_from("<II", b, 8)
+    if version not in (1, 2):
+        sys.exit(f"{graph_path}: graph version {version}, this script reads 1 and 2")
     pos = 16
+    out = {}
     for _ in range(sections):
-        profile, n, m = struct.unpack_from("<III", b, pos)
-        pos += 12
-        body = 4 * ((n + 1) + 3 * m)
-        if profile == 1:
-            lon = struct.unpack_from(f"<{n}i", b, pos + body)
-            lat = struct.unpack_from(f"<{n}i", b, pos + body + 4 * n)
-            return [(x * 1e-7, y * 1e-7) for x, y in zip(lon, lat)]
+        if version == 1:
+            profile, n, m = struct.unpack_from("<III", b, pos)
+            pos += 12
+            body = 4 * ((n + 1) + 3 * m)
+        else:
+            # version 2: the turn restrictions (3 × u32 each) after the coordinates
+            profile, n, m, r = struct.unpack_from("<IIII", b, pos)
+            pos += 16
+            body = 4 * ((n + 1) + 3 * m)
+        lon = struct.unpack_from(f"<{n}i", b, pos + body)
+        lat = struct.unpack_from(f"<{n}i", b, pos + body + 4 * n)
+        out[{1: "car", 2: "walk"}[profile]] = [(x * 1e-7, y * 1e-7) for x, y in zip(lon, lat)]
         pos += body + 8 * n
-    sys.exit("no car section")
+        if version == 2:
+            pos += 12 * r
+    return out
 
 
 def places_csv(path, places):
-    """A schema v1 CSV of the target places (fictitious: Andorra has none)."""
+    """A schema v1 CSV of the target places (fictitious), and beside it (`.communes.geojson`)
+    the commune polygon `lieux import --communes` checks their positions against: one commune
+    (Paris's codes, the extracts are not all French) covering every place, so none is dropped
+    as outside its commune. Distinct SIRETs: places sharing one would be grouped as
+    duplicates."""
+    xs, ys = [p[0] for p in places], [p[1] for p in places]
+    x0, x1, y0, y1 = min(xs) - 0.1, max(xs) + 0.1, min(ys) - 0.1, max(ys) + 0.1
+    ring = [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]
+    Path(str(path) + ".communes.geojson").write_text(json.dumps({
+        "type": "FeatureCollection", "features": [{
+            "type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+            "properties": {"code_insee": "75056", "nom": "Paris", "code_departement": "75",
+                           "type": "COM"}}]}))
     cols = ("id,pivot,nom,commune,code_postal,code_insee,adresse,complement_adresse,latitude,"
             "longitude,typologie,telephone,courriels,site_web,horaires,presentation_resume,"
             "presentation_detail,source,itinerance,structure_parente,date_maj,services,"
@@ -61,8 +98,9 @@ def places_csv(path, places):
         w = csv.DictWriter(f, fieldnames=cols)
         w.writeheader()
         for i, (lon, lat) in enumerate(places):
-            w.writerow({"id": f"p{i}", "pivot": "00000000000000", "nom": f"Lieu {i}",
-                        "commune": "Andorra la Vella", "code_postal": "66760",
+            w.writerow({"id": f"p{i}", "pivot": f"{10**13 + i:014d}", "nom": f"Lieu {i}",
+                        "commune": "Paris", "code_postal": "75001",
+                        "code_insee": "75056",
                         "adresse": f"{i} carrer", "latitude": f"{lat:.7f}",
                         "longitude": f"{lon:.7f}", "date_maj": "2024-01-01"})
 
@@ -102,29 +140,28 @@ class Lieux:
         self.proc.wait()
 
 
-def ring_area_m2(ring, lat0):
-    """Planar area of a lon/lat ring in a local equirectangular projection, m²."""
-    k = 6371008.8 * math.pi / 180
-    kx = k * math.cos(math.radians(lat0))
-    pts = [(x * kx, y * k) for x, y in ring]
-    return abs(sum(a[0] * b[1] - b[0] * a[1] for a, b in zip(pts, pts[1:] + pts[:1]))) / 2
-
-
-def geometry_area_km2(geom, lat0):
-    polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
-    if geom["type"] == "LineString":  # Valhalla with polygons=false
-        return 0.0
-    total = 0.0
-    for poly in polys:
-        if not poly:
-            continue
-        total += ring_area_m2(poly[0], lat0) - sum(ring_area_m2(h, lat0) for h in poly[1:])
-    return total / 1e6
+def iou(a, b, lat0):
+    """Intersection over union of two GeoJSON (Multi)Polygons, local equirectangular metres."""
+    kx = math.cos(math.radians(lat0))
+    ga = scale(shape(a), xfact=kx, yfact=1.0, origin=(0, 0)).buffer(0) if a else None
+    gb = scale(shape(b), xfact=kx, yfact=1.0, origin=(0, 0)).buffer(0) if b else None
+    if ga is None or gb is None or ga.is_empty or gb.is_empty:
+        return 1.0 if (ga is None or ga.is_empty) and (gb is None or gb.is_empty) else 0.0
+    u = ga.union(gb).area
+    return ga.intersection(gb).area / u if u > 0 else 1.0
 
 
 def q(values, p):
     v = sorted(values)
     return v[min(len(v) - 1, max(0, round((len(v) - 1) * p)))] if v else float("nan")
+
+
+def timed(f, repeat, sink):
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = f()
+        sink.append(time.perf_counter() - t)
+    return out
 
 
 def main():
@@ -133,107 +170,120 @@ def main():
     ap.add_argument("--graph", required=True)
     ap.add_argument("--valhalla-tiles", required=True)
     ap.add_argument("--work", required=True)
-    ap.add_argument("--origins", type=int, default=25)
-    ap.add_argument("--places", type=int, default=300)
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--origins", type=int, default=40)
+    ap.add_argument("--places", type=int, default=600)
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--json", help="also write the figures here")
     a = ap.parse_args()
 
-    nodes = car_nodes(a.graph)
+    nodes = graph_nodes(a.graph)
     rng = random.Random(SEED)
-    origins = rng.sample(nodes, a.origins)
-    places = rng.sample(nodes, a.places)
+    half = a.places // 2
+    places = rng.sample(nodes["car"], min(half, len(nodes["car"]))) + \
+        rng.sample(nodes["walk"], min(a.places - half, len(nodes["walk"])))
+    origins = {mode: rng.sample(nodes[mode], min(a.origins, len(nodes[mode])))
+               for mode, _ in MODES}
     work = Path(a.work)
     places_csv(work / "places.csv", places)
-    subprocess.run([a.lieux, "import", str(work / "places.csv"), "--out", str(work / "places.fgb")],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    imported = subprocess.run(
+        [a.lieux, "import", str(work / "places.csv"), "--out", str(work / "places.fgb"),
+         "--communes", str(work / "places.csv.communes.geojson")],
+        check=True, capture_output=True, text=True)
+    if "dropped" in imported.stderr or "rejections" in imported.stderr:
+        sys.exit("places import dropped positions:\n" + imported.stderr)
 
     lieux = Lieux(a.lieux, a.graph, str(work / "places.fgb"))
-    actor = Actor(get_config(tile_extract="", tile_dir=a.valhalla_tiles))
+    config = get_config(tile_extract="", tile_dir=a.valhalla_tiles)
+    config["service_limits"]["isochrone"]["max_contours"] = len(LIMITS_MIN)
+    actor = Actor(config)
     targets = [{"lat": lat, "lon": lon} for lon, lat in places]
-    limit_s = max(LIMITS_MIN) * 60
+    top = max(LIMITS_MIN)
+    minutes = ",".join(map(str, LIMITS_MIN))
 
-    jaccard = {m: [] for m in LIMITS_MIN}
-    pooled = {m: [0, 0] for m in LIMITS_MIN}  # |A ∩ B|, |A ∪ B| over all origins
-    only = {"lieux": 0, "valhalla": 0}
-    ratios = []
-    area_ratio = {m: [] for m in LIMITS_MIN}
-    t_lieux, t_valhalla, t_liso, t_viso = [], [], [], []
-    algorithm = "?"
-    skipped = 0
-    for lon, lat in origins:
-        # lieux: the places reachable within 30 min (every limit is a subset of that answer)
-        path = f"/v1/lieux/reachable?lat={lat:.7f}&lon={lon:.7f}&minutes={max(LIMITS_MIN)}&mode=car"
-        for _ in range(a.repeat):
-            t = time.perf_counter()
-            v = lieux.get(path)
-            t_lieux.append(time.perf_counter() - t)
-        if v.get("estimate"):
-            skipped += 1
-            continue
-        ld = {f["properties"]["id"]: f["properties"]["duration_s"] for f in v["features"]}
-        req = {"sources": [{"lat": lat, "lon": lon}], "targets": targets, "costing": "auto"}
-        for _ in range(a.repeat):
-            t = time.perf_counter()
-            m = actor.matrix(req)
-            t_valhalla.append(time.perf_counter() - t)
-        algorithm = m.get("algorithm", "?")
-        row = m["sources_to_targets"][0]
-        vd = {f"p{c['to_index']}": c["time"] for c in row if c.get("time") is not None}
-        for lim in LIMITS_MIN:
-            A = {k for k, d in ld.items() if d <= lim * 60}
-            B = {k for k, d in vd.items() if d <= lim * 60}
-            union = A | B
-            if union:
-                jaccard[lim].append(len(A & B) / len(union))
-            pooled[lim][0] += len(A & B)
-            pooled[lim][1] += len(union)
-            if lim == max(LIMITS_MIN):
-                only["lieux"] += len(A - B)
-                only["valhalla"] += len(B - A)
-        ratios += [ld[k] / vd[k] for k in ld if k in vd and vd[k] > 0 and vd[k] <= limit_s]
-
-        ipath = f"/v1/isochrone?lat={lat:.7f}&lon={lon:.7f}&minutes=10,20,30&mode=car"
-        for _ in range(a.repeat):
-            t = time.perf_counter()
-            li = lieux.get(ipath)
-            t_liso.append(time.perf_counter() - t)
-        ireq = {"locations": [{"lat": lat, "lon": lon}], "costing": "auto", "polygons": True,
-                "contours": [{"time": m} for m in LIMITS_MIN]}
-        for _ in range(a.repeat):
-            t = time.perf_counter()
-            vi = actor.isochrone(ireq)
-            t_viso.append(time.perf_counter() - t)
-        la = {f["properties"]["minutes"]: geometry_area_km2(f["geometry"], lat) for f in li["features"]}
-        va = {int(f["properties"]["contour"]): geometry_area_km2(f["geometry"], lat)
-              for f in vi["features"]}
-        for lim in LIMITS_MIN:
-            if va.get(lim):
-                area_ratio[lim].append(la.get(lim, 0.0) / va[lim])
+    figures = {}
+    times = {k: [] for k in ("reach_l", "reach_v", "iso_l", "iso_v")}
+    for mode, costing in MODES:
+        pooled = {m: [0, 0] for m in LIMITS_MIN}  # |A ∩ B|, |A ∪ B| summed over the origins
+        jac = {m: [] for m in LIMITS_MIN}
+        ratios = {m: [] for m in LIMITS_MIN}
+        ious = {m: [] for m in LIMITS_MIN}
+        skipped = 0
+        for lon, lat in origins[mode]:
+            at = f"lat={lat:.7f}&lon={lon:.7f}&mode={mode}"
+            v = timed(lambda: lieux.get(f"/v1/lieux/reachable?{at}&minutes={top}&territoire=tous"), a.repeat,
+                      times["reach_l"] if mode == "car" else [])
+            if v.get("estimate"):
+                skipped += 1
+                continue
+            ld = {f["properties"]["id"]: f["properties"]["duration_s"] for f in v["features"]
+                  if not f["properties"].get("estimate")}
+            req = {"sources": [{"lat": lat, "lon": lon}], "targets": targets, "costing": costing}
+            m = timed(lambda: actor.matrix(req), a.repeat,
+                      times["reach_v"] if mode == "car" else [])
+            row = m["sources_to_targets"][0]
+            vd = {f"p{c['to_index']}": c["time"] for c in row if c.get("time") is not None}
+            for lim in LIMITS_MIN:
+                A = {k for k, d in ld.items() if d <= lim * 60}
+                B = {k for k, d in vd.items() if d <= lim * 60}
+                union = A | B
+                if union:
+                    jac[lim].append(len(A & B) / len(union))
+                pooled[lim][0] += len(A & B)
+                pooled[lim][1] += len(union)
+                ratios[lim] += [ld[k] / vd[k] for k in ld
+                                if k in vd and 0 < vd[k] <= lim * 60]
+            li = timed(lambda: lieux.get(f"/v1/isochrone?{at}&minutes={minutes}"), a.repeat,
+                       times["iso_l"] if mode == "car" else [])
+            ireq = {"locations": [{"lat": lat, "lon": lon}], "costing": costing,
+                    "polygons": True, "contours": [{"time": t} for t in LIMITS_MIN]}
+            vi = timed(lambda: actor.isochrone(ireq), a.repeat,
+                       times["iso_v"] if mode == "car" else [])
+            lg = {f["properties"]["minutes"]: f["geometry"] for f in li["features"]}
+            vg = {int(f["properties"]["contour"]): f["geometry"] for f in vi["features"]}
+            for lim in LIMITS_MIN:
+                ious[lim].append(iou(lg.get(lim), vg.get(lim), lat))
+        figures[mode] = {
+            lim: {"ratio": q(ratios[lim], .5), "ratio_p10": q(ratios[lim], .1),
+                  "ratio_p90": q(ratios[lim], .9), "pairs": len(ratios[lim]),
+                  "jaccard": pooled[lim][0] / max(1, pooled[lim][1]),
+                  "jaccard_mean": statistics.mean(jac[lim]) if jac[lim] else float("nan"),
+                  "iou": q(ious[lim], .5)}
+            for lim in LIMITS_MIN}
+        figures[mode]["origins"] = len(origins[mode]) - skipped
     lieux.close()
 
-    ms = lambda xs: statistics.median(xs) * 1e3  # noqa: E731
-    n = len(origins) - skipped
-    print(f"## lieux vs Valhalla (pyvalhalla 3.9.1), {Path(a.work).name}: {n} origins, "
-          f"{len(places)} places, car\n")
-    print("| limit | mean Jaccard of reachable places | pooled Jaccard | isochrone area lieux/Valhalla (median, p10–p90) |")
-    print("|---|---:|---:|---:|")
-    for lim in LIMITS_MIN:
-        ar = area_ratio[lim]
-        print(f"| {lim} min | {statistics.mean(jaccard[lim]):.3f} | "
-              f"{pooled[lim][0] / max(1, pooled[lim][1]):.3f} | "
-              f"{q(ar, .5):.2f} ({q(ar, .1):.2f}–{q(ar, .9):.2f}) |")
-    print(f"\nWithin 30 min: {only['lieux']} origin–place pairs reached only by lieux, "
-          f"{only['valhalla']} only by Valhalla.")
-    print(f"Duration ratio lieux/Valhalla over {len(ratios)} pairs both reach "
-          f"(Valhalla ≤ 30 min): median {q(ratios, .5):.3f}, p10 {q(ratios, .1):.3f}, "
-          f"p90 {q(ratios, .9):.3f}.\n")
-    print("| query (per-query median) | lieux (HTTP, release) | Valhalla (Actor, in process) | ratio Valhalla/lieux |")
-    print("|---|---:|---:|---:|")
-    print(f"| 1 origin × {len(places)} places, 30 min (`reachable` vs `matrix`) | "
-          f"{ms(t_lieux):.2f} ms | {ms(t_valhalla):.2f} ms | {ms(t_valhalla) / ms(t_lieux):.1f}× |")
-    print(f"| isochrone 10/20/30 min | {ms(t_liso):.2f} ms | {ms(t_viso):.2f} ms | "
-          f"{ms(t_viso) / ms(t_liso):.1f}× |")
-    print(f"\nValhalla's matrix answered with its `{algorithm}` algorithm.")
+    ok = lambda b: "yes" if b else "**no**"  # noqa: E731
+    print(f"## lieux vs Valhalla (pyvalhalla 3.9.1), {work.parent.name}: {len(places)} places, "
+          f"{figures['car']['origins']} car and {figures['walk']['origins']} walk origins\n")
+    print("| mode | limit | pairs | ratio median (p10–p90) | Jaccard pooled (mean) | IoU median "
+          "| targets met |")
+    print("|---|---:|---:|---:|---:|---:|---|")
+    met_all = True
+    for mode, _ in MODES:
+        for lim in LIMITS_MIN:
+            f = figures[mode][lim]
+            if mode == "car":
+                met = 0.95 <= f["ratio"] <= 1.05 and f["jaccard"] >= 0.85 and f["iou"] >= 0.8
+                why = (f"ratio {ok(0.95 <= f['ratio'] <= 1.05)}, J {ok(f['jaccard'] >= 0.85)}, "
+                       f"IoU {ok(f['iou'] >= 0.8)}")
+            else:
+                met = f["jaccard"] >= 0.9 and f["iou"] >= 0.8
+                why = f"J {ok(f['jaccard'] >= 0.9)}, IoU {ok(f['iou'] >= 0.8)}"
+            met_all &= met
+            print(f"| {mode} | {lim} min | {f['pairs']} | {f['ratio']:.3f} "
+                  f"({f['ratio_p10']:.2f}–{f['ratio_p90']:.2f}) | {f['jaccard']:.3f} "
+                  f"({f['jaccard_mean']:.3f}) | {f['iou']:.3f} | {why} |")
+    print(f"\nAll targets met on {work.parent.name}: {ok(met_all)}.\n")
+    if a.repeat > 1:
+        ms = lambda xs: statistics.median(xs) * 1e3  # noqa: E731
+        print("| car query (per-query median) | lieux (HTTP, release) | Valhalla (Actor) |")
+        print("|---|---:|---:|")
+        print(f"| 1 origin × {len(places)} places, {top} min | {ms(times['reach_l']):.2f} ms | "
+              f"{ms(times['reach_v']):.2f} ms |")
+        print(f"| isochrone {minutes} min | {ms(times['iso_l']):.2f} ms | "
+              f"{ms(times['iso_v']):.2f} ms |\n")
+    if a.json:
+        Path(a.json).write_text(json.dumps(figures, indent=1))
 
 
 if __name__ == "__main__":
