@@ -1,11 +1,13 @@
 //! Road routing on the Andorra extract (`../shared/data/osm/`): 30-minute car search, and the
-//! same search plus its isochrone polygon. Skipped (no benchmark registered) when the shared
+//! same search plus its isochrone polygon; and one search turn by turn against node by node on
+//! the same arcs (what turn costs and restrictions cost). Skipped (no benchmark registered) when the shared
 //! data is absent.
 
 use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use lieux::Dataset;
+use lieux::routing::search::{self, Origin};
 use lieux::routing::{Located, Profile, Router, isochrone};
 
 fn routing(c: &mut Criterion) {
@@ -37,6 +39,23 @@ fn routing(c: &mut Criterion) {
                 isochrone::default_cell_m(Profile::Car),
             )
         })
+    });
+    // The cost of turns alone: the same car graph and origin node searched turn by turn (car)
+    // and node by node (the same arcs relabelled as a walk graph, which keeps no turn data).
+    let car = router.network().graph(Profile::Car);
+    let mut plain = car.clone();
+    plain.profile = Profile::Walk;
+    plain.turns = Default::default();
+    let from = [Origin {
+        node: s.u,
+        offset_ms: 0,
+        offset_dm: 0,
+    }];
+    c.bench_function("andorra car 30 min search from a node, turn by turn", |b| {
+        b.iter(|| search::bounded(car, &from, 1_800_000).settled.len())
+    });
+    c.bench_function("andorra car 30 min search from a node, node by node", |b| {
+        b.iter(|| search::bounded(&plain, &from, 1_800_000).settled.len())
     });
 }
 

@@ -259,6 +259,11 @@ fn run(args: Args) -> anyhow::Result<()> {
                 stats.dropped_segments,
                 started.elapsed().as_secs_f64()
             );
+            eprintln!(
+                "turn restrictions: {} read ({} skipped: via ways or malformed), {} forbidden \
+                 turns in the car graph",
+                stats.restrictions, stats.restrictions_skipped, stats.forbidden_turns
+            );
             if stats.extracts > 1 {
                 eprintln!(
                     "{} extracts: car graph in {} unconnected parts, walk graph in {}",

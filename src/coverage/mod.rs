@@ -3,6 +3,7 @@
 //!
 //! - [`search`]: one multi-source Dijkstra from all places on the reverse graph (radix heap):
 //!   per node, the time to the nearest place and which one.
+//! - [`turn_search`]: the same, turn by turn, for car graphs (turn costs and restrictions).
 //! - [`commune_list`]: the communes file (interior points, 2026 population).
 //! - [`report`]: per-commune rows, totals, and the output folder (`communes.csv`,
 //!   `totals.csv`, `run.json`) that `serve --coverage DIR` reads back.
@@ -22,6 +23,7 @@ pub mod map;
 pub mod radix;
 pub mod report;
 pub mod search;
+pub mod turn_search;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -151,6 +153,9 @@ pub fn search_from_places(
                 place: slot,
             }));
         }
+    }
+    if g.turn_aware() {
+        return (turn_search::nearest_places_turns(g, &sources), on_graph);
     }
     let rev = ReverseGraph::of(g);
     (search::nearest_places(&rev, &sources), on_graph)

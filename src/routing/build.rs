@@ -15,12 +15,25 @@ use std::path::Path;
 use indicatif::{ProgressBar, ProgressStyle};
 use osmpbf::{Element, ElementReader};
 
-use super::graph::{Arc, Graph, GraphError, Profile, RoadNetwork};
-pub use super::tags::{car_default_kmh, car_rule, parse_maxspeed, walk_rule};
+use std::collections::HashMap;
+
+use super::density;
+use super::graph::{Arc, GraphError, Profile, RoadNetwork};
+use super::restrictions::{self, Restriction};
+use super::scc::largest_scc_per_extract;
+pub use super::tags::{CarWay, URBAN_DENSITY, car_class, car_rule, parse_maxspeed, walk_rule};
 use crate::geodesy::haversine_m;
 
 /// Walking speed, km/h (walk profile, and the snap distance in every profile).
 pub const WALK_KMH: f64 = 5.0;
+/// Time lost at a traffic signal or a stop sign by car, ms (Valhalla adds 2 s per signal,
+/// `valhalla/sif/osrm_car_duration.h`; lieux gives stop signs the same).
+pub const SIGNAL_MS: u32 = 2_000;
+
+/// Node flag: `highway=traffic_signals`.
+pub const NODE_SIGNALS: u8 = 1;
+/// Node flag: `highway=stop`.
+pub const NODE_STOP: u8 = 2;
 
 /// A routable way: node references and what each profile makes of it.
 #[derive(Debug, Clone)]
@@ -28,9 +41,13 @@ struct Way {
     /// OSM id: the same way in two extracts is read once.
     id: i64,
     refs: Vec<i64>,
-    /// Car speed (km/h) and direction (1 forward only, -1 backward only, 0 both).
-    car: Option<(f64, i8)>,
+    /// What cars make of it (speed rules and direction).
+    car: Option<CarWay>,
     walk: bool,
+    /// A ferry (`route=ferry`): its `duration` in seconds when tagged.
+    ferry: Option<Option<f64>>,
+    /// Counted in the road density (Valhalla's roads, ramps and plain service roads).
+    dense: bool,
     /// The extracts holding the way, one bit each (bit `e`: the `e`-th extract given).
     extracts: u64,
 }
@@ -48,10 +65,14 @@ pub struct BuildStats {
     /// Unconnected parts kept in the car and walk graphs (one per extract, fewer when extracts
     /// share roads).
     pub components: [usize; 2],
+    /// Turn restrictions read (via-node ones; via-way ones are counted in `skipped`), and the
+    /// forbidden `from, via, to` node triples they became in the car graph.
+    pub restrictions: usize,
+    pub restrictions_skipped: usize,
+    pub forbidden_turns: usize,
 }
 
-/// Most extracts in one graph (one bit each in a node's membership mask).
-pub const MAX_EXTRACTS: usize = 64;
+pub use super::scc::MAX_EXTRACTS;
 
 /// Reads `osm` (PBF) and builds both profiles. `progress` shows an indicatif spinner on stderr.
 pub fn build(osm: &Path, progress: bool) -> Result<(RoadNetwork, BuildStats), GraphError> {
@@ -92,11 +113,18 @@ pub fn build_many<P: AsRef<Path>>(
 
     // Pass 1: routable ways, of every extract.
     let mut ways: Vec<Way> = Vec::new();
+    let mut restrictions: Vec<Restriction> = Vec::new();
+    let mut skipped = 0;
     for (e, path) in osm.iter().enumerate() {
         let path = path.as_ref();
         pb.set_message(format!("pass 1/2: ways of {}", path.display()));
-        ways.extend(read_ways(path, 1u64 << e, &pb)?);
+        let (w, r) = read_ways(path, 1u64 << e, &pb)?;
+        ways.extend(w);
+        skipped += r.iter().filter(|r| r.is_none()).count();
+        restrictions.extend(r.into_iter().flatten());
     }
+    restrictions.sort_unstable();
+    restrictions.dedup();
     // the same way in several extracts is one way, member of each
     ways.sort_by_key(|w| (w.id, w.extracts));
     ways.dedup_by(|later, kept| {
@@ -117,14 +145,16 @@ pub fn build_many<P: AsRef<Path>>(
     const MISSING: i32 = i32::MIN;
     let mut lon = vec![MISSING; ids.len()];
     let mut lat = vec![MISSING; ids.len()];
+    let mut flags = vec![0u8; ids.len()];
     for path in osm {
         let path = path.as_ref();
         pb.set_message(format!("pass 2/2: nodes of {}", path.display()));
         pb.set_position(0);
-        for (i, x, y) in read_nodes(path, &ids, &pb)? {
+        for (i, x, y, f) in read_nodes(path, &ids, &pb)? {
             if lon[i as usize] == MISSING {
                 lon[i as usize] = x;
                 lat[i as usize] = y;
+                flags[i as usize] = f;
             }
         }
     }
@@ -135,7 +165,42 @@ pub fn build_many<P: AsRef<Path>>(
         missing_nodes: lon.iter().filter(|&&x| x == MISSING).count(),
         dropped_segments: 0,
         components: [0; 2],
+        restrictions: restrictions.len(),
+        restrictions_skipped: skipped,
+        forbidden_turns: 0,
     };
+
+    let node_m = |a: usize, b: usize| {
+        haversine_m(
+            f64::from(lon[a]) * 1e-7,
+            f64::from(lat[a]) * 1e-7,
+            f64::from(lon[b]) * 1e-7,
+            f64::from(lat[b]) * 1e-7,
+        )
+    };
+    // segments of each way as node indices (both ends present), and each way's length
+    let segments = |w: &Way| -> Vec<(usize, usize)> {
+        w.refs
+            .windows(2)
+            .filter_map(|p| {
+                Some((
+                    ids.binary_search(&p[0]).ok()?,
+                    ids.binary_search(&p[1]).ok()?,
+                ))
+            })
+            .filter(|&(a, b)| a != b && lon[a] != MISSING && lon[b] != MISSING)
+            .collect()
+    };
+    pb.set_message("road density");
+    let dense = density::relative(
+        &lon,
+        &lat,
+        ways.iter().filter(|w| w.dense).flat_map(|w| {
+            segments(w)
+                .into_iter()
+                .map(|(a, b)| (a as u32, b as u32, node_m(a, b)))
+        }),
+    );
 
     pb.set_message("components");
     let mut graphs = Vec::new();
@@ -144,13 +209,34 @@ pub fn build_many<P: AsRef<Path>>(
         // the extracts each node's arcs come from
         let mut member = vec![0u64; ids.len()];
         for w in &ways {
-            let (kmh, dir) = match profile {
+            let dir = match profile {
                 Profile::Car => match w.car {
-                    Some(c) => c,
+                    Some(c) => c.dir,
                     None => continue,
                 },
-                Profile::Walk if w.walk => (WALK_KMH, 0),
+                Profile::Walk if w.walk => 0,
                 Profile::Walk => continue,
+            };
+            let way_m: f64 = if w.ferry.is_some() {
+                segments(w).iter().map(|&(a, b)| node_m(a, b)).sum()
+            } else {
+                0.0
+            };
+            // speed (km/h) and delay (ms) of a stretch ending at node `to`
+            let cost = |to: usize| -> (f64, u32) {
+                match (profile, w.car) {
+                    (Profile::Car, Some(c)) => {
+                        let stop = flags[to] & (NODE_SIGNALS | NODE_STOP) != 0 && c.ferry.is_none();
+                        (
+                            c.kmh(dense[to] > URBAN_DENSITY, way_m),
+                            if stop { SIGNAL_MS } else { 0 },
+                        )
+                    }
+                    _ => match w.ferry {
+                        Some(duration) => (ferry_kmh(duration, way_m), 0),
+                        None => (WALK_KMH, 0),
+                    },
+                }
             };
             for pair in w.refs.windows(2) {
                 let (Ok(a), Ok(b)) = (ids.binary_search(&pair[0]), ids.binary_search(&pair[1]))
@@ -172,28 +258,49 @@ pub fn build_many<P: AsRef<Path>>(
                     f64::from(lon[b]) * 1e-7,
                     f64::from(lat[b]) * 1e-7,
                 );
-                let weight_ms = (len_m / (kmh / 3.6) * 1000.0).round().max(1.0) as u32;
+                let weight = |to: usize| {
+                    let (kmh, delay_ms) = cost(to);
+                    ((len_m / (kmh / 3.6) * 1000.0).round().max(1.0) as u32)
+                        .saturating_add(delay_ms)
+                };
                 let length_dm = (len_m * 10.0).round() as u32;
-                let (a, b) = (a as u32, b as u32);
                 if dir >= 0 {
                     arcs.push(Arc {
-                        from: a,
-                        to: b,
-                        weight_ms,
+                        from: a as u32,
+                        to: b as u32,
+                        weight_ms: weight(b),
                         length_dm,
                     });
                 }
                 if dir <= 0 {
                     arcs.push(Arc {
-                        from: b,
-                        to: a,
-                        weight_ms,
+                        from: b as u32,
+                        to: a as u32,
+                        weight_ms: weight(a),
                         length_dm,
                     });
                 }
             }
         }
-        let (g, parts) = largest_scc_per_extract(profile, &lon, &lat, arcs, &member);
+        let triples = match profile {
+            Profile::Car => {
+                let by_id: HashMap<i64, &[i64]> =
+                    ways.iter().map(|w| (w.id, w.refs.as_slice())).collect();
+                restrictions::triples(&restrictions, |id| by_id.get(&id).copied(), &ids, &arcs)
+            }
+            Profile::Walk => Vec::new(),
+        };
+        let (g, parts, new_id) = largest_scc_per_extract(profile, &lon, &lat, arcs, &member);
+        let kept = |u: u32| Some(new_id[u as usize]).filter(|&v| v != u32::MAX);
+        let g = g.with_restrictions(
+            triples
+                .iter()
+                .filter_map(|&[u, v, w]| Some([kept(u)?, kept(v)?, kept(w)?]))
+                .collect(),
+        );
+        if profile == Profile::Car {
+            stats.forbidden_turns = g.turns.forbidden_count();
+        }
         stats.components[graphs.len()] = parts;
         graphs.push(g);
     }
@@ -216,13 +323,20 @@ pub fn build_many<P: AsRef<Path>>(
     }
 }
 
-/// Pass 1 over one extract: its routable ways, members of `extract` (a one-bit mask).
-fn read_ways(osm: &Path, extract: u64, pb: &ProgressBar) -> Result<Vec<Way>, GraphError> {
+/// Pass 1 over one extract: its routable ways, members of `extract` (a one-bit mask), and its
+/// car turn restrictions (`None` for one lieux cannot use: via a way, or malformed).
+type Pass1 = (Vec<Way>, Vec<Option<Restriction>>);
+
+fn read_ways(osm: &Path, extract: u64, pb: &ProgressBar) -> Result<Pass1, GraphError> {
     let pbf_err = |e| GraphError::Pbf(osm.to_owned(), e);
     ElementReader::from_path(osm)
         .map_err(pbf_err)?
         .par_map_reduce(
             |el| match el {
+                Element::Relation(r) => match restrictions::of_relation(&r) {
+                    Some(r) => (Vec::new(), vec![r]),
+                    None => (Vec::new(), Vec::new()),
+                },
                 Element::Way(w) => {
                     let tags: Vec<(&str, &str)> = w.tags().collect();
                     let tag = |k: &str| -> Option<String> {
@@ -233,43 +347,77 @@ fn read_ways(osm: &Path, extract: u64, pb: &ProgressBar) -> Result<Vec<Way>, Gra
                     let car = car_rule(&tag);
                     let walk = walk_rule(&tag);
                     if car.is_none() && !walk {
-                        return Vec::new();
+                        return (Vec::new(), Vec::new());
                     }
                     pb.inc(1);
-                    vec![Way {
+                    let ferry = (tag("route").as_deref() == Some("ferry")
+                        && tag("highway").is_none())
+                    .then(|| tag("duration").and_then(|d| super::tags::parse_duration_s(&d)));
+                    let way = Way {
                         id: w.id(),
                         refs: w.refs().collect(),
                         car,
                         walk,
+                        ferry,
+                        dense: super::tags::counts_for_density(&tag),
                         extracts: extract,
-                    }]
+                    };
+                    (vec![way], Vec::new())
                 }
-                _ => Vec::new(),
+                _ => (Vec::new(), Vec::new()),
             },
-            Vec::new,
-            |mut a, mut b| {
-                if a.len() < b.len() {
-                    std::mem::swap(&mut a, &mut b);
-                }
-                a.extend(b);
-                a
-            },
+            || (Vec::new(), Vec::new()),
+            |(a, ra), (b, rb)| (concat(a, b), concat(ra, rb)),
         )
         .map_err(pbf_err)
 }
 
-/// Pass 2 over one extract: `(index in ids, lon, lat)` of the nodes of `ids` it holds.
+/// `a` and `b` in one vector, the longer one extended.
+fn concat<T>(mut a: Vec<T>, mut b: Vec<T>) -> Vec<T> {
+    if a.len() < b.len() {
+        std::mem::swap(&mut a, &mut b);
+    }
+    a.extend(b);
+    a
+}
+
+/// Speed of a ferry, km/h: its `duration` over its length, else by length (Valhalla's
+/// `speed_assigner.h`: 10 km/h under 2 km, 20 under 8 km, 30 beyond).
+fn ferry_kmh(duration_s: Option<f64>, way_m: f64) -> f64 {
+    let ferry = CarWay {
+        class: 2,
+        tagged_kmh: None,
+        fixed_kmh: None,
+        link: false,
+        roundabout: false,
+        rough: false,
+        dir: 0,
+        ferry: Some(duration_s),
+    };
+    ferry.kmh(false, way_m)
+}
+
+/// The [`NODE_SIGNALS`] / [`NODE_STOP`] flags of a node's `highway` tag.
+fn node_flags<'a>(mut tags: impl Iterator<Item = (&'a str, &'a str)>) -> u8 {
+    match tags.find(|(k, _)| *k == "highway").map(|(_, v)| v) {
+        Some("traffic_signals") => NODE_SIGNALS,
+        Some("stop") => NODE_STOP,
+        _ => 0,
+    }
+}
+
+/// Pass 2 over one extract: `(index in ids, lon, lat, flags)` of the nodes of `ids` it holds.
 fn read_nodes(
     osm: &Path,
     ids: &[i64],
     pb: &ProgressBar,
-) -> Result<Vec<(u32, i32, i32)>, GraphError> {
+) -> Result<Vec<(u32, i32, i32, u8)>, GraphError> {
     let pbf_err = |e| GraphError::Pbf(osm.to_owned(), e);
-    let mut found: Vec<(u32, i32, i32)> = ElementReader::from_path(osm)
+    let mut found: Vec<(u32, i32, i32, u8)> = ElementReader::from_path(osm)
         .map_err(pbf_err)?
         .par_map_reduce(
             |el| {
-                let (id, lon, lat) = match el {
+                let (id, lon, lat) = match &el {
                     Element::DenseNode(n) => (n.id(), n.decimicro_lon(), n.decimicro_lat()),
                     Element::Node(n) => (n.id(), n.decimicro_lon(), n.decimicro_lat()),
                     _ => return Vec::new(),
@@ -277,7 +425,12 @@ fn read_nodes(
                 match ids.binary_search(&id) {
                     Ok(i) => {
                         pb.inc(1);
-                        vec![(i as u32, lon, lat)]
+                        let f = match &el {
+                            Element::DenseNode(n) => node_flags(n.tags()),
+                            Element::Node(n) => node_flags(n.tags()),
+                            _ => 0,
+                        };
+                        vec![(i as u32, lon, lat, f)]
                     }
                     Err(_) => Vec::new(),
                 }
@@ -294,188 +447,4 @@ fn read_nodes(
         .map_err(pbf_err)?;
     found.sort_unstable();
     Ok(found)
-}
-
-/// Keeps the largest strongly connected component of `arcs` (over nodes `0..lon.len()`),
-/// renumbered densely in the original order.
-pub(crate) fn largest_scc_graph(
-    profile: Profile,
-    lon: &[i32],
-    lat: &[i32],
-    arcs: Vec<Arc>,
-) -> Graph {
-    let mut member = vec![0u64; lon.len()];
-    for a in &arcs {
-        member[a.from as usize] = 1;
-        member[a.to as usize] = 1;
-    }
-    largest_scc_per_extract(profile, lon, lat, arcs, &member).0
-}
-
-/// Keeps, for each extract, the largest strongly connected component among the nodes of its
-/// arcs (`member[u]` has bit `e` when an arc of extract `e` touches `u`), renumbered densely in
-/// the original order; extracts whose largest components are one keep it once. Returns the
-/// graph and its number of components.
-fn largest_scc_per_extract(
-    profile: Profile,
-    lon: &[i32],
-    lat: &[i32],
-    arcs: Vec<Arc>,
-    member: &[u64],
-) -> (Graph, usize) {
-    let n = lon.len();
-    let full = Graph::from_arcs(profile, vec![0; n], vec![0; n], arcs.clone());
-    let comp = strongly_connected(&full);
-    let mut keep = vec![false; n];
-    let mut parts = 0;
-    let mut size = vec![0usize; n];
-    let present = member.iter().fold(0u64, |all, m| all | m);
-    for e in 0..MAX_EXTRACTS {
-        let bit = 1u64 << e;
-        if present & bit == 0 {
-            continue;
-        }
-        size.iter_mut().for_each(|s| *s = 0);
-        for u in 0..n {
-            if member[u] & bit != 0 {
-                size[comp[u] as usize] += 1;
-            }
-        }
-        if let Some(best) = (0..n)
-            .filter(|&c| size[c] > 0)
-            .max_by_key(|&c| (size[c], std::cmp::Reverse(c)))
-            && !keep[best]
-        {
-            keep[best] = true;
-            parts += 1;
-        }
-    }
-    let mut new_id = vec![u32::MAX; n];
-    let (mut nlon, mut nlat) = (Vec::new(), Vec::new());
-    for u in 0..n {
-        if member[u] != 0 && keep[comp[u] as usize] {
-            new_id[u] = nlon.len() as u32;
-            nlon.push(lon[u]);
-            nlat.push(lat[u]);
-        }
-    }
-    let kept = arcs
-        .into_iter()
-        .filter_map(|a| {
-            let (f, t) = (new_id[a.from as usize], new_id[a.to as usize]);
-            (f != u32::MAX && t != u32::MAX).then_some(Arc {
-                from: f,
-                to: t,
-                ..a
-            })
-        })
-        .collect();
-    (Graph::from_arcs(profile, nlon, nlat, kept), parts)
-}
-
-/// Strongly connected components (iterative Tarjan): a component number per node.
-pub fn strongly_connected(g: &Graph) -> Vec<u32> {
-    const UNSEEN: u32 = u32::MAX;
-    let n = g.node_count();
-    let mut index = vec![UNSEEN; n];
-    let mut low = vec![0u32; n];
-    let mut on_stack = vec![false; n];
-    let mut comp = vec![UNSEEN; n];
-    let mut stack: Vec<u32> = Vec::new();
-    // Call stack of (node, next arc position).
-    let mut calls: Vec<(u32, usize)> = Vec::new();
-    let mut next_index = 0u32;
-    let mut next_comp = 0u32;
-    for root in 0..n as u32 {
-        if index[root as usize] != UNSEEN {
-            continue;
-        }
-        calls.push((root, g.arcs(root).start));
-        index[root as usize] = next_index;
-        low[root as usize] = next_index;
-        next_index += 1;
-        stack.push(root);
-        on_stack[root as usize] = true;
-        while let Some(top) = calls.last_mut() {
-            let u = top.0;
-            if top.1 < g.arcs(u).end {
-                let v = g.targets[top.1];
-                top.1 += 1;
-                if index[v as usize] == UNSEEN {
-                    index[v as usize] = next_index;
-                    low[v as usize] = next_index;
-                    next_index += 1;
-                    stack.push(v);
-                    on_stack[v as usize] = true;
-                    calls.push((v, g.arcs(v).start));
-                } else if on_stack[v as usize] {
-                    low[u as usize] = low[u as usize].min(index[v as usize]);
-                }
-            } else {
-                calls.pop();
-                if let Some(&(parent, _)) = calls.last() {
-                    low[parent as usize] = low[parent as usize].min(low[u as usize]);
-                }
-                if low[u as usize] == index[u as usize] {
-                    while let Some(w) = stack.pop() {
-                        on_stack[w as usize] = false;
-                        comp[w as usize] = next_comp;
-                        if w == u {
-                            break;
-                        }
-                    }
-                    next_comp += 1;
-                }
-            }
-        }
-    }
-    comp
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scc_of_a_one_way_tail() {
-        // 0 <-> 1 <-> 2 -> 3: the largest component is {0, 1, 2}.
-        let arc = |from, to| Arc {
-            from,
-            to,
-            weight_ms: 1,
-            length_dm: 1,
-        };
-        let arcs = vec![arc(0, 1), arc(1, 0), arc(1, 2), arc(2, 1), arc(2, 3)];
-        let g = largest_scc_graph(Profile::Car, &[0, 1, 2, 3], &[0; 4], arcs);
-        assert_eq!(g.node_count(), 3);
-        assert_eq!(g.arc_count(), 4);
-    }
-
-    #[test]
-    fn each_extract_keeps_its_largest_component() {
-        let arc = |from, to| Arc {
-            from,
-            to,
-            weight_ms: 1,
-            length_dm: 1,
-        };
-        let both = |a, b| [arc(a, b), arc(b, a)];
-        // extract 0: {0, 1, 2} and a stray pair {3, 4}; extract 1: {5, 6}, not joined to 0;
-        // extract 2: {6, 7}, joined to extract 1's roads at node 6
-        let arcs: Vec<Arc> = [both(0, 1), both(1, 2), both(3, 4), both(5, 6), both(6, 7)].concat();
-        let member = [1, 1, 1, 1, 1, 2, 2 | 4, 4];
-        let lon: Vec<i32> = (0..8).collect();
-        let (g, parts) =
-            largest_scc_per_extract(Profile::Car, &lon, &[0; 8], arcs.clone(), &member);
-        assert_eq!(parts, 2, "extracts 1 and 2 share a component");
-        assert_eq!(g.lon, vec![0, 1, 2, 5, 6, 7], "the stray pair is dropped");
-        assert_eq!(g.arc_count(), 8);
-        let c = crate::routing::Components::new(&g);
-        assert_eq!(c.count(), 2);
-        assert_ne!(c.of(0), c.of(3));
-        assert_eq!(c.of(3), c.of(5));
-        // one extract: the largest component only, as before
-        let one = largest_scc_graph(Profile::Car, &lon, &[0; 8], arcs);
-        assert_eq!(one.lon, vec![0, 1, 2]);
-    }
 }

@@ -1,16 +1,21 @@
 //! The road graph: one CSR (compressed sparse row) graph per profile, and its binary file.
 //!
-//! # File format (version 1, all integers little-endian)
+//! # File format (version 2, all integers little-endian)
 //!
 //! ```text
 //! magic      8 bytes  b"LIEUXRG\0"
-//! version    u32      1
+//! version    u32      2
 //! profiles   u32      number of sections that follow (2: car then walk)
-//! section    profile u32 (1 car, 2 walk), nodes u32 (n), arcs u32 (m),
+//! section    profile u32 (1 car, 2 walk), nodes u32 (n), arcs u32 (m), restrictions u32 (r),
 //!            offsets (n + 1) × u32, targets m × u32, weights m × u32 (milliseconds),
-//!            lengths m × u32 (decimetres), lon n × i32, lat n × i32 (1e-7 degrees, WGS84)
+//!            lengths m × u32 (decimetres), lon n × i32, lat n × i32 (1e-7 degrees, WGS84),
+//!            restrictions r × 3 × u32 (forbidden turns `from, via, to` as node numbers)
 //! crc32      u32      CRC-32 (IEEE, `crc32fast`) of every byte before it
 //! ```
+//!
+//! Version 1 (no restrictions, costs without turns, speeds before issue 18) is refused with an
+//! error asking for a rebuild: its weights are not what this build computes, so reading it
+//! would silently serve other times.
 //!
 //! One file holds both profiles, so `serve --graph FILE` needs one path and one read. Loading
 //! is one `std::fs::read`, a checksum and a structural validation (offsets monotone, targets in
@@ -18,10 +23,12 @@
 
 use std::path::{Path, PathBuf};
 
+use super::turns::Turns;
+
 /// File magic.
 pub const MAGIC: &[u8; 8] = b"LIEUXRG\0";
 /// Current file version.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// Why a graph could not be built, read or written.
 #[derive(Debug, thiserror::Error)]
@@ -32,7 +39,10 @@ pub enum GraphError {
     Pbf(PathBuf, #[source] osmpbf::Error),
     #[error("not a lieux road graph (bad magic)")]
     BadMagic,
-    #[error("unsupported road graph version {0} (this build reads version {VERSION})")]
+    #[error(
+        "road graph version {0} cannot be read by this build (it reads version {VERSION}): \
+         rebuild the graph with `lieux graph build`"
+    )]
     Version(u32),
     #[error("road graph truncated: {0}")]
     Truncated(&'static str),
@@ -102,6 +112,10 @@ pub struct Graph {
     pub lon: Vec<i32>,
     /// Node latitudes, 1e-7 degrees.
     pub lat: Vec<i32>,
+    /// Forbidden turns `[from, via, to]` (node numbers), car only.
+    pub restrictions: Vec<[u32; 3]>,
+    /// Turn costs and restrictions derived from the above (car only; empty on foot).
+    pub turns: Turns,
 }
 
 /// An arc before CSR packing.
@@ -133,7 +147,41 @@ impl Graph {
             lengths: arcs.iter().map(|a| a.length_dm).collect(),
             lon,
             lat,
+            restrictions: Vec::new(),
+            turns: Turns::default(),
         }
+        .with_restrictions(Vec::new())
+    }
+
+    /// The graph with these forbidden turns (`[from, via, to]` node triples), its turn data
+    /// derived again. A car graph searches turn by turn ([`super::turn_search`]); a walk graph
+    /// keeps no turn data.
+    pub fn with_restrictions(mut self, mut restrictions: Vec<[u32; 3]>) -> Graph {
+        restrictions.sort_unstable();
+        restrictions.dedup();
+        if self.profile == Profile::Car {
+            self.turns = Turns::new(
+                &self.offsets,
+                &self.targets,
+                (&self.lon, &self.lat),
+                &restrictions,
+            );
+            self.restrictions = restrictions;
+        }
+        self
+    }
+
+    /// The time of turning from arc `a` (`u → v`) onto arc `b` (leaving `v`), ms, or `None`
+    /// when forbidden ([`Turns::cost`]).
+    #[inline]
+    pub fn turn_cost(&self, a: usize, u: u32, v: u32, b: usize) -> Option<u32> {
+        self.turns
+            .cost((&self.offsets, &self.targets), a, (u, v), b)
+    }
+
+    /// Does the search take turns into account (car)?
+    pub fn turn_aware(&self) -> bool {
+        self.profile == Profile::Car
     }
 
     pub fn node_count(&self) -> usize {
@@ -209,6 +257,7 @@ impl RoadNetwork {
                 g.profile.code(),
                 g.node_count() as u32,
                 g.arc_count() as u32,
+                g.restrictions.len() as u32,
             ] {
                 out.extend_from_slice(&x.to_le_bytes());
             }
@@ -220,6 +269,10 @@ impl RoadNetwork {
                 arr.iter()
                     .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
             }
+            g.restrictions
+                .iter()
+                .flatten()
+                .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
         }
         let crc = crc32fast::hash(&out);
         out.extend_from_slice(&crc.to_le_bytes());
@@ -259,6 +312,7 @@ impl RoadNetwork {
                 .ok_or_else(|| GraphError::Invalid("unknown profile".into()))?;
             let n = r.u32("section")? as usize;
             let m = r.u32("section")? as usize;
+            let nr = r.u32("section")? as usize;
             let g = Graph {
                 profile,
                 offsets: r.u32s(n + 1)?,
@@ -267,9 +321,19 @@ impl RoadNetwork {
                 lengths: r.u32s(m)?,
                 lon: r.u32s(n)?.into_iter().map(|x| x as i32).collect(),
                 lat: r.u32s(n)?.into_iter().map(|x| x as i32).collect(),
+                restrictions: Vec::new(),
+                turns: Turns::default(),
             };
+            let triples = r.u32s(nr.checked_mul(3).ok_or(GraphError::Truncated("arrays"))?)?;
             g.validate()?;
-            graphs.push(g);
+            let triples: Vec<[u32; 3]> = triples
+                .chunks_exact(3)
+                .map(|t| [t[0], t[1], t[2]])
+                .collect();
+            if triples.iter().flatten().any(|&u| u as usize >= n) {
+                return Err(GraphError::Invalid("restriction node out of range".into()));
+            }
+            graphs.push(g.with_restrictions(triples));
         }
         if r.pos != body.len() {
             return Err(GraphError::Invalid("trailing bytes".into()));
@@ -309,8 +373,8 @@ fn expected_len(body: &[u8]) -> Option<usize> {
     let count = rd(12)?;
     let mut pos = 16;
     for _ in 0..count {
-        let (n, m) = (rd(pos + 4)?, rd(pos + 8)?);
-        pos += 12 + 4 * ((n + 1) + 3 * m + 2 * n);
+        let (n, m, r) = (rd(pos + 4)?, rd(pos + 8)?, rd(pos + 12)?);
+        pos += 16 + 4 * ((n + 1) + 3 * m + 2 * n + 3 * r);
     }
     Some(pos + 4)
 }
@@ -399,5 +463,22 @@ mod tests {
             RoadNetwork::from_bytes(b"PBF\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"),
             Err(GraphError::BadMagic)
         ));
+        // a version 1 file (before turn costs) is refused, naming the fix
+        let mut v1 = bytes.clone();
+        v1[8..12].copy_from_slice(&1u32.to_le_bytes());
+        let e = RoadNetwork::from_bytes(&v1).err();
+        assert!(matches!(e, Some(GraphError::Version(1))), "{e:?}");
+        assert!(e.is_some_and(|e| e.to_string().contains("lieux graph build")));
+        // restrictions survive the round trip
+        let net = RoadNetwork {
+            car: tiny(Profile::Car).with_restrictions(vec![[0, 1, 2]]),
+            walk: tiny(Profile::Walk),
+        };
+        let back = RoadNetwork::from_bytes(&net.to_bytes()).ok();
+        assert_eq!(
+            back.as_ref().map(|n| n.car.turns.forbidden_count()),
+            Some(1)
+        );
+        assert_eq!(back, Some(net));
     }
 }

@@ -2,8 +2,12 @@
 //!
 //! - [`graph`]: the CSR graph of each profile and its binary file ([`RoadNetwork`]).
 //! - [`build`]: OSM PBF → graph (tag rules, largest strongly connected component).
+//! - [`scc`]: strongly connected components (the largest kept per extract).
+//! - [`density`]: road density around each node (urban or rural speeds).
+//! - [`restrictions`]: OSM turn restrictions → forbidden turns.
 //! - [`snap`]: nearest road point of a point (R-tree over segments).
-//! - [`search`]: bounded and k-closest Dijkstra.
+//! - [`search`]: bounded and k-closest Dijkstra ([`turn_search`]: turn by turn, for cars;
+//!   [`tree`]: what they share; [`turns`]: turn costs and restrictions).
 //! - [`isochrone`]: travel-time grid → contour polygons.
 //! - [`answer`]: travel-time answers that list every matching place, by road or estimated.
 //! - [`floor`]: what a road search proves about the places it did not time (estimates' floor).
@@ -21,14 +25,20 @@
 
 pub mod answer;
 pub mod build;
+pub mod density;
 pub mod floor;
 pub mod graph;
 pub mod isochrone;
 pub mod lines;
+pub mod restrictions;
+pub mod scc;
 pub mod search;
 pub mod snap;
 pub mod synthetic;
 pub mod tags;
+pub mod tree;
+pub mod turn_search;
+pub mod turns;
 
 pub use graph::{Graph, GraphError, Profile, RoadNetwork};
 use std::sync::Arc;

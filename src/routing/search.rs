@@ -1,123 +1,29 @@
 //! Dijkstra on a [`Graph`]: bounded one-to-many (stops at a time limit) and "k closest places"
-//! (stops once k matching places are settled). Binary heap with lazy deletion.
+//! (stops once k matching places are settled). Binary heap with lazy deletion. A car graph is
+//! searched turn by turn ([`super::turn_search`]: turn costs and restrictions); a walk graph
+//! node by node, below.
 //!
 //! Places are virtual targets hanging off their snapped node with their own offset (the snap
 //! distance walked): when a node is settled its places enter the heap at `time + offset`, and a
 //! place counts as settled when popped. This keeps "k closest" exact even when a place far from
 //! its node is overtaken by a place on a later node.
 //!
-//! The per-node arrays (time, length) are taken from a small per-thread pool and given back
-//! reset (only the entries the search touched) when the [`Tree`] is dropped: at France size
-//! (9 M nodes) allocating and filling two fresh 36 MB arrays cost more than the search itself
-//! (a 30-minute search settles ~40 k nodes). Each thread keeps at most one pair per graph size.
+//! The per-node arrays come from the per-thread pool of [`super::tree`].
 
-use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::graph::Graph;
-
-/// Time of a node the search did not reach.
-pub const UNREACHED: u32 = u32::MAX;
-
-/// Where a search starts: a node, with the time and length already spent reaching it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Origin {
-    pub node: u32,
-    pub offset_ms: u32,
-    pub offset_dm: u32,
-}
-
-/// Shortest times (ms) and the lengths (dm) of those shortest paths, per node.
-#[derive(Debug, Clone)]
-pub struct Tree {
-    pub time_ms: Vec<u32>,
-    pub length_dm: Vec<u32>,
-    /// Nodes settled, in settling order.
-    pub settled: Vec<u32>,
-    /// Did the limit stop the search (some node lies beyond it), rather than the roads running
-    /// out (every node the origins reach is settled)?
-    pub cut: bool,
-    /// Nodes whose entries were set: what to reset before the arrays are reused.
-    touched: Vec<u32>,
-}
-
-impl Drop for Tree {
-    fn drop(&mut self) {
-        give_back(
-            std::mem::take(&mut self.time_ms),
-            std::mem::take(&mut self.length_dm),
-            &self.touched,
-        );
-    }
-}
-
-/// Most array pairs kept per thread (one per graph size in use: car and walk).
-const POOL_PAIRS: usize = 2;
-
-thread_local! {
-    static POOL: RefCell<Vec<(Vec<u32>, Vec<u32>)>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Two arrays of `n` entries, all `UNREACHED`.
-fn take(n: usize) -> (Vec<u32>, Vec<u32>) {
-    let pooled = POOL.with(|p| {
-        let mut p = p.borrow_mut();
-        let i = p.iter().position(|(t, _)| t.len() == n)?;
-        Some(p.swap_remove(i))
-    });
-    pooled.unwrap_or_else(|| (vec![UNREACHED; n], vec![UNREACHED; n]))
-}
-
-/// Resets the `touched` entries and keeps the arrays for the next search on this thread.
-fn give_back(mut time: Vec<u32>, mut length: Vec<u32>, touched: &[u32]) {
-    if time.is_empty() || time.len() != length.len() {
-        return;
-    }
-    for &u in touched {
-        if let (Some(t), Some(l)) = (time.get_mut(u as usize), length.get_mut(u as usize)) {
-            *t = UNREACHED;
-            *l = UNREACHED;
-        }
-    }
-    // a panic while the pool is borrowed cannot happen (no code runs inside); stay safe anyway
-    let _ = POOL.try_with(|p| {
-        if let Ok(mut p) = p.try_borrow_mut() {
-            if p.len() >= POOL_PAIRS {
-                p.remove(0);
-            }
-            p.push((std::mem::take(&mut time), std::mem::take(&mut length)));
-        }
-    });
-}
-
-/// A place attached to a node: its slot and its offset from the node.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Attached {
-    pub slot: u32,
-    pub offset_ms: u32,
-    pub offset_dm: u32,
-}
-
-/// A place reached by a search.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Reached {
-    pub slot: u32,
-    pub time_ms: u32,
-    pub length_dm: u32,
-}
+pub use super::tree::{Attached, Origin, Reached, Tree, UNREACHED};
+use super::tree::{give_back, take};
 
 /// Every node reachable from `origins` within `limit_ms` (inclusive); other nodes `UNREACHED`.
 pub fn bounded(g: &Graph, origins: &[Origin], limit_ms: u32) -> Tree {
+    if g.turn_aware() {
+        return super::turn_search::bounded(g, origins, limit_ms);
+    }
     let n = g.node_count();
-    let (time_ms, length_dm) = take(n);
-    let mut tree = Tree {
-        time_ms,
-        length_dm,
-        settled: Vec::new(),
-        cut: false,
-        touched: Vec::new(),
-    };
+    let mut tree = Tree::unreached(n);
     let mut heap = BinaryHeap::new();
     // nodes first seen beyond the limit: the search was cut if one stays unreached
     let mut refused = Vec::new();
@@ -174,6 +80,9 @@ pub fn closest<'a>(
     places_at: impl Fn(u32) -> &'a [Attached],
     mut keep: impl FnMut(u32) -> bool,
 ) -> Vec<Reached> {
+    if g.turn_aware() {
+        return super::turn_search::closest(g, origins, k, max_ms, places_at, keep);
+    }
     let n = g.node_count();
     let mut out = Vec::new();
     if k == 0 {

@@ -34,8 +34,9 @@
 //! [`sample_nodes`] (seeded query origins) are relied on by other benchmarks (coverage): keep
 //! their signatures.
 
-use super::build::{WALK_KMH, largest_scc_graph};
+use super::build::WALK_KMH;
 use super::graph::{Arc, Graph, Profile, RoadNetwork};
+use super::scc::largest_scc_graph;
 use crate::geodesy::haversine_m;
 use crate::testdata::Rng;
 
@@ -320,7 +321,7 @@ pub fn sample_nodes(g: &Graph, count: usize, seed: u64) -> Vec<u32> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::build::strongly_connected;
+    use super::super::scc::strongly_connected;
     use super::super::search::{Origin, bounded};
     use super::*;
 

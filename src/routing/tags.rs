@@ -1,40 +1,124 @@
 //! OSM tags → what the `car` and `walk` profiles make of a way ([`super::build`] reads the ways).
 //!
+//! The car rules follow Valhalla's `auto` costing (numbers read in Valhalla's sources:
+//! `lua/graph.lua`, `src/mjolnir/speed_assigner.h`, `src/mjolnir/graphenhancer.cc`,
+//! `valhalla/sif/osrm_car_duration.h`; rules restated here, no code taken). The complete table
+//! with sources is in `docs/routing.md`.
+//!
 //! # Car
-//! Default speeds (km/h) by `highway`, used when `maxspeed` is absent or unreadable:
-//! motorway 130, motorway_link 70, trunk 110, trunk_link 60, primary 80, primary_link 50,
-//! secondary 70, secondary_link 50, tertiary 60, tertiary_link 40, unclassified 50, road 40,
-//! residential 30, living_street 15, service 20. `maxspeed` is read as km/h, `N mph`, or the
-//! French implicit values `FR:urban` 50, `FR:rural` 80, `FR:motorway` 130, `FR:zone30` 30,
-//! `FR:walk` 6; `walk` 6; `none` keeps the class default. Oneway: `yes`/`1`/`true` forward,
-//! `-1`/`reverse` backward, implied by `junction=roundabout|circular` and `highway=motorway`
-//! (unless `oneway=no`). Excluded: `motorcar`, else `motor_vehicle`, else `vehicle`, else
-//! `access` in `no`/`private`/`agricultural`/`forestry`/`delivery`/`emergency`, and `area=yes`.
+//! - **Class** by `highway` (links take their road's class): motorway 0, trunk 1, primary 2,
+//!   secondary 3, tertiary 4, unclassified 5, residential 6, anything else drivable (service,
+//!   living_street, road, track) 7.
+//! - **Speed** (km/h): `maxspeed` when tagged (km/h, `N mph`, French implicit values
+//!   `FR:urban` 50, `FR:rural` 80, `FR:motorway` 130, `FR:zone30` 30, `walk` 5; `none` keeps the
+//!   default), capped at 140. Otherwise the class default, rural 105, 90, 75, 60, 50, 40, 35, 25
+//!   and urban (road density above [`URBAN_DENSITY`], see [`super::density`]) 89, 73, 57, 49,
+//!   40, 35, 30, 20; untagged links ×0.85 (motorway/trunk/primary links in urban areas ×0.8),
+//!   untagged roundabouts ×0.5, `service=parking_aisle` 15, `driveway` / `drive-through` 10,
+//!   tracks 5 (`tracktype` grade1 20, grade2 15, grade3 12, grade4 10); rough surfaces halve an
+//!   untagged speed and take 10 km/h (≥ 50) or 5 km/h (> 15) off a tagged one.
+//! - **Ferries** (`route=ferry`, cars unless `motorcar`/`motor_vehicle`/`access` says no): the
+//!   `duration` tag spread over the way, else 10 km/h under 2 km, 20 under 8 km, 30 beyond.
+//! - **Direction**: `oneway` `yes`/`1`/`true` forward, `-1`/`reverse` backward, implied by
+//!   `junction=roundabout|circular` and `highway=motorway` (unless `oneway=no`).
+//! - **Access**: the most specific of `motorcar`, `motor_vehicle`, `vehicle`, `access` decides:
+//!   `no`, `agricultural`, `forestry`, `emergency`, `psv`, `bus`, `discouraged` and `private`
+//!   exclude the way; `destination`, `delivery`, `customers` keep it. `area=yes` is excluded.
 //!
 //! # Walk
-//! 5 km/h both ways on footway, pedestrian, path, steps, living_street, residential, service,
-//! unclassified, road, track, tertiary/secondary/primary (and links), and on cycleway,
-//! bridleway, trunk/trunk_link or motorway only with `foot=yes|designated|permissive`.
-//! Excluded: `foot=no|private|use_sidepath`, or `access=no|private` without a `foot` permission.
+//! 5 km/h both ways (one-ways ignored) on footway, pedestrian, path, steps, living_street,
+//! residential, service, unclassified, road, track, tertiary/secondary/primary (and links), and
+//! on cycleway, bridleway, trunk/trunk_link or motorway only with `foot=yes|designated|
+//! permissive`; ferries at their car speed. Excluded: `foot=no|private|use_sidepath`, or
+//! `access=no|private` without a `foot` permission.
 
-/// Default car speed of a highway class, km/h; `None` if cars cannot use it.
-pub fn car_default_kmh(highway: &str) -> Option<f64> {
+/// Road density (Valhalla's relative 0–15 scale) above which a road is urban.
+pub const URBAN_DENSITY: u8 = 8;
+/// Highest car speed, km/h (Valhalla's `top_speed` default).
+pub const TOP_KMH: f64 = 140.0;
+
+/// Rural and urban default speeds by class 0..=7, km/h.
+const RURAL_KMH: [f64; 8] = [105.0, 90.0, 75.0, 60.0, 50.0, 40.0, 35.0, 25.0];
+const URBAN_KMH: [f64; 8] = [89.0, 73.0, 57.0, 49.0, 40.0, 35.0, 30.0, 20.0];
+
+/// What the car profile makes of a way, before the road density is known.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CarWay {
+    /// Road class 0 (motorway) ..= 7 (service and others).
+    pub class: u8,
+    /// `maxspeed`, km/h, when tagged and readable.
+    pub tagged_kmh: Option<f64>,
+    /// A fixed speed that density does not change (tracks, parking aisles, driveways), km/h.
+    pub fixed_kmh: Option<f64>,
+    pub link: bool,
+    pub roundabout: bool,
+    pub rough: bool,
+    /// 1 forward only, -1 backward only, 0 both.
+    pub dir: i8,
+    /// A ferry: its `duration` in seconds when tagged (else `Some(None)`).
+    pub ferry: Option<Option<f64>>,
+}
+
+impl CarWay {
+    /// Speed (km/h) on a stretch whose end lies in an urban (`urban`) or rural area; for
+    /// ferries without a duration, `way_m` (the way's length) chooses the speed.
+    pub fn kmh(&self, urban: bool, way_m: f64) -> f64 {
+        if let Some(d) = self.ferry {
+            return match d {
+                Some(s) if s > 0.0 => (way_m / s * 3.6).clamp(1.0, TOP_KMH),
+                _ if way_m < 2_000.0 => 10.0,
+                _ if way_m < 8_000.0 => 20.0,
+                _ => 30.0,
+            };
+        }
+        if let Some(t) = self.tagged_kmh {
+            let t = t.min(TOP_KMH);
+            return match self.rough {
+                true if t >= 50.0 => t - 10.0,
+                true if t > 15.0 => t - 5.0,
+                _ => t,
+            };
+        }
+        if let Some(f) = self.fixed_kmh {
+            return if self.rough { f / 2.0 } else { f };
+        }
+        let c = usize::from(self.class.min(7));
+        let mut kmh = if self.link {
+            // links keep the rural class speed, lowered (Valhalla's ramp factors)
+            let factor = if urban && c <= 2 { 0.8 } else { 0.85 };
+            RURAL_KMH[c] * factor
+        } else if urban {
+            URBAN_KMH[c]
+        } else {
+            RURAL_KMH[c]
+        };
+        if self.roundabout && !self.link {
+            kmh *= 0.5;
+        }
+        if self.rough && !self.link {
+            kmh /= 2.0;
+        }
+        kmh.max(1.0)
+    }
+}
+
+/// Road class of a drivable `highway` value (`None` if cars cannot use it) and whether it is a
+/// link.
+pub fn car_class(highway: &str) -> Option<(u8, bool)> {
     Some(match highway {
-        "motorway" => 130.0,
-        "motorway_link" => 70.0,
-        "trunk" => 110.0,
-        "trunk_link" => 60.0,
-        "primary" => 80.0,
-        "primary_link" => 50.0,
-        "secondary" => 70.0,
-        "secondary_link" => 50.0,
-        "tertiary" => 60.0,
-        "tertiary_link" => 40.0,
-        "unclassified" => 50.0,
-        "road" => 40.0,
-        "residential" => 30.0,
-        "living_street" => 15.0,
-        "service" => 20.0,
+        "motorway" => (0, false),
+        "motorway_link" => (0, true),
+        "trunk" => (1, false),
+        "trunk_link" => (1, true),
+        "primary" => (2, false),
+        "primary_link" => (2, true),
+        "secondary" => (3, false),
+        "secondary_link" => (3, true),
+        "tertiary" => (4, false),
+        "tertiary_link" => (4, true),
+        "unclassified" => (5, false),
+        "residential" => (6, false),
+        "living_street" | "service" | "road" | "track" => (7, false),
         _ => return None,
     })
 }
@@ -47,7 +131,7 @@ pub fn parse_maxspeed(v: &str) -> Option<f64> {
         "FR:rural" => Some(80.0),
         "FR:motorway" => Some(130.0),
         "FR:zone30" | "FR:zone:30" => Some(30.0),
-        "FR:walk" | "walk" => Some(6.0),
+        "FR:walk" | "walk" => Some(5.0),
         _ => None,
     };
     if fixed.is_some() {
@@ -63,22 +147,62 @@ pub fn parse_maxspeed(v: &str) -> Option<f64> {
         .map(|x| x * factor)
 }
 
+/// Access values that keep cars out (Valhalla's `access` table; `private` too, as a
+/// destination-only road lieux cannot yet model).
 const NO_ACCESS: &[&str] = &[
     "no",
     "private",
     "agricultural",
     "forestry",
-    "delivery",
     "emergency",
+    "psv",
+    "bus",
+    "discouraged",
 ];
 
-/// Car rule: speed (km/h) and direction, or `None`.
-pub fn car_rule(tag: &dyn Fn(&str) -> Option<String>) -> Option<(f64, i8)> {
-    let highway = tag("highway")?;
-    let default = car_default_kmh(&highway)?;
-    if tag("area").as_deref() == Some("yes") {
-        return None;
-    }
+/// Surfaces Valhalla counts as rough (`PavedRough` or worse).
+const ROUGH: &[&str] = &[
+    "unpaved",
+    "compacted",
+    "gravel",
+    "fine_gravel",
+    "pebblestone",
+    "dirt",
+    "earth",
+    "ground",
+    "grass",
+    "sand",
+    "mud",
+    "cobblestone",
+    "sett",
+    "unhewn_cobblestone",
+    "rock",
+    "wood",
+];
+
+/// Duration of a ferry, seconds, from an OSM `duration` (`HH:MM`, `HH:MM:SS` or minutes).
+pub fn parse_duration_s(v: &str) -> Option<f64> {
+    let parts: Vec<f64> = v
+        .trim()
+        .split(':')
+        .map(|p| {
+            p.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite() && *x >= 0.0)
+        })
+        .collect::<Option<_>>()?;
+    let s = match parts.as_slice() {
+        [m] => m * 60.0,
+        [h, m] => h * 3600.0 + m * 60.0,
+        [h, m, s] => h * 3600.0 + m * 60.0 + s,
+        _ => return None,
+    };
+    (s > 0.0).then_some(s)
+}
+
+/// Car rule: what cars make of a way, or `None`.
+pub fn car_rule(tag: &dyn Fn(&str) -> Option<String>) -> Option<CarWay> {
     let access = tag("motorcar")
         .or_else(|| tag("motor_vehicle"))
         .or_else(|| tag("vehicle"))
@@ -86,26 +210,64 @@ pub fn car_rule(tag: &dyn Fn(&str) -> Option<String>) -> Option<(f64, i8)> {
     if access.is_some_and(|a| NO_ACCESS.contains(&a.as_str())) {
         return None;
     }
-    let speed = tag("maxspeed")
-        .and_then(|m| parse_maxspeed(&m))
-        .unwrap_or(default);
-    let implied = highway == "motorway"
-        || matches!(tag("junction").as_deref(), Some("roundabout" | "circular"));
-    let dir = match tag("oneway").as_deref() {
+    let oneway = tag("oneway");
+    if tag("route").as_deref() == Some("ferry") && tag("highway").is_none() {
+        let dir = match oneway.as_deref() {
+            Some("yes" | "1" | "true") => 1,
+            Some("-1" | "reverse") => -1,
+            _ => 0,
+        };
+        return Some(CarWay {
+            class: 2,
+            tagged_kmh: None,
+            fixed_kmh: None,
+            link: false,
+            roundabout: false,
+            rough: false,
+            dir,
+            ferry: Some(tag("duration").and_then(|d| parse_duration_s(&d))),
+        });
+    }
+    let highway = tag("highway")?;
+    let (class, link) = car_class(&highway)?;
+    if tag("area").as_deref() == Some("yes") {
+        return None;
+    }
+    let fixed_kmh = match (highway.as_str(), tag("service").as_deref()) {
+        ("track", _) => Some(match tag("tracktype").as_deref() {
+            Some("grade1") => 20.0,
+            Some("grade2") => 15.0,
+            Some("grade3") => 12.0,
+            Some("grade4") => 10.0,
+            _ => 5.0,
+        }),
+        ("service", Some("parking_aisle")) => Some(15.0),
+        ("service", Some("driveway" | "drive-through")) => Some(10.0),
+        _ => None,
+    };
+    let roundabout = matches!(tag("junction").as_deref(), Some("roundabout" | "circular"));
+    let implied = highway == "motorway" || roundabout;
+    let dir = match oneway.as_deref() {
         Some("yes" | "1" | "true") => 1,
         Some("-1" | "reverse") => -1,
         Some("no" | "false" | "0") => 0,
         _ if implied => 1,
         _ => 0,
     };
-    Some((speed, dir))
+    Some(CarWay {
+        class,
+        tagged_kmh: tag("maxspeed").and_then(|m| parse_maxspeed(&m)),
+        fixed_kmh,
+        link,
+        roundabout,
+        rough: tag("surface").is_some_and(|s| ROUGH.contains(&s.as_str())),
+        dir,
+        ferry: None,
+    })
 }
 
 /// Walk rule: may a pedestrian use the way?
 pub fn walk_rule(tag: &dyn Fn(&str) -> Option<String>) -> bool {
-    let Some(highway) = tag("highway") else {
-        return false;
-    };
     let foot = tag("foot");
     let allowed = matches!(foot.as_deref(), Some("yes" | "designated" | "permissive"));
     if matches!(foot.as_deref(), Some("no" | "private" | "use_sidepath")) {
@@ -114,12 +276,28 @@ pub fn walk_rule(tag: &dyn Fn(&str) -> Option<String>) -> bool {
     if !allowed && matches!(tag("access").as_deref(), Some("no" | "private")) {
         return false;
     }
+    let Some(highway) = tag("highway") else {
+        return tag("route").as_deref() == Some("ferry");
+    };
     match highway.as_str() {
         "footway" | "pedestrian" | "path" | "steps" | "living_street" | "residential"
         | "service" | "unclassified" | "road" | "track" | "tertiary" | "tertiary_link"
         | "secondary" | "secondary_link" | "primary" | "primary_link" => true,
         "cycleway" | "bridleway" | "trunk" | "trunk_link" | "motorway" | "motorway_link" => allowed,
         _ => false,
+    }
+}
+
+/// Is the way one of the roads Valhalla counts in the road density (roads, ramps, plain
+/// service roads; not tracks, living streets, driveways, parking aisles or ferries)?
+pub fn counts_for_density(tag: &dyn Fn(&str) -> Option<String>) -> bool {
+    let Some(highway) = tag("highway") else {
+        return false;
+    };
+    match highway.as_str() {
+        "service" => tag("service").is_none_or(|s| s == "alley" || s == "emergency_access"),
+        "track" | "living_street" => false,
+        h => car_class(h).is_some(),
     }
 }
 
@@ -137,7 +315,7 @@ mod tests {
     }
 
     #[test]
-    fn maxspeed_forms() {
+    fn maxspeed_and_duration_forms() {
         for (v, want) in [
             ("50", Some(50.0)),
             ("30 mph", Some(30.0 * 1.609_344)),
@@ -151,39 +329,110 @@ mod tests {
         ] {
             assert_eq!(parse_maxspeed(v), want, "{v}");
         }
+        assert_eq!(parse_duration_s("00:45"), Some(2_700.0));
+        assert_eq!(parse_duration_s("1:02:03"), Some(3_723.0));
+        assert_eq!(parse_duration_s("20"), Some(1_200.0));
+        assert_eq!(parse_duration_s("soon"), None);
+    }
+
+    fn car(pairs: &[(&str, &str)]) -> Option<CarWay> {
+        car_rule(&tags(pairs))
     }
 
     #[test]
-    fn car_and_walk_rules() {
+    fn car_speeds_as_valhalla_assigns_them() {
+        let kmh = |pairs: &[(&str, &str)], urban| car(pairs).map(|c| c.kmh(urban, 0.0));
+        assert_eq!(kmh(&[("highway", "motorway")], false), Some(105.0));
+        assert_eq!(kmh(&[("highway", "primary")], true), Some(57.0));
+        assert_eq!(kmh(&[("highway", "residential")], true), Some(30.0));
+        assert_eq!(kmh(&[("highway", "residential")], false), Some(35.0));
+        // a tagged limit holds in town and out
         assert_eq!(
-            car_rule(&tags(&[("highway", "motorway")])),
-            Some((130.0, 1))
+            kmh(&[("highway", "primary"), ("maxspeed", "90")], true),
+            Some(90.0)
         );
         assert_eq!(
-            car_rule(&tags(&[("highway", "residential"), ("oneway", "-1")])),
-            Some((30.0, -1))
+            kmh(&[("highway", "primary"), ("maxspeed", "200")], false),
+            Some(140.0)
+        );
+        // links: rural class speed lowered, more in town for the big classes
+        assert_eq!(
+            kmh(&[("highway", "motorway_link")], false),
+            Some(105.0 * 0.85)
         );
         assert_eq!(
-            car_rule(&tags(&[
-                ("highway", "primary"),
-                ("junction", "roundabout"),
-                ("maxspeed", "FR:urban")
-            ])),
-            Some((50.0, 1))
+            kmh(&[("highway", "motorway_link")], true),
+            Some(105.0 * 0.8)
         );
         assert_eq!(
-            car_rule(&tags(&[("highway", "service"), ("access", "private")])),
+            kmh(&[("highway", "tertiary_link")], true),
+            Some(50.0 * 0.85)
+        );
+        // roundabouts halve an untagged speed; rough surfaces too
+        let r = [("highway", "secondary"), ("junction", "roundabout")];
+        assert_eq!(kmh(&r, true), Some(24.5));
+        assert_eq!(car(&r).map(|c| c.dir), Some(1));
+        assert_eq!(
+            kmh(&[("highway", "unclassified"), ("surface", "gravel")], false),
+            Some(20.0)
+        );
+        assert_eq!(
+            kmh(
+                &[
+                    ("highway", "primary"),
+                    ("maxspeed", "50"),
+                    ("surface", "sett")
+                ],
+                true
+            ),
+            Some(40.0)
+        );
+        assert_eq!(
+            kmh(&[("highway", "track"), ("tracktype", "grade1")], false),
+            Some(20.0)
+        );
+        assert_eq!(
+            kmh(
+                &[("highway", "service"), ("service", "parking_aisle")],
+                true
+            ),
+            Some(15.0)
+        );
+        assert_eq!(kmh(&[("highway", "living_street")], true), Some(20.0));
+    }
+
+    #[test]
+    fn car_access_and_ferries() {
+        assert_eq!(
+            car(&[("highway", "residential"), ("oneway", "-1")]).map(|c| c.dir),
+            Some(-1)
+        );
+        assert_eq!(car(&[("highway", "service"), ("access", "private")]), None);
+        assert_eq!(
+            car(&[("highway", "service"), ("motor_vehicle", "agricultural")]),
             None
         );
-        assert_eq!(
-            car_rule(&tags(&[
+        assert!(
+            car(&[
                 ("highway", "service"),
                 ("access", "no"),
                 ("motor_vehicle", "yes")
-            ])),
-            Some((20.0, 0))
+            ])
+            .is_some()
         );
-        assert_eq!(car_rule(&tags(&[("highway", "footway")])), None);
+        assert!(car(&[("highway", "residential"), ("access", "destination")]).is_some());
+        assert!(car(&[("highway", "residential"), ("motor_vehicle", "delivery")]).is_some());
+        assert_eq!(car(&[("highway", "footway")]), None);
+        let ferry = car(&[("route", "ferry"), ("duration", "00:30")]);
+        assert_eq!(ferry.map(|c| c.kmh(true, 10_000.0)), Some(20.0));
+        let ferry = car(&[("route", "ferry")]);
+        assert_eq!(ferry.map(|c| c.kmh(true, 1_000.0)), Some(10.0));
+        assert_eq!(ferry.map(|c| c.kmh(true, 9_000.0)), Some(30.0));
+        assert_eq!(car(&[("route", "ferry"), ("motor_vehicle", "no")]), None);
+    }
+
+    #[test]
+    fn walk_rules() {
         assert!(walk_rule(&tags(&[("highway", "footway")])));
         assert!(!walk_rule(&tags(&[("highway", "motorway")])));
         assert!(!walk_rule(&tags(&[("highway", "primary"), ("foot", "no")])));
@@ -191,5 +440,12 @@ mod tests {
             ("highway", "cycleway"),
             ("foot", "yes")
         ])));
+        assert!(walk_rule(&tags(&[("route", "ferry")])));
+        assert!(counts_for_density(&tags(&[("highway", "residential")])));
+        assert!(!counts_for_density(&tags(&[
+            ("highway", "service"),
+            ("service", "driveway")
+        ])));
+        assert!(!counts_for_density(&tags(&[("highway", "footway")])));
     }
 }

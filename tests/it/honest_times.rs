@@ -405,9 +405,10 @@ async fn the_issue_case_four_france_services_one_on_the_graph() {
     assert_eq!(shown[0].2, None);
     assert!(shown[1..].iter().all(|s| s.2 == Some("hors_graphe")));
     assert_eq!(v["estimes"], 3);
-    // 3.5 km × 1.3 at 50 km/h: 327.6 s, raised a little by the floor (the extract's edge is
-    // reached at the pace of its roads, the rest of the way estimated; estimate_floor.rs)
-    assert!((327.0..340.0).contains(&shown[1].1), "{shown:?}");
+    // 3.5 km × 1.3 at 50 km/h: 327.6 s, raised by the floor (the extract's edge is reached at
+    // the pace of its roads, the rest of the way estimated; estimate_floor.rs): ~336 s with the
+    // speed limits as speeds, ~358 s with issue 18's urban speeds and turn costs
+    assert!((327.0..370.0).contains(&shown[1].1), "{shown:?}");
     // reachable within 10 minutes: the same four (the estimates are 5.5-6 minutes)
     let v = get_ok(
         &st,

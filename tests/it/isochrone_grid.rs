@@ -65,6 +65,7 @@ fn scaled_cell_agrees_with_the_fine_grid() {
     // a 60 m minimum: Andorra's ~30 km span scales it to ~100 m, against the 60 m oracle
     let fine_m = 60.0;
     let mut worst = f64::INFINITY;
+    let mut coarser = 0;
     for u in origins(3) {
         let tree = thirty_minutes(g, u);
         let scaled = isochrone::polygons(g, &tree, g.coord(u), &LIMITS_S, fine_m);
@@ -76,10 +77,13 @@ fn scaled_cell_agrees_with_the_fine_grid() {
                 .map(|p| p.exterior().0.len())
                 .sum()
         };
+        // (a 30-minute search spanning under 300 × 60 m keeps the 60 m cell: both grids are
+        // one; with issue 18's urban speeds some Andorra searches do)
         assert!(
-            vertices(&scaled) < vertices(&fine),
+            vertices(&scaled) <= vertices(&fine),
             "origin {u}: the scaled grid is the coarser one"
         );
+        coarser += usize::from(vertices(&scaled) < vertices(&fine));
         for (k, &limit_s) in LIMITS_S.iter().enumerate() {
             let j = jaccard(&scaled[k], &fine[k]);
             worst = worst.min(j);
@@ -116,4 +120,8 @@ fn scaled_cell_agrees_with_the_fine_grid() {
         }
     }
     eprintln!("worst Jaccard scaled vs {fine_m} m grid: {worst:.3}");
+    assert!(
+        coarser > 0,
+        "no origin's cell was scaled: the test compares nothing"
+    );
 }

@@ -79,8 +79,12 @@ fn origin(node: u32) -> Origin {
     }
 }
 
-/// Queue-based Bellman-Ford: the naive reference for Dijkstra.
+/// Queue-based Bellman-Ford: the naive reference for Dijkstra (over arcs, turn by turn, on a
+/// car graph).
 fn bellman_ford(g: &Graph, s: u32) -> Vec<u32> {
+    if g.turn_aware() {
+        return bellman_ford_turns(g, s);
+    }
     let mut d = vec![UNREACHED; g.node_count()];
     let mut queued = vec![false; g.node_count()];
     let mut q = VecDeque::from([s]);
@@ -102,17 +106,110 @@ fn bellman_ford(g: &Graph, s: u32) -> Vec<u32> {
     d
 }
 
+/// Bellman-Ford over arc states: restrictions checked on the graph's triples, U-turns only at
+/// dead ends, the turn durations from the graph's turn data.
+fn bellman_ford_turns(g: &Graph, s: u32) -> Vec<u32> {
+    let banned: std::collections::HashSet<[u32; 3]> = g.restrictions.iter().copied().collect();
+    let mut source = vec![0u32; g.arc_count()];
+    for u in 0..g.node_count() as u32 {
+        g.arcs(u).for_each(|a| source[a] = u);
+    }
+    let mut d = vec![UNREACHED; g.arc_count()];
+    let mut queued = vec![false; g.arc_count()];
+    let mut q: VecDeque<usize> = g.arcs(s).collect();
+    for b in g.arcs(s) {
+        d[b] = g.weights[b];
+        queued[b] = true;
+    }
+    while let Some(a) = q.pop_front() {
+        queued[a] = false;
+        let (u, v) = (source[a], g.targets[a]);
+        let dead_end = g.arcs(v).all(|c| g.targets[c] == u);
+        for b in g.arcs(v) {
+            let w = g.targets[b];
+            if banned.contains(&[u, v, w]) || (w == u && !dead_end) {
+                continue;
+            }
+            let turn = g.turn_cost(a, u, v, b).expect("an allowed turn");
+            let nd = d[a] + turn + g.weights[b];
+            if nd < d[b] {
+                d[b] = nd;
+                if !queued[b] {
+                    queued[b] = true;
+                    q.push_back(b);
+                }
+            }
+        }
+    }
+    let mut node = vec![UNREACHED; g.node_count()];
+    node[s as usize] = 0;
+    for (a, &t) in d.iter().enumerate() {
+        let v = g.targets[a] as usize;
+        node[v] = node[v].min(t);
+    }
+    node
+}
+
+/// The node of `g` at `(lon, lat)` (OSM coordinates, 1e-7°).
+fn node_at(g: &Graph, lon: i32, lat: i32) -> u32 {
+    (0..g.node_count() as u32)
+        .find(|&u| g.lon[u as usize] == lon && g.lat[u as usize] == lat)
+        .unwrap_or_else(|| panic!("no node at {lon} {lat}"))
+}
+
+#[test]
+fn monaco_no_left_turn_is_honoured() {
+    // OSM relation 4261963 (Monaco, 2020 extract): no_left_turn from way 176527122 (one-way,
+    // ending at node 25177185) into way 166399477 (Avenue des Castelans, one-way, starting
+    // there); found with `osmium tags-filter … r/type=restriction`.
+    let Some(n) = net("monaco") else { return };
+    let g = &n.car;
+    let u = node_at(g, 74_155_662, 437_263_241); // node 1704462556, the from-way's last but one
+    let v = node_at(g, 74_157_810, 437_264_182); // node 25177185, via
+    let w = node_at(g, 74_155_888, 437_264_177); // node 3226260243, the to-way's second
+    assert!(
+        g.restrictions.contains(&[u, v, w]),
+        "the restriction is in the graph"
+    );
+    let arc = |a: u32, b: u32| g.arcs(a).find(|&x| g.targets[x] == b).unwrap();
+    let direct = g.weights[arc(u, v)] + g.weights[arc(v, w)];
+    let with = search::bounded(g, &[origin(u)], u32::MAX - 1).time_ms[w as usize];
+    let free = g.clone().with_restrictions(Vec::new());
+    let without = search::bounded(&free, &[origin(u)], u32::MAX - 1).time_ms[w as usize];
+    eprintln!("monaco no_left_turn: {without} ms without the restriction, {with} ms with it");
+    assert!(
+        without >= direct && without < direct + 10_000,
+        "{without} vs {direct}"
+    );
+    assert!(with > without + 10_000, "the turn is taken: {with} ms");
+}
+
 #[test]
 fn all_extracts_build_and_nantes_drops_missing_nodes() {
     let Some(nets) = networks() else { return };
     for (name, (n, _)) in nets {
         for g in [&n.car, &n.walk] {
             assert!(g.node_count() > 1000, "{name} {:?}", g.profile);
-            // largest SCC only: every node reaches node 0 and back
+            // largest SCC only: every node reaches node 0 and back (turn rules aside: a car
+            // may find a node of its component cut off by restrictions)
             let fwd = search::bounded(g, &[origin(0)], u32::MAX - 1);
-            assert!(fwd.time_ms.iter().all(|&t| t != UNREACHED), "{name}");
+            let missed = fwd.time_ms.iter().filter(|&&t| t == UNREACHED).count();
+            let most = if g.turn_aware() {
+                g.node_count() / 200
+            } else {
+                0
+            };
+            assert!(missed <= most, "{name} {:?}: {missed} unreached", g.profile);
         }
     }
+    let restricted = nets
+        .values()
+        .filter(|(n, _)| !n.car.restrictions.is_empty())
+        .count();
+    assert_eq!(
+        restricted, 3,
+        "Monaco, Nantes and Andorra have turn restrictions"
+    );
     let (_, nantes) = &nets["nantes"];
     assert!(nantes.missing_nodes > 0, "{nantes:?}");
     assert!(nantes.dropped_segments > 0, "{nantes:?}");

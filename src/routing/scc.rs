@@ -1,0 +1,186 @@
+//! Strongly connected components: what [`super::build`] keeps of each extract (its largest
+//! component per profile), with the iterative Tarjan that finds them.
+
+use super::graph::{Arc, Graph, Profile};
+
+/// Most extracts in one graph (one bit each in a node's membership mask).
+pub const MAX_EXTRACTS: usize = 64;
+
+/// Keeps the largest strongly connected component of `arcs` (over nodes `0..lon.len()`),
+/// renumbered densely in the original order.
+pub fn largest_scc_graph(profile: Profile, lon: &[i32], lat: &[i32], arcs: Vec<Arc>) -> Graph {
+    let mut member = vec![0u64; lon.len()];
+    for a in &arcs {
+        member[a.from as usize] = 1;
+        member[a.to as usize] = 1;
+    }
+    largest_scc_per_extract(profile, lon, lat, arcs, &member).0
+}
+
+/// Keeps, for each extract, the largest strongly connected component among the nodes of its
+/// arcs (`member[u]` has bit `e` when an arc of extract `e` touches `u`), renumbered densely in
+/// the original order; extracts whose largest components are one keep it once. Returns the
+/// graph, its number of components and the new number of each node (`u32::MAX`: dropped).
+pub(crate) fn largest_scc_per_extract(
+    profile: Profile,
+    lon: &[i32],
+    lat: &[i32],
+    arcs: Vec<Arc>,
+    member: &[u64],
+) -> (Graph, usize, Vec<u32>) {
+    let n = lon.len();
+    let full = Graph::from_arcs(profile, vec![0; n], vec![0; n], arcs.clone());
+    let comp = strongly_connected(&full);
+    let mut keep = vec![false; n];
+    let mut parts = 0;
+    let mut size = vec![0usize; n];
+    let present = member.iter().fold(0u64, |all, m| all | m);
+    for e in 0..MAX_EXTRACTS {
+        let bit = 1u64 << e;
+        if present & bit == 0 {
+            continue;
+        }
+        size.iter_mut().for_each(|s| *s = 0);
+        for u in 0..n {
+            if member[u] & bit != 0 {
+                size[comp[u] as usize] += 1;
+            }
+        }
+        if let Some(best) = (0..n)
+            .filter(|&c| size[c] > 0)
+            .max_by_key(|&c| (size[c], std::cmp::Reverse(c)))
+            && !keep[best]
+        {
+            keep[best] = true;
+            parts += 1;
+        }
+    }
+    let mut new_id = vec![u32::MAX; n];
+    let (mut nlon, mut nlat) = (Vec::new(), Vec::new());
+    for u in 0..n {
+        if member[u] != 0 && keep[comp[u] as usize] {
+            new_id[u] = nlon.len() as u32;
+            nlon.push(lon[u]);
+            nlat.push(lat[u]);
+        }
+    }
+    let kept = arcs
+        .into_iter()
+        .filter_map(|a| {
+            let (f, t) = (new_id[a.from as usize], new_id[a.to as usize]);
+            (f != u32::MAX && t != u32::MAX).then_some(Arc {
+                from: f,
+                to: t,
+                ..a
+            })
+        })
+        .collect();
+    (Graph::from_arcs(profile, nlon, nlat, kept), parts, new_id)
+}
+
+/// Strongly connected components (iterative Tarjan): a component number per node.
+pub fn strongly_connected(g: &Graph) -> Vec<u32> {
+    const UNSEEN: u32 = u32::MAX;
+    let n = g.node_count();
+    let mut index = vec![UNSEEN; n];
+    let mut low = vec![0u32; n];
+    let mut on_stack = vec![false; n];
+    let mut comp = vec![UNSEEN; n];
+    let mut stack: Vec<u32> = Vec::new();
+    // Call stack of (node, next arc position).
+    let mut calls: Vec<(u32, usize)> = Vec::new();
+    let mut next_index = 0u32;
+    let mut next_comp = 0u32;
+    for root in 0..n as u32 {
+        if index[root as usize] != UNSEEN {
+            continue;
+        }
+        calls.push((root, g.arcs(root).start));
+        index[root as usize] = next_index;
+        low[root as usize] = next_index;
+        next_index += 1;
+        stack.push(root);
+        on_stack[root as usize] = true;
+        while let Some(top) = calls.last_mut() {
+            let u = top.0;
+            if top.1 < g.arcs(u).end {
+                let v = g.targets[top.1];
+                top.1 += 1;
+                if index[v as usize] == UNSEEN {
+                    index[v as usize] = next_index;
+                    low[v as usize] = next_index;
+                    next_index += 1;
+                    stack.push(v);
+                    on_stack[v as usize] = true;
+                    calls.push((v, g.arcs(v).start));
+                } else if on_stack[v as usize] {
+                    low[u as usize] = low[u as usize].min(index[v as usize]);
+                }
+            } else {
+                calls.pop();
+                if let Some(&(parent, _)) = calls.last() {
+                    low[parent as usize] = low[parent as usize].min(low[u as usize]);
+                }
+                if low[u as usize] == index[u as usize] {
+                    while let Some(w) = stack.pop() {
+                        on_stack[w as usize] = false;
+                        comp[w as usize] = next_comp;
+                        if w == u {
+                            break;
+                        }
+                    }
+                    next_comp += 1;
+                }
+            }
+        }
+    }
+    comp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scc_of_a_one_way_tail() {
+        // 0 <-> 1 <-> 2 -> 3: the largest component is {0, 1, 2}.
+        let arc = |from, to| Arc {
+            from,
+            to,
+            weight_ms: 1,
+            length_dm: 1,
+        };
+        let arcs = vec![arc(0, 1), arc(1, 0), arc(1, 2), arc(2, 1), arc(2, 3)];
+        let g = largest_scc_graph(Profile::Car, &[0, 1, 2, 3], &[0; 4], arcs);
+        assert_eq!(g.node_count(), 3);
+        assert_eq!(g.arc_count(), 4);
+    }
+
+    #[test]
+    fn each_extract_keeps_its_largest_component() {
+        let arc = |from, to| Arc {
+            from,
+            to,
+            weight_ms: 1,
+            length_dm: 1,
+        };
+        let both = |a, b| [arc(a, b), arc(b, a)];
+        // extract 0: {0, 1, 2} and a stray pair {3, 4}; extract 1: {5, 6}, not joined to 0;
+        // extract 2: {6, 7}, joined to extract 1's roads at node 6
+        let arcs: Vec<Arc> = [both(0, 1), both(1, 2), both(3, 4), both(5, 6), both(6, 7)].concat();
+        let member = [1, 1, 1, 1, 1, 2, 2 | 4, 4];
+        let lon: Vec<i32> = (0..8).collect();
+        let (g, parts, _) =
+            largest_scc_per_extract(Profile::Car, &lon, &[0; 8], arcs.clone(), &member);
+        assert_eq!(parts, 2, "extracts 1 and 2 share a component");
+        assert_eq!(g.lon, vec![0, 1, 2, 5, 6, 7], "the stray pair is dropped");
+        assert_eq!(g.arc_count(), 8);
+        let c = crate::routing::Components::new(&g);
+        assert_eq!(c.count(), 2);
+        assert_ne!(c.of(0), c.of(3));
+        assert_eq!(c.of(3), c.of(5));
+        // one extract: the largest component only, as before
+        let one = largest_scc_graph(Profile::Car, &lon, &[0; 8], arcs);
+        assert_eq!(one.lon, vec![0, 1, 2]);
+    }
+}

@@ -1,0 +1,186 @@
+//! What turning costs by car: turn restrictions and turn durations at each node, for the
+//! turn-aware search of [`super::turn_search`].
+//!
+//! A transition is a pair of arcs `a = u → v`, `b = v → w`. It is **forbidden** when:
+//! - an OSM turn restriction forbids `u → v → w` (`no_*`, and every other exit of `v` for an
+//!   `only_*`; via-node restrictions, built by [`super::build`] into node triples);
+//! - `b` goes straight back along `a` (`w == u`) while `v` has another exit: U-turns only at
+//!   dead ends, as Valhalla's `auto` costing allows them.
+//!
+//! Otherwise it **costs** (Valhalla's port of OSRM's car turn function,
+//! `valhalla/sif/osrm_car_duration.h`, restated): where more than two roads meet at `v`, or
+//! for a U-turn at a dead end, `7.5 s / (1 + e^-(13·k₁·θ/180 − 6.5·k₂))` with `θ` the turn angle (0 straight
+//! on, 180 back) and `k₁ = 1/1.075, k₂ = 1.075` for a right turn, `k₁ = 1.075, k₂ = 1/1.075`
+//! for a left one (right-hand traffic: right turns are cheaper); plus 20 s for a U-turn (turn
+//! angle 160°–200°). A straight crossing costs nearly nothing, a right turn about 2.1 s, a left
+//! one about 5.4 s, a U-turn about 27.5 s. The headings are those of the arcs' own segments
+//! (every way node is a graph node, so an arc is one straight segment); a node where only two
+//! roads meet costs nothing (Valhalla has no node there: it is a bend of one edge).
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+/// Extra time of a U-turn, ms.
+const UTURN_MS: u32 = 20_000;
+
+/// Turn duration by clockwise turn angle (degrees), ms, right-hand traffic.
+fn duration_table() -> &'static [u32; 360] {
+    static TABLE: OnceLock<[u32; 360]> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        const PENALTY_S: f64 = 7.5;
+        const BIAS: f64 = 1.075;
+        let mut t = [0u32; 360];
+        for (angle, slot) in t.iter_mut().enumerate() {
+            let a = angle as f64;
+            // θ > 0: clockwise, a right turn; θ < 0: a left turn
+            let theta = if a > 180.0 { a - 360.0 } else { a };
+            let s = if theta >= 0.0 {
+                PENALTY_S / (1.0 + (-((13.0 / BIAS) * theta / 180.0 - 6.5 * BIAS)).exp())
+            } else {
+                PENALTY_S / (1.0 + (-((13.0 * BIAS) * -theta / 180.0 - 6.5 / BIAS)).exp())
+            };
+            let uturn = (160..=200).contains(&angle);
+            *slot = (s * 1000.0).round() as u32 + if uturn { UTURN_MS } else { 0 };
+        }
+        t
+    })
+}
+
+/// Turn data of a graph, derived from its arcs, coordinates and restrictions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Turns {
+    /// Heading of each arc, degrees clockwise from north.
+    heading: Vec<u16>,
+    /// Number of distinct neighbours of each node (roads meeting there), at most 255.
+    roads: Vec<u8>,
+    /// One bit per arc: the arc starts a forbidden pair.
+    restricted: Vec<u64>,
+    /// Forbidden `(arc in, arc out)` pairs, sorted.
+    forbidden: Vec<(u32, u32)>,
+}
+
+impl Turns {
+    /// Derives the turn data of a CSR graph (`offsets`, `targets`, node coordinates in 1e-7°)
+    /// with the forbidden node triples `restrictions`.
+    pub fn new(
+        offsets: &[u32],
+        targets: &[u32],
+        (lon, lat): (&[i32], &[i32]),
+        restrictions: &[[u32; 3]],
+    ) -> Turns {
+        let n = lon.len();
+        let coord = |u: u32| {
+            (
+                f64::from(lon[u as usize]) * 1e-7,
+                f64::from(lat[u as usize]) * 1e-7,
+            )
+        };
+        let arcs = |u: u32| arcs_of(offsets, u);
+        let heading = (0..n as u32)
+            .flat_map(|u| arcs(u).map(move |a| (u, a)))
+            .map(|(u, a)| bearing(coord(u), coord(targets[a])))
+            .collect();
+        let mut neighbours: Vec<(u32, u32)> = Vec::with_capacity(2 * targets.len());
+        for u in 0..n as u32 {
+            for a in arcs(u) {
+                let v = targets[a];
+                neighbours.push((u, v));
+                neighbours.push((v, u));
+            }
+        }
+        neighbours.sort_unstable();
+        neighbours.dedup();
+        let mut roads = vec![0u8; n];
+        for (u, _) in neighbours {
+            roads[u as usize] = roads[u as usize].saturating_add(1);
+        }
+        let arc = |from: u32, to: u32| arcs(from).filter(move |&a| targets[a] == to);
+        let mut forbidden: Vec<(u32, u32)> = Vec::new();
+        for &[u, v, w] in restrictions {
+            if u as usize >= n || v as usize >= n || w as usize >= n {
+                continue;
+            }
+            for a in arc(u, v) {
+                forbidden.extend(arc(v, w).map(|b| (a as u32, b as u32)));
+            }
+        }
+        forbidden.sort_unstable();
+        forbidden.dedup();
+        let mut restricted = vec![0u64; targets.len().div_ceil(64)];
+        for &(a, _) in &forbidden {
+            restricted[a as usize / 64] |= 1 << (a % 64);
+        }
+        Turns {
+            heading,
+            roads,
+            restricted,
+            forbidden,
+        }
+    }
+
+    /// Forbidden transitions held (for reports and tests).
+    pub fn forbidden_count(&self) -> usize {
+        self.forbidden.len()
+    }
+
+    /// The time of the transition from arc `a` (into `v`, from `u`) to arc `b` (`v → w`), ms,
+    /// or `None` when it is forbidden, on the CSR graph (`offsets`, `targets`) it was made for.
+    #[inline]
+    pub fn cost(
+        &self,
+        (offsets, targets): (&[u32], &[u32]),
+        a: usize,
+        (u, v): (u32, u32),
+        b: usize,
+    ) -> Option<u32> {
+        let w = targets[b];
+        if w == u && arcs_of(offsets, v).any(|c| targets[c] != u) {
+            return None;
+        }
+        if self.restricted[a / 64] & (1 << (a % 64)) != 0
+            && self.forbidden.binary_search(&(a as u32, b as u32)).is_ok()
+        {
+            return None;
+        }
+        // only where roads meet (a bend of one road is no turn) or when going back
+        if self.roads[v as usize] > 2 || w == u {
+            let angle = (360 + u32::from(self.heading[b]) - u32::from(self.heading[a])) % 360;
+            Some(duration_table()[angle as usize])
+        } else {
+            Some(0)
+        }
+    }
+}
+
+/// Arc indices leaving `u` in a CSR graph.
+#[inline]
+fn arcs_of(offsets: &[u32], u: u32) -> Range<usize> {
+    offsets[u as usize] as usize..offsets[u as usize + 1] as usize
+}
+
+/// Initial bearing from `p` to `q` (`(lon, lat)` degrees), whole degrees clockwise from north.
+fn bearing(p: (f64, f64), q: (f64, f64)) -> u16 {
+    let (la1, la2) = (p.1.to_radians(), q.1.to_radians());
+    let dl = (q.0 - p.0).to_radians();
+    let y = dl.sin() * la2.cos();
+    let x = la1.cos() * la2.sin() - la1.sin() * la2.cos() * dl.cos();
+    (y.atan2(x).to_degrees().round().rem_euclid(360.0) as u16) % 360
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn right_turns_are_cheaper_and_u_turns_dearest() {
+        let t = duration_table();
+        assert!(t[0] < 20, "straight on: {}", t[0]);
+        assert!((2_000..2_200).contains(&t[90]), "right: {}", t[90]);
+        assert!((5_300..5_500).contains(&t[270]), "left: {}", t[270]);
+        assert!(t[180] > 27_000 && t[180] < 28_000, "U-turn: {}", t[180]);
+        assert!(t[45] < t[315] && t[135] < t[225]);
+        assert_eq!(bearing((2.0, 48.0), (2.0, 48.1)), 0);
+        assert_eq!(bearing((2.0, 48.0), (2.1, 48.0)), 90);
+        assert_eq!(bearing((2.0, 48.0), (1.9, 48.0)), 270);
+    }
+}
