@@ -20,6 +20,8 @@ pub struct ReverseGraph {
     pub offsets: Vec<u32>,
     pub sources: Vec<u32>,
     pub weights: Vec<u32>,
+    /// The forward arc (index into the graph's arcs) of each reverse entry.
+    pub arcs: Vec<u32>,
 }
 
 impl ReverseGraph {
@@ -36,12 +38,14 @@ impl ReverseGraph {
         let mut fill: Vec<u32> = offsets[..n].to_vec();
         let mut sources = vec![0u32; g.arc_count()];
         let mut weights = vec![0u32; g.arc_count()];
+        let mut arcs = vec![0u32; g.arc_count()];
         for u in 0..n as u32 {
             for a in g.arcs(u) {
                 let t = g.targets[a] as usize;
                 let i = fill[t] as usize;
                 sources[i] = u;
                 weights[i] = g.weights[a];
+                arcs[i] = a as u32;
                 fill[t] += 1;
             }
         }
@@ -49,6 +53,7 @@ impl ReverseGraph {
             offsets,
             sources,
             weights,
+            arcs,
         }
     }
 
@@ -121,8 +126,19 @@ pub fn nearest_places(rev: &ReverseGraph, sources: &[Source]) -> NearestPlaces {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// `count` places on random nodes of `0..n`, with their snap offsets.
+    pub(crate) fn random_sources(rng: &mut Rng, n: usize, count: usize) -> Vec<Source> {
+        (0..count)
+            .map(|p| Source {
+                node: rng.below(n) as u32,
+                offset_ms: rng.below(5_000) as u32,
+                place: p as u32,
+            })
+            .collect()
+    }
     use crate::routing::graph::{Arc, Profile};
     use crate::testdata::Rng;
 
@@ -165,13 +181,8 @@ mod tests {
                 })
                 .collect();
             let g = Graph::from_arcs(Profile::Car, vec![0; n], vec![0; n], arcs);
-            let sources: Vec<Source> = (0..1 + rng.below(5))
-                .map(|p| Source {
-                    node: rng.below(n) as u32,
-                    offset_ms: rng.below(5_000) as u32,
-                    place: p as u32,
-                })
-                .collect();
+            let count = 1 + rng.below(5);
+            let sources = random_sources(&mut rng, n, count);
             let got = nearest_places(&ReverseGraph::of(&g), &sources);
             assert_eq!(got.time_ms, reference(&g, &sources), "round {round}");
             assert_eq!(

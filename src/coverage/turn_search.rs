@@ -9,32 +9,20 @@
 //! backwards from the places settles each arc once, like the forward turn-aware search.
 
 use super::radix::RadixHeap;
-use super::search::{NO_PLACE, NearestPlaces, Source};
+use super::search::{NO_PLACE, NearestPlaces, ReverseGraph, Source};
 use crate::routing::Graph;
 use crate::routing::search::UNREACHED;
 
 /// One backward run from every source, turn by turn.
 pub fn nearest_places_turns(g: &Graph, sources: &[Source]) -> NearestPlaces {
     let (n, m) = (g.node_count(), g.arc_count());
-    // arcs into each node (counting sort by target), and each arc's source
-    let mut first = vec![0u32; n + 1];
-    for &t in &g.targets {
-        first[t as usize + 1] += 1;
-    }
-    for i in 0..n {
-        first[i + 1] += first[i];
-    }
-    let mut fill: Vec<u32> = first[..n].to_vec();
-    let mut into = vec![0u32; m];
+    // arcs into each node (the reverse graph's entries), and each arc's source
+    let rev = ReverseGraph::of(g);
     let mut tail = vec![0u32; m];
-    for u in 0..n as u32 {
-        for a in g.arcs(u) {
-            let t = g.targets[a] as usize;
-            into[fill[t] as usize] = a as u32;
-            fill[t] += 1;
-            tail[a] = u;
-        }
+    for (&a, &u) in rev.arcs.iter().zip(&rev.sources) {
+        tail[a as usize] = u;
     }
+    let (first, into) = (&rev.offsets, &rev.arcs);
     let ins = |v: u32| &into[first[v as usize] as usize..first[v as usize + 1] as usize];
 
     let mut node_time = vec![UNREACHED; n];
@@ -110,46 +98,19 @@ pub fn nearest_places_turns(g: &Graph, sources: &[Source]) -> NearestPlaces {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::routing::graph::{Arc, Profile};
+    use crate::coverage::search::tests::random_sources;
     use crate::routing::search::{Origin, bounded};
+    use crate::routing::turn_search::tests::random_graph;
     use crate::testdata::Rng;
 
     #[test]
     fn matches_forward_turn_aware_searches() {
         let mut rng = Rng::new(17);
         for round in 0..20 {
-            let n = 20 + rng.below(40);
-            let arcs: Vec<Arc> = (0..n * 3)
-                .map(|_| Arc {
-                    from: rng.below(n) as u32,
-                    to: rng.below(n) as u32,
-                    weight_ms: 1 + rng.below(60_000) as u32,
-                    length_dm: 0,
-                })
-                .filter(|a| a.from != a.to)
-                .collect();
-            let lon = (0..n).map(|_| rng.below(100_000) as i32).collect();
-            let lat = (0..n).map(|_| rng.below(100_000) as i32).collect();
-            let g = Graph::from_arcs(Profile::Car, lon, lat, arcs);
-            let mut triples = Vec::new();
-            for u in 0..n as u32 {
-                for a in g.arcs(u) {
-                    let v = g.targets[a];
-                    triples.extend(
-                        g.arcs(v)
-                            .filter(|_| rng.below(5) == 0)
-                            .map(|b| [u, v, g.targets[b]]),
-                    );
-                }
-            }
-            let g = g.with_restrictions(triples);
-            let sources: Vec<Source> = (0..1 + rng.below(4))
-                .map(|p| Source {
-                    node: rng.below(n) as u32,
-                    offset_ms: rng.below(5_000) as u32,
-                    place: p as u32,
-                })
-                .collect();
+            let g = random_graph(&mut rng, 3 + round % 6);
+            let n = g.node_count();
+            let count = 1 + rng.below(4);
+            let sources = random_sources(&mut rng, n, count);
             let got = nearest_places_turns(&g, &sources);
             for u in 0..n as u32 {
                 let o = [Origin {

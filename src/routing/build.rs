@@ -350,9 +350,7 @@ fn read_ways(osm: &Path, extract: u64, pb: &ProgressBar) -> Result<Pass1, GraphE
                         return (Vec::new(), Vec::new());
                     }
                     pb.inc(1);
-                    let ferry = (tag("route").as_deref() == Some("ferry")
-                        && tag("highway").is_none())
-                    .then(|| tag("duration").and_then(|d| super::tags::parse_duration_s(&d)));
+                    let ferry = super::tags::ferry(&tag);
                     let way = Way {
                         id: w.id(),
                         refs: w.refs().collect(),
@@ -384,17 +382,7 @@ fn concat<T>(mut a: Vec<T>, mut b: Vec<T>) -> Vec<T> {
 /// Speed of a ferry, km/h: its `duration` over its length, else by length (Valhalla's
 /// `speed_assigner.h`: 10 km/h under 2 km, 20 under 8 km, 30 beyond).
 fn ferry_kmh(duration_s: Option<f64>, way_m: f64) -> f64 {
-    let ferry = CarWay {
-        class: 2,
-        tagged_kmh: None,
-        fixed_kmh: None,
-        link: false,
-        roundabout: false,
-        rough: false,
-        dir: 0,
-        ferry: Some(duration_s),
-    };
-    ferry.kmh(false, way_m)
+    CarWay::ferry(duration_s, 0).kmh(false, way_m)
 }
 
 /// The [`NODE_SIGNALS`] / [`NODE_STOP`] flags of a node's `highway` tag.

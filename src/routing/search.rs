@@ -81,7 +81,7 @@ pub fn closest<'a>(
     mut keep: impl FnMut(u32) -> bool,
 ) -> Vec<Reached> {
     if g.turn_aware() {
-        return super::turn_search::closest(g, origins, k, max_ms, places_at, keep);
+        return super::turn_search::closest(g, origins, (k, max_ms), (places_at, keep));
     }
     let n = g.node_count();
     let mut out = Vec::new();

@@ -60,6 +60,20 @@ pub struct CarWay {
 }
 
 impl CarWay {
+    /// A ferry of this `duration` (seconds, when tagged) and direction.
+    pub fn ferry(duration_s: Option<f64>, dir: i8) -> CarWay {
+        CarWay {
+            class: 2,
+            tagged_kmh: None,
+            fixed_kmh: None,
+            link: false,
+            roundabout: false,
+            rough: false,
+            dir,
+            ferry: Some(duration_s),
+        }
+    }
+
     /// Speed (km/h) on a stretch whose end lies in an urban (`urban`) or rural area; for
     /// ferries without a duration, `way_m` (the way's length) chooses the speed.
     pub fn kmh(&self, urban: bool, way_m: f64) -> f64 {
@@ -201,6 +215,12 @@ pub fn parse_duration_s(v: &str) -> Option<f64> {
     (s > 0.0).then_some(s)
 }
 
+/// A ferry (`route=ferry` without `highway`): its `duration`, seconds, when tagged.
+pub fn ferry(tag: &dyn Fn(&str) -> Option<String>) -> Option<Option<f64>> {
+    (tag("route").as_deref() == Some("ferry") && tag("highway").is_none())
+        .then(|| tag("duration").and_then(|d| parse_duration_s(&d)))
+}
+
 /// Car rule: what cars make of a way, or `None`.
 pub fn car_rule(tag: &dyn Fn(&str) -> Option<String>) -> Option<CarWay> {
     let access = tag("motorcar")
@@ -211,22 +231,13 @@ pub fn car_rule(tag: &dyn Fn(&str) -> Option<String>) -> Option<CarWay> {
         return None;
     }
     let oneway = tag("oneway");
-    if tag("route").as_deref() == Some("ferry") && tag("highway").is_none() {
+    if let Some(duration) = ferry(tag) {
         let dir = match oneway.as_deref() {
             Some("yes" | "1" | "true") => 1,
             Some("-1" | "reverse") => -1,
             _ => 0,
         };
-        return Some(CarWay {
-            class: 2,
-            tagged_kmh: None,
-            fixed_kmh: None,
-            link: false,
-            roundabout: false,
-            rough: false,
-            dir,
-            ferry: Some(tag("duration").and_then(|d| parse_duration_s(&d))),
-        });
+        return Some(CarWay::ferry(duration, dir));
     }
     let highway = tag("highway")?;
     let (class, link) = car_class(&highway)?;

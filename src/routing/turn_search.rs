@@ -59,6 +59,18 @@ impl Drop for Labels {
     }
 }
 
+/// What a heap entry `id` popped at `t` reaches: the node, and the arc it was entered by (none
+/// for an origin); `None` for a stale arc entry (a better time was found since).
+#[inline]
+fn arrival(g: &Graph, arcs: &Labels, id: u64, t: u32) -> Option<(u32, Option<usize>)> {
+    let m = g.arc_count() as u64;
+    if id >= m {
+        return Some(((id - m) as u32, None));
+    }
+    let a = id as usize;
+    (t <= arcs.time[a]).then(|| (g.targets[a], Some(a)))
+}
+
 /// Heap entry ids: arcs are `0..m`, origin nodes `m + node`.
 #[inline]
 fn node_id(m: usize, u: u32) -> u64 {
@@ -83,15 +95,8 @@ pub fn bounded(g: &Graph, origins: &[Origin], limit_ms: u32) -> Tree {
         }
     }
     while let Some(Reverse((t, id, len))) = heap.pop() {
-        // (the node reached, the arc it was entered by)
-        let (v, from) = if id >= m as u64 {
-            ((id - m as u64) as u32, None)
-        } else {
-            let a = id as usize;
-            if t > arcs.time[a] {
-                continue;
-            }
-            (g.targets[a], Some(a))
+        let Some((v, from)) = arrival(g, &arcs, id, t) else {
+            continue;
         };
         if tree.time_ms[v as usize] == UNREACHED {
             tree.settle(v, t, len);
@@ -100,15 +105,7 @@ pub fn bounded(g: &Graph, origins: &[Origin], limit_ms: u32) -> Tree {
         if from.is_none() && !started(&mut expanded, v) {
             continue;
         }
-        let u = from.map(|a| source(g, a));
-        for b in g.arcs(v) {
-            let turn = match (from, u) {
-                (Some(a), Some(u)) => match g.turn_cost(a, u, v, b) {
-                    Some(c) => c,
-                    None => continue,
-                },
-                _ => 0,
-            };
+        for (b, turn) in exits(g, from, v) {
             let nt = t.saturating_add(turn).saturating_add(g.weights[b]);
             if nt > limit_ms {
                 refused.push(b);
@@ -159,6 +156,17 @@ fn reaches_new_node(g: &Graph, tree: &Tree, arcs: &Labels, refused: Vec<usize>) 
     false
 }
 
+/// The arcs out of `v` a search may take after arriving by arc `from` (any of them from an
+/// origin), with the time of the turn onto each, ms.
+#[inline]
+fn exits(g: &Graph, from: Option<usize>, v: u32) -> impl Iterator<Item = (usize, u32)> + '_ {
+    let u = from.map(|a| source(g, a));
+    g.arcs(v).filter_map(move |b| match (from, u) {
+        (Some(a), Some(u)) => g.turn_cost(a, u, v, b).map(|c| (b, c)),
+        _ => Some((b, 0)),
+    })
+}
+
 /// Marks origin `v` started; false if it already was (from a smaller or equal offset).
 fn started(expanded: &mut Vec<u32>, v: u32) -> bool {
     if expanded.contains(&v) {
@@ -174,15 +182,15 @@ fn source(g: &Graph, a: usize) -> u32 {
     (g.offsets.partition_point(|&o| o as usize <= a) - 1) as u32
 }
 
-/// [`super::search::closest`], turn by turn.
+/// [`super::search::closest`] turn by turn: the `k` places first settled, no later than
+/// `max_ms`, among those `keep` accepts.
 pub fn closest<'a>(
     g: &Graph,
     origins: &[Origin],
-    k: usize,
-    max_ms: u32,
-    places_at: impl Fn(u32) -> &'a [Attached],
-    mut keep: impl FnMut(u32) -> bool,
+    (k, max_ms): (usize, u32),
+    places: (impl Fn(u32) -> &'a [Attached], impl FnMut(u32) -> bool),
 ) -> Vec<Reached> {
+    let (places_at, mut keep) = places;
     let (n, m) = (g.node_count(), g.arc_count());
     let mut out = Vec::new();
     if k == 0 {
@@ -215,14 +223,8 @@ pub fn closest<'a>(
             }
             continue;
         }
-        let (v, from) = if id >= m as u64 {
-            ((id - m as u64) as u32, None)
-        } else {
-            let a = id as usize;
-            if t > arcs.time[a] {
-                continue;
-            }
-            (g.targets[a], Some(a))
+        let Some((v, from)) = arrival(g, &arcs, id, t) else {
+            continue;
         };
         let first = nodes.time_ms[v as usize] == UNREACHED;
         if from.is_none() && !started(&mut expanded, v) {
@@ -241,75 +243,72 @@ pub fn closest<'a>(
                 }
             }
         }
-        let u = from.map(|a| source(g, a));
-        for b in g.arcs(v) {
-            let turn = match (from, u) {
-                (Some(a), Some(u)) => match g.turn_cost(a, u, v, b) {
-                    Some(c) => c,
-                    None => continue,
-                },
-                _ => 0,
-            };
-            let nt = t.saturating_add(turn).saturating_add(g.weights[b]);
-            let nl = len.saturating_add(g.lengths[b]);
-            if arcs.improve(b, nt, nl) {
-                heap.push(Reverse((nt, 1, b as u64, nl)));
+        for (b, turn) in exits(g, from, v) {
+            let (nt, nl) = (t.saturating_add(turn), len.saturating_add(g.lengths[b]));
+            if arcs.improve(b, nt.saturating_add(g.weights[b]), nl) {
+                heap.push(Reverse((arcs.time[b], 1, b as u64, nl)));
             }
         }
     }
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::routing::graph::{Arc, Profile};
-    use crate::testdata::Rng;
-    use std::collections::{HashSet, VecDeque};
-
-    /// The second implementation: Bellman-Ford over arc states, with the restrictions checked
-    /// from the triples themselves and U-turns from the graph, the durations from the table.
-    fn oracle(g: &Graph, s: u32) -> Vec<u32> {
-        let banned: HashSet<[u32; 3]> = g.restrictions.iter().copied().collect();
-        let src = |a: usize| (0..g.node_count() as u32).find(|&u| g.arcs(u).contains(&a));
-        let mut d = vec![UNREACHED; g.arc_count()];
-        let mut q = VecDeque::new();
-        for b in g.arcs(s) {
-            d[b] = g.weights[b];
-            q.push_back(b);
-        }
-        while let Some(a) = q.pop_front() {
-            let (Some(u), v) = (src(a), g.targets[a]) else {
+/// The second implementation, for tests: times from node `s` by a queue-based Bellman-Ford
+/// over arc states, with the restrictions checked on the graph's triples and U-turns on its
+/// arcs (only the turn durations come from [`Graph::turn_cost`]). Quadratic at worst: small
+/// graphs and extracts only.
+pub fn reference(g: &Graph, s: u32) -> Vec<u32> {
+    let banned: std::collections::HashSet<[u32; 3]> = g.restrictions.iter().copied().collect();
+    let mut tail = vec![0u32; g.arc_count()];
+    for u in 0..g.node_count() as u32 {
+        g.arcs(u).for_each(|a| tail[a] = u);
+    }
+    let mut d = vec![UNREACHED; g.arc_count()];
+    let mut queued = vec![false; g.arc_count()];
+    let mut q: std::collections::VecDeque<usize> = g.arcs(s).collect();
+    for b in g.arcs(s) {
+        d[b] = g.weights[b];
+        queued[b] = true;
+    }
+    while let Some(a) = q.pop_front() {
+        queued[a] = false;
+        let (u, v) = (tail[a], g.targets[a]);
+        let dead_end = g.arcs(v).all(|c| g.targets[c] == u);
+        for b in g.arcs(v) {
+            let w = g.targets[b];
+            if banned.contains(&[u, v, w]) || (w == u && !dead_end) {
+                continue;
+            }
+            let Some(turn) = g.turn_cost(a, u, v, b) else {
                 continue;
             };
-            for b in g.arcs(v) {
-                let w = g.targets[b];
-                let dead_end = g.arcs(v).all(|c| g.targets[c] == u);
-                if banned.contains(&[u, v, w]) || (w == u && !dead_end) {
-                    assert_eq!(g.turn_cost(a, u, v, b), None, "{u} {v} {w}");
-                    continue;
-                }
-                let turn = g.turn_cost(a, u, v, b);
-                assert!(turn.is_some(), "allowed turn {u} {v} {w} refused");
-                let turn = turn.unwrap_or(0);
-                let nd = d[a] + turn + g.weights[b];
-                if nd < d[b] {
-                    d[b] = nd;
+            let nd = d[a].saturating_add(turn).saturating_add(g.weights[b]);
+            if nd < d[b] {
+                d[b] = nd;
+                if !queued[b] {
+                    queued[b] = true;
                     q.push_back(b);
                 }
             }
         }
-        let mut node = vec![UNREACHED; g.node_count()];
-        node[s as usize] = 0;
-        for (a, &t) in d.iter().enumerate() {
-            let v = g.targets[a] as usize;
-            node[v] = node[v].min(t);
-        }
-        node
     }
+    let mut node = vec![UNREACHED; g.node_count()];
+    node[s as usize] = 0;
+    for (a, &t) in d.iter().enumerate() {
+        let v = g.targets[a] as usize;
+        node[v] = node[v].min(t);
+    }
+    node
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::routing::graph::{Arc, Profile};
+    use crate::testdata::Rng;
 
     /// A small random car graph: a jittered grid, some one-way, some restricted turns.
-    fn random_graph(rng: &mut Rng, side: u32) -> Graph {
+    pub(crate) fn random_graph(rng: &mut Rng, side: u32) -> Graph {
         let id = |x: u32, y: u32| y * side + x;
         let (mut lon, mut lat, mut arcs) = (Vec::new(), Vec::new(), Vec::new());
         for y in 0..side {
@@ -371,9 +370,15 @@ mod tests {
         let mut rng = Rng::new(18);
         for round in 0..30 {
             let g = random_graph(&mut rng, 3 + round % 5);
+            for &[u, v, w] in &g.restrictions {
+                let arc = |x: u32, y: u32| g.arcs(x).find(|&a| g.targets[a] == y);
+                if let (Some(a), Some(b)) = (arc(u, v), arc(v, w)) {
+                    assert_eq!(g.turn_cost(a, u, v, b), None, "{u} {v} {w} allowed");
+                }
+            }
             assert!(g.turns.forbidden_count() > 0 || g.arc_count() < 4);
             for s in 0..g.node_count() as u32 {
-                let want = oracle(&g, s);
+                let want = reference(&g, s);
                 let o = [Origin {
                     node: s,
                     offset_ms: 0,
@@ -397,7 +402,7 @@ mod tests {
                         offset_dm: 0,
                     },
                 ];
-                let other = oracle(&g, s2);
+                let other = reference(&g, s2);
                 let both: Vec<u32> = want
                     .iter()
                     .zip(&other)
@@ -420,10 +425,8 @@ mod tests {
                 let near = closest(
                     &g,
                     &o,
-                    k,
-                    u32::MAX - 1,
-                    |u| &places[u as usize..=u as usize],
-                    |_| true,
+                    (k, u32::MAX - 1),
+                    (|u| &places[u as usize..=u as usize], |_| true),
                 );
                 let mut order: Vec<(u32, u32)> = want
                     .iter()

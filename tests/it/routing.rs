@@ -83,7 +83,7 @@ fn origin(node: u32) -> Origin {
 /// car graph).
 fn bellman_ford(g: &Graph, s: u32) -> Vec<u32> {
     if g.turn_aware() {
-        return bellman_ford_turns(g, s);
+        return lieux::routing::turn_search::reference(g, s);
     }
     let mut d = vec![UNREACHED; g.node_count()];
     let mut queued = vec![false; g.node_count()];
@@ -104,50 +104,6 @@ fn bellman_ford(g: &Graph, s: u32) -> Vec<u32> {
         }
     }
     d
-}
-
-/// Bellman-Ford over arc states: restrictions checked on the graph's triples, U-turns only at
-/// dead ends, the turn durations from the graph's turn data.
-fn bellman_ford_turns(g: &Graph, s: u32) -> Vec<u32> {
-    let banned: std::collections::HashSet<[u32; 3]> = g.restrictions.iter().copied().collect();
-    let mut source = vec![0u32; g.arc_count()];
-    for u in 0..g.node_count() as u32 {
-        g.arcs(u).for_each(|a| source[a] = u);
-    }
-    let mut d = vec![UNREACHED; g.arc_count()];
-    let mut queued = vec![false; g.arc_count()];
-    let mut q: VecDeque<usize> = g.arcs(s).collect();
-    for b in g.arcs(s) {
-        d[b] = g.weights[b];
-        queued[b] = true;
-    }
-    while let Some(a) = q.pop_front() {
-        queued[a] = false;
-        let (u, v) = (source[a], g.targets[a]);
-        let dead_end = g.arcs(v).all(|c| g.targets[c] == u);
-        for b in g.arcs(v) {
-            let w = g.targets[b];
-            if banned.contains(&[u, v, w]) || (w == u && !dead_end) {
-                continue;
-            }
-            let turn = g.turn_cost(a, u, v, b).expect("an allowed turn");
-            let nd = d[a] + turn + g.weights[b];
-            if nd < d[b] {
-                d[b] = nd;
-                if !queued[b] {
-                    queued[b] = true;
-                    q.push_back(b);
-                }
-            }
-        }
-    }
-    let mut node = vec![UNREACHED; g.node_count()];
-    node[s as usize] = 0;
-    for (a, &t) in d.iter().enumerate() {
-        let v = g.targets[a] as usize;
-        node[v] = node[v].min(t);
-    }
-    node
 }
 
 /// The node of `g` at `(lon, lat)` (OSM coordinates, 1e-7°).
