@@ -16,7 +16,8 @@
 #[path = "common/clock.rs"]
 mod clock;
 
-use std::io::Write;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use clock::{env, median, timed};
 use lieux::Dataset;
 use lieux::coverage::commune_list;
 use lieux::filter::Filter;
+use lieux::http::AppState;
 use lieux::model::{Lieu, Position};
 use lieux::testdata::{Rng, lieu, sample_filters, seed_attributes};
 use lieux::tiles::{ClusterBase, ClusterOptions, Hierarchy, TileCoord, mvt};
@@ -78,6 +80,124 @@ fn supercluster(points: &[(f64, f64)], runs: usize) -> Option<(f64, f64)> {
         .split_whitespace()
         .filter_map(|v| v.parse::<f64>().ok());
     Some((it.next()?, it.next()?))
+}
+
+/// The server's allocator (`src/main.rs`): the levels are fresh allocations, and glibc hands
+/// large ones out as new zeroed pages.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// CPU time of the whole process (server threads included) and its system part, ms.
+fn process_cpu_ms() -> (f64, f64) {
+    // SAFETY: getrusage writes into the struct we own.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    let ms = |t: libc::timeval| t.tv_sec as f64 * 1e3 + t.tv_usec as f64 / 1e3;
+    (ms(ru.ru_utime) + ms(ru.ru_stime), ms(ru.ru_stime))
+}
+
+/// The query string of `filter` (the parameters [`sample_filters`] sets), checked to parse
+/// back to it.
+fn query(filter: &Filter) -> String {
+    let mut pairs = form_urlencoded::Serializer::new(String::new());
+    if !filter.dispositif_programmes_nationaux.is_empty() {
+        pairs.append_pair("dispositif_programmes_nationaux", "France Services");
+    }
+    if !filter.services.is_empty() {
+        let names: Vec<&str> = filter.services.iter().map(|s| s.as_str()).collect();
+        pairs.append_pair("services", &names.join(","));
+    }
+    let q = pairs.finish();
+    let back = Filter::from_pairs(
+        form_urlencoded::parse(q.as_bytes())
+            .collect::<Vec<_>>()
+            .iter()
+            .map(|(k, v)| (k.as_ref(), v.as_ref())),
+        chrono::Utc::now(),
+    );
+    assert_eq!(
+        format!("{:?}", back.ok()),
+        format!("{:?}", Some(filter)),
+        "{q}"
+    );
+    q
+}
+
+/// `GET path` over a new connection: (status, body bytes).
+fn get(addr: SocketAddr, path: &str) -> Option<(u16, usize)> {
+    let mut c = TcpStream::connect(addr).ok()?;
+    write!(
+        c,
+        "GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut answer = Vec::new();
+    c.read_to_end(&mut answer).ok()?;
+    let status = std::str::from_utf8(answer.get(9..12)?).ok()?.parse().ok()?;
+    Some((status, answer.len()))
+}
+
+/// The server on a loopback port (its own runtime, for the rest of the process): cold ticks
+/// over HTTP, each filter twice under two cache keys (`exclure_doublons=false` adds a key, not
+/// a place: the generated places have no duplicates). Wall ms of the client, process CPU ms
+/// (its system part: the first touch of the levels' fresh memory), then a warm request.
+fn http_ticks(ds: Dataset) -> Vec<(&'static str, String)> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let state = AppState::new(ds);
+    std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Runtime::new() else {
+            return;
+        };
+        let on_bound = move |a| {
+            let _ = tx.send(a);
+        };
+        let never = std::future::pending::<()>();
+        let _ = rt.block_on(lieux::http::serve(
+            state,
+            ([127, 0, 0, 1], 0).into(),
+            on_bound,
+            never,
+        ));
+    });
+    let Ok(addr) = rx.recv() else {
+        return Vec::new();
+    };
+    // the version's base, built by the first tile request
+    let (first, w, c, sys) = timed_process(|| {
+        get(
+            addr,
+            "/tiles/lieux/5/16/11?territoire_type=departements&territoires=75",
+        )
+    });
+    eprintln!(
+        "HTTP: first tile request of the version (base built) {w:.0} / {c:.0} (system {sys:.0}) ms, {first:?}"
+    );
+    let mut out = Vec::new();
+    for (name, filter) in sample_filters() {
+        let q = query(&filter);
+        let sep = if q.is_empty() { "" } else { "&" };
+        let mut cells = Vec::new();
+        for extra in ["", "exclure_doublons=false"] {
+            let path = format!(
+                "/tiles/lieux/5/16/11?{q}{}{extra}",
+                if extra.is_empty() { "" } else { sep }
+            );
+            let (answer, w, c, sys) = timed_process(|| get(addr, &path));
+            assert_eq!(answer.map(|a| a.0), Some(200), "{path}");
+            cells.push(format!("{w:.1} / {c:.1} ({sys:.1})"));
+        }
+        let (_, warm, _, _) = timed_process(|| get(addr, &format!("/tiles/lieux/5/16/11?{q}")));
+        out.push((name, format!("{}; warm {warm:.1}", cells.join(", "))));
+    }
+    out
+}
+
+/// `(output, wall ms, process CPU ms, its system part)` of `f`.
+fn timed_process<T>(f: impl FnOnce() -> T) -> (T, f64, f64, f64) {
+    let (t, (c, sys)) = (std::time::Instant::now(), process_cpu_ms());
+    let out = f();
+    let (c2, sys2) = process_cpu_ms();
+    (out, t.elapsed().as_secs_f64() * 1e3, c2 - c, sys2 - sys)
 }
 
 fn main() {
@@ -152,6 +272,13 @@ fn main() {
             println!(
                 "| {} | {name} | {matching} | {w:.1} / {c:.1} | {sc_text} | {ratio} |",
                 ds.positioned()
+            );
+        }
+        let n = ds.positioned();
+        drop(base);
+        for (name, cells) in http_ticks(ds) {
+            println!(
+                "| {n} | {name}, over HTTP: 2 cold keys, wall / CPU (system); warm wall | | {cells} | | |"
             );
         }
     }

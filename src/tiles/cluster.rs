@@ -152,7 +152,7 @@ fn place_grid(xy: &[[f64; 2]], slots: &[u32], cell: f64) -> Grid {
         let [x, y] = xy[s as usize];
         (x, y, s)
     };
-    Grid::new(slots.len(), point, cell)
+    Grid::new(slots.len(), xy.len(), point, cell)
 }
 
 /// Per slot, the shallowest zoom `z` such that at `z` and every deeper zoom no other place lies
@@ -304,7 +304,7 @@ impl Hierarchy {
             };
             let cell = 2.0 * o.radius_at(i32::from(z)) * CELL_MARGIN;
             let point = |i: usize| (nodes[i].x, nodes[i].y, i as u32);
-            let grid = Grid::new(nodes.len(), point, cell);
+            let grid = Grid::new(nodes.len(), nodes.len(), point, cell);
             Level { nodes, grid }
         }))
     }
@@ -385,7 +385,8 @@ fn cluster_level(
     let r2 = r * r;
     let mut taken = vec![0u64; prev.keys().div_ceil(64)];
     let take = |t: &mut [u64], k: u32| t[k as usize / 64] |= 1 << (k % 64);
-    let mut out = Vec::with_capacity(prev.len() / 2 + 1);
+    // at most one feature per feature below; pages never written cost nothing
+    let mut out = Vec::with_capacity(prev.len());
     let mut neighbours: Vec<u32> = Vec::new();
     for i in 0..prev.len() {
         let key = prev.key(i);

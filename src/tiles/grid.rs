@@ -33,9 +33,14 @@ pub(crate) struct Grid {
 }
 
 impl Grid {
-    /// Indexes the `n` points `point(i)` = `(x, y, idx)`, all in `[0, 1]`, each `idx` once,
-    /// with cells of side `cell` (> 0).
-    pub(crate) fn new(n: usize, point: impl Fn(usize) -> (f64, f64, u32), cell: f64) -> Grid {
+    /// Indexes the `n` points `point(i)` = `(x, y, idx)`, all in `[0, 1]`, each `idx` once and
+    /// below `keys`, with cells of side `cell` (> 0).
+    pub(crate) fn new(
+        n: usize,
+        keys: usize,
+        point: impl Fn(usize) -> (f64, f64, u32),
+        cell: f64,
+    ) -> Grid {
         let inv = 1.0 / cell;
         if n == 0 {
             return Grid {
@@ -63,15 +68,12 @@ impl Grid {
         let (order, row_start) = counting_sort_starts(&by_col, (row1 - row0) as usize + 1, |&i| {
             (cells[i as usize].0 - row0) as usize
         });
-        let mut pos = Vec::new();
+        let mut pos = vec![u32::MAX; keys];
         let mut entries: Vec<Entry> = order
             .iter()
             .enumerate()
             .map(|(k, &i)| {
                 let (x, y, idx) = point(i as usize);
-                if pos.len() <= idx as usize {
-                    pos.resize(idx as usize + 1, u32::MAX);
-                }
                 pos[idx as usize] = k as u32;
                 Entry {
                     x,
@@ -230,7 +232,7 @@ mod tests {
             .map(|i| (rng.range(0.4, 0.6), rng.range(0.3, 0.45), i))
             .collect();
         for cell in [0.001, 0.01, 0.3] {
-            let g = Grid::new(pts.len(), |i| pts[i], cell);
+            let g = Grid::new(pts.len(), pts.len(), |i| pts[i], cell);
             assert_eq!(g.len(), pts.len());
             for q in 0..200 {
                 let (i, r) = (rng.below(pts.len()), cell * rng.range(0.1, 1.0));
@@ -257,7 +259,7 @@ mod tests {
                 assert_eq!(got, want, "in_box, cell {cell}, query {q}");
             }
         }
-        let empty = Grid::new(0, |_| (0.0, 0.0, 0), 0.1);
+        let empty = Grid::new(0, 0, |_| (0.0, 0.0, 0), 0.1);
         let mut found = 0;
         empty.around(0, 0.01, |_| found += 1);
         empty.in_box([0.0, 0.0], [1.0, 1.0], |_| found += 1);
