@@ -1,7 +1,7 @@
 //! A loaded set of places: sorted by id, indexed, versioned by content hash. Queries take a
 //! [`Filter`] and return places in a deterministic order.
 
-use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use chrono_tz::Tz;
@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::dedup::{Group, Groups};
 use crate::filter::{Bits, Filter};
 use crate::index::{Bbox, SpatialIndex};
-use crate::model::{Lieu, Position, V1_COLUMNS};
+use crate::model::{Lieu, Position};
 use crate::territory::Territoire;
 
 pub use crate::index::Hit;
@@ -40,7 +40,6 @@ pub struct Dataset {
     bits: Vec<Bits>,
     /// Groups of duplicates ([`crate::dedup`]), a side table of the slots.
     groups: Groups,
-    by_id: HashMap<String, u32>,
     index: SpatialIndex,
     version: String,
     load_time: Duration,
@@ -52,33 +51,55 @@ impl Dataset {
     /// is kept) and hashes the content for the version.
     pub fn new(mut lieux: Vec<Lieu>) -> Dataset {
         let started = Instant::now();
-        lieux.sort_by(|a, b| a.id.cmp(&b.id));
-        lieux.dedup_by(|b, a| a.id == b.id);
-        let territoire: Vec<Territoire> = lieux
-            .iter()
-            .map(|l| Territoire::of_codes(l.code_insee.as_deref(), &l.code_postal))
-            .collect();
-        let tz = territoire.iter().map(|t| t.timezone()).collect();
-        let bits = lieux.iter().map(Bits::of).collect();
-        let groups = Groups::new(&lieux);
-        let by_id = lieux
-            .iter()
-            .enumerate()
-            .map(|(i, l)| (l.id.clone(), i as u32))
-            .collect();
-        let points: Vec<Option<[f64; 2]>> = lieux
-            .iter()
-            .map(|l| l.position.map(|p| [p.lon, p.lat]))
-            .collect();
-        let index = SpatialIndex::new(&points);
-        let version = content_hash(&lieux);
+        // A snapshot written from a dataset is already in strict id order (no duplicate ids):
+        // checking it is one pass, sorting 1 M ids is not free.
+        if !lieux.is_sorted_by(|a, b| a.id < b.id) {
+            lieux.sort_by(|a, b| a.id.cmp(&b.id));
+            lieux.dedup_by(|b, a| a.id == b.id);
+        }
+        let sorted = started.elapsed();
+        // The independent steps run side by side: the content hash and the distance tree on
+        // their own threads, the per-slot tables, the groups and the box tree on this one.
+        let (version, sphere, (territoire, tz, bits, groups, plane), timings) =
+            std::thread::scope(|scope| {
+                let lieux = &lieux;
+                let hash = scope.spawn(move || timed(|| content_hash(lieux)));
+                let sphere =
+                    scope.spawn(move || timed(|| SpatialIndex::sphere_tree(&points(lieux))));
+                let rest = timed(|| {
+                    let territoire: Vec<Territoire> = lieux
+                        .iter()
+                        .map(|l| Territoire::of_codes(l.code_insee.as_deref(), &l.code_postal))
+                        .collect();
+                    let tz = territoire.iter().map(|t| t.timezone()).collect();
+                    let bits = lieux.iter().map(Bits::of).collect();
+                    let groups = Groups::new(lieux);
+                    let plane = SpatialIndex::plane_tree(&points(lieux));
+                    (territoire, tz, bits, groups, plane)
+                });
+                let (version, t_hash) =
+                    hash.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+                let (sphere, t_sphere) = sphere
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e));
+                (version, sphere, rest.0, [t_hash, t_sphere, rest.1])
+            });
+        let index = SpatialIndex::from_trees(sphere, plane);
+        tracing::debug!(
+            lieux = lieux.len(),
+            sort_ms = sorted.as_millis() as u64,
+            hash_ms = timings[0].as_millis() as u64,
+            sphere_tree_ms = timings[1].as_millis() as u64,
+            tables_groups_plane_tree_ms = timings[2].as_millis() as u64,
+            total_ms = started.elapsed().as_millis() as u64,
+            "dataset built"
+        );
         Dataset {
             lieux,
             tz,
             territoire,
             bits,
             groups,
-            by_id,
             index,
             version,
             load_time: started.elapsed(),
@@ -121,7 +142,11 @@ impl Dataset {
 
     /// Slot of the place with this id.
     pub fn slot_of(&self, id: &str) -> Option<u32> {
-        self.by_id.get(id).copied()
+        // slots are in strict id order: no map of cloned ids needed
+        self.lieux
+            .binary_search_by(|l| l.id.as_str().cmp(id))
+            .ok()
+            .map(|i| i as u32)
     }
 
     /// Content hash (hex, 16 chars) of every column of every place and of its position's
@@ -283,31 +308,168 @@ impl Dataset {
     }
 }
 
-fn content_hash(lieux: &[Lieu]) -> String {
-    let mut h = Sha256::new();
-    for l in lieux {
-        for c in V1_COLUMNS {
-            if let Some(v) = l.column(c) {
-                h.update(v.as_bytes());
+/// `f()` and the time it took.
+fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let started = Instant::now();
+    (f(), started.elapsed())
+}
+
+/// `[lon, lat]` of each slot, `None` for places without a position.
+fn points(lieux: &[Lieu]) -> Vec<Option<[f64; 2]>> {
+    lieux
+        .iter()
+        .map(|l| l.position.map(|p| [p.lon, p.lat]))
+        .collect()
+}
+
+/// A SHA-256 fed through `write!`: the columns are hashed as they are formatted, with no
+/// string built per column.
+struct HashWriter(Sha256);
+
+impl std::fmt::Write for HashWriter {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.update(s.as_bytes());
+        Ok(())
+    }
+}
+
+impl HashWriter {
+    fn text(&mut self, s: &str) {
+        self.0.update(s.as_bytes());
+        self.0.update([0x1f]);
+    }
+
+    fn opt(&mut self, s: &Option<String>) {
+        self.text(s.as_deref().unwrap_or_default());
+    }
+
+    fn list<T: std::fmt::Display>(&mut self, values: &[T]) {
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                let _ = self.write_char(crate::model::LIST_SEPARATOR);
             }
-            h.update([0x1f]);
+            let _ = write!(self, "{v}");
         }
+        self.0.update([0x1f]);
+    }
+
+    fn number(&mut self, v: Option<f64>) {
+        if let Some(v) = v {
+            let _ = write!(self, "{v}");
+        }
+        self.0.update([0x1f]);
+    }
+}
+
+/// The dataset version: SHA-256 over every place, each [`V1_COLUMNS`](crate::model::V1_COLUMNS) value as
+/// [`Lieu::column`] writes it followed by 0x1F, then the position's provenance as JSON, then
+/// 0x1E; the first 8 bytes in hex. Written column by column without building the strings (the
+/// tests check it against [`Lieu::column`]).
+fn content_hash(lieux: &[Lieu]) -> String {
+    use chrono::Datelike;
+    let mut h = HashWriter(Sha256::new());
+    for l in lieux {
+        h.text(&l.id);
+        h.text(&l.pivot);
+        h.text(&l.nom);
+        h.text(&l.commune);
+        h.text(&l.code_postal);
+        h.opt(&l.code_insee);
+        h.text(&l.adresse);
+        h.opt(&l.complement_adresse);
+        h.number(l.position.map(|p| p.lat));
+        h.number(l.position.map(|p| p.lon));
+        h.list(&l.typologie);
+        h.opt(&l.telephone);
+        h.list(&l.courriels);
+        h.list(&l.site_web);
+        h.text(l.horaires.as_ref().map(|x| x.raw()).unwrap_or_default());
+        h.opt(&l.presentation_resume);
+        h.opt(&l.presentation_detail);
+        h.opt(&l.source);
+        h.list(&l.itinerance);
+        h.opt(&l.structure_parente);
+        let d = l.date_maj;
+        let _ = if (0..=9999).contains(&d.year()) {
+            write!(h, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+        } else {
+            write!(h, "{}", d.format("%Y-%m-%d"))
+        };
+        h.0.update([0x1f]);
+        h.list(&l.services);
+        h.list(&l.publics_specifiquement_adresses);
+        h.list(&l.prise_en_charge_specifique);
+        h.list(&l.frais_a_charge);
+        h.list(&l.dispositif_programmes_nationaux);
+        h.list(&l.formations_labels);
+        h.list(&l.autres_formations_labels);
+        h.list(&l.modalites_acces);
+        h.list(&l.modalites_accompagnement);
+        h.opt(&l.fiche_acces_libre);
+        h.opt(&l.prise_rdv);
         // the position's provenance is served too (`position` in GeoJSON): a re-geocoded place
         // with the same coordinates is a new version
         if let Some(o) = &l.position_origine
             && let Ok(json) = serde_json::to_vec(o)
         {
-            h.update(&json);
+            h.0.update(&json);
         }
-        h.update([0x1e]);
+        h.0.update([0x1e]);
     }
-    hex::encode(&h.finalize()[..8])
+    hex::encode(&h.0.finalize()[..8])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::PositionOrigine;
+
+    /// The version as it was computed before it was streamed: every column built as a string
+    /// by [`Lieu::column`].
+    fn content_hash_by_columns(lieux: &[Lieu]) -> String {
+        let mut h = Sha256::new();
+        for l in lieux {
+            for c in crate::model::V1_COLUMNS {
+                if let Some(v) = l.column(c) {
+                    h.update(v.as_bytes());
+                }
+                h.update([0x1f]);
+            }
+            if let Some(o) = &l.position_origine
+                && let Ok(json) = serde_json::to_vec(o)
+            {
+                h.update(&json);
+            }
+            h.update([0x1e]);
+        }
+        hex::encode(&h.finalize()[..8])
+    }
+
+    #[test]
+    fn the_streamed_version_is_the_column_by_column_one() {
+        let mut lieux = Dataset::embedded().expect("embedded").lieux().to_vec();
+        lieux.extend(crate::testdata::synthetic_lieux(3000, 3));
+        lieux[5].position_origine = Some(PositionOrigine::producteur(true));
+        lieux[6].autres_formations_labels = vec!["a".into(), "b".into()];
+        lieux[7].date_maj = chrono::NaiveDate::from_ymd_opt(12345, 1, 2).expect("a date");
+        lieux[8].position = Some(Position {
+            lon: -0.000001,
+            lat: 1e-7,
+        });
+        for l in &lieux[..5] {
+            assert_eq!(
+                content_hash(std::slice::from_ref(l)),
+                content_hash_by_columns(std::slice::from_ref(l))
+            );
+        }
+        assert_eq!(content_hash(&lieux), content_hash_by_columns(&lieux));
+        // the embedded data's version is the one served before
+        let embedded = Dataset::embedded().expect("embedded");
+        assert_eq!(
+            embedded.version(),
+            content_hash_by_columns(embedded.lieux())
+        );
+    }
 
     #[test]
     fn version_follows_the_served_content() {

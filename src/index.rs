@@ -72,6 +72,20 @@ pub struct SpatialIndex {
     plane: RTree<PlanePoint>,
 }
 
+/// The distance tree alone ([`SpatialIndex::sphere_tree`]).
+pub(crate) struct SphereTree(RTree<SpherePoint, WideNodes>);
+
+/// The box tree alone ([`SpatialIndex::plane_tree`]).
+pub(crate) struct PlaneTree(RTree<PlanePoint>);
+
+/// `(slot, [lon, lat])` of the positioned places.
+fn positioned(points: &[Option<[f64; 2]>]) -> impl Iterator<Item = (u32, [f64; 2])> + '_ {
+    points
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.map(|p| (i as u32, p)))
+}
+
 /// Relative slack when turning chord bounds into haversine ones, so that rounding differences
 /// between the two formulas never drop a candidate; exact checks follow.
 const SLACK: f64 = 1e-9;
@@ -79,19 +93,34 @@ const SLACK: f64 = 1e-9;
 impl SpatialIndex {
     /// Bulk-loads the trees. `points[slot]` is `Some((lon, lat))` for positioned places.
     pub fn new(points: &[Option<[f64; 2]>]) -> Self {
-        let positioned = || {
-            points
-                .iter()
-                .enumerate()
-                .filter_map(|(i, p)| p.map(|p| (i as u32, p)))
-        };
-        let sphere = RTree::bulk_load_with_params(
-            positioned()
+        SpatialIndex::from_trees(Self::sphere_tree(points), Self::plane_tree(points))
+    }
+
+    /// The distance tree of [`SpatialIndex::new`], alone (to build the two trees on two
+    /// threads).
+    pub(crate) fn sphere_tree(points: &[Option<[f64; 2]>]) -> SphereTree {
+        SphereTree(RTree::bulk_load_with_params(
+            positioned(points)
                 .map(|(i, [lon, lat])| SpherePoint::new(to_sphere(lon, lat), i))
                 .collect(),
-        );
-        let plane = RTree::bulk_load(positioned().map(|(i, p)| PlanePoint::new(p, i)).collect());
-        SpatialIndex { sphere, plane }
+        ))
+    }
+
+    /// The box tree of [`SpatialIndex::new`], alone.
+    pub(crate) fn plane_tree(points: &[Option<[f64; 2]>]) -> PlaneTree {
+        PlaneTree(RTree::bulk_load(
+            positioned(points)
+                .map(|(i, p)| PlanePoint::new(p, i))
+                .collect(),
+        ))
+    }
+
+    /// The index made of two trees built over the same points.
+    pub(crate) fn from_trees(sphere: SphereTree, plane: PlaneTree) -> Self {
+        SpatialIndex {
+            sphere: sphere.0,
+            plane: plane.0,
+        }
     }
 
     /// Number of indexed (positioned) places.

@@ -33,5 +33,6 @@ mod real_data;
 mod replicas;
 mod routing;
 mod routing_openapi;
+mod snapshot_load;
 mod tiles;
 mod util;
