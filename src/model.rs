@@ -14,7 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::hours::Horaires;
 
 mod provenance;
-pub use provenance::{PositionOrigine, Precision, SourcePosition};
+pub use provenance::{PositionOrigine, Precision, SourceAdresse, SourcePosition};
 
 /// Separator of multi-valued fields in schema v1 (v0 used `;`).
 pub const LIST_SEPARATOR: char = '|';
@@ -278,6 +278,13 @@ pub struct Lieu {
     /// How `position` was obtained (producer, repaired, geocoded, commune fallback); `None` for
     /// places read from snapshots written before this was recorded.
     pub position_origine: Option<PositionOrigine>,
+    /// Where `adresse` comes from when the import derived it (no street address given): the
+    /// commune name or reverse geocoding; `None` for the producer's own address.
+    pub adresse_origine: Option<SourceAdresse>,
+    /// The commune is a guess: the most populated of the communes sharing the row's postcode
+    /// (`commune_from_postcode_ambiguous`), which geocoding the address settles. Carried from
+    /// the validator to the geocoding step; not written to snapshots.
+    pub commune_devinee: bool,
     pub typologie: Vec<Typologie>,
     pub telephone: Option<String>,
     pub courriels: Vec<String>,

@@ -49,15 +49,22 @@ pub(crate) const MAGIC: [u8; 8] = [b'f', b'g', b'b', 3, b'f', b'g', b'b', 0];
 pub(crate) const LAT: usize = 8;
 pub(crate) const LON: usize = 9;
 
-/// Position provenance ([`PositionOrigine`]), as three columns after the 32 v1 ones. Snapshots
-/// written before they existed (e.g. an older embedded `data/*.fgb`) load with no provenance.
-pub(crate) const ORIGINE_COLUMNS: [&str; 3] =
-    ["position_source", "position_precision", "position_score"];
+/// Provenance, as four columns after the 32 v1 ones: the position's ([`PositionOrigine`]) and
+/// the address's when the import derived it ([`SourceAdresse`](crate::model::SourceAdresse)).
+/// Snapshots written before they existed (e.g. an older embedded `data/*.fgb`) load with no
+/// provenance.
+pub(crate) const ORIGINE_COLUMNS: [&str; 4] = [
+    "position_source",
+    "position_precision",
+    "position_score",
+    "adresse_source",
+];
 pub(crate) const SOURCE: usize = 32;
 pub(crate) const PRECISION: usize = 33;
 pub(crate) const SCORE: usize = 34;
-/// Text values read per feature: the 32 v1 columns, then `position_source`, `position_precision`.
-pub(crate) const TEXT_VALUES: usize = 34;
+pub(crate) const ADRESSE_SOURCE: usize = 35;
+/// Value slots read per feature, by column index (the `position_score` slot, a number, unused).
+pub(crate) const TEXT_VALUES: usize = 36;
 
 /// Every snapshot column name, by index.
 pub(crate) fn column_name(i: usize) -> Option<&'static str> {

@@ -69,6 +69,8 @@ pub fn lieu(id: String, position: Option<Position>) -> Lieu {
         complement_adresse: None,
         position,
         position_origine: None,
+        adresse_origine: None,
+        commune_devinee: false,
         typologie: Vec::new(),
         telephone: None,
         courriels: Vec::new(),

@@ -217,10 +217,20 @@ struct Properties<'a> {
     fiche_acces_libre: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     prise_rdv: Option<&'a str>,
-    /// How the position was obtained: `{source, precision, score}`.
+    /// How the position was obtained: `{source, precision, score}`, and `adresse` when the
+    /// import derived the address.
     #[serde(skip_serializing_if = "Option::is_none")]
-    position: Option<crate::geocode::PositionOrigine>,
+    position: Option<Provenance>,
     // Per-request members are in `Dynamic`, written after these (see `write_feature`).
+}
+
+/// `properties.position`: the position's provenance, and the address's when derived.
+#[derive(Serialize)]
+struct Provenance {
+    #[serde(flatten)]
+    origine: crate::geocode::PositionOrigine,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    adresse: Option<crate::model::SourceAdresse>,
 }
 
 /// The members of `properties` computed per request: written after the static ones, which
@@ -359,7 +369,17 @@ fn properties(lieu: &Lieu, set: PropertySet) -> Properties<'_> {
         fiche_acces_libre: pick!(set, "fiche_acces_libre", lieu.fiche_acces_libre.as_deref())
             .flatten(),
         prise_rdv: pick!(set, "prise_rdv", lieu.prise_rdv.as_deref()).flatten(),
-        position: pick!(set, "position", lieu.position.and(lieu.position_origine)).flatten(),
+        position: pick!(
+            set,
+            "position",
+            lieu.position
+                .and(lieu.position_origine)
+                .map(|origine| Provenance {
+                    origine,
+                    adresse: lieu.adresse_origine,
+                })
+        )
+        .flatten(),
     }
 }
 

@@ -445,6 +445,10 @@ fn metrics_and_limits(paths: &mut Value) {
 fn position_origine_schema() -> Value {
     use crate::geocode::{Precision, SourcePosition};
     let sources: Vec<&str> = SourcePosition::ALL.iter().map(|s| s.as_str()).collect();
+    let adresses: Vec<&str> = crate::model::SourceAdresse::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
     let precisions: Vec<&str> = Precision::ALL.iter().map(|p| p.as_str()).collect();
     json!({
         "type": "object", "required": ["source", "precision"],
@@ -452,6 +456,7 @@ fn position_origine_schema() -> Value {
             "source": {"enum": sources, "description": "`donnees`: the producer's coordinates; `reparee`: repaired by an import rule; `ban`: geocoded from the address; `commune`: a point inside the commune (no address match)."},
             "precision": {"enum": precisions, "description": "`producteur` for the producer's coordinates, else the geocoder's level."},
             "score": {"type": "number", "minimum": 0, "description": "Geocoder score (BAN, 0..1)."},
+            "adresse": {"enum": adresses, "description": "Present when the producer gave no street address: `commune`, the commune name stands for it; `geocodage_inverse`, the address reverse geocoding found near the position."},
         },
     })
 }

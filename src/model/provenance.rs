@@ -76,6 +76,22 @@ text_enum!(SourcePosition {
     Commune => "commune",
 });
 
+/// Where a place's `adresse` comes from when the producer gave no street address
+/// (`position.adresse` in the GeoJSON, `adresse_source` in the snapshot).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SourceAdresse {
+    /// The commune name stands for the address (`adresse_from_commune` in the report).
+    Commune,
+    /// The address reverse geocoding found near the position
+    /// (`adresse_from_reverse_geocoding`).
+    GeocodageInverse,
+}
+
+text_enum!(SourceAdresse {
+    Commune => "commune",
+    GeocodageInverse => "geocodage_inverse",
+});
+
 text_enum!(Precision {
     Producteur => "producteur",
     Housenumber => "housenumber",
@@ -133,6 +149,9 @@ mod tests {
         }
         for p in Precision::ALL {
             assert_eq!(p.as_str().parse::<Precision>().ok(), Some(*p));
+        }
+        for a in SourceAdresse::ALL {
+            assert_eq!(a.as_str().parse::<SourceAdresse>().ok(), Some(*a));
         }
         assert!("BAN".parse::<SourcePosition>().is_err());
         assert_eq!(Precision::from_ban_type("street"), Precision::Street);

@@ -10,7 +10,8 @@ use crate::hours::Horaires;
 use crate::model::{Lieu, Position, PositionOrigine, V1_COLUMNS};
 
 use super::{
-    LAT, LON, MAGIC, PRECISION, SCORE, SOURCE, SnapshotError, TEXT_VALUES, bad, column_index,
+    ADRESSE_SOURCE, LAT, LON, MAGIC, PRECISION, SCORE, SOURCE, SnapshotError, TEXT_VALUES, bad,
+    column_index,
 };
 
 /// The provenance of a feature's position, when its columns hold known words.
@@ -181,6 +182,7 @@ fn decode_features<'a>(
         let mut lieu = lieu_from_values(&values, position, horaires)
             .map_err(|e| bad(format!("feature {n}: {e}")))?;
         lieu.position_origine = origine_from_values(values[SOURCE], values[PRECISION], score);
+        lieu.adresse_origine = values[ADRESSE_SOURCE].parse().ok();
         lieux.push(lieu);
     }
     Ok(lieux)
@@ -294,6 +296,8 @@ fn lieu_from_values(
         complement_adresse: opt(v[7]),
         position,
         position_origine: None,
+        adresse_origine: None,
+        commune_devinee: false,
         typologie: enums(v[10])?,
         telephone: opt(v[11]),
         courriels: list(v[12]),

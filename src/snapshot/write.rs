@@ -13,7 +13,8 @@ use flatgeobuf::{
 use crate::model::{Lieu, Position, V1_COLUMNS};
 
 use super::{
-    LAT, LON, MAGIC, ORIGINE_COLUMNS, PRECISION, SCORE, SOURCE, SnapshotError, bad, column_type,
+    ADRESSE_SOURCE, LAT, LON, MAGIC, ORIGINE_COLUMNS, PRECISION, SCORE, SOURCE, SnapshotError, bad,
+    column_type,
 };
 
 /// Appends one string property.
@@ -101,6 +102,9 @@ fn write_feature(
             props.extend_from_slice(&(SCORE as u16).to_le_bytes());
             props.extend_from_slice(&score.to_le_bytes());
         }
+    }
+    if let Some(a) = lieu.adresse_origine {
+        push_string(props, ADRESSE_SOURCE, a.as_str());
     }
     let geometry = lieu.position.map(|p| {
         let xy = fbb.create_vector(&[p.lon, p.lat]);

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::geocode::{AddressQuery, GeocodeHit, Geocoder, SourcePosition};
-use crate::model::Position;
+use crate::model::{Position, SourceAdresse};
 
 use super::shapes::CommuneShapes;
 
@@ -53,6 +53,8 @@ fn settle_commune(
     };
     let (file, loc) = seen.location(&lieu.id).unwrap_or_default();
     if lieu.code_insee.as_deref() == Some(code) {
+        // the geocoder confirms the guess
+        out.lieux[i].commune_devinee = false;
         return;
     }
     let Some(c) = communes.by_code(code) else {
@@ -72,6 +74,7 @@ fn settle_commune(
     };
     let lieu = &mut out.lieux[i];
     lieu.commune = c.nom.clone();
+    lieu.commune_devinee = false;
     lieu.code_insee = Some(c.code_insee.clone());
     if lieu.adresse == row.value {
         // the address was the guessed commune's name
@@ -158,6 +161,7 @@ fn reverse_addresses(
                         h.label
                     );
                     out.lieux[i].adresse = h.adresse;
+                    out.lieux[i].adresse_origine = Some(SourceAdresse::GeocodageInverse);
                 }
                 None => line.reason.push_str(&format!(
                     "; reverse geocoding ({}) found no address within {} m",
@@ -204,13 +208,6 @@ pub(crate) fn place_missing(
             no_coords.insert((r.file.clone(), r.line_or_index), k);
         }
     }
-    // rows whose commune is a guess among the communes of their postcode
-    let guessed: std::collections::HashSet<String> = out
-        .report
-        .iter()
-        .filter(|r| r.field == "commune" && r.reason.starts_with(super::place::COMMUNE_GUESSED))
-        .map(|r| r.id.clone())
-        .collect();
     let mut note = |out: &mut ImportOutcome, i: usize, reason: String| {
         let lieu = &out.lieux[i];
         let (file, loc) = seen.location(&lieu.id).unwrap_or_default();
@@ -238,7 +235,7 @@ pub(crate) fn place_missing(
             .iter()
             .map(|&i| {
                 let mut q = AddressQuery::of(&out.lieux[i]);
-                if guessed.contains(&out.lieux[i].id) {
+                if out.lieux[i].commune_devinee {
                     q.commune.clear();
                     q.code_insee = None;
                 }
@@ -259,7 +256,7 @@ pub(crate) fn place_missing(
         for (&i, hit) in remaining.iter().zip(hits) {
             match hit {
                 Some(hit) => {
-                    if guessed.contains(&out.lieux[i].id) {
+                    if out.lieux[i].commune_devinee {
                         settle_commune(out, seen, i, &hit, communes);
                     }
                     let lieu = &mut out.lieux[i];

@@ -18,7 +18,7 @@
 use super::resolve::RowCommunes;
 use super::shapes::CommuneShape;
 use crate::import::ReportKind;
-use crate::model::Position;
+use crate::model::{Position, SourceAdresse};
 
 /// The rule of a commune guessed among the several communes of a postcode: its report row is
 /// what the geocoding step ([`super::geocoding`]) and the streamed import's staging look for.
@@ -39,6 +39,10 @@ pub(crate) struct Given {
     pub code_postal: Option<String>,
     pub code_insee: Option<String>,
     pub adresse: Option<String>,
+    /// Set when the address is derived (the commune name for it).
+    pub adresse_origine: Option<SourceAdresse>,
+    /// Set when the commune is a guess among the communes of the postcode.
+    pub commune_devinee: bool,
 }
 
 /// Completes `given` in place from the communes the row names (`row`, resolved from the same
@@ -92,6 +96,7 @@ pub(crate) fn complete(
                 format!("{rule}: {} {} ({detail})", c.code_insee, c.nom),
             );
             given.commune = Some(c.nom.clone());
+            given.commune_devinee = rule == COMMUNE_GUESSED;
             if given.code_insee.is_none() {
                 given.code_insee = Some(c.code_insee.clone());
             }
@@ -134,6 +139,7 @@ pub(crate) fn complete(
             ),
         );
         given.adresse = Some(commune.clone());
+        given.adresse_origine = Some(SourceAdresse::Commune);
     }
 
     if given.commune.is_none() || given.code_postal.is_none() {

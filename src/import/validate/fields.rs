@@ -215,6 +215,7 @@ pub(super) fn build(
         code_postal,
         code_insee: code_insee.filter(|_| !drop_code_insee),
         adresse,
+        ..Default::default()
     };
     if let Some(rc) = &row_communes {
         place::complete(&mut given, position, rc, &mut |field, kind, reason| {
@@ -226,6 +227,8 @@ pub(super) fn build(
         code_postal,
         code_insee,
         adresse,
+        adresse_origine,
+        commune_devinee,
     } = given;
     for (field, value) in [
         ("commune", &commune),
@@ -332,6 +335,8 @@ pub(super) fn build(
         horaires,
         position,
         position_origine,
+        adresse_origine,
+        commune_devinee,
         code_insee,
         pivot,
         // Required fields last: `?` only after every field has been reported.

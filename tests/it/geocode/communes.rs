@@ -1,6 +1,7 @@
 //! Part of [`super`] (geocode.rs): its helpers and imports are used through `super::*`.
 
 use super::*;
+use lieux::model::SourceAdresse;
 
 #[test]
 fn offline_fallback_on_every_raw_producer_file() {
@@ -102,16 +103,47 @@ fn the_geocoder_settles_a_commune_the_postcode_leaves_open() {
         w.write_record(&row).unwrap();
     }
     assert!(truth.len() > 200, "{}", truth.len());
+    let csv = w.into_inner().unwrap();
+    // Without a geocoder the guess stays, and each guessed row carries the flag (#16: typed,
+    // not read back from the report's wording)
+    let unsettled =
+        lieux::import::read_bytes_with("sans-commune.csv", &csv, &Default::default()).unwrap();
+    let guessed_lines: std::collections::HashSet<&str> = unsettled
+        .report
+        .iter()
+        .filter(|r| r.reason.starts_with("commune_from_postcode_ambiguous: "))
+        .map(|r| r.id.as_str())
+        .collect();
+    let flagged: std::collections::HashSet<&str> = unsettled
+        .lieux
+        .iter()
+        .filter(|l| l.commune_devinee)
+        .map(|l| l.id.as_str())
+        .collect();
+    assert!(flagged.len() > 100, "{}", flagged.len());
+    assert_eq!(flagged, guessed_lines);
     let ban = Arc::new(BanGeocoder::new(&a.url, None, BanOptions::default()).unwrap());
     let out = lieux::import::read_bytes_with(
         "sans-commune.csv",
-        &w.into_inner().unwrap(),
+        &csv,
         &ImportOptions {
             geocoders: vec![ban],
             ..Default::default()
         },
     )
     .unwrap();
+    // settled (or confirmed) by the geocoder: no longer a guess
+    let still: Vec<&str> = out
+        .lieux
+        .iter()
+        .filter(|l| {
+            l.commune_devinee
+                && l.position_origine
+                    .is_some_and(|o| o.source == lieux::model::SourcePosition::Ban)
+        })
+        .map(|l| l.id.as_str())
+        .collect();
+    assert!(still.is_empty(), "{still:?}");
     assert_eq!(
         out.stats.accepted,
         truth.len(),
@@ -226,15 +258,25 @@ fn reverse_geocoding_gives_rows_without_address_their_street() {
         .map(|r| (r.id.as_str(), r.reason.as_str()))
         .collect();
     let mut same = 0;
+    // the provenance says where each address comes from (#16), and a snapshot keeps it
+    let bytes = lieux::snapshot::encode_snapshot(&out.lieux).unwrap();
+    let back = lieux::snapshot::read_snapshot(&bytes).unwrap();
+    let origin_back: HashMap<&str, Option<SourceAdresse>> = back
+        .iter()
+        .map(|l| (l.id.as_str(), l.adresse_origine))
+        .collect();
     for l in &out.lieux {
         let reason = reasons.get(l.id.as_str()).copied().unwrap_or_default();
+        assert_eq!(origin_back[l.id.as_str()], l.adresse_origine, "{}", l.id);
         if reason.starts_with("adresse_from_reverse_geocoding:") {
+            assert_eq!(l.adresse_origine, Some(SourceAdresse::GeocodageInverse));
             assert_ne!(l.adresse, l.commune, "{}", l.id);
             assert!(reason.contains(&format!("{:?}", l.adresse)), "{reason}");
             same += usize::from(lieux::commune_table::fold(&l.adresse) == expected[&l.id]);
         } else {
             // nothing within reach: the commune name stays, and the report says reverse
             // geocoding was tried
+            assert_eq!(l.adresse_origine, Some(SourceAdresse::Commune));
             assert_eq!(l.adresse, l.commune, "{}", l.id);
             assert!(reason.contains("reverse geocoding"), "{}: {reason}", l.id);
         }
