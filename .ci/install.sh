@@ -10,6 +10,8 @@ install_debian_clients() {
   have ogr2ogr || missing+=(gdal-bin)
   { have_chromium; } || missing+=(chromium)
   have_dejavu || missing+=(fonts-dejavu-core)
+  have zstd || missing+=(zstd) # decodes the zstd bodies in tests/it/http/codings.rs
+  have gzip || missing+=(gzip)
   apt_install "${missing[@]}"
 }
 have_dejavu() { [ -z "${LIEUX_CI_ASSUME_MISSING:-}" ] && [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; }

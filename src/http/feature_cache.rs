@@ -38,7 +38,7 @@ const CACHED_DATASETS: usize = 2;
 
 /// Static bytes of each place of one dataset, by slot, and its last opening status.
 pub struct FeatureCache {
-    slots: Vec<OnceLock<Box<[u8]>>>,
+    slots: Vec<OnceLock<StaticPart>>,
     bytes: AtomicUsize,
     /// [`PackedStatus`] by slot (0: none yet).
     status: Vec<AtomicU64>,
@@ -75,25 +75,28 @@ impl FeatureCache {
         s
     }
 
-    /// Appends the static bytes of `slot` to `out`, from the cache, else written by `write`
-    /// (and kept while within the budget).
-    pub fn write(&self, out: &mut Vec<u8>, slot: u32, write: impl FnOnce(&mut Vec<u8>)) {
+    /// Runs `with` on the static part of `slot`: from the cache, else made by `make` (and kept
+    /// while within the budget).
+    pub fn with_static<R>(
+        &self,
+        slot: u32,
+        make: impl FnOnce() -> StaticPart,
+        with: impl FnOnce(&StaticPart) -> R,
+    ) -> R {
         let Some(cell) = self.slots.get(slot as usize) else {
-            write(out);
-            return;
+            return with(&make());
         };
-        if let Some(b) = cell.get() {
-            out.extend_from_slice(b);
-            return;
+        if let Some(part) = cell.get() {
+            return with(part);
         }
-        let start = out.len();
-        write(out);
-        let len = out.len() - start;
-        // Over budget: leave it uncached. Two threads may both write the same place; only one
+        let part = make();
+        let len = part.size();
+        // Over budget: leave it uncached. Two threads may both make the same place; only one
         // copy is kept, and the budget counts both (a slight overestimate).
         if self.bytes.fetch_add(len, Ordering::Relaxed) + len <= MAX_CACHED_BYTES {
-            let _ = cell.set(out[start..].into());
+            return with(cell.get_or_init(|| part));
         }
+        with(&part)
     }
 
     /// Bytes held (or claimed) by the cache.
@@ -101,6 +104,121 @@ impl FeatureCache {
     pub fn cached_bytes(&self) -> usize {
         self.bytes.load(Ordering::Relaxed).min(MAX_CACHED_BYTES)
     }
+}
+
+/// The static part of one Feature (it ends inside `properties`, after its last static
+/// member) and where each member of `properties` ends, so that a `properties=` selection is
+/// copied from it member by member instead of serialised again (the profile of nearest answers
+/// with `properties=` showed the serialisation, coordinates above all, costing more than the
+/// copy of the whole Feature).
+pub struct StaticPart {
+    bytes: Box<[u8]>,
+    /// Where the first member of `properties` starts (just after its `{`).
+    head: u32,
+    /// The bit of each member present, in their order; 0 when the members could not be told
+    /// apart (then no selection is made from this part).
+    present: u64,
+    /// End of each member present, in order.
+    ends: Box<[u32]>,
+}
+
+impl StaticPart {
+    /// The part in `bytes`, whose `properties` members are found by a scan of the JSON;
+    /// `bit_of` gives the bit of a member's name: members must come in ascending bit order.
+    pub fn new(bytes: Vec<u8>, bit_of: impl Fn(&str) -> u64) -> StaticPart {
+        let mut part = StaticPart {
+            head: 0,
+            present: 0,
+            ends: Box::new([]),
+            bytes: bytes.into_boxed_slice(),
+        };
+        if let Some((head, present, ends)) = members(&part.bytes, bit_of) {
+            part.head = head;
+            part.present = present;
+            part.ends = ends.into_boxed_slice();
+        }
+        part
+    }
+
+    fn size(&self) -> usize {
+        self.bytes.len() + 4 * self.ends.len() + std::mem::size_of::<Self>()
+    }
+
+    /// Appends the whole part.
+    pub fn write_all(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.bytes);
+    }
+
+    /// Appends the part with only the members whose bits are in `set`; false (nothing written)
+    /// when its members are not known.
+    pub fn write_selected(&self, out: &mut Vec<u8>, set: u64) -> bool {
+        if self.present == 0 {
+            return false;
+        }
+        let head = self.head as usize;
+        out.extend_from_slice(&self.bytes[..head]);
+        let (mut rest, mut start, mut first) = (self.present, head, true);
+        for &end in &self.ends {
+            let bit = rest & rest.wrapping_neg();
+            rest &= !bit;
+            let end = end as usize;
+            if set & bit != 0 {
+                if !first {
+                    out.push(b',');
+                }
+                out.extend_from_slice(&self.bytes[start..end]);
+                first = false;
+            }
+            start = end + 1;
+        }
+        true
+    }
+}
+
+/// Where the members of the `properties` object of `bytes` start, their bits and ends.
+fn members(bytes: &[u8], bit_of: impl Fn(&str) -> u64) -> Option<(u32, u64, Vec<u32>)> {
+    // `"properties":{` cannot occur inside a JSON string (its quotes would be escaped)
+    const KEY: &[u8] = br#""properties":{"#;
+    let head = bytes.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
+    let mut spans = Vec::new();
+    let (mut depth, mut in_string, mut escaped, mut start) = (0u32, false, false, head);
+    for (i, &c) in bytes.iter().enumerate().skip(head) {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            b'"' => in_string = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth = depth.checked_sub(1)?,
+            b',' if depth == 0 => {
+                spans.push((start, i));
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if bytes.len() > start {
+        spans.push((start, bytes.len()));
+    }
+    let (mut present, mut ends) = (0u64, Vec::with_capacity(spans.len()));
+    for (start, end) in spans {
+        let name = bytes.get(start + 1..end)?;
+        let name = std::str::from_utf8(&name[..name.iter().position(|&b| b == b'"')?]).ok()?;
+        let bit = bit_of(name);
+        // a known name, after the previous one
+        if bit == 0 || bit <= present {
+            return None;
+        }
+        present |= bit;
+        ends.push(u32::try_from(end).ok()?);
+    }
+    Some((u32::try_from(head).ok()?, present, ends))
 }
 
 /// An opening status and the minute it holds for, in one word so that threads read and write

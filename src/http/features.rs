@@ -6,7 +6,7 @@
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
-use super::feature_cache::{self, FeatureCache};
+use super::feature_cache::{self, FeatureCache, StaticPart};
 use crate::dataset::Dataset;
 use crate::model::{Lieu, V1_COLUMNS};
 
@@ -391,7 +391,8 @@ impl<'a> Dynamic<'a> {
         extra: &Extra,
     ) -> Dynamic<'a> {
         let set = extra.properties;
-        let status = if set.has(bit("ouvert") | bit("prochaine_ouverture")) {
+        const HOURS: u64 = bit("ouvert") | bit("prochaine_ouverture");
+        let status = if set.has(HOURS) {
             lieu.horaires
                 .as_ref()
                 .map(|h| cache.status(slot, extra.at, || h.status(extra.at, ds.timezone(slot))))
@@ -455,18 +456,24 @@ fn write_static(out: &mut Vec<u8>, lieu: &Lieu, set: PropertySet) {
     }
 }
 
-/// Appends the Feature of the place in `slot` to `out`: its static part (cached per dataset
-/// when every property is asked for, written afresh for a selection, which is short), then the
-/// members of `extra`.
+/// Appends the Feature of the place in `slot` to `out`: its static part (cached per dataset;
+/// a `properties=` selection is copied from it member by member), then the members of `extra`.
 pub fn write_feature(out: &mut Vec<u8>, ds: &Dataset, slot: u32, extra: &Extra) {
     let lieu = ds.lieu(slot);
     let set = extra.properties;
+    let make = || {
+        let mut bytes = Vec::with_capacity(1024);
+        write_static(&mut bytes, lieu, PropertySet::ALL);
+        StaticPart::new(bytes, bit)
+    };
     let dynamic = feature_cache::with(ds, |cache| {
-        if set == PropertySet::ALL {
-            cache.write(out, slot, |out| write_static(out, lieu, set));
-        } else {
-            write_static(out, lieu, set);
-        }
+        cache.with_static(slot, make, |part| {
+            if set == PropertySet::ALL {
+                part.write_all(out);
+            } else if !part.write_selected(out, set.0) {
+                write_static(out, lieu, set);
+            }
+        });
         Dynamic::of(lieu, (ds, cache), slot, extra)
     });
     let start = out.len();
@@ -480,4 +487,59 @@ pub fn write_feature(out: &mut Vec<u8>, ds: &Dataset, slot: u32, extra: &Extra) 
         *b = b',';
     }
     out.push(b'}');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A selection copied from the cached part is the selection serialised afresh, for every
+    /// place of the embedded list (escaped strings, lists, provenance objects) and random sets.
+    #[test]
+    fn cached_selection_is_the_serialised_one() {
+        let ds = Dataset::embedded().expect("embedded data");
+        let mut rng = crate::testdata::Rng::new(19);
+        let names: Vec<&str> = property_names().collect();
+        let mut kept = 0usize;
+        for (slot, lieu) in ds.lieux().iter().enumerate() {
+            let mut full = Vec::new();
+            write_static(&mut full, lieu, PropertySet::ALL);
+            let part = StaticPart::new(full.clone(), bit);
+            let mut all = Vec::new();
+            part.write_all(&mut all);
+            assert_eq!(all, full);
+            for _ in 0..4 {
+                let picked: Vec<&str> = names
+                    .iter()
+                    .copied()
+                    .filter(|_| rng.below(3) == 0)
+                    .collect();
+                let set = PropertySet::parse(&picked.join(",")).expect("known names");
+                let mut want = Vec::new();
+                write_static(&mut want, lieu, set);
+                let mut got = Vec::new();
+                assert!(part.write_selected(&mut got, set.0), "slot {slot}");
+                assert_eq!(
+                    String::from_utf8_lossy(&got),
+                    String::from_utf8_lossy(&want),
+                    "slot {slot}, {picked:?}"
+                );
+                kept += want.len();
+            }
+        }
+        assert!(kept > ds.lieux().len() * 4 * 100, "{kept} bytes compared");
+    }
+
+    #[test]
+    fn property_names_and_bits_agree() {
+        let mut seen = 0u64;
+        for name in property_names() {
+            let b = bit(name);
+            assert!(b != 0 && b > seen, "{name}");
+            seen |= b;
+        }
+        assert_eq!(property_names().count(), 40);
+        assert!(PropertySet::parse("latitude").is_err());
+        assert!(PropertySet::parse("nom, adresse ,").is_ok());
+    }
 }

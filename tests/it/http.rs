@@ -505,5 +505,6 @@ async fn csv_applies_selection_and_filters() {
     assert_bad_param(&get(&st, "/v1/lieux.csv?format=x").await, "format");
 }
 
+mod codings;
 mod formats;
 mod properties;

@@ -1,0 +1,85 @@
+//! CPU time per nearest answer inside the server (routes, handler, serialisation; not hyper nor
+//! the kernel), measured on the thread's own CPU clock so that a loaded machine disturbs it
+//! less than a rate: the full GeoJSON answer and the `properties=` shape a widget asks for, in
+//! alternating rounds over the ~200 query points of `benches/wrk/points.lua`, on the embedded
+//! France Services. Medians of the rounds, µs per request.
+//!
+//! `cargo run --release --example nearest_cpu -- [ROUNDS]`
+
+use lieux::Dataset;
+use lieux::http::{AppState, routes};
+
+fn thread_cpu_s() -> f64 {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes the timespec it is given.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9
+}
+
+fn points() -> Vec<(f64, f64)> {
+    let mut state: u64 = 12345;
+    let mut rand = move || {
+        state = (state * 1_103_515_245 + 12345) % 2_147_483_648;
+        state as f64 / 2_147_483_648.0
+    };
+    (0..200)
+        .map(|_| {
+            let lon = -5.0 + rand() * 14.5;
+            let lat = 41.3 + rand() * 9.8;
+            (lon, lat)
+        })
+        .collect()
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let rounds: usize = std::env::args().nth(1).map_or(Ok(15), |r| r.parse())?;
+    let api = routes(AppState::new(Dataset::embedded()?));
+    let rt = tokio::runtime::Builder::new_current_thread().build()?;
+    let shapes = [
+        ("full", ""),
+        ("properties", "&properties=nom,adresse,commune,distance_m"),
+    ];
+    let paths: Vec<Vec<String>> = shapes
+        .iter()
+        .map(|(_, extra)| {
+            points()
+                .iter()
+                .map(|(lon, lat)| {
+                    format!("/v1/lieux/nearest?lat={lat:.5}&lon={lon:.5}&k=10{extra}")
+                })
+                .collect()
+        })
+        .collect();
+    let mut per: Vec<Vec<f64>> = vec![Vec::new(); shapes.len()];
+    let mut bytes = vec![0usize; shapes.len()];
+    for round in 0..=rounds {
+        for (s, list) in paths.iter().enumerate() {
+            let t = thread_cpu_s();
+            let mut n = 0;
+            for _ in 0..5 {
+                for p in list {
+                    let res = rt.block_on(warp::test::request().path(p).reply(&api));
+                    bytes[s] = res.body().len();
+                    n += 1;
+                }
+            }
+            // round 0 warms the caches
+            if round > 0 {
+                per[s].push((thread_cpu_s() - t) * 1e6 / n as f64);
+            }
+        }
+    }
+    for (s, (name, _)) in shapes.iter().enumerate() {
+        per[s].sort_by(f64::total_cmp);
+        println!(
+            "{name:<11} {:6.2} µs CPU per request (median of {rounds} rounds; min {:.2}), last body {} bytes",
+            per[s][per[s].len() / 2],
+            per[s][0],
+            bytes[s]
+        );
+    }
+    Ok(())
+}
