@@ -7,15 +7,9 @@
 
 use std::io::Write;
 
-fn thread_cpu_s() -> f64 {
-    let mut t = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes the timespec it is given.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
-    t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9
-}
+#[path = "common/mod.rs"]
+mod common;
+use common::thread_cpu_s;
 
 const CHUNK: usize = 64 * 1024;
 
@@ -35,6 +29,23 @@ fn time(name: &str, data: &[u8], mut run: impl FnMut(&[u8]) -> usize) {
     );
 }
 
+/// Compressed size of `data` written in chunks to `e`, flushed after each (`take` empties the
+/// encoder's output and gives its length), then finished.
+fn chunked<E: Write>(
+    data: &[u8],
+    mut e: E,
+    take: impl Fn(&mut E) -> usize,
+    finish: impl FnOnce(E) -> usize,
+) -> usize {
+    let mut n = 0;
+    for c in data.chunks(CHUNK) {
+        e.write_all(c).ok();
+        e.flush().ok();
+        n += take(&mut e);
+    }
+    n + finish(e)
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let path = args
@@ -48,14 +59,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     for level in [1u32, 2, 3, 4, 5, 6] {
         time(&format!("gzip {level}"), &data, |d| {
-            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
-            let mut n = 0;
-            for c in d.chunks(CHUNK) {
-                e.write_all(c).ok();
-                e.flush().ok();
-                n += std::mem::take(e.get_mut()).len();
-            }
-            n + e.finish().map_or(0, |v| v.len())
+            let e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
+            chunked(
+                d,
+                e,
+                |e| std::mem::take(e.get_mut()).len(),
+                |e| e.finish().map_or(0, |v| v.len()),
+            )
         });
     }
     for (quality, window) in [
@@ -68,28 +78,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         (4, 18),
     ] {
         time(&format!("br {quality}/{window}"), &data, |d| {
-            let mut e = brotli::CompressorWriter::new(Vec::new(), 16 * 1024, quality, window);
-            let mut n = 0;
-            for c in d.chunks(CHUNK) {
-                e.write_all(c).ok();
-                e.flush().ok();
-                n += std::mem::take(e.get_mut()).len();
-            }
-            n + e.into_inner().len()
+            let e = brotli::CompressorWriter::new(Vec::new(), 16 * 1024, quality, window);
+            chunked(
+                d,
+                e,
+                |e| std::mem::take(e.get_mut()).len(),
+                |e| e.into_inner().len(),
+            )
         });
     }
     for level in [1i32, 2, 3, 4, 6] {
         time(&format!("zstd {level}"), &data, |d| {
-            let Ok(mut e) = zstd::stream::write::Encoder::new(Vec::new(), level) else {
+            let Ok(e) = zstd::stream::write::Encoder::new(Vec::new(), level) else {
                 return 0;
             };
-            let mut n = 0;
-            for c in d.chunks(CHUNK) {
-                e.write_all(c).ok();
-                e.flush().ok();
-                n += std::mem::take(e.get_mut()).len();
-            }
-            n + e.finish().map_or(0, |v| v.len())
+            chunked(
+                d,
+                e,
+                |e| std::mem::take(e.get_mut()).len(),
+                |e| e.finish().map_or(0, |v| v.len()),
+            )
         });
     }
     Ok(())

@@ -12,21 +12,9 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// The query points of `benches/wrk/points.lua`: lon -5..9.5, lat 41.3..51.1.
-fn points() -> Vec<(f64, f64)> {
-    let mut state: u64 = 12345;
-    let mut rand = move || {
-        state = (state * 1_103_515_245 + 12345) % 2_147_483_648;
-        state as f64 / 2_147_483_648.0
-    };
-    (0..200)
-        .map(|_| {
-            let lon = -5.0 + rand() * 14.5;
-            let lat = 41.3 + rand() * 9.8;
-            (lon, lat)
-        })
-        .collect()
-}
+#[path = "common/mod.rs"]
+mod common;
+use common::points;
 
 /// A RESP command as an array of bulk strings.
 fn command(parts: &[String]) -> Vec<u8> {
