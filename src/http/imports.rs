@@ -395,14 +395,19 @@ fn import(
             });
         }
     };
-    let current = state.dataset();
-    let all = crate::import::merge_by_source(current.lieux(), &mut outcome, name, source);
+    // The served dataset is held only while merging, so that the swap below frees it as soon
+    // as the requests in flight are done with it.
+    let all = crate::import::merge_by_source(state.dataset().lieux(), &mut outcome, name, source);
     if outcome.lieux.is_empty() {
         metrics.record_import::<LiveImportError>(Err(&LiveImportError::Internal));
         return Err(LiveImportError::NothingAccepted {
             report: report_json(&outcome, None, source),
         });
     }
+    // `all` holds copies of the accepted places; the report needs only their counts, so the
+    // originals go before the new dataset is built: the swap holds the served dataset and the
+    // new one, not a third copy of the imported rows.
+    drop(std::mem::take(&mut outcome.lieux));
     let ds = Dataset::new(all);
     if let Some(path) = &live.snapshot
         && let Err(e) = crate::import::write_snapshot(path, ds.lieux())

@@ -1,6 +1,5 @@
 //! Reading snapshots: straight over the bytes, features decoded on several threads.
 
-use std::collections::HashMap;
 use std::str::FromStr;
 
 use chrono::NaiveDate;
@@ -95,7 +94,7 @@ pub fn read_snapshot(bytes: &[u8]) -> Result<Vec<Lieu>, SnapshotError> {
                 let (tx, rx) = std::sync::mpsc::sync_channel(2);
                 let handle = scope.spawn(move || {
                     // identical `horaires` strings are parsed once per thread
-                    let mut hours_cache = HashMap::new();
+                    let mut hours_cache = HoursCache::default();
                     for j in (t..batches.len()).step_by(threads) {
                         let decoded =
                             decode_features(batches[j], j * BATCH, columns, &mut hours_cache);
@@ -126,6 +125,10 @@ pub fn read_snapshot(bytes: &[u8]) -> Result<Vec<Lieu>, SnapshotError> {
     Ok(lieux)
 }
 
+/// Parsed `horaires` by raw bytes, per decoding thread (foldhash: SipHash showed in profiles).
+type HoursCache<'a> =
+    std::collections::HashMap<&'a [u8], Option<Horaires>, foldhash::fast::RandomState>;
+
 /// Features per batch handed from a decoding thread to the reader.
 const BATCH: usize = 2048;
 
@@ -134,7 +137,7 @@ fn decode_features<'a>(
     slices: &[&'a [u8]],
     first: usize,
     columns: &[(ColumnType, Option<usize>)],
-    hours_cache: &mut HashMap<&'a [u8], Option<Horaires>>,
+    hours_cache: &mut HoursCache<'a>,
 ) -> Result<Vec<Lieu>, SnapshotError> {
     let mut lieux = Vec::with_capacity(slices.len());
     // Identical `horaires` strings are common (networks publish the same hours everywhere);
@@ -276,6 +279,26 @@ fn required(values: &[&str; TEXT_VALUES], i: usize) -> Result<String, String> {
     }
 }
 
+/// `date_maj` as written (`YYYY-MM-DD`): the digits are read directly (chrono's format parser
+/// costs more than the rest of the row), anything else goes to chrono, which gives the error.
+fn date(s: &str) -> Result<NaiveDate, String> {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        b[r].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    if b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(5..7), digits(8..10))
+        && let Some(date) = NaiveDate::from_ymd_opt(y as i32, m, d)
+    {
+        return Ok(date);
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| format!("date_maj {s:?}: {e}"))
+}
+
 /// A place from its columns as written by [`write_snapshot`](super::write_snapshot); values were validated at import, so any
 /// mismatch is a corrupt snapshot — except `horaires` (parsed by the caller), whose grammar may
 /// change with the opening-hours crate: an unparsable value is dropped with a warning rather than
@@ -308,8 +331,7 @@ fn lieu_from_values(
         source: opt(v[17]),
         itinerance: enums(v[18])?,
         structure_parente: opt(v[19]),
-        date_maj: NaiveDate::parse_from_str(v[20], "%Y-%m-%d")
-            .map_err(|e| format!("date_maj {:?}: {e}", v[20]))?,
+        date_maj: date(v[20])?,
         services: enums(v[21])?,
         publics_specifiquement_adresses: enums(v[22])?,
         prise_en_charge_specifique: enums(v[23])?,
@@ -322,4 +344,43 @@ fn lieu_from_values(
         fiche_acces_libre: opt(v[30]),
         prise_rdv: opt(v[31]),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Datelike;
+
+    #[test]
+    fn dates_read_as_chrono_reads_them() {
+        let chrono = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        let mut day = NaiveDate::from_ymd_opt(1999, 12, 25).expect("a date");
+        while day.year_ce().1 < 2031 {
+            let s = day.format("%Y-%m-%d").to_string();
+            assert_eq!(date(&s).ok(), Some(day));
+            day = day.succ_opt().expect("next day");
+        }
+        for s in [
+            "2024-02-30",
+            "2023-02-29",
+            "2024-02-29",
+            "2024-1-5",
+            "2024-01-5",
+            "0000-01-01",
+            "9999-12-31",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-01-00",
+            "abcd-01-01",
+            "+2024-01-01",
+            "2024-01-05 ",
+            " 2024-01-05",
+            "2024/01/05",
+            "20240105",
+            "",
+            "2024-01-٣٣",
+        ] {
+            assert_eq!(date(s).ok(), chrono(s), "{s:?}");
+        }
+    }
 }
