@@ -2,7 +2,8 @@
 //! (5/16/11, Paris) of a filter whose cluster hierarchy is not built yet, as the server does it
 //! (filter evaluation, [`Hierarchy::new`] over the version's [`ClusterBase`], the levels the tile
 //! needs, MVT encoding), beside supercluster 9.1 (Node) building the same filtered places and
-//! answering the same tile, in the same run.
+//! answering the same tile, in the same run; the two tiles are compared (cluster ids and point
+//! counts).
 //!
 //! Data: one place per commune interior point (34 871, `../shared/data/communes`), and 1 M
 //! places made from them (each commune 29 times, moved by up to ±0.03°), with seeded
@@ -52,9 +53,10 @@ fn places(points: &[(f64, f64)], copies: usize, rng: &mut Rng) -> Vec<Lieu> {
     out
 }
 
-/// supercluster's build and tile over `points` (lon, lat): (wall ms, CPU ms) medians, when
-/// Node and the module are installed.
-fn supercluster(points: &[(f64, f64)], runs: usize) -> Option<(f64, f64)> {
+/// supercluster's build and tile over `points` (lon, lat): (wall ms, CPU ms) medians and the
+/// tile's features (`cluster_id:point_count`, `-1:1` for a place, sorted), when Node and the
+/// module are installed.
+fn supercluster(points: &[(f64, f64)], runs: usize) -> Option<(f64, f64, String)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/supercluster");
     if !dir.join("node_modules/supercluster").is_dir() {
         return None;
@@ -76,16 +78,54 @@ fn supercluster(points: &[(f64, f64)], runs: usize) -> Option<(f64, f64)> {
     let _ = std::fs::remove_file(&file);
     let out = out?;
     let text = String::from_utf8_lossy(&out.stdout);
-    let mut it = text
+    let mut lines = text.lines();
+    let mut it = lines
+        .next()?
         .split_whitespace()
         .filter_map(|v| v.parse::<f64>().ok());
-    Some((it.next()?, it.next()?))
+    Some((it.next()?, it.next()?, lines.next()?.to_owned()))
 }
 
-/// The server's allocator (`src/main.rs`): the levels are fresh allocations, and glibc hands
-/// large ones out as new zeroed pages.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+/// Tile 5/16/11 of `h` as [`supercluster`] prints it.
+fn tile_features(h: &Hierarchy) -> String {
+    let mut f: Vec<String> = h
+        .tile(5, 16, 11, mvt::BUFFER_PX)
+        .iter()
+        .map(|n| match n.is_cluster() {
+            true => format!("{}:{}", n.id, n.count),
+            false => "-1:1".to_owned(),
+        })
+        .collect();
+    f.sort();
+    f.join(" ")
+}
+
+/// "same tile", or how many of the tile's features each side has that the other lacks.
+fn diff(ours: &str, theirs: &str) -> String {
+    if ours == theirs {
+        return "same tile".into();
+    }
+    let count = |s: &str| {
+        let mut m = std::collections::BTreeMap::<String, i64>::new();
+        for f in s.split(' ') {
+            *m.entry(f.to_owned()).or_default() += 1;
+        }
+        m
+    };
+    let (a, b) = (count(ours), count(theirs));
+    let only = |x: &std::collections::BTreeMap<String, i64>,
+                y: &std::collections::BTreeMap<String, i64>| {
+        x.iter()
+            .map(|(k, n)| (n - y.get(k).copied().unwrap_or(0)).max(0))
+            .sum::<i64>()
+    };
+    let total: i64 = a.values().sum();
+    format!(
+        "tiles differ: {} of {total} features only here, {} only in supercluster's",
+        only(&a, &b),
+        only(&b, &a)
+    )
+}
 
 /// CPU time of the whole process (server threads included) and its system part, ms.
 fn process_cpu_ms() -> (f64, f64) {
@@ -266,7 +306,15 @@ fn main() {
             let sc_runs = if size > 100_000 { 1 } else { runs };
             let sc = supercluster(&lonlat, sc_runs);
             let (sc_text, ratio) = match sc {
-                Some((sw, sc)) => (format!("{sw:.0} / {sc:.0}"), format!("{:.0}×", sc / c)),
+                Some((sw, sc, features)) => {
+                    let ours =
+                        tile_features(&Hierarchy::new(Arc::clone(&base), ds.all_matching(&filter)));
+                    let same = diff(&ours, &features);
+                    (
+                        format!("{sw:.0} / {sc:.0}, {same}"),
+                        format!("{:.0}×", sc / c),
+                    )
+                }
                 None => ("(not installed)".into(), "".into()),
             };
             println!(
