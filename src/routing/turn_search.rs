@@ -176,10 +176,10 @@ fn started(expanded: &mut Vec<u32>, v: u32) -> bool {
     true
 }
 
-/// The source node of arc `a` (binary search in the CSR offsets).
+/// The source node of arc `a`.
 #[inline]
 fn source(g: &Graph, a: usize) -> u32 {
-    (g.offsets.partition_point(|&o| o as usize <= a) - 1) as u32
+    g.turns.tail(a)
 }
 
 /// [`super::search::closest`] turn by turn: the `k` places first settled, no later than

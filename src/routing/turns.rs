@@ -51,6 +51,8 @@ fn duration_table() -> &'static [u32; 360] {
 pub struct Turns {
     /// Heading of each arc, degrees clockwise from north.
     heading: Vec<u16>,
+    /// Source node of each arc (the searches pop arcs and need where they come from).
+    tail: Vec<u32>,
     /// Number of distinct neighbours of each node (roads meeting there), at most 255.
     roads: Vec<u8>,
     /// One bit per arc: the arc starts a forbidden pair.
@@ -80,6 +82,10 @@ impl Turns {
             .flat_map(|u| arcs(u).map(move |a| (u, a)))
             .map(|(u, a)| bearing(coord(u), coord(targets[a])))
             .collect();
+        let mut tail = vec![0u32; targets.len()];
+        for u in 0..n as u32 {
+            arcs(u).for_each(|a| tail[a] = u);
+        }
         let mut neighbours: Vec<(u32, u32)> = Vec::with_capacity(2 * targets.len());
         for u in 0..n as u32 {
             for a in arcs(u) {
@@ -112,10 +118,17 @@ impl Turns {
         }
         Turns {
             heading,
+            tail,
             roads,
             restricted,
             forbidden,
         }
+    }
+
+    /// The source node of arc `a`.
+    #[inline]
+    pub fn tail(&self, a: usize) -> u32 {
+        self.tail[a]
     }
 
     /// Forbidden transitions held (for reports and tests).
