@@ -181,6 +181,12 @@ pub trait Geocoder: fmt::Debug + Send + Sync {
         progress: &dyn Fn(u64),
     ) -> Result<Vec<Option<GeocodeHit>>, GeocodeError>;
 
+    /// Does this geocoder place addresses (`false`: it only reverse geocodes, see
+    /// [`reverse::ReverseOnly`]; the import does not ask it to place rows).
+    fn places(&self) -> bool {
+        true
+    }
+
     /// The street address at each point (`None`: nothing near), for rows with coordinates and
     /// no address; `None` when this geocoder cannot reverse geocode (the offline one).
     fn reverse(

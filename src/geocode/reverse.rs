@@ -239,3 +239,40 @@ mod tests {
         assert_eq!(ReverseHit::from_cached(&hit.to_cached(at)), Some(hit));
     }
 }
+
+/// A BAN geocoder used for reverse geocoding only: the live `POST /v1/imports` of a server
+/// started with `--geocoder URL` gives rows with coordinates and no street address the address
+/// at their point, as `lieux import --geocoder URL` does, but places no row by its address
+/// (that stays `geocoder=offline`, the commune fallback).
+#[derive(Debug)]
+pub struct ReverseOnly(pub std::sync::Arc<BanGeocoder>);
+
+impl super::Geocoder for ReverseOnly {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+
+    fn geocode(
+        &self,
+        queries: &[super::AddressQuery],
+        _progress: &dyn Fn(u64),
+    ) -> Result<Vec<Option<GeocodeHit>>, GeocodeError> {
+        Ok(vec![None; queries.len()])
+    }
+
+    fn places(&self) -> bool {
+        false
+    }
+
+    fn reverse(
+        &self,
+        points: &[Position],
+        progress: &dyn Fn(u64),
+    ) -> Option<Result<Vec<Option<ReverseHit>>, GeocodeError>> {
+        super::Geocoder::reverse(self.0.as_ref(), points, progress)
+    }
+
+    fn stats(&self) -> super::GeocodeStats {
+        self.0.stats()
+    }
+}

@@ -184,7 +184,7 @@ where
         return Err(LiveImportError::Unauthorized);
     }
     let p = params(&req.query)?;
-    let options = import_options(&live, &p)?;
+    let options = import_options(&state, &p)?;
     if let Some(len) = &req.content_length
         && len
             .trim()
@@ -295,14 +295,21 @@ fn params(raw: &str) -> Result<Params, LiveImportError> {
 
 /// The import options of a request: its mapping config read from the `--mappings` directory
 /// (at each request, so configs can be added or fixed without a restart).
-fn import_options(live: &LiveImports, p: &Params) -> Result<ImportOptions, LiveImportError> {
-    let geocoders: Vec<std::sync::Arc<dyn crate::geocode::Geocoder>> = if p.geocode_offline {
-        vec![std::sync::Arc::new(
+fn import_options(state: &AppState, p: &Params) -> Result<ImportOptions, LiveImportError> {
+    let live = &state.imports;
+    let mut geocoders: Vec<std::sync::Arc<dyn crate::geocode::Geocoder>> = Vec::new();
+    if p.geocode_offline {
+        geocoders.push(std::sync::Arc::new(
             crate::geocode::offline::CommuneGeocoder::embedded(),
-        )]
-    } else {
-        Vec::new()
-    };
+        ));
+    }
+    // `serve --geocoder URL`: rows with coordinates and no street address take the address
+    // at their point, as with `lieux import --geocoder URL`
+    if let Some(ban) = &state.geocoder {
+        geocoders.push(std::sync::Arc::new(crate::geocode::reverse::ReverseOnly(
+            std::sync::Arc::clone(ban),
+        )));
+    }
     let Some(name) = &p.mapping else {
         return Ok(ImportOptions {
             geocoders,

@@ -381,7 +381,7 @@ fn imports_path() -> Value {
             query("mapping", "The body is a raw producer file (JSON array or CSV) mapped with the server's mapping config NAME (`serve --mappings DIR`: `DIR/NAME.config.json`, the mednum-cli format). Unknown name: 400; invalid config: 422 naming the config key.", json!({"type": "string", "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$"})),
             query("date_maj", "With mapping: `date_maj` of rows without a usable date (default: today).", json!({"type": "string", "format": "date"})),
             query("id_prefix", "With mapping: prefix added to every id.", json!({"type": "string", "minLength": 1, "maxLength": 100})),
-            query("geocoder", "`offline`: rows without coordinates are placed at a point inside their commune (embedded commune table; `position.source` = `commune`). BAN geocoding is for `lieux import --geocoder`.", json!({"type": "string", "enum": ["offline"]})),
+            query("geocoder", "`offline`: rows without coordinates are placed at a point inside their commune (embedded commune table; `position.source` = `commune`). BAN geocoding is for `lieux import --geocoder`; a server started with `serve --geocoder URL` reverse geocodes the rows with coordinates and no street address (`position.adresse` = `geocodage_inverse`).", json!({"type": "string", "enum": ["offline"]})),
         ],
         "requestBody": {"required": true, "content": {
             "text/csv": {"schema": {"type": "string"}},

@@ -195,6 +195,7 @@ pub(crate) fn place_missing(
     show_progress: bool,
 ) -> Result<(), ImportError> {
     reverse_addresses(out, seen, geocoders, show_progress);
+    let geocoders: Vec<&Arc<dyn Geocoder>> = geocoders.iter().filter(|g| g.places()).collect();
     let mut remaining: Vec<usize> = (0..out.lieux.len())
         .filter(|&i| out.lieux[i].position.is_none())
         .collect();
@@ -226,7 +227,7 @@ pub(crate) fn place_missing(
         }
     };
 
-    for g in geocoders {
+    for &g in &geocoders {
         if remaining.is_empty() {
             break;
         }

@@ -186,14 +186,9 @@ fn the_geocoder_settles_a_commune_the_postcode_leaves_open() {
     );
 }
 
-/// Rows with coordinates and no address (#16): with a BAN geocoder, each takes the address
-/// that addok's `/reverse/csv/` finds at its point. Oracle: the France Services list's own
-/// address of the row (number and street, as the index was built from it), which addok
-/// indexed at the row's coordinates.
-#[test]
-fn reverse_geocoding_gives_rows_without_address_their_street() {
-    let _serial = serial();
-    let Some(a) = addok() else { return };
+/// 300 France Services rows with coordinates and no address (CSV), and for each id the address
+/// the index holds at its point (folded).
+fn rows_without_address(a: &super::Addok) -> (Vec<u8>, HashMap<String, String>) {
     let number = regex::Regex::new(r"^(\d+)\s*(bis|ter|[a-d])?\b[\s,\-/\d]*(.*)$").unwrap();
     let columns = [
         "id",
@@ -237,7 +232,18 @@ fn reverse_geocoding_gives_rows_without_address_their_street() {
             break;
         }
     }
-    let csv = w.into_inner().unwrap();
+    (w.into_inner().unwrap(), expected)
+}
+
+/// Rows with coordinates and no address (#16): with a BAN geocoder, each takes the address
+/// that addok's `/reverse/csv/` finds at its point. Oracle: the France Services list's own
+/// address of the row (number and street, as the index was built from it), which addok
+/// indexed at the row's coordinates.
+#[test]
+fn reverse_geocoding_gives_rows_without_address_their_street() {
+    let _serial = serial();
+    let Some(a) = addok() else { return };
+    let (csv, expected) = rows_without_address(a);
     let ban = Arc::new(BanGeocoder::new(&a.url, None, BanOptions::default()).unwrap());
     let options = ImportOptions {
         geocoders: vec![ban.clone(), Arc::new(CommuneGeocoder::embedded())],
@@ -287,5 +293,66 @@ fn reverse_geocoding_gives_rows_without_address_their_street() {
         same * 10 >= expected.len() * 9,
         "{same} of {} rows got their own address",
         expected.len()
+    );
+}
+
+/// The live `POST /v1/imports` of a server started with `--geocoder URL` reverse geocodes like
+/// `lieux import --geocoder URL` (#16): the served places have the street address at their
+/// point and say where it comes from.
+#[test]
+fn live_imports_reverse_geocode_with_the_servers_geocoder() {
+    let _serial = serial();
+    let Some(a) = addok() else { return };
+    let (csv, expected) = rows_without_address(a);
+    // ids of their own: the embedded dataset served holds the France Services' ids
+    let csv = String::from_utf8(csv)
+        .unwrap()
+        .replace("france-services-", "sans-adresse-");
+    let expected: HashMap<String, String> = expected
+        .into_iter()
+        .map(|(id, a)| (id.replace("france-services-", "sans-adresse-"), a))
+        .collect();
+    let server = crate::util::Server::start(
+        lieux::http::AppState::new(lieux::dataset::Dataset::embedded().unwrap())
+            .with_geocoder(BanGeocoder::new(&a.url, None, BanOptions::default()).unwrap())
+            .with_imports(Some(crate::live::TOKEN.to_owned()), None),
+    );
+    let (status, _, v) =
+        crate::live::import(&server, "?source=sans-adresse&format=csv", csv.as_bytes());
+    let text = v.to_string();
+    assert_eq!(status, 200, "{}", &text[..text.len().min(2000)]);
+    let reversed: Vec<&str> = v["report"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r["reason"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("adresse_from_reverse_geocoding:"))
+        })
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    assert!(
+        reversed.len() * 10 >= expected.len() * 8,
+        "{} of {} rows reverse geocoded",
+        reversed.len(),
+        expected.len()
+    );
+    let mut same = 0;
+    for id in &reversed {
+        let (status, _, body) =
+            crate::util::request(&server, "GET", &format!("/v1/lieux/{id}"), &[], b"");
+        assert_eq!(status, 200, "{id}");
+        let f: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let p = &f["properties"];
+        assert_eq!(p["position"]["adresse"], "geocodage_inverse", "{id}: {p}");
+        assert_ne!(p["adresse"], p["commune"], "{id}");
+        let adresse = p["adresse"].as_str().unwrap_or_default();
+        same += usize::from(lieux::commune_table::fold(adresse) == expected[&id.to_string()]);
+    }
+    assert!(
+        same * 10 >= reversed.len() * 9,
+        "{same} of {}",
+        reversed.len()
     );
 }
