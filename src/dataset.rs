@@ -414,6 +414,12 @@ fn content_hash(lieux: &[Lieu]) -> String {
         {
             h.0.update(&json);
         }
+        // so is where a derived address comes from (`position.adresse`); nothing is hashed
+        // when the producer gave the address, so versions of such data did not change
+        if let Some(a) = l.adresse_origine {
+            h.0.update([0x1d]);
+            h.0.update(a.as_str().as_bytes());
+        }
         h.0.update([0x1e]);
     }
     hex::encode(&h.0.finalize()[..8])
@@ -422,7 +428,7 @@ fn content_hash(lieux: &[Lieu]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::PositionOrigine;
+    use crate::model::{PositionOrigine, SourceAdresse};
 
     /// The version as it was computed before it was streamed: every column built as a string
     /// by [`Lieu::column`].
@@ -440,6 +446,10 @@ mod tests {
             {
                 h.update(&json);
             }
+            if let Some(a) = l.adresse_origine {
+                h.update([0x1d]);
+                h.update(a.as_str().as_bytes());
+            }
             h.update([0x1e]);
         }
         hex::encode(&h.finalize()[..8])
@@ -450,6 +460,7 @@ mod tests {
         let mut lieux = Dataset::embedded().expect("embedded").lieux().to_vec();
         lieux.extend(crate::testdata::synthetic_lieux(3000, 3));
         lieux[5].position_origine = Some(PositionOrigine::producteur(true));
+        lieux[6].adresse_origine = Some(SourceAdresse::GeocodageInverse);
         lieux[6].autres_formations_labels = vec!["a".into(), "b".into()];
         lieux[7].date_maj = chrono::NaiveDate::from_ymd_opt(12345, 1, 2).expect("a date");
         lieux[8].position = Some(Position {
@@ -488,5 +499,15 @@ mod tests {
         };
         regeocoded[7].position_origine = Some(other);
         assert_ne!(v0, version(regeocoded));
+        // same address text, now known to come from the commune name or from reverse
+        // geocoding: `position.adresse` is served, so each is a new version
+        let mut derived = base.clone();
+        derived[7].adresse_origine = Some(SourceAdresse::Commune);
+        let v_commune = version(derived.clone());
+        derived[7].adresse_origine = Some(SourceAdresse::GeocodageInverse);
+        let v_reverse = version(derived);
+        assert_ne!(v0, v_commune);
+        assert_ne!(v0, v_reverse);
+        assert_ne!(v_commune, v_reverse);
     }
 }
