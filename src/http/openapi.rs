@@ -295,8 +295,8 @@ pub fn document() -> Value {
                         {"type": "object", "required": ["type", "coordinates"], "properties": {"type": {"const": "Point"}, "coordinates": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "number"}}}},
                     ]},
                     "properties": {
-                        "type": "object", "required": ["id", "nom"],
-                        "description": "The schema v1 fields (lists as arrays, empty ones omitted), `distance_m`, `ouvert`, `prochaine_ouverture`, `position`: how the coordinates were obtained (absent for places without coordinates or loaded from a snapshot that does not record it), and `doublons` for a place published more than once.",
+                        "type": "object", "required": ["id"],
+                        "description": "The schema v1 fields (lists as arrays, empty ones omitted; `nom` always, unless a `properties=` selection leaves it out), `distance_m`, `ouvert`, `prochaine_ouverture`, `position`: how the coordinates were obtained (absent for places without coordinates or loaded from a snapshot that does not record it), and `doublons` for a place published more than once.",
                         "properties": {"position": position_origine_schema(), "doublons": {"$ref": "#/components/schemas/Doublons"}},
                     },
                     "links": {"type": "array"},
