@@ -20,3 +20,16 @@ pub enum Error {
 
 /// `Result` with the crate [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error and its causes on one line, `: `-joined (a timeout shows as "… operation timed
+/// out"): for logs and JSON error bodies, where `Display` alone hides the cause.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cause = c.source();
+    }
+    s
+}

@@ -11,6 +11,7 @@
 
 use super::ban::BanGeocoder;
 use crate::commune_table::{CommuneEntry, CommuneTable, fold};
+use crate::error::error_chain;
 use crate::geodesy::haversine_m;
 use crate::model::Position;
 
@@ -140,18 +141,6 @@ pub fn search(
 
 fn round4(x: f64) -> f64 {
     (x * 1e4).round() / 1e4
-}
-
-/// An error and its causes on one line (a timeout shows as "… operation timed out").
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cause = c.source();
-    }
-    s
 }
 
 /// The commune fallback (see the module doc).

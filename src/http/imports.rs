@@ -29,6 +29,7 @@ use warp::reply::Response;
 use super::AppState;
 use super::params::Query;
 use crate::dataset::Dataset;
+use crate::error::error_chain;
 use crate::import::{
     ImportOptions, ImportOutcome, ImportStats, Mapping, MappingError, MappingOptions,
 };
@@ -48,6 +49,9 @@ pub struct LiveImports {
     /// `serve --mappings DIR`: the mapping configs `?mapping=NAME` names (`NAME.config.json`).
     mappings: Option<PathBuf>,
     running: Mutex<()>,
+    /// The `snapshot` file as the last live import left it, so that the file watcher does not
+    /// load again what this server already serves ([`super::watch`]).
+    written: Mutex<Option<super::watch::Signature>>,
 }
 
 impl LiveImports {
@@ -59,7 +63,16 @@ impl LiveImports {
             snapshot,
             mappings: None,
             running: Mutex::new(()),
+            written: Mutex::new(None),
         }
+    }
+
+    /// The snapshot file's metadata right after the last live import wrote it.
+    pub(super) fn written(&self) -> Option<super::watch::Signature> {
+        self.written
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 }
 
@@ -423,6 +436,9 @@ fn import(
         metrics.record_import(Err(&e));
         return Err(LiveImportError::Snapshot(error_chain(&e)));
     }
+    if let Some(path) = &live.snapshot {
+        *live.written.lock().unwrap_or_else(|p| p.into_inner()) = super::watch::signature(path);
+    }
     let version = ds.version().to_owned();
     let total = ds.lieux().len();
     state.replace_dataset(ds);
@@ -481,17 +497,6 @@ fn report_json(
     })
 }
 
-pub(super) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
-}
-
 /// Why a snapshot reload (`SIGHUP`) left the served data as it was.
 #[derive(Debug, thiserror::Error)]
 pub enum ReloadError {
@@ -519,7 +524,7 @@ impl AppState {
             token: self.imports.token.clone(),
             snapshot: self.imports.snapshot.clone(),
             mappings: Some(dir),
-            running: Mutex::new(()),
+            ..LiveImports::default()
         };
         AppState {
             imports: Arc::new(live),

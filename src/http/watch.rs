@@ -6,14 +6,16 @@
 //! is acted on only once the same metadata has been seen on two polls in a row (the file has
 //! stopped moving), and the reload itself validates the whole file
 //! ([`AppState::reload_snapshot`]): a file that does not load is logged and the old data stays
-//! served. A reload of the bytes already served (e.g. the server's own live import rewrote
-//! the file) changes nothing.
+//! served. The file a live import of this server just wrote is not read again (its metadata is
+//! recorded at the write, [`LiveImports`](super::imports::LiveImports)): at 1 M places that
+//! would be a 400 MB read and a second full build, only to find the version already served. A
+//! reload of the bytes already served (another writer copied the same file) changes nothing.
 //!
 //! Polling rather than inotify (`notify` crate): one `stat` a second costs nothing, works on
 //! every file system (NFS, bind mounts) and follows renames over the path without watching
 //! the directory.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use super::AppState;
@@ -21,16 +23,17 @@ use super::AppState;
 /// Time between two looks at the file.
 pub const POLL: Duration = Duration::from_secs(1);
 
-/// What identifies one version of the file.
+/// What identifies one version of the `--snapshot` file (the file watcher compares them,
+/// [`super::watch`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Signature {
+pub(super) struct Signature {
     modified: Option<SystemTime>,
     len: u64,
     #[cfg(unix)]
     inode: u64,
 }
 
-fn signature(path: &PathBuf) -> Option<Signature> {
+pub(super) fn signature(path: &Path) -> Option<Signature> {
     let meta = std::fs::metadata(path).ok()?;
     Some(Signature {
         modified: meta.modified().ok(),
@@ -60,6 +63,10 @@ pub async fn watch_snapshot(state: AppState, every: Duration) {
             continue;
         }
         loaded = now;
+        if loaded == state.imports.written() {
+            tracing::info!(path = %path.display(), "snapshot file written by this server's live import: already served");
+            continue;
+        }
         let s = state.clone();
         match tokio::task::spawn_blocking(move || s.reload_snapshot()).await {
             Ok(Ok(Some(version))) => {
@@ -69,7 +76,7 @@ pub async fn watch_snapshot(state: AppState, every: Duration) {
                 tracing::debug!(path = %path.display(), "snapshot file rewritten, same data");
             }
             Ok(Err(e)) => tracing::error!(
-                error = %super::imports::error_chain(&e),
+                error = %crate::error::error_chain(&e),
                 "snapshot file changed, reload failed: still serving the previous data"
             ),
             Err(e) => tracing::error!(%e, "snapshot reload task failed"),

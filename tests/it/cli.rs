@@ -37,9 +37,18 @@ pub fn start(args: &[&str]) -> (Child, String) {
 /// [`start`], plus the server's later log lines (stderr is drained by a thread, so the server
 /// never blocks on a full pipe, whether the lines are read or not).
 pub fn start_logged(args: &[&str]) -> (Child, String, std::sync::mpsc::Receiver<String>) {
+    start_logged_with(args, &[])
+}
+
+/// [`start_logged`] with extra environment variables (`LIEUX_IMPORT_TOKEN`, say).
+pub fn start_logged_with(
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Child, String, std::sync::mpsc::Receiver<String>) {
     let mut child = lieux()
         .args(["serve", "--bind", "127.0.0.1:0"])
         .args(args)
+        .envs(env.iter().copied())
         .env("RUST_LOG", "info")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())

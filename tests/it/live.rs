@@ -272,6 +272,71 @@ fn live_import_rewrites_the_snapshot() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A live import on `serve --snapshot FILE` rewrites FILE; the file watcher notices the new
+/// file and does not read and build it again (the server already serves it: at 1 M places a
+/// 400 MB read and a second full build), while a file another writer puts there afterwards is
+/// still reloaded.
+#[test]
+fn the_watcher_does_not_reload_what_a_live_import_wrote() {
+    let (Some(hundred), Some(fifty)) =
+        (france_services_rows(100, ""), france_services_rows(50, ""))
+    else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("lieux-it-{}-own-write", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let snapshot = dir.join("served.fgb");
+    let write = |csv: &[u8]| {
+        let outcome = lieux::import::read_bytes("rows.csv", csv).unwrap();
+        lieux::import::write_snapshot(&snapshot, &outcome.lieux).unwrap();
+    };
+    write(&hundred);
+    let (mut child, addr, log) = crate::cli::start_logged_with(
+        &["--snapshot", snapshot.to_str().unwrap()],
+        &[("LIEUX_IMPORT_TOKEN", TOKEN)],
+    );
+    let wait_for = |needle: &str| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            if let Ok(line) = log.recv_timeout(Duration::from_millis(200)) {
+                assert!(
+                    !line.contains("snapshot file changed: reloaded")
+                        || needle.contains("reloaded"),
+                    "the live import's own file was loaded again: {line}"
+                );
+                if line.contains(needle) {
+                    return true;
+                }
+            }
+        }
+        false
+    };
+    let (status, _, body) = crate::util::request_to(
+        &addr,
+        "POST",
+        "/v1/imports",
+        &[format!("Authorization: Bearer {TOKEN}")],
+        &fifty,
+    );
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert!(
+        wait_for("written by this server's live import: already served"),
+        "the watcher did not recognise the live import's file"
+    );
+    let served = || json(crate::cli::http_get(&addr, "/health").1.as_bytes())["lieux"].clone();
+    assert_eq!(served(), 50);
+    // another writer replaces the file: reloaded as before
+    write(&hundred);
+    assert!(
+        wait_for("snapshot file changed: reloaded"),
+        "a file from another writer must be reloaded"
+    );
+    assert_eq!(served(), 100);
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn live_import_with_the_offline_geocoder_places_rows_at_their_commune() {
     // real rows, the first three without coordinates
