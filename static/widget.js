@@ -14,6 +14,7 @@
   const FILTERS = ["services", "publics_specifiquement_adresses", "prise_en_charge_specifique", "frais_a_charge",
     "prise_rdv", "dispositif_programmes_nationaux", "autres_formations_labels", "territoire_type", "territoires",
     "ouvert_actuellement", "ouvert_le_week_end", "source"];
+  const PROPERTIES = "nom,adresse,code_postal,commune,code_insee,horaires,itinerance,distance_m,ouvert,prochaine_ouverture";
   const STYLE = `
     :host { display: block; font: 16px/1.5 Marianne, Arial, sans-serif; color: #161616; max-width: 40rem; }
     h2 { font-size: 1.125rem; margin: 0 0 .5rem; }
@@ -81,6 +82,9 @@
       q.set("lon", this.getAttribute("lon") || "");
       q.set("k", String(Math.min(20, Math.max(1, parseInt(this.getAttribute("k") || "5", 10) || 5))));
       for (const f of FILTERS) if (this.hasAttribute(f)) q.set(f, this.getAttribute(f));
+      // only what the card shows (and what LieuxHoraires reads: the zone from the codes, the
+      // itinerant badge): about a third of the full answer
+      q.set("properties", PROPERTIES);
       return `${base.replace(/\/$/, "")}/v1/lieux/nearest?${q}`;
     }
 

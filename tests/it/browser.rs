@@ -103,6 +103,12 @@ fn widget_lists_the_five_nearest_france_services_in_order() {
             "{e}"
         );
     }
+    assert!(
+        v["etats"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|e| !e.as_str().unwrap_or("").is_empty())),
+        "the open/closed state is shown (ouvert and prochaine_ouverture asked for)"
+    );
     let itinerant: Vec<&String> = want
         .iter()
         .filter(|id| crate::browser_journeys::itinerant(ds.lieu(ds.slot_of(id).expect("slot"))))
@@ -123,6 +129,11 @@ fn widget_lists_the_five_nearest_france_services_in_order() {
         let r = &v["requests"][size];
         assert_eq!(r["onLoad"], 3, "one request per instance: {r}");
         assert_eq!(r["afterChange"], 1, "{r}");
+        // the widget asks only for the properties its cards show
+        for url in r["urls"].as_array().expect("urls") {
+            let url = url.as_str().unwrap_or("");
+            assert!(url.contains("properties=nom%2C"), "{url}");
+        }
     }
     assert_no_axe_violations(&v["axe"]);
     let found = v["axeSelfCheck"].to_string();
