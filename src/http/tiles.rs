@@ -24,25 +24,40 @@ use crate::tiles::{
 /// recently used filtered ones.
 const CACHED_HIERARCHIES: usize = 32;
 
+/// ...and at most this many clustered places over all of them: a hierarchy with its levels
+/// built holds ~68 bytes per place per level (docs/performance.md), ~0.4 GB unfiltered at 1 M
+/// places, so 32 of them at that size would be gigabytes. 2 M places bound the cache to about
+/// 0.8 GB whatever the dataset; at 35 k places all 32 fit, as before.
+const CACHED_PLACES: usize = 2_000_000;
+
 /// Cluster hierarchies, shared by all requests: the current version's [`ClusterBase`] (built by
 /// the first tile request of a version), and per filter a [`Hierarchy`] over it whose levels
 /// are built by the tiles that need them.
 pub struct TileCache {
     base: Mutex<Option<(String, Arc<ClusterBase>)>>,
     lru: Mutex<LruCache<String, Arc<Hierarchy>>>,
+    /// Bound on the places of the cached hierarchies together ([`CACHED_PLACES`]).
+    max_places: usize,
 }
 
 impl Default for TileCache {
     fn default() -> Self {
-        let cap = NonZeroUsize::new(CACHED_HIERARCHIES).unwrap_or(NonZeroUsize::MIN);
-        TileCache {
-            base: Mutex::new(None),
-            lru: Mutex::new(LruCache::new(cap)),
-        }
+        TileCache::with_limits(CACHED_HIERARCHIES, CACHED_PLACES)
     }
 }
 
 impl TileCache {
+    /// A cache of at most `hierarchies` hierarchies holding `places` clustered places in all;
+    /// the most recent one is always kept, however large.
+    fn with_limits(hierarchies: usize, places: usize) -> TileCache {
+        let cap = NonZeroUsize::new(hierarchies).unwrap_or(NonZeroUsize::MIN);
+        TileCache {
+            base: Mutex::new(None),
+            lru: Mutex::new(LruCache::new(cap)),
+            max_places: places,
+        }
+    }
+
     /// The hierarchy of the places of `ds` matching `filter`: a bitset of the places over the
     /// version's shared base; its levels are built when a tile asks for them.
     pub fn hierarchy(&self, ds: &Dataset, filter: &Filter) -> Arc<Hierarchy> {
@@ -51,7 +66,17 @@ impl TileCache {
             return Arc::clone(h);
         }
         let h = Arc::new(Hierarchy::new(self.base(ds), ds.all_matching(filter)));
-        lock(&self.lru).put(key, Arc::clone(&h));
+        let mut lru = lock(&self.lru);
+        lru.put(key, Arc::clone(&h));
+        // least recently used first, until the places fit (the new one stays)
+        let mut places: usize = lru.iter().map(|(_, h)| h.len()).sum();
+        while places > self.max_places && lru.len() > 1 {
+            match lru.pop_lru() {
+                Some((_, old)) => places -= old.len(),
+                None => break,
+            }
+        }
+        drop(lru);
         h
     }
 
@@ -313,4 +338,52 @@ pub fn stats(state: &AppState, raw: &str, ctx: &Ctx) -> Response {
         }))
     };
     run().unwrap_or_else(ApiError::into_response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cache holds at most its budget of places: a burst of large filtered hierarchies
+    /// (ticks on a 1 M-place map) evicts the least recently used, and keeps the newest.
+    #[test]
+    fn cached_hierarchies_stay_within_their_places() {
+        let ds = Dataset::new(crate::testdata::synthetic_lieux(4000, 7));
+        let all = Filter::default();
+        let n = ds.all_matching(&all).count();
+        assert!(n > 3000, "{n}");
+        // room for two full hierarchies, not three
+        let cache = TileCache::with_limits(32, 2 * n + n / 2);
+        let first = cache.hierarchy(&ds, &all);
+        assert!(Arc::ptr_eq(&first, &cache.hierarchy(&ds, &all)), "cached");
+        let mut services = Vec::new();
+        for s in ds.lieux().iter().flat_map(|l| l.services.iter()) {
+            if !services.contains(s) && services.len() < 6 {
+                services.push(*s);
+            }
+        }
+        assert!(services.len() >= 3, "{services:?}");
+        let mut newest = Arc::clone(&first);
+        for s in &services {
+            let f = Filter {
+                services: vec![*s],
+                ..Filter::default()
+            };
+            newest = cache.hierarchy(&ds, &f);
+            let lru = lock(&cache.lru);
+            let places: usize = lru.iter().map(|(_, h)| h.len()).sum();
+            assert!(places <= 2 * n + n / 2, "{places} places cached");
+        }
+        // the newest is still there; the first (all places) had to go
+        let last = Filter {
+            services: vec![services[services.len() - 1]],
+            ..Filter::default()
+        };
+        assert!(Arc::ptr_eq(&newest, &cache.hierarchy(&ds, &last)));
+        assert!(!Arc::ptr_eq(&first, &cache.hierarchy(&ds, &all)), "evicted");
+        // a budget smaller than one hierarchy still keeps the one just built
+        let tiny = TileCache::with_limits(32, 10);
+        let h = tiny.hierarchy(&ds, &all);
+        assert!(Arc::ptr_eq(&h, &tiny.hierarchy(&ds, &all)));
+    }
 }
