@@ -66,6 +66,17 @@ pub fn digest_value(sum: &[u8]) -> String {
 }
 
 impl SnapshotCache {
+    /// Drops the bytes kept ([`VersionCache::clear`]).
+    pub fn clear(&self) {
+        self.0.clear();
+    }
+
+    /// The version whose bytes are kept, if any.
+    #[cfg(test)]
+    pub fn version(&self) -> Option<String> {
+        self.0.version()
+    }
+
     fn get(&self, ds: &Dataset) -> Result<(bytes::Bytes, String), crate::snapshot::SnapshotError> {
         self.0.get_with(ds, |lieux| {
             let bytes = crate::snapshot::encode_snapshot(lieux)?;

@@ -106,6 +106,12 @@ impl AppState {
             Ok(mut d) => *d = new,
             Err(poisoned) => *poisoned.into_inner() = new,
         }
+        // what was encoded for the previous version goes with it (at 1 M places the snapshot
+        // and FlatGeobuf bytes are ~400 MB each, a cluster hierarchy up to ~0.4 GB), instead of
+        // waiting for a request of the new version to replace it
+        self.fgb.clear();
+        self.snapshots.clear();
+        self.tiles.clear();
         match self.loaded_at.write() {
             Ok(mut t) => *t = Utc::now(),
             Err(poisoned) => *poisoned.into_inner() = Utc::now(),
@@ -186,5 +192,40 @@ impl AppState {
     pub fn dataset_and_router(&self) -> (Arc<Dataset>, Option<Arc<Router>>) {
         let s = self.served();
         (s.dataset, s.router)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A swap lets go of what was encoded for the previous version: the snapshot and
+    /// FlatGeobuf bytes and the cluster hierarchies (at 1 M places each some 400 MB), so the
+    /// swap holds the new dataset beside the old one and nothing more.
+    #[test]
+    fn a_swap_drops_what_was_encoded_for_the_previous_version() {
+        let state = AppState::new(crate::Dataset::new(crate::testdata::synthetic_lieux(
+            300, 1,
+        )));
+        let ds = state.dataset();
+        let fgb = state.fgb.get_with(&ds, |lieux| {
+            crate::snapshot::encode_indexed(lieux).map(bytes::Bytes::from)
+        });
+        assert!(fgb.is_ok());
+        let answer = replica::snapshot(&state, "", None);
+        assert_eq!(answer.status(), StatusCode::OK);
+        let _ = state
+            .tiles
+            .hierarchy(&ds, &crate::filter::Filter::default());
+        assert_eq!(state.fgb.version().as_deref(), Some(ds.version()));
+        assert_eq!(state.snapshots.version().as_deref(), Some(ds.version()));
+        assert_eq!(state.tiles.len(), 1);
+        state.replace_dataset(crate::Dataset::new(crate::testdata::synthetic_lieux(
+            200, 2,
+        )));
+        assert_ne!(state.dataset().version(), ds.version());
+        assert_eq!(state.fgb.version(), None);
+        assert_eq!(state.snapshots.version(), None);
+        assert!(state.tiles.is_empty());
     }
 }

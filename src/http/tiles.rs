@@ -80,6 +80,25 @@ impl TileCache {
         h
     }
 
+    /// Forgets every hierarchy and the base (a swap: they belong to a version no longer
+    /// served; requests still holding one keep it until they are done).
+    pub fn clear(&self) {
+        *lock(&self.base) = None;
+        lock(&self.lru).clear();
+    }
+
+    /// Number of hierarchies kept.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        lock(&self.lru).len()
+    }
+
+    /// True when no hierarchy is kept.
+    #[cfg(test)]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The base of `ds`'s version, built on first use.
     fn base(&self, ds: &Dataset) -> Arc<ClusterBase> {
         if let Some((version, base)) = lock(&self.base).as_ref()
