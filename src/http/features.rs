@@ -111,7 +111,7 @@ const fn bit(name: &str) -> u64 {
 
 /// `Some(value)` when the set holds the property `name`, else `None` (`value` is not evaluated).
 macro_rules! pick {
-    ($set:expr, $name:literal, $value:expr) => {{
+    ($set:expr, $name:expr, $value:expr) => {{
         const BIT: u64 = bit($name);
         const { assert!(BIT != 0, "not a property name") };
         $set.has(BIT).then(|| $value)
@@ -290,85 +290,57 @@ struct Feature<'a> {
 
 /// The properties of `lieu` that `set` holds.
 fn properties(lieu: &Lieu, set: PropertySet) -> Properties<'_> {
+    // each property named as the field it reads: text, optional text, list
+    macro_rules! text {
+        ($f:ident) => {
+            pick!(set, stringify!($f), lieu.$f.as_str())
+        };
+    }
+    macro_rules! opt {
+        ($f:ident) => {
+            pick!(set, stringify!($f), lieu.$f.as_deref()).flatten()
+        };
+    }
+    macro_rules! list {
+        ($f:ident) => {
+            pick!(set, stringify!($f), &lieu.$f[..]).unwrap_or_default()
+        };
+    }
     Properties {
         id: &lieu.id,
-        pivot: pick!(set, "pivot", lieu.pivot.as_str()),
-        nom: pick!(set, "nom", lieu.nom.as_str()),
-        commune: pick!(set, "commune", lieu.commune.as_str()),
-        code_postal: pick!(set, "code_postal", lieu.code_postal.as_str()),
-        code_insee: pick!(set, "code_insee", lieu.code_insee.as_deref()).flatten(),
-        adresse: pick!(set, "adresse", lieu.adresse.as_str()),
-        complement_adresse: pick!(
-            set,
-            "complement_adresse",
-            lieu.complement_adresse.as_deref()
-        )
-        .flatten(),
-        typologie: pick!(set, "typologie", &lieu.typologie[..]).unwrap_or_default(),
-        telephone: pick!(set, "telephone", lieu.telephone.as_deref()).flatten(),
-        courriels: pick!(set, "courriels", &lieu.courriels[..]).unwrap_or_default(),
-        site_web: pick!(set, "site_web", &lieu.site_web[..]).unwrap_or_default(),
+        pivot: text!(pivot),
+        nom: text!(nom),
+        commune: text!(commune),
+        code_postal: text!(code_postal),
+        code_insee: opt!(code_insee),
+        adresse: text!(adresse),
+        complement_adresse: opt!(complement_adresse),
+        typologie: list!(typologie),
+        telephone: opt!(telephone),
+        courriels: list!(courriels),
+        site_web: list!(site_web),
         horaires: pick!(set, "horaires", lieu.horaires.as_ref().map(|h| h.raw())).flatten(),
-        presentation_resume: pick!(
-            set,
-            "presentation_resume",
-            lieu.presentation_resume.as_deref()
-        )
-        .flatten(),
-        presentation_detail: pick!(
-            set,
-            "presentation_detail",
-            lieu.presentation_detail.as_deref()
-        )
-        .flatten(),
-        source: pick!(set, "source", lieu.source.as_deref()).flatten(),
-        itinerance: pick!(set, "itinerance", &lieu.itinerance[..]).unwrap_or_default(),
-        structure_parente: pick!(set, "structure_parente", lieu.structure_parente.as_deref())
-            .flatten(),
+        presentation_resume: opt!(presentation_resume),
+        presentation_detail: opt!(presentation_detail),
+        source: opt!(source),
+        itinerance: list!(itinerance),
+        structure_parente: opt!(structure_parente),
         date_maj: pick!(
             set,
             "date_maj",
             lieu.date_maj.format("%Y-%m-%d").to_string()
         ),
-        services: pick!(set, "services", &lieu.services[..]).unwrap_or_default(),
-        publics_specifiquement_adresses: pick!(
-            set,
-            "publics_specifiquement_adresses",
-            &lieu.publics_specifiquement_adresses[..]
-        )
-        .unwrap_or_default(),
-        prise_en_charge_specifique: pick!(
-            set,
-            "prise_en_charge_specifique",
-            &lieu.prise_en_charge_specifique[..]
-        )
-        .unwrap_or_default(),
-        frais_a_charge: pick!(set, "frais_a_charge", &lieu.frais_a_charge[..]).unwrap_or_default(),
-        dispositif_programmes_nationaux: pick!(
-            set,
-            "dispositif_programmes_nationaux",
-            &lieu.dispositif_programmes_nationaux[..]
-        )
-        .unwrap_or_default(),
-        formations_labels: pick!(set, "formations_labels", &lieu.formations_labels[..])
-            .unwrap_or_default(),
-        autres_formations_labels: pick!(
-            set,
-            "autres_formations_labels",
-            &lieu.autres_formations_labels[..]
-        )
-        .unwrap_or_default(),
-        modalites_acces: pick!(set, "modalites_acces", &lieu.modalites_acces[..])
-            .unwrap_or_default(),
-        modalites_accompagnement: pick!(
-            set,
-            "modalites_accompagnement",
-            &lieu.modalites_accompagnement[..]
-        )
-        .unwrap_or_default(),
-        fiche_acces_libre: pick!(set, "fiche_acces_libre", lieu.fiche_acces_libre.as_deref())
-            .flatten(),
-        prise_rdv: pick!(set, "prise_rdv", lieu.prise_rdv.as_deref()).flatten(),
+        services: list!(services),
+        publics_specifiquement_adresses: list!(publics_specifiquement_adresses),
+        prise_en_charge_specifique: list!(prise_en_charge_specifique),
+        frais_a_charge: list!(frais_a_charge),
+        dispositif_programmes_nationaux: list!(dispositif_programmes_nationaux),
+        formations_labels: list!(formations_labels),
+        autres_formations_labels: list!(autres_formations_labels),
+        modalites_acces: list!(modalites_acces),
+        modalites_accompagnement: list!(modalites_accompagnement),
+        fiche_acces_libre: opt!(fiche_acces_libre),
+        prise_rdv: opt!(prise_rdv),
         position: pick!(
             set,
             "position",
