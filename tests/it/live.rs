@@ -197,6 +197,12 @@ fn live_import_of_real_rows_replaces_the_served_places() {
     assert_eq!(health(&server).1, 100);
 }
 
+/// Writes schema rows (`csv`) as the snapshot file `path`, as `lieux import` would.
+fn write_rows_snapshot(path: &std::path::Path, csv: &[u8]) {
+    let outcome = lieux::import::read_bytes("rows.csv", csv).unwrap();
+    lieux::import::write_snapshot(path, &outcome.lieux).unwrap();
+}
+
 #[test]
 fn live_sighup_reloads_the_snapshot() {
     let (Some(hundred), Some(fifty)) =
@@ -207,10 +213,7 @@ fn live_sighup_reloads_the_snapshot() {
     let dir = std::env::temp_dir().join(format!("lieux-it-{}-sighup", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let snapshot = dir.join("live.fgb");
-    let write = |csv: &[u8]| {
-        let outcome = lieux::import::read_bytes("rows.csv", csv).unwrap();
-        lieux::import::write_snapshot(&snapshot, &outcome.lieux).unwrap();
-    };
+    let write = |csv: &[u8]| write_rows_snapshot(&snapshot, csv);
     write(&hundred);
     let (mut child, addr) = crate::cli::start(&["--snapshot", snapshot.to_str().unwrap()]);
     let lieux_served = || {
@@ -286,10 +289,7 @@ fn the_watcher_does_not_reload_what_a_live_import_wrote() {
     let dir = std::env::temp_dir().join(format!("lieux-it-{}-own-write", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let snapshot = dir.join("served.fgb");
-    let write = |csv: &[u8]| {
-        let outcome = lieux::import::read_bytes("rows.csv", csv).unwrap();
-        lieux::import::write_snapshot(&snapshot, &outcome.lieux).unwrap();
-    };
+    let write = |csv: &[u8]| write_rows_snapshot(&snapshot, csv);
     write(&hundred);
     let (mut child, addr, log) = crate::cli::start_logged_with(
         &["--snapshot", snapshot.to_str().unwrap()],
