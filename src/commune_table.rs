@@ -340,6 +340,8 @@ pub fn build(
     let pname = postcodes_json.display().to_string();
     let pc: Vec<serde_json::Value> = serde_json::from_str(&read_text(postcodes_json)?)
         .map_err(|e| CommuneTableError::Format(pname.clone(), e.to_string()))?;
+    // (folded name, postcode, départements) of the La Poste entries that name no commune
+    let mut unmatched: Vec<(String, String, Vec<String>)> = Vec::new();
     for entry in &pc {
         let (Some(name), Some(cp)) = (entry["Nom_commune"].as_str(), entry["Code_postal"].as_u64())
         else {
@@ -351,12 +353,33 @@ pub fn build(
             Some(d) => vec![d.to_owned()],
             None => vec!["2A".into(), "2B".into()],
         };
-        for d in deps {
-            for &i in by_name.get(&(key.clone(), d)).into_iter().flatten() {
+        let mut matched = false;
+        for d in &deps {
+            for &i in by_name.get(&(key.clone(), d.clone())).into_iter().flatten() {
+                matched = true;
                 let list = &mut rows[i].0.codes_postaux;
                 if !list.contains(&cp) {
                     list.push(cp.clone());
                 }
+            }
+        }
+        if !matched {
+            unmatched.push((key, cp, deps));
+        }
+    }
+    // Communes renamed or merged since the La Poste list without communes déléguées (OISSEL,
+    // 76350, for Oissel-sur-Seine; EVRY and COURCOURONNES, 91000 and 91080, for
+    // Évry-Courcouronnes), left without postcode by the join: the unmatched names of their
+    // département that are whole words of theirs (at least 4 letters) give theirs.
+    for (c, d) in rows.iter_mut().filter(|(c, _)| c.codes_postaux.is_empty()) {
+        let name = format!(" {} ", fold(&c.nom));
+        for (key, cp, deps) in &unmatched {
+            if key.len() >= 4
+                && deps.contains(d)
+                && name.contains(&format!(" {key} "))
+                && !c.codes_postaux.contains(cp)
+            {
+                c.codes_postaux.push(cp.clone());
             }
         }
     }
@@ -400,5 +423,24 @@ mod tests {
         assert_eq!(fold("L'Haÿ-les-Roses"), "l hay les roses");
         assert_eq!(fold("Œuilly"), "oeuilly");
         assert_eq!(fold("  "), "");
+    }
+
+    /// Communes renamed or merged since the La Poste list take the postcodes of their old
+    /// names (oracle: the La Poste entries OISSEL 76350, EVRY 91000, COURCOURONNES 91080).
+    #[test]
+    fn renamed_communes_have_their_postcodes() {
+        let t = embedded();
+        let cps = |code: &str| t.by_code(code).map(|c| c.codes_postaux.clone());
+        assert_eq!(cps("76484"), Some(vec!["76350".to_owned()]));
+        assert_eq!(
+            cps("91228"),
+            Some(vec!["91000".to_owned(), "91080".to_owned()])
+        );
+        let without = t
+            .all()
+            .iter()
+            .filter(|c| c.codes_postaux.is_empty())
+            .count();
+        assert!(without <= 130, "{without} communes without postcode");
     }
 }

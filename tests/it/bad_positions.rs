@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::util::{Server, shared_data};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Plant {
     Swapped,
     Lambert93,
@@ -161,6 +161,18 @@ fn assert_scores(
 ) {
     let (per, false_rate) = score(planted, total, alarms);
     eprintln!("{path}: {per:?}, false alarms {:.2} %", false_rate * 100.0);
+    let mut missed: Vec<(&String, &Plant)> = planted
+        .iter()
+        .filter(|(id, _)| !alarms.contains(*id))
+        .collect();
+    missed.sort();
+    eprintln!("{path}: missed {missed:?}");
+    let mut false_alarms: Vec<&String> = alarms
+        .iter()
+        .filter(|id| !planted.contains_key(*id))
+        .collect();
+    false_alarms.sort();
+    eprintln!("{path}: alarms on untouched rows {false_alarms:?}");
     let (hit, all) = per.values().fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
     assert!(all >= 60, "{all} planted");
     assert!(

@@ -10,7 +10,7 @@
 //! | `out_of_range` | not a longitude/latitude | position dropped |
 //! | `swapped` | the point is not in its commune but (lat, lon) read the other way round is (or, without commune polygons, the swapped point is in metropolitan France and the given one in no French territory) | repaired |
 //! | `outside_commune` | more than [`MAX_OUTSIDE_KM`] km outside the commune's polygon (and, for a commune found by name only, from every commune of the postcode) | position dropped (the row is kept without coordinates) |
-//! | `outside_postcode` | the commune is not found (no INSEE code, a misspelled name, a name of another département than the postcode) and the point is more than [`MAX_OUTSIDE_KM`] km from every commune of the postcode | position dropped |
+//! | `outside_postcode` | the commune is not found (no INSEE code, a misspelled name, a name of another département than the postcode) and the point is more than [`MAX_OUTSIDE_KM`] km from every commune of the postcode (of its département when La Poste does not know the postcode: a CEDEX code) and every commune of that name in another département | position dropped |
 //!
 //! The commune checks use the polygons of [`super::shapes::CommuneShapes`]: the embedded shapes by
 //! default, or `lieux import --communes`; the row's commune ([`RowCommunes::stated`]) is found by
@@ -233,9 +233,23 @@ pub(crate) fn repair(
 
     let commune = communes.and_then(|rc| rc.stated);
     // Without a resolved commune (no INSEE code, a misspelled name, a postcode of another
-    // département than the name), the point is checked against every commune of its postcode.
+    // département than the name or the INSEE code), the point is checked against every
+    // commune of its postcode, the INSEE code's and those of its name in other départements
+    // (one of the two is wrong, and the postcode is reported: `code_postal_other_departement`).
     let postcode_communes: Vec<&CommuneShape> = match (commune, communes) {
-        (None, Some(rc)) => rc.of_postcode().collect(),
+        (None, Some(rc)) => {
+            let mut v: Vec<&CommuneShape> = rc
+                .of_postcode()
+                .chain(rc.of_departement())
+                .chain(rc.named_elsewhere())
+                .collect();
+            // the INSEE code's commune is an alternative, not a check of its own: a postcode
+            // whose communes are unknown (Nouvelle-Calédonie's) leaves the point unchecked
+            if !v.is_empty() {
+                v.extend(rc.contradicted);
+            }
+            v
+        }
         _ => Vec::new(),
     };
     let targets: &[&CommuneShape] = match &commune {
@@ -266,14 +280,29 @@ pub(crate) fn repair(
     };
     let what = || match commune {
         Some(c) => format!("{} {}", c.code_insee, c.nom),
+        None if communes.is_some_and(|rc| rc.of_departement().len() > 0) => format!(
+            "every commune of the département of postcode {} (not a La Poste postcode){}",
+            communes
+                .and_then(|rc| rc.given_postcode())
+                .unwrap_or_default(),
+            match communes.map(|rc| rc.named_elsewhere().len()) {
+                Some(n) if n > 0 => format!(" and the {n} of its name in other départements"),
+                _ => String::new(),
+            }
+        ),
         None => format!(
-            "every commune of postcode {} ({})",
+            "every commune of postcode {} ({}){}",
             communes.and_then(|rc| rc.code_postal).unwrap_or(""),
-            postcode_communes
-                .iter()
+            communes
+                .into_iter()
+                .flat_map(|rc| rc.of_postcode())
                 .map(|c| c.nom.as_str())
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
+            match communes.map(|rc| rc.named_elsewhere().len()) {
+                Some(n) if n > 0 => format!(" and the {n} of its name in other départements"),
+                _ => String::new(),
+            }
         ),
     };
     let checked = !targets.is_empty();

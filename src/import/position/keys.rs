@@ -35,13 +35,17 @@ pub(super) fn name_key(dep: &str, name: &str) -> String {
     key
 }
 
-/// Département code of a postcode: `97x` overseas, `2A`/`2B` for Corsica (200xx–201xx: 2A).
+/// Département code of a postcode: `97x` overseas, `2A`/`2B` for Corsica (200xx–201xx: 2A),
+/// Saint-Barthélemy (97133) `977` and Saint-Martin (97150) `978`, although their postcodes
+/// begin like Guadeloupe's.
 pub(crate) fn departement_of_postcode(cp: &str) -> Option<String> {
     let cp = cp.trim();
     if cp.len() != 5 || !cp.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     Some(match &cp[..2] {
+        "97" if cp == "97133" => "977".to_owned(),
+        "97" if cp == "97150" => "978".to_owned(),
         "97" | "98" => cp[..3].to_owned(),
         "20" => {
             if cp[2..3] < *"2" {
@@ -183,6 +187,8 @@ mod tests {
         assert_eq!(departement_of_postcode("20090").as_deref(), Some("2A"));
         assert_eq!(departement_of_postcode("20224").as_deref(), Some("2B"));
         assert_eq!(departement_of_postcode("97200").as_deref(), Some("972"));
+        assert_eq!(departement_of_postcode("97150").as_deref(), Some("978"));
+        assert_eq!(departement_of_postcode("97133").as_deref(), Some("977"));
         assert_eq!(departement_of_postcode("49000").as_deref(), Some("49"));
         assert_eq!(departement_of_postcode("4900"), None);
     }

@@ -21,6 +21,15 @@ pub(crate) struct RowCommunes<'a> {
     pub code_postal: Option<&'a str>,
     /// The communes of the postcode (indexes into [`CommuneShapes::all`]).
     postcode: &'a [u32],
+    /// When no commune is `stated`: the communes of the row's name in other départements than
+    /// the postcode's (indexes into [`CommuneShapes::all`]); the postcode contradicts them.
+    elsewhere: &'a [u32],
+    /// When no commune is `stated` and La Poste does not know the postcode (a CEDEX code): the
+    /// communes of its département.
+    departement: &'a [u32],
+    /// The row's postcode as given, when it has five digits (known to La Poste or not), as a
+    /// number: see [`RowCommunes::given_postcode`].
+    given_postcode: Option<u32>,
 }
 
 impl<'a> RowCommunes<'a> {
@@ -34,24 +43,72 @@ impl<'a> RowCommunes<'a> {
         let contradicted = by_code
             .zip(code_postal)
             .and_then(|(c, cp)| contradicts(c, cp));
-        let stated = match by_code {
+        let mut stated = match by_code {
             Some(c) if contradicted.is_none() => Some(c),
             _ => code_postal
                 .zip(commune)
                 .and_then(|(cp, name)| shapes.by_name(cp, name)),
         };
+        let given_postcode = code_postal.and_then(super::keys::postcode_key);
         let (code_postal, postcode) = match code_postal.and_then(|cp| shapes.postcode(cp)) {
             Some((cp, indexes)) => (Some(cp), indexes),
             None => (None, &[][..]),
         };
+        // Not found in the postcode's département: the name may be of a commune elsewhere,
+        // whose own postcode it is (a commune served by a neighbouring département's post
+        // office) or that the postcode contradicts.
+        let mut elsewhere = &[][..];
+        if stated.is_none()
+            && by_code.is_none()
+            && let (Some(cp), Some(name)) =
+                (code_postal.filter(|_| given_postcode.is_some()), commune)
+        {
+            let all = shapes.all();
+            let named = shapes.named(name);
+            match named
+                .iter()
+                .map(|&i| &all[i as usize])
+                .find(|c| c.codes_postaux.iter().any(|p| p == cp))
+            {
+                Some(c) => stated = Some(c),
+                None => elsewhere = named,
+            }
+        }
+        let departement = match (stated, code_postal, given_postcode) {
+            (None, None, Some(cp)) => super::keys::departement_of_postcode(&format!("{cp:05}"))
+                .map_or(&[][..], |d| shapes.of_departement(&d)),
+            _ => &[],
+        };
         RowCommunes {
             shapes,
+            departement,
+            given_postcode,
             by_code,
             contradicted,
             stated,
             code_postal,
             postcode,
+            elsewhere,
         }
+    }
+
+    /// The row's postcode as given, when it has five digits (known to La Poste or not).
+    pub fn given_postcode(&self) -> Option<String> {
+        self.given_postcode.map(|cp| format!("{cp:05}"))
+    }
+
+    /// The communes of the postcode's département, when La Poste does not know the postcode
+    /// and no commune is found.
+    pub fn of_departement(&self) -> impl ExactSizeIterator<Item = &'a CommuneShape> + Clone + 'a {
+        let all = self.shapes.all();
+        self.departement.iter().map(move |&i| &all[i as usize])
+    }
+
+    /// The communes of the row's name in other départements than its postcode's, when none
+    /// of that name is in the postcode's.
+    pub fn named_elsewhere(&self) -> impl ExactSizeIterator<Item = &'a CommuneShape> + Clone + 'a {
+        let all = self.shapes.all();
+        self.elsewhere.iter().map(move |&i| &all[i as usize])
     }
 
     /// The communes that La Poste gives the row's postcode.

@@ -218,6 +218,12 @@ pub struct CommuneShapes {
     by_postcode: FastMap<u32, (String, Vec<u32>)>,
     /// Built on first use: only rows that lack their commune ask where a point is.
     rtree: OnceLock<RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>>,
+    /// Normalised name → communes of that name in every département, built on first use: only
+    /// rows whose commune is not found in their postcode's département ask.
+    by_bare_name: OnceLock<FastMap<String, Vec<u32>>>,
+    /// Département → its communes, built on first use: only rows with a postcode La Poste does
+    /// not know (a CEDEX code) and no commune found ask.
+    by_departement: OnceLock<FastMap<String, Vec<u32>>>,
 }
 
 /// Département of an INSEE commune code (`2A`/`2B` kept, `97x`/`98x` on three characters).
@@ -463,6 +469,39 @@ impl CommuneShapes {
             return Some(c);
         }
         self.by_name(code_postal?, commune?)
+    }
+
+    /// The communes (not arrondissements) named `commune` in any département (indexes into
+    /// [`CommuneShapes::all`]).
+    pub(super) fn named(&self, commune: &str) -> &[u32] {
+        let map = self.by_bare_name.get_or_init(|| {
+            let mut map: FastMap<String, Vec<u32>> = FastMap::default();
+            // the communes found by name in their département (`by_name`'s), so not the
+            // arrondissements
+            for &i in self.by_name.values() {
+                let c = &self.communes[i as usize];
+                map.entry(name_key("", &c.nom)).or_default().push(i);
+            }
+            for v in map.values_mut() {
+                v.sort_unstable();
+            }
+            map
+        });
+        map.get(&name_key("", commune)).map_or(&[], Vec::as_slice)
+    }
+
+    /// The communes of a département (indexes into [`CommuneShapes::all`]).
+    pub(super) fn of_departement(&self, dep: &str) -> &[u32] {
+        let map = self.by_departement.get_or_init(|| {
+            let mut map: FastMap<String, Vec<u32>> = FastMap::default();
+            for (i, c) in self.communes.iter().enumerate() {
+                if let Some(d) = departement_of_code(&c.code_insee) {
+                    map.entry(d).or_default().push(i as u32);
+                }
+            }
+            map
+        });
+        map.get(dep).map_or(&[], Vec::as_slice)
     }
 
     /// The commune by postcode département and name.

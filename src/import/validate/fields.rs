@@ -210,6 +210,34 @@ pub(super) fn build(
             ),
         }
     }
+    // No INSEE code and no commune of that name in the postcode's département, but some in
+    // others: the postcode contradicts the commune (the position, when near one of them, says
+    // the postcode is the wrong one).
+    if let Some(rc) = row_communes.as_ref().filter(|rc| rc.stated.is_none())
+        && let Some(cp) = rc.given_postcode()
+        && rc.named_elsewhere().len() > 0
+    {
+        let near = position.and_then(|p| {
+            rc.named_elsewhere()
+                .find(|c| c.within_km(p.lon, p.lat, coords::MAX_OUTSIDE_KM))
+        });
+        let reason = match near {
+            Some(c) => format!(
+                "code_postal_other_departement: {cp} is not a postcode of {} {}, where the position lies",
+                c.code_insee, c.nom
+            ),
+            None => format!(
+                "code_postal_other_departement: no commune {:?} in the département of postcode {cp}; that name is of {}",
+                commune.as_deref().unwrap_or(""),
+                rc.named_elsewhere()
+                    .take(5)
+                    .map(|c| format!("{} {}", c.code_insee, c.nom))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        row.push("code_postal", ReportKind::Info, reason, &cp);
+    }
     let mut given = place::Given {
         commune,
         code_postal,

@@ -147,3 +147,86 @@ fn mojibake_is_repaired_or_reported() {
         "{reasons:?}"
     );
 }
+
+/// A postcode of another département than the commune the row names (no INSEE code) is
+/// reported, whether the position lies in the named commune (kept: the postcode is the wrong
+/// one, even when a commune of that postcode is just across the border) or with the postcode's
+/// communes; a postcode La Poste does not know has its département checked. Oracle: the
+/// embedded commune table (name → INSEE code and postcodes).
+#[test]
+fn postcode_of_another_departement_than_the_commune_is_reported() {
+    let table = lieux::commune_table::embedded();
+    let named = |nom: &str| {
+        table
+            .all()
+            .iter()
+            .find(|c| c.nom == nom)
+            .unwrap_or_else(|| panic!("{nom} in the table"))
+    };
+    let villeneuve = named("Villeneuve-lès-Avignon");
+    let angers = named("Angers");
+    for (c, cp) in [(villeneuve, "84000"), (angers, "75001")] {
+        assert!(!c.codes_postaux.iter().any(|p| p == cp));
+        assert_ne!(&c.code_insee[..2], &cp[..2]);
+    }
+    let csv = "id,nom,commune,code_postal,adresse,date_maj,latitude,longitude,itinerance\n\
+        across-border,Tiers-lieu,Villeneuve-lès-Avignon,84000,1 rue A,2024-01-01,43.9664,4.7966,Fixe\n\
+        far,Mairie,Angers,75001,1 rue B,2024-01-01,47.4711,-0.5511,Fixe\n\
+        with-postcode,Mairie,Angers,75001,1 rue C,2024-01-01,48.8640,2.3360,Fixe\n\
+        right,Mairie,Angers,49000,1 rue D,2024-01-01,47.4711,-0.5511,Fixe\n";
+    let o = lieux::import::read_bytes("other-dep.csv", csv.as_bytes()).expect("import");
+    let line = |id: &str| {
+        o.report
+            .iter()
+            .find(|r| r.id == id && r.field == "code_postal")
+            .map(|r| r.reason.clone())
+    };
+    // the point lies in the named commune: position kept, postcode reported
+    for (id, c) in [("across-border", villeneuve), ("far", angers)] {
+        assert!(by_id(&o.lieux, id).position.is_some(), "{id}");
+        let reason = line(id).unwrap_or_else(|| panic!("{id}: no postcode line"));
+        assert!(
+            reason.starts_with("code_postal_other_departement:") && reason.contains(&c.code_insee),
+            "{id}: {reason}"
+        );
+    }
+    // the point agrees with the postcode: reported too, naming the commune elsewhere
+    let reason = line("with-postcode").expect("postcode line");
+    assert!(
+        reason.starts_with("code_postal_other_departement: no commune")
+            && reason.contains(&angers.code_insee),
+        "{reason}"
+    );
+    assert!(by_id(&o.lieux, "with-postcode").position.is_some());
+    // a CEDEX postcode (not La Poste's) and a misspelled commune: the point is checked against
+    // the communes of the postcode's département
+    let csv = "id,nom,commune,code_postal,adresse,date_maj,latitude,longitude,itinerance\n\
+        cedex-far,Sous-préfecture,Tohnon-les-Bainsx,74203,1 rue A,2024-01-01,47.179542,7.278089,Fixe\n\
+        cedex-near,Sous-préfecture,Tohnon-les-Bainsx,74203,1 rue A,2024-01-01,46.372406,6.476887,Fixe\n";
+    let c = lieux::import::read_bytes("cedex.csv", csv.as_bytes()).expect("import");
+    assert!(by_id(&c.lieux, "cedex-far").position.is_none());
+    assert!(by_id(&c.lieux, "cedex-near").position.is_some());
+    let far = c
+        .report
+        .iter()
+        .find(|r| r.id == "cedex-far" && r.field == "latitude,longitude")
+        .expect("position line");
+    assert!(
+        far.reason.starts_with("outside_postcode:"),
+        "{}",
+        far.reason
+    );
+    assert!(
+        c.report
+            .iter()
+            .all(|r| r.id != "cedex-near" || r.field == "pivot")
+    );
+    assert_eq!(line("right"), None);
+    assert!(
+        o.report
+            .iter()
+            .all(|r| r.id != "right" || r.field == "pivot"),
+        "{:?}",
+        o.report
+    );
+}
