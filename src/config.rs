@@ -193,6 +193,24 @@ pub enum GraphCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Write a synthetic OpenStreetMap PBF with France's proportions (roads only: ~100 M way
+    /// nodes, ~15 M ways, France's highway mix, turn restrictions, islands and ferries), to
+    /// prove `lieux graph build` at France's size.
+    Synth {
+        /// Road nodes of metropolitan France (about); France's OSM roads have ~100 M.
+        #[arg(long, default_value_t = 100_000_000)]
+        nodes: u64,
+        /// Seed: the same nodes and seed always write the same file.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Also write Réunion, Martinique, Guadeloupe, Guyane and Mayotte, each to
+        /// `STEM-TERRITORY.osm.pbf` beside `--out`.
+        #[arg(long)]
+        overseas: bool,
+        /// The PBF to write (metropolitan France), e.g. /tmp/france.osm.pbf.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// Arguments of `lieux coverage`.

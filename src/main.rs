@@ -272,6 +272,43 @@ fn run(args: Args) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Graph {
+            command:
+                GraphCommand::Synth {
+                    nodes,
+                    seed,
+                    overseas,
+                    out,
+                },
+        } => {
+            let started = std::time::Instant::now();
+            let options = lieux::routing::synth_pbf::SynthOptions {
+                nodes,
+                seed,
+                overseas,
+            };
+            let written = lieux::routing::synth_pbf::write(&out, &options, true)
+                .with_context(|| format!("writing {}", out.display()))?;
+            for (path, s) in &written {
+                eprintln!(
+                    "{}: {} nodes, {} ways, {} relations ({} turn restrictions via a node, {} via \
+                     a way), {} ferries, {} roundabouts, {} traffic signals, {} stops; {:.1} MB",
+                    path.display(),
+                    s.nodes,
+                    s.ways,
+                    s.relations,
+                    s.via_node,
+                    s.via_way,
+                    s.ferries,
+                    s.roundabouts,
+                    s.signals,
+                    s.stops,
+                    s.bytes as f64 / 1e6
+                );
+            }
+            eprintln!("written in {:.1} s", started.elapsed().as_secs_f64());
+            Ok(())
+        }
         Command::Coverage(args) => {
             let options = args.options(true).map_err(anyhow::Error::msg)?;
             let summary = lieux::coverage::cli::run(&options).context("computing coverage")?;

@@ -11,7 +11,8 @@
 //! - [`isochrone`]: travel-time grid → contour polygons.
 //! - [`answer`]: travel-time answers that list every matching place, by road or estimated.
 //! - [`floor`]: what a road search proves about the places it did not time (estimates' floor).
-//! - [`synthetic`]: a generated France-size road-like graph for benchmarks.
+//! - [`synthetic`]: a generated France-size road-like graph for benchmarks; [`synth_pbf`]: a
+//!   synthetic France-size OSM PBF (roads of [`synth_osm`]) for the real build.
 //!
 //! [`Router`] joins a network to a [`Dataset`]: every positioned place is snapped once, per
 //! profile; places farther than the snap limit from any road are unreachable by road. A graph
@@ -34,6 +35,8 @@ pub mod restrictions;
 pub mod scc;
 pub mod search;
 pub mod snap;
+pub mod synth_osm;
+pub mod synth_pbf;
 pub mod synthetic;
 pub mod tags;
 pub mod tree;

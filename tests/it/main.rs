@@ -33,6 +33,7 @@ mod real_data;
 mod replicas;
 mod routing;
 mod routing_openapi;
+mod routing_synth;
 mod snapshot_load;
 mod tiles;
 mod util;
