@@ -13,7 +13,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::hours::Horaires;
 
+mod list;
 mod provenance;
+pub use list::{EnumList, SchemaEnum};
 pub use provenance::{PositionOrigine, Precision, SourceAdresse, SourcePosition};
 
 /// Separator of multi-valued fields in schema v1 (v0 used `;`).
@@ -92,6 +94,10 @@ macro_rules! schema_enum {
                     $($name::$variant => $text,)+
                 }
             }
+        }
+
+        impl SchemaEnum for $name {
+            const VALUES: &'static [$name] = $name::ALL;
         }
 
         impl FromStr for $name {
@@ -293,18 +299,18 @@ pub struct Lieu {
     pub presentation_resume: Option<String>,
     pub presentation_detail: Option<String>,
     pub source: Option<String>,
-    pub itinerance: Vec<Itinerance>,
+    pub itinerance: EnumList<Itinerance, 2>,
     pub structure_parente: Option<String>,
     pub date_maj: NaiveDate,
-    pub services: Vec<Service>,
-    pub publics_specifiquement_adresses: Vec<Public>,
-    pub prise_en_charge_specifique: Vec<PriseEnCharge>,
-    pub frais_a_charge: Vec<Frais>,
-    pub dispositif_programmes_nationaux: Vec<Dispositif>,
-    pub formations_labels: Vec<FormationLabel>,
+    pub services: EnumList<Service, 9>,
+    pub publics_specifiquement_adresses: EnumList<Public, 5>,
+    pub prise_en_charge_specifique: EnumList<PriseEnCharge, 7>,
+    pub frais_a_charge: EnumList<Frais, 3>,
+    pub dispositif_programmes_nationaux: EnumList<Dispositif, 11>,
+    pub formations_labels: EnumList<FormationLabel, 10>,
     pub autres_formations_labels: Vec<String>,
-    pub modalites_acces: Vec<ModaliteAcces>,
-    pub modalites_accompagnement: Vec<ModaliteAccompagnement>,
+    pub modalites_acces: EnumList<ModaliteAcces, 6>,
+    pub modalites_accompagnement: EnumList<ModaliteAccompagnement, 4>,
     pub fiche_acces_libre: Option<String>,
     pub prise_rdv: Option<String>,
 }
@@ -391,5 +397,14 @@ mod tests {
                 .as_deref(),
             Some("\"Gratuit sous condition\"")
         );
+    }
+
+    /// A place's inline size bounds the memory of 1 M places before their strings (issue 19:
+    /// 816 bytes with `Vec` lists and `Horaires` inline).
+    #[test]
+    fn lieu_stays_compact() {
+        let size = std::mem::size_of::<Lieu>();
+        println!("Lieu: {size} bytes");
+        assert!(size <= 584, "Lieu is {size} bytes");
     }
 }

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 use crate::filter::Filter;
-use crate::model::{Dispositif, Frais, Lieu, Position, Service};
+use crate::model::{Dispositif, EnumList, Frais, Lieu, Position, Service};
 
 /// SplitMix64: small, fast, good enough for test data.
 #[derive(Debug, Clone)]
@@ -79,18 +79,18 @@ pub fn lieu(id: String, position: Option<Position>) -> Lieu {
         presentation_resume: None,
         presentation_detail: None,
         source: None,
-        itinerance: Vec::new(),
+        itinerance: EnumList::new(),
         structure_parente: None,
         date_maj: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default(),
-        services: Vec::new(),
-        publics_specifiquement_adresses: Vec::new(),
-        prise_en_charge_specifique: Vec::new(),
-        frais_a_charge: Vec::new(),
-        dispositif_programmes_nationaux: Vec::new(),
-        formations_labels: Vec::new(),
+        services: EnumList::new(),
+        publics_specifiquement_adresses: EnumList::new(),
+        prise_en_charge_specifique: EnumList::new(),
+        frais_a_charge: EnumList::new(),
+        dispositif_programmes_nationaux: EnumList::new(),
+        formations_labels: EnumList::new(),
         autres_formations_labels: Vec::new(),
-        modalites_acces: Vec::new(),
-        modalites_accompagnement: Vec::new(),
+        modalites_acces: EnumList::new(),
+        modalites_accompagnement: EnumList::new(),
         fiche_acces_libre: None,
         prise_rdv: None,
     }
@@ -104,7 +104,7 @@ pub fn seed_attributes(l: &mut Lieu, rng: &mut Rng) {
         .copied()
         .filter(|_| rng.below(3) == 0)
         .collect();
-    l.frais_a_charge = vec![Frais::ALL[rng.below(Frais::ALL.len())]];
+    l.frais_a_charge = [Frais::ALL[rng.below(Frais::ALL.len())]].into();
     if rng.below(10) == 0 {
         l.dispositif_programmes_nationaux
             .push(Dispositif::FranceServices);

@@ -323,7 +323,7 @@ mod tests {
         let bus = at("d", "Bus France services Thueyts", 4.2200, 44.6760);
         assert!(!same_place(&a, &bus));
         let mut fixe_itinerant = at("e", "France services Thueyts", 4.2200, 44.6760);
-        fixe_itinerant.itinerance = vec![Itinerance::Itinerant];
+        fixe_itinerant.itinerance = [Itinerance::Itinerant].into();
         assert!(!same_place(&a, &fixe_itinerant));
         let mairie = at("f", "Mairie de Thueyts", 4.2200, 44.6760);
         let biblio = at("g", "Bibliothèque de Thueyts", 4.2200, 44.6760);

@@ -260,7 +260,7 @@ fn list(s: &str) -> Vec<String> {
         .collect()
 }
 
-fn enums<T: FromStr>(s: &str) -> Result<Vec<T>, String>
+fn enums<T: FromStr, C: FromIterator<T>>(s: &str) -> Result<C, String>
 where
     T::Err: std::fmt::Display,
 {

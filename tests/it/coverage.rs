@@ -122,7 +122,7 @@ fn real_communes_with_embedded_france_services_on_monaco() {
     let mut lieux = Dataset::embedded().unwrap().lieux().to_vec();
     let mut extra = places_on(&net, 3, 5);
     for l in &mut extra {
-        l.dispositif_programmes_nationaux = vec![Dispositif::FranceServices];
+        l.dispositif_programmes_nationaux = [Dispositif::FranceServices].into();
     }
     lieux.extend(extra);
     let ds = Dataset::new(lieux);

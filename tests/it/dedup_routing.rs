@@ -69,9 +69,9 @@ fn generated_groups(g: &Graph, count: usize, seed: u64) -> (Vec<Lieu>, Vec<Vec<S
             l.position = Some(Position { lon, lat });
             l.date_maj = date(2025 - m as i32, 6);
             l.dispositif_programmes_nationaux = if m == 0 {
-                Vec::new()
+                Default::default()
             } else {
-                vec![Dispositif::FranceServices]
+                [Dispositif::FranceServices].into()
             };
             l.services = Service::ALL
                 .iter()

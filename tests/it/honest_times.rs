@@ -364,9 +364,9 @@ async fn the_issue_case_four_france_services_one_on_the_graph() {
         };
         l.position = Some(Position { lon, lat });
         l.dispositif_programmes_nationaux = if fs {
-            vec![Dispositif::FranceServices]
+            [Dispositif::FranceServices].into()
         } else {
-            Vec::new()
+            Default::default()
         };
     }
     let ds = Dataset::new(lieux);
@@ -439,7 +439,7 @@ fn on_nodes(g: &Graph, count: usize, seed: u64, prefix: &str) -> Vec<lieux::mode
         let (lon, lat) = g.coord(rng.below(g.node_count()) as u32);
         l.id = format!("{prefix}-{i:04}");
         l.position = Some(Position { lon, lat });
-        l.dispositif_programmes_nationaux = vec![Dispositif::FranceServices];
+        l.dispositif_programmes_nationaux = [Dispositif::FranceServices].into();
     }
     lieux
 }

@@ -88,14 +88,14 @@ impl RowReport<'_> {
 
     /// An enumerated list: unknown values are dropped (one report entry per field); `alias`
     /// maps known misspellings to the schema value (reported as a repair).
-    pub fn enums<T: FromStr + PartialEq + Copy>(
+    pub fn enums<T: FromStr + PartialEq + Copy, C: FromIterator<T>>(
         &mut self,
         record: &Record,
         field: &str,
         alias: impl Fn(&str) -> Option<T>,
-    ) -> Vec<T> {
+    ) -> C {
         let Some(raw) = record.fields.get(field) else {
-            return Vec::new();
+            return C::from_iter([]);
         };
         let mut out: Vec<T> = Vec::new();
         let mut unknown: Vec<&str> = Vec::new();
@@ -130,7 +130,7 @@ impl RowReport<'_> {
                 &value,
             );
         }
-        out
+        out.into_iter().collect()
     }
 }
 
