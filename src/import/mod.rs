@@ -334,14 +334,8 @@ pub fn run_import_summarised(
     // `staging` for what waits for geocoding and the duplicates report).
     let mut snapshot = SnapshotWriter::create(out)?;
     let geocoding = !options.geocoders.is_empty();
-    let mut places = staging::Places::new(&mut snapshot, geocoding);
-    let mut staged_report = staging::Report {
-        out: &mut report,
-        geocoding,
-        held: Vec::new(),
-    };
+    let mut staging = staging::Staging::new(&mut snapshot, &mut report, geocoding);
     let mut seen = SeenIds::default();
-    let mut stats = ImportStats::default();
     for path in files {
         let bar = show.then(|| {
             let bar = indicatif::ProgressBar::new(0);
@@ -353,40 +347,26 @@ pub fn run_import_summarised(
             bar.set_message(path.display().to_string());
             bar
         });
-        stream::import_path(
-            path,
-            options,
-            &mut seen,
-            &mut stats,
-            &mut places,
-            &mut staged_report,
-            bar.as_ref(),
-        )?;
+        stream::import_path(path, options, &mut seen, &mut staging, bar.as_ref())?;
         if let Some(bar) = bar {
             bar.finish();
         }
     }
 
-    // Geocoding: the rows that waited, with their report lines.
-    let mut waiting = std::mem::take(&mut places.waiting);
-    waiting.report = std::mem::take(&mut staged_report.held);
-    waiting.stats = stats;
+    // Geocoding: the rows that waited, with their report lines, which then go back in place.
+    staging.waiting.stats = staging.stats;
     position::geocoding::place_missing(
-        &mut waiting,
+        &mut staging.waiting,
         &seen,
         &options.geocoders,
         options.communes(),
         show,
     )?;
-    let stats = waiting.stats;
-    for lieu in &waiting.lieux {
-        places.write(lieu);
-    }
-    report.extend(waiting.report);
-    report.extend(duplicates::report_rows(&places.fiches, |id| {
-        seen.location(id)
-    }));
-    drop(places);
+    let stats = staging.waiting.stats;
+    staging.flush_waiting();
+    let duplicates = duplicates::report_rows(&staging.fiches, |id| seen.location(id));
+    drop(staging);
+    report.extend(duplicates);
     drop(seen);
 
     if snapshot.count() == 0 {

@@ -70,7 +70,10 @@ pub struct ReportRow {
 pub struct ReportWriter {
     path: PathBuf,
     tmp: PathBuf,
-    w: Option<::csv::Writer<BufWriter<File>>>,
+    w: Option<::csv::Writer<Counted<BufWriter<File>>>>,
+    /// Rows to insert into what was written, at byte offsets of it ([`ReportWriter::mark`]):
+    /// the lines of rows that waited for the geocoders, put back in their rows' place.
+    inserts: Vec<(u64, Vec<ReportRow>)>,
     error: Option<std::io::Error>,
     /// The rows written so far, counted for the end-of-import summary.
     pub summary: ReportSummary,
@@ -88,10 +91,11 @@ impl ReportWriter {
         let mut out = ReportWriter {
             path: path.to_owned(),
             tmp,
-            w: Some(::csv::Writer::from_writer(BufWriter::with_capacity(
-                1 << 16,
-                file,
-            ))),
+            w: Some(::csv::Writer::from_writer(Counted {
+                inner: BufWriter::with_capacity(1 << 16, file),
+                n: 0,
+            })),
+            inserts: Vec::new(),
             error: None,
             summary: ReportSummary::default(),
         };
@@ -118,10 +122,31 @@ impl ReportWriter {
         }
     }
 
+    /// Where the next row will be written: rows given to [`ReportWriter::insert_at`] with
+    /// this mark are written there, before what follows (in the file [`ReportWriter::finish`]
+    /// renames into place).
+    pub(crate) fn mark(&mut self) -> u64 {
+        let Some(w) = &mut self.w else { return 0 };
+        // the csv writer's buffer into the counter (which does not flush the file)
+        if let Err(e) = w.flush() {
+            self.error.get_or_insert(e);
+        }
+        w.get_ref().n
+    }
+
+    /// Rows to write at `mark` (marks in increasing order), counted in the summary now.
+    pub(crate) fn insert_at(&mut self, mark: u64, rows: Vec<ReportRow>) {
+        for r in &rows {
+            self.summary.add(&r.field, r.kind, &r.reason);
+        }
+        self.inserts.push((mark, rows));
+    }
+
     /// Flushes and renames the report into place.
     pub fn finish(mut self) -> Result<(), ImportError> {
+        let path = self.path.clone();
         let err = |source| ImportError::Write {
-            path: self.path.clone(),
+            path: path.clone(),
             source,
         };
         if let Some(e) = self.error.take() {
@@ -131,10 +156,79 @@ impl ReportWriter {
             .w
             .take()
             .ok_or_else(|| err(std::io::ErrorKind::Other.into()))?;
-        let mut inner = w.into_inner().map_err(|e| err(e.into_error()))?;
+        let mut inner = w.into_inner().map_err(|e| err(e.into_error()))?.inner;
         inner.flush().map_err(err)?;
         drop(inner);
+        if !self.inserts.is_empty() {
+            self.splice().map_err(err)?;
+        }
         std::fs::rename(&self.tmp, &self.path).map_err(err)
+    }
+
+    /// Rewrites the temp file with the inserted rows at their marks (a copy of the written
+    /// bytes between them: no CSV is parsed again).
+    fn splice(&mut self) -> std::io::Result<()> {
+        let mut merged = self.tmp.clone().into_os_string();
+        merged.push(".merge");
+        let merged = PathBuf::from(merged);
+        let result = (|| {
+            use std::io::Read;
+            let mut from = File::open(&self.tmp)?;
+            let mut to = File::create(&merged)?;
+            let mut at = 0;
+            for (mark, rows) in std::mem::take(&mut self.inserts) {
+                std::io::copy(&mut (&mut from).take(mark - at), &mut to)?;
+                at = mark;
+                let mut w = ::csv::Writer::from_writer(BufWriter::new(&mut to));
+                for r in &rows {
+                    w.write_record(r.fields().iter().map(|f| f.as_bytes()))?;
+                }
+                w.flush()?;
+            }
+            std::io::copy(&mut from, &mut to)?;
+            to.flush()
+        })();
+        match result {
+            Ok(()) => std::fs::rename(&merged, &self.tmp),
+            Err(e) => {
+                let _ = std::fs::remove_file(&merged);
+                Err(e)
+            }
+        }
+    }
+}
+
+/// A writer that counts the bytes written to it; its `flush` does not flush `inner` (only
+/// [`ReportWriter::finish`] does), so that [`ReportWriter::mark`] costs no system call.
+struct Counted<W> {
+    inner: W,
+    n: u64,
+}
+
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let k = self.inner.write(buf)?;
+        self.n += k as u64;
+        Ok(k)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl ReportRow {
+    /// The row's CSV fields, in the report's column order.
+    fn fields(&self) -> [Cow<'_, str>; 7] {
+        [
+            Cow::Borrowed(self.file.as_str()),
+            Cow::Owned(self.line_or_index.to_string()),
+            Cow::Borrowed(self.id.as_str()),
+            Cow::Borrowed(self.field.as_str()),
+            Cow::Borrowed(self.kind.as_str()),
+            Cow::Borrowed(self.reason.as_str()),
+            Cow::Borrowed(self.value.as_str()),
+        ]
     }
 }
 
@@ -142,16 +236,8 @@ impl Extend<ReportRow> for ReportWriter {
     fn extend<I: IntoIterator<Item = ReportRow>>(&mut self, rows: I) {
         for r in rows {
             self.summary.add(&r.field, r.kind, &r.reason);
-            let line = r.line_or_index.to_string();
-            self.write(&[
-                r.file.as_str(),
-                &line,
-                &r.id,
-                &r.field,
-                r.kind.as_str(),
-                &r.reason,
-                &r.value,
-            ]);
+            let fields = r.fields();
+            self.write(&fields.each_ref().map(|f| f.as_ref()));
         }
     }
 }

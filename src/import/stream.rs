@@ -22,23 +22,19 @@ use serde::de::{Deserializer as _, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::raw::mapping::RowMapper;
-use super::validate::Validator;
-use super::{ImportError, ImportOptions, ImportStats, Record, ReportRow, SeenIds};
+use super::validate::{RowSink, Validator};
+use super::{ImportError, ImportOptions, Record, SeenIds};
 
 /// Raw rows handed from the reader thread to the validating one at a time.
 const BATCH: usize = 512;
-use crate::model::Lieu;
 
-/// Reads `path` and validates its records into `lieux` and `report`; `bar` (if any) follows
-/// the bytes read.
-#[allow(clippy::too_many_arguments)]
+/// Reads `path` and validates its records into `sink` (row by row, each place with its report
+/// lines); `bar` (if any) follows the bytes read.
 pub(crate) fn import_path(
     path: &Path,
     options: &ImportOptions,
     seen: &mut SeenIds,
-    stats: &mut ImportStats,
-    lieux: &mut impl Extend<Lieu>,
-    report: &mut impl Extend<ReportRow>,
+    sink: &mut impl RowSink,
     bar: Option<&indicatif::ProgressBar>,
 ) -> Result<(), ImportError> {
     let io_err = |source| ImportError::Io {
@@ -93,7 +89,7 @@ pub(crate) fn import_path(
                 });
                 for batch in rx {
                     for record in batch {
-                        validator.push(record, stats, lieux, report);
+                        validator.push(record, sink);
                     }
                 }
                 reader.join().unwrap_or_else(|_| {
@@ -118,7 +114,7 @@ pub(crate) fn import_path(
                 today: crate::import::normalize::import_date(),
             };
             for record in parsed.records {
-                validator.push(record, stats, lieux, report);
+                validator.push(record, sink);
             }
             Ok(())
         }

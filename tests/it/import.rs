@@ -569,3 +569,4 @@ fn run_import_keeps_ids_unique_across_files() {
 }
 
 mod repairs;
+mod same_report;

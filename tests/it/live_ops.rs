@@ -88,21 +88,7 @@ fn streamed_raw_import_matches_the_in_memory_pipeline() {
             .records()
             .map(|r| r.unwrap().iter().map(str::to_owned).collect())
             .collect();
-        let want: Vec<Vec<String>> = expected
-            .report
-            .iter()
-            .map(|r| {
-                vec![
-                    r.file.clone(),
-                    r.line_or_index.to_string(),
-                    r.id.clone(),
-                    r.field.clone(),
-                    r.kind.as_str().to_owned(),
-                    r.reason.clone(),
-                    r.value.clone(),
-                ]
-            })
-            .collect();
+        let want = crate::util::report_records(&expected.report);
         assert_eq!(rows, want, "{}", raw.display());
     }
     let _ = std::fs::remove_dir_all(&dir);

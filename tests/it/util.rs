@@ -220,3 +220,20 @@ pub fn graph_build(pbf: &std::path::Path, out: &std::path::Path) -> std::process
         .arg(out);
     cmd
 }
+
+/// Report rows as the report CSV's records (`file,line_or_index,id,field,kind,reason,value`).
+pub fn report_records(rows: &[lieux::import::ReportRow]) -> Vec<Vec<String>> {
+    rows.iter()
+        .map(|r| {
+            vec![
+                r.file.clone(),
+                r.line_or_index.to_string(),
+                r.id.clone(),
+                r.field.clone(),
+                r.kind.as_str().to_owned(),
+                r.reason.clone(),
+                r.value.clone(),
+            ]
+        })
+        .collect()
+}

@@ -39,27 +39,24 @@ fn reason(hit: &GeocodeHit) -> String {
 
 /// A row whose commune was a guess among the communes of its postcode
 /// (`commune_from_postcode_ambiguous`, see [`super::place`]) takes the commune the geocoder
-/// found the address in (BAN's `result_citycode`), reported as `commune_from_geocoder`.
+/// found the address in (BAN's `result_citycode`), reported as `commune_from_geocoder`: the
+/// report line is returned, for the caller to put among the row's lines.
 fn settle_commune(
     out: &mut ImportOutcome,
     seen: &SeenIds,
     i: usize,
     hit: &GeocodeHit,
     communes: &CommuneShapes,
-) {
+) -> Option<ReportRow> {
     let lieu = &out.lieux[i];
-    let Some(code) = hit.citycode.as_deref() else {
-        return;
-    };
+    let code = hit.citycode.as_deref()?;
     let (file, loc) = seen.location(&lieu.id).unwrap_or_default();
     if lieu.code_insee.as_deref() == Some(code) {
         // the geocoder confirms the guess
         out.lieux[i].commune_devinee = false;
-        return;
+        return None;
     }
-    let Some(c) = communes.by_code(code) else {
-        return;
-    };
+    let c = communes.by_code(code)?;
     let row = ReportRow {
         file,
         line_or_index: loc,
@@ -80,7 +77,39 @@ fn settle_commune(
         // the address was the guessed commune's name
         lieu.adresse = c.nom.clone();
     }
-    out.report.push(row);
+    Some(row)
+}
+
+/// Puts each of `extra` after the last report line of its row (same file and line), or at the
+/// end when the row has none: a row's lines stay together.
+fn insert_in_rows(report: &mut Vec<ReportRow>, extra: Vec<ReportRow>) {
+    if extra.is_empty() {
+        return;
+    }
+    let mut pending: HashMap<(String, u64), Vec<ReportRow>> = HashMap::new();
+    for r in extra {
+        pending
+            .entry((r.file.clone(), r.line_or_index))
+            .or_default()
+            .push(r);
+    }
+    let old = std::mem::take(report);
+    let n = old.len();
+    let mut it = old.into_iter().peekable();
+    report.reserve(n + pending.len());
+    while let Some(r) = it.next() {
+        let last_of_row = it
+            .peek()
+            .is_none_or(|next| next.file != r.file || next.line_or_index != r.line_or_index);
+        let key = (r.file.clone(), r.line_or_index);
+        report.push(r);
+        if last_of_row && let Some(rows) = pending.remove(&key) {
+            report.extend(rows);
+        }
+    }
+    let mut rest: Vec<ReportRow> = pending.into_values().flatten().collect();
+    rest.sort_by(|a, b| (&a.file, a.line_or_index).cmp(&(&b.file, b.line_or_index)));
+    report.extend(rest);
 }
 
 /// Is `row` the validator's `adresse_from_commune` line (a row kept without street address, the
@@ -209,6 +238,9 @@ pub(crate) fn place_missing(
             no_coords.insert((r.file.clone(), r.line_or_index), k);
         }
     }
+    // the lines of rows that had no "no coordinates" line (their position was dropped), put
+    // among their rows' lines at the end
+    let mut appended = Vec::new();
     let mut note = |out: &mut ImportOutcome, i: usize, reason: String| {
         let lieu = &out.lieux[i];
         let (file, loc) = seen.location(&lieu.id).unwrap_or_default();
@@ -223,10 +255,12 @@ pub(crate) fn place_missing(
         };
         match no_coords.remove(&(row.file.clone(), row.line_or_index)) {
             Some(k) => out.report[k] = row,
-            None => out.report.push(row),
+            None => appended.push(row),
         }
     };
 
+    // the commune_from_geocoder lines, put among their rows' lines at the end
+    let mut settled = Vec::new();
     for &g in &geocoders {
         if remaining.is_empty() {
             break;
@@ -258,7 +292,7 @@ pub(crate) fn place_missing(
             match hit {
                 Some(hit) => {
                     if out.lieux[i].commune_devinee {
-                        settle_commune(out, seen, i, &hit, communes);
+                        settled.extend(settle_commune(out, seen, i, &hit, communes));
                     }
                     let lieu = &mut out.lieux[i];
                     lieu.position = Some(hit.position);
@@ -291,6 +325,8 @@ pub(crate) fn place_missing(
             ),
         );
     }
+    settled.extend(appended);
+    insert_in_rows(&mut out.report, settled);
     Ok(())
 }
 

@@ -41,7 +41,7 @@ pub(crate) fn validate_all(
         today: crate::import::normalize::import_date(),
     };
     for (i, record) in parsed.records.into_iter().enumerate() {
-        validator.push(record, &mut out.stats, &mut out.lieux, &mut out.report);
+        validator.push(record, &mut out);
         if let Some(bar) = bar
             && i % 256 == 0
         {
@@ -54,8 +54,29 @@ pub(crate) fn validate_all(
     out
 }
 
+/// Where validated rows go, one row at a time: the place kept (if any) together with the
+/// row's report lines, so that a row's lines stay together whatever happens to it later
+/// (geocoding, see [`super::staging`]).
+pub(crate) trait RowSink {
+    /// The row counts, updated by the validator.
+    fn stats(&mut self) -> &mut super::ImportStats;
+    /// One validated row: its place when kept, and its report lines.
+    fn row(&mut self, lieu: Option<Lieu>, report: Vec<ReportRow>);
+}
+
+impl RowSink for ImportOutcome {
+    fn stats(&mut self) -> &mut super::ImportStats {
+        &mut self.stats
+    }
+
+    fn row(&mut self, lieu: Option<Lieu>, report: Vec<ReportRow>) {
+        self.lieux.extend(lieu);
+        self.report.extend(report);
+    }
+}
+
 /// Validates records one at a time (files too large to hold parsed, see
-/// [`super::stream`]): each kept place goes to `lieux`, each report line to `report`.
+/// [`super::stream`]): each row goes to a [`RowSink`].
 pub(crate) struct Validator<'a> {
     pub file: &'a str,
     pub version: SchemaVersion,
@@ -67,18 +88,12 @@ pub(crate) struct Validator<'a> {
 }
 
 impl Validator<'_> {
-    pub(crate) fn push(
-        &mut self,
-        mut record: Record,
-        stats: &mut super::ImportStats,
-        lieux: &mut impl Extend<Lieu>,
-        report: &mut impl Extend<ReportRow>,
-    ) {
+    pub(crate) fn push(&mut self, mut record: Record, sink: &mut impl RowSink) {
         let file = self.file;
         if self.version == SchemaVersion::V0 {
             v0::to_v1(&mut record);
         }
-        stats.rows += 1;
+        sink.stats().rows += 1;
         let mut row = RowReport {
             file,
             loc: record.loc,
@@ -123,6 +138,7 @@ impl Validator<'_> {
         };
         match kept {
             Some(lieu) => {
+                let stats = sink.stats();
                 stats.accepted += 1;
                 if lieu.position.is_none() {
                     stats.without_coordinates += 1;
@@ -134,17 +150,14 @@ impl Validator<'_> {
                 {
                     stats.repaired += 1;
                 }
-                report.extend(row.entries);
-                lieux.extend(Some(lieu));
+                sink.row(Some(lieu), row.entries);
             }
             None => {
-                stats.rejected += 1;
+                sink.stats().rejected += 1;
                 // Repairs of a row that is not kept are noise: report why it was rejected.
-                report.extend(
-                    row.entries
-                        .into_iter()
-                        .filter(|e| e.kind == ReportKind::Rejected),
-                );
+                let mut entries = row.entries;
+                entries.retain(|e| e.kind == ReportKind::Rejected);
+                sink.row(None, entries);
             }
         }
     }
