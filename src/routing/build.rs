@@ -16,6 +16,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use osmpbf::{Element, ElementReader};
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI32, AtomicU8, Ordering};
 
 use super::density;
 use super::graph::{Arc, GraphError, Profile, RoadNetwork};
@@ -74,6 +75,9 @@ pub struct BuildStats {
 
 pub use super::scc::MAX_EXTRACTS;
 
+/// Coordinate of a node no extract holds.
+const MISSING: i32 = i32::MIN;
+
 /// Reads `osm` (PBF) and builds both profiles. `progress` shows an indicatif spinner on stderr.
 pub fn build(osm: &Path, progress: bool) -> Result<(RoadNetwork, BuildStats), GraphError> {
     build_many(&[osm], progress)
@@ -99,29 +103,48 @@ pub fn build_many<P: AsRef<Path>>(
             osm.len()
         )));
     }
+    // the read passes advance by the bytes read (an ETA per pass); later phases are spinners
+    let total_bytes: u64 = osm
+        .iter()
+        .map(|p| std::fs::metadata(p.as_ref()).map_or(0, |m| m.len()))
+        .sum();
     let pb = if progress {
-        let pb = ProgressBar::new_spinner();
-        pb.set_style(
-            ProgressStyle::with_template("{spinner} {elapsed} {msg} {pos}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
-        pb.enable_steady_tick(std::time::Duration::from_millis(200));
-        pb
+        ProgressBar::new(total_bytes)
     } else {
         ProgressBar::hidden()
     };
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{elapsed:>4} {msg} [{bar:25}] {binary_bytes}/{binary_total_bytes} (ETA {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let spinner = |pb: &ProgressBar, msg: &str| {
+        pb.set_style(
+            ProgressStyle::with_template("{elapsed:>4} {spinner} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        pb.enable_steady_tick(std::time::Duration::from_millis(200));
+        pb.set_message(msg.to_owned());
+    };
 
-    // Pass 1: routable ways, of every extract.
-    let mut ways: Vec<Way> = Vec::new();
+    // Pass 1: routable ways, of every extract, read in chunks and joined once (no growing
+    // vector of millions of ways).
+    let mut chunks: Vec<Vec<Way>> = Vec::new();
     let mut restrictions: Vec<Restriction> = Vec::new();
     let mut skipped = 0;
     for (e, path) in osm.iter().enumerate() {
         let path = path.as_ref();
         pb.set_message(format!("pass 1/2: ways of {}", path.display()));
-        let (w, r) = read_ways(path, 1u64 << e, &pb)?;
-        ways.extend(w);
+        let (w, c, r) = read_ways(path, 1u64 << e, &pb)?;
+        chunks.extend(c);
+        chunks.push(w);
         skipped += r.iter().filter(|r| r.is_none()).count();
         restrictions.extend(r.into_iter().flatten());
+    }
+    let mut ways: Vec<Way> = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
+    for c in chunks {
+        ways.extend(c);
     }
     restrictions.sort_unstable();
     restrictions.dedup();
@@ -137,27 +160,28 @@ pub fn build_many<P: AsRef<Path>>(
     // par_map_reduce order depends on thread timing: sort for a deterministic graph.
     ways.sort_by(|a, b| (&a.refs, a.id).cmp(&(&b.refs, b.id)));
 
-    let mut ids: Vec<i64> = ways.iter().flat_map(|w| w.refs.iter().copied()).collect();
+    // sized once: a growing vector of France's 130 M references would briefly hold three times them
+    let mut ids: Vec<i64> = Vec::with_capacity(ways.iter().map(|w| w.refs.len()).sum());
+    ids.extend(ways.iter().flat_map(|w| w.refs.iter().copied()));
     ids.sort_unstable();
     ids.dedup();
+    ids.shrink_to_fit();
 
-    // Pass 2: coordinates of the nodes used (the first extract holding a node gives them).
-    const MISSING: i32 = i32::MIN;
-    let mut lon = vec![MISSING; ids.len()];
-    let mut lat = vec![MISSING; ids.len()];
-    let mut flags = vec![0u8; ids.len()];
+    // Pass 2: coordinates of the nodes used (the first extract holding a node gives them),
+    // stored in place as the blobs are decoded.
+    pb.set_position(0);
+    let lon: Vec<AtomicI32> = (0..ids.len()).map(|_| AtomicI32::new(MISSING)).collect();
+    let lat: Vec<AtomicI32> = (0..ids.len()).map(|_| AtomicI32::new(MISSING)).collect();
+    let flags: Vec<AtomicU8> = (0..ids.len()).map(|_| AtomicU8::new(0)).collect();
     for path in osm {
         let path = path.as_ref();
         pb.set_message(format!("pass 2/2: nodes of {}", path.display()));
-        pb.set_position(0);
-        for (i, x, y, f) in read_nodes(path, &ids, &pb)? {
-            if lon[i as usize] == MISSING {
-                lon[i as usize] = x;
-                lat[i as usize] = y;
-                flags[i as usize] = f;
-            }
-        }
+        read_nodes(path, &ids, [&lon, &lat], &flags, &pb)?;
     }
+    // same layout: collected in place
+    let lon: Vec<i32> = lon.into_iter().map(AtomicI32::into_inner).collect();
+    let lat: Vec<i32> = lat.into_iter().map(AtomicI32::into_inner).collect();
+    let flags: Vec<u8> = flags.into_iter().map(AtomicU8::into_inner).collect();
     let mut stats = BuildStats {
         extracts: osm.len(),
         ways: ways.len(),
@@ -191,7 +215,7 @@ pub fn build_many<P: AsRef<Path>>(
             .filter(|&(a, b)| a != b && lon[a] != MISSING && lon[b] != MISSING)
             .collect()
     };
-    pb.set_message("road density");
+    spinner(&pb, "road density");
     let dense = density::relative(
         &lon,
         &lat,
@@ -323,19 +347,48 @@ pub fn build_many<P: AsRef<Path>>(
     }
 }
 
-/// Pass 1 over one extract: its routable ways, members of `extract` (a one-bit mask), and its
-/// car turn restrictions (`None` for one lieux cannot use: via a way, or malformed).
-type Pass1 = (Vec<Way>, Vec<Option<Restriction>>);
+/// Pass 1 over one extract: its routable ways, members of `extract` (a one-bit mask), as a
+/// vector and full chunks of them, and its car turn restrictions (`None` for one lieux cannot
+/// use: via a way, or malformed).
+type Pass1 = (Vec<Way>, Vec<Vec<Way>>, Vec<Option<Restriction>>);
+
+/// Ways in a chunk of pass 1.
+const CHUNK: usize = 1 << 16;
+
+/// A file whose reads advance a progress bar by the bytes read.
+struct Counted<'a> {
+    file: std::fs::File,
+    pb: &'a ProgressBar,
+}
+
+impl std::io::Read for Counted<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.pb.inc(n as u64);
+        Ok(n)
+    }
+}
+
+/// An `osmpbf` reader of `osm` that advances `pb` by the bytes read.
+fn reader<'a>(
+    osm: &Path,
+    pb: &'a ProgressBar,
+) -> Result<ElementReader<std::io::BufReader<Counted<'a>>>, GraphError> {
+    let file = std::fs::File::open(osm).map_err(|e| GraphError::Io(e, osm.to_owned()))?;
+    Ok(ElementReader::new(std::io::BufReader::new(Counted {
+        file,
+        pb,
+    })))
+}
 
 fn read_ways(osm: &Path, extract: u64, pb: &ProgressBar) -> Result<Pass1, GraphError> {
     let pbf_err = |e| GraphError::Pbf(osm.to_owned(), e);
-    ElementReader::from_path(osm)
-        .map_err(pbf_err)?
+    reader(osm, pb)?
         .par_map_reduce(
             |el| match el {
                 Element::Relation(r) => match restrictions::of_relation(&r) {
-                    Some(r) => (Vec::new(), vec![r]),
-                    None => (Vec::new(), Vec::new()),
+                    Some(r) => (Vec::new(), Vec::new(), vec![r]),
+                    None => (Vec::new(), Vec::new(), Vec::new()),
                 },
                 Element::Way(w) => {
                     let tags: Vec<(&str, &str)> = w.tags().collect();
@@ -347,9 +400,8 @@ fn read_ways(osm: &Path, extract: u64, pb: &ProgressBar) -> Result<Pass1, GraphE
                     let car = car_rule(&tag);
                     let walk = walk_rule(&tag);
                     if car.is_none() && !walk {
-                        return (Vec::new(), Vec::new());
+                        return (Vec::new(), Vec::new(), Vec::new());
                     }
-                    pb.inc(1);
                     let ferry = super::tags::ferry(&tag);
                     let way = Way {
                         id: w.id(),
@@ -360,12 +412,19 @@ fn read_ways(osm: &Path, extract: u64, pb: &ProgressBar) -> Result<Pass1, GraphE
                         dense: super::tags::counts_for_density(&tag),
                         extracts: extract,
                     };
-                    (vec![way], Vec::new())
+                    (vec![way], Vec::new(), Vec::new())
                 }
-                _ => (Vec::new(), Vec::new()),
+                _ => (Vec::new(), Vec::new(), Vec::new()),
             },
-            || (Vec::new(), Vec::new()),
-            |(a, ra), (b, rb)| (concat(a, b), concat(ra, rb)),
+            || (Vec::new(), Vec::new(), Vec::new()),
+            |(a, ca, ra), (b, cb, rb)| {
+                let mut chunks = concat(ca, cb);
+                let mut ways = concat(a, b);
+                if ways.len() >= CHUNK {
+                    chunks.push(std::mem::take(&mut ways));
+                }
+                (ways, chunks, concat(ra, rb))
+            },
         )
         .map_err(pbf_err)
 }
@@ -394,45 +453,44 @@ fn node_flags<'a>(mut tags: impl Iterator<Item = (&'a str, &'a str)>) -> u8 {
     }
 }
 
-/// Pass 2 over one extract: `(index in ids, lon, lat, flags)` of the nodes of `ids` it holds.
+/// Pass 2 over one extract: the coordinates (`lonlat`) and [`NODE_SIGNALS`] / [`NODE_STOP`]
+/// flags of the nodes of `ids` it holds that no earlier extract gave, stored at their index.
 fn read_nodes(
     osm: &Path,
     ids: &[i64],
+    [lon, lat]: [&[AtomicI32]; 2],
+    flags: &[AtomicU8],
     pb: &ProgressBar,
-) -> Result<Vec<(u32, i32, i32, u8)>, GraphError> {
+) -> Result<(), GraphError> {
     let pbf_err = |e| GraphError::Pbf(osm.to_owned(), e);
-    let mut found: Vec<(u32, i32, i32, u8)> = ElementReader::from_path(osm)
-        .map_err(pbf_err)?
+    reader(osm, pb)?
         .par_map_reduce(
             |el| {
-                let (id, lon, lat) = match &el {
+                let (id, x, y) = match &el {
                     Element::DenseNode(n) => (n.id(), n.decimicro_lon(), n.decimicro_lat()),
                     Element::Node(n) => (n.id(), n.decimicro_lon(), n.decimicro_lat()),
-                    _ => return Vec::new(),
+                    _ => return,
                 };
-                match ids.binary_search(&id) {
-                    Ok(i) => {
-                        pb.inc(1);
-                        let f = match &el {
-                            Element::DenseNode(n) => node_flags(n.tags()),
-                            Element::Node(n) => node_flags(n.tags()),
-                            _ => 0,
-                        };
-                        vec![(i as u32, lon, lat, f)]
-                    }
-                    Err(_) => Vec::new(),
+                let Ok(i) = ids.binary_search(&id) else {
+                    return;
+                };
+                // one extract holds a node once: the first extract's values win
+                if lon[i]
+                    .compare_exchange(MISSING, x, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_err()
+                {
+                    return;
                 }
+                lat[i].store(y, Ordering::Relaxed);
+                let f = match &el {
+                    Element::DenseNode(n) => node_flags(n.tags()),
+                    Element::Node(n) => node_flags(n.tags()),
+                    _ => 0,
+                };
+                flags[i].store(f, Ordering::Relaxed);
             },
-            Vec::new,
-            |mut a, mut b| {
-                if a.len() < b.len() {
-                    std::mem::swap(&mut a, &mut b);
-                }
-                a.extend(b);
-                a
-            },
+            || (),
+            |(), ()| (),
         )
-        .map_err(pbf_err)?;
-    found.sort_unstable();
-    Ok(found)
+        .map_err(pbf_err)
 }
