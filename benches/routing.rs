@@ -36,7 +36,7 @@ fn routing(c: &mut Criterion) {
                 &tree,
                 (lon, lat),
                 &[1_800],
-                isochrone::default_cell_m(Profile::Car),
+                isochrone::cell_m(Profile::Car, 1_800),
             )
         })
     });

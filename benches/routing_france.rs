@@ -79,7 +79,7 @@ fn france(c: &mut Criterion) {
                 &tree,
                 g.coord(u),
                 &[1_800],
-                isochrone::default_cell_m(Profile::Car),
+                isochrone::cell_m(Profile::Car, 1_800),
             )
         });
         polygon_wall.push(w);
@@ -92,7 +92,7 @@ fn france(c: &mut Criterion) {
                 &tree,
                 g.coord(u),
                 &[1_800],
-                isochrone::default_cell_m(Profile::Car),
+                isochrone::cell_m(Profile::Car, 1_800),
             )
         });
         fixed_wall.push(w);
@@ -166,7 +166,7 @@ fn france(c: &mut Criterion) {
                 &tree,
                 g.coord(u),
                 &[1_800],
-                isochrone::default_cell_m(Profile::Car),
+                isochrone::cell_m(Profile::Car, 1_800),
             )
         })
     });

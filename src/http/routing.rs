@@ -123,7 +123,7 @@ fn contours(
                 &tree,
                 (at.lon, at.lat),
                 &secs,
-                isochrone::default_cell_m(profile),
+                isochrone::cell_m(profile, max_s),
             )
         }
         _ => minutes
@@ -292,7 +292,7 @@ pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> 
                             &tree,
                             (at.lon, at.lat),
                             &[limit_s],
-                            isochrone::default_cell_m(profile),
+                            isochrone::cell_m(profile, limit_s),
                         )
                         .pop()
                         .unwrap_or(MultiPolygon(Vec::new()))

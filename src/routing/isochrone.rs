@@ -1,41 +1,77 @@
-//! Isochrone polygons, built as Valhalla does: rasterise travel times on a grid in a local
-//! metric projection, then trace contours (marching squares, the `contour` crate).
+//! Isochrone polygons, drawn as Valhalla draws them (`src/thor/isochrone.cc`,
+//! `midgard/gridded_data.h`): rasterise travel times on a grid, then trace contours.
 //!
-//! Projection: equirectangular centred on the origin (x = Δlon·cos(lat₀)·R, y = Δlat·R), exact
-//! enough over the ≤ 200 km of a 2-hour isochrone for polygons drawn on a grid of 100s of metres.
-//! Rasterisation: every reached arc is sampled every cell (a two-way segment once); each sample lowers the time of
-//! its cell and of the 8 around it to `time + distance / walking speed` (the last metres off the
-//! road on foot). Unreached cells hold a time well beyond the largest contour, so the polygons
-//! of one grid are nested (10 ⊂ 20 ⊂ 30 minutes) by construction.
+//! - **Grid.** Square in degrees (equirectangular around the origin: x = Δlon·cos(lat₀)·R,
+//!   y = Δlat·R), the cell chosen from the largest limit and the profile as Valhalla does
+//!   ([`cell_m`]: 0.001° up to 15 minutes by car and for every walk, 0.002° at 20–30 minutes by
+//!   car, up to 0.005°), and placed so that the origin sits at a cell's centre.
+//! - **Times.** Every reached arc (a two-way segment once) is cut into pieces of a quarter cell;
+//!   every cell a piece crosses takes the piece's later time if lower than what it holds. The
+//!   time along an arc is interpolated from its ends (the better of both ends on a two-way
+//!   segment); an arc leaving the search is followed to its end with times beyond the limit,
+//!   as Valhalla's search runs 10 minutes past the largest contour. Nothing is added for the
+//!   last metres walked off the road: Valhalla adds none either.
+//! - **Contours.** Per limit, marching squares on the cell centres (the `contour` crate); a
+//!   cell no road crosses counts as one minute beyond that limit (Valhalla's rule), so a
+//!   polygon reaches most of the way across the cells beyond its last road. A hole is kept only
+//!   if a road crosses it (reached past the limit): the holes that cells without roads leave
+//!   inside the reached area (parks, a mountainside between two reached valleys) are filled,
+//!   as Valhalla's default `denoise` fills every hole. Islands are kept (Valhalla keeps only
+//!   the largest ring). Rings are not simplified (Valhalla's default generalisation, a quarter
+//!   cell, changed the IoU by < 0.02 and broke the nesting where contours touch).
+//!
+//! Unreached cells are beyond every limit, so the polygons of one grid are nested
+//! (10 ⊂ 20 ⊂ 30 minutes).
 
 use std::cell::RefCell;
 
 use contour::ContourBuilder;
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 
-use super::build::WALK_KMH;
 use super::graph::Graph;
 use super::search::{Tree, UNREACHED};
 use crate::geodesy::EARTH_RADIUS_M;
 
-/// Default grid cell of a profile, metres.
-pub fn default_cell_m(profile: super::Profile) -> f64 {
-    match profile {
-        super::Profile::Car => 200.0,
-        super::Profile::Walk => 50.0,
-    }
+/// Metres per degree of latitude on the sphere of [`EARTH_RADIUS_M`].
+const M_PER_DEG: f64 = EARTH_RADIUS_M * std::f64::consts::PI / 180.0;
+
+/// Valhalla searches this far past the largest contour (`METRIC_PADDING`, 10 minutes) and
+/// sizes its grid for it; arcs leaving the search are followed at most this far.
+const PADDING_MS: f64 = 600_000.0;
+
+/// A cell no road crosses counts as this much beyond each limit (Valhalla: one minute).
+const NO_ROAD_MS: f64 = 60_000.0;
+
+/// The grid cell (its north–south side, metres; its east–west side spans as many degrees) for
+/// isochrones up to `max_limit_s`: Valhalla's rule, 1/300 of the distance covered in the limit
+/// plus 10 minutes at 70 mph by car or 5 mph on foot, rounded to 0.001° within 0.001–0.005°.
+pub fn cell_m(profile: super::Profile, max_limit_s: u32) -> f64 {
+    let mph = match profile {
+        super::Profile::Car => 70.0,
+        super::Profile::Walk => 5.0,
+    };
+    let reach_m = (f64::from(max_limit_s) + PADDING_MS / 1000.0) * mph * 0.447_04;
+    let deg = reach_m / 110_567.0 / 300.0;
+    let deg = if deg < 0.001 {
+        0.001
+    } else if deg > 0.005 {
+        0.005
+    } else {
+        (deg * 1000.0).round() / 1000.0
+    };
+    deg * M_PER_DEG
 }
 
 /// Largest grid (cells per side); the cell grows beyond it.
 const MAX_SIDE: usize = 2_000;
 
 /// Cells per side aimed at by [`polygons`]: a search wider than `TARGET_SIDE` cells of the
-/// profile's default gets coarser cells. A 30-minute car search at France scale spans
-/// ~100–130 km, i.e. 500–650 cells of 200 m; at ~350–450 m the grid holds 4× fewer cells,
-/// small enough (f32) to stay in the CPU's L2 cache while the splats hit it in settling order.
-/// Measured by `benches/routing_france.rs` (polygon time and Jaccard against the 200 m grid).
-/// Searches narrower than `TARGET_SIDE` default cells (every Andorra isochrone, walking
-/// isochrones up to ~2 h) keep the default cell.
+/// profile's cell gets coarser cells. A 30-minute car search at France scale spans
+/// ~100–130 km, i.e. 450–600 cells of 0.002°; at ~350–450 m the grid holds ~3× fewer cells,
+/// small enough (f32) to stay in the CPU's L2 cache while the arcs are drawn in settling order.
+/// Measured by `benches/routing_france.rs` (polygon time and Jaccard against the fine grid).
+/// Searches narrower than `TARGET_SIDE` cells (every Andorra isochrone, walking isochrones up
+/// to ~2 h) keep Valhalla's cell.
 const TARGET_SIDE: f64 = 300.0;
 
 /// The cell used for a search whose reached nodes span `span_m` metres (the larger side of
@@ -53,12 +89,11 @@ struct Projection {
 
 impl Projection {
     fn new(lon0: f64, lat0: f64) -> Projection {
-        let ky = EARTH_RADIUS_M * std::f64::consts::PI / 180.0;
         Projection {
             lon0,
             lat0,
-            kx: ky * lat0.to_radians().cos(),
-            ky,
+            kx: M_PER_DEG * lat0.to_radians().cos(),
+            ky: M_PER_DEG,
         }
     }
     fn fwd(&self, lon: f64, lat: f64) -> (f64, f64) {
@@ -71,8 +106,8 @@ impl Projection {
 
 /// Contour polygons (WGS84 lon/lat) for each of `limits_s` (ascending), from a search tree
 /// computed with a limit of at least the largest of them. `origin` is the query point.
-/// `cell_m` is the finest cell: wide searches get coarser cells (about [`TARGET_SIDE`] per
-/// side, see [`scaled_cell`]).
+/// `cell_m` is the finest cell's north–south side ([`cell_m`]): wide searches get coarser
+/// cells (about [`TARGET_SIDE`] per side, see [`scaled_cell`]).
 pub fn polygons(
     g: &Graph,
     tree: &Tree,
@@ -103,53 +138,105 @@ thread_local! {
 
 #[derive(Default)]
 struct Scratch {
-    /// Travel time per cell, ms (f32: half the bytes of f64 for the random-access splats;
+    /// Travel time per cell, ms (f32: half the bytes of f64 for the random-access marks;
     /// exact to < 1 ms up to 4.6 hours).
     times: Vec<f32>,
-    /// Negated times for `contour` (which takes f64).
+    /// Negated times for `contour` (which takes f64), per limit.
     values: Vec<f64>,
 }
 
-/// The grid: cell `(i, j)` has its centre at `(ox + (i + ½)·cell, oy + (j + ½)·cell)`.
-struct Grid<'a> {
-    times: &'a mut [f32],
+/// The grid: cell `(i, j)` has its centre at `(ox + (i + ½)·dx, oy + (j + ½)·dy)`.
+struct Grid {
+    times: Vec<f32>,
     nx: usize,
     ny: usize,
     ox: f64,
     oy: f64,
-    cell: f64,
-    walk_ms_per_m: f64,
+    dx: f64,
+    dy: f64,
 }
 
-impl Grid<'_> {
-    /// Lowers the time of the cell holding `(x, y)` and of the 8 around it to `t_ms` plus the
-    /// walk from the point to each cell's centre.
+impl Grid {
+    /// The cell holding `(x, y)`, unclamped.
     #[inline]
-    fn splat(&mut self, x: f64, y: f64, t_ms: f64) {
-        let fx = (x - self.ox) / self.cell;
-        let fy = (y - self.oy) / self.cell;
+    fn cell(&self, x: f64, y: f64) -> (isize, isize) {
+        let fx = (x - self.ox) / self.dx;
+        let fy = (y - self.oy) / self.dy;
         // floor without the libm call (`f64::floor` is not inlined on baseline x86-64)
-        let ci = fx as isize - isize::from(fx < 0.0);
-        let cj = fy as isize - isize::from(fy < 0.0);
-        for dj in -1..=1isize {
-            let j = cj + dj;
-            if j < 0 || j as usize >= self.ny {
-                continue;
+        (
+            fx as isize - isize::from(fx < 0.0),
+            fy as isize - isize::from(fy < 0.0),
+        )
+    }
+
+    #[inline]
+    fn lower(&mut self, (i, j): (isize, isize), t: f32) {
+        if i >= 0 && j >= 0 && (i as usize) < self.nx && (j as usize) < self.ny {
+            let v = &mut self.times[j as usize * self.nx + i as usize];
+            if t < *v {
+                *v = t;
             }
-            let dy = (j as f64 + 0.5) * self.cell + self.oy - y;
-            let row = j as usize * self.nx;
-            for di in -1..=1isize {
-                let i = ci + di;
-                if i < 0 || i as usize >= self.nx {
-                    continue;
-                }
-                let dx = (i as f64 + 0.5) * self.cell + self.ox - x;
-                let t = (t_ms + (dx * dx + dy * dy).sqrt() * self.walk_ms_per_m) as f32;
-                let v = &mut self.times[row + i as usize];
-                if t < *v {
-                    *v = t;
+        }
+    }
+
+    /// Does a cell whose centre lies inside `ring` hold a road time (one past `c_ms`: the
+    /// ring is a hole of the contour of `c_ms`)?
+    fn any_road_in(&self, ring: &LineString<f64>, c_ms: f64) -> bool {
+        let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+        for p in &ring.0 {
+            (x0, y0, x1, y1) = (x0.min(p.x), y0.min(p.y), x1.max(p.x), y1.max(p.y));
+        }
+        let (i0, j0) = self.cell(x0, y0);
+        let (i1, j1) = self.cell(x1, y1);
+        let clamp = |k: isize, n: usize| k.clamp(0, n as isize - 1) as usize;
+        for j in clamp(j0, self.ny)..=clamp(j1, self.ny) {
+            let y = self.oy + (j as f64 + 0.5) * self.dy;
+            for i in clamp(i0, self.nx)..=clamp(i1, self.nx) {
+                let t = f64::from(self.times[j * self.nx + i]);
+                if t.is_finite() && t > c_ms {
+                    let x = self.ox + (i as f64 + 0.5) * self.dx;
+                    if inside(ring, x, y) {
+                        return true;
+                    }
                 }
             }
+        }
+        false
+    }
+
+    /// Lowers to `t` every cell the segment `a`–`b` crosses (a grid traversal, Amanatides and
+    /// Woo; Valhalla's Bresenham `Intersect`).
+    fn segment(&mut self, a: (f64, f64), b: (f64, f64), t: f32) {
+        let (mut c, end) = (self.cell(a.0, a.1), self.cell(b.0, b.1));
+        self.lower(c, t);
+        if c == end {
+            return;
+        }
+        let (vx, vy) = (b.0 - a.0, b.1 - a.1);
+        let (si, sj) = (if vx > 0.0 { 1 } else { -1 }, if vy > 0.0 { 1 } else { -1 });
+        // parameter along the segment of the next vertical / horizontal cell boundary
+        let next = |k: isize, s: isize, o: f64, d: f64, p: f64, v: f64| -> f64 {
+            if v == 0.0 {
+                f64::INFINITY
+            } else {
+                (o + (k + isize::from(s > 0)) as f64 * d - p) / v
+            }
+        };
+        let (mut tx, mut ty) = (
+            next(c.0, si, self.ox, self.dx, a.0, vx),
+            next(c.1, sj, self.oy, self.dy, a.1, vy),
+        );
+        let (dtx, dty) = (self.dx / vx.abs(), self.dy / vy.abs());
+        let steps = (end.0 - c.0).unsigned_abs() + (end.1 - c.1).unsigned_abs();
+        for _ in 0..steps {
+            if tx < ty {
+                c.0 += si;
+                tx += dtx;
+            } else {
+                c.1 += sj;
+                ty += dty;
+            }
+            self.lower(c, t);
         }
     }
 }
@@ -165,7 +252,7 @@ fn trace(
         return Vec::new();
     };
     let proj = Projection::new(origin.0, origin.1);
-    // extent of the reached nodes
+    // extent of the reached nodes and of the origin
     let (mut x0, mut y0, mut x1, mut y1) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
     for &u in &tree.settled {
         let (lon, lat) = g.coord(u);
@@ -173,105 +260,142 @@ fn trace(
         (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
     }
     let span = (x1 - x0).max(y1 - y0);
-    let mut cell = cell_for_span(span).max(1.0);
-    if span / cell > MAX_SIDE as f64 {
-        cell = span / MAX_SIDE as f64;
+    let mut dy = cell_for_span(span).max(1.0);
+    if span / dy > MAX_SIDE as f64 {
+        dy = span / MAX_SIDE as f64;
     }
-    let margin = 3.0 * cell;
-    let (ox, oy) = (x0 - margin, y0 - margin);
-    let nx = (((x1 - x0) + 2.0 * margin) / cell).ceil() as usize + 1;
-    let ny = (((y1 - y0) + 2.0 * margin) / cell).ceil() as usize + 1;
+    // square in degrees, as Valhalla's grid
+    let dx = dy * proj.kx / proj.ky;
+    // the origin at a cell's centre; a margin for the arcs followed past the last nodes
+    let (mi, mj) = ((4.0 - x0 / dx).ceil(), (4.0 - y0 / dy).ceil());
+    let (ox, oy) = (-(mi + 0.5) * dx, -(mj + 0.5) * dy);
+    let nx = (mi + (x1 / dx).ceil() + 5.0) as usize;
+    let ny = (mj + (y1 / dy).ceil() + 5.0) as usize;
     let limit_ms = f64::from(max_s) * 1000.0;
     SCRATCH.with_borrow_mut(|scratch| {
-        scratch.times.clear();
-        scratch.times.resize(nx * ny, f32::INFINITY);
+        let mut times = std::mem::take(&mut scratch.times);
+        times.clear();
+        times.resize(nx * ny, f32::INFINITY);
         let mut grid = Grid {
-            times: &mut scratch.times,
+            times,
             nx,
             ny,
             ox,
             oy,
-            cell,
-            walk_ms_per_m: 1000.0 / (WALK_KMH / 3.6),
+            dx,
+            dy,
         };
-        rasterise(g, tree, &proj, limit_ms, &mut grid);
-        // contour keeps values >= threshold: negate times; unreached well beyond the largest limit
-        let unreached = -(limit_ms * 1.5 + 60_000.0);
-        scratch.values.clear();
-        scratch.values.extend(scratch.times.iter().map(|&t| {
-            if t.is_finite() {
-                -f64::from(t)
-            } else {
-                unreached
-            }
-        }));
+        grid.lower(grid.cell(0.0, 0.0), 0.0);
+        rasterise(g, tree, &proj, limit_ms + PADDING_MS, &mut grid);
+        // (`contour` puts value i at i + ½, the cell's centre)
         let builder = ContourBuilder::new(nx, ny, true)
             .x_origin(ox)
             .y_origin(oy)
-            .x_step(cell)
-            .y_step(cell);
-        let thresholds: Vec<f64> = limits_s.iter().map(|&s| -f64::from(s) * 1000.0).collect();
-        let Ok(contours) = builder.contours(&scratch.values, &thresholds) else {
-            return limits_s.iter().map(|_| MultiPolygon(Vec::new())).collect();
-        };
-        contours
-            .into_iter()
-            .map(|c| unproject(c.geometry(), &proj))
-            .collect()
+            .x_step(dx)
+            .y_step(dy);
+        let polys = limits_s
+            .iter()
+            .map(|&s| {
+                // contour keeps values >= threshold: negate times
+                let c = f64::from(s) * 1000.0;
+                let empty = -(c + NO_ROAD_MS);
+                scratch.values.clear();
+                scratch.values.extend(
+                    grid.times
+                        .iter()
+                        .map(|&t| if t.is_finite() { -f64::from(t) } else { empty }),
+                );
+                match builder.contours(&scratch.values, &[-c]) {
+                    Ok(mut cs) if !cs.is_empty() => {
+                        finish(cs.swap_remove(0).geometry(), &proj, &grid, c)
+                    }
+                    _ => MultiPolygon(Vec::new()),
+                }
+            })
+            .collect();
+        scratch.times = grid.times;
+        polys
     })
 }
 
-/// Every reached arc sampled about once per cell (a two-way segment once), each sample splat.
-fn rasterise(g: &Graph, tree: &Tree, proj: &Projection, limit_ms: f64, grid: &mut Grid<'_>) {
-    let cell = grid.cell;
+/// Projected contour polygons of limit `c_ms` to WGS84, without the holes no road crosses.
+fn finish(mp: &MultiPolygon<f64>, proj: &Projection, grid: &Grid, c_ms: f64) -> MultiPolygon<f64> {
+    let kept = MultiPolygon(
+        mp.0.iter()
+            .map(|p| {
+                let holes = p.interiors().iter();
+                let roads = holes.filter(|r| grid.any_road_in(r, c_ms)).cloned();
+                Polygon::new(p.exterior().clone(), roads.collect())
+            })
+            .collect(),
+    );
+    unproject(&kept, proj)
+}
+
+/// Every reached arc cut into pieces of a quarter cell (a two-way segment once), each piece
+/// drawn with its later time; arcs leaving the search followed up to `horizon_ms`.
+fn rasterise(g: &Graph, tree: &Tree, proj: &Projection, horizon_ms: f64, grid: &mut Grid) {
+    let piece = 0.25 * grid.dy;
     for &u in &tree.settled {
         let tu = f64::from(tree.time_ms[u as usize]);
         let (lon, lat) = g.coord(u);
         let (ux, uy) = proj.fwd(lon, lat);
-        grid.splat(ux, uy, tu);
         for a in g.arcs(u) {
             let v = g.targets[a];
             let w = f64::from(g.weights[a]);
             let tv = tree.time_ms[v as usize];
-            // A two-way segment whose ends were both reached is sampled once, from its lower
-            // end: the samples take the better of both ends, so the other direction would
-            // write the same times (the splats dominate the polygon's cost at France size).
-            if v < u
-                && tv != UNREACHED
-                && g.arcs(v)
-                    .any(|b| g.targets[b] == u && g.weights[b] == g.weights[a])
-            {
+            // the far end, reached, counts only through a reverse arc (not up a one-way)
+            let back = if tv == UNREACHED {
+                None
+            } else {
+                g.arcs(v)
+                    .find(|&b| g.targets[b] == u && g.lengths[b] == g.lengths[a])
+                    .map(|b| (f64::from(tv), f64::from(g.weights[b])))
+            };
+            // A two-way segment whose ends were both reached is drawn once, from its lower end:
+            // the pieces take the better of both ends, so the other direction draws the same.
+            if v < u && back.is_some_and(|(_, wb)| wb == w) {
                 continue;
             }
             let (vlon, vlat) = g.coord(v);
             let (vx, vy) = proj.fwd(vlon, vlat);
             let len_m = f64::from(g.lengths[a]) / 10.0;
-            // about one sample per cell (each splat also covers the 8 cells around it);
-            // truncation + 1 rather than `ceil`, a libm call on baseline x86-64
-            let steps = (len_m / cell) as usize + 1;
-            let inv_steps = 1.0 / steps as f64;
-            // A reached far end is splat as a settled node with its own time, which is at most
-            // `tu + w`: the sample at `f = 1` would repeat that splat exactly. Skipping it halves
-            // the splats on arcs shorter than a cell (most streets at France scale).
-            let last = if tv == UNREACHED { steps } else { steps - 1 };
-            for s in 1..=last {
-                let f = s as f64 * inv_steps;
-                // the far end may be reached sooner from elsewhere
-                let t = match tv {
-                    UNREACHED => tu + f * w,
-                    tv => (tu + f * w).min(f64::from(tv) + (1.0 - f) * w),
-                };
-                if t > limit_ms {
-                    // beyond the limit from both ends; with an unreached far end, for good
-                    if tv == UNREACHED {
-                        break;
-                    }
-                    continue;
+            // Valhalla draws an arc shorter than 1.5 pieces in one piece
+            let steps = ((len_m / piece + 0.5) as usize).max(1);
+            let inv = 1.0 / steps as f64;
+            let time = |f: f64| match back {
+                None => tu + f * w,
+                Some((tv, wb)) => (tu + f * w).min(tv + (1.0 - f) * wb),
+            };
+            let mut prev = (ux, uy);
+            let mut t_prev = tu;
+            for s in 1..=steps {
+                let f = s as f64 * inv;
+                let t = time(f);
+                let at = (ux + f * (vx - ux), uy + f * (vy - uy));
+                let later = t.max(t_prev);
+                if later <= horizon_ms {
+                    grid.segment(prev, at, later as f32);
+                } else if back.is_none() {
+                    // only later from here on
+                    break;
                 }
-                grid.splat(ux + f * (vx - ux), uy + f * (vy - uy), t);
+                (prev, t_prev) = (at, t);
             }
         }
     }
+}
+
+/// Is `(x, y)` inside the closed `ring` (crossing number)?
+fn inside(ring: &LineString<f64>, x: f64, y: f64) -> bool {
+    let mut odd = false;
+    for w in ring.0.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        if (a.y > y) != (b.y > y) && x < a.x + (y - a.y) / (b.y - a.y) * (b.x - a.x) {
+            odd = !odd;
+        }
+    }
+    odd
 }
 
 fn unproject(mp: &MultiPolygon<f64>, proj: &Projection) -> MultiPolygon<f64> {

@@ -42,7 +42,7 @@ fn default_car_cell_is_unchanged_in_andorra() {
         return;
     };
     let g = &net.car;
-    let cell = isochrone::default_cell_m(Profile::Car);
+    let cell = isochrone::cell_m(Profile::Car, 1_800);
     // Andorra spans ~40 km: fewer cells than the target side, so the Valhalla comparison of
     // the README (200 m cells) still describes what the service draws.
     for u in origins(8) {
@@ -96,12 +96,12 @@ fn scaled_cell_agrees_with_the_fine_grid() {
                 (0.95..=1.4).contains(&ratio),
                 "origin {u}, {limit_s} s: area ratio {ratio:.3}"
             );
-            // every node reached well within the limit is inside (the grid blurs the edge)
+            // every node reached well within the limit is inside, or within a cell of the
+            // polygon when it sits in a cell's far corner (the grid blurs the edge)
             for &v in &tree.settled {
                 if tree.time_ms[v as usize] <= limit_s * 1000 * 4 / 5 {
-                    let (x, y) = g.coord(v);
                     assert!(
-                        scaled[k].contains(&Point::new(x, y)),
+                        within_a_cell(&scaled[k], g.coord(v), 2.0 * fine_m),
                         "origin {u}: node {v} at {} ms outside the {limit_s} s polygon",
                         tree.time_ms[v as usize]
                     );
@@ -123,5 +123,119 @@ fn scaled_cell_agrees_with_the_fine_grid() {
     assert!(
         coarser > 0,
         "no origin's cell was scaled: the test compares nothing"
+    );
+}
+
+/// Is `p` inside `poly`, or one of the 8 points `cell_m` metres around it (a cell away)?
+fn within_a_cell(poly: &MultiPolygon<f64>, p: (f64, f64), cell_m: f64) -> bool {
+    let dlat = cell_m / 111_195.0;
+    let dlon = dlat / p.1.to_radians().cos();
+    (-1..=1).any(|i| {
+        (-1..=1).any(|j| {
+            let q = Point::new(p.0 + f64::from(i) * dlon, p.1 + f64::from(j) * dlat);
+            poly.contains(&q)
+        })
+    })
+}
+
+/// Distance (m, local equirectangular around `o`) from `p` to the segment `a`–`b`.
+fn to_segment(o: (f64, f64), p: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
+    let k = 111_195.0;
+    let kx = k * o.1.to_radians().cos();
+    let m = |q: (f64, f64)| ((q.0 - o.0) * kx, (q.1 - o.1) * k);
+    let (p, a, b) = (m(p), m(a), m(b));
+    let (vx, vy) = (b.0 - a.0, b.1 - a.1);
+    let l2 = vx * vx + vy * vy;
+    let f = if l2 > 0.0 {
+        (((p.0 - a.0) * vx + (p.1 - a.1) * vy) / l2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    ((p.0 - a.0 - f * vx).powi(2) + (p.1 - a.1 - f * vy).powi(2)).sqrt()
+}
+
+/// The oracle is the search tree itself, not the grid: every node reached within 80 % of the
+/// limit lies inside the polygon or within a cell of it (a node in the far corner of its cell,
+/// its neighbours crossed by no road: the contour cuts the corner, in Valhalla's too), and every node reached only past 1.5× the limit (or not
+/// within 2×) that lies farther than 3.5 cells from every stretch of road reached within the
+/// limit lies outside it (a contour runs at most about two cell diagonals from a cell a road
+/// reached in time crosses).
+#[test]
+fn polygon_holds_the_near_nodes_and_leaves_out_the_far_ones() {
+    let Some(net) = net("andorra") else {
+        eprintln!("skipping: ../shared/data/osm absent");
+        return;
+    };
+    let mut rng = Rng::new(23);
+    let (mut near, mut far) = (0, 0);
+    for (profile, limit_s) in [
+        (Profile::Car, 300),
+        (Profile::Car, 900),
+        (Profile::Walk, 600),
+    ] {
+        let g = net.graph(profile);
+        let cell = isochrone::cell_m(profile, limit_s);
+        for _ in 0..3 {
+            let u = rng.below(g.node_count()) as u32;
+            let limit_ms = limit_s * 1000;
+            let o = [Origin {
+                node: u,
+                offset_ms: 0,
+                offset_dm: 0,
+            }];
+            let tree = bounded(g, &o, 2 * limit_ms);
+            let poly = isochrone::polygons(g, &tree, g.coord(u), &[limit_s], cell)
+                .pop()
+                .unwrap();
+            let t = |v: u32| tree.time_ms[v as usize];
+            // the stretches of road reached within the limit
+            let mut reached = Vec::new();
+            for &a in &tree.settled {
+                if t(a) > limit_ms {
+                    continue;
+                }
+                for k in g.arcs(a) {
+                    let b = g.targets[k];
+                    let f = (f64::from(limit_ms - t(a)) / f64::from(g.weights[k].max(1))).min(1.0);
+                    let (pa, pb) = (g.coord(a), g.coord(b));
+                    reached.push((pa, (pa.0 + f * (pb.0 - pa.0), pa.1 + f * (pb.1 - pa.1))));
+                }
+            }
+            for &v in &tree.settled {
+                if t(v) <= limit_ms * 4 / 5 {
+                    assert!(
+                        within_a_cell(&poly, g.coord(v), cell),
+                        "{profile:?} from {u}: node {v} at {} ms outside the {limit_s} s polygon",
+                        t(v)
+                    );
+                    near += 1;
+                }
+            }
+            for _ in 0..300 {
+                let v = rng.below(g.node_count()) as u32;
+                if t(v) != u32::MAX && t(v) <= limit_ms * 3 / 2 {
+                    continue;
+                }
+                let p = g.coord(v);
+                let gap = reached
+                    .iter()
+                    .map(|&(a, b)| to_segment(p, p, a, b))
+                    .fold(f64::INFINITY, f64::min);
+                if gap > 3.5 * cell {
+                    assert!(
+                        !poly.contains(&Point::new(p.0, p.1)),
+                        "{profile:?} from {u}: node {v} ({:?} ms, {gap:.0} m from the reached \
+                         roads) inside the {limit_s} s polygon",
+                        t(v)
+                    );
+                    far += 1;
+                }
+            }
+        }
+    }
+    eprintln!("{near} near nodes inside, {far} far nodes outside");
+    assert!(
+        near > 100 && far > 100,
+        "{near} near, {far} far: too few checked"
     );
 }

@@ -339,7 +339,7 @@ fn isochrones_are_nested() {
             &tree,
             (lon, lat),
             &[600, 1_800],
-            isochrone::default_cell_m(profile),
+            isochrone::cell_m(profile, 1_800),
         );
         eprintln!("{profile:?} polygons in {:?} (debug)", started.elapsed());
         assert_eq!(polys.len(), 2);
