@@ -115,6 +115,22 @@ impl Dataset {
         Ok(ds)
     }
 
+    /// Loads a snapshot file, decoding it while it is read ([`crate::snapshot::read_snapshot_from`]):
+    /// the file is never whole in memory.
+    pub fn from_snapshot_file(path: &std::path::Path) -> crate::Result<Dataset> {
+        let started = Instant::now();
+        let io = |e| crate::Error::Io(e, path.to_owned());
+        let file = std::fs::File::open(path).map_err(io)?;
+        let size = file.metadata().map_err(io)?.len();
+        let lieux = crate::snapshot::read_snapshot_from(file, Some(size)).map_err(|e| match e {
+            crate::snapshot::SnapshotError::Read(e) => io(e),
+            e => e.into(),
+        })?;
+        let mut ds = Dataset::new(lieux);
+        ds.load_time = started.elapsed();
+        Ok(ds)
+    }
+
     /// The embedded default dataset (France Services 2022-12-01).
     pub fn embedded() -> crate::Result<Dataset> {
         Dataset::from_snapshot(crate::DEFAULT_SNAPSHOT)

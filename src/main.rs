@@ -63,12 +63,8 @@ fn run(args: Args) -> anyhow::Result<()> {
             let blocking_threads = limits.blocking_threads();
             let limits = limits.limits()?;
             let dataset = match &snapshot {
-                Some(path) => {
-                    let bytes = std::fs::read(path)
-                        .with_context(|| format!("reading snapshot {}", path.display()))?;
-                    lieux::Dataset::from_snapshot(&bytes)
-                        .with_context(|| format!("loading snapshot {}", path.display()))?
-                }
+                Some(path) => lieux::Dataset::from_snapshot_file(path)
+                    .with_context(|| format!("loading snapshot {}", path.display()))?,
                 None => lieux::Dataset::embedded().context("loading the embedded default data")?,
             };
             tracing::info!(

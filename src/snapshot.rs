@@ -1,7 +1,7 @@
 //! The snapshot: a FlatGeobuf file of Points with the 32 v1 columns as properties, so GDAL
 //! (`ogrinfo`, QGIS) reads it as is. `lieux import` and live imports write it
 //! ([`SnapshotWriter`], [`write_snapshot`], `write.rs`), the server loads it
-//! ([`crate::Dataset::from_snapshot`]); `/v1/lieux.fgb` serves its indexed form
+//! ([`crate::Dataset::from_snapshot_file`]: read in chunks, decoded as they come); `/v1/lieux.fgb` serves its indexed form
 //! ([`encode_indexed`]).
 //!
 //! Layout choices:
@@ -28,7 +28,7 @@ use flatgeobuf::ColumnType;
 
 use crate::model::V1_COLUMNS;
 
-pub use read::read_snapshot;
+pub use read::{read_snapshot, read_snapshot_from};
 pub use write::{SnapshotWriter, encode_indexed, encode_snapshot, write_snapshot};
 
 /// Failure to read or write a snapshot.
@@ -37,6 +37,9 @@ pub enum SnapshotError {
     /// Not a snapshot, or a corrupt one (the reason says where).
     #[error("invalid snapshot: {0}")]
     Invalid(String),
+    /// The reader failed ([`read_snapshot_from`]).
+    #[error("cannot read the snapshot")]
+    Read(#[source] std::io::Error),
     #[error("cannot write {path}")]
     Write {
         path: PathBuf,

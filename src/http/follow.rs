@@ -251,9 +251,8 @@ pub async fn poll(
 }
 
 fn load(path: &std::path::Path) -> Result<Dataset, FollowError> {
-    let bytes = std::fs::read(path).map_err(|source| FollowError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    Dataset::from_snapshot(&bytes).map_err(|e| FollowError::Invalid(e.to_string()))
+    Dataset::from_snapshot_file(path).map_err(|e| match e {
+        crate::Error::Io(source, path) => FollowError::Io { path, source },
+        e => FollowError::Invalid(e.to_string()),
+    })
 }

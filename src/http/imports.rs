@@ -546,13 +546,12 @@ impl AppState {
             .running
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        let bytes = std::fs::read(path).map_err(|source| ReloadError::Read {
-            path: path.clone(),
-            source,
-        })?;
-        let ds = Dataset::from_snapshot(&bytes).map_err(|source| ReloadError::Invalid {
-            path: path.clone(),
-            source,
+        let ds = Dataset::from_snapshot_file(path).map_err(|e| match e {
+            crate::Error::Io(source, path) => ReloadError::Read { path, source },
+            source => ReloadError::Invalid {
+                path: path.clone(),
+                source,
+            },
         })?;
         if ds.version() == self.dataset().version() {
             return Ok(None);

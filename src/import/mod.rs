@@ -100,6 +100,7 @@ impl From<SnapshotError> for ImportError {
         match e {
             SnapshotError::Invalid(reason) => ImportError::Snapshot(reason),
             SnapshotError::Write { path, source } => ImportError::Write { path, source },
+            SnapshotError::Read(source) => ImportError::Snapshot(format!("cannot read: {source}")),
         }
     }
 }

@@ -1,5 +1,7 @@
-//! Reading snapshots: straight over the bytes, features decoded on several threads.
+//! Reading snapshots: straight over the bytes, or a file chunk by chunk, features decoded on
+//! several threads.
 
+use std::io::Read as _;
 use std::str::FromStr;
 
 use chrono::NaiveDate;
@@ -34,49 +36,168 @@ fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
 /// Reads a snapshot written by [`write_snapshot`](super::write_snapshot) (any FlatGeobuf file with the v1 columns
 /// works; unknown columns are ignored). `horaires` are parsed again.
 pub fn read_snapshot(bytes: &[u8]) -> Result<Vec<Lieu>, SnapshotError> {
-    if bytes.len() < 12 || bytes[0..3] != MAGIC[0..3] || bytes[4..7] != MAGIC[4..7] {
-        return Err(bad("not a FlatGeobuf file (bad magic bytes)"));
-    }
+    check_magic(bytes)?;
     let header_len = u32_at(bytes, 8).ok_or_else(|| bad("truncated header"))? as usize;
     let header_end = 12usize
         .checked_add(header_len)
         .filter(|e| *e <= bytes.len())
         .ok_or_else(|| bad("truncated header"))?;
-    let header = flatgeobuf::size_prefixed_root_as_header(&bytes[8..header_end])
-        .map_err(|e| bad(format!("header: {e}")))?;
-
-    // For each file column: its type and its index in V1_COLUMNS (if any).
-    let columns: Vec<(ColumnType, Option<usize>)> = header
-        .columns()
-        .map(|cols| {
-            cols.iter()
-                .map(|c| (c.type_(), column_index(c.name())))
-                .collect()
-        })
-        .unwrap_or_default();
-    let count = header.features_count() as usize;
-    let index_size = if header.index_node_size() > 0 && count > 0 {
-        flatgeobuf::packed_r_tree::PackedRTree::index_size(count, header.index_node_size())
-    } else {
-        0
-    };
-    let mut offset = header_end
-        .checked_add(index_size)
+    let layout = Layout::of(&bytes[..header_end])?;
+    let offset = header_end
+        .checked_add(layout.index_size)
+        .filter(|e| *e <= bytes.len())
         .ok_or_else(|| bad("truncated index"))?;
+    let bytes = &bytes[offset..];
+    let (slices, used) = split_features(bytes, 0, layout.count.min(bytes.len() / 64))?;
+    if used < bytes.len() {
+        return Err(bad(format!("feature {}: truncated", slices.len())));
+    }
+    let mut lieux = Vec::with_capacity(slices.len());
+    decode_parallel(&slices, 0, &layout.columns, &mut lieux)?;
+    Ok(lieux)
+}
 
-    // Split into feature slices first (cheap, sequential), then decode in parallel: most of the
-    // load time is parsing `horaires` (~25 µs each with the opening-hours grammar).
-    let mut slices = Vec::with_capacity(count.min(bytes.len() / 64));
-    while offset < bytes.len() {
-        let n = slices.len();
-        let len = u32_at(bytes, offset).ok_or_else(|| bad(format!("feature {n}: truncated")))?;
-        let end = offset
-            .checked_add(4 + len as usize)
-            .filter(|e| *e <= bytes.len())
-            .ok_or_else(|| bad(format!("feature {n}: truncated")))?;
+/// Bytes read at a time by [`read_snapshot_from`].
+const READ_CHUNK: usize = 8 << 20;
+
+/// [`read_snapshot`] from a reader (a file), [`READ_CHUNK`] bytes at a time: the features of
+/// each chunk are decoded while the file is read, and the file is never whole in memory (at
+/// 1 M places, a 403 MB buffer that the allocator kept after the load, issue 19). `size` is
+/// the reader's length if known (it bounds the capacity reserved from the header's count).
+pub fn read_snapshot_from(
+    mut reader: impl std::io::Read,
+    size: Option<u64>,
+) -> Result<Vec<Lieu>, SnapshotError> {
+    let mut head = vec![0u8; 12];
+    let n = read_full(&mut reader, &mut head)?;
+    check_magic(&head[..n])?;
+    let header_len = u32_at(&head, 8).ok_or_else(|| bad("truncated header"))? as usize;
+    head.resize(12 + header_len, 0);
+    if read_full(&mut reader, &mut head[12..])? < header_len {
+        return Err(bad("truncated header"));
+    }
+    let layout = Layout::of(&head)?;
+    let index = layout.index_size as u64;
+    let skipped = std::io::copy(&mut reader.by_ref().take(index), &mut std::io::sink())
+        .map_err(SnapshotError::Read)?;
+    if skipped < index {
+        return Err(bad("truncated index"));
+    }
+    let size = size.map_or(usize::MAX, |s| usize::try_from(s).unwrap_or(usize::MAX));
+    let mut lieux = Vec::with_capacity(layout.count.min(size / 64));
+    let mut pending: Vec<u8> = Vec::new();
+    loop {
+        let start = pending.len();
+        pending.resize(start + READ_CHUNK, 0);
+        let n = read_full(&mut reader, &mut pending[start..])?;
+        pending.truncate(start + n);
+        let first = lieux.len();
+        let (slices, used) = split_features(&pending, first, READ_CHUNK / 64)?;
+        decode_parallel(&slices, first, &layout.columns, &mut lieux)?;
+        pending.drain(..used);
+        if n == 0 {
+            if !pending.is_empty() {
+                return Err(bad(format!("feature {}: truncated", lieux.len())));
+            }
+            return Ok(lieux);
+        }
+    }
+}
+
+/// The FlatGeobuf magic bytes (any minor version) and room for the header length.
+fn check_magic(bytes: &[u8]) -> Result<(), SnapshotError> {
+    if bytes.len() < 12 || bytes[0..3] != MAGIC[0..3] || bytes[4..7] != MAGIC[4..7] {
+        return Err(bad("not a FlatGeobuf file (bad magic bytes)"));
+    }
+    Ok(())
+}
+
+/// Reads until `buf` is full or the end of the input; the bytes read.
+fn read_full(reader: &mut impl std::io::Read, buf: &mut [u8]) -> Result<usize, SnapshotError> {
+    let mut n = 0;
+    while n < buf.len() {
+        match reader.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(SnapshotError::Read(e)),
+        }
+    }
+    Ok(n)
+}
+
+/// What the header says: the columns, the feature count and the size of the index before the
+/// features.
+struct Layout {
+    /// For each file column: its type and its index in V1_COLUMNS (if any).
+    columns: Vec<(ColumnType, Option<usize>)>,
+    count: usize,
+    index_size: usize,
+}
+
+impl Layout {
+    /// From the file's first bytes: magic, header length, header.
+    fn of(bytes: &[u8]) -> Result<Layout, SnapshotError> {
+        check_magic(bytes)?;
+        let header = flatgeobuf::size_prefixed_root_as_header(&bytes[8..])
+            .map_err(|e| bad(format!("header: {e}")))?;
+        let columns = header
+            .columns()
+            .map(|cols| {
+                cols.iter()
+                    .map(|c| (c.type_(), column_index(c.name())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let count = header.features_count() as usize;
+        let index_size = if header.index_node_size() > 0 && count > 0 {
+            flatgeobuf::packed_r_tree::PackedRTree::index_size(count, header.index_node_size())
+        } else {
+            0
+        };
+        Ok(Layout {
+            columns,
+            count,
+            index_size,
+        })
+    }
+}
+
+/// The complete features at the start of `bytes` (each with its length prefix), and the bytes
+/// they take; `first` is the index of the first one (for messages), `capacity` a guess of their
+/// number. A feature whose length points past the end is left for more bytes.
+fn split_features(
+    bytes: &[u8],
+    first: usize,
+    capacity: usize,
+) -> Result<(Vec<&[u8]>, usize), SnapshotError> {
+    let mut slices = Vec::with_capacity(capacity);
+    let mut offset = 0;
+    while let Some(len) = u32_at(bytes, offset) {
+        let Some(end) = offset
+            .checked_add(4)
+            .and_then(|o| o.checked_add(len as usize))
+        else {
+            return Err(bad(format!("feature {}: truncated", first + slices.len())));
+        };
+        if end > bytes.len() {
+            break;
+        }
         slices.push(&bytes[offset..end]);
         offset = end;
     }
+    Ok((slices, offset))
+}
+
+/// Decodes `slices` on several threads and appends the places to `lieux`, in order; `first`
+/// is the index of the first (for messages). Most of the time is parsing `horaires` and
+/// allocating the strings.
+fn decode_parallel(
+    slices: &[&[u8]],
+    first: usize,
+    columns: &[(ColumnType, Option<usize>)],
+    lieux: &mut Vec<Lieu>,
+) -> Result<(), SnapshotError> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -86,8 +207,7 @@ pub fn read_snapshot(bytes: &[u8]) -> Result<Vec<Lieu>, SnapshotError> {
     // hold two batches each, so the places are built once, in their final vector, instead of
     // in per-thread vectors copied at the end (1 M places: ~750 MB less at the peak).
     let batches: Vec<&[&[u8]]> = slices.chunks(BATCH).collect();
-    let mut lieux = Vec::with_capacity(slices.len());
-    let (columns, batches) = (&columns, &batches);
+    let batches = &batches;
     std::thread::scope(|scope| {
         let (receivers, handles): (Vec<_>, Vec<_>) = (0..threads)
             .map(|t| {
@@ -96,8 +216,12 @@ pub fn read_snapshot(bytes: &[u8]) -> Result<Vec<Lieu>, SnapshotError> {
                     // identical `horaires` strings are parsed once per thread
                     let mut hours_cache = HoursCache::default();
                     for j in (t..batches.len()).step_by(threads) {
-                        let decoded =
-                            decode_features(batches[j], j * BATCH, columns, &mut hours_cache);
+                        let decoded = decode_features(
+                            batches[j],
+                            first + j * BATCH,
+                            columns,
+                            &mut hours_cache,
+                        );
                         let failed = decoded.is_err();
                         if tx.send(decoded).is_err() || failed {
                             return;
@@ -121,8 +245,7 @@ pub fn read_snapshot(bytes: &[u8]) -> Result<Vec<Lieu>, SnapshotError> {
                 .map_err(|_| bad("snapshot decoder thread panicked"))
         });
         appended.and(joined)
-    })?;
-    Ok(lieux)
+    })
 }
 
 /// Parsed `horaires` by raw bytes, per decoding thread (foldhash: SipHash showed in profiles).

@@ -101,3 +101,58 @@ fn a_snapshot_with_a_repeated_id_keeps_the_first_like_dataset_new() {
     places.push(again);
     assert_same(&load(&places), &Dataset::new(places));
 }
+
+/// A snapshot file is read in chunks (#19: never whole in memory): features cut by a chunk
+/// boundary, the places, their order and every column (the version hashes them all) are those
+/// of the whole-bytes reader; a truncated file or a wrong one fails alike in both.
+#[test]
+fn a_snapshot_file_read_in_chunks_is_the_snapshot_read_whole() {
+    let mut places = places();
+    // over 8 MB (the chunk): several chunks, features cut at their ends
+    places.extend(
+        lieux::testdata::synthetic_lieux(40_000, 11)
+            .into_iter()
+            .map(|mut l| {
+                l.id = format!("q{}", l.id);
+                l
+            }),
+    );
+    let bytes = encode_snapshot(&places).expect("encodes");
+    assert!(bytes.len() > 2 * (8 << 20), "{} bytes", bytes.len());
+    let dir = std::env::temp_dir().join(format!("lieux-chunked-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("s.fgb");
+    std::fs::write(&path, &bytes).expect("writes");
+    let whole = Dataset::from_snapshot(&bytes).expect("loads");
+    let chunked = Dataset::from_snapshot_file(&path).expect("loads");
+    assert_same(&chunked, &whole);
+    let columns = |d: &Dataset| {
+        d.lieux()
+            .iter()
+            .map(|l| {
+                lieux::model::V1_COLUMNS
+                    .iter()
+                    .map(|c| l.column(c).unwrap_or_default())
+                    .collect::<Vec<_>>()
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(columns(&chunked) == columns(&whole), "every column");
+
+    for (cut, what) in [(bytes.len() - 3, "truncated"), (5, "bad magic")] {
+        std::fs::write(&path, &bytes[..cut]).expect("writes");
+        let whole = lieux::snapshot::read_snapshot(&bytes[..cut]).map(|v| v.len());
+        let file = std::fs::File::open(&path).expect("opens");
+        let chunked = lieux::snapshot::read_snapshot_from(file, None).map(|v| v.len());
+        let (Err(a), Err(b)) = (whole, chunked) else {
+            panic!("a {what} file loads");
+        };
+        assert_eq!(a.to_string(), b.to_string());
+        assert!(a.to_string().contains(what), "{a}");
+    }
+    assert!(matches!(
+        Dataset::from_snapshot_file(&dir.join("missing.fgb")),
+        Err(lieux::Error::Io(..))
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+}
