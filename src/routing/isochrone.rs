@@ -432,6 +432,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn cell_follows_valhallas_rule() {
+        use crate::routing::Profile::{Car, Walk};
+        // (limit + 10 min) at 70 mph by car or 5 mph on foot, / 300, rounded to 0.001°
+        // within 0.001–0.005° (`src/thor/isochrone.cc`, as pyvalhalla 3.9.1 runs it)
+        for (profile, minutes, deg) in [
+            (Car, 3, 0.001),
+            (Car, 15, 0.001),
+            (Car, 20, 0.002),
+            (Car, 30, 0.002),
+            (Car, 60, 0.004),
+            (Car, 180, 0.005),
+            (Walk, 30, 0.001),
+            (Walk, 120, 0.001),
+        ] {
+            let got = cell_m(profile, minutes * 60) / M_PER_DEG;
+            assert!(
+                (got - deg).abs() < 1e-9,
+                "{profile:?} {minutes} min: {got}°"
+            );
+        }
+    }
+
+    #[test]
     fn cell_scales_only_past_the_target_side() {
         for (min_cell, span, want) in [
             (200.0, 0.0, 200.0),
