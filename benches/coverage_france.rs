@@ -111,6 +111,7 @@ fn main() {
                         node: l.node,
                         offset_ms: l.ms,
                         place: slot,
+                        by_arc: l.by_arc,
                     })
                     .collect::<Vec<_>>(),
             )
@@ -126,6 +127,7 @@ fn main() {
             node: s.node,
             offset_ms: s.offset_ms,
             offset_dm: 0,
+            by_arc: None,
         })
         .collect();
     let (tree, heap_ms, _) = timed(|| bounded(&tg, &origins, u32::MAX - 1));

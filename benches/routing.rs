@@ -50,6 +50,7 @@ fn routing(c: &mut Criterion) {
         node: s.u,
         offset_ms: 0,
         offset_dm: 0,
+        by_arc: None,
     }];
     c.bench_function("andorra car 30 min search from a node, turn by turn", |b| {
         b.iter(|| search::bounded(car, &from, 1_800_000).settled.len())

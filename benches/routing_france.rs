@@ -60,6 +60,7 @@ fn france(c: &mut Criterion) {
             node: u,
             offset_ms: 0,
             offset_dm: 0,
+            by_arc: None,
         }]
     };
     // Per-query distribution, one pass over the origins (criterion below gives wall medians).

@@ -255,6 +255,11 @@ fn run(args: Args) -> anyhow::Result<()> {
                 stats.dropped_segments,
                 started.elapsed().as_secs_f64()
             );
+            let [(cn, ca), (wn, wa)] = stats.uncontracted;
+            eprintln!(
+                "compact graph: every way node a node would be car {cn} nodes / {ca} arcs, \
+                 walk {wn} nodes / {wa} arcs"
+            );
             eprintln!(
                 "turn restrictions: {} read ({} skipped: via ways or malformed), {} forbidden \
                  turns in the car graph",

@@ -151,6 +151,7 @@ pub fn search_from_places(
                 node: l.node,
                 offset_ms: l.ms,
                 place: slot,
+                by_arc: l.by_arc,
             }));
         }
     }
@@ -175,8 +176,20 @@ pub fn road_time(
         .into_iter()
         .filter_map(|l| {
             let u = l.node as usize;
-            let t = *nearest.time_ms.get(u)?;
-            let p = nearest.place[u];
+            let (t, p) = match l.by_arc {
+                // reaching u by an arc (turn-aware): a place at u, or a turn allowed onto an arc
+                Some(a) if !nearest.arc_time_ms.is_empty() => {
+                    let at = *nearest.at_node.get(u)?;
+                    g.arcs(l.node)
+                        .filter_map(|b| {
+                            let turn = g.turn_cost(a as usize, 0, l.node, b)?;
+                            let t = nearest.arc_time_ms[b];
+                            (t != UNREACHED).then(|| (t.saturating_add(turn), nearest.arc_place[b]))
+                        })
+                        .fold(at, |best, x| best.min(x))
+                }
+                _ => (*nearest.time_ms.get(u)?, nearest.place[u]),
+            };
             (t != UNREACHED && p != NO_PLACE).then(|| (l.ms.saturating_add(t), p))
         })
         .min()

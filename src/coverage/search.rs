@@ -68,6 +68,9 @@ pub struct Source {
     pub node: u32,
     pub offset_ms: u32,
     pub place: u32,
+    /// The arc leaving `node` the place lies inside (turn-aware searches: reached by turning
+    /// onto it, see [`crate::routing::search::Attached::by_arc`]).
+    pub by_arc: Option<u32>,
 }
 
 /// Per node: time to the nearest source (ms, [`UNREACHED`] if none) and that source's place
@@ -78,6 +81,13 @@ pub struct NearestPlaces {
     pub place: Vec<u32>,
     /// Nodes settled (reached).
     pub settled: usize,
+    /// Turn-aware searches: per arc, the time from its tail to the nearest place and that
+    /// place; per node, its nearest place without leaving by an arc (a place at the node);
+    /// for the points that reach a node by an arc and must turn there
+    /// ([`crate::routing::search::Origin::by_arc`]). Empty for node searches.
+    pub arc_time_ms: Vec<u32>,
+    pub arc_place: Vec<u32>,
+    pub at_node: Vec<(u32, u32)>,
 }
 
 /// One Dijkstra run from every source on the reverse graph.
@@ -122,6 +132,9 @@ pub fn nearest_places(rev: &ReverseGraph, sources: &[Source]) -> NearestPlaces {
         time_ms: time,
         place,
         settled,
+        arc_time_ms: Vec::new(),
+        arc_place: Vec::new(),
+        at_node: Vec::new(),
     }
 }
 
@@ -136,6 +149,7 @@ pub(crate) mod tests {
                 node: rng.below(n) as u32,
                 offset_ms: rng.below(5_000) as u32,
                 place: p as u32,
+                by_arc: None,
             })
             .collect()
     }

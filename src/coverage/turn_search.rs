@@ -45,6 +45,20 @@ pub fn nearest_places_turns(g: &Graph, sources: &[Source]) -> NearestPlaces {
         };
     for s in sources.iter().filter(|s| (s.node as usize) < n) {
         let v = s.node as usize;
+        if let Some(b) = s
+            .by_arc
+            .filter(|&b| (b as usize) < m && tail[b as usize] == s.node)
+        {
+            // inside arc b: from b's tail, by turning onto b
+            relax(
+                b as usize,
+                s.offset_ms,
+                s.place,
+                &mut heap,
+                (&mut time, &mut place),
+            );
+            continue;
+        }
         if (s.offset_ms, s.place) < (node_time[v], node_place[v]) {
             node_time[v] = s.offset_ms;
             node_place[v] = s.place;
@@ -80,6 +94,11 @@ pub fn nearest_places_turns(g: &Graph, sources: &[Source]) -> NearestPlaces {
             relax(a, nt, p, &mut heap, (&mut time, &mut place));
         }
     }
+    let at_node = node_time
+        .iter()
+        .copied()
+        .zip(node_place.iter().copied())
+        .collect();
     for a in 0..m {
         let u = tail[a] as usize;
         if (time[a], place[a]) < (node_time[u], node_place[u]) {
@@ -92,6 +111,9 @@ pub fn nearest_places_turns(g: &Graph, sources: &[Source]) -> NearestPlaces {
         time_ms: node_time,
         place: node_place,
         settled,
+        arc_time_ms: time,
+        arc_place: place,
+        at_node,
     }
 }
 
@@ -117,6 +139,7 @@ mod tests {
                     node: u,
                     offset_ms: 0,
                     offset_dm: 0,
+                    by_arc: None,
                 }];
                 let fwd = bounded(&g, &o, u32::MAX - 1);
                 let want = sources

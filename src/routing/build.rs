@@ -71,6 +71,8 @@ pub struct BuildStats {
     pub restrictions: usize,
     pub restrictions_skipped: usize,
     pub forbidden_turns: usize,
+    /// Car and walk `(nodes, arcs)` before [`super::contract`] made the graphs compact.
+    pub uncontracted: [(usize, usize); 2],
 }
 
 pub use super::scc::MAX_EXTRACTS;
@@ -83,6 +85,24 @@ pub fn build(osm: &Path, progress: bool) -> Result<(RoadNetwork, BuildStats), Gr
     build_many(&[osm], progress)
 }
 
+/// Reads every extract of `osm` (PBF) into one network of both profiles, compact
+/// ([`super::contract`]); [`build_uncontracted`] keeps every way node a node.
+pub fn build_many<P: AsRef<Path>>(
+    osm: &[P],
+    progress: bool,
+) -> Result<(RoadNetwork, BuildStats), GraphError> {
+    build_with(osm, progress, true)
+}
+
+/// [`build_many`] with every way node a graph node (no [`super::contract`]): the oracle the
+/// compact graph is tested and measured against.
+pub fn build_uncontracted<P: AsRef<Path>>(
+    osm: &[P],
+    progress: bool,
+) -> Result<(RoadNetwork, BuildStats), GraphError> {
+    build_with(osm, progress, false)
+}
+
 /// Reads every extract of `osm` (PBF) into one network of both profiles.
 ///
 /// The extracts' ways and nodes are joined by OSM id: a way or node present in several extracts
@@ -90,9 +110,10 @@ pub fn build(osm: &Path, progress: bool) -> Result<(RoadNetwork, BuildStats), Gr
 /// another. Of each extract, the largest strongly connected component of each profile is kept
 /// (as for a single extract); extracts whose roads meet share that component, the others stay
 /// separate, unconnected parts of the graph (see [`crate::routing::Components`]).
-pub fn build_many<P: AsRef<Path>>(
+fn build_with<P: AsRef<Path>>(
     osm: &[P],
     progress: bool,
+    contract: bool,
 ) -> Result<(RoadNetwork, BuildStats), GraphError> {
     let Some(first) = osm.first() else {
         return Err(GraphError::Invalid("no OSM extract given".into()));
@@ -192,6 +213,7 @@ pub fn build_many<P: AsRef<Path>>(
         restrictions: restrictions.len(),
         restrictions_skipped: skipped,
         forbidden_turns: 0,
+        uncontracted: [(0, 0); 2],
     };
 
     let node_m = |a: usize, b: usize| {
@@ -322,6 +344,12 @@ pub fn build_many<P: AsRef<Path>>(
                 .filter_map(|&[u, v, w]| Some([kept(u)?, kept(v)?, kept(w)?]))
                 .collect(),
         );
+        stats.uncontracted[graphs.len()] = (g.node_count(), g.arc_count());
+        let g = if contract {
+            super::contract::compact(g)
+        } else {
+            g
+        };
         if profile == Profile::Car {
             stats.forbidden_turns = g.turns.forbidden_count();
         }

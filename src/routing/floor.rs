@@ -125,6 +125,7 @@ mod tests {
             node: 0,
             offset_ms: 0,
             offset_dm: 0,
+            by_arc: None,
         }]
     }
 

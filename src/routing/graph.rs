@@ -1,21 +1,26 @@
 //! The road graph: one CSR (compressed sparse row) graph per profile, and its binary file.
 //!
-//! # File format (version 2, all integers little-endian)
+//! # File format (version 3, all integers little-endian)
 //!
 //! ```text
 //! magic      8 bytes  b"LIEUXRG\0"
-//! version    u32      2
+//! version    u32      3
 //! profiles   u32      number of sections that follow (2: car then walk)
 //! section    profile u32 (1 car, 2 walk), nodes u32 (n), arcs u32 (m), restrictions u32 (r),
+//!            shapes u32 (s), shape points u32 (p),
 //!            offsets (n + 1) × u32, targets m × u32, weights m × u32 (milliseconds),
 //!            lengths m × u32 (decimetres), lon n × i32, lat n × i32 (1e-7 degrees, WGS84),
-//!            restrictions r × 3 × u32 (forbidden turns `from, via, to` as node numbers)
+//!            restrictions r × 3 × u32 (forbidden turns `from, via, to` as node numbers),
+//!            arc shapes m × u32, shape offsets (s + 1) × u32 (empty when s = 0), point lon
+//!            p × i32, lat p × i32, length p × u32, time forward p × u32, time back p × u32
+//!            (the arcs' geometry: [`super::geometry`])
 //! crc32      u32      CRC-32 (IEEE, `crc32fast`) of every byte before it
 //! ```
 //!
-//! Version 1 (no restrictions, costs without turns, speeds before issue 18) is refused with an
-//! error asking for a rebuild: its weights are not what this build computes, so reading it
-//! would silently serve other times.
+//! The graph is compact (issue 18, [`super::contract`]): nodes only where roads meet, end or
+//! where a turn restriction needs one; the way nodes between are the arcs' shape points.
+//! Versions 1 and 2 (every way node a node; version 1 also without turn costs) are refused
+//! with an error asking for a rebuild: reading them would silently serve another graph.
 //!
 //! One file holds both profiles, so `serve --graph FILE` needs one path and one read. Loading
 //! is one `std::fs::read`, a checksum and a structural validation (offsets monotone, targets in
@@ -23,12 +28,13 @@
 
 use std::path::{Path, PathBuf};
 
-use super::turns::Turns;
+use super::geometry::{ArcPoints, Geometry};
+use super::turns::{ArcEnd, Turns};
 
 /// File magic.
 pub const MAGIC: &[u8; 8] = b"LIEUXRG\0";
 /// Current file version.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// Why a graph could not be built, read or written.
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +122,8 @@ pub struct Graph {
     pub restrictions: Vec<[u32; 3]>,
     /// Turn costs and restrictions derived from the above (car only; empty on foot).
     pub turns: Turns,
+    /// The arcs' shapes (way nodes between the arcs' ends); empty: every arc straight.
+    pub geometry: Geometry,
 }
 
 /// An arc before CSR packing.
@@ -149,6 +157,7 @@ impl Graph {
             lat,
             restrictions: Vec::new(),
             turns: Turns::default(),
+            geometry: Geometry::default(),
         }
         .with_restrictions(Vec::new())
     }
@@ -160,12 +169,11 @@ impl Graph {
         restrictions.sort_unstable();
         restrictions.dedup();
         if self.profile == Profile::Car {
-            self.turns = Turns::new(
-                &self.offsets,
-                &self.targets,
-                (&self.lon, &self.lat),
-                &restrictions,
-            );
+            let ends = (0..self.node_count() as u32)
+                .flat_map(|u| self.arcs(u).map(move |a| (u, a)))
+                .map(|(u, a)| ArcEnd::of(&self.arc_points(u, a)))
+                .collect();
+            self.turns = Turns::new(&self.offsets, &self.targets, ends, &restrictions);
             self.restrictions = restrictions;
         }
         self
@@ -174,9 +182,24 @@ impl Graph {
     /// The time of turning from arc `a` (`u → v`) onto arc `b` (leaving `v`), ms, or `None`
     /// when forbidden ([`Turns::cost`]).
     #[inline]
-    pub fn turn_cost(&self, a: usize, u: u32, v: u32, b: usize) -> Option<u32> {
-        self.turns
-            .cost((&self.offsets, &self.targets), a, (u, v), b)
+    pub fn turn_cost(&self, a: usize, _u: u32, v: u32, b: usize) -> Option<u32> {
+        self.turns.cost(&self.offsets, a, v, b)
+    }
+
+    /// The points of arc `a` (leaving `u`) from `u` to its head: its shape points between,
+    /// each with the time and length from `u` ([`super::geometry`]).
+    #[inline]
+    pub fn arc_points(&self, u: u32, a: usize) -> ArcPoints<'_> {
+        let v = self.targets[a];
+        ArcPoints {
+            geometry: &self.geometry,
+            nodes: self.node_count() as u32,
+            shape: self.geometry.shape(a),
+            tail: (u, self.lon[u as usize], self.lat[u as usize]),
+            head: (v, self.lon[v as usize], self.lat[v as usize]),
+            weight_ms: self.weights[a],
+            length_dm: self.lengths[a],
+        }
     }
 
     /// Does the search take turns into account (car)?
@@ -227,7 +250,7 @@ impl Graph {
         if self.targets.iter().any(|&t| t as usize >= n) {
             return Err(GraphError::Invalid("arc target out of range".into()));
         }
-        Ok(())
+        self.geometry.validate(m).map_err(GraphError::Invalid)
     }
 }
 
@@ -258,6 +281,8 @@ impl RoadNetwork {
                 g.node_count() as u32,
                 g.arc_count() as u32,
                 g.restrictions.len() as u32,
+                g.geometry.shape_count() as u32,
+                g.geometry.point_count() as u32,
             ] {
                 out.extend_from_slice(&x.to_le_bytes());
             }
@@ -273,6 +298,23 @@ impl RoadNetwork {
                 .iter()
                 .flatten()
                 .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+            let geo = &g.geometry;
+            if geo.arc_shape.is_empty() {
+                (0..g.arc_count())
+                    .for_each(|_| out.extend_from_slice(&super::geometry::STRAIGHT.to_le_bytes()));
+            }
+            for arr in [&geo.arc_shape, &geo.start] {
+                arr.iter()
+                    .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+            }
+            for arr in [&geo.lon, &geo.lat] {
+                arr.iter()
+                    .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+            }
+            for arr in [&geo.dm, &geo.ms_fwd, &geo.ms_back] {
+                arr.iter()
+                    .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+            }
         }
         let crc = crc32fast::hash(&out);
         out.extend_from_slice(&crc.to_le_bytes());
@@ -313,7 +355,9 @@ impl RoadNetwork {
             let n = r.u32("section")? as usize;
             let m = r.u32("section")? as usize;
             let nr = r.u32("section")? as usize;
-            let g = Graph {
+            let ns = r.u32("section")? as usize;
+            let np = r.u32("section")? as usize;
+            let mut g = Graph {
                 profile,
                 offsets: r.u32s(n + 1)?,
                 targets: r.u32s(m)?,
@@ -323,8 +367,19 @@ impl RoadNetwork {
                 lat: r.u32s(n)?.into_iter().map(|x| x as i32).collect(),
                 restrictions: Vec::new(),
                 turns: Turns::default(),
+                geometry: Geometry::default(),
             };
             let triples = r.u32s(nr.checked_mul(3).ok_or(GraphError::Truncated("arrays"))?)?;
+            let arc_shape = r.u32s(m)?;
+            g.geometry = Geometry {
+                start: r.u32s(if ns == 0 { 0 } else { ns + 1 })?,
+                lon: r.u32s(np)?.into_iter().map(|x| x as i32).collect(),
+                lat: r.u32s(np)?.into_iter().map(|x| x as i32).collect(),
+                dm: r.u32s(np)?,
+                ms_fwd: r.u32s(np)?,
+                ms_back: r.u32s(np)?,
+                arc_shape: if ns == 0 { Vec::new() } else { arc_shape },
+            };
             g.validate()?;
             let triples: Vec<[u32; 3]> = triples
                 .chunks_exact(3)
@@ -374,7 +429,9 @@ fn expected_len(body: &[u8]) -> Option<usize> {
     let mut pos = 16;
     for _ in 0..count {
         let (n, m, r) = (rd(pos + 4)?, rd(pos + 8)?, rd(pos + 12)?);
-        pos += 16 + 4 * ((n + 1) + 3 * m + 2 * n + 3 * r);
+        let (s, p) = (rd(pos + 16)?, rd(pos + 20)?);
+        let shapes = if s == 0 { 0 } else { s + 1 } + 5 * p;
+        pos += 24 + 4 * ((n + 1) + 3 * m + 2 * n + 3 * r + m + shapes);
     }
     Some(pos + 4)
 }
@@ -463,12 +520,18 @@ mod tests {
             RoadNetwork::from_bytes(b"PBF\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"),
             Err(GraphError::BadMagic)
         ));
-        // a version 1 file (before turn costs) is refused, naming the fix
-        let mut v1 = bytes.clone();
-        v1[8..12].copy_from_slice(&1u32.to_le_bytes());
-        let e = RoadNetwork::from_bytes(&v1).err();
-        assert!(matches!(e, Some(GraphError::Version(1))), "{e:?}");
-        assert!(e.is_some_and(|e| e.to_string().contains("lieux graph build")));
+        // version 1 (before turn costs) and 2 (before the compact graph) files are refused,
+        // naming the fix
+        for old in [1u32, 2] {
+            let mut v = bytes.clone();
+            v[8..12].copy_from_slice(&old.to_le_bytes());
+            let e = RoadNetwork::from_bytes(&v).err();
+            assert!(
+                matches!(e, Some(GraphError::Version(x)) if x == old),
+                "{e:?}"
+            );
+            assert!(e.is_some_and(|e| e.to_string().contains("lieux graph build")));
+        }
         // restrictions survive the round trip
         let net = RoadNetwork {
             car: tiny(Profile::Car).with_restrictions(vec![[0, 1, 2]]),

@@ -5,7 +5,9 @@
 //!   y = Δlat·R), the cell chosen from the largest limit and the profile as Valhalla does
 //!   ([`cell_m`]: 0.001° up to 15 minutes by car and for every walk, 0.002° at 20–30 minutes by
 //!   car, up to 0.005°), and placed so that the origin sits at a cell's centre.
-//! - **Times.** Every reached arc (a two-way segment once) is cut into pieces of a quarter cell;
+//! - **Times.** Every reached arc (a two-way segment once) is cut into pieces of a quarter cell
+//!   along its shape (issue 18: the times at its way nodes are its own, [`super::geometry`];
+//!   the arc holding the start point is also timed from the point);
 //!   every cell a piece crosses takes the piece's later time if lower than what it holds. The
 //!   time along an arc is interpolated from its ends (the better of both ends on a two-way
 //!   segment); an arc leaving the search is followed to its end with times beyond the limit,
@@ -252,10 +254,9 @@ fn trace(
         return Vec::new();
     };
     let proj = Projection::new(origin.0, origin.1);
-    // extent of the reached nodes and of the origin
+    // extent of the reached nodes and shape points, and of the origin
     let (mut x0, mut y0, mut x1, mut y1) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
-    for &u in &tree.settled {
-        let (lon, lat) = g.coord(u);
+    for (lon, lat) in reached_points(g, tree) {
         let (x, y) = proj.fwd(lon, lat);
         (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
     }
@@ -332,8 +333,26 @@ fn finish(mp: &MultiPolygon<f64>, proj: &Projection, grid: &Grid, c_ms: f64) -> 
     unproject(&kept, proj)
 }
 
-/// Every reached arc cut into pieces of a quarter cell (a two-way segment once), each piece
-/// drawn with its later time; arcs leaving the search followed up to `horizon_ms`.
+/// The settled nodes of `tree`, and the shape points of their arcs (issue 18) no later than
+/// the last node settled, `(lon, lat)` degrees.
+fn reached_points<'a>(g: &'a Graph, tree: &'a Tree) -> impl Iterator<Item = (f64, f64)> + 'a {
+    let last = tree.settled.last().map_or(0, |&u| tree.time_ms[u as usize]);
+    tree.settled.iter().flat_map(move |&u| {
+        let tu = tree.time_ms[u as usize];
+        let shapes = g.arcs(u).filter(|&a| g.geometry.interior(a) > 0);
+        let points = shapes.flat_map(move |a| {
+            let pts = g.arc_points(u, a);
+            (1..pts.len() - 1)
+                .map(move |i| pts.get(i))
+                .take_while(move |p| tu.saturating_add(p.ms) <= last)
+                .map(|p| (f64::from(p.lon) * 1e-7, f64::from(p.lat) * 1e-7))
+        });
+        std::iter::once(g.coord(u)).chain(points)
+    })
+}
+
+/// Every reached arc cut into pieces of a quarter cell along its shape (a two-way road once),
+/// each piece drawn with its later time; arcs leaving the search followed up to `horizon_ms`.
 fn rasterise(g: &Graph, tree: &Tree, proj: &Projection, horizon_ms: f64, grid: &mut Grid) {
     let piece = 0.25 * grid.dy;
     for &u in &tree.settled {
@@ -349,38 +368,57 @@ fn rasterise(g: &Graph, tree: &Tree, proj: &Projection, horizon_ms: f64, grid: &
                 None
             } else {
                 g.arcs(v)
-                    .find(|&b| g.targets[b] == u && g.lengths[b] == g.lengths[a])
+                    .find(|&b| {
+                        g.targets[b] == u
+                            && g.lengths[b] == g.lengths[a]
+                            && g.geometry.mirrors(a, b)
+                    })
                     .map(|b| (f64::from(tv), f64::from(g.weights[b])))
             };
+            // the arc holding the start point: also timed from the point itself
+            let start = tree.start_along(g, u, a);
             // A two-way segment whose ends were both reached is drawn once, from its lower end:
             // the pieces take the better of both ends, so the other direction draws the same.
-            if v < u && back.is_some_and(|(_, wb)| wb == w) {
+            if v < u && start.is_none() && back.is_some_and(|(_, wb)| wb == w) {
                 continue;
             }
-            let (vlon, vlat) = g.coord(v);
-            let (vx, vy) = proj.fwd(vlon, vlat);
-            let len_m = f64::from(g.lengths[a]) / 10.0;
-            // Valhalla draws an arc shorter than 1.5 pieces in one piece
-            let steps = ((len_m / piece + 0.5) as usize).max(1);
-            let inv = 1.0 / steps as f64;
-            let time = |f: f64| match back {
-                None => tu + f * w,
-                Some((tv, wb)) => (tu + f * w).min(tv + (1.0 - f) * wb),
-            };
-            let mut prev = (ux, uy);
-            let mut t_prev = tu;
-            for s in 1..=steps {
-                let f = s as f64 * inv;
-                let t = time(f);
-                let at = (ux + f * (vx - ux), uy + f * (vy - uy));
-                let later = t.max(t_prev);
-                if later <= horizon_ms {
-                    grid.segment(prev, at, later as f32);
-                } else if back.is_none() {
-                    // only later from here on
-                    break;
+            // `c`: time along the arc from `u`, ms (the way nodes' own along a shape)
+            let time = |c: f64| {
+                let t = match back {
+                    None => tu + c,
+                    Some((tv, wb)) => (tu + c).min(tv + (1.0 - c / w.max(1.0)) * wb),
+                };
+                match start {
+                    Some((c0, walk)) if c >= c0 => t.min(walk + c - c0),
+                    _ => t,
                 }
-                (prev, t_prev) = (at, t);
+            };
+            let pts = g.arc_points(u, a);
+            let mut prev = (ux, uy);
+            let (mut t_prev, mut c_prev, mut dm_prev) = (time(0.0), 0.0, 0);
+            'shape: for i in 1..pts.len() {
+                let q = pts.get(i);
+                let (qx, qy) = proj.fwd(f64::from(q.lon) * 1e-7, f64::from(q.lat) * 1e-7);
+                let (x0, y0, c0) = (prev.0, prev.1, c_prev);
+                let len_m = f64::from(q.dm - dm_prev) / 10.0;
+                // Valhalla draws an arc shorter than 1.5 pieces in one piece
+                let steps = ((len_m / piece + 0.5) as usize).max(1);
+                let inv = 1.0 / steps as f64;
+                for s in 1..=steps {
+                    let f = s as f64 * inv;
+                    let c = c0 + f * (f64::from(q.ms) - c0);
+                    let t = time(c);
+                    let at = (x0 + f * (qx - x0), y0 + f * (qy - y0));
+                    let later = t.max(t_prev);
+                    if later <= horizon_ms {
+                        grid.segment(prev, at, later as f32);
+                    } else if back.is_none() && start.is_none() {
+                        // only later from here on
+                        break 'shape;
+                    }
+                    (prev, t_prev) = (at, t);
+                }
+                (c_prev, dm_prev) = (f64::from(q.ms), q.dm);
             }
         }
     }

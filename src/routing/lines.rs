@@ -4,8 +4,9 @@
 //! class is its **car speed** (what the tag rules of [`super::tags`] made of `highway` and
 //! `maxspeed`): [`RoadClass`]. Arcs only the walk profile has (footways, paths, steps,
 //! pedestrian streets) are [`RoadClass::Pieton`]. Both directions of a road are one line, and
-//! chains of arcs of one class through nodes where nothing else meets are joined into one
-//! polyline (every way node is a graph node: the lines follow the road geometry).
+//! chains of segments of one class through way nodes where nothing else meets are joined into
+//! one polyline. The segments are those of the arcs' shapes ([`super::geometry`]), each with
+//! its own speed, so the lines follow the road geometry and change class where the speed does.
 
 use std::collections::{HashMap, HashSet};
 
@@ -71,56 +72,56 @@ pub struct RoadLine {
     pub points: Vec<(f64, f64)>,
 }
 
+/// A way node by its coordinates (1e-7 degrees): the two graphs' nodes and shape points
+/// compare by them.
+type Point = (i32, i32);
+
 /// Every road of `net` once: the car graph's roads by speed class, then the walk graph's
 /// segments no car road has.
 pub fn road_lines(net: &RoadNetwork) -> Vec<RoadLine> {
     let car = &net.car;
-    let mut edges: HashMap<(u32, u32), RoadClass> = HashMap::new();
-    for u in 0..car.node_count() as u32 {
-        for a in car.arcs(u) {
-            let v = car.targets[a];
-            if u == v {
-                continue;
-            }
-            let class = RoadClass::of_car_arc(car.lengths[a], car.weights[a]);
-            // both directions of a two-way road are one line, of the faster class
-            let e = edges.entry((u.min(v), u.max(v))).or_insert(class);
-            *e = (*e).min(class);
-        }
-    }
-    let car_segments: HashSet<[i32; 4]> =
-        edges.keys().map(|&(u, v)| segment_key(car, u, v)).collect();
-    let mut lines = chain(car, edges);
-    let walk = &net.walk;
+    let mut edges: HashMap<(Point, Point), RoadClass> = HashMap::new();
+    for_segments(car, |p, q, dm, ms| {
+        let class = RoadClass::of_car_arc(dm, ms);
+        // both directions of a two-way road are one line, of the faster class
+        let e = edges.entry((p.min(q), p.max(q))).or_insert(class);
+        *e = (*e).min(class);
+    });
+    let car_segments: HashSet<(Point, Point)> = edges.keys().copied().collect();
+    let mut lines = chain(edges);
     let mut walk_edges = HashMap::new();
-    for u in 0..walk.node_count() as u32 {
-        for a in walk.arcs(u) {
-            let v = walk.targets[a];
-            if u != v && !car_segments.contains(&segment_key(walk, u.min(v), u.max(v))) {
-                walk_edges.insert((u.min(v), u.max(v)), RoadClass::Pieton);
-            }
+    for_segments(&net.walk, |p, q, _, _| {
+        let key = (p.min(q), p.max(q));
+        if !car_segments.contains(&key) {
+            walk_edges.insert(key, RoadClass::Pieton);
         }
-    }
-    lines.extend(chain(walk, walk_edges));
+    });
+    lines.extend(chain(walk_edges));
     lines
 }
 
-/// A segment by its end coordinates, smaller end first, so the two graphs' nodes compare.
-fn segment_key(g: &Graph, u: u32, v: u32) -> [i32; 4] {
-    let (a, b) = (
-        (g.lon[u as usize], g.lat[u as usize]),
-        (g.lon[v as usize], g.lat[v as usize]),
-    );
-    let (a, b) = if a <= b { (a, b) } else { (b, a) };
-    [a.0, a.1, b.0, b.1]
+/// Every segment of every arc's shape (way node to way node), with its length (dm) and time
+/// (ms): `f(from, to, dm, ms)`.
+fn for_segments(g: &Graph, mut f: impl FnMut(Point, Point, u32, u32)) {
+    for u in 0..g.node_count() as u32 {
+        for a in g.arcs(u) {
+            let pts = g.arc_points(u, a);
+            for i in 0..pts.len() - 1 {
+                let (p, q) = (pts.get(i), pts.get(i + 1));
+                if (p.lon, p.lat) != (q.lon, q.lat) {
+                    f((p.lon, p.lat), (q.lon, q.lat), q.dm - p.dm, q.ms - p.ms);
+                }
+            }
+        }
+    }
 }
 
-/// Joins undirected edges `(u < v) → class` into polylines: a line goes on through a node
+/// Joins undirected edges `(p < q) → class` into polylines: a line goes on through a point
 /// where exactly two edges meet and the next edge has its class.
-fn chain(g: &Graph, edges: HashMap<(u32, u32), RoadClass>) -> Vec<RoadLine> {
-    let mut list: Vec<((u32, u32), RoadClass)> = edges.into_iter().collect();
+fn chain(edges: HashMap<(Point, Point), RoadClass>) -> Vec<RoadLine> {
+    let mut list: Vec<((Point, Point), RoadClass)> = edges.into_iter().collect();
     list.sort_unstable_by_key(|&(e, c)| (c, e)); // deterministic output
-    let mut adjacency: HashMap<u32, Vec<usize>> = HashMap::new();
+    let mut adjacency: HashMap<Point, Vec<usize>> = HashMap::new();
     for (i, &((u, v), _)) in list.iter().enumerate() {
         adjacency.entry(u).or_default().push(i);
         adjacency.entry(v).or_default().push(i);
@@ -128,11 +129,11 @@ fn chain(g: &Graph, edges: HashMap<(u32, u32), RoadClass>) -> Vec<RoadLine> {
     let mut used = vec![false; list.len()];
     let mut lines = Vec::new();
     // a node where the line stops: not exactly two edges, or two of different classes
-    let stops = |n: u32| match adjacency.get(&n).map(Vec::as_slice) {
+    let stops = |n: Point| match adjacency.get(&n).map(Vec::as_slice) {
         Some([a, b]) => list[*a].1 != list[*b].1,
         _ => true,
     };
-    let walk_from = |start: u32, first: usize, used: &mut [bool]| {
+    let walk_from = |start: Point, first: usize, used: &mut [bool]| {
         let class = list[first].1;
         let mut nodes = vec![start];
         let (mut at, mut edge) = (start, first);
@@ -154,7 +155,10 @@ fn chain(g: &Graph, edges: HashMap<(u32, u32), RoadClass>) -> Vec<RoadLine> {
         }
         RoadLine {
             class,
-            points: nodes.iter().map(|&n| g.coord(n)).collect(),
+            points: nodes
+                .iter()
+                .map(|&(x, y)| (f64::from(x) * 1e-7, f64::from(y) * 1e-7))
+                .collect(),
         }
     };
     // lines between stops first, then rings (every node inside a chain)

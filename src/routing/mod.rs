@@ -26,8 +26,10 @@
 
 pub mod answer;
 pub mod build;
+pub mod contract;
 pub mod density;
 pub mod floor;
+pub mod geometry;
 pub mod graph;
 pub mod isochrone;
 pub mod lines;
@@ -232,7 +234,8 @@ impl Indexed {
             Attached {
                 slot: 0,
                 offset_ms: 0,
-                offset_dm: 0
+                offset_dm: 0,
+                by_arc: None,
             };
             legs.len()
         ];
@@ -242,6 +245,7 @@ impl Indexed {
                 slot,
                 offset_ms: l.ms,
                 offset_dm: l.dm,
+                by_arc: l.by_arc.filter(|_| g.turn_aware()),
             };
             *i += 1;
         }
@@ -364,7 +368,16 @@ impl Router {
     /// The search tree from `from` within `limit_s` seconds.
     pub fn tree(&self, profile: Profile, from: Snap, limit_s: u32) -> Tree {
         let g = self.network.graph(profile);
-        search::bounded(g, &origins(g, from), limit_s.saturating_mul(1000))
+        let mut tree = search::bounded(g, &origins(g, from), limit_s.saturating_mul(1000));
+        tree.start = Some(search::StartOnArc {
+            arc: from.arc,
+            u: from.u,
+            v: from.v,
+            segment: from.segment,
+            fraction: from.fraction,
+            walk_ms: snap::walk_ms(from.distance_m),
+        });
+        tree
     }
 
     /// Places reached in `tree` within `limit_s` (snap offsets included) that `keep` accepts,
@@ -378,16 +391,26 @@ impl Router {
     ) -> Vec<Reached> {
         let limit_ms = limit_s.saturating_mul(1000);
         let ix = self.indexed(profile);
+        let g = self.network.graph(profile);
         let mut out: Vec<Reached> = tree
             .settled
             .iter()
             .flat_map(|&u| {
                 let t = tree.time_ms[u as usize];
                 let l = tree.length_dm[u as usize];
-                ix.at(u).iter().map(move |a| Reached {
-                    slot: a.slot,
-                    time_ms: t.saturating_add(a.offset_ms),
-                    length_dm: l.saturating_add(a.offset_dm),
+                ix.at(u).iter().filter_map(move |a| {
+                    // a place inside an arc's shape: from when the search turned onto the arc
+                    let (t, l) = match a.by_arc {
+                        Some(b) => {
+                            tree.arc_entry(b, g.weights[b as usize], g.lengths[b as usize])?
+                        }
+                        None => (t, l),
+                    };
+                    Some(Reached {
+                        slot: a.slot,
+                        time_ms: t.saturating_add(a.offset_ms),
+                        length_dm: l.saturating_add(a.offset_dm),
+                    })
                 })
             })
             .filter(|r| r.time_ms <= limit_ms)
@@ -434,6 +457,7 @@ pub fn origins(g: &Graph, s: Snap) -> Vec<Origin> {
             node: l.node,
             offset_ms: l.ms,
             offset_dm: l.dm,
+            by_arc: l.by_arc,
         })
         .collect()
 }

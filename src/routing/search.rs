@@ -14,7 +14,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::graph::Graph;
-pub use super::tree::{Attached, Origin, Reached, Tree, UNREACHED};
+pub use super::tree::{Attached, Origin, Reached, StartOnArc, Tree, UNREACHED};
 use super::tree::{give_back, take};
 
 /// Every node reachable from `origins` within `limit_ms` (inclusive); other nodes `UNREACHED`.
@@ -176,6 +176,7 @@ mod tests {
                 node,
                 offset_ms: 0,
                 offset_dm: 0,
+                by_arc: None,
             }]
         };
         let first = bounded(&g, &from(0), 10_000);

@@ -1,21 +1,28 @@
 //! Snapping points to the graph: a uniform grid over the graph's road segments (each segment
-//! listed in every cell its bounding box touches), searched ring by ring around the point.
-//! Distances are exact great-circle distances to the segment taken as a 3-D chord on the unit
-//! sphere (accurate at road-segment scale). A point snaps to the nearest point of the nearest
-//! segment; the snap leg is walked at [`WALK_KMH`], then the point joins the graph at either end
-//! of its segment, along the segment, in the directions the segment allows (one-way streets
-//! included).
+//! of each arc's shape listed in every cell its bounding box touches), searched ring by ring
+//! around the point. Distances are exact great-circle distances to the segment taken as a 3-D
+//! chord on the unit sphere (accurate at road-segment scale). A point snaps to the nearest
+//! point of the nearest segment; the snap leg is walked at [`WALK_KMH`], then the point joins
+//! the graph at either end of its arc, along the arc's shape, in the directions the road
+//! allows (one-way streets included), at the times and lengths of the way nodes between
+//! ([`super::geometry`]): the same as on a graph where every way node is a node.
 //!
 //! Hand-written rather than an `rstar` tree for measured speed: `RTree::bulk_load` of the
 //! ~16 M segments of a France-size graph took 33 s (single-threaded), far beyond the 5 s
 //! start-up budget of `serve --graph`; this grid builds with one sort (see
 //! `benches/routing_france.rs`, "snap index") and answers a snap from a handful of cells.
 //!
-//! Simplification: a place and a query point on the same segment are joined through the
-//! segment's end nodes, never directly along it (an overestimate of at most one segment).
+//! Ties (a point nearest to a way node two segments share) go to the segment with the smaller
+//! end coordinates, each segment measured from its smaller end: the choice depends on the road
+//! only, not on how the graph numbers it, so a compact graph and an uncontracted one snap alike.
+//!
+//! Simplification: a place and a query point on the same arc are joined through the arc's end
+//! nodes, never directly along it (an overestimate of at most the arc).
 
 use super::build::WALK_KMH;
+use super::geometry::REVERSED;
 use super::graph::Graph;
+use super::tree::{Tree, UNREACHED};
 use crate::geodesy::{EARTH_RADIUS_M, distance_for_chord2, to_sphere};
 
 /// Grid cell side, 1e-7 degrees (0.01°: 1.1 km north-south, 0.75 km east-west in France).
@@ -23,15 +30,19 @@ const CELL: i64 = 100_000;
 
 /// Nearest-segment index of one graph.
 pub struct Snapper {
-    /// Node longitudes and latitudes, 1e-7 degrees (a copy of the graph's).
+    /// The indexed arcs' points (each arc's points in a row, tail to head), 1e-7 degrees.
     lon: Vec<i32>,
     lat: Vec<i32>,
+    /// Index of each indexed arc's first point (ascending), then the number of points.
+    first: Vec<u32>,
+    /// Each indexed arc: its number in the graph and its end nodes.
+    arcs: Vec<(u32, u32, u32)>,
     /// Occupied cells, sorted: `cell_key(cx, cy)`.
     keys: Vec<u64>,
     /// `segments[starts[i]..starts[i + 1]]` are the segments touching cell `keys[i]`.
     starts: Vec<u32>,
-    /// Segments `(u, v)` (one per road piece), grouped by cell.
-    segments: Vec<(u32, u32)>,
+    /// Segments by their first point `p` (the segment `p`–`p + 1`), grouped by cell.
+    segments: Vec<u32>,
 }
 
 fn cell_of(e7: i32) -> i64 {
@@ -43,23 +54,47 @@ fn cell_key(cx: i64, cy: i64) -> u64 {
     ((cy as u64 & 0xFFFF_FFFF) << 32) | (cx as u64 & 0xFFFF_FFFF)
 }
 
-/// A point snapped to a road segment `u`–`v` at `fraction` of the way from `u` to `v`.
+/// A point snapped to segment `segment` of arc `arc` (`u` → `v`), at `fraction` of the way
+/// along the segment.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Snap {
     pub u: u32,
     pub v: u32,
+    pub arc: u32,
+    /// Segment of the arc's shape, from 0 at `u`.
+    pub segment: u32,
     pub fraction: f64,
     /// Distance from the point to the road, metres (walked at [`WALK_KMH`]).
     pub distance_m: f64,
 }
 
 /// A way between a snapped point and a graph node: the node, and the time (ms) and length (dm)
-/// between the point and the node (snap leg + part of the segment).
+/// between the point and the node (snap leg + part of the arc).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Leg {
     pub node: u32,
     pub ms: u32,
     pub dm: u32,
+    /// The arc between the point and the node when the point lies inside its shape, not on
+    /// the segment next to the node ([`super::search::Origin::by_arc`],
+    /// [`super::search::Attached::by_arc`]).
+    pub by_arc: Option<u32>,
+}
+
+impl Leg {
+    /// When the search `tree` on `g` reaches the point by this arrival leg, `(ms, dm)`: from
+    /// the leg's node, or, for a leg inside an arc's shape on a turn-aware graph, from when
+    /// the search turned onto the arc ([`super::search::Attached::by_arc`]).
+    pub fn reached_in(&self, g: &Graph, tree: &Tree) -> Option<(u32, u32)> {
+        let (t, l) = match self.by_arc.filter(|_| g.turn_aware()) {
+            Some(a) => tree.arc_entry(a, g.weights[a as usize], g.lengths[a as usize])?,
+            None => match tree.time_ms.get(self.node as usize) {
+                Some(&t) if t != UNREACHED => (t, tree.length_dm[self.node as usize]),
+                _ => return None,
+            },
+        };
+        Some((t.saturating_add(self.ms), l.saturating_add(self.dm)))
+    }
 }
 
 /// Milliseconds to walk `metres` at [`WALK_KMH`].
@@ -67,43 +102,96 @@ pub fn walk_ms(metres: f64) -> u32 {
     (metres / (WALK_KMH / 3.6) * 1000.0).round() as u32
 }
 
-/// The cheapest arc `from → to`: `(weight_ms, length_dm)`.
-fn arc(g: &Graph, from: u32, to: u32) -> Option<(u32, u32)> {
-    g.arcs(from)
-        .filter(|&a| g.targets[a] == to)
-        .map(|a| (g.weights[a], g.lengths[a]))
-        .min()
+/// The arc of `s` or its twin (`forward` false: the arc `v → u` along the same road): for a
+/// straight road the cheapest straight arc between the ends, for a shaped one the arc over the
+/// same shape.
+fn road_arc(g: &Graph, s: &Snap, forward: bool) -> Option<usize> {
+    let (from, to) = if forward { (s.u, s.v) } else { (s.v, s.u) };
+    match g.geometry.shape(s.arc as usize) {
+        None => g
+            .arcs(from)
+            .filter(|&a| g.targets[a] == to && g.geometry.shape(a).is_none())
+            .min_by_key(|&a| (g.weights[a], g.lengths[a], a)),
+        Some(_) if forward => Some(s.arc as usize),
+        Some(_) => {
+            let twin = g.geometry.arc_shape[s.arc as usize] ^ REVERSED;
+            g.arcs(from)
+                .find(|&a| g.targets[a] == to && g.geometry.arc_shape[a] == twin)
+        }
+    }
 }
 
 impl Snap {
-    fn leg(&self, node: u32, part: f64, arc: (u32, u32)) -> Leg {
+    /// The leg between the point and an end of arc `a` (leaving `from`), the point being on
+    /// segment `i` with `before` of the segment behind it and `after` ahead: to the head
+    /// (`to_head`) or from the tail.
+    fn leg(
+        &self,
+        g: &Graph,
+        (from, a): (u32, usize),
+        (i, before, after): (usize, f64, f64),
+        to_head: bool,
+    ) -> Leg {
+        let pts = g.arc_points(from, a);
+        let (p, q) = (pts.get(i), pts.get(i + 1));
+        let part = |x: f64, y: u32| (x * f64::from(y)).round() as u32;
+        // inside the shape: the node is not the way node next to the point
+        let inside = if to_head { i + 2 < pts.len() } else { i > 0 };
+        let (ms, dm, node) = if to_head {
+            (
+                part(after, q.ms - p.ms) + (g.weights[a] - q.ms),
+                part(after, q.dm - p.dm) + (g.lengths[a] - q.dm),
+                g.targets[a],
+            )
+        } else {
+            (
+                p.ms + part(before, q.ms - p.ms),
+                p.dm + part(before, q.dm - p.dm),
+                from,
+            )
+        };
         Leg {
             node,
-            ms: walk_ms(self.distance_m) + (part * f64::from(arc.0)).round() as u32,
-            dm: (self.distance_m * 10.0).round() as u32 + (part * f64::from(arc.1)).round() as u32,
+            ms: walk_ms(self.distance_m) + ms,
+            dm: (self.distance_m * 10.0).round() as u32 + dm,
+            by_arc: inside.then_some(a as u32),
         }
     }
 
-    /// Leaving the point: the end nodes reachable along the segment.
+    /// The point's position on the twin arc (the same road backwards).
+    fn mirrored(&self, g: &Graph) -> (usize, f64, f64) {
+        let k = g.geometry.interior(self.arc as usize);
+        (
+            k - self.segment as usize,
+            1.0 - self.fraction,
+            self.fraction,
+        )
+    }
+
+    fn here(&self) -> (usize, f64, f64) {
+        (self.segment as usize, self.fraction, 1.0 - self.fraction)
+    }
+
+    /// Leaving the point: the end nodes reachable along the arc.
     pub fn departures(&self, g: &Graph) -> Vec<Leg> {
         let mut out = Vec::with_capacity(2);
-        if let Some(a) = arc(g, self.u, self.v) {
-            out.push(self.leg(self.v, 1.0 - self.fraction, a));
+        if let Some(a) = road_arc(g, self, true) {
+            out.push(self.leg(g, (self.u, a), self.here(), true));
         }
-        if let Some(a) = arc(g, self.v, self.u) {
-            out.push(self.leg(self.u, self.fraction, a));
+        if let Some(b) = road_arc(g, self, false) {
+            out.push(self.leg(g, (self.v, b), self.mirrored(g), true));
         }
         out
     }
 
-    /// Reaching the point: the end nodes it can be reached from along the segment.
+    /// Reaching the point: the end nodes it can be reached from along the arc.
     pub fn arrivals(&self, g: &Graph) -> Vec<Leg> {
         let mut out = Vec::with_capacity(2);
-        if let Some(a) = arc(g, self.u, self.v) {
-            out.push(self.leg(self.u, self.fraction, a));
+        if let Some(a) = road_arc(g, self, true) {
+            out.push(self.leg(g, (self.u, a), self.here(), false));
         }
-        if let Some(a) = arc(g, self.v, self.u) {
-            out.push(self.leg(self.v, 1.0 - self.fraction, a));
+        if let Some(b) = road_arc(g, self, false) {
+            out.push(self.leg(g, (self.v, b), self.mirrored(g), false));
         }
         out
     }
@@ -111,24 +199,47 @@ impl Snap {
 
 impl Snapper {
     pub fn new(g: &Graph) -> Snapper {
-        // (cell, segment) pairs, then one sort groups them by cell
-        let mut pairs: Vec<(u64, (u32, u32))> = Vec::with_capacity(g.arc_count() / 2 + 16);
+        let (mut lon, mut lat, mut first, mut arcs) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for u in 0..g.node_count() as u32 {
             for a in g.arcs(u) {
                 let v = g.targets[a];
-                // one segment per road piece: two-way pieces are indexed from their lower end
-                if u < v || arc(g, v, u).is_none() {
-                    let (x0, x1) = min_max(cell_of(g.lon[u as usize]), cell_of(g.lon[v as usize]));
-                    let (y0, y1) = min_max(cell_of(g.lat[u as usize]), cell_of(g.lat[v as usize]));
-                    for cy in y0..=y1 {
-                        for cx in x0..=x1 {
-                            pairs.push((cell_key(cx, cy), (u, v)));
-                        }
+                // one arc per road: a shape from its forward arc, a two-way straight piece
+                // from its lower end
+                let indexed = match g.geometry.shape(a) {
+                    Some((_, reversed)) => !reversed,
+                    None => {
+                        u < v
+                            || !g
+                                .arcs(v)
+                                .any(|b| g.targets[b] == u && g.geometry.shape(b).is_none())
+                    }
+                };
+                if indexed {
+                    first.push(lon.len() as u32);
+                    arcs.push((a as u32, u, v));
+                    for p in g.arc_points(u, a).iter() {
+                        lon.push(p.lon);
+                        lat.push(p.lat);
                     }
                 }
             }
         }
-        pairs.sort_unstable_by_key(|p| p.0);
+        first.push(lon.len() as u32);
+        // (cell, segment) pairs, then one sort groups them by cell
+        let mut pairs: Vec<(u64, u32)> = Vec::with_capacity(lon.len() + 16);
+        for w in first.windows(2) {
+            for p in w[0] as usize..w[1] as usize - 1 {
+                let (x0, x1) = min_max(cell_of(lon[p]), cell_of(lon[p + 1]));
+                let (y0, y1) = min_max(cell_of(lat[p]), cell_of(lat[p + 1]));
+                for cy in y0..=y1 {
+                    for cx in x0..=x1 {
+                        pairs.push((cell_key(cx, cy), p as u32));
+                    }
+                }
+            }
+        }
+        pairs.sort_unstable();
         let mut keys = Vec::new();
         let mut starts = Vec::new();
         for (i, p) in pairs.iter().enumerate() {
@@ -139,25 +250,38 @@ impl Snapper {
         }
         starts.push(pairs.len() as u32);
         Snapper {
-            lon: g.lon.clone(),
-            lat: g.lat.clone(),
+            lon,
+            lat,
+            first,
+            arcs,
             keys,
             starts,
             segments: pairs.into_iter().map(|p| p.1).collect(),
         }
     }
 
-    fn sphere(&self, u: u32) -> [f64; 3] {
-        to_sphere(
-            f64::from(self.lon[u as usize]) * 1e-7,
-            f64::from(self.lat[u as usize]) * 1e-7,
-        )
+    fn at(&self, p: u32) -> (i32, i32) {
+        (self.lon[p as usize], self.lat[p as usize])
     }
 
-    fn cell(&self, cx: i64, cy: i64) -> &[(u32, u32)] {
+    fn cell(&self, cx: i64, cy: i64) -> &[u32] {
         match self.keys.binary_search(&cell_key(cx, cy)) {
             Ok(i) => &self.segments[self.starts[i] as usize..self.starts[i + 1] as usize],
             Err(_) => &[],
+        }
+    }
+
+    /// Distance from `q` to segment `p`–`p + 1`, measured from its smaller end; the segment's
+    /// ends in that order; the fraction from `p`.
+    fn measure(&self, q: [f64; 3], p: u32) -> (f64, [(i32, i32); 2], f64) {
+        let (a, b) = (self.at(p), self.at(p + 1));
+        let sphere = |c: (i32, i32)| to_sphere(f64::from(c.0) * 1e-7, f64::from(c.1) * 1e-7);
+        if a <= b {
+            let (d, f) = point_segment(q, sphere(a), sphere(b));
+            (d, [a, b], f)
+        } else {
+            let (d, f) = point_segment(q, sphere(b), sphere(a));
+            (d, [b, a], 1.0 - f)
         }
     }
 
@@ -166,7 +290,7 @@ impl Snapper {
         if !(lon.is_finite() && lat.is_finite()) || self.keys.is_empty() {
             return None;
         }
-        let p = to_sphere(lon, lat);
+        let q = to_sphere(lon, lat);
         let (cx, cy) = (cell_of((lon * 1e7) as i32), cell_of((lat * 1e7) as i32));
         // the narrowest cell side within reach bounds how far a ring of cells is at least
         let cell_deg = CELL as f64 * 1e-7;
@@ -174,7 +298,8 @@ impl Snapper {
         let widest_lat = (lat.abs() + reach_deg + cell_deg).min(89.9);
         let side_m = (cell_deg.to_radians() * EARTH_RADIUS_M) * widest_lat.to_radians().cos();
         let rings = (max_m / side_m).ceil() as i64 + 1;
-        let mut best: Option<(f64, u32, u32, f64)> = None;
+        type Best = (f64, [(i32, i32); 2], u32, f64);
+        let mut best: Option<Best> = None;
         for r in 0..=rings {
             // every cell of ring r is at least (r - 1) cell sides from the point (1 % margin for
             // great-circle vs along-the-parallel distances)
@@ -183,18 +308,26 @@ impl Snapper {
                 break;
             }
             for (x, y) in ring(cx, cy, r) {
-                for &(u, v) in self.cell(x, y) {
-                    let (d, fraction) = point_segment(p, self.sphere(u), self.sphere(v));
-                    if best.is_none_or(|b| (d, u, v) < (b.0, b.1, b.2)) {
-                        best = Some((d, u, v, fraction));
+                for &p in self.cell(x, y) {
+                    let (d, ends, fraction) = self.measure(q, p);
+                    if best.is_none_or(|b| (d, ends, p) < (b.0, b.1, b.2)) {
+                        best = Some((d, ends, p, fraction));
                     }
                 }
             }
         }
-        let (distance_m, u, v, fraction) = best?;
-        (distance_m <= max_m).then_some(Snap {
+        let (distance_m, _, p, fraction) = best?;
+        if distance_m > max_m {
+            return None;
+        }
+        // the indexed arc holding point p: the last whose first point is at or before it
+        let i = self.first.partition_point(|&f| f <= p) - 1;
+        let (arc, u, v) = self.arcs[i];
+        Some(Snap {
             u,
             v,
+            arc,
+            segment: p - self.first[i],
             fraction,
             distance_m,
         })
@@ -244,15 +377,18 @@ mod tests {
     /// Brute force over every segment: the oracle.
     fn brute(g: &Graph, lon: f64, lat: f64, max_m: f64) -> Option<f64> {
         let p = to_sphere(lon, lat);
-        let s = |u: u32| {
-            let (x, y) = g.coord(u);
-            to_sphere(x, y)
-        };
         let mut best: Option<f64> = None;
         for u in 0..g.node_count() as u32 {
             for a in g.arcs(u) {
-                let d = point_segment(p, s(u), s(g.targets[a])).0;
-                best = Some(best.map_or(d, |b: f64| b.min(d)));
+                let pts = g.arc_points(u, a);
+                for i in 0..pts.len() - 1 {
+                    let (x, y) = (pts.get(i), pts.get(i + 1));
+                    let e7 = |q: crate::routing::geometry::ArcPoint| {
+                        to_sphere(f64::from(q.lon) * 1e-7, f64::from(q.lat) * 1e-7)
+                    };
+                    let d = point_segment(p, e7(x), e7(y)).0;
+                    best = Some(best.map_or(d, |b: f64| b.min(d)));
+                }
             }
         }
         best.filter(|&d| d <= max_m)

@@ -383,6 +383,7 @@ mod tests {
                 node: origin,
                 offset_ms: 0,
                 offset_dm: 0,
+                by_arc: None,
             }],
             1_800_000,
         );

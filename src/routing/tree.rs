@@ -9,6 +9,8 @@
 
 use std::cell::RefCell;
 
+use super::graph::Graph;
+
 /// Time of a node the search did not reach.
 pub const UNREACHED: u32 = u32::MAX;
 
@@ -18,6 +20,11 @@ pub struct Origin {
     pub node: u32,
     pub offset_ms: u32,
     pub offset_dm: u32,
+    /// The arc the start point reaches `node` by, when it lies inside the arc's shape rather
+    /// than on its last segment: a turn-aware search turns from that arc at `node` (as it
+    /// would at the way node the point lies next to); `None`: the start is at `node` itself,
+    /// free to leave by any arc.
+    pub by_arc: Option<u32>,
 }
 
 /// Shortest times (ms) and the lengths (dm) of those shortest paths, per node.
@@ -32,6 +39,77 @@ pub struct Tree {
     pub cut: bool,
     /// Nodes whose entries were set: what to reset before the arrays are reused.
     pub(crate) touched: Vec<u32>,
+    /// Where the search started, when from a point on an arc (set by
+    /// [`super::Router::tree`]): the isochrone draws the arc's shape from that point.
+    pub start: Option<StartOnArc>,
+    /// Turn-aware searches: when each arc was first entered (its time and length at its tail),
+    /// for the places hanging inside an arc's shape ([`Attached::by_arc`]).
+    pub(crate) entered: ArcEntries,
+}
+
+/// A search start on a road: arc `u → v`, the point's segment of the arc's shape and fraction
+/// along it, and the walk from the query point to the road, ms.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StartOnArc {
+    pub arc: u32,
+    pub u: u32,
+    pub v: u32,
+    pub segment: u32,
+    pub fraction: f64,
+    pub walk_ms: u32,
+}
+
+impl Tree {
+    /// When arc `a` (leaving `u`) holds the start point (it is the start arc or the same road
+    /// the other way): the time along `a` from `u` to the point, ms, and the walk to the road.
+    pub fn start_along(&self, g: &Graph, u: u32, a: usize) -> Option<(f64, f64)> {
+        let s = self.start?;
+        let v = g.targets[a];
+        let (segment, fraction) = if a == s.arc as usize {
+            (s.segment as usize, s.fraction)
+        } else if (u, v) == (s.v, s.u) && g.geometry.mirrors(a, s.arc as usize) {
+            (
+                g.geometry.interior(a) - s.segment as usize,
+                1.0 - s.fraction,
+            )
+        } else {
+            return None;
+        };
+        let pts = g.arc_points(u, a);
+        let (p, q) = (pts.get(segment), pts.get(segment + 1));
+        let c0 = f64::from(p.ms) + fraction * f64::from(q.ms - p.ms);
+        Some((c0, f64::from(s.walk_ms)))
+    }
+}
+
+/// Arc entry times and lengths of a turn-aware search (empty for a node search): per arc, its
+/// best label less its weight, and the arcs the limit refused with their entry.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ArcEntries {
+    /// Per arc: its label (time at its head, ms; [`UNREACHED`] if none) and length (dm).
+    pub(crate) time: Vec<u32>,
+    pub(crate) length: Vec<u32>,
+    pub(crate) touched: Vec<u32>,
+    /// Arcs entered within the limit whose head lies beyond it: `(arc, entry ms, entry dm)`.
+    pub(crate) beyond: Vec<(u32, u32, u32)>,
+}
+
+impl Tree {
+    /// When arc `a` (of weight `weight_ms`, length `length_dm`) was first entered: `(ms, dm)`.
+    pub fn arc_entry(&self, a: u32, weight_ms: u32, length_dm: u32) -> Option<(u32, u32)> {
+        let e = &self.entered;
+        match e.time.get(a as usize) {
+            Some(&t) if t != UNREACHED => Some((
+                t.saturating_sub(weight_ms),
+                e.length[a as usize].saturating_sub(length_dm),
+            )),
+            _ => {
+                // sorted: the first entry of arc a is its earliest
+                let i = e.beyond.partition_point(|b| b.0 < a);
+                e.beyond.get(i).filter(|b| b.0 == a).map(|b| (b.1, b.2))
+            }
+        }
+    }
 }
 
 impl Drop for Tree {
@@ -40,6 +118,11 @@ impl Drop for Tree {
             std::mem::take(&mut self.time_ms),
             std::mem::take(&mut self.length_dm),
             &self.touched,
+        );
+        give_back(
+            std::mem::take(&mut self.entered.time),
+            std::mem::take(&mut self.entered.length),
+            &self.entered.touched,
         );
     }
 }
@@ -62,6 +145,8 @@ impl Tree {
             settled: Vec::new(),
             cut: false,
             touched: Vec::new(),
+            start: None,
+            entered: ArcEntries::default(),
         }
     }
 
@@ -112,6 +197,10 @@ pub struct Attached {
     pub slot: u32,
     pub offset_ms: u32,
     pub offset_dm: u32,
+    /// The arc leaving the node the place lies along, when it lies inside the arc's shape
+    /// rather than on its first segment: a turn-aware search reaches it when it turns onto
+    /// that arc (from the arc's entry time), not when it reaches the node.
+    pub by_arc: Option<u32>,
 }
 
 /// A place reached by a search.

@@ -60,10 +60,15 @@ impl Drop for Labels {
 }
 
 /// What a heap entry `id` popped at `t` reaches: the node, and the arc it was entered by (none
-/// for an origin); `None` for a stale arc entry (a better time was found since).
+/// for an origin at a node); `None` for a stale arc entry (a better time was found since).
 #[inline]
 fn arrival(g: &Graph, arcs: &Labels, id: u64, t: u32) -> Option<(u32, Option<usize>)> {
-    let m = g.arc_count() as u64;
+    let (m, n) = (g.arc_count() as u64, g.node_count() as u64);
+    if id >= m + n {
+        // an origin inside an arc: at the arc's head, turning from it
+        let a = (id - m - n) as usize;
+        return Some((g.targets[a], Some(a)));
+    }
     if id >= m {
         return Some(((id - m) as u32, None));
     }
@@ -71,10 +76,16 @@ fn arrival(g: &Graph, arcs: &Labels, id: u64, t: u32) -> Option<(u32, Option<usi
     (t <= arcs.time[a]).then(|| (g.targets[a], Some(a)))
 }
 
-/// Heap entry ids: arcs are `0..m`, origin nodes `m + node`.
+/// Heap entry id of an origin: `m + node` at a node, `m + n + arc` inside an arc (arcs are
+/// `0..m`). An origin inside an arc leaves the arc's own label alone: the arc's entry time is
+/// for the places along it, which the origin did not pass.
 #[inline]
-fn node_id(m: usize, u: u32) -> u64 {
-    m as u64 + u64::from(u)
+fn origin_id(g: &Graph, o: &Origin) -> u64 {
+    let (m, n) = (g.arc_count() as u64, g.node_count() as u64);
+    match o.by_arc {
+        Some(a) if u64::from(a) < m && g.targets[a as usize] == o.node => m + n + u64::from(a),
+        _ => m + u64::from(o.node),
+    }
 }
 
 /// Every node reachable from `origins` within `limit_ms` (inclusive), turn by turn.
@@ -91,7 +102,7 @@ pub fn bounded(g: &Graph, origins: &[Origin], limit_ms: u32) -> Tree {
         if o.offset_ms > limit_ms {
             refused_nodes.push(o.node);
         } else {
-            heap.push(Reverse((o.offset_ms, node_id(m, o.node), o.offset_dm)));
+            heap.push(Reverse((o.offset_ms, origin_id(g, o), o.offset_dm)));
         }
     }
     while let Some(Reverse((t, id, len))) = heap.pop() {
@@ -109,6 +120,10 @@ pub fn bounded(g: &Graph, origins: &[Origin], limit_ms: u32) -> Tree {
             let nt = t.saturating_add(turn).saturating_add(g.weights[b]);
             if nt > limit_ms {
                 refused.push(b);
+                let entry = t.saturating_add(turn);
+                if entry <= limit_ms {
+                    tree.entered.beyond.push((b as u32, entry, len));
+                }
                 continue;
             }
             let nl = len.saturating_add(g.lengths[b]);
@@ -121,6 +136,10 @@ pub fn bounded(g: &Graph, origins: &[Origin], limit_ms: u32) -> Tree {
         .iter()
         .any(|&v| tree.time_ms[v as usize] == UNREACHED)
         || reaches_new_node(g, &tree, &arcs, refused);
+    tree.entered.beyond.sort_unstable();
+    tree.entered.time = std::mem::take(&mut arcs.time);
+    tree.entered.length = std::mem::take(&mut arcs.length);
+    tree.entered.touched = std::mem::take(&mut arcs.touched);
     tree
 }
 
@@ -203,7 +222,7 @@ pub fn closest<'a>(
     // (time, kind (0 place before 1 arc or origin), id, length)
     let mut heap: BinaryHeap<Reverse<(u32, u8, u64, u32)>> = BinaryHeap::new();
     for o in origins.iter().filter(|o| (o.node as usize) < n) {
-        heap.push(Reverse((o.offset_ms, 1, node_id(m, o.node), o.offset_dm)));
+        heap.push(Reverse((o.offset_ms, 1, origin_id(g, o), o.offset_dm)));
     }
     while let Some(Reverse((t, kind, id, len))) = heap.pop() {
         if t > max_ms {
@@ -232,7 +251,7 @@ pub fn closest<'a>(
         }
         if first {
             nodes.settle(v, t, len);
-            for p in places_at(v) {
+            for p in places_at(v).iter().filter(|p| p.by_arc.is_none()) {
                 if keep(p.slot) {
                     heap.push(Reverse((
                         t.saturating_add(p.offset_ms),
@@ -247,6 +266,18 @@ pub fn closest<'a>(
             let (nt, nl) = (t.saturating_add(turn), len.saturating_add(g.lengths[b]));
             if arcs.improve(b, nt.saturating_add(g.weights[b]), nl) {
                 heap.push(Reverse((arcs.time[b], 1, b as u64, nl)));
+                // the places inside arc b's shape, from this entry onto it
+                let on_b = places_at(v).iter().filter(|p| p.by_arc == Some(b as u32));
+                for p in on_b {
+                    if keep(p.slot) {
+                        heap.push(Reverse((
+                            nt.saturating_add(p.offset_ms),
+                            0,
+                            u64::from(p.slot),
+                            len.saturating_add(p.offset_dm),
+                        )));
+                    }
+                }
             }
         }
     }
@@ -255,7 +286,7 @@ pub fn closest<'a>(
 
 /// The second implementation, for tests: times from node `s` by a queue-based Bellman-Ford
 /// over arc states, with the restrictions checked on the graph's triples and U-turns on its
-/// arcs (only the turn durations come from [`Graph::turn_cost`]). Quadratic at worst: small
+/// arcs' end points (only the turn durations come from [`Graph::turn_cost`]). Quadratic at worst: small
 /// graphs and extracts only.
 pub fn reference(g: &Graph, s: u32) -> Vec<u32> {
     let banned: std::collections::HashSet<[u32; 3]> = g.restrictions.iter().copied().collect();
@@ -270,13 +301,21 @@ pub fn reference(g: &Graph, s: u32) -> Vec<u32> {
         d[b] = g.weights[b];
         queued[b] = true;
     }
+    // the way nodes next to each arc's ends (its shape's, on a compact graph)
+    let second = |b: usize| g.arc_points(tail[b], b).get(1).id;
+    let before_head = |a: usize| {
+        let p = g.arc_points(tail[a], a);
+        p.get(p.len() - 2).id
+    };
     while let Some(a) = q.pop_front() {
         queued[a] = false;
         let (u, v) = (tail[a], g.targets[a]);
-        let dead_end = g.arcs(v).all(|c| g.targets[c] == u);
+        let from = before_head(a);
+        let dead_end = g.arcs(v).all(|c| second(c) == from);
         for b in g.arcs(v) {
             let w = g.targets[b];
-            if banned.contains(&[u, v, w]) || (w == u && !dead_end) {
+            let banned = banned.contains(&[u, v, w]) && from == u && second(b) == w;
+            if banned || (second(b) == from && !dead_end) {
                 continue;
             }
             let Some(turn) = g.turn_cost(a, u, v, b) else {
@@ -383,6 +422,7 @@ pub(crate) mod tests {
                     node: s,
                     offset_ms: 0,
                     offset_dm: 0,
+                    by_arc: None,
                 }];
                 let got = bounded(&g, &o, u32::MAX - 1);
                 assert_eq!(got.time_ms, want, "round {round} from {s}");
@@ -400,6 +440,7 @@ pub(crate) mod tests {
                         node: s2,
                         offset_ms: 7_000,
                         offset_dm: 0,
+                        by_arc: None,
                     },
                 ];
                 let other = reference(&g, s2);
@@ -419,6 +460,7 @@ pub(crate) mod tests {
                         slot,
                         offset_ms: 0,
                         offset_dm: 0,
+                        by_arc: None,
                     })
                     .collect();
                 let k = 4;
@@ -465,6 +507,7 @@ pub(crate) mod tests {
             node: 0,
             offset_ms: 0,
             offset_dm: 0,
+            by_arc: None,
         }];
         let t_free = bounded(&free, &o, u32::MAX - 1).time_ms[2];
         assert_eq!(t_free, 20_000, "a bend where two roads meet costs nothing");

@@ -13,9 +13,15 @@
 //! on, 180 back) and `k₁ = 1/1.075, k₂ = 1.075` for a right turn, `k₁ = 1.075, k₂ = 1/1.075`
 //! for a left one (right-hand traffic: right turns are cheaper); plus 20 s for a U-turn (turn
 //! angle 160°–200°). A straight crossing costs nearly nothing, a right turn about 2.1 s, a left
-//! one about 5.4 s, a U-turn about 27.5 s. The headings are those of the arcs' own segments
-//! (every way node is a graph node, so an arc is one straight segment); a node where only two
-//! roads meet costs nothing (Valhalla has no node there: it is a bend of one edge).
+//! one about 5.4 s, a U-turn about 27.5 s. The headings are those of the arcs' end segments
+//! (an arc of the compact graph follows its shape: the heading it arrives with is its last
+//! segment's, the one it leaves with its first's); a node where only two roads meet costs
+//! nothing (Valhalla has no node there: it is a bend of one edge).
+//!
+//! Roads and U-turns are told by the arcs' end points ([`ArcEnd`]): the point an arc leaves
+//! its tail towards and the point it arrives at its head from (the neighbouring way node, a
+//! node or a shape point, by id), so the rules read the same on the compact graph as on one
+//! where every way node is a node.
 
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -46,13 +52,49 @@ fn duration_table() -> &'static [u32; 360] {
     })
 }
 
-/// Turn data of a graph, derived from its arcs, coordinates and restrictions.
+/// What the turn rules need of an arc's two ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArcEnd {
+    /// The arc's tail node.
+    pub tail: u32,
+    /// Heading of its first segment (leaving the tail), degrees clockwise from north.
+    pub heading_out: u16,
+    /// Heading of its last segment (arriving at the head).
+    pub heading_in: u16,
+    /// Id of its second point (the way node after the tail) and of its second-to-last one
+    /// (the way node before the head): [`super::geometry::ArcPoint::id`].
+    pub second: u32,
+    pub before_head: u32,
+}
+
+impl ArcEnd {
+    /// The ends of the arc whose points are `p`.
+    pub fn of(p: &super::geometry::ArcPoints<'_>) -> ArcEnd {
+        let deg = |q: super::geometry::ArcPoint| (f64::from(q.lon) * 1e-7, f64::from(q.lat) * 1e-7);
+        let k = p.len();
+        let (first, second) = (p.get(0), p.get(1));
+        let (before, head) = (p.get(k - 2), p.get(k - 1));
+        ArcEnd {
+            tail: first.id,
+            heading_out: bearing(deg(first), deg(second)),
+            heading_in: bearing(deg(before), deg(head)),
+            second: second.id,
+            before_head: before.id,
+        }
+    }
+}
+
+/// Turn data of a graph, derived from its arcs, their end segments and restrictions.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Turns {
-    /// Heading of each arc, degrees clockwise from north.
-    heading: Vec<u16>,
+    /// Heading of each arc's first and last segment, degrees clockwise from north.
+    heading_out: Vec<u16>,
+    heading_in: Vec<u16>,
     /// Source node of each arc (the searches pop arcs and need where they come from).
     tail: Vec<u32>,
+    /// Each arc's second and second-to-last point ids ([`ArcEnd`]).
+    second: Vec<u32>,
+    before_head: Vec<u32>,
     /// Number of distinct neighbours of each node (roads meeting there), at most 255.
     roads: Vec<u8>,
     /// One bit per arc: the arc starts a forbidden pair.
@@ -62,37 +104,21 @@ pub struct Turns {
 }
 
 impl Turns {
-    /// Derives the turn data of a CSR graph (`offsets`, `targets`, node coordinates in 1e-7°)
-    /// with the forbidden node triples `restrictions`.
+    /// Derives the turn data of a CSR graph (`offsets`, `targets`) from its arcs' `ends` (in
+    /// arc order) with the forbidden node triples `restrictions`.
     pub fn new(
         offsets: &[u32],
         targets: &[u32],
-        (lon, lat): (&[i32], &[i32]),
+        ends: Vec<ArcEnd>,
         restrictions: &[[u32; 3]],
     ) -> Turns {
-        let n = lon.len();
-        let coord = |u: u32| {
-            (
-                f64::from(lon[u as usize]) * 1e-7,
-                f64::from(lat[u as usize]) * 1e-7,
-            )
-        };
+        let n = offsets.len().saturating_sub(1);
         let arcs = |u: u32| arcs_of(offsets, u);
-        let heading = (0..n as u32)
-            .flat_map(|u| arcs(u).map(move |a| (u, a)))
-            .map(|(u, a)| bearing(coord(u), coord(targets[a])))
-            .collect();
-        let mut tail = vec![0u32; targets.len()];
-        for u in 0..n as u32 {
-            arcs(u).for_each(|a| tail[a] = u);
-        }
+        // the roads meeting at a node: its distinct neighbouring way nodes
         let mut neighbours: Vec<(u32, u32)> = Vec::with_capacity(2 * targets.len());
-        for u in 0..n as u32 {
-            for a in arcs(u) {
-                let v = targets[a];
-                neighbours.push((u, v));
-                neighbours.push((v, u));
-            }
+        for (a, e) in ends.iter().enumerate() {
+            neighbours.push((e.tail, e.second));
+            neighbours.push((targets[a], e.before_head));
         }
         neighbours.sort_unstable();
         neighbours.dedup();
@@ -100,14 +126,20 @@ impl Turns {
         for (u, _) in neighbours {
             roads[u as usize] = roads[u as usize].saturating_add(1);
         }
-        let arc = |from: u32, to: u32| arcs(from).filter(move |&a| targets[a] == to);
         let mut forbidden: Vec<(u32, u32)> = Vec::new();
         for &[u, v, w] in restrictions {
             if u as usize >= n || v as usize >= n || w as usize >= n {
                 continue;
             }
-            for a in arc(u, v) {
-                forbidden.extend(arc(v, w).map(|b| (a as u32, b as u32)));
+            // the one-segment arcs u → v and v → w (restriction nodes are kept as nodes, so the
+            // way nodes a restriction names are always neighbours)
+            let into = arcs(u).filter(|&a| targets[a] == v && ends[a].before_head == u);
+            for a in into {
+                forbidden.extend(
+                    arcs(v)
+                        .filter(|&b| targets[b] == w && ends[b].second == w)
+                        .map(|b| (a as u32, b as u32)),
+                );
             }
         }
         forbidden.sort_unstable();
@@ -117,8 +149,11 @@ impl Turns {
             restricted[a as usize / 64] |= 1 << (a % 64);
         }
         Turns {
-            heading,
-            tail,
+            heading_out: ends.iter().map(|e| e.heading_out).collect(),
+            heading_in: ends.iter().map(|e| e.heading_in).collect(),
+            tail: ends.iter().map(|e| e.tail).collect(),
+            second: ends.iter().map(|e| e.second).collect(),
+            before_head: ends.iter().map(|e| e.before_head).collect(),
             roads,
             restricted,
             forbidden,
@@ -136,18 +171,14 @@ impl Turns {
         self.forbidden.len()
     }
 
-    /// The time of the transition from arc `a` (into `v`, from `u`) to arc `b` (`v → w`), ms,
-    /// or `None` when it is forbidden, on the CSR graph (`offsets`, `targets`) it was made for.
+    /// The time of the transition from arc `a` (into `v`) to arc `b` (leaving `v`), ms, or
+    /// `None` when it is forbidden, on the CSR graph (`offsets`) it was made for.
     #[inline]
-    pub fn cost(
-        &self,
-        (offsets, targets): (&[u32], &[u32]),
-        a: usize,
-        (u, v): (u32, u32),
-        b: usize,
-    ) -> Option<u32> {
-        let w = targets[b];
-        if w == u && arcs_of(offsets, v).any(|c| targets[c] != u) {
+    pub fn cost(&self, offsets: &[u32], a: usize, v: u32, b: usize) -> Option<u32> {
+        // back to the way node it came from: a U-turn
+        let from = self.before_head[a];
+        let back = self.second[b] == from;
+        if back && arcs_of(offsets, v).any(|c| self.second[c] != from) {
             return None;
         }
         if self.restricted[a / 64] & (1 << (a % 64)) != 0
@@ -156,8 +187,9 @@ impl Turns {
             return None;
         }
         // only where roads meet (a bend of one road is no turn) or when going back
-        if self.roads[v as usize] > 2 || w == u {
-            let angle = (360 + u32::from(self.heading[b]) - u32::from(self.heading[a])) % 360;
+        if self.roads[v as usize] > 2 || back {
+            let angle =
+                (360 + u32::from(self.heading_out[b]) - u32::from(self.heading_in[a])) % 360;
             Some(duration_table()[angle as usize])
         } else {
             Some(0)

@@ -92,8 +92,7 @@ pub(crate) fn oracle(
             let road = router.place_snap(profile, slot).and_then(|snap| {
                 snap.arrivals(g)
                     .iter()
-                    .filter(|l| full.time_ms[l.node as usize] != UNREACHED)
-                    .map(|l| full.time_ms[l.node as usize].saturating_add(l.ms))
+                    .filter_map(|l| Some(l.reached_in(g, &full)?.0))
                     .min()
             });
             (slot, road)

@@ -31,6 +31,7 @@ fn thirty_minutes(g: &Graph, u: u32) -> Tree {
         node: u,
         offset_ms: 0,
         offset_dm: 0,
+        by_arc: None,
     }];
     bounded(g, &o, 1_800_000)
 }
@@ -182,6 +183,7 @@ fn polygon_holds_the_near_nodes_and_leaves_out_the_far_ones() {
                 node: u,
                 offset_ms: 0,
                 offset_dm: 0,
+                by_arc: None,
             }];
             let tree = bounded(g, &o, 2 * limit_ms);
             let poly = isochrone::polygons(g, &tree, g.coord(u), &[limit_s], cell)
@@ -195,10 +197,20 @@ fn polygon_holds_the_near_nodes_and_leaves_out_the_far_ones() {
                     continue;
                 }
                 for k in g.arcs(a) {
-                    let b = g.targets[k];
-                    let f = (f64::from(limit_ms - t(a)) / f64::from(g.weights[k].max(1))).min(1.0);
-                    let (pa, pb) = (g.coord(a), g.coord(b));
-                    reached.push((pa, (pa.0 + f * (pb.0 - pa.0), pa.1 + f * (pb.1 - pa.1))));
+                    // along the arc's shape (compact graph), each way node at its own time
+                    let pts = g.arc_points(a, k);
+                    for i in 0..pts.len() - 1 {
+                        let (p, q) = (pts.get(i), pts.get(i + 1));
+                        if t(a) + p.ms > limit_ms {
+                            break;
+                        }
+                        let f = (f64::from(limit_ms - t(a) - p.ms)
+                            / f64::from((q.ms - p.ms).max(1)))
+                        .min(1.0);
+                        let deg = |x: i32| f64::from(x) * 1e-7;
+                        let (pa, pb) = ((deg(p.lon), deg(p.lat)), (deg(q.lon), deg(q.lat)));
+                        reached.push((pa, (pa.0 + f * (pb.0 - pa.0), pa.1 + f * (pb.1 - pa.1))));
+                    }
                 }
             }
             for &v in &tree.settled {

@@ -1,0 +1,336 @@
+//! The compact graph (issue 18): chains of way nodes where nothing else happens become one arc.
+//!
+//! [`super::build`] makes every OSM way node a node; [`compact`] then keeps as nodes only:
+//! - where roads meet or end: a node with other than two neighbours, or with arcs that do not
+//!   make one road through it (a two-way road is an arc each way to each neighbour, a one-way
+//!   road one arc in from one neighbour and one out to the other; anything else, such as a
+//!   road turning one-way there or two ways sharing a segment, keeps the node);
+//! - every node a turn restriction names (`from`, `via`, `to`), so restrictions stay node
+//!   triples and the turn-aware search reads them unchanged;
+//! - one node of each closed ring of way nodes with no other node on it.
+//!
+//! The way nodes between become the arc's shape ([`super::geometry`]), with the time and
+//! length reached at each: the arc's weight and length are the sums of its segments', and the
+//! segments' own times stay readable, so a speed change along the road (a `maxspeed`, a town
+//! limit) or a traffic-signal or stop delay (on the segment arriving at the signal) needs no
+//! node: the time at every way node is what the uncontracted graph gives it. A degree-2 node
+//! costs no turn ([`super::turns`]: a bend of one road) and allows no U-turn (it has another
+//! exit), so the turn-aware search finds the same times at the kept nodes.
+//!
+//! [`compact`] takes a graph whose arcs are all straight (as [`super::build`] makes them) and
+//! keeps node order: the kept nodes are numbered in their old order.
+
+use std::collections::HashMap;
+
+use super::geometry::{Geometry, REVERSED, STRAIGHT};
+use super::graph::Graph;
+
+/// One chain: from a kept node to a kept node, through the way nodes `points`.
+struct Chain {
+    from: u32,
+    to: u32,
+    /// Old node numbers of the interior way nodes, with the time and length to each.
+    points: Vec<(u32, u32, u32)>,
+    weight: u32,
+    length: u32,
+}
+
+/// The compact graph of `g` (every arc straight): see the module doc.
+pub fn compact(g: Graph) -> Graph {
+    debug_assert!(
+        g.geometry.arc_shape.is_empty(),
+        "contracting a compact graph"
+    );
+    let n = g.node_count();
+    // (head, tail) of every arc, sorted: the tails of the arcs into a node are a run
+    let (gr, targets) = (&g, &g.targets);
+    let mut into: Vec<(u32, u32)> = (0..n as u32)
+        .flat_map(|u| gr.arcs(u).map(move |a| (targets[a], u)))
+        .collect();
+    into.sort_unstable();
+    let from: Vec<u32> = into.iter().map(|p| p.1).collect();
+    let sources = |v: usize| {
+        let v = v as u32;
+        &from[into.partition_point(|p| p.0 < v)..into.partition_point(|p| p.0 <= v)]
+    };
+    let mut keep: Vec<bool> = (0..n).map(|v| !through(&g, v as u32, sources(v))).collect();
+    for &[u, v, w] in &g.restrictions {
+        for x in [u, v, w] {
+            keep[x as usize] = true;
+        }
+    }
+    // chains from every kept node, then from one node of each ring left unvisited
+    let mut visited = vec![false; n];
+    let mut chains = Vec::new();
+    for u in 0..n as u32 {
+        if keep[u as usize] {
+            chains_from(&g, u, &keep, &mut visited, &mut chains);
+        }
+    }
+    for u in 0..n as u32 {
+        if !keep[u as usize] && !visited[u as usize] {
+            keep[u as usize] = true;
+            chains_from(&g, u, &keep, &mut visited, &mut chains);
+        }
+    }
+    assemble(g, &keep, chains)
+}
+
+/// Does exactly one road go through `v`: two neighbours, and either an arc each way to each
+/// (two-way) or one in from one and one out to the other (one-way)?
+fn through(g: &Graph, v: u32, sources: &[u32]) -> bool {
+    let outs: Vec<u32> = g.arcs(v).map(|a| g.targets[a]).collect();
+    if outs.contains(&v) || sources.contains(&v) {
+        return false;
+    }
+    match (outs.as_slice(), sources) {
+        ([x], [y]) => x != y,
+        ([x1, y1], [x2, y2]) => x1 != y1 && ((x1, y1) == (x2, y2) || (x1, y1) == (y2, x2)),
+        _ => false,
+    }
+}
+
+/// Follows every arc out of kept node `u` through the unkept nodes to the next kept one.
+fn chains_from(g: &Graph, u: u32, keep: &[bool], visited: &mut [bool], out: &mut Vec<Chain>) {
+    for a0 in g.arcs(u) {
+        let (mut prev, mut a) = (u, a0);
+        let (mut weight, mut length) = (0u32, 0u32);
+        let mut points = Vec::new();
+        loop {
+            weight = weight.saturating_add(g.weights[a]);
+            length = length.saturating_add(g.lengths[a]);
+            let v = g.targets[a];
+            if keep[v as usize] {
+                out.push(Chain {
+                    from: u,
+                    to: v,
+                    points,
+                    weight,
+                    length,
+                });
+                break;
+            }
+            visited[v as usize] = true;
+            points.push((v, weight, length));
+            // the one arc going on (not back where it came from)
+            let Some(next) = g.arcs(v).find(|&b| g.targets[b] != prev) else {
+                unreachable!("a through node has an arc going on")
+            };
+            (prev, a) = (v, next);
+        }
+    }
+}
+
+/// The compact graph of the kept nodes and the chains between them.
+fn assemble(g: Graph, keep: &[bool], chains: Vec<Chain>) -> Graph {
+    let mut new_id = vec![u32::MAX; keep.len()];
+    let (mut lon, mut lat) = (Vec::new(), Vec::new());
+    for (u, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
+        new_id[u] = lon.len() as u32;
+        lon.push(g.lon[u]);
+        lat.push(g.lat[u]);
+    }
+    let mut geo = Geometry {
+        start: vec![0],
+        ..Geometry::default()
+    };
+    // a shape by its first and last way node: the reverse chain finds it by (last, first)
+    let mut shapes: HashMap<(u32, u32), u32> = HashMap::new();
+    let mut arc_shape = Vec::with_capacity(chains.len());
+    for c in &chains {
+        let (Some(first), Some(last)) = (c.points.first(), c.points.last()) else {
+            arc_shape.push(STRAIGHT);
+            continue;
+        };
+        if let Some(&s) = shapes.get(&(last.0, first.0)) {
+            // the other direction of a two-way shape: its times, from the shape's far end
+            let start = geo.start[s as usize] as usize;
+            let k = c.points.len();
+            if start + k == geo.start[s as usize + 1] as usize {
+                for (j, p) in c.points.iter().enumerate() {
+                    geo.ms_back[start + k - 1 - j] = p.1;
+                }
+                arc_shape.push(s | REVERSED);
+                continue;
+            }
+        }
+        let s = geo.start.len() as u32 - 1;
+        shapes.insert((first.0, last.0), s);
+        for &(v, ms, dm) in &c.points {
+            geo.lon.push(g.lon[v as usize]);
+            geo.lat.push(g.lat[v as usize]);
+            geo.dm.push(dm);
+            geo.ms_fwd.push(ms);
+            geo.ms_back.push(0);
+        }
+        geo.start.push(geo.lon.len() as u32);
+        arc_shape.push(s);
+    }
+    // CSR, arcs sorted by (from, to) as `Graph::from_arcs` does (stable)
+    let mut order: Vec<usize> = (0..chains.len()).collect();
+    order.sort_by_key(|&i| {
+        (
+            new_id[chains[i].from as usize],
+            new_id[chains[i].to as usize],
+        )
+    });
+    let nn = lon.len();
+    let mut offsets = vec![0u32; nn + 1];
+    for c in &chains {
+        offsets[new_id[c.from as usize] as usize + 1] += 1;
+    }
+    for i in 0..nn {
+        offsets[i + 1] += offsets[i];
+    }
+    if geo.lon.is_empty() {
+        geo = Geometry::default();
+    } else {
+        geo.arc_shape = order.iter().map(|&i| arc_shape[i]).collect();
+    }
+    let triples = g
+        .restrictions
+        .iter()
+        .map(|t| t.map(|x| new_id[x as usize]))
+        .collect();
+    Graph {
+        profile: g.profile,
+        offsets,
+        targets: order
+            .iter()
+            .map(|&i| new_id[chains[i].to as usize])
+            .collect(),
+        weights: order.iter().map(|&i| chains[i].weight).collect(),
+        lengths: order.iter().map(|&i| chains[i].length).collect(),
+        lon,
+        lat,
+        restrictions: Vec::new(),
+        turns: Default::default(),
+        geometry: geo,
+    }
+    .with_restrictions(triples)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::routing::graph::{Arc, Profile};
+    use crate::routing::search::{Origin, UNREACHED, bounded};
+    use crate::routing::turn_search::tests::random_graph;
+    use crate::testdata::Rng;
+
+    /// A random grid with its streets cut into way nodes: the compact graph gives every kept
+    /// node the time the full graph gives it, car (turns) and walk.
+    #[test]
+    fn kept_nodes_keep_their_times_on_random_graphs() {
+        let mut rng = Rng::new(7);
+        for round in 0..20 {
+            let grid = random_graph(&mut rng, 3 + round % 4);
+            let full = subdivide(&grid, &mut rng);
+            for profile in [Profile::Car, Profile::Walk] {
+                let full = Graph {
+                    profile,
+                    ..full.clone()
+                }
+                .with_restrictions(full.restrictions.clone());
+                let small = compact(full.clone());
+                assert!(small.node_count() < full.node_count(), "round {round}");
+                // kept nodes by coordinates
+                let old: HashMap<(i32, i32), u32> = (0..full.node_count() as u32)
+                    .map(|u| ((full.lon[u as usize], full.lat[u as usize]), u))
+                    .collect();
+                let to_old: Vec<u32> = (0..small.node_count())
+                    .map(|u| old[&(small.lon[u], small.lat[u])])
+                    .collect();
+                for s in 0..small.node_count() as u32 {
+                    let o = |node| {
+                        [Origin {
+                            node,
+                            offset_ms: 0,
+                            offset_dm: 0,
+                            by_arc: None,
+                        }]
+                    };
+                    let want = bounded(&full, &o(to_old[s as usize]), u32::MAX - 1);
+                    let got = bounded(&small, &o(s), u32::MAX - 1);
+                    for (u, &t) in got.time_ms.iter().enumerate() {
+                        let w = want.time_ms[to_old[u] as usize];
+                        assert_eq!(t, w, "round {round} {profile:?} {s} → {u}");
+                    }
+                    // every way node: at the time of the full graph along the arcs (on foot;
+                    // by car a turn at the tail may forbid the arc the point is on: no sooner)
+                    let mut along: HashMap<u32, u32> = HashMap::new();
+                    for u in 0..small.node_count() as u32 {
+                        let tu = got.time_ms[u as usize];
+                        for a in small.arcs(u).filter(|_| tu != UNREACHED) {
+                            for p in small.arc_points(u, a).iter() {
+                                let e = along.entry(old[&(p.lon, p.lat)]).or_insert(UNREACHED);
+                                *e = (*e).min(tu + p.ms);
+                            }
+                        }
+                    }
+                    for (&x, &t) in &along {
+                        let w = want.time_ms[x as usize];
+                        match profile {
+                            Profile::Walk => assert_eq!(t, w, "round {round} way node {x}"),
+                            Profile::Car => assert!(t <= w, "round {round} way node {x}"),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `g` with each arc cut into 1–3 pieces through new way nodes (both directions of a
+    /// two-way street through the same nodes), restrictions kept.
+    fn subdivide(g: &Graph, rng: &mut Rng) -> Graph {
+        let (mut lon, mut lat) = (g.lon.clone(), g.lat.clone());
+        let mut made: HashMap<(u32, u32), Vec<u32>> = HashMap::new();
+        let mut arcs = Vec::new();
+        for u in 0..g.node_count() as u32 {
+            for a in g.arcs(u) {
+                let v = g.targets[a];
+                let mids = match made.get(&(v, u)) {
+                    Some(m) => m.iter().rev().copied().collect(),
+                    None => {
+                        let k = rng.below(3) as i32;
+                        let m: Vec<u32> = (1..=k)
+                            .map(|i| {
+                                let f = |x: i32, y: i32| x + (y - x) * i / (k + 1) + 37 * i;
+                                lon.push(f(g.lon[u as usize], g.lon[v as usize]));
+                                lat.push(f(g.lat[u as usize], g.lat[v as usize]));
+                                lon.len() as u32 - 1
+                            })
+                            .collect();
+                        made.insert((u, v), m.clone());
+                        m
+                    }
+                };
+                let path: Vec<u32> = std::iter::once(u).chain(mids).chain([v]).collect();
+                let pieces = path.len() as u32 - 1;
+                for w in path.windows(2) {
+                    arcs.push(Arc {
+                        from: w[0],
+                        to: w[1],
+                        weight_ms: g.weights[a] / pieces,
+                        length_dm: g.lengths[a] / pieces,
+                    });
+                }
+            }
+        }
+        // a restriction u → v → w names the way nodes next to v
+        let path = |u: u32, v: u32| match made.get(&(u, v)) {
+            Some(m) => m.clone(),
+            None => made[&(v, u)].iter().rev().copied().collect(),
+        };
+        let triples = g
+            .restrictions
+            .iter()
+            .map(|&[u, v, w]| {
+                let before = path(u, v).last().copied().unwrap_or(u);
+                let after = path(v, w).first().copied().unwrap_or(w);
+                [before, v, after]
+            })
+            .collect();
+        Graph::from_arcs(g.profile, lon, lat, arcs).with_restrictions(triples)
+    }
+}
