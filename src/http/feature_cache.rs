@@ -38,7 +38,9 @@ const CACHED_DATASETS: usize = 2;
 
 /// Static bytes of each place of one dataset, by slot, and its last opening status.
 pub struct FeatureCache {
-    slots: Vec<OnceLock<StaticPart>>,
+    /// Boxed: 16 bytes a place whether cached or not (the part inline took 56, 56 MB at 1 M
+    /// places, issue 19).
+    slots: Vec<OnceLock<Box<StaticPart>>>,
     bytes: AtomicUsize,
     /// [`PackedStatus`] by slot (0: none yet).
     status: Vec<AtomicU64>,
@@ -51,6 +53,14 @@ impl FeatureCache {
             bytes: AtomicUsize::new(0),
             status: (0..places).map(|_| AtomicU64::new(0)).collect(),
         }
+    }
+
+    /// Whether a scan of every place of a dataset of `places` keeps the parts it makes: only
+    /// when they would all fit in the budget (~1 KB each). A full `/v1/lieux` of 1 M places
+    /// would otherwise fill the budget with the first places by id (256 MB more RSS, issue
+    /// 19) and leave nothing for the places that bbox and nearest requests ask for.
+    pub fn keeps_whole_scans(places: usize) -> bool {
+        places.saturating_mul(1024) <= MAX_CACHED_BYTES
     }
 
     /// The opening status of `slot` at `at`: memoised for the minute of `at`, else computed by
@@ -76,10 +86,11 @@ impl FeatureCache {
     }
 
     /// Runs `with` on the static part of `slot`: from the cache, else made by `make` (and kept
-    /// while within the budget).
+    /// while within the budget, when `keep`).
     pub fn with_static<R>(
         &self,
         slot: u32,
+        keep: bool,
         make: impl FnOnce() -> StaticPart,
         with: impl FnOnce(&StaticPart) -> R,
     ) -> R {
@@ -89,7 +100,10 @@ impl FeatureCache {
         if let Some(part) = cell.get() {
             return with(part);
         }
-        let part = make();
+        if !keep {
+            return with(&make());
+        }
+        let part = Box::new(make());
         let len = part.size();
         // Over budget: leave it uncached. Two threads may both make the same place; only one
         // copy is kept, and the budget counts both (a slight overestimate).
@@ -337,13 +351,16 @@ mod tests {
         out
     }
 
+    fn monday_9am() -> DateTime<FixedOffset> {
+        Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0)
+            .unwrap()
+            .fixed_offset()
+    }
+
     #[test]
     fn cached_features_are_the_serialised_ones() {
         let ds = Dataset::new(crate::testdata::synthetic_lieux(300, 3));
-        let at = Utc
-            .with_ymd_and_hms(2026, 11, 30, 9, 0, 0)
-            .unwrap()
-            .fixed_offset();
+        let at = monday_9am();
         let extras = [
             Extra::at(at),
             Extra {
@@ -394,6 +411,27 @@ mod tests {
         }
         assert!(with_hours > 0, "some places publish hours");
         assert!(with(&ds, |c| c.cached_bytes()) > 300 * 200);
+    }
+
+    /// A feature written without keeping its part (a scan of a large dataset) is the one
+    /// written and kept, and leaves the cache as it was; only datasets whose parts all fit are
+    /// scanned into the cache.
+    #[test]
+    fn unkept_features_are_the_same_and_cache_nothing() {
+        let ds = Dataset::new(crate::testdata::synthetic_lieux(50, 5));
+        let at = monday_9am();
+        let unkept = Extra {
+            keep: false,
+            ..Extra::at(at)
+        };
+        let before: Vec<Vec<u8>> = (0..50).map(|s| feature(&ds, s, &unkept)).collect();
+        assert_eq!(with(&ds, |c| c.cached_bytes()), 0);
+        for (slot, f) in before.iter().enumerate() {
+            assert_eq!(&feature(&ds, slot as u32, &Extra::at(at)), f);
+        }
+        assert!(with(&ds, |c| c.cached_bytes()) > 50 * 200);
+        assert!(FeatureCache::keeps_whole_scans(35_000));
+        assert!(!FeatureCache::keeps_whole_scans(1_000_000));
     }
 
     /// A status as served: `DateTime` equality ignores the offset, the RFC 3339 text does not.

@@ -30,6 +30,9 @@ pub struct Extra {
     pub accueil_a: Option<DateTime<FixedOffset>>,
     /// The properties to write (`properties=`); every one by default.
     pub properties: PropertySet,
+    /// Keep the serialised static part in the dataset's cache (a scan of a large dataset
+    /// does not, [`FeatureCache::keeps_whole_scans`]); true by default.
+    pub keep: bool,
 }
 
 impl Extra {
@@ -44,6 +47,7 @@ impl Extra {
             attente_s: None,
             accueil_a: None,
             properties: PropertySet::ALL,
+            keep: true,
         }
     }
 }
@@ -439,7 +443,7 @@ pub fn write_feature(out: &mut Vec<u8>, ds: &Dataset, slot: u32, extra: &Extra) 
         StaticPart::new(bytes, bit)
     };
     let dynamic = feature_cache::with(ds, |cache| {
-        cache.with_static(slot, make, |part| {
+        cache.with_static(slot, extra.keep, make, |part| {
             if set == PropertySet::ALL {
                 part.write_all(out);
             } else if !part.write_selected(out, set.0) {

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
 use super::encoding::{Coding, Encoder};
+use super::feature_cache::FeatureCache;
 use super::features::{Extra, PropertySet, write_feature};
 use crate::dataset::{Dataset, Eligible, Hit};
 use crate::filter::Filter;
@@ -97,6 +98,11 @@ impl Matches {
 
     pub fn dataset(&self) -> &Dataset {
         &self.ds
+    }
+
+    /// A scan of every place (no box, no radius).
+    pub fn is_whole_scan(&self) -> bool {
+        matches!(self.source, Source::All { .. })
     }
 
     /// The next match of the selection: slot and distance.
@@ -291,6 +297,8 @@ impl Iterator for FeatureStream {
                 &Extra {
                     distance_m,
                     properties: self.properties,
+                    keep: !self.matches.is_whole_scan()
+                        || FeatureCache::keeps_whole_scans(self.matches.dataset().lieux().len()),
                     ..Extra::at(self.at.fixed_offset())
                 },
             );
