@@ -33,7 +33,7 @@ use crate::filter::Filter;
 use crate::model::Position;
 use crate::routing::Graph;
 use crate::routing::search::UNREACHED;
-use crate::routing::snap::Snapper;
+use crate::routing::snap::{Snap, Snapper};
 use crate::routing::{Profile, estimate};
 pub use commune_list::CoverageCommune;
 pub use report::{CoverageReport, Level, Totals};
@@ -140,6 +140,7 @@ pub fn search_from_places(
     max_snap_m: f64,
 ) -> (NearestPlaces, usize) {
     let mut sources = Vec::new();
+    let mut on_road: std::collections::HashMap<u32, Vec<(u32, Snap)>> = Default::default();
     let mut on_graph = 0;
     for slot in ds.all_matching(filter) {
         let Some(p) = ds.lieu(slot).position else {
@@ -147,6 +148,7 @@ pub fn search_from_places(
         };
         if let Some(s) = snapper.snap(p.lon, p.lat, max_snap_m) {
             on_graph += 1;
+            on_road.entry(s.arc).or_default().push((slot, s));
             sources.extend(s.arrivals(g).into_iter().map(|l| Source {
                 node: l.node,
                 offset_ms: l.ms,
@@ -155,11 +157,13 @@ pub fn search_from_places(
             }));
         }
     }
-    if g.turn_aware() {
-        return (turn_search::nearest_places_turns(g, &sources), on_graph);
-    }
-    let rev = ReverseGraph::of(g);
-    (search::nearest_places(&rev, &sources), on_graph)
+    let mut nearest = if g.turn_aware() {
+        turn_search::nearest_places_turns(g, &sources)
+    } else {
+        search::nearest_places(&ReverseGraph::of(g), &sources)
+    };
+    nearest.on_road = on_road;
+    (nearest, on_graph)
 }
 
 /// Road time (ms) and place from the point `(lon, lat)` to its nearest place in `nearest`, if
@@ -192,6 +196,15 @@ pub fn road_time(
             };
             (t != UNREACHED && p != NO_PLACE).then(|| (l.ms.saturating_add(t), p))
         })
+        // places on the point's own road, straight along it
+        .chain(
+            nearest
+                .on_road
+                .get(&s.arc)
+                .into_iter()
+                .flatten()
+                .filter_map(|(slot, p)| Some((s.along(g, p)?.0, *slot))),
+        )
         .min()
 }
 

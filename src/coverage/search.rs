@@ -7,9 +7,12 @@
 //!
 //! Queue: a monotone [`RadixHeap`] keyed by milliseconds (exact, no comparisons).
 
+use std::collections::HashMap;
+
 use super::radix::RadixHeap;
 use crate::routing::Graph;
 use crate::routing::search::UNREACHED;
+use crate::routing::snap::Snap;
 
 /// No place (node not reached).
 pub const NO_PLACE: u32 = u32::MAX;
@@ -88,6 +91,9 @@ pub struct NearestPlaces {
     pub arc_time_ms: Vec<u32>,
     pub arc_place: Vec<u32>,
     pub at_node: Vec<(u32, u32)>,
+    /// The places on each snapped road (the snap's arc number): a point on the same road is
+    /// also timed straight along it ([`crate::routing::snap::Snap::along`]), as the router does.
+    pub on_road: HashMap<u32, Vec<(u32, Snap)>>,
 }
 
 /// One Dijkstra run from every source on the reverse graph.
@@ -135,6 +141,7 @@ pub fn nearest_places(rev: &ReverseGraph, sources: &[Source]) -> NearestPlaces {
         arc_time_ms: Vec::new(),
         arc_place: Vec::new(),
         at_node: Vec::new(),
+        on_road: HashMap::new(),
     }
 }
 

@@ -114,6 +114,7 @@ pub fn nearest_places_turns(g: &Graph, sources: &[Source]) -> NearestPlaces {
         arc_time_ms: time,
         arc_place: place,
         at_node,
+        on_road: Default::default(),
     }
 }
 

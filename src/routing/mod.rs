@@ -376,6 +376,7 @@ impl Router {
             segment: from.segment,
             fraction: from.fraction,
             walk_ms: snap::walk_ms(from.distance_m),
+            distance_m: from.distance_m,
         });
         tree
     }
@@ -413,8 +414,20 @@ impl Router {
                     })
                 })
             })
-            .filter(|r| r.time_ms <= limit_ms)
             .collect();
+        // a place on the start's own road: also straight along it
+        if let Some(s) = tree.start {
+            let from = Snap {
+                u: s.u,
+                v: s.v,
+                arc: s.arc,
+                segment: s.segment,
+                fraction: s.fraction,
+                distance_m: s.distance_m,
+            };
+            out.extend(self.along_road(profile, from));
+        }
+        out.retain(|r| r.time_ms <= limit_ms);
         // a place hanging off two nodes: keep its earliest arrival
         out.sort_by_key(|r| (r.slot, r.time_ms));
         out.dedup_by_key(|r| r.slot);
@@ -441,11 +454,48 @@ impl Router {
         from: Snap,
         k: usize,
         max_ms: u32,
-        keep: impl FnMut(u32) -> bool,
+        mut keep: impl FnMut(u32) -> bool,
     ) -> Vec<Reached> {
         let ix = self.indexed(profile);
         let g = self.network.graph(profile);
-        search::closest(g, &origins(g, from), k, max_ms, |u| ix.at(u), keep)
+        let mut direct = self.along_road(profile, from);
+        direct.retain(|r| r.time_ms <= max_ms && keep(r.slot));
+        let mut out = search::closest(g, &origins(g, from), k, max_ms, |u| ix.at(u), &mut keep);
+        if !direct.is_empty() {
+            // the search's k closest and the places straight along the road hold the k
+            // closest: a place's time is the smaller of its two
+            out.append(&mut direct);
+            out.sort_by_key(|r| (r.slot, r.time_ms));
+            out.dedup_by_key(|r| r.slot);
+            out.sort_by_key(|r| (r.time_ms, r.slot));
+            out.truncate(k);
+        }
+        out
+    }
+
+    /// The places snapped to the road of `from` (its arc or the same road the other way) that
+    /// the road leads to from `from` without leaving it, with those times: the search joins a
+    /// point to its arc's ends only, and an arc is a whole chain of way nodes between
+    /// junctions, so two points on one street would otherwise meet through a junction.
+    fn along_road(&self, profile: Profile, from: Snap) -> Vec<Reached> {
+        let ix = self.indexed(profile);
+        let g = self.network.graph(profile);
+        let mut out: Vec<Reached> = [from.u, from.v]
+            .iter()
+            .flat_map(|&u| ix.at(u))
+            .filter_map(|a| {
+                let to = ix.by_slot.get(a.slot as usize).copied().flatten()?;
+                let (time_ms, length_dm) = from.along(g, &to)?;
+                Some(Reached {
+                    slot: a.slot,
+                    time_ms,
+                    length_dm,
+                })
+            })
+            .collect();
+        out.sort_by_key(|r| (r.slot, r.time_ms));
+        out.dedup_by_key(|r| r.slot);
+        out
     }
 }
 

@@ -16,8 +16,9 @@
 //! end coordinates, each segment measured from its smaller end: the choice depends on the road
 //! only, not on how the graph numbers it, so a compact graph and an uncontracted one snap alike.
 //!
-//! Simplification: a place and a query point on the same arc are joined through the arc's end
-//! nodes, never directly along it (an overestimate of at most the arc).
+//! A place and a query point on the same arc are joined by the search through the arc's end
+//! nodes only; [`Snap::along`] gives the way straight along the road between them, and the
+//! router keeps the shorter of the two.
 
 use super::build::WALK_KMH;
 use super::geometry::REVERSED;
@@ -170,6 +171,37 @@ impl Snap {
 
     fn here(&self) -> (usize, f64, f64) {
         (self.segment as usize, self.fraction, 1.0 - self.fraction)
+    }
+
+    /// Straight along the road from this point to `to`, snapped to the same road (the same
+    /// indexed arc), when the road runs that way (one-way streets included): `(ms, dm)`, the
+    /// walks to and from the road included.
+    pub fn along(&self, g: &Graph, to: &Snap) -> Option<(u32, u32)> {
+        if (self.arc, self.u, self.v) != (to.arc, to.u, to.v) {
+            return None;
+        }
+        let forward = (self.segment, self.fraction) <= (to.segment, to.fraction);
+        let (a, tail, here, there) = if forward {
+            (road_arc(g, self, true)?, self.u, self.here(), to.here())
+        } else {
+            let a = road_arc(g, self, false)?;
+            (a, self.v, self.mirrored(g), to.mirrored(g))
+        };
+        let pts = g.arc_points(tail, a);
+        // time and length from the arc's tail to a position on it
+        let at = |(i, before, _): (usize, f64, f64)| {
+            let (p, q) = (pts.get(i), pts.get(i + 1));
+            (
+                f64::from(p.ms) + before * f64::from(q.ms.saturating_sub(p.ms)),
+                f64::from(p.dm) + before * f64::from(q.dm.saturating_sub(p.dm)),
+            )
+        };
+        let ((t0, d0), (t1, d1)) = (at(here), at(there));
+        let ms =
+            (t1 - t0).max(0.0).round() as u32 + walk_ms(self.distance_m) + walk_ms(to.distance_m);
+        let dm = (d1 - d0).max(0.0).round() as u32
+            + ((self.distance_m + to.distance_m) * 10.0).round() as u32;
+        Some((ms, dm))
     }
 
     /// Leaving the point: the end nodes reachable along the arc.

@@ -48,7 +48,7 @@ pub struct Tree {
 }
 
 /// A search start on a road: arc `u → v`, the point's segment of the arc's shape and fraction
-/// along it, and the walk from the query point to the road, ms.
+/// along it, and the walk from the query point to the road, ms (and metres).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StartOnArc {
     pub arc: u32,
@@ -57,6 +57,7 @@ pub struct StartOnArc {
     pub segment: u32,
     pub fraction: f64,
     pub walk_ms: u32,
+    pub distance_m: f64,
 }
 
 impl Tree {

@@ -90,9 +90,11 @@ pub(crate) fn oracle(
         .filter(|&slot| keep(slot) && ds.lieu(slot).position.is_some())
         .map(|slot| {
             let road = router.place_snap(profile, slot).and_then(|snap| {
+                // through the arc's ends, or straight along the origin's road
                 snap.arrivals(g)
                     .iter()
                     .filter_map(|l| Some(l.reached_in(g, &full)?.0))
+                    .chain(s.along(g, &snap).map(|(t, _)| t))
                     .min()
             });
             (slot, road)

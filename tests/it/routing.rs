@@ -267,10 +267,12 @@ fn reachable_within_limit_and_closest_match_full_search() {
             let mut all: Vec<(u32, u32)> = (0..ds.lieux().len() as u32)
                 .filter_map(|slot| {
                     let p = router.place_snap(profile, slot)?;
+                    // through the arc's ends, or straight along the origin's road
                     let t = p
                         .arrivals(g)
                         .iter()
                         .filter_map(|l| Some(l.reached_in(g, &full)?.0))
+                        .chain(s.along(g, &p).map(|(t, _)| t))
                         .min()?;
                     Some((t, slot))
                 })
