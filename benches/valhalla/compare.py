@@ -46,31 +46,42 @@ SEED = 20200501
 
 
 def graph_nodes(graph_path):
-    """{profile: [(lon, lat)]} of the nodes of each section of a lieux graph file."""
+    """{profile: [(lon, lat)]} of the way nodes of each section of a lieux graph file: its
+    nodes, and from version 3 (the compact graph) also its arcs' shape points, so that origins
+    and places are drawn from every way node as before the contraction."""
     b = Path(graph_path).read_bytes()
     if b[:8] != b"LIEUXRG\0":
         sys.exit(f"{graph_path}: not a lieux graph")
     version, sections = struct.unpack_from("<II", b, 8)
-    if version not in (1, 2):
-        sys.exit(f"{graph_path}: graph version {version}, this script reads 1 and 2")
+    if version not in (1, 2, 3):
+        sys.exit(f"{graph_path}: graph version {version}, this script reads 1 to 3")
     pos = 16
     out = {}
     for _ in range(sections):
+        r = s = p = 0
         if version == 1:
             profile, n, m = struct.unpack_from("<III", b, pos)
             pos += 12
-            body = 4 * ((n + 1) + 3 * m)
-        else:
+        elif version == 2:
             # version 2: the turn restrictions (3 × u32 each) after the coordinates
             profile, n, m, r = struct.unpack_from("<IIII", b, pos)
             pos += 16
-            body = 4 * ((n + 1) + 3 * m)
+        else:
+            # version 3: then the arcs' shapes (see src/routing/graph.rs)
+            profile, n, m, r, s, p = struct.unpack_from("<IIIIII", b, pos)
+            pos += 24
+        body = 4 * ((n + 1) + 3 * m)
         lon = struct.unpack_from(f"<{n}i", b, pos + body)
         lat = struct.unpack_from(f"<{n}i", b, pos + body + 4 * n)
-        out[{1: "car", 2: "walk"}[profile]] = [(x * 1e-7, y * 1e-7) for x, y in zip(lon, lat)]
-        pos += body + 8 * n
-        if version == 2:
-            pos += 12 * r
+        pts = list(zip(lon, lat))
+        pos += body + 8 * n + 12 * r
+        if version == 3:
+            pos += 4 * m + (4 * (s + 1) if s else 0)
+            plon = struct.unpack_from(f"<{p}i", b, pos)
+            plat = struct.unpack_from(f"<{p}i", b, pos + 4 * p)
+            pts += list(zip(plon, plat))
+            pos += 20 * p
+        out[{1: "car", 2: "walk"}[profile]] = [(x * 1e-7, y * 1e-7) for x, y in pts]
     return out
 
 
