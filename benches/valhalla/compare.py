@@ -81,7 +81,8 @@ def graph_nodes(graph_path):
             plat = struct.unpack_from(f"<{p}i", b, pos + 4 * p)
             pts += list(zip(plon, plat))
             pos += 20 * p
-        out[{1: "car", 2: "walk"}[profile]] = [(x * 1e-7, y * 1e-7) for x, y in pts]
+        # sorted: the same way nodes give the same seeded sample whatever the file version
+        out[{1: "car", 2: "walk"}[profile]] = [(x * 1e-7, y * 1e-7) for x, y in sorted(pts)]
     return out
 
 
