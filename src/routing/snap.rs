@@ -21,7 +21,7 @@
 //! router keeps the shorter of the two.
 
 use super::build::WALK_KMH;
-use super::geometry::REVERSED;
+use super::geometry::{ArcPoints, REVERSED};
 use super::graph::Graph;
 use super::tree::{Tree, UNREACHED};
 use crate::geodesy::{EARTH_RADIUS_M, distance_for_chord2, to_sphere};
@@ -122,6 +122,16 @@ fn road_arc(g: &Graph, s: &Snap, forward: bool) -> Option<usize> {
     }
 }
 
+/// Time (ms) and length (dm) from the tail of an arc to a position on it (segment `i`, `before`
+/// of the segment behind), unrounded: what an arrival leg and [`Snap::along`] measure.
+fn from_tail(pts: &ArcPoints<'_>, (i, before, _): (usize, f64, f64)) -> (f64, f64) {
+    let (p, q) = (pts.get(i), pts.get(i + 1));
+    (
+        f64::from(p.ms) + before * f64::from(q.ms - p.ms),
+        f64::from(p.dm) + before * f64::from(q.dm - p.dm),
+    )
+}
+
 impl Snap {
     /// The leg between the point and an end of arc `a` (leaving `from`), the point being on
     /// segment `i` with `before` of the segment behind it and `after` ahead: to the head
@@ -145,11 +155,8 @@ impl Snap {
                 g.targets[a],
             )
         } else {
-            (
-                p.ms + part(before, q.ms - p.ms),
-                p.dm + part(before, q.dm - p.dm),
-                from,
-            )
+            let (ms, dm) = from_tail(&pts, (i, before, after));
+            (ms.round() as u32, dm.round() as u32, from)
         };
         Leg {
             node,
@@ -188,15 +195,7 @@ impl Snap {
             (a, self.v, self.mirrored(g), to.mirrored(g))
         };
         let pts = g.arc_points(tail, a);
-        // time and length from the arc's tail to a position on it
-        let at = |(i, before, _): (usize, f64, f64)| {
-            let (p, q) = (pts.get(i), pts.get(i + 1));
-            (
-                f64::from(p.ms) + before * f64::from(q.ms.saturating_sub(p.ms)),
-                f64::from(p.dm) + before * f64::from(q.dm.saturating_sub(p.dm)),
-            )
-        };
-        let ((t0, d0), (t1, d1)) = (at(here), at(there));
+        let ((t0, d0), (t1, d1)) = (from_tail(&pts, here), from_tail(&pts, there));
         let ms =
             (t1 - t0).max(0.0).round() as u32 + walk_ms(self.distance_m) + walk_ms(to.distance_m);
         let dm = (d1 - d0).max(0.0).round() as u32
