@@ -26,7 +26,7 @@ fn with_duplicates(base: &[Lieu]) -> Vec<Lieu> {
     for (i, l) in base.iter().enumerate().step_by(20) {
         let Some(p) = l.position else { continue };
         let mut copy = l.clone();
-        copy.id = format!("dup{i:07}");
+        copy.id = format!("dup{i:07}").into();
         copy.position = Some(Position {
             lon: p.lon + 0.0003,
             lat: p.lat + 0.0002,

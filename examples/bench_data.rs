@@ -47,7 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     format!("c{}", c.code_insee),
                     Some(Position { lon, lat }),
                 );
-                l.code_insee = Some(c.code_insee.clone());
+                l.code_insee = Some(c.code_insee.as_str().into());
                 if i % 10 == 0 {
                     l.dispositif_programmes_nationaux
                         .push(Dispositif::FranceServices);

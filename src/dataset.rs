@@ -355,7 +355,7 @@ impl HashWriter {
         self.0.update([0x1f]);
     }
 
-    fn opt(&mut self, s: &Option<String>) {
+    fn opt(&mut self, s: &Option<crate::model::Text>) {
         self.text(s.as_deref().unwrap_or_default());
     }
 
@@ -505,7 +505,7 @@ mod tests {
         let v0 = version(base.clone());
         assert_eq!(v0, version(base.clone()), "same content, same version");
         let mut renamed = base.clone();
-        renamed[7].nom.push('!');
+        renamed[7].nom = format!("{}!", renamed[7].nom).into();
         assert_ne!(v0, version(renamed));
         // same coordinates, other provenance: `position` is served, so the version changes
         let mut regeocoded = base.clone();

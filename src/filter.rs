@@ -394,7 +394,7 @@ impl Filter {
                 || lieu
                     .source
                     .as_ref()
-                    .is_some_and(|s| self.source.contains(s)))
+                    .is_some_and(|s| self.source.iter().any(|x| x == s)))
             && self
                 .territoires
                 .as_ref()
@@ -430,7 +430,10 @@ fn departements_of(lieu: &Lieu) -> (Option<&str>, Option<&str>) {
 
 fn in_territoires(lieu: &Lieu, t: TerritoireType, codes: &[String]) -> bool {
     match t {
-        TerritoireType::Communes => lieu.code_insee.as_ref().is_some_and(|c| codes.contains(c)),
+        TerritoireType::Communes => lieu
+            .code_insee
+            .as_ref()
+            .is_some_and(|c| codes.iter().any(|x| x == c)),
         TerritoireType::Departements => {
             let (a, b) = departements_of(lieu);
             [a, b]

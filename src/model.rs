@@ -15,8 +15,10 @@ use crate::hours::Horaires;
 
 mod list;
 mod provenance;
+mod text;
 pub use list::{EnumList, SchemaEnum};
 pub use provenance::{PositionOrigine, Precision, SourceAdresse, SourcePosition};
+pub use text::Text;
 
 /// Separator of multi-valued fields in schema v1 (v0 used `;`).
 pub const LIST_SEPARATOR: char = '|';
@@ -268,17 +270,17 @@ impl Position {
 /// One place, in the national schema v1.0.2. Optional text fields are `None` when empty.
 #[derive(Debug, Clone)]
 pub struct Lieu {
-    pub id: String,
+    pub id: Text,
     /// SIRET / RNA / RIDET, `^[a-zA-Z0-9]{9,14}$`; `00000000000000` when unknown.
-    pub pivot: String,
-    pub nom: String,
-    pub commune: String,
+    pub pivot: Text,
+    pub nom: Text,
+    pub commune: Text,
     /// `^\d{5}$`
-    pub code_postal: String,
+    pub code_postal: Text,
     /// `^([013-9]\d|2[AB1-9])\d{3}$`
-    pub code_insee: Option<String>,
-    pub adresse: String,
-    pub complement_adresse: Option<String>,
+    pub code_insee: Option<Text>,
+    pub adresse: Text,
+    pub complement_adresse: Option<Text>,
     /// `None` for rows without (usable) coordinates: kept in the dataset, not in the index.
     pub position: Option<Position>,
     /// How `position` was obtained (producer, repaired, geocoded, commune fallback); `None` for
@@ -292,15 +294,15 @@ pub struct Lieu {
     /// the validator to the geocoding step; not written to snapshots.
     pub commune_devinee: bool,
     pub typologie: Vec<Typologie>,
-    pub telephone: Option<String>,
+    pub telephone: Option<Text>,
     pub courriels: Vec<String>,
     pub site_web: Vec<String>,
     pub horaires: Option<Horaires>,
-    pub presentation_resume: Option<String>,
-    pub presentation_detail: Option<String>,
-    pub source: Option<String>,
+    pub presentation_resume: Option<Text>,
+    pub presentation_detail: Option<Text>,
+    pub source: Option<Text>,
     pub itinerance: EnumList<Itinerance, 2>,
-    pub structure_parente: Option<String>,
+    pub structure_parente: Option<Text>,
     pub date_maj: NaiveDate,
     pub services: EnumList<Service, 9>,
     pub publics_specifiquement_adresses: EnumList<Public, 5>,
@@ -311,8 +313,8 @@ pub struct Lieu {
     pub autres_formations_labels: Vec<String>,
     pub modalites_acces: EnumList<ModaliteAcces, 6>,
     pub modalites_accompagnement: EnumList<ModaliteAccompagnement, 4>,
-    pub fiche_acces_libre: Option<String>,
-    pub prise_rdv: Option<String>,
+    pub fiche_acces_libre: Option<Text>,
+    pub prise_rdv: Option<Text>,
 }
 
 /// Joins enum values with the v1 separator.
@@ -331,17 +333,17 @@ impl Lieu {
     /// The value of one v1 column as the CSV writes it (`|` lists, empty string for none).
     /// `column` must be one of [`V1_COLUMNS`]; other names give `None`.
     pub fn column(&self, column: &str) -> Option<String> {
-        fn opt(s: &Option<String>) -> String {
-            s.clone().unwrap_or_default()
+        fn opt(s: &Option<Text>) -> String {
+            s.as_deref().unwrap_or_default().to_owned()
         }
         Some(match column {
-            "id" => self.id.clone(),
-            "pivot" => self.pivot.clone(),
-            "nom" => self.nom.clone(),
-            "commune" => self.commune.clone(),
-            "code_postal" => self.code_postal.clone(),
+            "id" => self.id.to_string(),
+            "pivot" => self.pivot.to_string(),
+            "nom" => self.nom.to_string(),
+            "commune" => self.commune.to_string(),
+            "code_postal" => self.code_postal.to_string(),
             "code_insee" => opt(&self.code_insee),
-            "adresse" => self.adresse.clone(),
+            "adresse" => self.adresse.to_string(),
             "complement_adresse" => opt(&self.complement_adresse),
             "latitude" => self.position.map(|p| p.lat.to_string()).unwrap_or_default(),
             "longitude" => self.position.map(|p| p.lon.to_string()).unwrap_or_default(),
@@ -400,11 +402,11 @@ mod tests {
     }
 
     /// A place's inline size bounds the memory of 1 M places before their strings (issue 19:
-    /// 816 bytes with `Vec` lists and `Horaires` inline).
+    /// 816 bytes with `Vec` lists and `Horaires` inline, 584 with `String` text fields).
     #[test]
     fn lieu_stays_compact() {
         let size = std::mem::size_of::<Lieu>();
         println!("Lieu: {size} bytes");
-        assert!(size <= 584, "Lieu is {size} bytes");
+        assert!(size <= 344, "Lieu is {size} bytes");
     }
 }

@@ -294,7 +294,7 @@ mod tests {
         let mut add = |id: &str, lon: f64, lat: f64, insee: &str, hours: &str| {
             let mut l = lieu(id.into(), Some(Position { lon, lat }));
             l.code_insee = Some(insee.into());
-            l.code_postal = format!("{}00", &insee[..3]);
+            l.code_postal = format!("{}00", &insee[..3]).into();
             l.horaires = hours.parse().ok();
             places.push(l);
         };

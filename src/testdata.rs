@@ -59,9 +59,9 @@ pub fn lieu(id: String, position: Option<Position>) -> Lieu {
     // they are never duplicates (crate::dedup)
     let word: String = id.chars().filter(char::is_ascii_alphanumeric).collect();
     Lieu {
-        nom: format!("Lieu {word}"),
-        adresse: format!("1 rue {word}"),
-        id,
+        nom: format!("Lieu {word}").into(),
+        adresse: format!("1 rue {word}").into(),
+        id: id.into(),
         pivot: "00000000000000".into(),
         commune: "Commune".into(),
         code_postal: "75001".into(),
@@ -158,8 +158,11 @@ pub fn synthetic_lieux(n: usize, seed: u64) -> Vec<Lieu> {
             })
         };
         let mut l = lieu(format!("p{i:06}"), position);
-        l.code_insee =
-            Some(format!("{:02}{:03}", 1 + rng.below(95), rng.below(1000)).replace("20", "21"));
+        l.code_insee = Some(
+            format!("{:02}{:03}", 1 + rng.below(95), rng.below(1000))
+                .replace("20", "21")
+                .into(),
+        );
         seed_attributes(&mut l, &mut rng);
         if rng.below(4) != 0 {
             l.horaires = hours(&mut rng).parse().ok();

@@ -42,7 +42,7 @@ impl Row {
             population: c.population,
             minutes: t.seconds.map(|s| (s / 6.0).round() / 10.0),
             seconds: t.seconds.map(|s| s.round() as u64),
-            lieu_id: t.place.map(|slot| ds.lieu(slot).id.clone()),
+            lieu_id: t.place.map(|slot| ds.lieu(slot).id.to_string()),
             method: t.method.as_str().to_owned(),
         }
     }

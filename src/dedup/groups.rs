@@ -272,7 +272,7 @@ mod tests {
                         2.0 + rng.range(0.0, 0.03),
                         lat0 + rng.range(0.0, 0.03),
                     );
-                    l.code_insee = Some(format!("0700{}", rng.below(2)));
+                    l.code_insee = Some(format!("0700{}", rng.below(2)).into());
                     l
                 })
                 .collect();
@@ -340,7 +340,7 @@ mod tests {
                 let mut ids: Vec<String> = g
                     .members(grp)
                     .iter()
-                    .map(|&s| lieux[s as usize].id.clone())
+                    .map(|&s| lieux[s as usize].id.to_string())
                     .collect();
                 ids.sort();
                 ids

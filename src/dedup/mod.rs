@@ -155,17 +155,17 @@ pub struct Fiche {
 impl From<&Lieu> for Fiche {
     fn from(l: &Lieu) -> Fiche {
         Fiche {
-            id: l.id.clone(),
-            nom: l.nom.clone(),
-            commune: l.commune.clone(),
-            adresse: l.adresse.clone(),
-            code_postal: l.code_postal.clone(),
-            code_insee: l.code_insee.clone(),
+            id: l.id.to_string(),
+            nom: l.nom.to_string(),
+            commune: l.commune.to_string(),
+            adresse: l.adresse.to_string(),
+            code_postal: l.code_postal.to_string(),
+            code_insee: l.code_insee.as_deref().map(str::to_owned),
             position: l.position,
             approximate: l.approximate(),
             itinerant: l.itinerant(),
             date_maj: l.date_maj,
-            source: l.source.clone(),
+            source: l.source.as_deref().map(str::to_owned),
         }
     }
 }

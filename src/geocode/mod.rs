@@ -44,10 +44,10 @@ impl AddressQuery {
     /// The address of a validated place.
     pub fn of(l: &crate::model::Lieu) -> AddressQuery {
         AddressQuery {
-            adresse: l.adresse.clone(),
-            code_postal: l.code_postal.clone(),
-            commune: l.commune.clone(),
-            code_insee: l.code_insee.clone(),
+            adresse: l.adresse.to_string(),
+            code_postal: l.code_postal.to_string(),
+            commune: l.commune.to_string(),
+            code_insee: l.code_insee.as_deref().map(str::to_owned),
         }
     }
 

@@ -22,7 +22,7 @@ pub fn merge_by_source(
         return outcome.lieux.clone();
     };
     for l in &mut outcome.lieux {
-        l.source = Some(src.to_owned());
+        l.source = Some(src.into());
     }
     let mut all: Vec<Lieu> = current
         .iter()
@@ -42,7 +42,7 @@ fn reject_taken_ids(outcome: &mut ImportOutcome, kept: &[Lieu], name: &str, src:
     outcome.lieux.retain(|l| {
         let free = !taken.contains(l.id.as_str());
         if !free {
-            rejected.push(l.id.clone());
+            rejected.push(l.id.to_string());
         }
         free
     });

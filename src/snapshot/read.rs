@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use flatgeobuf::ColumnType;
 
 use crate::hours::Horaires;
-use crate::model::{Lieu, Position, PositionOrigine, V1_COLUMNS};
+use crate::model::{Lieu, Position, PositionOrigine, Text, V1_COLUMNS};
 
 use super::{
     ADRESSE_SOURCE, LAT, LON, MAGIC, PRECISION, SCORE, SOURCE, SnapshotError, TEXT_VALUES, bad,
@@ -372,8 +372,8 @@ fn read_properties<'a>(
     Ok(())
 }
 
-fn opt(s: &str) -> Option<String> {
-    (!s.is_empty()).then(|| s.to_owned())
+fn opt(s: &str) -> Option<Text> {
+    (!s.is_empty()).then(|| Text::from(s))
 }
 
 fn list(s: &str) -> Vec<String> {
@@ -393,12 +393,12 @@ where
         .collect()
 }
 
-fn required(values: &[&str; TEXT_VALUES], i: usize) -> Result<String, String> {
+fn required(values: &[&str; TEXT_VALUES], i: usize) -> Result<Text, String> {
     let v = values[i];
     if v.is_empty() {
         Err(format!("missing {}", V1_COLUMNS[i]))
     } else {
-        Ok(v.to_owned())
+        Ok(Text::from(v))
     }
 }
 

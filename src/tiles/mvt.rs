@@ -56,8 +56,8 @@ fn feature_tags(ds: &Dataset, n: &Node, tags: &mut TagsBuilder) -> Vec<u32> {
         );
     } else {
         let lieu = ds.lieu(n.id as u32);
-        put("id", TileValue::Str(lieu.id.clone()));
-        put("nom", TileValue::Str(lieu.nom.clone()));
+        put("id", TileValue::Str(lieu.id.as_str().to_owned()));
+        put("nom", TileValue::Str(lieu.nom.as_str().to_owned()));
         for (k, v) in [
             (
                 "dispositif_programmes_nationaux",

@@ -55,7 +55,7 @@ fn widget_lists_the_five_nearest_france_services_in_order() {
     let want: Vec<String> = ds
         .nearest(Position { lon, lat }, 5, None, &filter)
         .iter()
-        .map(|h| ds.lieu(h.slot).id.clone())
+        .map(|h| ds.lieu(h.slot).id.to_string())
         .collect();
     let got: Vec<String> = v["ids"]
         .as_array()
@@ -186,7 +186,7 @@ fn map_page_renders_clusters_filters_and_cards() {
             artifacts().display().to_string(),
             p.lon.to_string(),
             p.lat.to_string(),
-            target.nom.clone(),
+            target.nom.to_string(),
         ],
     );
     let stats_open = crate::cli::http_get(&addr, "/v1/stats?ouvert_actuellement=true").1;
@@ -347,7 +347,7 @@ fn map_tools_near_me_within_30_min_and_cluster_labels() {
     let nearest = |lon: f64, lat: f64| -> Vec<String> {
         ds.nearest(Position { lon, lat }, 10, None, &Filter::default())
             .iter()
-            .map(|h| ds.lieu(h.slot).id.clone())
+            .map(|h| ds.lieu(h.slot).id.to_string())
             .collect()
     };
     let ids = |k: &str| -> Vec<String> {

@@ -160,7 +160,7 @@ fn map_page_journeys_keyboard_list_card_30_min_and_nothing_open_at_both_sizes() 
             &Filter::default(),
         )
         .iter()
-        .map(|h| ds.lieu(h.slot).id.clone())
+        .map(|h| ds.lieu(h.slot).id.to_string())
         .collect();
     let place = |id: &str| ds.lieu(ds.slot_of(id).expect("listed id"));
     for size in ["1280", "375"] {

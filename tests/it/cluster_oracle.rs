@@ -180,7 +180,7 @@ fn lazy_shared_hierarchies_match_the_full_build_on_communes() {
                 format!("c{code}"),
                 lieux::model::Position::new_checked(*lon, *lat),
             );
-            l.code_insee = Some(code.clone());
+            l.code_insee = Some(code.as_str().into());
             seed_attributes(&mut l, &mut rng);
             l
         })

@@ -39,7 +39,7 @@ pub fn load(data: &Path) -> Vec<Lieu> {
     for (file, prefix) in FILES {
         let out = lieux::import::read_path(&data.join(file)).expect(file);
         all.extend(out.lieux.into_iter().map(|mut l| {
-            l.id = format!("{prefix}{}", l.id);
+            l.id = format!("{prefix}{}", l.id).into();
             l
         }));
     }
@@ -100,7 +100,12 @@ fn indexed_candidates_equal_a_brute_force_scan_and_the_hand_checked_pairs() {
 
     let ids: BTreeSet<(String, String)> = got
         .iter()
-        .map(|&(a, b)| (lieux[a as usize].id.clone(), lieux[b as usize].id.clone()))
+        .map(|&(a, b)| {
+            (
+                lieux[a as usize].id.to_string(),
+                lieux[b as usize].id.to_string(),
+            )
+        })
         .collect();
     if std::env::var_os("LIEUX_DEDUP_DUMP").is_some() {
         for &(a, b) in &got {
@@ -138,8 +143,11 @@ fn groups_by_id(lieux: Vec<Lieu>) -> BTreeMap<String, (String, String)> {
         .filter_map(|s| {
             let g = ds.group_of(s)?;
             Some((
-                ds.lieu(s).id.clone(),
-                (ds.lieu(g.first).id.clone(), ds.lieu(g.principal).id.clone()),
+                ds.lieu(s).id.to_string(),
+                (
+                    ds.lieu(g.first).id.to_string(),
+                    ds.lieu(g.principal).id.to_string(),
+                ),
             ))
         })
         .collect()
@@ -206,7 +214,7 @@ async fn exclure_doublons_hides_non_principal_members_over_http() {
     let total = ds.lieux().len();
     let hidden: BTreeSet<String> = (0..total as u32)
         .filter(|s| ds.groups().is_hidden(*s))
-        .map(|s| ds.lieu(s).id.clone())
+        .map(|s| ds.lieu(s).id.to_string())
         .collect();
     assert!(!hidden.is_empty());
     let st = AppState::new(ds);

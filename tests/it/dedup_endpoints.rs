@@ -98,7 +98,7 @@ async fn items_downloads_and_radius_list_the_oracle_members() {
         let filter = parse_at(pairs, now);
         let want = oracle(&ds, &groups, &filter);
         through_member += want.iter().filter(|&&s| ds.groups().is_hidden(s)).count();
-        let id = |s: &u32| ds.lieu(*s).id.clone();
+        let id = |s: &u32| ds.lieu(*s).id.to_string();
         let want_ids: Vec<String> = want.iter().map(id).collect();
         // OGC items: the whole set's count; every tenth case, every page
         let v = json(&st, &format!("/collections/lieux/items?limit=1{q}")).await;
@@ -255,7 +255,7 @@ async fn nearest_tiles_and_stats_count_the_oracle_groups() {
     for (i, pairs) in cases(&ds, 30, 152).iter().enumerate() {
         let q = query(pairs);
         let want = oracle(&ds, &groups, &parse_at(pairs, now));
-        let wanted: HashSet<String> = want.iter().map(|&s| ds.lieu(s).id.clone()).collect();
+        let wanted: HashSet<String> = want.iter().map(|&s| ds.lieu(s).id.to_string()).collect();
         let positioned = want
             .iter()
             .filter(|&&s| ds.lieu(s).position.is_some())

@@ -61,9 +61,9 @@ fn generated_groups(g: &Graph, count: usize, seed: u64) -> (Vec<Lieu>, Vec<Vec<S
             } else {
                 around[rng.below(around.len())]
             };
-            l.id = format!("gen-{i:03}-{m}");
-            l.nom = name.clone();
-            l.adresse = format!("{} rue {}", 1 + i, word(&mut rng));
+            l.id = format!("gen-{i:03}-{m}").into();
+            l.nom = name.as_str().into();
+            l.adresse = format!("{} rue {}", 1 + i, word(&mut rng)).into();
             l.code_insee = Some("75104".into());
             l.code_postal = "75004".into();
             l.position = Some(Position { lon, lat });
@@ -78,7 +78,7 @@ fn generated_groups(g: &Graph, count: usize, seed: u64) -> (Vec<Lieu>, Vec<Vec<S
                 .copied()
                 .filter(|_| rng.below(2) == 0)
                 .collect();
-            group.push(l.id.clone());
+            group.push(l.id.to_string());
             out.push(l);
         }
         ids.push(group);

@@ -113,7 +113,7 @@ async fn lieux_json_lists_every_place_with_services_in_the_components_format() {
         .lieux()
         .iter()
         .filter(|l| !l.services.is_empty())
-        .map(|l| l.id.clone())
+        .map(|l| l.id.to_string())
         .collect();
     let state = AppState::new(ds);
     // every place: the 2022 list publishes 7 places twice (crate::dedup), keep both records

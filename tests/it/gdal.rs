@@ -254,7 +254,7 @@ fn gdal_oapif_reads_every_place_and_copies_them_to_geopackage() {
     // a position included (null geometry)
     let served: Vec<String> = ds
         .all_matching(&lieux::filter::Filter::default())
-        .map(|s| ds.lieu(s).id.clone())
+        .map(|s| ds.lieu(s).id.to_string())
         .collect();
     assert!(
         served.len() < ds.lieux().len(),

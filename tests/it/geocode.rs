@@ -142,7 +142,7 @@ fn ban_places_rows_near_their_true_position() {
         if o.source == SourcePosition::Ban {
             // The thresholds: nothing under the lowest one was accepted.
             assert!(o.score.is_some_and(|s| s >= 0.4), "{} {o:?}", l.id);
-            if let Some(&truth) = a.rows.truth.get(&l.id) {
+            if let Some(&truth) = a.rows.truth.get(l.id.as_str()) {
                 compared += 1;
                 if haversine_m(truth, (p.lon, p.lat)) <= 100.0 {
                     within_100m += 1;

@@ -358,9 +358,9 @@ async fn the_issue_case_four_france_services_one_on_the_graph() {
             None => ("other", g.coord(rng.below(g.node_count()) as u32), false),
         };
         l.id = if i < spots.len() {
-            id.to_owned()
+            id.into()
         } else {
-            format!("other-{i:02}")
+            format!("other-{i:02}").into()
         };
         l.position = Some(Position { lon, lat });
         l.dispositif_programmes_nationaux = if fs {
@@ -437,7 +437,7 @@ fn on_nodes(g: &Graph, count: usize, seed: u64, prefix: &str) -> Vec<lieux::mode
     let mut lieux = synthetic_lieux(count, seed);
     for (i, l) in lieux.iter_mut().enumerate() {
         let (lon, lat) = g.coord(rng.below(g.node_count()) as u32);
-        l.id = format!("{prefix}-{i:04}");
+        l.id = format!("{prefix}-{i:04}").into();
         l.position = Some(Position { lon, lat });
         l.dispositif_programmes_nationaux = [Dispositif::FranceServices].into();
     }

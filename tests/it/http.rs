@@ -85,7 +85,7 @@ async fn nearest_matches_library_and_brute_force() {
             l.position.map(|p| {
                 (
                     lieux::index::haversine_m(-1.55, 47.2, p.lon, p.lat),
-                    l.id.clone(),
+                    l.id.to_string(),
                 )
             })
         })
@@ -477,7 +477,7 @@ fn metropole_ids(ds: &Dataset, pair: (&str, &str)) -> Vec<String> {
     };
     ds.within_bbox(&bbox, &filter)
         .into_iter()
-        .map(|s| ds.lieu(s).id.clone())
+        .map(|s| ds.lieu(s).id.to_string())
         .collect()
 }
 

@@ -20,7 +20,7 @@ fn brute_distance(ds: &Dataset, slot: u32, at: Position) -> Option<f64> {
 fn brute(ds: &Dataset, at: Position, filter: &Filter) -> Vec<(String, f64)> {
     let mut all: Vec<(String, f64)> = (0..ds.lieux().len() as u32)
         .filter(|s| ds.matches(*s, filter))
-        .filter_map(|s| brute_distance(ds, s, at).map(|d| (ds.lieu(s).id.clone(), d)))
+        .filter_map(|s| brute_distance(ds, s, at).map(|d| (ds.lieu(s).id.to_string(), d)))
         .collect();
     all.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
     all
@@ -28,7 +28,7 @@ fn brute(ds: &Dataset, at: Position, filter: &Filter) -> Vec<(String, f64)> {
 
 fn ids(ds: &Dataset, hits: &[lieux::dataset::Hit]) -> Vec<(String, f64)> {
     hits.iter()
-        .map(|h| (ds.lieu(h.slot).id.clone(), h.distance_m))
+        .map(|h| (ds.lieu(h.slot).id.to_string(), h.distance_m))
         .collect()
 }
 
@@ -106,7 +106,7 @@ fn check_queries(ds: &Dataset, queries: &[Position], rng: &mut Rng) {
             let got: Vec<String> = ds
                 .within_bbox(&bbox, filter)
                 .iter()
-                .map(|s| ds.lieu(*s).id.clone())
+                .map(|s| ds.lieu(*s).id.to_string())
                 .collect();
             let mut want: Vec<String> = ds
                 .lieux()
@@ -116,7 +116,7 @@ fn check_queries(ds: &Dataset, queries: &[Position], rng: &mut Rng) {
                     ds.matches(*s as u32, filter)
                         && l.position.is_some_and(|p| bbox.contains(p.lon, p.lat))
                 })
-                .map(|(_, l)| l.id.clone())
+                .map(|(_, l)| l.id.to_string())
                 .collect();
             want.sort();
             assert_eq!(got, want, "bbox {what}");
@@ -154,7 +154,7 @@ fn commune_centroids_as_places_and_queries() {
                 lat: *lat,
             }),
         );
-        l.code_insee = Some(code.clone());
+        l.code_insee = Some(code.as_str().into());
         if code.ends_with('7') {
             l.dispositif_programmes_nationaux
                 .push(lieux::model::Dispositif::FranceServices);

@@ -284,7 +284,7 @@ fn compare_france_services(
         "{dropped:?}"
     );
     for lieu in &out.lieux {
-        let r = &reference[&lieu.id];
+        let r = &reference[lieu.id.as_str()];
         for col in lieux::model::V1_COLUMNS.iter() {
             let theirs = r[*col].as_str();
             let mine = lieu.column(col).unwrap();
@@ -301,7 +301,7 @@ fn compare_france_services(
                 *agree.entry(col).or_default() += 1;
             } else {
                 differ.entry(col).or_default().push((
-                    lieu.id.clone(),
+                    lieu.id.to_string(),
                     mine.to_owned(),
                     theirs.to_owned(),
                 ));

@@ -107,9 +107,9 @@ fn generated(rng: &mut Rng) -> Vec<Lieu> {
                 1 + rng.below(40),
                 width = 5 - prefix.len()
             );
-            l.code_postal = insee.clone();
+            l.code_postal = insee.as_str().into();
             // one in five has only its postcode
-            l.code_insee = (rng.below(5) != 0).then_some(insee);
+            l.code_insee = (rng.below(5) != 0).then_some(insee.into());
             l.horaires = HOURS[rng.below(HOURS.len())].parse().ok();
             if rng.below(3) == 0 {
                 l.dispositif_programmes_nationaux
@@ -211,7 +211,7 @@ fn scan(
         if max_m.is_some_and(|m| d > m) || !keep(slot as u32) {
             continue;
         }
-        out.push((d, l.id.clone(), slot as u32));
+        out.push((d, l.id.to_string(), slot as u32));
     }
     out.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
     out

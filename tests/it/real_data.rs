@@ -56,7 +56,7 @@ fn nearest_france_services_from_communes_equals_brute_force() {
         .iter()
         .enumerate()
         .filter(|(s, _)| !ds.groups().is_hidden(*s as u32))
-        .filter_map(|(_, l)| l.position.map(|p| (l.id.clone(), p.lon, p.lat)))
+        .filter_map(|(_, l)| l.position.map(|p| (l.id.to_string(), p.lon, p.lat)))
         .collect();
     let filter = Filter::default();
     for (code, lon, lat) in communes.iter().step_by(5) {

@@ -25,7 +25,7 @@ fn get(server: &Server, path: &str, extra: &[String]) -> (u16, HashMap<String, S
 fn two_versions() -> (Dataset, Dataset) {
     let a = Dataset::embedded().expect("embedded");
     let mut lieux = a.lieux()[10..].to_vec();
-    lieux[0].nom = format!("{} (nouvelle adresse)", lieux[0].nom);
+    lieux[0].nom = format!("{} (nouvelle adresse)", lieux[0].nom).into();
     (a, Dataset::new(lieux))
 }
 

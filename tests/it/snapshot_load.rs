@@ -22,7 +22,7 @@ fn places() -> Vec<Lieu> {
         .iter()
         .step_by(53)
         .map(|l| Lieu {
-            id: format!("{}-bis", l.id),
+            id: format!("{}-bis", l.id).into(),
             ..l.clone()
         })
         .collect();
@@ -97,7 +97,7 @@ fn a_loaded_snapshot_is_the_dataset_built_from_its_places() {
 fn a_snapshot_with_a_repeated_id_keeps_the_first_like_dataset_new() {
     let mut places = places();
     let mut again = places[10].clone();
-    again.nom.push_str(" (again)");
+    again.nom = format!("{} (again)", again.nom).into();
     places.push(again);
     assert_same(&load(&places), &Dataset::new(places));
 }
@@ -113,7 +113,7 @@ fn a_snapshot_file_read_in_chunks_is_the_snapshot_read_whole() {
         lieux::testdata::synthetic_lieux(40_000, 11)
             .into_iter()
             .map(|mut l| {
-                l.id = format!("q{}", l.id);
+                l.id = format!("q{}", l.id).into();
                 l
             }),
     );

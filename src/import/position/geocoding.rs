@@ -60,22 +60,22 @@ fn settle_commune(
     let row = ReportRow {
         file,
         line_or_index: loc,
-        id: lieu.id.clone(),
+        id: lieu.id.to_string(),
         field: "commune".to_owned(),
         kind: ReportKind::Repaired,
         reason: format!(
             "commune_from_geocoder: {} {} (the geocoder found the address there; the postcode alone named several communes)",
             c.code_insee, c.nom
         ),
-        value: lieu.commune.clone(),
+        value: lieu.commune.to_string(),
     };
     let lieu = &mut out.lieux[i];
-    lieu.commune = c.nom.clone();
+    lieu.commune = c.nom.as_str().into();
     lieu.commune_devinee = false;
-    lieu.code_insee = Some(c.code_insee.clone());
+    lieu.code_insee = Some(c.code_insee.as_str().into());
     if lieu.adresse == row.value {
         // the address was the guessed commune's name
-        lieu.adresse = c.nom.clone();
+        lieu.adresse = c.nom.as_str().into();
     }
     Some(row)
 }
@@ -189,7 +189,7 @@ fn reverse_addresses(
                         g.name(),
                         h.label
                     );
-                    out.lieux[i].adresse = h.adresse;
+                    out.lieux[i].adresse = h.adresse.into();
                     out.lieux[i].adresse_origine = Some(SourceAdresse::GeocodageInverse);
                 }
                 None => line.reason.push_str(&format!(
@@ -248,7 +248,7 @@ pub(crate) fn place_missing(
             value: AddressQuery::of(lieu).text(),
             file,
             line_or_index: loc,
-            id: lieu.id.clone(),
+            id: lieu.id.to_string(),
             field: COORDS.to_owned(),
             kind: ReportKind::Info,
             reason,

@@ -5,7 +5,7 @@
 use std::str::FromStr;
 
 use crate::hours::Horaires;
-use crate::model::{FormationLabel, Lieu, Position, PositionOrigine};
+use crate::model::{FormationLabel, Lieu, Position, PositionOrigine, Text};
 
 use super::PIVOT_PLACEHOLDER;
 use super::row::{RowReport, no_alias};
@@ -331,14 +331,14 @@ pub(super) fn build(
     }
 
     let lieu = Lieu {
-        complement_adresse: row.text(record, "complement_adresse"),
+        complement_adresse: row.text(record, "complement_adresse").map(Text::from),
         typologie: row.enums(record, "typologie", no_alias),
         site_web: row.list(record, "site_web", false),
-        presentation_resume: row.text(record, "presentation_resume"),
-        presentation_detail: row.text(record, "presentation_detail"),
-        source: row.text(record, "source"),
+        presentation_resume: row.text(record, "presentation_resume").map(Text::from),
+        presentation_detail: row.text(record, "presentation_detail").map(Text::from),
+        source: row.text(record, "source").map(Text::from),
         itinerance: row.enums(record, "itinerance", no_alias),
-        structure_parente: row.text(record, "structure_parente"),
+        structure_parente: row.text(record, "structure_parente").map(Text::from),
         services: row.enums(record, "services", no_alias),
         publics_specifiquement_adresses: row.enums(
             record,
@@ -356,23 +356,23 @@ pub(super) fn build(
         autres_formations_labels: row.list(record, "autres_formations_labels", false),
         modalites_acces: row.enums(record, "modalites_acces", no_alias),
         modalites_accompagnement: row.enums(record, "modalites_accompagnement", no_alias),
-        fiche_acces_libre: row.text(record, "fiche_acces_libre"),
-        prise_rdv: row.text(record, "prise_rdv"),
+        fiche_acces_libre: row.text(record, "fiche_acces_libre").map(Text::from),
+        prise_rdv: row.text(record, "prise_rdv").map(Text::from),
         courriels,
-        telephone,
+        telephone: telephone.map(Text::from),
         horaires,
         position,
         position_origine,
         adresse_origine,
         commune_devinee,
-        code_insee,
-        pivot,
+        code_insee: code_insee.map(Text::from),
+        pivot: pivot.into(),
         // Required fields last: `?` only after every field has been reported.
-        id: id?,
-        nom: nom?,
-        commune: commune?,
-        adresse: adresse?,
-        code_postal: code_postal?,
+        id: id?.into(),
+        nom: nom?.into(),
+        commune: commune?.into(),
+        adresse: adresse?.into(),
+        code_postal: code_postal?.into(),
         date_maj: date_maj?,
     };
     (!row.rejected).then_some(lieu)

@@ -121,7 +121,7 @@ impl Validator<'_> {
                         );
                         let id = lieu.id.clone();
                         row.push("id", ReportKind::Repaired, reason, &id);
-                        lieu.id = derived;
+                        lieu.id = derived.into();
                     }
                 }
                 if let Some((f, l)) = self.seen.get(&lieu.id) {
@@ -130,7 +130,7 @@ impl Validator<'_> {
                     row.push("id", ReportKind::Rejected, reason, &id);
                     None
                 } else {
-                    self.seen.insert(lieu.id.clone(), file, record.loc);
+                    self.seen.insert(lieu.id.to_string(), file, record.loc);
                     Some(lieu)
                 }
             }

@@ -152,7 +152,7 @@ fn the_geocoder_settles_a_commune_the_postcode_leaves_open() {
     let right = out
         .lieux
         .iter()
-        .filter(|l| l.code_insee.as_deref() == truth.get(&l.id).map(String::as_str))
+        .filter(|l| l.code_insee.as_deref() == truth.get(l.id.as_str()).map(String::as_str))
         .count();
     let settled = out
         .report
@@ -166,13 +166,13 @@ fn the_geocoder_settles_a_commune_the_postcode_leaves_open() {
     for l in out
         .lieux
         .iter()
-        .filter(|l| l.code_insee.as_deref() != truth.get(&l.id).map(String::as_str))
+        .filter(|l| l.code_insee.as_deref() != truth.get(l.id.as_str()).map(String::as_str))
         .take(12)
     {
         eprintln!(
             "  {} want {} got {:?} {} placed {:?}",
             l.id,
-            truth[&l.id],
+            truth[l.id.as_str()],
             l.code_insee,
             l.commune,
             l.position_origine.map(|o| o.source)
@@ -278,7 +278,7 @@ fn reverse_geocoding_gives_rows_without_address_their_street() {
             assert_eq!(l.adresse_origine, Some(SourceAdresse::GeocodageInverse));
             assert_ne!(l.adresse, l.commune, "{}", l.id);
             assert!(reason.contains(&format!("{:?}", l.adresse)), "{reason}");
-            same += usize::from(lieux::commune_table::fold(&l.adresse) == expected[&l.id]);
+            same += usize::from(lieux::commune_table::fold(&l.adresse) == expected[l.id.as_str()]);
         } else {
             // nothing within reach: the commune name stays, and the report says reverse
             // geocoding was tried

@@ -43,7 +43,7 @@ fn offline_fallback_places_list_rows_without_coordinates_in_their_commune() {
     let placed: Vec<_> = out
         .lieux
         .iter()
-        .filter(|l| without.contains(&l.id))
+        .filter(|l| without.contains(l.id.as_str()))
         .collect();
     // 26 of the 30 have no commune, postcode or address and are rejected; the others are kept
     // and placed inside their commune.
@@ -100,7 +100,7 @@ fn offline_fallback_places_list_rows_without_coordinates_in_their_commune() {
     assert!(
         out.lieux
             .iter()
-            .filter(|l| !without.contains(&l.id) && !dropped.contains(l.id.as_str()))
+            .filter(|l| !without.contains(l.id.as_str()) && !dropped.contains(l.id.as_str()))
             .all(|l| l.position_origine.is_none_or(|o| matches!(
                 o.source,
                 SourcePosition::Donnees | SourcePosition::Reparee
@@ -151,7 +151,7 @@ fn offline_fallback_keeps_every_list_row_in_its_commune() {
         .collect();
     let (mut checked, mut far) = (0, Vec::new());
     for l in &out.lieux {
-        let (Some(&truth), Some(p)) = (rows.truth.get(&l.id), l.position) else {
+        let (Some(&truth), Some(p)) = (rows.truth.get(l.id.as_str()), l.position) else {
             continue;
         };
         let Some(c) = polygons.find(

@@ -10,8 +10,8 @@ async fn holidays_are_the_territorys() {
     let hours = "Mo-Fr 07:00-16:00; PH off";
     let place = |id: &str, insee: &str, lon: f64, lat: f64| {
         let mut l = lieu(id.to_owned(), Some(Position { lon, lat }));
-        l.code_postal = insee.to_owned();
-        l.code_insee = Some(insee.to_owned());
+        l.code_postal = insee.into();
+        l.code_insee = Some(insee.into());
         l.horaires = hours.parse().ok();
         l
     };
