@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicI32, AtomicU8, Ordering};
 
 use super::density;
-use super::graph::{Arc, GraphError, Profile, RoadNetwork};
+use super::graph::{Arc, Graph, GraphError, Profile, RoadNetwork};
 use super::restrictions::{self, Restriction};
 use super::scc::largest_scc_per_extract;
 pub use super::tags::{CarWay, URBAN_DENSITY, car_class, car_rule, parse_maxspeed, walk_rule};
@@ -141,6 +141,7 @@ fn build_with<P: AsRef<Path>>(
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let spinner = |pb: &ProgressBar, msg: &str| {
+        memory(msg);
         pb.set_style(
             ProgressStyle::with_template("{elapsed:>4} {spinner} {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
@@ -187,6 +188,28 @@ fn build_with<P: AsRef<Path>>(
     ids.sort_unstable();
     ids.dedup();
     ids.shrink_to_fit();
+    // the ways' references as node indices, in one flat vector (way `i`'s are
+    // `nodes[start[i]..start[i + 1]]`), the OSM ids kept only for the ways restrictions name
+    let named: std::collections::HashSet<i64> =
+        restrictions.iter().flat_map(|r| [r.from, r.to]).collect();
+    let mut named_refs: HashMap<i64, Vec<i64>> = HashMap::new();
+    let mut nodes: Vec<u32> = Vec::with_capacity(ways.iter().map(|w| w.refs.len()).sum());
+    let mut start: Vec<usize> = Vec::with_capacity(ways.len() + 1);
+    start.push(0);
+    for w in &mut ways {
+        let refs = std::mem::take(&mut w.refs);
+        // every reference is in `ids`, made of them
+        nodes.extend(
+            refs.iter()
+                .map(|r| ids.binary_search(r).unwrap_or(0) as u32),
+        );
+        start.push(nodes.len());
+        if named.contains(&w.id) {
+            named_refs.insert(w.id, refs);
+        }
+    }
+    drop(named);
+    let refs_of = |i: usize| &nodes[start[i]..start[i + 1]];
 
     // Pass 2: coordinates of the nodes used (the first extract holding a node gives them),
     // stored in place as the blobs are decoded.
@@ -196,6 +219,7 @@ fn build_with<P: AsRef<Path>>(
     let flags: Vec<AtomicU8> = (0..ids.len()).map(|_| AtomicU8::new(0)).collect();
     for path in osm {
         let path = path.as_ref();
+        memory("pass 2");
         pb.set_message(format!("pass 2/2: nodes of {}", path.display()));
         read_nodes(path, &ids, [&lon, &lat], &flags, &pb)?;
     }
@@ -225,46 +249,43 @@ fn build_with<P: AsRef<Path>>(
         )
     };
     // segments of each way as node indices (both ends present), and each way's length
-    let segments = |w: &Way| -> Vec<(usize, usize)> {
-        w.refs
+    let segments = |i: usize| {
+        refs_of(i)
             .windows(2)
-            .filter_map(|p| {
-                Some((
-                    ids.binary_search(&p[0]).ok()?,
-                    ids.binary_search(&p[1]).ok()?,
-                ))
-            })
+            .map(|p| (p[0] as usize, p[1] as usize))
             .filter(|&(a, b)| a != b && lon[a] != MISSING && lon[b] != MISSING)
-            .collect()
     };
     spinner(&pb, "road density");
     let dense = density::relative(
         &lon,
         &lat,
-        ways.iter().filter(|w| w.dense).flat_map(|w| {
-            segments(w)
-                .into_iter()
-                .map(|(a, b)| (a as u32, b as u32, node_m(a, b)))
-        }),
+        (0..ways.len())
+            .filter(|&i| ways[i].dense)
+            .flat_map(|i| segments(i).map(|(a, b)| (a as u32, b as u32, node_m(a, b)))),
     );
 
+    memory("components");
     pb.set_message("components");
     let mut graphs = Vec::new();
     for profile in Profile::ALL {
-        let mut arcs = Vec::new();
+        // the way's direction in this profile (1 forward, -1 backward, 0 both), if it has one
+        let dir_of = |w: &Way| match profile {
+            Profile::Car => w.car.map(|c| c.dir),
+            Profile::Walk => w.walk.then_some(0),
+        };
+        // sized once (France: hundreds of millions of arcs)
+        let count: usize = (0..ways.len())
+            .filter_map(|i| Some(segments(i).count() * if dir_of(&ways[i])? == 0 { 2 } else { 1 }))
+            .sum();
+        let mut arcs = Vec::with_capacity(count);
         // the extracts each node's arcs come from
         let mut member = vec![0u64; ids.len()];
-        for w in &ways {
-            let dir = match profile {
-                Profile::Car => match w.car {
-                    Some(c) => c.dir,
-                    None => continue,
-                },
-                Profile::Walk if w.walk => 0,
-                Profile::Walk => continue,
+        for (i, w) in ways.iter().enumerate() {
+            let Some(dir) = dir_of(w) else {
+                continue;
             };
             let way_m: f64 = if w.ferry.is_some() {
-                segments(w).iter().map(|&(a, b)| node_m(a, b)).sum()
+                segments(i).map(|(a, b)| node_m(a, b)).sum()
             } else {
                 0.0
             };
@@ -284,11 +305,8 @@ fn build_with<P: AsRef<Path>>(
                     },
                 }
             };
-            for pair in w.refs.windows(2) {
-                let (Ok(a), Ok(b)) = (ids.binary_search(&pair[0]), ids.binary_search(&pair[1]))
-                else {
-                    continue;
-                };
+            for pair in refs_of(i).windows(2) {
+                let (a, b) = (pair[0] as usize, pair[1] as usize);
                 if lon[a] == MISSING || lon[b] == MISSING {
                     stats.dropped_segments += 1;
                     continue;
@@ -329,26 +347,33 @@ fn build_with<P: AsRef<Path>>(
             }
         }
         let triples = match profile {
-            Profile::Car => {
-                let by_id: HashMap<i64, &[i64]> =
-                    ways.iter().map(|w| (w.id, w.refs.as_slice())).collect();
-                restrictions::triples(&restrictions, |id| by_id.get(&id).copied(), &ids, &arcs)
-            }
+            Profile::Car => restrictions::triples(
+                &restrictions,
+                |id| named_refs.get(&id).map(Vec::as_slice),
+                &ids,
+                &arcs,
+            ),
             Profile::Walk => Vec::new(),
         };
+        memory(&format!("{} components", profile.as_str()));
         let (g, parts, new_id) = largest_scc_per_extract(profile, &lon, &lat, arcs, &member);
+        drop(member);
         let kept = |u: u32| Some(new_id[u as usize]).filter(|&v| v != u32::MAX);
-        let g = g.with_restrictions(
-            triples
-                .iter()
-                .filter_map(|&[u, v, w]| Some([kept(u)?, kept(v)?, kept(w)?]))
-                .collect(),
-        );
+        let triples = triples
+            .iter()
+            .filter_map(|&[u, v, w]| Some([kept(u)?, kept(v)?, kept(w)?]))
+            .collect();
+        drop(new_id);
         stats.uncontracted[graphs.len()] = (g.node_count(), g.arc_count());
+        memory(&format!("{} contraction", profile.as_str()));
+        // the turn data is derived once, on the graph served (compact reads the triples only)
         let g = if contract {
-            super::contract::compact(g)
+            super::contract::compact(Graph {
+                restrictions: triples,
+                ..g
+            })
         } else {
-            g
+            g.with_restrictions(triples)
         };
         if profile == Profile::Car {
             stats.forbidden_turns = g.turns.forbidden_count();
@@ -356,6 +381,7 @@ fn build_with<P: AsRef<Path>>(
         stats.components[graphs.len()] = parts;
         graphs.push(g);
     }
+    memory("done");
     pb.finish_and_clear();
     let walk = graphs.pop();
     let car = graphs.pop();
@@ -373,6 +399,23 @@ fn build_with<P: AsRef<Path>>(
                 .into()
         })),
     }
+}
+
+/// Logs (debug) the process's resident and peak memory as a build phase starts: where the
+/// memory of a France-size build goes (`RUST_LOG=lieux=debug lieux graph build …`).
+fn memory(phase: &str) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let mb = |key: &str| {
+        let line = status.lines().find(|l| l.starts_with(key))?;
+        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb / 1024)
+    };
+    tracing::debug!(
+        phase,
+        rss_mb = mb("VmRSS:"),
+        peak_mb = mb("VmHWM:"),
+        "graph build memory"
+    );
 }
 
 /// Pass 1 over one extract: its routable ways, members of `extract` (a one-bit mask), as a

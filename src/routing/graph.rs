@@ -24,7 +24,8 @@
 //!
 //! One file holds both profiles, so `serve --graph FILE` needs one path and one read. Loading
 //! is one `std::fs::read`, a checksum and a structural validation (offsets monotone, targets in
-//! range): a corrupt file is a [`GraphError`], never a panic at query time.
+//! range): a corrupt file is a [`GraphError`], never a panic at query time. Writing is
+//! [`super::graph_write`], streamed.
 
 use std::path::{Path, PathBuf};
 
@@ -77,7 +78,7 @@ impl Profile {
         }
     }
 
-    fn code(self) -> u32 {
+    pub(crate) fn code(self) -> u32 {
         match self {
             Profile::Car => 1,
             Profile::Walk => 2,
@@ -137,29 +138,51 @@ pub struct Arc {
 
 impl Graph {
     /// Packs arcs into CSR (arcs sorted by source, stable).
-    pub fn from_arcs(profile: Profile, lon: Vec<i32>, lat: Vec<i32>, mut arcs: Vec<Arc>) -> Graph {
-        let n = lon.len();
-        arcs.sort_by_key(|a| (a.from, a.to));
-        let mut offsets = vec![0u32; n + 1];
-        for a in &arcs {
-            offsets[a.from as usize + 1] += 1;
+    pub fn from_arcs(profile: Profile, lon: Vec<i32>, lat: Vec<i32>, arcs: Vec<Arc>) -> Graph {
+        Graph::packed(profile, lon, lat, arcs).with_restrictions(Vec::new())
+    }
+
+    /// [`Graph::from_arcs`] without the turn data (left empty): for a graph that is filtered or
+    /// contracted before it is searched. Arcs sorted by `(from, to)`, stable, placed by a
+    /// counting sort on `from` (no sorted copy of the arcs, no merge-sort buffer).
+    pub(crate) fn packed(profile: Profile, lon: Vec<i32>, lat: Vec<i32>, arcs: Vec<Arc>) -> Graph {
+        let (n, m) = (lon.len(), arcs.len());
+        let offsets = offsets_of(n, arcs.iter().map(|a| a.from));
+        let (mut targets, mut weights, mut lengths) = (vec![0u32; m], vec![0u32; m], vec![0u32; m]);
+        // the next free slot of each node's run, in arc order (stable)
+        let mut next: Vec<u32> = offsets[..n].to_vec();
+        for a in arcs {
+            let i = next[a.from as usize] as usize;
+            next[a.from as usize] += 1;
+            (targets[i], weights[i], lengths[i]) = (a.to, a.weight_ms, a.length_dm);
         }
-        for i in 0..n {
-            offsets[i + 1] += offsets[i];
+        drop(next);
+        // each run sorted by target, stable
+        let mut run: Vec<(u32, u32, u32)> = Vec::new();
+        for u in 0..n {
+            let r = offsets[u] as usize..offsets[u + 1] as usize;
+            if targets[r.clone()].windows(2).all(|w| w[0] <= w[1]) {
+                continue;
+            }
+            run.clear();
+            run.extend(r.clone().map(|i| (targets[i], weights[i], lengths[i])));
+            run.sort_by_key(|x| x.0);
+            for (i, x) in r.zip(&run) {
+                (targets[i], weights[i], lengths[i]) = *x;
+            }
         }
         Graph {
             profile,
             offsets,
-            targets: arcs.iter().map(|a| a.to).collect(),
-            weights: arcs.iter().map(|a| a.weight_ms).collect(),
-            lengths: arcs.iter().map(|a| a.length_dm).collect(),
+            targets,
+            weights,
+            lengths,
             lon,
             lat,
             restrictions: Vec::new(),
             turns: Turns::default(),
             geometry: Geometry::default(),
         }
-        .with_restrictions(Vec::new())
     }
 
     /// The graph with these forbidden turns (`[from, via, to]` node triples), its turn data
@@ -269,58 +292,6 @@ impl RoadNetwork {
         }
     }
 
-    /// Serialises to the file format above.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&VERSION.to_le_bytes());
-        out.extend_from_slice(&2u32.to_le_bytes());
-        for g in [&self.car, &self.walk] {
-            for x in [
-                g.profile.code(),
-                g.node_count() as u32,
-                g.arc_count() as u32,
-                g.restrictions.len() as u32,
-                g.geometry.shape_count() as u32,
-                g.geometry.point_count() as u32,
-            ] {
-                out.extend_from_slice(&x.to_le_bytes());
-            }
-            for arr in [&g.offsets, &g.targets, &g.weights, &g.lengths] {
-                arr.iter()
-                    .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
-            }
-            for arr in [&g.lon, &g.lat] {
-                arr.iter()
-                    .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
-            }
-            g.restrictions
-                .iter()
-                .flatten()
-                .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
-            let geo = &g.geometry;
-            if geo.arc_shape.is_empty() {
-                (0..g.arc_count())
-                    .for_each(|_| out.extend_from_slice(&super::geometry::STRAIGHT.to_le_bytes()));
-            }
-            for arr in [&geo.arc_shape, &geo.start] {
-                arr.iter()
-                    .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
-            }
-            for arr in [&geo.lon, &geo.lat] {
-                arr.iter()
-                    .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
-            }
-            for arr in [&geo.dm, &geo.ms_fwd, &geo.ms_back] {
-                arr.iter()
-                    .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
-            }
-        }
-        let crc = crc32fast::hash(&out);
-        out.extend_from_slice(&crc.to_le_bytes());
-        out
-    }
-
     /// Parses and validates the file format above.
     pub fn from_bytes(bytes: &[u8]) -> Result<RoadNetwork, GraphError> {
         if bytes.len() < 8 || &bytes[..8] != MAGIC {
@@ -410,13 +381,6 @@ impl RoadNetwork {
         let bytes = std::fs::read(path).map_err(|e| GraphError::Io(e, path.to_owned()))?;
         RoadNetwork::from_bytes(&bytes)
     }
-
-    /// Writes a graph file atomically (temporary file, then rename).
-    pub fn save(&self, path: &Path) -> Result<(), GraphError> {
-        let tmp = path.with_extension("graph.tmp");
-        std::fs::write(&tmp, self.to_bytes()).map_err(|e| GraphError::Io(e, tmp.clone()))?;
-        std::fs::rename(&tmp, path).map_err(|e| GraphError::Io(e, path.to_owned()))
-    }
 }
 
 /// File length implied by the section headers, when they can be read.
@@ -434,6 +398,19 @@ fn expected_len(body: &[u8]) -> Option<usize> {
         pos += 24 + 4 * ((n + 1) + 3 * m + 2 * n + 3 * r + m + shapes);
     }
     Some(pos + 4)
+}
+
+/// CSR offsets of `n` nodes for arcs leaving the nodes `from` (one item per arc): node `u`'s
+/// arcs are `offsets[u]..offsets[u + 1]`.
+pub(crate) fn offsets_of(n: usize, from: impl Iterator<Item = u32>) -> Vec<u32> {
+    let mut offsets = vec![0u32; n + 1];
+    for u in from {
+        offsets[u as usize + 1] += 1;
+    }
+    for i in 0..n {
+        offsets[i + 1] += offsets[i];
+    }
+    offsets
 }
 
 struct Reader<'a> {

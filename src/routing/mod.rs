@@ -31,6 +31,7 @@ pub mod density;
 pub mod floor;
 pub mod geometry;
 pub mod graph;
+pub mod graph_write;
 pub mod isochrone;
 pub mod lines;
 pub mod restrictions;

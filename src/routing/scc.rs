@@ -1,7 +1,7 @@
 //! Strongly connected components: what [`super::build`] keeps of each extract (its largest
 //! component per profile), with the iterative Tarjan that finds them.
 
-use super::graph::{Arc, Graph, Profile};
+use super::graph::{Arc, Graph, Profile, offsets_of};
 
 /// Most extracts in one graph (one bit each in a node's membership mask).
 pub const MAX_EXTRACTS: usize = 64;
@@ -14,23 +14,40 @@ pub fn largest_scc_graph(profile: Profile, lon: &[i32], lat: &[i32], arcs: Vec<A
         member[a.from as usize] = 1;
         member[a.to as usize] = 1;
     }
-    largest_scc_per_extract(profile, lon, lat, arcs, &member).0
+    largest_scc_per_extract(profile, lon, lat, arcs, &member)
+        .0
+        .with_restrictions(Vec::new())
 }
 
 /// Keeps, for each extract, the largest strongly connected component among the nodes of its
 /// arcs (`member[u]` has bit `e` when an arc of extract `e` touches `u`), renumbered densely in
 /// the original order; extracts whose largest components are one keep it once. Returns the
-/// graph, its number of components and the new number of each node (`u32::MAX`: dropped).
+/// graph (without turn data: [`Graph::packed`]), its number of components and the new number
+/// of each node (`u32::MAX`: dropped).
 pub(crate) fn largest_scc_per_extract(
     profile: Profile,
     lon: &[i32],
     lat: &[i32],
-    arcs: Vec<Arc>,
+    mut arcs: Vec<Arc>,
     member: &[u64],
 ) -> (Graph, usize, Vec<u32>) {
     let n = lon.len();
-    let full = Graph::from_arcs(profile, vec![0; n], vec![0; n], arcs.clone());
-    let comp = strongly_connected(&full);
+    // the components on the bare adjacency (targets in `Graph::from_arcs` order, so the
+    // components are numbered as on that graph)
+    let comp = {
+        let offsets = offsets_of(n, arcs.iter().map(|a| a.from));
+        let mut next: Vec<u32> = offsets[..n].to_vec();
+        let mut targets = vec![0u32; arcs.len()];
+        for a in &arcs {
+            targets[next[a.from as usize] as usize] = a.to;
+            next[a.from as usize] += 1;
+        }
+        drop(next);
+        for u in 0..n {
+            targets[offsets[u] as usize..offsets[u + 1] as usize].sort_unstable();
+        }
+        tarjan(&offsets, &targets)
+    };
     let mut keep = vec![false; n];
     let mut parts = 0;
     let mut size = vec![0usize; n];
@@ -64,24 +81,26 @@ pub(crate) fn largest_scc_per_extract(
             nlat.push(lat[u]);
         }
     }
-    let kept = arcs
-        .into_iter()
-        .filter_map(|a| {
-            let (f, t) = (new_id[a.from as usize], new_id[a.to as usize]);
-            (f != u32::MAX && t != u32::MAX).then_some(Arc {
-                from: f,
-                to: t,
-                ..a
-            })
-        })
-        .collect();
-    (Graph::from_arcs(profile, nlon, nlat, kept), parts, new_id)
+    drop(comp);
+    // in place: no second vector of the arcs
+    arcs.retain_mut(|a| {
+        (a.from, a.to) = (new_id[a.from as usize], new_id[a.to as usize]);
+        a.from != u32::MAX && a.to != u32::MAX
+    });
+    arcs.shrink_to_fit();
+    (Graph::packed(profile, nlon, nlat, arcs), parts, new_id)
 }
 
 /// Strongly connected components (iterative Tarjan): a component number per node.
 pub fn strongly_connected(g: &Graph) -> Vec<u32> {
+    tarjan(&g.offsets, &g.targets)
+}
+
+/// [`strongly_connected`] on a CSR adjacency: node `u`'s arcs are `offsets[u]..offsets[u + 1]`.
+fn tarjan(offsets: &[u32], targets: &[u32]) -> Vec<u32> {
     const UNSEEN: u32 = u32::MAX;
-    let n = g.node_count();
+    let n = offsets.len() - 1;
+    let arcs_of = |u: u32| offsets[u as usize] as usize..offsets[u as usize + 1] as usize;
     let mut index = vec![UNSEEN; n];
     let mut low = vec![0u32; n];
     let mut on_stack = vec![false; n];
@@ -95,7 +114,7 @@ pub fn strongly_connected(g: &Graph) -> Vec<u32> {
         if index[root as usize] != UNSEEN {
             continue;
         }
-        calls.push((root, g.arcs(root).start));
+        calls.push((root, arcs_of(root).start));
         index[root as usize] = next_index;
         low[root as usize] = next_index;
         next_index += 1;
@@ -103,8 +122,8 @@ pub fn strongly_connected(g: &Graph) -> Vec<u32> {
         on_stack[root as usize] = true;
         while let Some(top) = calls.last_mut() {
             let u = top.0;
-            if top.1 < g.arcs(u).end {
-                let v = g.targets[top.1];
+            if top.1 < arcs_of(u).end {
+                let v = targets[top.1];
                 top.1 += 1;
                 if index[v as usize] == UNSEEN {
                     index[v as usize] = next_index;
@@ -112,7 +131,7 @@ pub fn strongly_connected(g: &Graph) -> Vec<u32> {
                     next_index += 1;
                     stack.push(v);
                     on_stack[v as usize] = true;
-                    calls.push((v, g.arcs(v).start));
+                    calls.push((v, arcs_of(v).start));
                 } else if on_stack[v as usize] {
                     low[u as usize] = low[u as usize].min(index[v as usize]);
                 }

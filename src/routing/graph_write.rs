@@ -1,0 +1,95 @@
+//! Writing the road graph file ([`super::graph`] describes the format and reads it): streamed
+//! through a buffer with its checksum, never the whole file in memory (a France graph is
+//! gigabytes, as much again as the graphs it is written from).
+
+use std::path::Path;
+
+use super::graph::{GraphError, MAGIC, RoadNetwork, VERSION};
+
+impl RoadNetwork {
+    /// Serialises to the file format of [`super::graph`].
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        // writing to a vector does not fail
+        let _ = self.write_to(&mut out);
+        out
+    }
+
+    /// Writes the file format of [`super::graph`] to `w`, a megabyte at a time (no copy of the whole file
+    /// in memory: a France graph is gigabytes).
+    pub fn write_to(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        let mut out = Sink {
+            w,
+            crc: crc32fast::Hasher::new(),
+            buf: Vec::with_capacity(1 << 20),
+        };
+        out.put(MAGIC)?;
+        out.put(&VERSION.to_le_bytes())?;
+        out.put(&2u32.to_le_bytes())?;
+        for g in [&self.car, &self.walk] {
+            let geo = &g.geometry;
+            let (m, np) = (g.arc_count() as u32, geo.point_count() as u32);
+            let head = [g.profile.code(), g.node_count() as u32, m];
+            let head = head.into_iter().chain([g.restrictions.len() as u32]);
+            out.u32s(head.chain([geo.shape_count() as u32, np]))?;
+            for arr in [&g.offsets, &g.targets, &g.weights, &g.lengths] {
+                out.u32s(arr.iter().copied())?;
+            }
+            out.u32s(g.lon.iter().chain(&g.lat).map(|&x| x as u32))?;
+            out.u32s(g.restrictions.iter().flatten().copied())?;
+            if geo.arc_shape.is_empty() {
+                out.u32s((0..m).map(|_| super::geometry::STRAIGHT))?;
+            }
+            out.u32s(geo.arc_shape.iter().chain(&geo.start).copied())?;
+            out.u32s(geo.lon.iter().chain(&geo.lat).map(|&x| x as u32))?;
+            out.u32s(
+                geo.dm
+                    .iter()
+                    .chain(&geo.ms_fwd)
+                    .chain(&geo.ms_back)
+                    .copied(),
+            )?;
+        }
+        out.flush()?;
+        let crc = out.crc.finalize();
+        out.w.write_all(&crc.to_le_bytes())
+    }
+
+    /// Writes a graph file atomically (temporary file, then rename).
+    pub fn save(&self, path: &Path) -> Result<(), GraphError> {
+        let tmp = path.with_extension("graph.tmp");
+        let io = |e| GraphError::Io(e, tmp.clone());
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(io)?);
+        self.write_to(&mut file).map_err(io)?;
+        std::io::Write::flush(&mut file).map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(|e| GraphError::Io(e, path.to_owned()))
+    }
+}
+
+/// A writer that hashes what goes through it (CRC-32), buffered.
+struct Sink<'a, W> {
+    w: &'a mut W,
+    crc: crc32fast::Hasher,
+    buf: Vec<u8>,
+}
+
+impl<W: std::io::Write> Sink<'_, W> {
+    fn put(&mut self, b: &[u8]) -> std::io::Result<()> {
+        self.buf.extend_from_slice(b);
+        if self.buf.len() >= 1 << 20 {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn u32s(&mut self, it: impl Iterator<Item = u32>) -> std::io::Result<()> {
+        it.map(u32::to_le_bytes).try_for_each(|b| self.put(&b))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.crc.update(&self.buf);
+        self.w.write_all(&self.buf)?;
+        self.buf.clear();
+        Ok(())
+    }
+}
