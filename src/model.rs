@@ -2,8 +2,9 @@
 //! médiation numérique v1.0.2 (`../shared/data/schema/standard-mediation-num-v1.0.2.schema.json`).
 //!
 //! Every enumerated field is a Rust enum whose `as_str` is the exact schema string; multi-valued
-//! fields are `Vec`s that the CSV form joins with [`LIST_SEPARATOR`]. Coordinates are WGS84
-//! longitude/latitude in degrees.
+//! fields are lists ([`EnumList`] for enumerations, `Vec`s of text) that the CSV form joins with
+//! [`LIST_SEPARATOR`]; text fields are [`Text`] (one word each, dereferencing to `&str`).
+//! Coordinates are WGS84 longitude/latitude in degrees.
 
 use std::fmt;
 use std::str::FromStr;
