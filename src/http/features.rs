@@ -198,7 +198,7 @@ struct Properties<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     structure_parente: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    date_maj: Option<String>,
+    date_maj: Option<IsoDate>,
     #[serde(skip_serializing_if = "none_or_empty")]
     services: &'a [crate::model::Service],
     #[serde(skip_serializing_if = "none_or_empty")]
@@ -226,6 +226,36 @@ struct Properties<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     position: Option<Provenance>,
     // Per-request members are in `Dynamic`, written after these (see `write_feature`).
+}
+
+/// A date written `YYYY-MM-DD` without a heap string: chrono's `format` parses its pattern and
+/// allocates for every Feature, a visible cost of a 1 M-place stream (issue 19).
+struct IsoDate(chrono::NaiveDate);
+
+impl Serialize for IsoDate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use chrono::Datelike;
+        let (y, m, d) = (self.0.year(), self.0.month(), self.0.day());
+        if !(0..=9999).contains(&y) {
+            return s.collect_str(&self.0.format("%Y-%m-%d"));
+        }
+        let mut b = *b"0000-00-00";
+        let y = y.unsigned_abs();
+        for (i, v) in [
+            (0, y / 1000),
+            (1, y / 100 % 10),
+            (2, y / 10 % 10),
+            (3, y % 10),
+        ] {
+            b[i] = b'0' + v as u8;
+        }
+        b[5] += (m / 10) as u8;
+        b[6] += (m % 10) as u8;
+        b[8] += (d / 10) as u8;
+        b[9] += (d % 10) as u8;
+        // only ASCII digits and dashes were written
+        s.serialize_str(std::str::from_utf8(&b).unwrap_or_default())
+    }
 }
 
 /// `properties.position`: the position's provenance, and the address's when derived.
@@ -329,11 +359,7 @@ fn properties(lieu: &Lieu, set: PropertySet) -> Properties<'_> {
         source: opt!(source),
         itinerance: list!(itinerance),
         structure_parente: opt!(structure_parente),
-        date_maj: pick!(
-            set,
-            "date_maj",
-            lieu.date_maj.format("%Y-%m-%d").to_string()
-        ),
+        date_maj: pick!(set, "date_maj", IsoDate(lieu.date_maj)),
         services: list!(services),
         publics_specifiquement_adresses: list!(publics_specifiquement_adresses),
         prise_en_charge_specifique: list!(prise_en_charge_specifique),
@@ -443,12 +469,10 @@ pub fn write_feature(out: &mut Vec<u8>, ds: &Dataset, slot: u32, extra: &Extra) 
         StaticPart::new(bytes, bit)
     };
     let dynamic = feature_cache::with(ds, |cache| {
-        cache.with_static(slot, extra.keep, make, |part| {
-            if set == PropertySet::ALL {
-                part.write_all(out);
-            } else if !part.write_selected(out, set.0) {
-                write_static(out, lieu, set);
-            }
+        cache.with_static(slot, extra.keep, make, |part| match part {
+            Some(part) if set == PropertySet::ALL => part.write_all(out),
+            Some(part) if part.write_selected(out, set.0) => {}
+            _ => write_static(out, lieu, set),
         });
         Dynamic::of(lieu, (ds, cache), slot, extra)
     });
@@ -467,6 +491,8 @@ pub fn write_feature(out: &mut Vec<u8>, ds: &Dataset, slot: u32, extra: &Extra) 
 
 #[cfg(test)]
 mod tests {
+    use chrono::Datelike;
+
     use super::*;
 
     /// A selection copied from the cached part is the selection serialised afresh, for every
@@ -504,6 +530,54 @@ mod tests {
             }
         }
         assert!(kept > ds.lieux().len() * 4 * 100, "{kept} bytes compared");
+    }
+
+    /// A Feature written without the cache (a scan that keeps nothing) is the cached one, for
+    /// every place of the embedded list, whole and with a selection.
+    #[test]
+    fn uncached_feature_is_the_cached_one() {
+        let ds = Dataset::embedded().expect("embedded data");
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-07T10:30:00+01:00").expect("date");
+        let selection =
+            PropertySet::parse("nom,horaires,ouvert,date_maj,distance_m").expect("known names");
+        for properties in [PropertySet::ALL, selection] {
+            for slot in 0..ds.lieux().len() as u32 {
+                let feature = |keep| {
+                    let mut out = Vec::new();
+                    let extra = Extra {
+                        properties,
+                        keep,
+                        distance_m: Some(12.345),
+                        ..Extra::at(at)
+                    };
+                    write_feature(&mut out, &ds, slot, &extra);
+                    String::from_utf8(out).expect("UTF-8")
+                };
+                let (fresh, kept, cached) = (feature(false), feature(true), feature(true));
+                assert_eq!(fresh, kept, "slot {slot}");
+                assert_eq!(fresh, cached, "slot {slot}");
+                let v: serde_json::Value = serde_json::from_str(&fresh).expect("JSON");
+                assert_eq!(v["properties"]["distance_m"], 12.35, "slot {slot}");
+            }
+        }
+    }
+
+    /// `date_maj` is chrono's `%Y-%m-%d`, whatever the date.
+    #[test]
+    fn iso_dates_are_chronos() {
+        let mut d = chrono::NaiveDate::from_ymd_opt(1899, 12, 25).expect("date");
+        let mut checked = 0;
+        while d.year() < 2101 {
+            let json = serde_json::to_string(&IsoDate(d)).expect("JSON");
+            assert_eq!(json, format!("\"{}\"", d.format("%Y-%m-%d")));
+            d = d.succ_opt().expect("next day");
+            checked += 1;
+        }
+        assert!(checked > 73_000);
+        for d in [chrono::NaiveDate::MIN, chrono::NaiveDate::MAX] {
+            let json = serde_json::to_string(&IsoDate(d)).expect("JSON");
+            assert_eq!(json, format!("\"{}\"", d.format("%Y-%m-%d")));
+        }
     }
 
     #[test]
