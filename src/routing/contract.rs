@@ -25,35 +25,56 @@ use std::collections::HashMap;
 use super::geometry::{Geometry, REVERSED, STRAIGHT};
 use super::graph::Graph;
 
-/// One chain: from a kept node to a kept node, through the way nodes `points`.
+/// One chain: from a kept node to a kept node, through the way nodes `points[start..end]` of
+/// [`Chains`].
 struct Chain {
     from: u32,
     to: u32,
-    /// Old node numbers of the interior way nodes, with the time and length to each.
-    points: Vec<(u32, u32, u32)>,
+    /// End of its points in [`Chains::points`] (each chain's start where the previous ends).
+    end: usize,
     weight: u32,
     length: u32,
 }
 
+/// The chains in the order found, their interior points in one vector (no vector per chain:
+/// France's car graph has tens of millions of chains).
+#[derive(Default)]
+struct Chains {
+    chains: Vec<Chain>,
+    /// Old node numbers of the interior way nodes, with the time and length to each.
+    points: Vec<(u32, u32, u32)>,
+}
+
+impl Chains {
+    fn points(&self, i: usize) -> &[(u32, u32, u32)] {
+        let start = if i == 0 { 0 } else { self.chains[i - 1].end };
+        &self.points[start..self.chains[i].end]
+    }
+}
+
 /// The compact graph of `g` (every arc straight): see the module doc.
-pub fn compact(g: Graph) -> Graph {
+pub fn compact(mut g: Graph) -> Graph {
     debug_assert!(
         g.geometry.arc_shape.is_empty(),
         "contracting a compact graph"
     );
     let n = g.node_count();
-    // (head, tail) of every arc, sorted: the tails of the arcs into a node are a run
-    let (gr, targets) = (&g, &g.targets);
-    let mut into: Vec<(u32, u32)> = (0..n as u32)
-        .flat_map(|u| gr.arcs(u).map(move |a| (targets[a], u)))
-        .collect();
-    into.sort_unstable();
-    let from: Vec<u32> = into.iter().map(|p| p.1).collect();
-    let sources = |v: usize| {
-        let v = v as u32;
-        &from[into.partition_point(|p| p.0 < v)..into.partition_point(|p| p.0 <= v)]
+    let mut keep: Vec<bool> = {
+        // the tails of the arcs into each node, ascending: a reversed CSR
+        let offsets = super::graph::offsets_of(n, g.targets.iter().copied());
+        let mut next: Vec<u32> = offsets[..n].to_vec();
+        let mut from = vec![0u32; g.arc_count()];
+        for u in 0..n as u32 {
+            for a in g.arcs(u) {
+                let v = g.targets[a] as usize;
+                from[next[v] as usize] = u;
+                next[v] += 1;
+            }
+        }
+        drop(next);
+        let sources = |v: usize| &from[offsets[v] as usize..offsets[v + 1] as usize];
+        (0..n).map(|v| !through(&g, v as u32, sources(v))).collect()
     };
-    let mut keep: Vec<bool> = (0..n).map(|v| !through(&g, v as u32, sources(v))).collect();
     for &[u, v, w] in &g.restrictions {
         for x in [u, v, w] {
             keep[x as usize] = true;
@@ -61,7 +82,7 @@ pub fn compact(g: Graph) -> Graph {
     }
     // chains from every kept node, then from one node of each ring left unvisited
     let mut visited = vec![false; n];
-    let mut chains = Vec::new();
+    let mut chains = Chains::default();
     for u in 0..n as u32 {
         if keep[u as usize] {
             chains_from(&g, u, &keep, &mut visited, &mut chains);
@@ -73,6 +94,9 @@ pub fn compact(g: Graph) -> Graph {
             chains_from(&g, u, &keep, &mut visited, &mut chains);
         }
     }
+    drop(visited);
+    // the chains hold the arcs now: only the nodes and restrictions are read on
+    (g.offsets, g.targets, g.weights, g.lengths) = Default::default();
     assemble(g, &keep, chains)
 }
 
@@ -91,27 +115,26 @@ fn through(g: &Graph, v: u32, sources: &[u32]) -> bool {
 }
 
 /// Follows every arc out of kept node `u` through the unkept nodes to the next kept one.
-fn chains_from(g: &Graph, u: u32, keep: &[bool], visited: &mut [bool], out: &mut Vec<Chain>) {
+fn chains_from(g: &Graph, u: u32, keep: &[bool], visited: &mut [bool], out: &mut Chains) {
     for a0 in g.arcs(u) {
         let (mut prev, mut a) = (u, a0);
         let (mut weight, mut length) = (0u32, 0u32);
-        let mut points = Vec::new();
         loop {
             weight = weight.saturating_add(g.weights[a]);
             length = length.saturating_add(g.lengths[a]);
             let v = g.targets[a];
             if keep[v as usize] {
-                out.push(Chain {
+                out.chains.push(Chain {
                     from: u,
                     to: v,
-                    points,
+                    end: out.points.len(),
                     weight,
                     length,
                 });
                 break;
             }
             visited[v as usize] = true;
-            points.push((v, weight, length));
+            out.points.push((v, weight, length));
             // the one arc going on (not back where it came from)
             let Some(next) = g.arcs(v).find(|&b| g.targets[b] != prev) else {
                 unreachable!("a through node has an arc going on")
@@ -122,7 +145,7 @@ fn chains_from(g: &Graph, u: u32, keep: &[bool], visited: &mut [bool], out: &mut
 }
 
 /// The compact graph of the kept nodes and the chains between them.
-fn assemble(g: Graph, keep: &[bool], chains: Vec<Chain>) -> Graph {
+fn assemble(g: Graph, keep: &[bool], all: Chains) -> Graph {
     let mut new_id = vec![u32::MAX; keep.len()];
     let (mut lon, mut lat) = (Vec::new(), Vec::new());
     for (u, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
@@ -130,77 +153,91 @@ fn assemble(g: Graph, keep: &[bool], chains: Vec<Chain>) -> Graph {
         lon.push(g.lon[u]);
         lat.push(g.lat[u]);
     }
-    let mut geo = Geometry {
-        start: vec![0],
-        ..Geometry::default()
-    };
-    // a shape by its first and last way node: the reverse chain finds it by (last, first)
+    let chains = &all.chains;
+    // first the shape of each chain: a new one, or the reverse of an earlier one found by its
+    // first and last way node (the reverse chain looks it up by (last, first)); then the
+    // points, into vectors sized once
+    let mut start: Vec<u32> = vec![0];
     let mut shapes: HashMap<(u32, u32), u32> = HashMap::new();
     let mut arc_shape = Vec::with_capacity(chains.len());
-    for c in &chains {
-        let (Some(first), Some(last)) = (c.points.first(), c.points.last()) else {
+    for i in 0..chains.len() {
+        let points = all.points(i);
+        let (Some(first), Some(last)) = (points.first(), points.last()) else {
             arc_shape.push(STRAIGHT);
             continue;
         };
-        if let Some(&s) = shapes.get(&(last.0, first.0)) {
-            // the other direction of a two-way shape: its times, from the shape's far end
-            let start = geo.start[s as usize] as usize;
-            let k = c.points.len();
-            if start + k == geo.start[s as usize + 1] as usize {
-                for (j, p) in c.points.iter().enumerate() {
-                    geo.ms_back[start + k - 1 - j] = p.1;
-                }
-                arc_shape.push(s | REVERSED);
-                continue;
-            }
+        if let Some(&s) = shapes.get(&(last.0, first.0))
+            && start[s as usize] as usize + points.len() == start[s as usize + 1] as usize
+        {
+            arc_shape.push(s | REVERSED);
+            continue;
         }
-        let s = geo.start.len() as u32 - 1;
+        let s = start.len() as u32 - 1;
         shapes.insert((first.0, last.0), s);
-        for &(v, ms, dm) in &c.points {
+        start.push(start[s as usize] + points.len() as u32);
+        arc_shape.push(s);
+    }
+    drop(shapes);
+    let p = start.last().copied().unwrap_or(0) as usize;
+    let mut geo = Geometry {
+        lon: Vec::with_capacity(p),
+        lat: Vec::with_capacity(p),
+        dm: Vec::with_capacity(p),
+        ms_fwd: Vec::with_capacity(p),
+        ms_back: vec![0; p],
+        start,
+        arc_shape: Vec::new(),
+    };
+    for (i, &s) in arc_shape.iter().enumerate() {
+        if s == STRAIGHT {
+            continue;
+        }
+        let points = all.points(i);
+        if s & REVERSED != 0 {
+            // the other direction of a two-way shape: its times, from the shape's far end
+            let start = geo.start[(s & !REVERSED) as usize] as usize;
+            let k = points.len();
+            for (j, p) in points.iter().enumerate() {
+                geo.ms_back[start + k - 1 - j] = p.1;
+            }
+            continue;
+        }
+        for &(v, ms, dm) in points {
             geo.lon.push(g.lon[v as usize]);
             geo.lat.push(g.lat[v as usize]);
             geo.dm.push(dm);
             geo.ms_fwd.push(ms);
-            geo.ms_back.push(0);
         }
-        geo.start.push(geo.lon.len() as u32);
-        arc_shape.push(s);
     }
     // CSR, arcs sorted by (from, to) as `Graph::from_arcs` does (stable)
-    let mut order: Vec<usize> = (0..chains.len()).collect();
+    let mut order: Vec<u32> = (0..chains.len() as u32).collect();
     order.sort_by_key(|&i| {
-        (
-            new_id[chains[i].from as usize],
-            new_id[chains[i].to as usize],
-        )
+        let c = &chains[i as usize];
+        (new_id[c.from as usize], new_id[c.to as usize])
     });
     let nn = lon.len();
-    let mut offsets = vec![0u32; nn + 1];
-    for c in &chains {
-        offsets[new_id[c.from as usize] as usize + 1] += 1;
-    }
-    for i in 0..nn {
-        offsets[i + 1] += offsets[i];
-    }
+    let offsets = super::graph::offsets_of(nn, chains.iter().map(|c| new_id[c.from as usize]));
     if geo.lon.is_empty() {
         geo = Geometry::default();
     } else {
-        geo.arc_shape = order.iter().map(|&i| arc_shape[i]).collect();
+        geo.arc_shape = order.iter().map(|&i| arc_shape[i as usize]).collect();
     }
+    drop(arc_shape);
     let triples = g
         .restrictions
         .iter()
         .map(|t| t.map(|x| new_id[x as usize]))
         .collect();
+    let arcs = |f: fn(&Chain) -> u32| order.iter().map(|&i| f(&chains[i as usize])).collect();
     Graph {
         profile: g.profile,
         offsets,
         targets: order
             .iter()
-            .map(|&i| new_id[chains[i].to as usize])
+            .map(|&i| new_id[chains[i as usize].to as usize])
             .collect(),
-        weights: order.iter().map(|&i| chains[i].weight).collect(),
-        lengths: order.iter().map(|&i| chains[i].length).collect(),
+        weights: arcs(|c| c.weight),
+        lengths: arcs(|c| c.length),
         lon,
         lat,
         restrictions: Vec::new(),
