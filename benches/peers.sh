@@ -18,10 +18,13 @@
 # per side, alternating the sides so that all sample the same moments of the machine; the table
 # gives the median of each side and lieux's ratio to each peer. For lieux and Redis it also
 # gives the server's CPU time per request (user + system, from /proc), which a loaded machine
-# disturbs less than the rates. tipg and Martin are not run: neither is packaged for Debian, and
-# both need a build or a Python environment of their own (see docs/performance.md).
+# disturbs less than the rates. tipg (PyPI `tipg`, OGC API Features over the same PostGIS
+# table, in a venv under the target dir, uvicorn with 2 workers) answers the bbox as OGC items
+# beside lieux's `/collections/lieux/items`, both with `limit=1000`. Martin is not run: it serves
+# vector tiles only, and builds from source for minutes (see docs/performance.md).
 # Env: DURATION (seconds per run, default 10), REPS (3), CONNECTIONS (32), THREADS (2),
-# SETS ("fs communes synthetic"), PEERS ("postgis redis"), CARGO_TARGET_DIR (honoured).
+# SETS ("fs communes synthetic"), PEERS ("postgis redis tipg"; tipg needs postgis),
+# CARGO_TARGET_DIR (honoured).
 # Not part of CI (needs minutes and two database servers).
 set -euo pipefail
 
@@ -31,7 +34,7 @@ REPS=${REPS:-3}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
 SETS=${SETS:-fs communes synthetic}
-PEERS=${PEERS:-postgis redis}
+PEERS=${PEERS:-postgis redis tipg}
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 BIN="$TARGET_DIR/release/lieux"
 has() { [[ " $PEERS " == *" $1 "* ]]; }
@@ -48,6 +51,13 @@ if has postgis; then
   fi
 fi
 if has redis; then need redis-server redis-server; fi
+if has tipg && ! has postgis; then echo "tipg needs postgis in PEERS" >&2; exit 2; fi
+TIPG_VENV="$TARGET_DIR/tipg-venv"
+if has tipg && ! "$TIPG_VENV/bin/python" -c 'import tipg, uvicorn' 2>/dev/null; then
+  need_venv
+  python3 -m venv "$TIPG_VENV"
+  "$TIPG_VENV/bin/pip" install --quiet 'tipg==1.6.1' 'uvicorn[standard]'
+fi
 need wrk wrk
 need curl curl
 
@@ -86,6 +96,7 @@ run_resp() { # run_resp [SECONDS]: prints "rps cpu_us_per_request"
 PGDATA="$WORK/pg"
 cleanup() {
   stop_lieux
+  stop_tipg
   if [ -f "$PGDATA/postmaster.pid" ]; then
     as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null 2>&1 || true
   fi
@@ -112,14 +123,45 @@ if has postgis; then
 fi
 
 # --- lieux server: start_lieux / stop_lieux of benches/lib.sh ------------------------------
-run_wrk() { # run_wrk SCRIPT ARG [SECONDS]: prints "rps cpu_us_per_request"
-  local t0 r n
-  t0=$(cpu_ticks "$SERVER_PID")
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${3:-$DURATION}s" -s "$1" "$BASE" -- "$2" >"$WORK/wrk.out" 2>&1
+run_wrk() { # run_wrk SCRIPT "ARGS" [SECONDS]: lieux; prints "rps cpu_us_per_request"
+  wrk_at "$BASE" "$SERVER_PID" "$@"
+}
+wrk_at() { # wrk_at BASE PID SCRIPT "ARGS" [SECONDS]: prints "rps cpu_us_per_request" (CPU "-" without PID)
+  local base=$1 pid=$2 t0=0 r n args=()
+  shift 2
+  read -ra args <<<"$2"
+  if [ -n "$pid" ]; then t0=$(cpu_ticks "$pid"); fi
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${3:-$DURATION}s" -s "$1" "$base" -- "${args[@]}" >"$WORK/wrk.out" 2>&1
   r=$(grep '^RESULT' "$WORK/wrk.out")
   if ! grep -q 'non2xx=0 socket_errors=0' <<<"$r"; then echo "wrk errors: $r" >&2; exit 1; fi
   n=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$r")
-  echo "$(sed -n 's/.* rps=\([^ ]*\).*/\1/p' <<<"$r") $(( ($(cpu_ticks "$SERVER_PID") - t0) * 1000000 / TICKS / n ))"
+  if [ -z "$pid" ]; then echo "$(sed -n 's/.* rps=\([^ ]*\).*/\1/p' <<<"$r") -"; return; fi
+  echo "$(sed -n 's/.* rps=\([^ ]*\).*/\1/p' <<<"$r") $(( ($(cpu_ticks "$pid") - t0) * 1000000 / TICKS / n ))"
+}
+
+# --- tipg over the PostGIS table (restarted per set: it reads the catalogue at start) --------
+TIPG_PID=""
+TIPG_BASE=""
+start_tipg() {
+  local port
+  port=$(free_port)
+  DATABASE_URL="postgresql://bench@127.0.0.1:$PGPORT/postgres" TIPG_DB_SCHEMAS='["public"]' \
+    "$TIPG_VENV/bin/uvicorn" tipg.main:app --host 127.0.0.1 --port "$port" --workers 2 \
+    --log-level warning >"$WORK/tipg.log" 2>&1 &
+  TIPG_PID=$!
+  TIPG_BASE="http://127.0.0.1:$port"
+  for _ in $(seq 1 300); do
+    curl -sf -o /dev/null "$TIPG_BASE/collections/public.lieux" && return
+    kill -0 "$TIPG_PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "tipg did not start:" >&2
+  cat "$WORK/tipg.log" >&2
+  exit 1
+}
+stop_tipg() {
+  if [ -n "$TIPG_PID" ]; then kill "$TIPG_PID" 2>/dev/null || true; wait "$TIPG_PID" 2>/dev/null || true; fi
+  TIPG_PID=""
 }
 run_pgbench() { # run_pgbench FILE [SECONDS]: prints "tps -" (no single server process to time)
   pgbench -h 127.0.0.1 -p "$PGPORT" -U bench -n -M prepared -c "$CONNECTIONS" -j "$THREADS" \
@@ -169,20 +211,24 @@ SQL
     echo "   redis: $(redis-cli -p "$RPORT" zcard lieux) members" >&2
   fi
   start_lieux "$BIN" "$WORK/server.log" --snapshot "$WORK/data/$set.fgb"
-  # query | PostGIS script | Redis? | lieux wrk script | its argument
+  if has tipg; then start_tipg; fi
+  # query | PostGIS script | Redis? or tipg? | lieux wrk script | its arguments
   for q in "nearest-10|knn|redis|benches/wrk/nearest.lua|" \
     "nearest-10, properties=|-|redis|benches/wrk/nearest.lua|$WIDGET" \
     "nearest-10 France Services|knn_fs|-|benches/wrk/nearest.lua|$FS" \
-    "bbox 0.2 x 0.2 deg|bbox|-|benches/wrk/bbox.lua|0.1"; do
+    "bbox 0.2 x 0.2 deg|bbox|-|benches/wrk/bbox.lua|0.1" \
+    "bbox as OGC items, 1000|-|tipg|benches/wrk/bbox.lua|0.1 /collections/lieux/items?limit=1000&bbox="; do
     IFS='|' read -r name sql red lua arg <<<"$q"
     sides=()
     if has postgis && [ "$sql" != - ]; then sides+=(pg); fi
-    if has redis && [ "$red" != - ]; then sides+=(redis); fi
+    if has redis && [ "$red" = redis ]; then sides+=(redis); fi
+    if has tipg && [ "$red" = tipg ]; then sides+=(tipg); fi
     sides+=(lieux)
     run_side() { # run_side SIDE [SECONDS]
       case $1 in
         pg) run_pgbench "$WORK/$sql.sql" ${2:+"$2"} ;;
         redis) run_resp ${2:+"$2"} ;;
+        tipg) wrk_at "$TIPG_BASE" "" "$lua" "0.1 /collections/public.lieux/items?limit=1000&bbox=" ${2:+"$2"} ;;
         lieux) run_wrk "$lua" "$arg" ${2:+"$2"} ;;
       esac
     }
@@ -195,27 +241,30 @@ SQL
         cpu[$side]+=" $c"
       done
     done
-    pg=- red=- pgc=- redc=-
+    pg=- red=- pgc=- redc=- tg=-
     if [ -n "${rate[pg]:-}" ]; then pg=$(median_of "${rate[pg]}"); fi
     if [ -n "${rate[redis]:-}" ]; then red=$(median_of "${rate[redis]}"); redc=$(median_of "${cpu[redis]}"); fi
+    if [ -n "${rate[tipg]:-}" ]; then tg=$(median_of "${rate[tipg]}"); fi
     li=$(median_of "${rate[lieux]}")
     lic=$(median_of "${cpu[lieux]}")
-    echo "   $name: PostGIS${rate[pg]:- -} tps, Redis${rate[redis]:- -} ops/s (${cpu[redis]:- -} µs CPU), lieux${rate[lieux]} req/s (${cpu[lieux]} µs CPU)" >&2
-    ROWS+=("$(printf '| %-9s | %9s | %-26s | %8s | %8s | %8s | %6s | %6s | %6s | %6s |' \
-      "$set" "$n" "$name" "$pg" "$red" "$li" "$(ratio "$li" "$pg")" "$(ratio "$li" "$red")" "$redc" "$lic")")
+    echo "   $name: PostGIS${rate[pg]:- -} tps, tipg${rate[tipg]:- -} req/s, Redis${rate[redis]:- -} ops/s (${cpu[redis]:- -} µs CPU), lieux${rate[lieux]} req/s (${cpu[lieux]} µs CPU)" >&2
+    ROWS+=("$(printf '| %-9s | %9s | %-26s | %8s | %8s | %8s | %8s | %6s | %6s | %6s | %6s | %6s |' \
+      "$set" "$n" "$name" "$pg" "$tg" "$red" "$li" "$(ratio "$li" "$pg")" "$(ratio "$li" "$tg")" "$(ratio "$li" "$red")" "$redc" "$lic")")
     unset rate cpu
   done
   stop_lieux
+  stop_tipg
 done
 
 CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
 echo
 echo "Machine: $(nproc) cores, ${CPU:-unknown CPU}; clients and servers on the same machine; load average before the run: $LOAD0"
 if has postgis; then echo "PostgreSQL $PGV (private cluster, shared_buffers 512MB, pgbench -M prepared -c $CONNECTIONS -j $THREADS -T $DURATION, random points)"; fi
+if has tipg; then echo "tipg $("$TIPG_VENV/bin/python" -c 'import tipg; print(tipg.__version__)') (uvicorn, 2 workers, same PostGIS table; OGC items with limit=1000: id, fs, lon, lat)"; fi
 if has redis; then echo "Redis $RV (no persistence; examples/resp_load.rs: $CONNECTIONS connections on $THREADS threads, one command in flight each, GEOSEARCH BYRADIUS 30 km ASC COUNT 10)"; fi
 echo "lieux $(git rev-parse --short HEAD 2>/dev/null || echo '?') release (wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s; full GeoJSON, or properties=nom,adresse,commune,distance_m)"
 echo "medians of $REPS alternating runs per side after a 2 s warm-up each; CPU: server user+system µs per request"
 echo
-printf '| %-9s | %9s | %-26s | %8s | %8s | %8s | %6s | %6s | %6s | %6s |\n' "set" "places" "query" "PostGIS" "Redis" "lieux" "÷PG" "÷Redis" "Redis µs" "lieux µs"
-printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' "-----------" "----------:" "----------------------------" "---------:" "---------:" "---------:" "-------:" "-------:" "-------:" "-------:"
+printf '| %-9s | %9s | %-26s | %8s | %8s | %8s | %8s | %6s | %6s | %6s | %6s | %6s |\n' "set" "places" "query" "PostGIS" "tipg" "Redis" "lieux" "÷PG" "÷tipg" "÷Redis" "Redis µs" "lieux µs"
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' "-----------" "----------:" "----------------------------" "---------:" "---------:" "---------:" "---------:" "-------:" "-------:" "-------:" "-------:" "-------:"
 printf '%s\n' "${ROWS[@]}"
