@@ -17,7 +17,7 @@ use crate::routing::answer::Unrouted;
 fn mode() -> Value {
     query(
         "mode",
-        "Travel mode: car (road speeds) or walk (5 km/h).",
+        "Travel mode: car (road speeds) or walk (5.1 km/h).",
         json!({"type": "string", "enum": ["car", "walk"], "default": "car"}),
     )
 }
@@ -158,7 +158,7 @@ pub(super) fn travel_collection() -> Value {
             "territoire": territoire_member(),
             "origine": origine_member(),
             "minutes": {"type": "integer", "minimum": 1, "maximum": MAX_MINUTES as u64, "description": "`reachable` only: the limit."},
-            "snap_m": {"type": "number", "minimum": 0, "description": "Road answers only: distance from the query point to the road it was snapped to, metres (walked at 5 km/h)."},
+            "snap_m": {"type": "number", "minimum": 0, "description": "Road answers only: distance from the query point to the road it was snapped to, metres (walked at 5.1 km/h)."},
             "estimate": estimate_member(),
             "motif_estimation": motif_member(
                 &[Unrouted::NoGraph, Unrouted::OriginOutside],

@@ -25,8 +25,9 @@ use super::scc::largest_scc_per_extract;
 pub use super::tags::{CarWay, URBAN_DENSITY, car_class, car_rule, parse_maxspeed, walk_rule};
 use crate::geodesy::haversine_m;
 
-/// Walking speed, km/h (walk profile, and the snap distance in every profile).
-pub const WALK_KMH: f64 = 5.0;
+/// Walking speed, km/h (walk profile, and the snap distance in every profile): Valhalla's
+/// pedestrian default (`kDefaultSpeedFoot`, `src/sif/pedestriancost.cc`).
+pub const WALK_KMH: f64 = 5.1;
 /// Time lost at a traffic signal or a stop sign by car, ms (Valhalla adds 2 s per signal,
 /// `valhalla/sif/osrm_car_duration.h`; lieux gives stop signs the same).
 pub const SIGNAL_MS: u32 = 2_000;

@@ -1,7 +1,8 @@
 //! Road-network routing: travel times on OpenStreetMap roads, with no external engine.
 //!
 //! - [`graph`]: the CSR graph of each profile and its binary file ([`RoadNetwork`]).
-//! - [`build`]: OSM PBF → graph (tag rules, largest strongly connected component).
+//! - [`build`]: OSM PBF → graph (largest strongly connected component); the tag rules are
+//!   [`tags`] (car) and [`walk_tags`] (walk).
 //! - [`scc`]: strongly connected components (the largest kept per extract).
 //! - [`density`]: road density around each node (urban or rural speeds).
 //! - [`restrictions`]: OSM turn restrictions → forbidden turns.
@@ -45,6 +46,7 @@ pub mod tags;
 pub mod tree;
 pub mod turn_search;
 pub mod turns;
+pub mod walk_tags;
 
 pub use graph::{Graph, GraphError, Profile, RoadNetwork};
 use std::sync::Arc;

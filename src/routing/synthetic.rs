@@ -300,7 +300,7 @@ pub fn road_like(nodes: usize, seed: u64) -> Graph {
 }
 
 /// [`road_like`] for both profiles: the car graph, and a walk graph on the same lattice
-/// (every street but motorways, both ways at 5 km/h). For file size and load-time benchmarks.
+/// (every street but motorways, both ways at [`WALK_KMH`]). For file size and load-time benchmarks.
 pub fn road_like_network(nodes: usize, seed: u64) -> RoadNetwork {
     let (lon, lat, edges) = lattice(nodes, seed);
     let car = largest_scc_graph(Profile::Car, &lon, &lat, arcs_of(&edges, Profile::Car));

@@ -1,4 +1,4 @@
-//! OSM tags → what the `car` and `walk` profiles make of a way ([`super::build`] reads the ways).
+//! OSM tags → what the `car` profile makes of a way ([`super::build`] reads the ways).
 //!
 //! The car rules follow Valhalla's `auto` costing (numbers read in Valhalla's sources:
 //! `lua/graph.lua`, `src/mjolnir/speed_assigner.h`, `src/mjolnir/graphenhancer.cc`,
@@ -14,9 +14,12 @@
 //!   default), capped at 140. Otherwise the class default, rural 105, 90, 75, 60, 50, 40, 35, 25
 //!   and urban (road density above [`URBAN_DENSITY`], see [`super::density`]) 89, 73, 57, 49,
 //!   40, 35, 30, 20; untagged links ×0.85 (motorway/trunk/primary links in urban areas ×0.8),
-//!   untagged roundabouts ×0.5, `service=parking_aisle` 15, `driveway` / `drive-through` 10,
-//!   tracks 5 (`tracktype` grade1 20, grade2 15, grade3 12, grade4 10); rough surfaces halve an
-//!   untagged speed and take 10 km/h (≥ 50) or 5 km/h (> 15) off a tagged one.
+//!   untagged roundabouts ×0.5 (links and roundabouts rounded to whole km/h, as Valhalla
+//!   stores them), `service=parking_aisle` 15, `driveway` / `drive-through` 10, tracks 5
+//!   (`tracktype` grade1 20, grade2 15, grade3 12, grade4 10); rough surfaces ([`rough`]:
+//!   tracks, paths and unpaved ways unless tagged paved) halve an untagged speed (whole km/h,
+//!   rounded down: an untagged track is 2 km/h) and take 10 km/h (≥ 50) or 5 km/h (> 15) off a
+//!   tagged one.
 //! - **Ferries** (`route=ferry`, cars unless `motorcar`/`motor_vehicle`/`access` says no): the
 //!   `duration` tag spread over the way, else 10 km/h under 2 km, 20 under 8 km, 30 beyond.
 //! - **Direction**: `oneway` `yes`/`1`/`true` forward, `-1`/`reverse` backward, implied by
@@ -26,11 +29,9 @@
 //!   exclude the way; `destination`, `delivery`, `customers` keep it. `area=yes` is excluded.
 //!
 //! # Walk
-//! 5 km/h both ways (one-ways ignored) on footway, pedestrian, path, steps, living_street,
-//! residential, service, unclassified, road, track, tertiary/secondary/primary (and links), and
-//! on cycleway, bridleway, trunk/trunk_link or motorway only with `foot=yes|designated|
-//! permissive`; ferries at their car speed. Excluded: `foot=no|private|use_sidepath`, or
-//! `access=no|private` without a `foot` permission.
+//! In [`super::walk_tags`].
+
+pub use super::walk_tags::walk_rule;
 
 /// Road density (Valhalla's relative 0–15 scale) above which a road is urban.
 pub const URBAN_DENSITY: u8 = 8;
@@ -94,23 +95,25 @@ impl CarWay {
             };
         }
         if let Some(f) = self.fixed_kmh {
-            return if self.rough { f / 2.0 } else { f };
+            // Valhalla halves whole km/h (`speed / 2` on an integer)
+            return if self.rough { (f / 2.0).floor() } else { f };
         }
         let c = usize::from(self.class.min(7));
         let mut kmh = if self.link {
             // links keep the rural class speed, lowered (Valhalla's ramp factors)
+            // (whole km/h, rounded: `speed * factor + 0.5` on an integer)
             let factor = if urban && c <= 2 { 0.8 } else { 0.85 };
-            RURAL_KMH[c] * factor
+            (RURAL_KMH[c] * factor + 0.5).floor()
         } else if urban {
             URBAN_KMH[c]
         } else {
             RURAL_KMH[c]
         };
         if self.roundabout && !self.link {
-            kmh *= 0.5;
+            kmh = (kmh * 0.5 + 0.5).floor();
         }
         if self.rough && !self.link {
-            kmh /= 2.0;
+            kmh = (kmh / 2.0).floor();
         }
         kmh.max(1.0)
     }
@@ -174,25 +177,82 @@ const NO_ACCESS: &[&str] = &[
     "discouraged",
 ];
 
-/// Surfaces Valhalla counts as rough (`PavedRough` or worse).
-const ROUGH: &[&str] = &[
-    "unpaved",
-    "compacted",
-    "gravel",
-    "fine_gravel",
-    "pebblestone",
-    "dirt",
-    "earth",
-    "ground",
-    "grass",
-    "sand",
-    "mud",
-    "cobblestone",
-    "sett",
-    "unhewn_cobblestone",
-    "rock",
-    "wood",
-];
+/// Is the way's surface rough (Valhalla's `PavedRough` or worse, which halves an untagged car
+/// speed)? Valhalla's reading (`src/mjolnir/pbfgraphparser.cc`, the `surface`, `tracktype` and
+/// `smoothness` handlers, then the defaults by class and use when none is tagged):
+/// - `surface`, matched by substring in this order: `unpaved` rough; `paved`, `asphalt`,
+///   `concrete`, `cement`, `chipseal`, `metal` smooth; `paving_stones`, `sett`, `tartan`,
+///   `grass_paver` smooth enough; `cobblestone`, `brick`, `compacted`, `wood`, `boardwalk`,
+///   `dirt`, `natural`, `earth`, `ground`, `mud`, `clay`, `laterite`, `gravel`, `pebblestone`,
+///   `sand`, `grass`, `stepping_stones` rough;
+/// - else `tracktype` (any grade, grade1 being `PavedRough`) rough;
+/// - else `smoothness` `intermediate` or worse rough;
+/// - else a `sac_scale` rough; roads from motorway to residential smooth; tracks (dirt),
+///   footways, paths and bridleways (compacted) rough; other service ways smooth.
+pub fn rough(tag: &dyn Fn(&str) -> Option<String>, highway: &str) -> bool {
+    if let Some(s) = tag("surface") {
+        let s = s.to_lowercase();
+        let has = |words: &[&str]| words.iter().any(|w| s.contains(w));
+        if s.contains("unpaved") {
+            return true;
+        }
+        if has(&[
+            "paved", "pavement", "asphalt", "concrete", "cement", "chipseal", "metal",
+        ]) || has(&[
+            "tartan",
+            "pavingstone",
+            "paving_stones",
+            "sett",
+            "grass_paver",
+        ]) {
+            return false;
+        }
+        if has(&[
+            "cobblestone",
+            "brick",
+            "compacted",
+            "wood",
+            "boardwalk",
+            "dirt",
+            "natural",
+            "earth",
+            "ground",
+            "mud",
+            "clay",
+            "laterite",
+            "gravel",
+            "pebblestone",
+            "sand",
+            "grass",
+            "stepping_stones",
+        ]) {
+            return true;
+        }
+        // an unknown surface: Valhalla falls back to its defaults below, tracktype unread
+    } else if let Some(t) = tag("tracktype") {
+        if matches!(
+            t.as_str(),
+            "grade1" | "grade2" | "grade3" | "grade4" | "grade5"
+        ) {
+            return true;
+        }
+    } else if let Some(q) = tag("smoothness") {
+        match q.as_str() {
+            "excellent" | "good" => return false,
+            "intermediate" | "bad" | "very_bad" | "horrible" | "very_horrible" | "impassable" => {
+                return true;
+            }
+            _ => {}
+        }
+    }
+    if tag("sac_scale").is_some() {
+        return true;
+    }
+    matches!(
+        highway,
+        "track" | "footway" | "pedestrian" | "path" | "bridleway"
+    )
+}
 
 /// Duration of a ferry, seconds, from an OSM `duration` (`HH:MM`, `HH:MM:SS` or minutes).
 pub fn parse_duration_s(v: &str) -> Option<f64> {
@@ -271,32 +331,10 @@ pub fn car_rule(tag: &dyn Fn(&str) -> Option<String>) -> Option<CarWay> {
         fixed_kmh,
         link,
         roundabout,
-        rough: tag("surface").is_some_and(|s| ROUGH.contains(&s.as_str())),
+        rough: rough(tag, &highway),
         dir,
         ferry: None,
     })
-}
-
-/// Walk rule: may a pedestrian use the way?
-pub fn walk_rule(tag: &dyn Fn(&str) -> Option<String>) -> bool {
-    let foot = tag("foot");
-    let allowed = matches!(foot.as_deref(), Some("yes" | "designated" | "permissive"));
-    if matches!(foot.as_deref(), Some("no" | "private" | "use_sidepath")) {
-        return false;
-    }
-    if !allowed && matches!(tag("access").as_deref(), Some("no" | "private")) {
-        return false;
-    }
-    let Some(highway) = tag("highway") else {
-        return tag("route").as_deref() == Some("ferry");
-    };
-    match highway.as_str() {
-        "footway" | "pedestrian" | "path" | "steps" | "living_street" | "residential"
-        | "service" | "unclassified" | "road" | "track" | "tertiary" | "tertiary_link"
-        | "secondary" | "secondary_link" | "primary" | "primary_link" => true,
-        "cycleway" | "bridleway" | "trunk" | "trunk_link" | "motorway" | "motorway_link" => allowed,
-        _ => false,
-    }
 }
 
 /// Is the way one of the roads Valhalla counts in the road density (roads, ramps, plain
@@ -312,18 +350,20 @@ pub fn counts_for_density(tag: &dyn Fn(&str) -> Option<String>) -> bool {
     }
 }
 
+/// The tags of a way given as pairs, as the rules read them (for tests).
+#[cfg(test)]
+pub(crate) fn tags<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+    move |k| {
+        pairs
+            .iter()
+            .find(|(key, _)| *key == k)
+            .map(|(_, v)| (*v).to_owned())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn tags<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(key, _)| *key == k)
-                .map(|(_, v)| (*v).to_owned())
-        }
-    }
 
     #[test]
     fn maxspeed_and_duration_forms() {
@@ -367,39 +407,52 @@ mod tests {
             Some(140.0)
         );
         // links: rural class speed lowered, more in town for the big classes
-        assert_eq!(
-            kmh(&[("highway", "motorway_link")], false),
-            Some(105.0 * 0.85)
-        );
-        assert_eq!(
-            kmh(&[("highway", "motorway_link")], true),
-            Some(105.0 * 0.8)
-        );
-        assert_eq!(
-            kmh(&[("highway", "tertiary_link")], true),
-            Some(50.0 * 0.85)
-        );
+        assert_eq!(kmh(&[("highway", "motorway_link")], false), Some(89.0));
+        assert_eq!(kmh(&[("highway", "motorway_link")], true), Some(84.0));
+        assert_eq!(kmh(&[("highway", "tertiary_link")], true), Some(43.0));
         // roundabouts halve an untagged speed; rough surfaces too
         let r = [("highway", "secondary"), ("junction", "roundabout")];
-        assert_eq!(kmh(&r, true), Some(24.5));
+        assert_eq!(kmh(&r, true), Some(25.0));
         assert_eq!(car(&r).map(|c| c.dir), Some(1));
         assert_eq!(
             kmh(&[("highway", "unclassified"), ("surface", "gravel")], false),
             Some(20.0)
         );
-        assert_eq!(
-            kmh(
-                &[
-                    ("highway", "primary"),
-                    ("maxspeed", "50"),
-                    ("surface", "sett")
-                ],
-                true
-            ),
-            Some(40.0)
-        );
+        let primary_50 = |surface| {
+            [
+                ("highway", "primary"),
+                ("maxspeed", "50"),
+                ("surface", surface),
+            ]
+        };
+        assert_eq!(kmh(&primary_50("cobblestone"), true), Some(40.0));
+        // Valhalla reads sett and paving stones as paved, not rough
+        assert_eq!(kmh(&primary_50("sett"), true), Some(50.0));
+        // tracks are rough unless a paved surface is tagged (Valhalla's default surface
+        // for a track is dirt, any tracktype is rough): whole km/h halved
+        assert_eq!(kmh(&[("highway", "track")], false), Some(2.0));
         assert_eq!(
             kmh(&[("highway", "track"), ("tracktype", "grade1")], false),
+            Some(10.0)
+        );
+        assert_eq!(
+            kmh(&[("highway", "track"), ("tracktype", "grade2")], false),
+            Some(7.0)
+        );
+        assert_eq!(
+            kmh(&[("highway", "track"), ("surface", "asphalt")], false),
+            Some(5.0)
+        );
+        // smoothness speaks when neither surface nor tracktype does
+        let smooth = |q| [("highway", "unclassified"), ("smoothness", q)];
+        assert_eq!(kmh(&smooth("intermediate"), false), Some(20.0));
+        assert_eq!(kmh(&smooth("good"), false), Some(40.0));
+        // an unclassified road with a sac_scale is a path to Valhalla: rough
+        assert_eq!(
+            kmh(
+                &[("highway", "unclassified"), ("sac_scale", "hiking")],
+                false
+            ),
             Some(20.0)
         );
         assert_eq!(
@@ -410,6 +463,16 @@ mod tests {
             Some(15.0)
         );
         assert_eq!(kmh(&[("highway", "living_street")], true), Some(20.0));
+    }
+
+    #[test]
+    fn roads_counted_for_density() {
+        assert!(counts_for_density(&tags(&[("highway", "residential")])));
+        assert!(!counts_for_density(&tags(&[
+            ("highway", "service"),
+            ("service", "driveway")
+        ])));
+        assert!(!counts_for_density(&tags(&[("highway", "footway")])));
     }
 
     #[test]
@@ -440,23 +503,5 @@ mod tests {
         assert_eq!(ferry.map(|c| c.kmh(true, 1_000.0)), Some(10.0));
         assert_eq!(ferry.map(|c| c.kmh(true, 9_000.0)), Some(30.0));
         assert_eq!(car(&[("route", "ferry"), ("motor_vehicle", "no")]), None);
-    }
-
-    #[test]
-    fn walk_rules() {
-        assert!(walk_rule(&tags(&[("highway", "footway")])));
-        assert!(!walk_rule(&tags(&[("highway", "motorway")])));
-        assert!(!walk_rule(&tags(&[("highway", "primary"), ("foot", "no")])));
-        assert!(walk_rule(&tags(&[
-            ("highway", "cycleway"),
-            ("foot", "yes")
-        ])));
-        assert!(walk_rule(&tags(&[("route", "ferry")])));
-        assert!(counts_for_density(&tags(&[("highway", "residential")])));
-        assert!(!counts_for_density(&tags(&[
-            ("highway", "service"),
-            ("service", "driveway")
-        ])));
-        assert!(!counts_for_density(&tags(&[("highway", "footway")])));
     }
 }

@@ -189,8 +189,8 @@ fn live_import_with_a_road_graph_snaps_the_new_places() {
     )
     .with_imports(Some(TOKEN.to_owned()), None);
     let server = Server::start(state.clone());
-    // Around Place de la République (inside the extract); the walk speed is 5 km/h at most,
-    // so 10 minutes reach at most 833 m in a straight line.
+    // Around Place de la République (inside the extract); the walk speed is 5.1 km/h at most,
+    // so 10 minutes reach at most 850 m in a straight line.
     let (lon, lat) = (2.3631, 48.8674);
     let query = format!("/v1/lieux/reachable?lat={lat}&lon={lon}&minutes=10&mode=walk");
     let before = hits(&get(&server, &query));

@@ -446,3 +446,4 @@ pub(crate) fn andorra_state() -> Option<AppState> {
 
 mod compact;
 mod http;
+mod walk_rules;
