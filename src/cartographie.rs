@@ -405,10 +405,10 @@ pub fn record(lieu: &Lieu) -> Option<Map<String, Value>> {
         "courriel",
         lieu.courriels
             .iter()
-            .map(String::as_str)
+            .map(|s| s.as_str())
             .find(|c| courriel(c)),
     );
-    put_list(&mut o, "site_web", lieu.site_web.iter().map(String::as_str));
+    put_list(&mut o, "site_web", lieu.site_web.iter().map(|s| s.as_str()));
     put(&mut o, "horaires", lieu.horaires.as_ref().map(|h| h.raw()));
     put(
         &mut o,
@@ -457,7 +457,7 @@ pub fn record(lieu: &Lieu) -> Option<Map<String, Value>> {
     let autres_nationaux = lieu
         .autres_formations_labels
         .iter()
-        .map(String::as_str)
+        .map(|s| s.as_str())
         .filter(|l| LABELS_FROM_AUTRES.contains(l));
     put_list(
         &mut o,
@@ -489,7 +489,7 @@ pub fn record(lieu: &Lieu) -> Option<Map<String, Value>> {
             .chain(
                 lieu.autres_formations_labels
                     .iter()
-                    .map(String::as_str)
+                    .map(|s| s.as_str())
                     .filter(|l| !LABELS_FROM_AUTRES.contains(l)),
             ),
     );

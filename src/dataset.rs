@@ -477,7 +477,7 @@ mod tests {
         lieux.extend(crate::testdata::synthetic_lieux(3000, 3));
         lieux[5].position_origine = Some(PositionOrigine::producteur(true));
         lieux[6].adresse_origine = Some(SourceAdresse::GeocodageInverse);
-        lieux[6].autres_formations_labels = vec!["a".into(), "b".into()];
+        lieux[6].autres_formations_labels = ["a".into(), "b".into()].into_iter().collect();
         lieux[7].date_maj = chrono::NaiveDate::from_ymd_opt(12345, 1, 2).expect("a date");
         lieux[8].position = Some(Position {
             lon: -0.000001,

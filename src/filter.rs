@@ -389,7 +389,7 @@ impl Filter {
             || self
                 .autres_formations_labels
                 .iter()
-                .any(|w| lieu.autres_formations_labels.contains(w)))
+                .any(|w| lieu.autres_formations_labels.iter().any(|x| x == w)))
             && (self.source.is_empty()
                 || lieu
                     .source

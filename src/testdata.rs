@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 use crate::filter::Filter;
-use crate::model::{Dispositif, EnumList, Frais, Lieu, Position, Service};
+use crate::model::{Dispositif, EnumList, Frais, Lieu, Position, Service, ThinVec};
 
 /// SplitMix64: small, fast, good enough for test data.
 #[derive(Debug, Clone)]
@@ -71,10 +71,10 @@ pub fn lieu(id: String, position: Option<Position>) -> Lieu {
         position_origine: None,
         adresse_origine: None,
         commune_devinee: false,
-        typologie: Vec::new(),
+        typologie: ThinVec::new(),
         telephone: None,
-        courriels: Vec::new(),
-        site_web: Vec::new(),
+        courriels: ThinVec::new(),
+        site_web: ThinVec::new(),
         horaires: None,
         presentation_resume: None,
         presentation_detail: None,
@@ -88,7 +88,7 @@ pub fn lieu(id: String, position: Option<Position>) -> Lieu {
         frais_a_charge: EnumList::new(),
         dispositif_programmes_nationaux: EnumList::new(),
         formations_labels: EnumList::new(),
-        autres_formations_labels: Vec::new(),
+        autres_formations_labels: ThinVec::new(),
         modalites_acces: EnumList::new(),
         modalites_accompagnement: EnumList::new(),
         fiche_acces_libre: None,

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::feature_cache::{self, FeatureCache, StaticPart};
 use crate::dataset::Dataset;
-use crate::model::{Lieu, V1_COLUMNS};
+use crate::model::{Lieu, Text, V1_COLUMNS};
 
 /// Values computed per request.
 #[derive(Debug, Clone, Copy)]
@@ -182,9 +182,9 @@ struct Properties<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     telephone: Option<&'a str>,
     #[serde(skip_serializing_if = "none_or_empty")]
-    courriels: &'a [String],
+    courriels: &'a [Text],
     #[serde(skip_serializing_if = "none_or_empty")]
-    site_web: &'a [String],
+    site_web: &'a [Text],
     #[serde(skip_serializing_if = "Option::is_none")]
     horaires: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -212,7 +212,7 @@ struct Properties<'a> {
     #[serde(skip_serializing_if = "none_or_empty")]
     formations_labels: &'a [crate::model::FormationLabel],
     #[serde(skip_serializing_if = "none_or_empty")]
-    autres_formations_labels: &'a [String],
+    autres_formations_labels: &'a [Text],
     #[serde(skip_serializing_if = "none_or_empty")]
     modalites_acces: &'a [crate::model::ModaliteAcces],
     #[serde(skip_serializing_if = "none_or_empty")]

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use flatgeobuf::ColumnType;
 
 use crate::hours::Horaires;
-use crate::model::{Lieu, Position, PositionOrigine, Text, V1_COLUMNS};
+use crate::model::{Lieu, Position, PositionOrigine, Text, ThinVec, V1_COLUMNS};
 
 use super::{
     ADRESSE_SOURCE, LAT, LON, MAGIC, PRECISION, SCORE, SOURCE, SnapshotError, TEXT_VALUES, bad,
@@ -376,10 +376,10 @@ fn opt(s: &str) -> Option<Text> {
     (!s.is_empty()).then(|| Text::from(s))
 }
 
-fn list(s: &str) -> Vec<String> {
+fn list(s: &str) -> ThinVec<Text> {
     s.split('|')
         .filter(|x| !x.is_empty())
-        .map(str::to_owned)
+        .map(Text::from)
         .collect()
 }
 

@@ -96,7 +96,7 @@ pub(crate) fn single_filters(ds: &Dataset) -> Vec<Vec<(String, String)>> {
     let labels: BTreeSet<&str> = ds
         .lieux()
         .iter()
-        .flat_map(|l| l.autres_formations_labels.iter().map(String::as_str))
+        .flat_map(|l| l.autres_formations_labels.iter().map(|s| s.as_str()))
         .filter(|s| !s.contains(',') && !s.trim().is_empty())
         .collect();
     for s in labels {

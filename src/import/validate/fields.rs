@@ -333,7 +333,11 @@ pub(super) fn build(
     let lieu = Lieu {
         complement_adresse: row.text(record, "complement_adresse").map(Text::from),
         typologie: row.enums(record, "typologie", no_alias),
-        site_web: row.list(record, "site_web", false),
+        site_web: row
+            .list(record, "site_web", false)
+            .into_iter()
+            .map(Text::from)
+            .collect(),
         presentation_resume: row.text(record, "presentation_resume").map(Text::from),
         presentation_detail: row.text(record, "presentation_detail").map(Text::from),
         source: row.text(record, "source").map(Text::from),
@@ -353,12 +357,16 @@ pub(super) fn build(
             no_alias,
         ),
         formations_labels: row.enums(record, "formations_labels", formation_alias),
-        autres_formations_labels: row.list(record, "autres_formations_labels", false),
+        autres_formations_labels: row
+            .list(record, "autres_formations_labels", false)
+            .into_iter()
+            .map(Text::from)
+            .collect(),
         modalites_acces: row.enums(record, "modalites_acces", no_alias),
         modalites_accompagnement: row.enums(record, "modalites_accompagnement", no_alias),
         fiche_acces_libre: row.text(record, "fiche_acces_libre").map(Text::from),
         prise_rdv: row.text(record, "prise_rdv").map(Text::from),
-        courriels,
+        courriels: courriels.into_iter().map(Text::from).collect(),
         telephone: telephone.map(Text::from),
         horaires,
         position,
