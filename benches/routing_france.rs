@@ -1,6 +1,8 @@
 //! Routing at France scale on the generated road-like graph ([`lieux::routing::synthetic`]):
 //! 30-minute car search, the same plus its isochrone polygon, and the graph file's write and
-//! load times. `LIEUX_BENCH_NODES` sets the requested node count (default 9 M, France size).
+//! load times. `LIEUX_BENCH_NODES` sets the requested node count (default 9 M, France size);
+//! `LIEUX_BENCH_GRAPH=FILE` reads a graph file instead (the compact graph `lieux graph build`
+//! made of a `lieux graph synth` PBF: `benches/france_build.sh` with `KEEP=1`).
 //!
 //! Prints per-query p50/p90 (wall and thread CPU time: the VM is shared) before the criterion
 //! medians, and the polygon on the fixed 200 m grid (time, Jaccard and area ratio against the
@@ -44,10 +46,13 @@ fn p50_p90(v: &mut [f64]) -> String {
 fn france(c: &mut Criterion) {
     let n = nodes();
     let t = Instant::now();
-    let net = synthetic::road_like_network(n, 1);
+    let net = match std::env::var_os("LIEUX_BENCH_GRAPH") {
+        Some(p) => RoadNetwork::load(std::path::Path::new(&p)).expect("LIEUX_BENCH_GRAPH: a graph"),
+        None => synthetic::road_like_network(n, 1),
+    };
     let g = &net.car;
     eprintln!(
-        "generated: car {} nodes / {} arcs, walk {} nodes / {} arcs, in {:.1} s",
+        "graph: car {} nodes / {} arcs, walk {} nodes / {} arcs, in {:.1} s",
         g.node_count(),
         g.arc_count(),
         net.walk.node_count(),
