@@ -182,12 +182,15 @@ pub struct ImportOutcome {
     pub stats: ImportStats,
 }
 
+/// A record's fields (foldhash: SipHash on a dozen keys a row showed in the import's profile).
+pub(crate) type RecordFields = HashMap<String, String, foldhash::fast::RandomState>;
+
 /// A raw record: field name → value as text, before validation.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Record {
     /// CSV line (header = 1) or 0-based JSON index.
     pub loc: u64,
-    pub fields: HashMap<String, String>,
+    pub fields: RecordFields,
     /// Remarks of the format reader (e.g. a non-Point GeoJSON geometry): (field, kind, reason, value).
     pub notes: Vec<(String, ReportKind, String, String)>,
 }
@@ -204,7 +207,8 @@ pub(crate) struct SeenIds {
     /// File names, each once (an id points at its file by index: 1 M ids do not hold 1 M
     /// copies of the file name).
     files: Vec<String>,
-    ids: HashMap<String, (u32, u64)>,
+    /// foldhash: every row looks its id up two or three times (SipHash showed in profiles).
+    ids: HashMap<String, (u32, u64), foldhash::fast::RandomState>,
 }
 
 impl SeenIds {

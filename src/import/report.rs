@@ -341,18 +341,24 @@ impl ReportSummary {
             }
             ReportKind::Info => return,
         };
-        // `field: rule`, looked up without allocating (a million rows, a few dozen keys)
-        let rule = rule(reason);
-        let mut key = String::with_capacity(field.len() + 2 + rule.len());
-        key.push_str(field);
-        key.push_str(": ");
-        key.push_str(&rule);
-        match map.get_mut(key.as_str()) {
-            Some(n) => *n += 1,
-            None => {
-                map.insert(key, 1);
-            }
+        // `field: rule`, looked up in a reused buffer: allocated only for a new key (a million
+        // rows, a few dozen keys)
+        thread_local! {
+            static KEY: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
         }
+        let rule = rule(reason);
+        KEY.with_borrow_mut(|key| {
+            key.clear();
+            key.push_str(field);
+            key.push_str(": ");
+            key.push_str(&rule);
+            match map.get_mut(key.as_str()) {
+                Some(n) => *n += 1,
+                None => {
+                    map.insert(key.clone(), 1);
+                }
+            }
+        });
     }
 
     /// The summary of report rows in memory.

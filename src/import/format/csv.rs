@@ -1,7 +1,6 @@
 //! CSV input (v1 `|` lists, or v0 `;` lists), `,` or `;` delimited, UTF-8 (invalid bytes are
 //! replaced, not fatal). Each record keeps its line number in the file (header = line 1).
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use super::{REQUIRED_COLUMNS, version_from_keys};
@@ -103,7 +102,8 @@ pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<Parsed, ImportError> {
 
     let mut records = Vec::new();
     while let Some((loc, row)) = rows.next_record()? {
-        let mut fields = HashMap::with_capacity(header.len());
+        let mut fields = crate::import::RecordFields::default();
+        fields.reserve(header.len());
         for (h, v) in header.iter().zip(row.iter()) {
             if h.is_empty() || v.is_empty() {
                 continue;

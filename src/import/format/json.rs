@@ -1,13 +1,13 @@
 //! JSON input: an array of flat objects (v1 or v0, keys absent when empty). Numbers are kept as
 //! their JSON text, arrays are joined with `|`. Each record keeps its 0-based array index.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 
 use super::{v0, version_from_keys};
-use crate::import::{ImportError, Parsed, Record, ReportKind, SchemaVersion};
+use crate::import::{ImportError, Parsed, Record, RecordFields, ReportKind, SchemaVersion};
 
 /// The top-level JSON array of `bytes` (a byte-order mark is skipped), for schema files and raw
 /// producer files (mapping) alike.
@@ -84,7 +84,8 @@ pub(crate) fn detect_version<'a>(
 /// Flattens one object into a record: strings as is, numbers and booleans as text, arrays
 /// joined with `|`, nulls and empty strings left out.
 pub(crate) fn object_to_record(loc: u64, obj: &Map<String, Value>) -> Record {
-    let mut fields = HashMap::with_capacity(obj.len());
+    let mut fields = RecordFields::default();
+    fields.reserve(obj.len());
     for (k, v) in obj {
         if let Some(s) = value_to_string(v).filter(|s| !s.is_empty()) {
             fields.insert(k.trim().to_owned(), s);

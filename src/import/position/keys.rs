@@ -29,10 +29,16 @@ pub(super) fn postcode_key(cp: &str) -> Option<u32> {
 /// The key of [`super::shapes::CommuneShapes`]' name map: `"<département> <normalised name>"`.
 pub(super) fn name_key(dep: &str, name: &str) -> String {
     let mut key = String::with_capacity(dep.len() + 1 + name.len() + 4);
+    name_key_into(dep, name, &mut key);
+    key
+}
+
+/// [`name_key`] written into `key` (cleared first).
+pub(super) fn name_key_into(dep: &str, name: &str, key: &mut String) {
+    key.clear();
     key.push_str(dep);
     key.push(' ');
-    normalise_into(name, &mut key);
-    key
+    normalise_into(name, key);
 }
 
 /// Département code of a postcode: `97x` overseas, `2A`/`2B` for Corsica (200xx–201xx: 2A),

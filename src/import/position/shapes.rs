@@ -23,7 +23,7 @@ use geo::{Coord, MultiPolygon};
 
 use rstar::{AABB, RTree, primitives::GeomWithData, primitives::Rectangle};
 
-use super::keys::{code_key, departement_of_postcode, name_key, postcode_key};
+use super::keys::{code_key, departement_of_postcode, name_key, name_key_into, postcode_key};
 
 /// Simplification tolerance of the embedded shapes, degrees (≈ 450 m of latitude): far below
 /// the check's [`super::coords::MAX_OUTSIDE_KM`] tolerance, and the file stays within the
@@ -507,7 +507,14 @@ impl CommuneShapes {
     /// The commune by postcode département and name.
     pub(super) fn by_name(&self, code_postal: &str, commune: &str) -> Option<&CommuneShape> {
         let dep = departement_of_postcode(code_postal)?;
-        let i = *self.by_name.get(&name_key(&dep, commune))?;
+        // the key in a reused buffer: every row without INSEE code comes here
+        thread_local! {
+            static KEY: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        }
+        let i = KEY.with_borrow_mut(|key| {
+            name_key_into(&dep, commune, key);
+            self.by_name.get(key.as_str()).copied()
+        })?;
         self.communes.get(i as usize)
     }
 }

@@ -3,6 +3,7 @@
 //! its free-text hours converted ([`super::hours_fr`]), its address split when it holds the
 //! postcode and commune, its id and date completed, and a note for what could not be mapped.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -19,8 +20,10 @@ use crate::import::{ImportError, Parsed, Record, ReportKind};
 /// no-break spaces) become one space. Names are kept as published.
 const ONE_LINE_FIELDS: [&str; 2] = ["adresse", "complement_adresse"];
 
-/// A raw row: column → text value (nested objects also under dotted paths).
-type RawRow = HashMap<String, String>;
+/// A raw row: column → text value (nested objects also under dotted paths), borrowed from the
+/// parsed object where it can be (a streamed import maps a million rows: no copy of every key
+/// and value before the mapping picks the few it needs).
+type RawRow<'v> = HashMap<Cow<'v, str>, Cow<'v, str>, foldhash::fast::RandomState>;
 
 /// Reads a raw producer file (JSON array of objects, or CSV with a header line) and maps every
 /// row with `mapping`. Rows keep their CSV line (header = 1) or 0-based JSON index.
@@ -57,51 +60,59 @@ pub(crate) fn parse_raw(
 /// [`super::stream`]).
 pub(crate) struct RowMapper<'a> {
     ctx: FileMapping<'a>,
-    row: RawRow,
 }
 
 impl<'a> RowMapper<'a> {
     pub(crate) fn new(name: &str, mapping: &'a Mapping, options: &'a MappingOptions) -> Self {
         RowMapper {
             ctx: FileMapping::new(name, mapping, options),
-            row: RawRow::new(),
         }
     }
 
     /// The record of the raw object at `index` (a non-object maps as an empty row).
     pub(crate) fn map_value(&mut self, index: u64, item: &Value) -> Record {
-        self.row.clear();
+        let mut row = RawRow::default();
         if let Value::Object(o) = item {
-            flatten("", o, &mut self.row);
+            row.reserve(o.len());
+            flatten("", o, &mut row);
         }
-        self.ctx.map_row(index, &self.row)
+        self.ctx.map_row(index, &row)
     }
 }
 
 /// Object → columns: scalars as text, arrays joined with `|`, nested objects both as JSON text
 /// under their key and field by field under `key.field`.
-fn flatten(prefix: &str, obj: &Map<String, Value>, row: &mut RawRow) {
+fn flatten<'v>(prefix: &str, obj: &'v Map<String, Value>, row: &mut RawRow<'v>) {
     for (k, v) in obj {
-        let key = format!("{prefix}{}", k.trim());
+        let key: Cow<'v, str> = if prefix.is_empty() {
+            Cow::Borrowed(k.trim())
+        } else {
+            Cow::Owned(format!("{prefix}{}", k.trim()))
+        };
         if let Value::Object(inner) = v {
             flatten(&format!("{key}."), inner, row);
         }
-        if let Some(s) = json::value_to_string(v).filter(|s| !s.trim().is_empty()) {
+        let value = match v {
+            Value::String(s) => Some(Cow::Borrowed(s.as_str())),
+            v => json::value_to_string(v).map(Cow::Owned),
+        };
+        if let Some(s) = value.filter(|s| !s.trim().is_empty()) {
             row.insert(key, s);
         }
     }
 }
 
-fn raw_csv(name: &str, bytes: &[u8]) -> Result<Vec<(u64, RawRow)>, ImportError> {
+fn raw_csv(name: &str, bytes: &[u8]) -> Result<Vec<(u64, RawRow<'static>)>, ImportError> {
     let mut rows = csv::Records::open(name, bytes)?;
     let header = rows.header.clone();
     let mut out = Vec::new();
     while let Some((loc, record)) = rows.next_record()? {
-        let mut row = RawRow::with_capacity(header.len());
+        let mut row = RawRow::default();
+        row.reserve(header.len());
         for (h, v) in header.iter().zip(record.iter()) {
             let v = String::from_utf8_lossy(v);
             if !h.is_empty() && !v.trim().is_empty() {
-                row.insert(h.clone(), v.into_owned());
+                row.insert(Cow::Owned(h.clone()), Cow::Owned(v.into_owned()));
             }
         }
         out.push((loc, row));
@@ -114,6 +125,10 @@ struct FileMapping<'a> {
     /// File stem of generated ids.
     stem: String,
     date_maj: NaiveDate,
+    /// `date_maj` as the record gives it, and the reason of a row without date (formatted once
+    /// per file, not once per row).
+    date_maj_text: String,
+    no_date_reason: String,
     options: &'a MappingOptions,
 }
 
@@ -124,26 +139,29 @@ impl<'a> FileMapping<'a> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "lieu".to_owned());
         let today = chrono::Local::now().date_naive();
+        let date_maj = options.date_maj.unwrap_or(today);
         FileMapping {
             mapping,
             stem,
-            date_maj: options.date_maj.unwrap_or(today),
+            date_maj,
+            date_maj_text: date_maj.format("%Y-%m-%d").to_string(),
+            no_date_reason: format!("no date in the source: import date {date_maj} used"),
             options,
         }
     }
 }
 
-fn get<'r>(row: &'r RawRow, column: &str) -> Option<&'r str> {
+fn get<'r>(row: &'r RawRow<'_>, column: &str) -> Option<&'r str> {
     row.get(column.trim())
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
 }
 
 impl FileMapping<'_> {
-    fn map_row(&self, loc: u64, row: &RawRow) -> Record {
+    fn map_row(&self, loc: u64, row: &RawRow<'_>) -> Record {
         let mut out = Record {
             loc,
-            fields: HashMap::new(),
+            fields: Default::default(),
             notes: Vec::new(),
         };
         let note =
@@ -217,7 +235,7 @@ impl FileMapping<'_> {
         out
     }
 
-    fn choices_for(&self, row: &RawRow, field: &str, modalites: &[String]) -> Vec<String> {
+    fn choices_for(&self, row: &RawRow<'_>, field: &str, modalites: &[String]) -> Vec<String> {
         match self.mapping.rule(field) {
             Some(Rule::Choices(c)) => apply_choices(c, row, modalites),
             _ => Vec::new(),
@@ -257,7 +275,7 @@ impl FileMapping<'_> {
         ));
     }
 
-    fn hours(&self, row: &RawRow, out: &mut Record) {
+    fn hours(&self, row: &RawRow<'_>, out: &mut Record) {
         let Some(h) = &self.mapping.hours else {
             return;
         };
@@ -406,10 +424,7 @@ impl FileMapping<'_> {
                 self.date_maj,
                 format!("not a date: import date {} used", self.date_maj),
             ),
-            None => (
-                self.date_maj,
-                format!("no date in the source: import date {} used", self.date_maj),
-            ),
+            None => (self.date_maj, self.no_date_reason.clone()),
         };
         out.notes.push((
             "date_maj".to_owned(),
@@ -417,8 +432,12 @@ impl FileMapping<'_> {
             reason,
             raw.unwrap_or_default(),
         ));
-        out.fields
-            .insert("date_maj".to_owned(), date.format("%Y-%m-%d").to_string());
+        let text = if date == self.date_maj {
+            self.date_maj_text.clone()
+        } else {
+            date.format("%Y-%m-%d").to_string()
+        };
+        out.fields.insert("date_maj".to_owned(), text);
     }
 }
 
@@ -430,7 +449,7 @@ fn may_be_osm(raw: &str) -> bool {
 }
 
 /// The choices' targets for one row, deduplicated in order.
-fn apply_choices(choices: &[Choice], row: &RawRow, modalites: &[String]) -> Vec<String> {
+fn apply_choices(choices: &[Choice], row: &RawRow<'_>, modalites: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for c in choices {
         if let Some(m) = &c.requires_modalite
@@ -493,10 +512,10 @@ mod tests {
     use crate::import::SchemaVersion;
     use serde_json::json;
 
-    fn row(pairs: &[(&str, &str)]) -> RawRow {
+    fn row(pairs: &[(&str, &str)]) -> RawRow<'static> {
         pairs
             .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .map(|(k, v)| (Cow::Owned((*k).to_owned()), Cow::Owned((*v).to_owned())))
             .collect()
     }
 
