@@ -308,6 +308,33 @@ fn assert_scores(
     );
 }
 
+/// `lieux import INPUT --out OUT` (the command `data/README.md` rebuilds the embedded snapshot
+/// with): the ids its report raises a position alarm for.
+fn cli_import(input: &std::path::Path, out: &std::path::Path) -> HashSet<String> {
+    let status = Command::new(env!("CARGO_BIN_EXE_lieux"))
+        .args([
+            "import",
+            input.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let mut report = out.as_os_str().to_owned();
+    report.push(".report.csv");
+    let mut rdr = csv::Reader::from_path(report).unwrap();
+    rdr.records()
+        .map(Result::unwrap)
+        .filter(|r| alarm(&r[3], &r[4], &r[5]))
+        .map(|r| r[2].to_owned())
+        .collect()
+}
+
 #[test]
 fn planted_bad_positions_are_reported_by_the_library_and_the_cli() {
     let Some((csv, planted)) = corpus(3000, 7, "") else {
@@ -330,28 +357,7 @@ fn planted_bad_positions_are_reported_by_the_library_and_the_cli() {
     std::fs::create_dir_all(&dir).unwrap();
     let input = dir.join("planted.csv");
     std::fs::write(&input, &csv).unwrap();
-    let out = dir.join("planted.fgb");
-    let status = Command::new(env!("CARGO_BIN_EXE_lieux"))
-        .args([
-            "import",
-            input.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
-    let mut rdr = csv::Reader::from_path(dir.join("planted.fgb.report.csv")).unwrap();
-    let alarms: HashSet<String> = rdr
-        .records()
-        .map(Result::unwrap)
-        .filter(|r| alarm(&r[3], &r[4], &r[5]))
-        .map(|r| r[2].to_owned())
-        .collect();
+    let alarms = cli_import(&input, &dir.join("planted.fgb"));
     assert_scores("cli", &planted, &truth, &alarms);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -402,20 +408,7 @@ fn the_embedded_rebuild_serves_no_position_the_oracle_rejects() {
     let dir = std::env::temp_dir().join(format!("lieux-rebuild-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join("france-services.fgb");
-    let status = Command::new(env!("CARGO_BIN_EXE_lieux"))
-        .args([
-            "import",
-            source.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
+    let alarms = cli_import(&source, &out);
     let rebuilt = lieux::import::read_snapshot(&std::fs::read(&out).unwrap()).unwrap();
     let embedded = lieux::import::read_snapshot(lieux::DEFAULT_SNAPSHOT).unwrap();
     let key = |l: &lieux::model::Lieu| (l.id.to_string(), l.position.map(|p| (p.lon, p.lat)));
@@ -433,13 +426,6 @@ fn the_embedded_rebuild_serves_no_position_the_oracle_rejects() {
     // every served position is in or near its INSEE code's commune by the oracle (full
     // resolution), and a row the oracle finds wrong for its postcode (another département) is
     // reported
-    let mut rdr = csv::Reader::from_path(dir.join("france-services.fgb.report.csv")).unwrap();
-    let alarms: HashSet<String> = rdr
-        .records()
-        .map(Result::unwrap)
-        .filter(|r| alarm(&r[3], &r[4], &r[5]))
-        .map(|r| r[2].to_owned())
-        .collect();
     let (mut checked, mut far, mut unknown, mut unreported) = (0, Vec::new(), 0, Vec::new());
     for l in &rebuilt {
         let (Some(p), Some(code)) = (l.position, l.code_insee.as_deref()) else {

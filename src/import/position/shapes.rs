@@ -477,10 +477,11 @@ impl CommuneShapes {
         let map = self.by_bare_name.get_or_init(|| {
             let mut map: FastMap<String, Vec<u32>> = FastMap::default();
             // the communes found by name in their département (`by_name`'s), so not the
-            // arrondissements
-            for &i in self.by_name.values() {
-                let c = &self.communes[i as usize];
-                map.entry(name_key("", &c.nom)).or_default().push(i);
+            // arrondissements; a `by_name` key is `"<département> <name>"`, so its tail from
+            // the space is `name_key("", name)`, not normalised a second time
+            for (key, &i) in &self.by_name {
+                let bare = key.find(' ').map_or(key.as_str(), |at| &key[at..]);
+                map.entry(bare.to_owned()).or_default().push(i);
             }
             for v in map.values_mut() {
                 v.sort_unstable();
