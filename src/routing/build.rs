@@ -2,21 +2,19 @@
 //! consecutive way nodes, and the largest strongly connected component of each profile.
 //!
 //! Two passes over the file with `osmpbf`'s parallel `par_map_reduce`: first the routable ways
-//! (tags and node references), then the coordinates of just the nodes those ways use. Every way
-//! node becomes a graph node (no contraction of degree-2 chains: simple, and snapping to nodes
-//! then follows road geometry; a contracted graph is the next step for France-size inputs).
-//! Way segments with a node absent from the extract (clipped extracts) are dropped.
+//! (node references, and their tag rules, each distinct rule stored once), then the coordinates
+//! of just the nodes those ways use; segments with a node absent (clipped extracts) are dropped.
+//! Every way node is a node of the full graph, which [`super::contract`] makes compact.
 //!
 //! Which ways each profile takes, at what speed and in which direction: the tag rules of
 //! [`super::tags`].
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicI32, AtomicU8, Ordering};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use osmpbf::{Element, ElementReader};
-
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicI32, AtomicU8, Ordering};
 
 use super::density;
 use super::graph::{Arc, Graph, GraphError, Profile, RoadNetwork};
@@ -43,15 +41,43 @@ struct Way {
     /// OSM id: the same way in two extracts is read once.
     id: i64,
     refs: Vec<i64>,
-    /// What cars make of it (speed rules and direction).
-    car: Option<CarWay>,
-    walk: bool,
-    /// A ferry (`route=ferry`): its `duration` in seconds when tagged.
-    ferry: Option<Option<f64>>,
-    /// Counted in the road density (Valhalla's roads, ramps and plain service roads).
-    dense: bool,
+    /// Its [`Rule`]: an index into [`Rules::table`] (France has millions of ways and a few
+    /// hundred distinct rules).
+    rule: u32,
     /// The extracts holding the way, one bit each (bit `e`: the `e`-th extract given).
     extracts: u64,
+}
+
+/// What each profile makes of a way: car rules (speed, direction), walk, ferry (`route=ferry`,
+/// its `duration` in seconds when tagged), counted in the road density (Valhalla's roads, ramps
+/// and plain service roads).
+#[derive(Debug, Clone, PartialEq)]
+struct Rule {
+    car: Option<CarWay>,
+    walk: bool,
+    ferry: Option<Option<f64>>,
+    dense: bool,
+}
+
+/// The distinct [`Rule`]s of the ways read, each stored once.
+#[derive(Default)]
+struct Rules {
+    table: Vec<Rule>,
+    /// Rules by their car class and direction (equal rules share them), then compared whole.
+    by_part: HashMap<[i16; 2], Vec<u32>>,
+}
+
+impl Rules {
+    fn intern(&mut self, rule: Rule) -> u32 {
+        let part = rule.car.map_or([-1, 0], |c| [c.class.into(), c.dir.into()]);
+        let same = self.by_part.entry(part).or_default();
+        if let Some(&i) = same.iter().find(|&&i| self.table[i as usize] == rule) {
+            return i;
+        }
+        self.table.push(rule);
+        same.push(self.table.len() as u32 - 1);
+        self.table.len() as u32 - 1
+    }
 }
 
 /// Counts of a build, for logs and reports.
@@ -156,10 +182,11 @@ fn build_with<P: AsRef<Path>>(
     let mut chunks: Vec<Vec<Way>> = Vec::new();
     let mut restrictions: Vec<Restriction> = Vec::new();
     let mut skipped = 0;
+    let rules = std::sync::Mutex::new(Rules::default());
     for (e, path) in osm.iter().enumerate() {
         let path = path.as_ref();
         pb.set_message(format!("pass 1/2: ways of {}", path.display()));
-        let (w, c, r) = read_ways(path, 1u64 << e, &pb)?;
+        let (w, c, r) = read_ways(path, 1u64 << e, &rules, &pb)?;
         chunks.extend(c);
         chunks.push(w);
         skipped += r.iter().filter(|r| r.is_none()).count();
@@ -171,6 +198,7 @@ fn build_with<P: AsRef<Path>>(
     }
     restrictions.sort_unstable();
     restrictions.dedup();
+    let rules = rules.into_inner().unwrap_or_else(|e| e.into_inner()).table;
     // the same way in several extracts is one way, member of each
     ways.sort_by_key(|w| (w.id, w.extracts));
     ways.dedup_by(|later, kept| {
@@ -261,7 +289,7 @@ fn build_with<P: AsRef<Path>>(
         &lon,
         &lat,
         (0..ways.len())
-            .filter(|&i| ways[i].dense)
+            .filter(|&i| rules[ways[i].rule as usize].dense)
             .flat_map(|i| segments(i).map(|(a, b)| (a as u32, b as u32, node_m(a, b)))),
     );
 
@@ -271,8 +299,8 @@ fn build_with<P: AsRef<Path>>(
     for profile in Profile::ALL {
         // the way's direction in this profile (1 forward, -1 backward, 0 both), if it has one
         let dir_of = |w: &Way| match profile {
-            Profile::Car => w.car.map(|c| c.dir),
-            Profile::Walk => w.walk.then_some(0),
+            Profile::Car => rules[w.rule as usize].car.map(|c| c.dir),
+            Profile::Walk => rules[w.rule as usize].walk.then_some(0),
         };
         // sized once (France: hundreds of millions of arcs)
         let count: usize = (0..ways.len())
@@ -285,14 +313,15 @@ fn build_with<P: AsRef<Path>>(
             let Some(dir) = dir_of(w) else {
                 continue;
             };
-            let way_m: f64 = if w.ferry.is_some() {
+            let rule = &rules[w.rule as usize];
+            let way_m: f64 = if rule.ferry.is_some() {
                 segments(i).map(|(a, b)| node_m(a, b)).sum()
             } else {
                 0.0
             };
             // speed (km/h) and delay (ms) of a stretch ending at node `to`
             let cost = |to: usize| -> (f64, u32) {
-                match (profile, w.car) {
+                match (profile, rule.car) {
                     (Profile::Car, Some(c)) => {
                         let stop = flags[to] & (NODE_SIGNALS | NODE_STOP) != 0 && c.ferry.is_none();
                         (
@@ -300,8 +329,10 @@ fn build_with<P: AsRef<Path>>(
                             if stop { SIGNAL_MS } else { 0 },
                         )
                     }
-                    _ => match w.ferry {
-                        Some(duration) => (ferry_kmh(duration, way_m), 0),
+                    _ => match rule.ferry {
+                        // its `duration` over its length, else by length (Valhalla's
+                        // `speed_assigner.h`: 10 km/h under 2 km, 20 under 8 km, 30 beyond)
+                        Some(d) => (CarWay::ferry(d, 0).kmh(false, way_m), 0),
                         None => (WALK_KMH, 0),
                     },
                 }
@@ -406,10 +437,9 @@ fn build_with<P: AsRef<Path>>(
 /// memory of a France-size build goes (`RUST_LOG=lieux=debug lieux graph build …`).
 fn memory(phase: &str) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let mb = |key: &str| {
+    let mb = |key: &str| -> Option<u64> {
         let line = status.lines().find(|l| l.starts_with(key))?;
-        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-        Some(kb / 1024)
+        Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? / 1024)
     };
     tracing::debug!(
         phase,
@@ -453,7 +483,12 @@ fn reader<'a>(
     })))
 }
 
-fn read_ways(osm: &Path, extract: u64, pb: &ProgressBar) -> Result<Pass1, GraphError> {
+fn read_ways(
+    osm: &Path,
+    extract: u64,
+    rules: &std::sync::Mutex<Rules>,
+    pb: &ProgressBar,
+) -> Result<Pass1, GraphError> {
     let pbf_err = |e| GraphError::Pbf(osm.to_owned(), e);
     reader(osm, pb)?
         .par_map_reduce(
@@ -474,14 +509,17 @@ fn read_ways(osm: &Path, extract: u64, pb: &ProgressBar) -> Result<Pass1, GraphE
                     if car.is_none() && !walk {
                         return (Vec::new(), Vec::new(), Vec::new());
                     }
-                    let ferry = super::tags::ferry(&tag);
+                    let rule = Rule {
+                        car,
+                        walk,
+                        ferry: super::tags::ferry(&tag),
+                        dense: super::tags::counts_for_density(&tag),
+                    };
+                    let rule = rules.lock().unwrap_or_else(|e| e.into_inner()).intern(rule);
                     let way = Way {
                         id: w.id(),
                         refs: w.refs().collect(),
-                        car,
-                        walk,
-                        ferry,
-                        dense: super::tags::counts_for_density(&tag),
+                        rule,
                         extracts: extract,
                     };
                     (vec![way], Vec::new(), Vec::new())
@@ -508,12 +546,6 @@ fn concat<T>(mut a: Vec<T>, mut b: Vec<T>) -> Vec<T> {
     }
     a.extend(b);
     a
-}
-
-/// Speed of a ferry, km/h: its `duration` over its length, else by length (Valhalla's
-/// `speed_assigner.h`: 10 km/h under 2 km, 20 under 8 km, 30 beyond).
-fn ferry_kmh(duration_s: Option<f64>, way_m: f64) -> f64 {
-    CarWay::ferry(duration_s, 0).kmh(false, way_m)
 }
 
 /// The [`NODE_SIGNALS`] / [`NODE_STOP`] flags of a node's `highway` tag.
