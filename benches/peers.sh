@@ -131,7 +131,7 @@ wrk_at() { # wrk_at BASE PID SCRIPT "ARGS" [SECONDS]: prints "rps cpu_us_per_req
   shift 2
   read -ra args <<<"$2"
   if [ -n "$pid" ]; then t0=$(cpu_ticks "$pid"); fi
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${3:-$DURATION}s" -s "$1" "$base" -- "${args[@]}" >"$WORK/wrk.out" 2>&1
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${3:-$DURATION}s" --timeout 10s -s "$1" "$base" -- "${args[@]}" >"$WORK/wrk.out" 2>&1
   r=$(grep '^RESULT' "$WORK/wrk.out")
   if ! grep -q 'non2xx=0 socket_errors=0' <<<"$r"; then echo "wrk errors: $r" >&2; exit 1; fi
   n=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$r")
