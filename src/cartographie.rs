@@ -30,7 +30,8 @@
 use serde_json::{Map, Value};
 
 use crate::model::{
-    Dispositif, FormationLabel, Frais, Lieu, ModaliteAccompagnement, PriseEnCharge, Public, Service,
+    Dispositif, FormationLabel, Frais, IsoDate, Lieu, ModaliteAccompagnement, PriseEnCharge,
+    Public, Service,
 };
 
 /// v1 service → v0 services (the component's `wn` enumeration).
@@ -428,7 +429,7 @@ pub fn record(lieu: &Lieu) -> Option<Map<String, Value>> {
     );
     o.insert(
         "date_maj".into(),
-        Value::String(lieu.date_maj.format("%Y-%m-%d").to_string()),
+        Value::String(IsoDate(lieu.date_maj).to_string()),
     );
     put_list(
         &mut o,

@@ -363,7 +363,7 @@ impl Lieu {
             "source" => opt(&self.source),
             "itinerance" => join_list(&self.itinerance),
             "structure_parente" => opt(&self.structure_parente),
-            "date_maj" => self.date_maj.format("%Y-%m-%d").to_string(),
+            "date_maj" => IsoDate(self.date_maj).to_string(),
             "services" => join_list(&self.services),
             "publics_specifiquement_adresses" => join_list(&self.publics_specifiquement_adresses),
             "prise_en_charge_specifique" => join_list(&self.prise_en_charge_specifique),
@@ -380,9 +380,65 @@ impl Lieu {
     }
 }
 
+/// A date as the schema writes it, `YYYY-MM-DD`, without chrono's `format`, which parses its
+/// pattern and allocates for every place: a visible cost of a 1 M-place stream (issue 19).
+/// Serialised as a JSON string.
+pub struct IsoDate(pub NaiveDate);
+
+impl fmt::Display for IsoDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use chrono::Datelike;
+        let (y, m, d) = (self.0.year(), self.0.month(), self.0.day());
+        if !(0..=9999).contains(&y) {
+            return write!(f, "{}", self.0.format("%Y-%m-%d"));
+        }
+        let mut b = *b"0000-00-00";
+        let y = y.unsigned_abs();
+        for (i, v) in [
+            (0, y / 1000),
+            (1, y / 100 % 10),
+            (2, y / 10 % 10),
+            (3, y % 10),
+        ] {
+            b[i] = b'0' + v as u8;
+        }
+        b[5] += (m / 10) as u8;
+        b[6] += (m % 10) as u8;
+        b[8] += (d / 10) as u8;
+        b[9] += (d % 10) as u8;
+        // only ASCII digits and dashes were written
+        f.write_str(std::str::from_utf8(&b).unwrap_or_default())
+    }
+}
+
+impl Serialize for IsoDate {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`IsoDate`] writes and serialises chrono's `%Y-%m-%d`, whatever the date.
+    #[test]
+    fn iso_dates_are_chronos() {
+        let mut d = chrono::NaiveDate::from_ymd_opt(1899, 12, 25).expect("date");
+        let mut checked = 0;
+        while chrono::Datelike::year(&d) < 2101 {
+            let json = serde_json::to_string(&IsoDate(d)).expect("JSON");
+            assert_eq!(json, format!("\"{}\"", d.format("%Y-%m-%d")));
+            assert_eq!(IsoDate(d).to_string(), d.format("%Y-%m-%d").to_string());
+            d = d.succ_opt().expect("next day");
+            checked += 1;
+        }
+        assert!(checked > 73_000);
+        for d in [chrono::NaiveDate::MIN, chrono::NaiveDate::MAX] {
+            let json = serde_json::to_string(&IsoDate(d)).expect("JSON");
+            assert_eq!(json, format!("\"{}\"", d.format("%Y-%m-%d")));
+        }
+    }
 
     #[test]
     fn enums_round_trip_schema_strings() {

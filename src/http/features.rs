@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::feature_cache::{self, FeatureCache, StaticPart};
 use crate::dataset::Dataset;
-use crate::model::{Lieu, Text, V1_COLUMNS};
+use crate::model::{IsoDate, Lieu, Text, V1_COLUMNS};
 
 /// Values computed per request.
 #[derive(Debug, Clone, Copy)]
@@ -226,36 +226,6 @@ struct Properties<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     position: Option<Provenance>,
     // Per-request members are in `Dynamic`, written after these (see `write_feature`).
-}
-
-/// A date written `YYYY-MM-DD` without a heap string: chrono's `format` parses its pattern and
-/// allocates for every Feature, a visible cost of a 1 M-place stream (issue 19).
-struct IsoDate(chrono::NaiveDate);
-
-impl Serialize for IsoDate {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use chrono::Datelike;
-        let (y, m, d) = (self.0.year(), self.0.month(), self.0.day());
-        if !(0..=9999).contains(&y) {
-            return s.collect_str(&self.0.format("%Y-%m-%d"));
-        }
-        let mut b = *b"0000-00-00";
-        let y = y.unsigned_abs();
-        for (i, v) in [
-            (0, y / 1000),
-            (1, y / 100 % 10),
-            (2, y / 10 % 10),
-            (3, y % 10),
-        ] {
-            b[i] = b'0' + v as u8;
-        }
-        b[5] += (m / 10) as u8;
-        b[6] += (m % 10) as u8;
-        b[8] += (d / 10) as u8;
-        b[9] += (d % 10) as u8;
-        // only ASCII digits and dashes were written
-        s.serialize_str(std::str::from_utf8(&b).unwrap_or_default())
-    }
 }
 
 /// `properties.position`: the position's provenance, and the address's when derived.
@@ -491,8 +461,6 @@ pub fn write_feature(out: &mut Vec<u8>, ds: &Dataset, slot: u32, extra: &Extra) 
 
 #[cfg(test)]
 mod tests {
-    use chrono::Datelike;
-
     use super::*;
 
     /// A selection copied from the cached part is the selection serialised afresh, for every
@@ -559,24 +527,6 @@ mod tests {
                 let v: serde_json::Value = serde_json::from_str(&fresh).expect("JSON");
                 assert_eq!(v["properties"]["distance_m"], 12.35, "slot {slot}");
             }
-        }
-    }
-
-    /// `date_maj` is chrono's `%Y-%m-%d`, whatever the date.
-    #[test]
-    fn iso_dates_are_chronos() {
-        let mut d = chrono::NaiveDate::from_ymd_opt(1899, 12, 25).expect("date");
-        let mut checked = 0;
-        while d.year() < 2101 {
-            let json = serde_json::to_string(&IsoDate(d)).expect("JSON");
-            assert_eq!(json, format!("\"{}\"", d.format("%Y-%m-%d")));
-            d = d.succ_opt().expect("next day");
-            checked += 1;
-        }
-        assert!(checked > 73_000);
-        for d in [chrono::NaiveDate::MIN, chrono::NaiveDate::MAX] {
-            let json = serde_json::to_string(&IsoDate(d)).expect("JSON");
-            assert_eq!(json, format!("\"{}\"", d.format("%Y-%m-%d")));
         }
     }
 
