@@ -10,7 +10,8 @@
 //!   sample of communes, extrapolated to all of them.
 //!
 //! `cargo bench --bench coverage_france` (needs ../shared/data/communes; `LIEUX_BENCH_NODES`
-//! sets the node count). Generating the graph takes ~1 min and ~3 GB.
+//! sets the node count). Generating the graph takes ~1 min and ~3 GB. `LIEUX_BENCH_GRAPH=FILE`
+//! runs on the car graph of a graph file instead (a real `lieux graph build`).
 
 #[path = "common/clock.rs"]
 mod clock;
@@ -53,9 +54,18 @@ fn main() {
         return;
     };
     let filter = Filter::default();
-    let (g, gen_ms, _) = timed(|| synthetic::road_like(n, 1));
+    // `LIEUX_BENCH_GRAPH=FILE`: the car graph of a file `lieux graph build` wrote (the
+    // synthetic France PBF of `benches/france_build.sh`, issue 18), else a generated one
+    let (g, gen_ms, _) = timed(|| match std::env::var_os("LIEUX_BENCH_GRAPH") {
+        Some(p) => {
+            RoadNetwork::load(std::path::Path::new(&p))
+                .expect("LIEUX_BENCH_GRAPH: a graph file")
+                .car
+        }
+        None => synthetic::road_like(n, 1),
+    });
     println!(
-        "graph: {} nodes, {} arcs (generated in {:.1} s)",
+        "graph: {} nodes, {} arcs (generated or loaded in {:.1} s)",
         g.node_count(),
         g.arc_count(),
         gen_ms / 1e3

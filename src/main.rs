@@ -236,19 +236,23 @@ fn run(args: Args) -> anyhow::Result<()> {
                 .map(|f| f.display().to_string())
                 .collect::<Vec<_>>()
                 .join(", ");
-            let (network, stats) = lieux::routing::build::build_many(&files, true)
-                .with_context(|| format!("building the road graph from {names}"))?;
-            network
-                .save(&out)
-                .with_context(|| format!("writing {}", out.display()))?;
+            // each profile written as soon as built: a France build never holds both graphs
+            let stats =
+                lieux::routing::build::build_to_file(&files, &out, true).with_context(|| {
+                    format!(
+                        "building the road graph from {names} into {}",
+                        out.display()
+                    )
+                })?;
+            let [(car_nodes, car_arcs), (walk_nodes, walk_arcs)] = stats.graph;
             eprintln!(
                 "{}: car {} nodes / {} arcs, walk {} nodes / {} arcs; {} ways, {} way nodes \
                  ({} missing, {} segments dropped); {:.1} s",
                 out.display(),
-                network.car.node_count(),
-                network.car.arc_count(),
-                network.walk.node_count(),
-                network.walk.arc_count(),
+                car_nodes,
+                car_arcs,
+                walk_nodes,
+                walk_arcs,
                 stats.ways,
                 stats.way_nodes,
                 stats.missing_nodes,

@@ -11,13 +11,15 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicI32, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU8};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use osmpbf::{Element, ElementReader};
 
 use super::density;
 use super::graph::{Arc, Graph, GraphError, Profile, RoadNetwork};
+use super::graph_write::GraphWriter;
+use super::osm_read::{MISSING, Rules, Way, read_nodes, read_ways};
+pub use super::osm_read::{NODE_SIGNALS, NODE_STOP};
 use super::restrictions::{self, Restriction};
 use super::scc::largest_scc_per_extract;
 pub use super::tags::{CarWay, URBAN_DENSITY, car_class, car_rule, parse_maxspeed, walk_rule};
@@ -29,56 +31,6 @@ pub const WALK_KMH: f64 = 5.1;
 /// Time lost at a traffic signal or a stop sign by car, ms (Valhalla adds 2 s per signal,
 /// `valhalla/sif/osrm_car_duration.h`; lieux gives stop signs the same).
 pub const SIGNAL_MS: u32 = 2_000;
-
-/// Node flag: `highway=traffic_signals`.
-pub const NODE_SIGNALS: u8 = 1;
-/// Node flag: `highway=stop`.
-pub const NODE_STOP: u8 = 2;
-
-/// A routable way: node references and what each profile makes of it.
-#[derive(Debug, Clone)]
-struct Way {
-    /// OSM id: the same way in two extracts is read once.
-    id: i64,
-    refs: Vec<i64>,
-    /// Its [`Rule`]: an index into [`Rules::table`] (France has millions of ways and a few
-    /// hundred distinct rules).
-    rule: u32,
-    /// The extracts holding the way, one bit each (bit `e`: the `e`-th extract given).
-    extracts: u64,
-}
-
-/// What each profile makes of a way: car rules (speed, direction), walk, ferry (`route=ferry`,
-/// its `duration` in seconds when tagged), counted in the road density (Valhalla's roads, ramps
-/// and plain service roads).
-#[derive(Debug, Clone, PartialEq)]
-struct Rule {
-    car: Option<CarWay>,
-    walk: bool,
-    ferry: Option<Option<f64>>,
-    dense: bool,
-}
-
-/// The distinct [`Rule`]s of the ways read, each stored once.
-#[derive(Default)]
-struct Rules {
-    table: Vec<Rule>,
-    /// Rules by their car class and direction (equal rules share them), then compared whole.
-    by_part: HashMap<[i16; 2], Vec<u32>>,
-}
-
-impl Rules {
-    fn intern(&mut self, rule: Rule) -> u32 {
-        let part = rule.car.map_or([-1, 0], |c| [c.class.into(), c.dir.into()]);
-        let same = self.by_part.entry(part).or_default();
-        if let Some(&i) = same.iter().find(|&&i| self.table[i as usize] == rule) {
-            return i;
-        }
-        self.table.push(rule);
-        same.push(self.table.len() as u32 - 1);
-        self.table.len() as u32 - 1
-    }
-}
 
 /// Counts of a build, for logs and reports.
 #[derive(Debug, Clone, Copy, Default)]
@@ -100,12 +52,11 @@ pub struct BuildStats {
     pub forbidden_turns: usize,
     /// Car and walk `(nodes, arcs)` before [`super::contract`] made the graphs compact.
     pub uncontracted: [(usize, usize); 2],
+    /// Car and walk `(nodes, arcs)` of the graphs built.
+    pub graph: [(usize, usize); 2],
 }
 
 pub use super::scc::MAX_EXTRACTS;
-
-/// Coordinate of a node no extract holds.
-const MISSING: i32 = i32::MIN;
 
 /// Reads `osm` (PBF) and builds both profiles. `progress` shows an indicatif spinner on stderr.
 pub fn build(osm: &Path, progress: bool) -> Result<(RoadNetwork, BuildStats), GraphError> {
@@ -118,7 +69,7 @@ pub fn build_many<P: AsRef<Path>>(
     osm: &[P],
     progress: bool,
 ) -> Result<(RoadNetwork, BuildStats), GraphError> {
-    build_with(osm, progress, true)
+    collected(osm, progress, true)
 }
 
 /// [`build_many`] with every way node a graph node (no [`super::contract`]): the oracle the
@@ -127,7 +78,63 @@ pub fn build_uncontracted<P: AsRef<Path>>(
     osm: &[P],
     progress: bool,
 ) -> Result<(RoadNetwork, BuildStats), GraphError> {
-    build_with(osm, progress, false)
+    collected(osm, progress, false)
+}
+
+/// [`build_with`], both profiles' graphs kept.
+fn collected<P: AsRef<Path>>(
+    osm: &[P],
+    progress: bool,
+    contract: bool,
+) -> Result<(RoadNetwork, BuildStats), GraphError> {
+    let mut graphs = Vec::with_capacity(2);
+    let stats = build_with(osm, progress, contract, &mut |g| {
+        graphs.push(g);
+        Ok(())
+    })?;
+    let walk = graphs.pop();
+    let car = graphs.pop();
+    match (car, walk) {
+        (Some(car), Some(walk)) => Ok((RoadNetwork { car, walk }, stats)),
+        _ => Err(GraphError::Invalid("a profile's graph is missing".into())),
+    }
+}
+
+/// [`build_many`] straight into the graph file `out` (written atomically: a temporary file,
+/// then renamed): each profile's section is written as soon as it is built and freed before
+/// the next is built, so a France-size build never holds both graphs. The file is the one
+/// [`RoadNetwork::save`] writes, byte for byte.
+pub fn build_to_file<P: AsRef<Path>>(
+    osm: &[P],
+    out: &Path,
+    progress: bool,
+) -> Result<BuildStats, GraphError> {
+    let tmp = out.with_extension("graph.tmp");
+    let io = |e| GraphError::Io(e, tmp.clone());
+    let file = std::fs::File::create(&tmp).map_err(io)?;
+    let mut w = GraphWriter::new(std::io::BufWriter::new(file), 2).map_err(io)?;
+    let built = build_with(osm, progress, true, &mut |g| {
+        w.section(&g).map_err(io)?;
+        let name = g.profile.as_str();
+        drop(g);
+        memory(&format!("{name} written"));
+        Ok(())
+    });
+    let written = built.and_then(|stats| {
+        let mut file = w.finish().map_err(io)?;
+        std::io::Write::flush(&mut file).map_err(io)?;
+        Ok(stats)
+    });
+    match written {
+        Ok(stats) => {
+            std::fs::rename(&tmp, out).map_err(|e| GraphError::Io(e, out.to_owned()))?;
+            Ok(stats)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
 }
 
 /// Reads every extract of `osm` (PBF) into one network of both profiles.
@@ -137,11 +144,16 @@ pub fn build_uncontracted<P: AsRef<Path>>(
 /// another. Of each extract, the largest strongly connected component of each profile is kept
 /// (as for a single extract); extracts whose roads meet share that component, the others stay
 /// separate, unconnected parts of the graph (see [`crate::routing::Components`]).
+///
+/// Each profile's graph goes to `emit` as soon as it is built (car, then walk), and the data
+/// only the car needs (node ids, road density, node flags, restrictions) is freed before the
+/// walk graph is built.
 fn build_with<P: AsRef<Path>>(
     osm: &[P],
     progress: bool,
     contract: bool,
-) -> Result<(RoadNetwork, BuildStats), GraphError> {
+    emit: &mut dyn FnMut(Graph) -> Result<(), GraphError>,
+) -> Result<BuildStats, GraphError> {
     let Some(first) = osm.first() else {
         return Err(GraphError::Invalid("no OSM extract given".into()));
     };
@@ -267,6 +279,7 @@ fn build_with<P: AsRef<Path>>(
         restrictions_skipped: skipped,
         forbidden_turns: 0,
         uncontracted: [(0, 0); 2],
+        graph: [(0, 0); 2],
     };
 
     let node_m = |a: usize, b: usize| {
@@ -285,7 +298,7 @@ fn build_with<P: AsRef<Path>>(
             .filter(|&(a, b)| a != b && lon[a] != MISSING && lon[b] != MISSING)
     };
     spinner(&pb, "road density");
-    let dense = density::relative(
+    let mut dense = density::relative(
         &lon,
         &lat,
         (0..ways.len())
@@ -295,8 +308,8 @@ fn build_with<P: AsRef<Path>>(
 
     memory("components");
     pb.set_message("components");
-    let mut graphs = Vec::new();
-    for profile in Profile::ALL {
+    let mut flags = flags;
+    for (p, profile) in Profile::ALL.into_iter().enumerate() {
         // the way's direction in this profile (1 forward, -1 backward, 0 both), if it has one
         let dir_of = |w: &Way| match profile {
             Profile::Car => rules[w.rule as usize].car.map(|c| c.dir),
@@ -308,7 +321,7 @@ fn build_with<P: AsRef<Path>>(
             .sum();
         let mut arcs = Vec::with_capacity(count);
         // the extracts each node's arcs come from
-        let mut member = vec![0u64; ids.len()];
+        let mut member = vec![0u64; lon.len()];
         for (i, w) in ways.iter().enumerate() {
             let Some(dir) = dir_of(w) else {
                 continue;
@@ -387,6 +400,10 @@ fn build_with<P: AsRef<Path>>(
             ),
             Profile::Walk => Vec::new(),
         };
+        if profile == Profile::Car {
+            // what only the car reads: freed before its components, contraction and the walk
+            (ids, dense, flags, named_refs, restrictions) = Default::default();
+        }
         memory(&format!("{} components", profile.as_str()));
         let (g, parts, new_id) = largest_scc_per_extract(profile, &lon, &lat, arcs, &member);
         drop(member);
@@ -396,7 +413,7 @@ fn build_with<P: AsRef<Path>>(
             .filter_map(|&[u, v, w]| Some([kept(u)?, kept(v)?, kept(w)?]))
             .collect();
         drop(new_id);
-        stats.uncontracted[graphs.len()] = (g.node_count(), g.arc_count());
+        stats.uncontracted[p] = (g.node_count(), g.arc_count());
         memory(&format!("{} contraction", profile.as_str()));
         // the turn data is derived once, on the graph served (compact reads the triples only)
         let g = if contract {
@@ -410,27 +427,24 @@ fn build_with<P: AsRef<Path>>(
         if profile == Profile::Car {
             stats.forbidden_turns = g.turns.forbidden_count();
         }
-        stats.components[graphs.len()] = parts;
-        graphs.push(g);
+        stats.components[p] = parts;
+        if g.node_count() == 0 {
+            return Err(GraphError::Empty(if osm.len() == 1 {
+                first.as_ref().to_owned()
+            } else {
+                osm.iter()
+                    .map(|p| p.as_ref().display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+                    .into()
+            }));
+        }
+        stats.graph[p] = (g.node_count(), g.arc_count());
+        emit(g)?;
     }
     memory("done");
     pb.finish_and_clear();
-    let walk = graphs.pop();
-    let car = graphs.pop();
-    match (car, walk) {
-        (Some(car), Some(walk)) if car.node_count() > 0 && walk.node_count() > 0 => {
-            Ok((RoadNetwork { car, walk }, stats))
-        }
-        _ => Err(GraphError::Empty(if osm.len() == 1 {
-            first.as_ref().to_owned()
-        } else {
-            osm.iter()
-                .map(|p| p.as_ref().display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-                .into()
-        })),
-    }
+    Ok(stats)
 }
 
 /// Logs (debug) the process's resident and peak memory as a build phase starts: where the
@@ -447,154 +461,4 @@ fn memory(phase: &str) {
         peak_mb = mb("VmHWM:"),
         "graph build memory"
     );
-}
-
-/// Pass 1 over one extract: its routable ways, members of `extract` (a one-bit mask), as a
-/// vector and full chunks of them, and its car turn restrictions (`None` for one lieux cannot
-/// use: via a way, or malformed).
-type Pass1 = (Vec<Way>, Vec<Vec<Way>>, Vec<Option<Restriction>>);
-
-/// Ways in a chunk of pass 1.
-const CHUNK: usize = 1 << 16;
-
-/// A file whose reads advance a progress bar by the bytes read.
-struct Counted<'a> {
-    file: std::fs::File,
-    pb: &'a ProgressBar,
-}
-
-impl std::io::Read for Counted<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.file.read(buf)?;
-        self.pb.inc(n as u64);
-        Ok(n)
-    }
-}
-
-/// An `osmpbf` reader of `osm` that advances `pb` by the bytes read.
-fn reader<'a>(
-    osm: &Path,
-    pb: &'a ProgressBar,
-) -> Result<ElementReader<std::io::BufReader<Counted<'a>>>, GraphError> {
-    let file = std::fs::File::open(osm).map_err(|e| GraphError::Io(e, osm.to_owned()))?;
-    Ok(ElementReader::new(std::io::BufReader::new(Counted {
-        file,
-        pb,
-    })))
-}
-
-fn read_ways(
-    osm: &Path,
-    extract: u64,
-    rules: &std::sync::Mutex<Rules>,
-    pb: &ProgressBar,
-) -> Result<Pass1, GraphError> {
-    let pbf_err = |e| GraphError::Pbf(osm.to_owned(), e);
-    reader(osm, pb)?
-        .par_map_reduce(
-            |el| match el {
-                Element::Relation(r) => match restrictions::of_relation(&r) {
-                    Some(r) => (Vec::new(), Vec::new(), vec![r]),
-                    None => (Vec::new(), Vec::new(), Vec::new()),
-                },
-                Element::Way(w) => {
-                    let tags: Vec<(&str, &str)> = w.tags().collect();
-                    let tag = |k: &str| -> Option<String> {
-                        tags.iter()
-                            .find(|(key, _)| *key == k)
-                            .map(|(_, v)| (*v).to_owned())
-                    };
-                    let car = car_rule(&tag);
-                    let walk = walk_rule(&tag);
-                    if car.is_none() && !walk {
-                        return (Vec::new(), Vec::new(), Vec::new());
-                    }
-                    let rule = Rule {
-                        car,
-                        walk,
-                        ferry: super::tags::ferry(&tag),
-                        dense: super::tags::counts_for_density(&tag),
-                    };
-                    let rule = rules.lock().unwrap_or_else(|e| e.into_inner()).intern(rule);
-                    let way = Way {
-                        id: w.id(),
-                        refs: w.refs().collect(),
-                        rule,
-                        extracts: extract,
-                    };
-                    (vec![way], Vec::new(), Vec::new())
-                }
-                _ => (Vec::new(), Vec::new(), Vec::new()),
-            },
-            || (Vec::new(), Vec::new(), Vec::new()),
-            |(a, ca, ra), (b, cb, rb)| {
-                let mut chunks = concat(ca, cb);
-                let mut ways = concat(a, b);
-                if ways.len() >= CHUNK {
-                    chunks.push(std::mem::take(&mut ways));
-                }
-                (ways, chunks, concat(ra, rb))
-            },
-        )
-        .map_err(pbf_err)
-}
-
-/// `a` and `b` in one vector, the longer one extended.
-fn concat<T>(mut a: Vec<T>, mut b: Vec<T>) -> Vec<T> {
-    if a.len() < b.len() {
-        std::mem::swap(&mut a, &mut b);
-    }
-    a.extend(b);
-    a
-}
-
-/// The [`NODE_SIGNALS`] / [`NODE_STOP`] flags of a node's `highway` tag.
-fn node_flags<'a>(mut tags: impl Iterator<Item = (&'a str, &'a str)>) -> u8 {
-    match tags.find(|(k, _)| *k == "highway").map(|(_, v)| v) {
-        Some("traffic_signals") => NODE_SIGNALS,
-        Some("stop") => NODE_STOP,
-        _ => 0,
-    }
-}
-
-/// Pass 2 over one extract: the coordinates (`lonlat`) and [`NODE_SIGNALS`] / [`NODE_STOP`]
-/// flags of the nodes of `ids` it holds that no earlier extract gave, stored at their index.
-fn read_nodes(
-    osm: &Path,
-    ids: &[i64],
-    [lon, lat]: [&[AtomicI32]; 2],
-    flags: &[AtomicU8],
-    pb: &ProgressBar,
-) -> Result<(), GraphError> {
-    let pbf_err = |e| GraphError::Pbf(osm.to_owned(), e);
-    reader(osm, pb)?
-        .par_map_reduce(
-            |el| {
-                let (id, x, y) = match &el {
-                    Element::DenseNode(n) => (n.id(), n.decimicro_lon(), n.decimicro_lat()),
-                    Element::Node(n) => (n.id(), n.decimicro_lon(), n.decimicro_lat()),
-                    _ => return,
-                };
-                let Ok(i) = ids.binary_search(&id) else {
-                    return;
-                };
-                // one extract holds a node once: the first extract's values win
-                if lon[i]
-                    .compare_exchange(MISSING, x, Ordering::Relaxed, Ordering::Relaxed)
-                    .is_err()
-                {
-                    return;
-                }
-                lat[i].store(y, Ordering::Relaxed);
-                let f = match &el {
-                    Element::DenseNode(n) => node_flags(n.tags()),
-                    Element::Node(n) => node_flags(n.tags()),
-                    _ => 0,
-                };
-                flags[i].store(f, Ordering::Relaxed);
-            },
-            || (),
-            |(), ()| (),
-        )
-        .map_err(pbf_err)
 }

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use super::graph::{GraphError, MAGIC, RoadNetwork, VERSION};
+use super::graph::{Graph, GraphError, MAGIC, RoadNetwork, VERSION};
 
 impl RoadNetwork {
     /// Serialises to the file format of [`super::graph`].
@@ -18,41 +18,10 @@ impl RoadNetwork {
     /// Writes the file format of [`super::graph`] to `w`, a megabyte at a time (no copy of the whole file
     /// in memory: a France graph is gigabytes).
     pub fn write_to(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
-        let mut out = Sink {
-            w,
-            crc: crc32fast::Hasher::new(),
-            buf: Vec::with_capacity(1 << 20),
-        };
-        out.put(MAGIC)?;
-        out.put(&VERSION.to_le_bytes())?;
-        out.put(&2u32.to_le_bytes())?;
-        for g in [&self.car, &self.walk] {
-            let geo = &g.geometry;
-            let (m, np) = (g.arc_count() as u32, geo.point_count() as u32);
-            let head = [g.profile.code(), g.node_count() as u32, m];
-            let head = head.into_iter().chain([g.restrictions.len() as u32]);
-            out.u32s(head.chain([geo.shape_count() as u32, np]))?;
-            for arr in [&g.offsets, &g.targets, &g.weights, &g.lengths] {
-                out.u32s(arr.iter().copied())?;
-            }
-            out.u32s(g.lon.iter().chain(&g.lat).map(|&x| x as u32))?;
-            out.u32s(g.restrictions.iter().flatten().copied())?;
-            if geo.arc_shape.is_empty() {
-                out.u32s((0..m).map(|_| super::geometry::STRAIGHT))?;
-            }
-            out.u32s(geo.arc_shape.iter().chain(&geo.start).copied())?;
-            out.u32s(geo.lon.iter().chain(&geo.lat).map(|&x| x as u32))?;
-            out.u32s(
-                geo.dm
-                    .iter()
-                    .chain(&geo.ms_fwd)
-                    .chain(&geo.ms_back)
-                    .copied(),
-            )?;
-        }
-        out.flush()?;
-        let crc = out.crc.finalize();
-        out.w.write_all(&crc.to_le_bytes())
+        let mut out = GraphWriter::new(w, 2)?;
+        out.section(&self.car)?;
+        out.section(&self.walk)?;
+        out.finish().map(|_| ())
     }
 
     /// Writes a graph file atomically (temporary file, then rename).
@@ -66,14 +35,70 @@ impl RoadNetwork {
     }
 }
 
+/// The graph file written a profile's section at a time: [`super::build::build_to_file`] frees
+/// each graph once written.
+pub struct GraphWriter<W: std::io::Write> {
+    out: Sink<W>,
+}
+
+impl<W: std::io::Write> GraphWriter<W> {
+    /// Starts a file of `profiles` sections on `w` (its header).
+    pub fn new(w: W, profiles: u32) -> std::io::Result<Self> {
+        let mut out = Sink {
+            w,
+            crc: crc32fast::Hasher::new(),
+            buf: Vec::with_capacity(1 << 20),
+        };
+        out.put(MAGIC)?;
+        out.put(&VERSION.to_le_bytes())?;
+        out.put(&profiles.to_le_bytes())?;
+        Ok(GraphWriter { out })
+    }
+
+    /// Writes the section of `g` (sections go in the order the reader expects: car, walk).
+    pub fn section(&mut self, g: &Graph) -> std::io::Result<()> {
+        let out = &mut self.out;
+        let geo = &g.geometry;
+        let (m, np) = (g.arc_count() as u32, geo.point_count() as u32);
+        let head = [g.profile.code(), g.node_count() as u32, m];
+        let head = head.into_iter().chain([g.restrictions.len() as u32]);
+        out.u32s(head.chain([geo.shape_count() as u32, np]))?;
+        for arr in [&g.offsets, &g.targets, &g.weights, &g.lengths] {
+            out.u32s(arr.iter().copied())?;
+        }
+        out.u32s(g.lon.iter().chain(&g.lat).map(|&x| x as u32))?;
+        out.u32s(g.restrictions.iter().flatten().copied())?;
+        if geo.arc_shape.is_empty() {
+            out.u32s((0..m).map(|_| super::geometry::STRAIGHT))?;
+        }
+        out.u32s(geo.arc_shape.iter().chain(&geo.start).copied())?;
+        out.u32s(geo.lon.iter().chain(&geo.lat).map(|&x| x as u32))?;
+        out.u32s(
+            geo.dm
+                .iter()
+                .chain(&geo.ms_fwd)
+                .chain(&geo.ms_back)
+                .copied(),
+        )
+    }
+
+    /// Ends the file (its checksum) and gives the writer back.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        self.out.flush()?;
+        let crc = self.out.crc.clone().finalize();
+        self.out.w.write_all(&crc.to_le_bytes())?;
+        Ok(self.out.w)
+    }
+}
+
 /// A writer that hashes what goes through it (CRC-32), buffered.
-struct Sink<'a, W> {
-    w: &'a mut W,
+struct Sink<W> {
+    w: W,
     crc: crc32fast::Hasher,
     buf: Vec<u8>,
 }
 
-impl<W: std::io::Write> Sink<'_, W> {
+impl<W: std::io::Write> Sink<W> {
     fn put(&mut self, b: &[u8]) -> std::io::Result<()> {
         self.buf.extend_from_slice(b);
         if self.buf.len() >= 1 << 20 {

@@ -50,7 +50,7 @@ pub(crate) fn largest_scc_per_extract(
     };
     let mut keep = vec![false; n];
     let mut parts = 0;
-    let mut size = vec![0usize; n];
+    let mut size = vec![0u32; n];
     let present = member.iter().fold(0u64, |all, m| all | m);
     for e in 0..MAX_EXTRACTS {
         let bit = 1u64 << e;
@@ -100,14 +100,14 @@ pub fn strongly_connected(g: &Graph) -> Vec<u32> {
 fn tarjan(offsets: &[u32], targets: &[u32]) -> Vec<u32> {
     const UNSEEN: u32 = u32::MAX;
     let n = offsets.len() - 1;
-    let arcs_of = |u: u32| offsets[u as usize] as usize..offsets[u as usize + 1] as usize;
+    let arcs_of = |u: u32| offsets[u as usize]..offsets[u as usize + 1];
     let mut index = vec![UNSEEN; n];
     let mut low = vec![0u32; n];
     let mut on_stack = vec![false; n];
     let mut comp = vec![UNSEEN; n];
     let mut stack: Vec<u32> = Vec::new();
-    // Call stack of (node, next arc position).
-    let mut calls: Vec<(u32, usize)> = Vec::new();
+    // Call stack of (node, next arc position): as deep as a road network's longest path
+    let mut calls: Vec<(u32, u32)> = Vec::new();
     let mut next_index = 0u32;
     let mut next_comp = 0u32;
     for root in 0..n as u32 {
@@ -123,7 +123,7 @@ fn tarjan(offsets: &[u32], targets: &[u32]) -> Vec<u32> {
         while let Some(top) = calls.last_mut() {
             let u = top.0;
             if top.1 < arcs_of(u).end {
-                let v = targets[top.1];
+                let v = targets[top.1 as usize];
                 top.1 += 1;
                 if index[v as usize] == UNSEEN {
                     index[v as usize] = next_index;

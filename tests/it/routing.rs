@@ -177,6 +177,35 @@ fn all_extracts_build_and_nantes_drops_missing_nodes() {
     assert!(andorra.walk.node_count() > andorra.car.node_count());
 }
 
+/// `build_to_file` writes each profile as soon as it is built and frees it: the same bytes as
+/// the whole network built in memory and written by `to_bytes`, and the same counts (two
+/// extracts in one graph, so the multi-extract path too).
+#[test]
+fn streamed_build_writes_the_same_file() {
+    let Some(data) = shared_data() else { return };
+    let osm = [
+        data.join("osm/monaco-2020-07-19.osm.pbf"),
+        data.join("osm/andorra-2020-05-01.osm.pbf"),
+    ];
+    let (net, stats) = lieux::routing::build::build_many(&osm, false).unwrap();
+    let path = temp_dir().join("streamed.graph");
+    let streamed = lieux::routing::build::build_to_file(&osm, &path, false).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 1_000_000, "{} bytes", bytes.len());
+    assert!(bytes == net.to_bytes(), "streamed file differs");
+    let counts = |g: &Graph| (g.node_count(), g.arc_count());
+    assert_eq!(streamed.graph, [counts(&net.car), counts(&net.walk)]);
+    assert_eq!(streamed.graph, stats.graph);
+    assert_eq!(streamed.forbidden_turns, stats.forbidden_turns);
+    assert!(!temp_dir().join("streamed.graph.tmp").exists());
+    // an extract with no roads: an error, and neither the file nor its temporary left
+    let empty = temp_dir().join("empty.osm.pbf");
+    std::fs::write(&empty, b"").unwrap();
+    let out = temp_dir().join("empty.graph");
+    assert!(lieux::routing::build::build_to_file(&[&empty], &out, false).is_err());
+    assert!(!out.exists() && !out.with_extension("graph.tmp").exists());
+}
+
 #[test]
 fn dijkstra_matches_bellman_ford() {
     for name in ["monaco", "andorra"] {
