@@ -10,8 +10,12 @@
 //!   sample of communes, extrapolated to all of them.
 //!
 //! `cargo bench --bench coverage_france` (needs ../shared/data/communes; `LIEUX_BENCH_NODES`
-//! sets the node count). Generating the graph takes ~1 min and ~3 GB. `LIEUX_BENCH_GRAPH=FILE`
-//! runs on the car graph of a graph file instead (a real `lieux graph build`).
+//! sets the node count). Generating the graph takes ~1 min and ~3 GB.
+//!
+//! `LIEUX_BENCH_GRAPH=FILE` reads a graph file instead (the compact graph `lieux graph build`
+//! made of a `lieux graph synth` PBF: `benches/france_build.sh` with `KEEP=1`), whose car graph
+//! is turn-aware: the coverage then runs the turn-by-turn search, and the binary-heap baseline
+//! (a node search, other times) is skipped.
 
 #[path = "common/clock.rs"]
 mod clock;
@@ -54,23 +58,27 @@ fn main() {
         return;
     };
     let filter = Filter::default();
-    // `LIEUX_BENCH_GRAPH=FILE`: the car graph of a file `lieux graph build` wrote (the
-    // synthetic France PBF of `benches/france_build.sh`, issue 18), else a generated one
-    let (g, gen_ms, _) = timed(|| match std::env::var_os("LIEUX_BENCH_GRAPH") {
-        Some(p) => {
-            RoadNetwork::load(std::path::Path::new(&p))
-                .expect("LIEUX_BENCH_GRAPH: a graph file")
-                .car
-        }
-        None => synthetic::road_like(n, 1),
+    let (net, gen_ms, _) = timed(|| match std::env::var_os("LIEUX_BENCH_GRAPH") {
+        Some(p) => RoadNetwork::load(std::path::Path::new(&p)).expect("LIEUX_BENCH_GRAPH: a graph"),
+        None => RoadNetwork {
+            car: synthetic::road_like(n, 1),
+            walk: Graph::from_arcs(Profile::Walk, vec![0], vec![0], vec![]),
+        },
     });
+    let g = &net.car;
     println!(
-        "graph: {} nodes, {} arcs (generated or loaded in {:.1} s)",
+        "graph: {} nodes, {} arcs{} ({} in {:.1} s)",
         g.node_count(),
         g.arc_count(),
+        if g.turn_aware() { ", turn-aware" } else { "" },
+        if std::env::var_os("LIEUX_BENCH_GRAPH").is_some() {
+            "read"
+        } else {
+            "generated"
+        },
         gen_ms / 1e3
     );
-    let (prepared, index_ms, index_cpu) = timed(|| Prepared::new(&g));
+    let (prepared, index_ms, index_cpu) = timed(|| Prepared::new(g));
     println!(
         "snapping index (R-tree over road segments, built once per graph, as `serve --graph` \
          does): {:.1} s wall, {:.1} s CPU",
@@ -109,58 +117,13 @@ fn main() {
     );
 
     // Baseline 1: the same multi-source search with the binary-heap Dijkstra.
-    let srcs: Vec<Source> = ds
-        .all_matching(&filter)
-        .filter_map(|slot| {
-            let p = ds.lieu(slot).position?;
-            let s = prepared.snapper.snap(p.lon, p.lat, max_snap_m)?;
-            Some(
-                s.arrivals(&g)
-                    .into_iter()
-                    .map(move |l| Source {
-                        node: l.node,
-                        offset_ms: l.ms,
-                        place: slot,
-                        by_arc: l.by_arc,
-                    })
-                    .collect::<Vec<_>>(),
-            )
-        })
-        .flatten()
-        .collect();
-    let rev = ReverseGraph::of(&g);
-    let (radix, radix_ms, _) = timed(|| nearest_places(&rev, &srcs));
-    let tg = transpose(&g);
-    let origins: Vec<Origin> = srcs
-        .iter()
-        .map(|s| Origin {
-            node: s.node,
-            offset_ms: s.offset_ms,
-            offset_dm: 0,
-            by_arc: None,
-        })
-        .collect();
-    let (tree, heap_ms, _) = timed(|| bounded(&tg, &origins, u32::MAX - 1));
-    assert_eq!(
-        tree.time_ms, radix.time_ms,
-        "both queues give the same times"
-    );
-    println!(
-        "multi-source search alone: radix heap {:.2} s, binary heap {:.2} s ({:.1}× faster), \
-         same times on every node",
-        radix_ms / 1e3,
-        heap_ms / 1e3,
-        heap_ms / radix_ms
-    );
-    drop((tg, tree));
+    if !g.turn_aware() {
+        binary_heap_baseline(&prepared, &ds, &filter, max_snap_m);
+    }
 
     // Baseline 2: one single-source search per commune, on a sample.
     let sample = env("LIEUX_BENCH_SAMPLE", 100);
-    let net = RoadNetwork {
-        car: g.clone(),
-        walk: Graph::from_arcs(Profile::Walk, vec![0], vec![0], vec![]),
-    };
-    let router = Router::new(net, &ds, max_snap_m);
+    let router = Router::new(net.clone(), &ds, max_snap_m);
     let points: Vec<(f64, f64)> = list
         .iter()
         .filter_map(|c| c.point)
@@ -190,4 +153,54 @@ fn main() {
         times.len(),
         each * times.len() as f64 / median(&mut wall)
     );
+}
+
+/// The multi-source search with the radix heap against the binary-heap Dijkstra of
+/// [`bounded`] on the transposed graph (node search: graphs without turn data).
+fn binary_heap_baseline(prepared: &Prepared<'_>, ds: &Dataset, filter: &Filter, max_snap_m: f64) {
+    let g = prepared.graph;
+    let srcs: Vec<Source> = ds
+        .all_matching(filter)
+        .filter_map(|slot| {
+            let p = ds.lieu(slot).position?;
+            let s = prepared.snapper.snap(p.lon, p.lat, max_snap_m)?;
+            Some(
+                s.arrivals(g)
+                    .into_iter()
+                    .map(move |l| Source {
+                        node: l.node,
+                        offset_ms: l.ms,
+                        place: slot,
+                        by_arc: l.by_arc,
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .flatten()
+        .collect();
+    let rev = ReverseGraph::of(g);
+    let (radix, radix_ms, _) = timed(|| nearest_places(&rev, &srcs));
+    let tg = transpose(g);
+    let origins: Vec<Origin> = srcs
+        .iter()
+        .map(|s| Origin {
+            node: s.node,
+            offset_ms: s.offset_ms,
+            offset_dm: 0,
+            by_arc: None,
+        })
+        .collect();
+    let (tree, heap_ms, _) = timed(|| bounded(&tg, &origins, u32::MAX - 1));
+    assert_eq!(
+        tree.time_ms, radix.time_ms,
+        "both queues give the same times"
+    );
+    println!(
+        "multi-source search alone: radix heap {:.2} s, binary heap {:.2} s ({:.1}× faster), \
+         same times on every node",
+        radix_ms / 1e3,
+        heap_ms / 1e3,
+        heap_ms / radix_ms
+    );
+    drop((tg, tree));
 }
