@@ -16,12 +16,12 @@ use std::sync::atomic::{AtomicI32, AtomicU8};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::density;
-use super::graph::{Arc, Graph, GraphError, Profile, RoadNetwork};
+use super::graph::{Graph, GraphError, Profile, RoadNetwork, sort_runs};
 use super::graph_write::GraphWriter;
 use super::osm_read::{MISSING, Rules, Way, read_nodes, read_ways};
 pub use super::osm_read::{NODE_SIGNALS, NODE_STOP};
 use super::restrictions::{self, Restriction};
-use super::scc::largest_scc_per_extract;
+use super::scc::{Csr, largest_scc_of_csr};
 pub use super::tags::{CarWay, URBAN_DENSITY, car_class, car_rule, parse_maxspeed, walk_rule};
 use crate::geodesy::haversine_m;
 
@@ -315,13 +315,34 @@ fn build_with<P: AsRef<Path>>(
             Profile::Car => rules[w.rule as usize].car.map(|c| c.dir),
             Profile::Walk => rules[w.rule as usize].walk.then_some(0),
         };
-        // sized once (France: hundreds of millions of arcs)
-        let count: usize = (0..ways.len())
-            .filter_map(|i| Some(segments(i).count() * if dir_of(&ways[i])? == 0 { 2 } else { 1 }))
-            .sum();
-        let mut arcs = Vec::with_capacity(count);
-        // the extracts each node's arcs come from
-        let mut member = vec![0u64; lon.len()];
+        // the arcs go straight into CSR (France: hundreds of millions of arcs, never a vector
+        // of `Arc`s besides): first each node's arc count and the extracts its arcs come from
+        let n = lon.len();
+        let mut member = vec![0u64; n];
+        let mut offsets = vec![0u32; n + 1];
+        for (i, w) in ways.iter().enumerate() {
+            let Some(dir) = dir_of(w) else {
+                continue;
+            };
+            for (a, b) in segments(i) {
+                member[a] |= w.extracts;
+                member[b] |= w.extracts;
+                offsets[a + 1] += u32::from(dir >= 0);
+                offsets[b + 1] += u32::from(dir <= 0);
+            }
+        }
+        for u in 0..n {
+            offsets[u + 1] += offsets[u];
+        }
+        let m = offsets[n] as usize;
+        let (mut targets, mut weights, mut lengths) = (vec![0u32; m], vec![0u32; m], vec![0u32; m]);
+        // the next free slot of each node's run, in way order (as `Graph::packed` places them)
+        let mut next: Vec<u32> = offsets[..n].to_vec();
+        let mut place = |from: usize, to: usize, weight_ms: u32, length_dm: u32| {
+            let i = next[from] as usize;
+            next[from] += 1;
+            (targets[i], weights[i], lengths[i]) = (to as u32, weight_ms, length_dm);
+        };
         for (i, w) in ways.iter().enumerate() {
             let Some(dir) = dir_of(w) else {
                 continue;
@@ -359,8 +380,6 @@ fn build_with<P: AsRef<Path>>(
                 if a == b {
                     continue;
                 }
-                member[a] |= w.extracts;
-                member[b] |= w.extracts;
                 let len_m = haversine_m(
                     f64::from(lon[a]) * 1e-7,
                     f64::from(lat[a]) * 1e-7,
@@ -374,29 +393,31 @@ fn build_with<P: AsRef<Path>>(
                 };
                 let length_dm = (len_m * 10.0).round() as u32;
                 if dir >= 0 {
-                    arcs.push(Arc {
-                        from: a as u32,
-                        to: b as u32,
-                        weight_ms: weight(b),
-                        length_dm,
-                    });
+                    place(a, b, weight(b), length_dm);
                 }
                 if dir <= 0 {
-                    arcs.push(Arc {
-                        from: b as u32,
-                        to: a as u32,
-                        weight_ms: weight(a),
-                        length_dm,
-                    });
+                    place(b, a, weight(a), length_dm);
                 }
             }
         }
+        drop(next);
+        sort_runs(&offsets, &mut targets, &mut weights, &mut lengths);
+        let csr = Csr {
+            offsets,
+            targets,
+            weights,
+            lengths,
+        };
         let triples = match profile {
             Profile::Car => restrictions::triples(
                 &restrictions,
                 |id| named_refs.get(&id).map(Vec::as_slice),
                 &ids,
-                &arcs,
+                (0..n as u32).flat_map(|u| {
+                    let run =
+                        csr.offsets[u as usize] as usize..csr.offsets[u as usize + 1] as usize;
+                    csr.targets[run].iter().map(move |&v| (u, v))
+                }),
             ),
             Profile::Walk => Vec::new(),
         };
@@ -405,7 +426,7 @@ fn build_with<P: AsRef<Path>>(
             (ids, dense, flags, named_refs, restrictions) = Default::default();
         }
         memory(&format!("{} components", profile.as_str()));
-        let (g, parts, new_id) = largest_scc_per_extract(profile, &lon, &lat, arcs, &member);
+        let (g, parts, new_id) = largest_scc_of_csr(profile, &lon, &lat, csr, &member);
         drop(member);
         let kept = |u: u32| Some(new_id[u as usize]).filter(|&v| v != u32::MAX);
         let triples = triples

@@ -157,20 +157,7 @@ impl Graph {
             (targets[i], weights[i], lengths[i]) = (a.to, a.weight_ms, a.length_dm);
         }
         drop(next);
-        // each run sorted by target, stable
-        let mut run: Vec<(u32, u32, u32)> = Vec::new();
-        for u in 0..n {
-            let r = offsets[u] as usize..offsets[u + 1] as usize;
-            if targets[r.clone()].windows(2).all(|w| w[0] <= w[1]) {
-                continue;
-            }
-            run.clear();
-            run.extend(r.clone().map(|i| (targets[i], weights[i], lengths[i])));
-            run.sort_by_key(|x| x.0);
-            for (i, x) in r.zip(&run) {
-                (targets[i], weights[i], lengths[i]) = *x;
-            }
-        }
+        sort_runs(&offsets, &mut targets, &mut weights, &mut lengths);
         Graph {
             profile,
             offsets,
@@ -402,6 +389,28 @@ fn expected_len(body: &[u8]) -> Option<usize> {
 
 /// CSR offsets of `n` nodes for arcs leaving the nodes `from` (one item per arc): node `u`'s
 /// arcs are `offsets[u]..offsets[u + 1]`.
+/// Sorts each node's run of arcs (CSR) by target, stable: the arc order of [`Graph::packed`].
+pub(crate) fn sort_runs(
+    offsets: &[u32],
+    targets: &mut [u32],
+    weights: &mut [u32],
+    lengths: &mut [u32],
+) {
+    let mut run: Vec<(u32, u32, u32)> = Vec::new();
+    for u in 0..offsets.len().saturating_sub(1) {
+        let r = offsets[u] as usize..offsets[u + 1] as usize;
+        if targets[r.clone()].windows(2).all(|w| w[0] <= w[1]) {
+            continue;
+        }
+        run.clear();
+        run.extend(r.clone().map(|i| (targets[i], weights[i], lengths[i])));
+        run.sort_by_key(|x| x.0);
+        for (i, x) in r.zip(&run) {
+            (targets[i], weights[i], lengths[i]) = *x;
+        }
+    }
+}
+
 pub(crate) fn offsets_of(n: usize, from: impl Iterator<Item = u32>) -> Vec<u32> {
     let mut offsets = vec![0u32; n + 1];
     for u in from {

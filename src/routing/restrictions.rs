@@ -9,8 +9,6 @@
 
 use osmpbf::{RelMemberType, Relation};
 
-use super::graph::Arc;
-
 /// A via-node turn restriction: `from` way, `via` node, `to` way (OSM ids), and whether it is an
 /// `only_*` one (every other exit of the via node is forbidden).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -69,7 +67,7 @@ pub fn triples<'w>(
     restrictions: &[Restriction],
     refs: impl Fn(i64) -> Option<&'w [i64]>,
     ids: &[i64],
-    arcs: &[Arc],
+    arcs: impl IntoIterator<Item = (u32, u32)>,
 ) -> Vec<[u32; 3]> {
     let index = |id: i64| ids.binary_search(&id).ok().map(|i| i as u32);
     // the neighbours of `via` along a way, as indices
@@ -97,9 +95,9 @@ pub fn triples<'w>(
             exits.entry(v).or_default();
         }
     }
-    for a in arcs {
-        if let Some(e) = exits.get_mut(&a.from) {
-            e.push(a.to);
+    for (from, to) in arcs {
+        if let Some(e) = exits.get_mut(&from) {
+            e.push(to);
         }
     }
     let mut out = Vec::new();
@@ -123,6 +121,11 @@ pub fn triples<'w>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::routing::graph::Arc;
+
+    fn pairs(arcs: &[Arc]) -> impl Iterator<Item = (u32, u32)> + '_ {
+        arcs.iter().map(|a| (a.from, a.to))
+    }
 
     #[test]
     fn no_and_only_restrictions_become_triples() {
@@ -144,9 +147,9 @@ mod tests {
             to: 2,
             only: false,
         };
-        assert_eq!(triples(&[no], refs, &ids, &arcs), vec![[1, 2, 3]]);
+        assert_eq!(triples(&[no], refs, &ids, pairs(&arcs)), vec![[1, 2, 3]]);
         let only = Restriction { only: true, ..no };
-        let mut got = triples(&[only], refs, &ids, &arcs);
+        let mut got = triples(&[only], refs, &ids, pairs(&arcs));
         got.sort_unstable();
         assert_eq!(
             got,
@@ -154,6 +157,6 @@ mod tests {
             "every other exit, U-turn included"
         );
         let missing = Restriction { to: 9, ..no };
-        assert!(triples(&[missing], refs, &ids, &arcs).is_empty());
+        assert!(triples(&[missing], refs, &ids, pairs(&arcs)).is_empty());
     }
 }

@@ -1,7 +1,7 @@
 //! Strongly connected components: what [`super::build`] keeps of each extract (its largest
 //! component per profile), with the iterative Tarjan that finds them.
 
-use super::graph::{Arc, Graph, Profile, offsets_of};
+use super::graph::{Arc, Graph, Profile};
 
 /// Most extracts in one graph (one bit each in a node's membership mask).
 pub const MAX_EXTRACTS: usize = 64;
@@ -28,26 +28,47 @@ pub(crate) fn largest_scc_per_extract(
     profile: Profile,
     lon: &[i32],
     lat: &[i32],
-    mut arcs: Vec<Arc>,
+    arcs: Vec<Arc>,
+    member: &[u64],
+) -> (Graph, usize, Vec<u32>) {
+    let g = Graph::packed(profile, vec![0; lon.len()], Vec::new(), arcs);
+    let csr = Csr {
+        offsets: g.offsets,
+        targets: g.targets,
+        weights: g.weights,
+        lengths: g.lengths,
+    };
+    largest_scc_of_csr(profile, lon, lat, csr, member)
+}
+
+/// Arcs in CSR over every node, each node's run sorted by target (stable): the arcs of
+/// [`Graph::packed`] before their nodes are filtered.
+pub(crate) struct Csr {
+    pub offsets: Vec<u32>,
+    pub targets: Vec<u32>,
+    pub weights: Vec<u32>,
+    pub lengths: Vec<u32>,
+}
+
+/// [`largest_scc_per_extract`] on arcs already in CSR (no vector of arcs besides them: at
+/// France scale the uncontracted arcs are the largest item of a build); the arcs are filtered
+/// in place.
+pub(crate) fn largest_scc_of_csr(
+    profile: Profile,
+    lon: &[i32],
+    lat: &[i32],
+    csr: Csr,
     member: &[u64],
 ) -> (Graph, usize, Vec<u32>) {
     let n = lon.len();
-    // the components on the bare adjacency (targets in `Graph::from_arcs` order, so the
-    // components are numbered as on that graph)
-    let comp = {
-        let offsets = offsets_of(n, arcs.iter().map(|a| a.from));
-        let mut next: Vec<u32> = offsets[..n].to_vec();
-        let mut targets = vec![0u32; arcs.len()];
-        for a in &arcs {
-            targets[next[a.from as usize] as usize] = a.to;
-            next[a.from as usize] += 1;
-        }
-        drop(next);
-        for u in 0..n {
-            targets[offsets[u] as usize..offsets[u + 1] as usize].sort_unstable();
-        }
-        tarjan(&offsets, &targets)
-    };
+    let Csr {
+        offsets,
+        mut targets,
+        mut weights,
+        mut lengths,
+    } = csr;
+    // the components numbered as on the packed graph (runs sorted by target)
+    let comp = tarjan(&offsets, &targets);
     let mut keep = vec![false; n];
     let mut parts = 0;
     let mut size = vec![0u32; n];
@@ -72,6 +93,7 @@ pub(crate) fn largest_scc_per_extract(
             parts += 1;
         }
     }
+    drop(size);
     let mut new_id = vec![u32::MAX; n];
     let (mut nlon, mut nlat) = (Vec::new(), Vec::new());
     for u in 0..n {
@@ -81,14 +103,42 @@ pub(crate) fn largest_scc_per_extract(
             nlat.push(lat[u]);
         }
     }
-    drop(comp);
-    // in place: no second vector of the arcs
-    arcs.retain_mut(|a| {
-        (a.from, a.to) = (new_id[a.from as usize], new_id[a.to as usize]);
-        a.from != u32::MAX && a.to != u32::MAX
-    });
-    arcs.shrink_to_fit();
-    (Graph::packed(profile, nlon, nlat, arcs), parts, new_id)
+    drop((comp, keep));
+    // in place, in order: the kept nodes' runs keep their order (renumbering is monotone)
+    let mut kept_offsets = Vec::with_capacity(nlon.len() + 1);
+    kept_offsets.push(0u32);
+    let mut w = 0;
+    for u in 0..n {
+        if new_id[u] == u32::MAX {
+            continue;
+        }
+        for a in offsets[u] as usize..offsets[u + 1] as usize {
+            let t = new_id[targets[a] as usize];
+            if t != u32::MAX {
+                (targets[w], weights[w], lengths[w]) = (t, weights[a], lengths[a]);
+                w += 1;
+            }
+        }
+        kept_offsets.push(w as u32);
+    }
+    drop(offsets);
+    for v in [&mut targets, &mut weights, &mut lengths] {
+        v.truncate(w);
+        v.shrink_to_fit();
+    }
+    let g = Graph {
+        profile,
+        offsets: kept_offsets,
+        targets,
+        weights,
+        lengths,
+        lon: nlon,
+        lat: nlat,
+        restrictions: Vec::new(),
+        turns: Default::default(),
+        geometry: Default::default(),
+    };
+    (g, parts, new_id)
 }
 
 /// Strongly connected components (iterative Tarjan): a component number per node.
