@@ -58,14 +58,20 @@ impl Dataset {
             lieux.dedup_by(|b, a| a.id == b.id);
         }
         let sorted = started.elapsed();
-        // The independent steps run side by side: the content hash and the distance tree on
-        // their own threads, the per-slot tables, the groups and the box tree on this one.
-        let (version, sphere, (territoire, tz, bits, groups, plane), timings) =
+        // The independent steps run side by side: the content hash and the spatial index on
+        // their own threads, the per-slot tables and the groups on this one.
+        let (version, index, (territoire, tz, bits, groups), timings) =
             std::thread::scope(|scope| {
                 let lieux = &lieux;
                 let hash = scope.spawn(move || timed(|| content_hash(lieux)));
-                let sphere =
-                    scope.spawn(move || timed(|| SpatialIndex::sphere_tree(&points(lieux))));
+                let index =
+                    scope.spawn(move || {
+                        timed(|| {
+                            SpatialIndex::from_points(lieux.iter().enumerate().filter_map(
+                                |(i, l)| l.position.map(|p| (i as u32, [p.lon, p.lat])),
+                            ))
+                        })
+                    });
                 let rest = timed(|| {
                     let territoire: Vec<Territoire> = lieux
                         .iter()
@@ -74,23 +80,21 @@ impl Dataset {
                     let tz = territoire.iter().map(|t| t.timezone()).collect();
                     let bits = lieux.iter().map(Bits::of).collect();
                     let groups = Groups::new(lieux);
-                    let plane = SpatialIndex::plane_tree(&points(lieux));
-                    (territoire, tz, bits, groups, plane)
+                    (territoire, tz, bits, groups)
                 });
                 let (version, t_hash) =
                     hash.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-                let (sphere, t_sphere) = sphere
+                let (index, t_index) = index
                     .join()
                     .unwrap_or_else(|e| std::panic::resume_unwind(e));
-                (version, sphere, rest.0, [t_hash, t_sphere, rest.1])
+                (version, index, rest.0, [t_hash, t_index, rest.1])
             });
-        let index = SpatialIndex::from_trees(sphere, plane);
         tracing::debug!(
             lieux = lieux.len(),
             sort_ms = sorted.as_millis() as u64,
             hash_ms = timings[0].as_millis() as u64,
-            sphere_tree_ms = timings[1].as_millis() as u64,
-            tables_groups_plane_tree_ms = timings[2].as_millis() as u64,
+            index_ms = timings[1].as_millis() as u64,
+            tables_groups_ms = timings[2].as_millis() as u64,
             total_ms = started.elapsed().as_millis() as u64,
             "dataset built"
         );
@@ -328,14 +332,6 @@ impl Dataset {
 fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     let started = Instant::now();
     (f(), started.elapsed())
-}
-
-/// `[lon, lat]` of each slot, `None` for places without a position.
-fn points(lieux: &[Lieu]) -> Vec<Option<[f64; 2]>> {
-    lieux
-        .iter()
-        .map(|l| l.position.map(|p| [p.lon, p.lat]))
-        .collect()
 }
 
 /// A SHA-256 fed through `write!`: the columns are hashed as they are formatted, with no

@@ -223,12 +223,13 @@ impl FromStr for Horaires {
         let schedule = match WeekTable::parse(raw) {
             Some(table) => Schedule::Weekly(table),
             None => {
-                check_spans(raw)?;
-                Schedule::Rules(Box::new(OpeningHours::from_str(raw).map_err(|e| {
-                    HorairesError {
-                        message: e.to_string(),
-                    }
-                })?))
+                // parsed once (the crate's parse is most of a snapshot's load when such values
+                // are common: issue 19), its expression then checked
+                let oh = OpeningHours::from_str(raw).map_err(|e| HorairesError {
+                    message: e.to_string(),
+                })?;
+                check_spans(&oh.get_expression())?;
+                Schedule::Rules(Box::new(oh))
             }
         };
         Ok(Horaires::new(raw, schedule))
@@ -239,12 +240,10 @@ impl FromStr for Horaires {
 /// `10:00-34:00`): the `opening-hours` crate (2.1.4) never returns from `next_change` on some
 /// schedules made of them (found by `fuzz/` target `hours`), which would hang every request
 /// evaluating the place. Such a value says "open all the time" at best; `24/7` says it safely.
-fn check_spans(raw: &str) -> Result<(), HorairesError> {
+fn check_spans(
+    expr: &opening_hours_syntax::rules::OpeningHoursExpression,
+) -> Result<(), HorairesError> {
     use opening_hours_syntax::rules::time::Time;
-    // unparsable values are reported by the full parser
-    let Ok(expr) = opening_hours_syntax::parse(raw) else {
-        return Ok(());
-    };
     for rule in &expr.rules {
         for span in &rule.time_selector.spans {
             let (Time::Fixed(start), Time::Fixed(end)) = (span.range.start, span.range.end) else {
