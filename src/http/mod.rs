@@ -22,6 +22,7 @@ mod openapi_basemap;
 mod openapi_parts;
 mod openapi_routing;
 mod params;
+mod polygon_json;
 mod replica;
 mod reply;
 mod routes;

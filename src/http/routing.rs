@@ -18,7 +18,10 @@ use warp::reply::Response;
 use super::features::Extra;
 use super::params::Query;
 use super::reply::{self, ApiError, Body, Ctx, cached};
-use super::{AppState, adresses, collection, minute, parse_features, perimetre, territoire_member};
+use super::{
+    AppState, adresses, collection, minute, parse_features, perimetre, polygon_json,
+    territoire_member,
+};
 use crate::dataset::Dataset;
 use crate::filter::Filter;
 use crate::model::Position;
@@ -80,29 +83,24 @@ fn locate(
     }
 }
 
-fn multipolygon_json(mp: &MultiPolygon<f64>) -> serde_json::Value {
-    let round = |x: f64| (x * 1e6).round() / 1e6;
-    let ring = |ls: &geo::LineString<f64>| -> Vec<[f64; 2]> {
-        ls.0.iter().map(|c| [round(c.x), round(c.y)]).collect()
-    };
-    let polys: Vec<Vec<Vec<[f64; 2]>>> =
-        mp.0.iter()
-            .map(|p| {
-                std::iter::once(ring(p.exterior()))
-                    .chain(p.interiors().iter().map(ring))
-                    .collect()
-            })
-            .collect();
-    serde_json::json!({"type": "MultiPolygon", "coordinates": polys})
-}
-
-fn contour_feature(mp: &MultiPolygon<f64>, minutes: u32, profile: Profile, est: bool) -> String {
-    let mut props = serde_json::json!({"minutes": minutes, "mode": profile.as_str()});
+/// Appends one isochrone contour as a GeoJSON Feature.
+fn push_contour_feature(
+    out: &mut String,
+    mp: &MultiPolygon<f64>,
+    minutes: u32,
+    profile: Profile,
+    est: bool,
+) {
+    out.push_str(r#"{"type":"Feature","geometry":"#);
+    polygon_json::push_multipolygon(out, mp);
+    out.push_str(&format!(
+        r#","properties":{{"minutes":{minutes},"mode":"{}""#,
+        profile.as_str()
+    ));
     if est {
-        props["estimate"] = STRAIGHT_LINE.into();
+        out.push_str(&format!(r#","estimate":"{STRAIGHT_LINE}""#));
     }
-    serde_json::json!({"type": "Feature", "geometry": multipolygon_json(mp), "properties": props})
-        .to_string()
+    out.push_str("}}");
 }
 
 /// Polygons for `minutes` (ascending) from `at`: road contours or estimate circles.
@@ -317,7 +315,7 @@ pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> 
             }
             if let Some(p) = polygon {
                 members.push_str(r#","isochrone":"#);
-                members.push_str(&contour_feature(&p, minutes, profile, est));
+                push_contour_feature(&mut members, &p, minutes, profile, est);
             }
             Body::Full(collection(
                 &t.ds,
@@ -406,16 +404,14 @@ pub fn isochrone(state: &AppState, raw: &str, ctx: &Ctx, _now: DateTime<Utc>) ->
         Ok(cached(ctx, tag, "application/geo+json", || {
             let est = router.is_none() || snap.is_none();
             let polys = contours(router.as_deref(), snap, profile, at, &minutes);
-            let features: Vec<String> = polys
-                .iter()
-                .zip(&minutes)
-                .map(|(p, &m)| contour_feature(p, m, profile, est))
-                .collect();
-            let mut body = format!(
-                r#"{{"type":"FeatureCollection","features":[{}],"mode":"{}""#,
-                features.join(","),
-                profile.as_str()
-            );
+            let mut body = String::from(r#"{"type":"FeatureCollection","features":["#);
+            for (i, (p, &m)) in polys.iter().zip(&minutes).enumerate() {
+                if i > 0 {
+                    body.push(',');
+                }
+                push_contour_feature(&mut body, p, m, profile, est);
+            }
+            body.push_str(&format!(r#"],"mode":"{}""#, profile.as_str()));
             if est {
                 body.push_str(r#","estimate":"straight_line""#);
             }

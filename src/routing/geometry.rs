@@ -193,4 +193,48 @@ impl ArcPoints<'_> {
     pub fn iter(&self) -> impl Iterator<Item = ArcPoint> + '_ {
         (0..self.len()).map(|i| self.get(i))
     }
+
+    /// The points after the tail, head included: `get(1..len())` without its per-point
+    /// bounds and direction checks (the isochrone walks every point of every arc reached).
+    #[inline]
+    pub fn after_tail(&self) -> impl Iterator<Item = ArcPoint> + '_ {
+        let g = self.geometry;
+        let (first, k, reversed) = match self.shape {
+            Some((s, r)) => (
+                g.start[s] as usize,
+                (g.start[s + 1] - g.start[s]) as usize,
+                r,
+            ),
+            None => (0, 0, false),
+        };
+        let (lon, lat) = (&g.lon[first..first + k], &g.lat[first..first + k]);
+        let (dm, fwd, back) = (
+            &g.dm[first..first + k],
+            &g.ms_fwd[first..first + k],
+            &g.ms_back[first..first + k],
+        );
+        let (nodes, length_dm) = (self.nodes, self.length_dm);
+        let interior = (0..k).map(move |i| {
+            let j = if reversed { k - 1 - i } else { i };
+            ArcPoint {
+                lon: lon[j],
+                lat: lat[j],
+                ms: if reversed { back[j] } else { fwd[j] },
+                dm: if reversed {
+                    length_dm.saturating_sub(dm[j])
+                } else {
+                    dm[j]
+                },
+                id: nodes + (first + j) as u32,
+            }
+        });
+        let (id, lon, lat) = self.head;
+        interior.chain(std::iter::once(ArcPoint {
+            lon,
+            lat,
+            ms: self.weight_ms,
+            dm: self.length_dm,
+            id,
+        }))
+    }
 }

@@ -27,10 +27,10 @@
 
 use std::cell::RefCell;
 
-use contour::ContourBuilder;
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 
 use super::graph::Graph;
+use super::marching::{Marching, TimeGrid};
 use super::search::{Tree, UNREACHED};
 use crate::geodesy::EARTH_RADIUS_M;
 
@@ -143,8 +143,8 @@ struct Scratch {
     /// Travel time per cell, ms (f32: half the bytes of f64 for the random-access marks;
     /// exact to < 1 ms up to 4.6 hours).
     times: Vec<f32>,
-    /// Negated times for `contour` (which takes f64), per limit.
-    values: Vec<f64>,
+    /// The marching squares' stitching buffers.
+    marching: Marching,
 }
 
 /// The grid: cell `(i, j)` has its centre at `(ox + (i + ½)·dx, oy + (j + ½)·dy)`.
@@ -208,11 +208,18 @@ impl Grid {
 
     /// Lowers to `t` every cell the segment `a`–`b` crosses (a grid traversal, Amanatides and
     /// Woo; Valhalla's Bresenham `Intersect`).
-    fn segment(&mut self, a: (f64, f64), b: (f64, f64), t: f32) {
-        let (mut c, end) = (self.cell(a.0, a.1), self.cell(b.0, b.1));
+    /// `from` is `a`'s cell; returns `b`'s.
+    fn segment(
+        &mut self,
+        from: (isize, isize),
+        a: (f64, f64),
+        b: (f64, f64),
+        t: f32,
+    ) -> (isize, isize) {
+        let (mut c, end) = (from, self.cell(b.0, b.1));
         self.lower(c, t);
         if c == end {
-            return;
+            return end;
         }
         let (vx, vy) = (b.0 - a.0, b.1 - a.1);
         let (si, sj) = (if vx > 0.0 { 1 } else { -1 }, if vy > 0.0 { 1 } else { -1 });
@@ -240,6 +247,7 @@ impl Grid {
             }
             self.lower(c, t);
         }
+        end
     }
 }
 
@@ -255,10 +263,16 @@ fn trace(
     };
     let proj = Projection::new(origin.0, origin.1);
     // extent of the reached nodes and shape points, and of the origin
+    // (the projection is monotonic per axis: the box of the projected points is the
+    // projected box of their integer coordinates)
     let (mut x0, mut y0, mut x1, mut y1) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
-    for (lon, lat) in reached_points(g, tree) {
-        let (x, y) = proj.fwd(lon, lat);
-        (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+    if let Some([lon0, lat0, lon1, lat1]) = reached_box(g, tree) {
+        let deg = |e: i32| f64::from(e) * 1e-7;
+        let (a, b) = (
+            proj.fwd(deg(lon0), deg(lat0)),
+            proj.fwd(deg(lon1), deg(lat1)),
+        );
+        (x0, y0, x1, y1) = (a.0.min(0.0), a.1.min(0.0), b.0.max(0.0), b.1.max(0.0));
     }
     let span = (x1 - x0).max(y1 - y0);
     let mut dy = cell_for_span(span).max(1.0);
@@ -288,30 +302,22 @@ fn trace(
         };
         grid.lower(grid.cell(0.0, 0.0), 0.0);
         rasterise(g, tree, &proj, limit_ms + PADDING_MS, &mut grid);
-        // (`contour` puts value i at i + ½, the cell's centre)
-        let builder = ContourBuilder::new(nx, ny, true)
-            .x_origin(ox)
-            .y_origin(oy)
-            .x_step(dx)
-            .y_step(dy);
+        // (value i at i + ½, the cell's centre)
+        let view = TimeGrid {
+            times: &grid.times,
+            nx,
+            ny,
+            ox,
+            oy,
+            dx,
+            dy,
+            no_road_ms: NO_ROAD_MS,
+        };
         let polys = limits_s
             .iter()
             .map(|&s| {
-                // contour keeps values >= threshold: negate times
                 let c = f64::from(s) * 1000.0;
-                let empty = -(c + NO_ROAD_MS);
-                scratch.values.clear();
-                scratch.values.extend(
-                    grid.times
-                        .iter()
-                        .map(|&t| if t.is_finite() { -f64::from(t) } else { empty }),
-                );
-                match builder.contours(&scratch.values, &[-c]) {
-                    Ok(mut cs) if !cs.is_empty() => {
-                        finish(cs.swap_remove(0).geometry(), &proj, &grid, c)
-                    }
-                    _ => MultiPolygon(Vec::new()),
-                }
+                finish(scratch.marching.contour(&view, c), &proj, &grid, c)
             })
             .collect();
         scratch.times = grid.times;
@@ -320,35 +326,49 @@ fn trace(
 }
 
 /// Projected contour polygons of limit `c_ms` to WGS84, without the holes no road crosses.
-fn finish(mp: &MultiPolygon<f64>, proj: &Projection, grid: &Grid, c_ms: f64) -> MultiPolygon<f64> {
-    let kept = MultiPolygon(
-        mp.0.iter()
+fn finish(mp: MultiPolygon<f64>, proj: &Projection, grid: &Grid, c_ms: f64) -> MultiPolygon<f64> {
+    let unproject = |mut ls: LineString<f64>| {
+        for c in &mut ls.0 {
+            (c.x, c.y) = proj.inv(c.x, c.y);
+        }
+        ls
+    };
+    MultiPolygon(
+        mp.0.into_iter()
             .map(|p| {
-                let holes = p.interiors().iter();
-                let roads = holes.filter(|r| grid.any_road_in(r, c_ms)).cloned();
-                Polygon::new(p.exterior().clone(), roads.collect())
+                let (exterior, holes) = p.into_inner();
+                let roads = holes.into_iter().filter(|r| grid.any_road_in(r, c_ms));
+                Polygon::new(unproject(exterior), roads.map(unproject).collect())
             })
             .collect(),
-    );
-    unproject(&kept, proj)
+    )
 }
 
-/// The settled nodes of `tree`, and the shape points of their arcs (issue 18) no later than
-/// the last node settled, `(lon, lat)` degrees.
-fn reached_points<'a>(g: &'a Graph, tree: &'a Tree) -> impl Iterator<Item = (f64, f64)> + 'a {
-    let last = tree.settled.last().map_or(0, |&u| tree.time_ms[u as usize]);
-    tree.settled.iter().flat_map(move |&u| {
+/// The box `[min_lon, min_lat, max_lon, max_lat]` (1e-7 degrees) of the settled nodes of
+/// `tree` and of the shape points of their arcs (issue 18) no later than the last node settled.
+fn reached_box(g: &Graph, tree: &Tree) -> Option<[i32; 4]> {
+    let last = tree.settled.last().map(|&u| tree.time_ms[u as usize])?;
+    let mut b = [i32::MAX, i32::MAX, i32::MIN, i32::MIN];
+    let mut add = |lon: i32, lat: i32| {
+        b = [b[0].min(lon), b[1].min(lat), b[2].max(lon), b[3].max(lat)];
+    };
+    for &u in &tree.settled {
         let tu = tree.time_ms[u as usize];
-        let shapes = g.arcs(u).filter(|&a| g.geometry.interior(a) > 0);
-        let points = shapes.flat_map(move |a| {
+        add(g.lon[u as usize], g.lat[u as usize]);
+        for a in g.arcs(u) {
+            if g.geometry.interior(a) == 0 {
+                continue;
+            }
             let pts = g.arc_points(u, a);
-            (1..pts.len() - 1)
-                .map(move |i| pts.get(i))
-                .take_while(move |p| tu.saturating_add(p.ms) <= last)
-                .map(|p| (f64::from(p.lon) * 1e-7, f64::from(p.lat) * 1e-7))
-        });
-        std::iter::once(g.coord(u)).chain(points)
-    })
+            for p in pts.after_tail().take(pts.len() - 2) {
+                if tu.saturating_add(p.ms) > last {
+                    break;
+                }
+                add(p.lon, p.lat);
+            }
+        }
+    }
+    Some(b)
 }
 
 /// Every reached arc cut into pieces of a quarter cell along its shape (a two-way road once),
@@ -395,9 +415,10 @@ fn rasterise(g: &Graph, tree: &Tree, proj: &Projection, horizon_ms: f64, grid: &
             };
             let pts = g.arc_points(u, a);
             let mut prev = (ux, uy);
+            // the cell of `prev`, when known
+            let mut prev_cell = None;
             let (mut t_prev, mut c_prev, mut dm_prev) = (time(0.0), 0.0, 0);
-            'shape: for i in 1..pts.len() {
-                let q = pts.get(i);
+            'shape: for q in pts.after_tail() {
                 let (qx, qy) = proj.fwd(f64::from(q.lon) * 1e-7, f64::from(q.lat) * 1e-7);
                 let (x0, y0, c0) = (prev.0, prev.1, c_prev);
                 let len_m = f64::from(q.dm - dm_prev) / 10.0;
@@ -411,10 +432,14 @@ fn rasterise(g: &Graph, tree: &Tree, proj: &Projection, horizon_ms: f64, grid: &
                     let at = (x0 + f * (qx - x0), y0 + f * (qy - y0));
                     let later = t.max(t_prev);
                     if later <= horizon_ms {
-                        grid.segment(prev, at, later as f32);
-                    } else if back.is_none() && start.is_none() {
-                        // only later from here on
-                        break 'shape;
+                        let from = prev_cell.unwrap_or_else(|| grid.cell(prev.0, prev.1));
+                        prev_cell = Some(grid.segment(from, prev, at, later as f32));
+                    } else {
+                        prev_cell = None;
+                        if back.is_none() && start.is_none() {
+                            // only later from here on
+                            break 'shape;
+                        }
                     }
                     (prev, t_prev) = (at, t);
                 }
@@ -434,22 +459,6 @@ fn inside(ring: &LineString<f64>, x: f64, y: f64) -> bool {
         }
     }
     odd
-}
-
-fn unproject(mp: &MultiPolygon<f64>, proj: &Projection) -> MultiPolygon<f64> {
-    let ring = |ls: &LineString<f64>| -> LineString<f64> {
-        ls.0.iter()
-            .map(|c| {
-                let (x, y) = proj.inv(c.x, c.y);
-                Coord { x, y }
-            })
-            .collect()
-    };
-    MultiPolygon(
-        mp.0.iter()
-            .map(|p| Polygon::new(ring(p.exterior()), p.interiors().iter().map(ring).collect()))
-            .collect(),
-    )
 }
 
 /// A circle of `radius_m` metres around `(lon, lat)` (64 vertices): the straight-line estimate.

@@ -35,6 +35,7 @@ pub mod graph;
 pub mod graph_write;
 pub mod isochrone;
 pub mod lines;
+pub mod marching;
 pub mod osm_read;
 pub mod restrictions;
 pub mod scc;

@@ -251,3 +251,27 @@ fn polygon_holds_the_near_nodes_and_leaves_out_the_far_ones() {
         "{near} near, {far} far: too few checked"
     );
 }
+
+/// `ArcPoints::after_tail` (the isochrone's fast walk along the shapes) gives every arc's
+/// points as `get` does, both directions of every shape, on the real Andorra graphs.
+#[test]
+fn after_tail_walks_the_points_get_gives() {
+    let Some(net) = net("andorra") else {
+        eprintln!("skipping: ../shared/data/osm absent");
+        return;
+    };
+    let mut shaped = 0;
+    for profile in [Profile::Car, Profile::Walk] {
+        let g = net.graph(profile);
+        for u in 0..g.node_count() as u32 {
+            for a in g.arcs(u) {
+                let pts = g.arc_points(u, a);
+                let want: Vec<_> = (1..pts.len()).map(|i| pts.get(i)).collect();
+                let got: Vec<_> = pts.after_tail().collect();
+                assert_eq!(got, want, "{profile:?} arc {a} from {u}");
+                shaped += usize::from(pts.len() > 2);
+            }
+        }
+    }
+    assert!(shaped > 1_000, "{shaped} arcs with a shape: too few");
+}
