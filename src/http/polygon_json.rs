@@ -146,7 +146,7 @@ mod tests {
             );
             let mut text = String::new();
             push_multipolygon(&mut text, &mp);
-            let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let parsed: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
             assert_eq!(parsed, oracle(&mp), "{text}");
             let (a, b) = (parsed.to_string(), oracle(&mp).to_string());
             assert_eq!(a, b, "bit for bit");

@@ -30,7 +30,7 @@ use std::cell::RefCell;
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 
 use super::graph::Graph;
-use super::marching::{Marching, TimeGrid};
+use super::marching::{GridFrame, Marching, TimeGrid};
 use super::search::{Tree, UNREACHED};
 use crate::geodesy::EARTH_RADIUS_M;
 
@@ -150,20 +150,15 @@ struct Scratch {
 /// The grid: cell `(i, j)` has its centre at `(ox + (i + ½)·dx, oy + (j + ½)·dy)`.
 struct Grid {
     times: Vec<f32>,
-    nx: usize,
-    ny: usize,
-    ox: f64,
-    oy: f64,
-    dx: f64,
-    dy: f64,
+    f: GridFrame,
 }
 
 impl Grid {
     /// The cell holding `(x, y)`, unclamped.
     #[inline]
     fn cell(&self, x: f64, y: f64) -> (isize, isize) {
-        let fx = (x - self.ox) / self.dx;
-        let fy = (y - self.oy) / self.dy;
+        let fx = (x - self.f.ox) / self.f.dx;
+        let fy = (y - self.f.oy) / self.f.dy;
         // floor without the libm call (`f64::floor` is not inlined on baseline x86-64)
         (
             fx as isize - isize::from(fx < 0.0),
@@ -173,8 +168,8 @@ impl Grid {
 
     #[inline]
     fn lower(&mut self, (i, j): (isize, isize), t: f32) {
-        if i >= 0 && j >= 0 && (i as usize) < self.nx && (j as usize) < self.ny {
-            let v = &mut self.times[j as usize * self.nx + i as usize];
+        if i >= 0 && j >= 0 && (i as usize) < self.f.nx && (j as usize) < self.f.ny {
+            let v = &mut self.times[j as usize * self.f.nx + i as usize];
             if t < *v {
                 *v = t;
             }
@@ -191,12 +186,12 @@ impl Grid {
         let (i0, j0) = self.cell(x0, y0);
         let (i1, j1) = self.cell(x1, y1);
         let clamp = |k: isize, n: usize| k.clamp(0, n as isize - 1) as usize;
-        for j in clamp(j0, self.ny)..=clamp(j1, self.ny) {
-            let y = self.oy + (j as f64 + 0.5) * self.dy;
-            for i in clamp(i0, self.nx)..=clamp(i1, self.nx) {
-                let t = f64::from(self.times[j * self.nx + i]);
+        for j in clamp(j0, self.f.ny)..=clamp(j1, self.f.ny) {
+            let y = self.f.oy + (j as f64 + 0.5) * self.f.dy;
+            for i in clamp(i0, self.f.nx)..=clamp(i1, self.f.nx) {
+                let t = f64::from(self.times[j * self.f.nx + i]);
                 if t.is_finite() && t > c_ms {
-                    let x = self.ox + (i as f64 + 0.5) * self.dx;
+                    let x = self.f.ox + (i as f64 + 0.5) * self.f.dx;
                     if inside(ring, x, y) {
                         return true;
                     }
@@ -232,10 +227,10 @@ impl Grid {
             }
         };
         let (mut tx, mut ty) = (
-            next(c.0, si, self.ox, self.dx, a.0, vx),
-            next(c.1, sj, self.oy, self.dy, a.1, vy),
+            next(c.0, si, self.f.ox, self.f.dx, a.0, vx),
+            next(c.1, sj, self.f.oy, self.f.dy, a.1, vy),
         );
-        let (dtx, dty) = (self.dx / vx.abs(), self.dy / vy.abs());
+        let (dtx, dty) = (self.f.dx / vx.abs(), self.f.dy / vy.abs());
         let steps = (end.0 - c.0).unsigned_abs() + (end.1 - c.1).unsigned_abs();
         for _ in 0..steps {
             if tx < ty {
@@ -291,8 +286,7 @@ fn trace(
         let mut times = std::mem::take(&mut scratch.times);
         times.clear();
         times.resize(nx * ny, f32::INFINITY);
-        let mut grid = Grid {
-            times,
+        let f = GridFrame {
             nx,
             ny,
             ox,
@@ -300,17 +294,13 @@ fn trace(
             dx,
             dy,
         };
+        let mut grid = Grid { times, f };
         grid.lower(grid.cell(0.0, 0.0), 0.0);
         rasterise(g, tree, &proj, limit_ms + PADDING_MS, &mut grid);
         // (value i at i + ½, the cell's centre)
         let view = TimeGrid {
             times: &grid.times,
-            nx,
-            ny,
-            ox,
-            oy,
-            dx,
-            dy,
+            frame: f,
             no_road_ms: NO_ROAD_MS,
         };
         let polys = limits_s
@@ -374,7 +364,7 @@ fn reached_box(g: &Graph, tree: &Tree) -> Option<[i32; 4]> {
 /// Every reached arc cut into pieces of a quarter cell along its shape (a two-way road once),
 /// each piece drawn with its later time; arcs leaving the search followed up to `horizon_ms`.
 fn rasterise(g: &Graph, tree: &Tree, proj: &Projection, horizon_ms: f64, grid: &mut Grid) {
-    let piece = 0.25 * grid.dy;
+    let piece = 0.25 * grid.f.dy;
     for &u in &tree.settled {
         let tu = f64::from(tree.time_ms[u as usize]);
         let (lon, lat) = g.coord(u);

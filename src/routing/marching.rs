@@ -32,16 +32,23 @@ const CASES: [&[[(i32, i32); 2]]; 16] = [
 
 const NONE: u32 = u32::MAX;
 
-/// A grid of times (ms, `f32`, row-major, `nx` per row; infinite where no road) and how cell
-/// `(i, j)`'s value maps to the plane: `contour`'s `x_origin`, `y_origin`, `x_step`, `y_step`.
-pub struct TimeGrid<'a> {
-    pub times: &'a [f32],
+/// A grid's size and placement: `nx` × `ny` cells, cell `(i, j)`'s value at
+/// `(ox + (i + ½)·dx, oy + (j + ½)·dy)` (`contour`'s `x_origin`, `y_origin`, `x_step`,
+/// `y_step`).
+#[derive(Debug, Clone, Copy)]
+pub struct GridFrame {
     pub nx: usize,
     pub ny: usize,
     pub ox: f64,
     pub oy: f64,
     pub dx: f64,
     pub dy: f64,
+}
+
+/// A grid of times (ms, `f32`, row-major, `nx` per row; infinite where no road).
+pub struct TimeGrid<'a> {
+    pub times: &'a [f32],
+    pub frame: GridFrame,
     /// Added to the limit for a cell without a road (its value for the interpolation).
     pub no_road_ms: f64,
 }
@@ -71,11 +78,12 @@ impl Marching {
     /// `limit_ms + no_road_ms`), as `ContourBuilder::new(nx, ny, true)` with the grid's
     /// origin and steps returns them for the negated values and threshold.
     pub fn contour(&mut self, g: &TimeGrid<'_>, limit_ms: f64) -> MultiPolygon<f64> {
-        let (nx, ny) = (g.nx as isize, g.ny as isize);
+        let f = g.frame;
+        let (nx, ny) = (f.nx as isize, f.ny as isize);
         let c = limit_ms;
         // the box of the cells within the limit: every other square is case 0
         let (mut i0, mut j0, mut i1, mut j1) = (isize::MAX, isize::MAX, -1, -1);
-        for (j, row) in g.times.chunks_exact(g.nx).enumerate() {
+        for (j, row) in g.times.chunks_exact(f.nx).enumerate() {
             if let Some(first) = row.iter().position(|&t| f64::from(t) <= c) {
                 let last = row
                     .iter()
@@ -89,8 +97,8 @@ impl Marching {
         if i1 < 0 {
             return MultiPolygon(Vec::new());
         }
-        let w = 2 * g.nx + 4;
-        let size = ((2 * g.ny + 3) * w).div_ceil(2) + 1;
+        let w = 2 * f.nx + 4;
+        let size = ((2 * f.ny + 3) * w).div_ceil(2) + 1;
         if self.by_start.len() < size {
             self.by_start.resize(size, NONE);
             self.by_end.resize(size, NONE);
@@ -260,26 +268,26 @@ impl TimeGrid<'_> {
 
     /// `contour`'s `smoooth_linear` then its grid transform, on a ring in cells.
     pub fn place(&self, ring: &mut LineString<f64>, c: f64) {
-        let value = -c;
+        let (f, value) = (self.frame, -c);
         let len = self.times.len();
         for p in &mut ring.0 {
             let (x, y) = (p.x, p.y);
             let xt = x.trunc() as usize;
             let yt = y.trunc() as usize;
-            let ix = yt * self.nx + xt;
+            let ix = yt * f.nx + xt;
             if ix < len {
                 let v1 = self.value(ix, c);
-                if x > 0.0 && x < self.nx as f64 && (xt as f64 - x).abs() < f64::EPSILON {
-                    let v0 = self.value(yt * self.nx + xt - 1, c);
+                if x > 0.0 && x < f.nx as f64 && (xt as f64 - x).abs() < f64::EPSILON {
+                    let v0 = self.value(yt * f.nx + xt - 1, c);
                     p.x = x + (value - v0) / (v1 - v0) - 0.5;
                 }
-                if y > 0.0 && y < self.ny as f64 && (yt as f64 - y).abs() < f64::EPSILON {
-                    let v0 = self.value((yt - 1) * self.nx + xt, c);
+                if y > 0.0 && y < f.ny as f64 && (yt as f64 - y).abs() < f64::EPSILON {
+                    let v0 = self.value((yt - 1) * f.nx + xt, c);
                     p.y = y + (value - v0) / (v1 - v0) - 0.5;
                 }
             }
-            p.x = p.x * self.dx + self.ox;
-            p.y = p.y * self.dy + self.oy;
+            p.x = p.x * f.dx + f.ox;
+            p.y = p.y * f.dy + f.oy;
         }
     }
 }
@@ -340,12 +348,13 @@ mod tests {
     /// The `contour` crate's answer, as the isochrone asked it before: negated values.
     fn oracle(g: &TimeGrid<'_>, c: f64) -> MultiPolygon<f64> {
         let values: Vec<f64> = (0..g.times.len()).map(|i| g.value(i, c)).collect();
-        let b = ContourBuilder::new(g.nx, g.ny, true)
-            .x_origin(g.ox)
-            .y_origin(g.oy)
-            .x_step(g.dx)
-            .y_step(g.dy);
-        let mut cs = b.contours(&values, &[-c]).unwrap();
+        let f = g.frame;
+        let b = ContourBuilder::new(f.nx, f.ny, true)
+            .x_origin(f.ox)
+            .y_origin(f.oy)
+            .x_step(f.dx)
+            .y_step(f.dy);
+        let mut cs = b.contours(&values, &[-c]).expect("a grid of nx × ny");
         cs.swap_remove(0).geometry().clone()
     }
 
@@ -374,12 +383,14 @@ mod tests {
                 .collect();
             let g = TimeGrid {
                 times: &times,
-                nx,
-                ny,
-                ox: -1234.5 + round as f64,
-                oy: 987.25,
-                dx: 163.7,
-                dy: 220.1,
+                frame: GridFrame {
+                    nx,
+                    ny,
+                    ox: -1234.5 + round as f64,
+                    oy: 987.25,
+                    dx: 163.7,
+                    dy: 220.1,
+                },
                 no_road_ms: 60_000.0,
             };
             for c in [0.0, 120_000.0, 300_000.0, 450_000.0, 599_999.0, 1e9] {
