@@ -13,7 +13,8 @@
 //!   segment); an arc leaving the search is followed to its end with times beyond the limit,
 //!   as Valhalla's search runs 10 minutes past the largest contour. Nothing is added for the
 //!   last metres walked off the road: Valhalla adds none either.
-//! - **Contours.** Per limit, marching squares on the cell centres (the `contour` crate); a
+//! - **Contours.** Per limit, marching squares on the cell centres ([`super::marching`]: the
+//!   `contour` crate's algorithm and output, without its per-limit copy of the grid); a
 //!   cell no road crosses counts as one minute beyond that limit (Valhalla's rule), so a
 //!   polygon reaches most of the way across the cells beyond its last road. A hole is kept only
 //!   if a road crosses it (reached past the limit): the holes that cells without roads leave
