@@ -250,7 +250,6 @@ fn build_with<P: AsRef<Path>>(
         }
     }
     drop(named);
-    let refs_of = |i: usize| &nodes[start[i]..start[i + 1]];
 
     // Pass 2: coordinates of the nodes used (the first extract holding a node gives them),
     // stored in place as the blobs are decoded.
@@ -265,8 +264,8 @@ fn build_with<P: AsRef<Path>>(
         read_nodes(path, &ids, [&lon, &lat], &flags, &pb)?;
     }
     // same layout: collected in place
-    let lon: Vec<i32> = lon.into_iter().map(AtomicI32::into_inner).collect();
-    let lat: Vec<i32> = lat.into_iter().map(AtomicI32::into_inner).collect();
+    let mut lon: Vec<i32> = lon.into_iter().map(AtomicI32::into_inner).collect();
+    let mut lat: Vec<i32> = lat.into_iter().map(AtomicI32::into_inner).collect();
     let flags: Vec<u8> = flags.into_iter().map(AtomicU8::into_inner).collect();
     let mut stats = BuildStats {
         extracts: osm.len(),
@@ -282,21 +281,8 @@ fn build_with<P: AsRef<Path>>(
         graph: [(0, 0); 2],
     };
 
-    let node_m = |a: usize, b: usize| {
-        haversine_m(
-            f64::from(lon[a]) * 1e-7,
-            f64::from(lat[a]) * 1e-7,
-            f64::from(lon[b]) * 1e-7,
-            f64::from(lat[b]) * 1e-7,
-        )
-    };
-    // segments of each way as node indices (both ends present), and each way's length
-    let segments = |i: usize| {
-        refs_of(i)
-            .windows(2)
-            .map(|p| (p[0] as usize, p[1] as usize))
-            .filter(|&(a, b)| a != b && lon[a] != MISSING && lon[b] != MISSING)
-    };
+    let node_m = |a: usize, b: usize| segment_m(&lon, &lat, a, b);
+    let segments = |i: usize| way_segments(&nodes[start[i]..start[i + 1]], &lon);
     spinner(&pb, "road density");
     let mut dense = density::relative(
         &lon,
@@ -310,6 +296,10 @@ fn build_with<P: AsRef<Path>>(
     pb.set_message("components");
     let mut flags = flags;
     for (p, profile) in Profile::ALL.into_iter().enumerate() {
+        // borrowed for this profile only: the last one frees what they read
+        let refs_of = |i: usize| &nodes[start[i]..start[i + 1]];
+        let node_m = |a: usize, b: usize| segment_m(&lon, &lat, a, b);
+        let segments = |i: usize| way_segments(refs_of(i), &lon);
         // the way's direction in this profile (1 forward, -1 backward, 0 both), if it has one
         let dir_of = |w: &Way| match profile {
             Profile::Car => rules[w.rule as usize].car.map(|c| c.dir),
@@ -428,6 +418,11 @@ fn build_with<P: AsRef<Path>>(
         memory(&format!("{} components", profile.as_str()));
         let (g, parts, new_id) = largest_scc_of_csr(profile, &lon, &lat, csr, &member);
         drop(member);
+        if p + 1 == Profile::ALL.len() {
+            // the last profile: the ways and coordinates are read no more (freed before its
+            // contraction, the peak of a France-size build)
+            (ways, nodes, start, lon, lat) = Default::default();
+        }
         let kept = |u: u32| Some(new_id[u as usize]).filter(|&v| v != u32::MAX);
         let triples = triples
             .iter()
@@ -466,6 +461,23 @@ fn build_with<P: AsRef<Path>>(
     memory("done");
     pb.finish_and_clear();
     Ok(stats)
+}
+
+/// Length of the segment between nodes `a` and `b`, metres.
+fn segment_m(lon: &[i32], lat: &[i32], a: usize, b: usize) -> f64 {
+    haversine_m(
+        f64::from(lon[a]) * 1e-7,
+        f64::from(lat[a]) * 1e-7,
+        f64::from(lon[b]) * 1e-7,
+        f64::from(lat[b]) * 1e-7,
+    )
+}
+
+/// The segments of a way (its node indices `refs`) as node index pairs, both ends present.
+fn way_segments<'a>(refs: &'a [u32], lon: &'a [i32]) -> impl Iterator<Item = (usize, usize)> + 'a {
+    refs.windows(2)
+        .map(|p| (p[0] as usize, p[1] as usize))
+        .filter(|&(a, b)| a != b && lon[a] != MISSING && lon[b] != MISSING)
 }
 
 /// Logs (debug) the process's resident and peak memory as a build phase starts: where the
