@@ -53,12 +53,12 @@ def graph_nodes(graph_path):
     if b[:8] != b"LIEUXRG\0":
         sys.exit(f"{graph_path}: not a lieux graph")
     version, sections = struct.unpack_from("<II", b, 8)
-    if version not in (1, 2, 3):
-        sys.exit(f"{graph_path}: graph version {version}, this script reads 1 to 3")
+    if version not in (1, 2, 3, 4):
+        sys.exit(f"{graph_path}: graph version {version}, this script reads 1 to 4")
     pos = 16
     out = {}
     for _ in range(sections):
-        r = s = p = 0
+        r = s = p = f = 0
         if version == 1:
             profile, n, m = struct.unpack_from("<III", b, pos)
             pos += 12
@@ -66,21 +66,25 @@ def graph_nodes(graph_path):
             # version 2: the turn restrictions (3 × u32 each) after the coordinates
             profile, n, m, r = struct.unpack_from("<IIII", b, pos)
             pos += 16
-        else:
+        elif version == 3:
             # version 3: then the arcs' shapes (see src/routing/graph.rs)
             profile, n, m, r, s, p = struct.unpack_from("<IIIIII", b, pos)
             pos += 24
+        else:
+            # version 4: then the arc flags (f words)
+            profile, n, m, r, s, p, f = struct.unpack_from("<IIIIIII", b, pos)
+            pos += 28
         body = 4 * ((n + 1) + 3 * m)
         lon = struct.unpack_from(f"<{n}i", b, pos + body)
         lat = struct.unpack_from(f"<{n}i", b, pos + body + 4 * n)
         pts = list(zip(lon, lat))
         pos += body + 8 * n + 12 * r
-        if version == 3:
+        if version >= 3:
             pos += 4 * m + (4 * (s + 1) if s else 0)
             plon = struct.unpack_from(f"<{p}i", b, pos)
             plat = struct.unpack_from(f"<{p}i", b, pos + 4 * p)
             pts += list(zip(plon, plat))
-            pos += 20 * p
+            pos += 20 * p + 4 * f
         # sorted: the same way nodes give the same seeded sample whatever the file version
         out[{1: "car", 2: "walk"}[profile]] = [(x * 1e-7, y * 1e-7) for x, y in sorted(pts)]
     return out

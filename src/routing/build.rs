@@ -333,6 +333,9 @@ fn build_with<P: AsRef<Path>>(
             next[from] += 1;
             (targets[i], weights[i], lengths[i]) = (to as u32, weight_ms, length_dm);
         };
+        // the walk flags of the segments that have some (by coordinates: the nodes are
+        // renumbered below)
+        let mut flagged = super::walk_cost::Segments::default();
         for (i, w) in ways.iter().enumerate() {
             let Some(dir) = dir_of(w) else {
                 continue;
@@ -369,6 +372,9 @@ fn build_with<P: AsRef<Path>>(
                 }
                 if a == b {
                     continue;
+                }
+                if profile == Profile::Walk {
+                    flagged.add((lon[a], lat[a]), (lon[b], lat[b]), rule.walk_flags);
                 }
                 let len_m = haversine_m(
                     f64::from(lon[a]) * 1e-7,
@@ -432,14 +438,19 @@ fn build_with<P: AsRef<Path>>(
         stats.uncontracted[p] = (g.node_count(), g.arc_count());
         memory(&format!("{} contraction", profile.as_str()));
         // the turn data is derived once, on the graph served (compact reads the triples only)
-        let g = if contract {
-            super::contract::compact(Graph {
+        flagged.seal();
+        let mut g = if contract {
+            let also = super::walk_cost::changes_at(&g, &flagged);
+            let g = Graph {
                 restrictions: triples,
                 ..g
-            })
+            };
+            super::contract::compact_keeping(g, &also)
         } else {
             g.with_restrictions(triples)
         };
+        g.arc_flags = super::walk_cost::arc_flags(&g, &flagged);
+        drop(flagged);
         if profile == Profile::Car {
             stats.forbidden_turns = g.turns.forbidden_count();
         }

@@ -7,6 +7,8 @@
 //!   road turning one-way there or two ways sharing a segment, keeps the node);
 //! - every node a turn restriction names (`from`, `via`, `to`), so restrictions stay node
 //!   triples and the turn-aware search reads them unchanged;
+//! - every node the caller asks to keep ([`compact_keeping`]: where the walk flags of
+//!   [`super::walk_cost`] change, so that an arc has one set of flags);
 //! - one node of each closed ring of way nodes with no other node on it.
 //!
 //! The way nodes between become the arc's shape ([`super::geometry`]), with the time and
@@ -53,7 +55,12 @@ impl Chains {
 }
 
 /// The compact graph of `g` (every arc straight): see the module doc.
-pub fn compact(mut g: Graph) -> Graph {
+pub fn compact(g: Graph) -> Graph {
+    compact_keeping(g, &[])
+}
+
+/// [`compact`], keeping also the nodes `u` with `also[u]` (`also` empty or one per node).
+pub fn compact_keeping(mut g: Graph, also: &[bool]) -> Graph {
     debug_assert!(
         g.geometry.arc_shape.is_empty(),
         "contracting a compact graph"
@@ -79,6 +86,9 @@ pub fn compact(mut g: Graph) -> Graph {
         for x in [u, v, w] {
             keep[x as usize] = true;
         }
+    }
+    for (k, &a) in keep.iter_mut().zip(also) {
+        *k |= a;
     }
     // chains from every kept node, then from one node of each ring left unvisited
     let mut visited = vec![false; n];
@@ -243,6 +253,7 @@ fn assemble(g: Graph, keep: &[bool], all: Chains) -> Graph {
         restrictions: Vec::new(),
         turns: Default::default(),
         geometry: geo,
+        arc_flags: Vec::new(),
     }
     .with_restrictions(triples)
 }

@@ -4,22 +4,25 @@
 //!
 //! ```text
 //! magic      8 bytes  b"LIEUXRG\0"
-//! version    u32      3
+//! version    u32      4
 //! profiles   u32      number of sections that follow (2: car then walk)
 //! section    profile u32 (1 car, 2 walk), nodes u32 (n), arcs u32 (m), restrictions u32 (r),
-//!            shapes u32 (s), shape points u32 (p),
+//!            shapes u32 (s), shape points u32 (p), flag words u32 (f: 0, or ⌈m / 4⌉),
 //!            offsets (n + 1) × u32, targets m × u32, weights m × u32 (milliseconds),
 //!            lengths m × u32 (decimetres), lon n × i32, lat n × i32 (1e-7 degrees, WGS84),
 //!            restrictions r × 3 × u32 (forbidden turns `from, via, to` as node numbers),
 //!            arc shapes m × u32, shape offsets (s + 1) × u32 (empty when s = 0), point lon
 //!            p × i32, lat p × i32, length p × u32, time forward p × u32, time back p × u32
-//!            (the arcs' geometry: [`super::geometry`])
+//!            (the arcs' geometry: [`super::geometry`]),
+//!            arc flags f × u32 (one byte per arc, little-endian, zero-padded:
+//!            [`super::walk_cost`]; none when no arc has a flag)
 //! crc32      u32      CRC-32 (IEEE, `crc32fast`) of every byte before it
 //! ```
 //!
 //! The graph is compact (issue 18, [`super::contract`]): nodes only where roads meet, end or
 //! where a turn restriction needs one; the way nodes between are the arcs' shape points.
-//! Versions 1 and 2 (every way node a node; version 1 also without turn costs) are refused
+//! Versions 1 to 3 (3 without the arc flags; 1 and 2 every way node a node; 1 also without
+//! turn costs) are refused
 //! with an error asking for a rebuild: reading them would silently serve another graph.
 //!
 //! One file holds both profiles, so `serve --graph FILE` needs one path and one read. Loading
@@ -35,7 +38,7 @@ use super::turns::{ArcEnd, Turns};
 /// File magic.
 pub const MAGIC: &[u8; 8] = b"LIEUXRG\0";
 /// Current file version.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 /// Why a graph could not be built, read or written.
 #[derive(Debug, thiserror::Error)]
@@ -125,6 +128,8 @@ pub struct Graph {
     pub turns: Turns,
     /// The arcs' shapes (way nodes between the arcs' ends); empty: every arc straight.
     pub geometry: Geometry,
+    /// Per arc: its [`super::walk_cost`] flags (destination-only); empty: none has any.
+    pub arc_flags: Vec<u8>,
 }
 
 /// An arc before CSR packing.
@@ -169,6 +174,7 @@ impl Graph {
             restrictions: Vec::new(),
             turns: Turns::default(),
             geometry: Geometry::default(),
+            arc_flags: Vec::new(),
         }
     }
 
@@ -210,6 +216,12 @@ impl Graph {
             weight_ms: self.weights[a],
             length_dm: self.lengths[a],
         }
+    }
+
+    /// The [`super::walk_cost`] flags of arc `a`.
+    #[inline]
+    pub fn flags(&self, a: usize) -> u8 {
+        self.arc_flags.get(a).copied().unwrap_or(0)
     }
 
     /// Does the search take turns into account (car)?
@@ -259,6 +271,9 @@ impl Graph {
         }
         if self.targets.iter().any(|&t| t as usize >= n) {
             return Err(GraphError::Invalid("arc target out of range".into()));
+        }
+        if !self.arc_flags.is_empty() && self.arc_flags.len() != m {
+            return Err(GraphError::Invalid("arc flags do not match the arcs".into()));
         }
         self.geometry.validate(m).map_err(GraphError::Invalid)
     }
@@ -315,6 +330,7 @@ impl RoadNetwork {
             let nr = r.u32("section")? as usize;
             let ns = r.u32("section")? as usize;
             let np = r.u32("section")? as usize;
+            let nf = r.u32("section")? as usize;
             let mut g = Graph {
                 profile,
                 offsets: r.u32s(n + 1)?,
@@ -326,6 +342,7 @@ impl RoadNetwork {
                 restrictions: Vec::new(),
                 turns: Turns::default(),
                 geometry: Geometry::default(),
+                arc_flags: Vec::new(),
             };
             let triples = r.u32s(nr.checked_mul(3).ok_or(GraphError::Truncated("arrays"))?)?;
             let arc_shape = r.u32s(m)?;
@@ -338,6 +355,13 @@ impl RoadNetwork {
                 ms_back: r.u32s(np)?,
                 arc_shape: if ns == 0 { Vec::new() } else { arc_shape },
             };
+            if nf != 0 {
+                if nf != m.div_ceil(4) {
+                    return Err(GraphError::Invalid("arc flags do not match the arcs".into()));
+                }
+                let words = r.u32s(nf)?;
+                g.arc_flags = words.iter().flat_map(|w| w.to_le_bytes()).take(m).collect();
+            }
             g.validate()?;
             let triples: Vec<[u32; 3]> = triples
                 .chunks_exact(3)
@@ -380,9 +404,9 @@ fn expected_len(body: &[u8]) -> Option<usize> {
     let mut pos = 16;
     for _ in 0..count {
         let (n, m, r) = (rd(pos + 4)?, rd(pos + 8)?, rd(pos + 12)?);
-        let (s, p) = (rd(pos + 16)?, rd(pos + 20)?);
+        let (s, p, f) = (rd(pos + 16)?, rd(pos + 20)?, rd(pos + 24)?);
         let shapes = if s == 0 { 0 } else { s + 1 } + 5 * p;
-        pos += 24 + 4 * ((n + 1) + 3 * m + 2 * n + 3 * r + m + shapes);
+        pos += 28 + 4 * ((n + 1) + 3 * m + 2 * n + 3 * r + m + shapes + f);
     }
     Some(pos + 4)
 }
@@ -506,9 +530,9 @@ mod tests {
             RoadNetwork::from_bytes(b"PBF\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"),
             Err(GraphError::BadMagic)
         ));
-        // version 1 (before turn costs) and 2 (before the compact graph) files are refused,
-        // naming the fix
-        for old in [1u32, 2] {
+        // version 1 (before turn costs), 2 (before the compact graph) and 3 (before the arc
+        // flags) files are refused, naming the fix
+        for old in [1u32, 2, 3] {
             let mut v = bytes.clone();
             v[8..12].copy_from_slice(&old.to_le_bytes());
             let e = RoadNetwork::from_bytes(&v).err();
@@ -529,5 +553,17 @@ mod tests {
             Some(1)
         );
         assert_eq!(back, Some(net));
+        // arc flags too, and a flag array of the wrong size is refused
+        let mut walk = tiny(Profile::Walk);
+        walk.arc_flags = vec![0, 1, 0];
+        let net = RoadNetwork {
+            car: tiny(Profile::Car),
+            walk,
+        };
+        let bytes = net.to_bytes();
+        assert_eq!(RoadNetwork::from_bytes(&bytes).ok(), Some(net.clone()));
+        let mut bad = net;
+        bad.walk.arc_flags.extend([0; 5]);
+        assert!(RoadNetwork::from_bytes(&bad.to_bytes()).is_err());
     }
 }

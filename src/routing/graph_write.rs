@@ -62,7 +62,13 @@ impl<W: std::io::Write> GraphWriter<W> {
         let (m, np) = (g.arc_count() as u32, geo.point_count() as u32);
         let head = [g.profile.code(), g.node_count() as u32, m];
         let head = head.into_iter().chain([g.restrictions.len() as u32]);
-        out.u32s(head.chain([geo.shape_count() as u32, np]))?;
+        let flags = g.arc_flags.chunks(4).map(|c| {
+            let mut w = [0u8; 4];
+            w[..c.len()].copy_from_slice(c);
+            u32::from_le_bytes(w)
+        });
+        let nf = flags.len() as u32;
+        out.u32s(head.chain([geo.shape_count() as u32, np, nf]))?;
         for arr in [&g.offsets, &g.targets, &g.weights, &g.lengths] {
             out.u32s(arr.iter().copied())?;
         }
@@ -79,7 +85,8 @@ impl<W: std::io::Write> GraphWriter<W> {
                 .chain(&geo.ms_fwd)
                 .chain(&geo.ms_back)
                 .copied(),
-        )
+        )?;
+        out.u32s(flags)
     }
 
     /// Ends the file (its checksum) and gives the writer back.

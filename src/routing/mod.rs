@@ -48,6 +48,8 @@ pub mod tags;
 pub mod tree;
 pub mod turn_search;
 pub mod turns;
+pub mod walk_cost;
+pub mod walk_search;
 pub mod walk_tags;
 
 pub use graph::{Graph, GraphError, Profile, RoadNetwork};
@@ -504,7 +506,9 @@ impl Router {
     }
 }
 
-/// Search origins of a snapped point: the ends of its segment it can drive (or walk) to.
+/// Search origins of a snapped point: the ends of its segment it can drive (or walk) to. On a
+/// walk graph each carries the point's arc, whose destination-only flag the walk search starts
+/// with ([`walk_search`]).
 pub fn origins(g: &Graph, s: Snap) -> Vec<Origin> {
     s.departures(g)
         .into_iter()
@@ -512,7 +516,7 @@ pub fn origins(g: &Graph, s: Snap) -> Vec<Origin> {
             node: l.node,
             offset_ms: l.ms,
             offset_dm: l.dm,
-            by_arc: l.by_arc,
+            by_arc: if g.turn_aware() { l.by_arc } else { Some(s.arc) },
         })
         .collect()
 }

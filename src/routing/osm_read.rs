@@ -42,6 +42,8 @@ pub(crate) struct Way {
 pub(crate) struct Rule {
     pub car: Option<CarWay>,
     pub walk: bool,
+    /// Its walk flags ([`super::walk_cost`]).
+    pub walk_flags: u8,
     pub ferry: Option<Option<f64>>,
     pub dense: bool,
 }
@@ -130,6 +132,7 @@ pub(crate) fn read_ways(
                     let rule = Rule {
                         car,
                         walk,
+                        walk_flags: super::walk_cost::walk_flags(&tag),
                         ferry: super::tags::ferry(&tag),
                         dense: super::tags::counts_for_density(&tag),
                     };

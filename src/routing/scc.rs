@@ -137,6 +137,7 @@ pub(crate) fn largest_scc_of_csr(
         restrictions: Vec::new(),
         turns: Default::default(),
         geometry: Default::default(),
+        arc_flags: Vec::new(),
     };
     (g, parts, new_id)
 }

@@ -1,7 +1,8 @@
 //! Dijkstra on a [`Graph`]: bounded one-to-many (stops at a time limit) and "k closest places"
 //! (stops once k matching places are settled). Binary heap with lazy deletion. A car graph is
 //! searched turn by turn ([`super::turn_search`]: turn costs and restrictions); a walk graph
-//! node by node, below.
+//! node by node, below, or by cost with its destination-only states when it has arc flags
+//! ([`super::walk_search`]).
 //!
 //! Places are virtual targets hanging off their snapped node with their own offset (the snap
 //! distance walked): when a node is settled its places enter the heap at `time + offset`, and a
@@ -21,6 +22,9 @@ use super::tree::{give_back, take};
 pub fn bounded(g: &Graph, origins: &[Origin], limit_ms: u32) -> Tree {
     if g.turn_aware() {
         return super::turn_search::bounded(g, origins, limit_ms);
+    }
+    if !g.arc_flags.is_empty() {
+        return super::walk_search::bounded(g, origins, limit_ms);
     }
     let n = g.node_count();
     let mut tree = Tree::unreached(n);
@@ -82,6 +86,9 @@ pub fn closest<'a>(
 ) -> Vec<Reached> {
     if g.turn_aware() {
         return super::turn_search::closest(g, origins, (k, max_ms), (places_at, keep));
+    }
+    if !g.arc_flags.is_empty() {
+        return super::walk_search::closest(g, origins, (k, max_ms), places_at, keep);
     }
     let n = g.node_count();
     let mut out = Vec::new();

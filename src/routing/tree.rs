@@ -23,7 +23,8 @@ pub struct Origin {
     /// The arc the start point reaches `node` by, when it lies inside the arc's shape rather
     /// than on its last segment: a turn-aware search turns from that arc at `node` (as it
     /// would at the way node the point lies next to); `None`: the start is at `node` itself,
-    /// free to leave by any arc.
+    /// free to leave by any arc. On a walk graph ([`super::walk_search`]): the arc the start
+    /// lies on, whose destination-only flag the search starts with.
     pub by_arc: Option<u32>,
 }
 

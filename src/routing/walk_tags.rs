@@ -12,18 +12,17 @@
 //!   `sidewalk`, `allowed`, `passable`, `footway`, `permit`, `residents` allow (even a
 //!   cycleway or a motorway).
 //! - **`access`** `no`, `agricultural`, `forestry`, `discouraged`, `emergency`, `psv`, or
-//!   `impassable=yes`, exclude a way unless `foot` allows it. lieux also keeps out
-//!   `access=private` without a `foot` permission, which Valhalla walks behind a
-//!   destination-only cost penalty (its time unchanged) that lieux, with one duration per arc,
-//!   cannot express, and `foot=private`, which Valhalla walks freely.
+//!   `impassable=yes`, exclude a way unless `foot` allows it. `access=private` keeps the way
+//!   walkable behind the destination-only cost penalty of [`super::walk_cost`] (its time
+//!   unchanged), and `foot=private` allows walking, as in Valhalla.
 //! - **Hiking difficulty**: `sac_scale` above `hiking` (mountain, demanding mountain and the
 //!   alpine grades) excludes the way, Valhalla's default `max_hiking_difficulty` of 1.
 //! - Ferries at their car speed.
 
-/// `foot` values that allow pedestrians (Valhalla's `foot` table, `true` entries; `private`
-/// is left out, see the module notes).
+/// `foot` values that allow pedestrians (Valhalla's `foot` table, `true` entries).
 const FOOT_YES: &[&str] = &[
     "yes",
+    "private",
     "designated",
     "permissive",
     "use_sidepath",
@@ -43,7 +42,7 @@ const FOOT_YES: &[&str] = &[
 ];
 
 /// `access` values that keep everyone out unless `foot` says otherwise (Valhalla's `access`
-/// table, `false` entries); `private` is lieux's addition (see the module notes).
+/// table, `false` entries).
 const ACCESS_NO: &[&str] = &[
     "no",
     "agricultural",
@@ -51,7 +50,6 @@ const ACCESS_NO: &[&str] = &[
     "discouraged",
     "emergency",
     "psv",
-    "private",
 ];
 
 /// Is any of the `;`-separated values of an OSM tag in `set` (Valhalla's `any_in`)?
@@ -63,10 +61,7 @@ fn any_in(value: Option<&str>, set: &[&str]) -> bool {
 pub fn walk_rule(tag: &dyn Fn(&str) -> Option<String>) -> bool {
     let foot = tag("foot").or_else(|| tag("pedestrian"));
     let foot = foot.as_deref();
-    if any_in(
-        foot,
-        &["no", "agricultural", "forestry", "discouraged", "private"],
-    ) {
+    if any_in(foot, &["no", "agricultural", "forestry", "discouraged"]) {
         return false;
     }
     let allowed = any_in(foot, FOOT_YES);
@@ -147,10 +142,12 @@ mod tests {
             ("highway", "secondary"),
             ("foot", "use_sidepath")
         ])));
-        assert!(!walk_rule(&tags(&[
+        // private ways are walked (behind a cost penalty, `walk_cost`), as in Valhalla
+        assert!(walk_rule(&tags(&[
             ("highway", "service"),
             ("access", "private")
         ])));
+        assert!(walk_rule(&tags(&[("highway", "path"), ("foot", "private")])));
         // areas: only pedestrian squares are walked
         assert!(!walk_rule(&tags(&[
             ("highway", "footway"),

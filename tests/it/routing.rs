@@ -71,7 +71,7 @@ pub(crate) fn net(name: &str) -> Option<&'static RoadNetwork> {
     networks().map(|n| &n[name].0)
 }
 
-fn origin(node: u32) -> Origin {
+pub(crate) fn origin(node: u32) -> Origin {
     Origin {
         node,
         offset_ms: 0,
@@ -85,6 +85,10 @@ fn origin(node: u32) -> Origin {
 fn bellman_ford(g: &Graph, s: u32) -> Vec<u32> {
     if g.turn_aware() {
         return lieux::routing::turn_search::reference(g, s);
+    }
+    if !g.arc_flags.is_empty() {
+        // walk: by cost (destination-only penalty), reporting times
+        return lieux::routing::walk_search::reference(g, &[origin(s)], u32::MAX - 1);
     }
     let mut d = vec![UNREACHED; g.node_count()];
     let mut queued = vec![false; g.node_count()];
@@ -220,6 +224,12 @@ fn dijkstra_matches_bellman_ford() {
                 // bounded: exactly the nodes within the limit
                 let limit = 300_000;
                 let b = search::bounded(g, &[origin(s)], limit);
+                if !g.arc_flags.is_empty() {
+                    // walk by cost: a cheapest path beyond the limit keeps its node out
+                    let want = lieux::routing::walk_search::reference(g, &[origin(s)], limit);
+                    assert_eq!(b.time_ms, want, "{name} walk from {s} within {limit} ms");
+                    continue;
+                }
                 for (t, w) in b.time_ms.iter().zip(&want) {
                     assert_eq!(*t, if *w <= limit { *w } else { UNREACHED });
                 }
@@ -475,4 +485,5 @@ pub(crate) fn andorra_state() -> Option<AppState> {
 
 mod compact;
 mod http;
+mod walk_costs;
 mod walk_rules;

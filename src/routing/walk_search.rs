@@ -1,0 +1,335 @@
+//! The walk search on a graph with [`super::walk_cost`] flags: Dijkstra ordered by cost (time
+//! plus the destination-only penalty, as Valhalla's pedestrian search orders its labels)
+//! reporting each node's time along its cheapest path.
+//!
+//! The cost of an arc depends on whether the path is already inside a destination-only stretch,
+//! so a node has two states: reached by a destination-only arc (inside) or not. A start inside
+//! a destination-only arc ([`Origin::by_arc`], set for walk origins by
+//! [`super::origins`]) starts inside. A node's time is that of its cheaper state (between
+//! equal costs the quicker); when that one lies beyond the limit the node is not reached, even
+//! if a dearer path is quicker (Valhalla keeps one label per edge, the cheapest). Searches on a graph without flags go to the plain
+//! node search of [`super::search`], which this one equals there.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+
+use super::graph::Graph;
+use super::tree::{Attached, Origin, Reached, Tree, UNREACHED};
+use super::walk_cost::{ARC_DESTONLY, DESTONLY_PENALTY_MS};
+
+/// A state: node `u` reached from outside (`2u`) or inside (`2u + 1`) a destination-only
+/// stretch.
+type State = u32;
+
+/// Best `(cost, time, length)` of each state seen.
+type Labels = HashMap<State, (u32, u32, u32)>;
+
+/// Does the path start inside a destination-only arc?
+fn starts_inside(g: &Graph, o: &Origin) -> u32 {
+    o.by_arc
+        .is_some_and(|a| g.flags(a as usize) & ARC_DESTONLY != 0)
+        .into()
+}
+
+/// Cost and state of going from a state with `inside` onto arc `a` towards `v`.
+#[inline]
+fn step(g: &Graph, inside: u32, a: usize, v: u32) -> (u32, State) {
+    let dest = u32::from(g.flags(a) & ARC_DESTONLY != 0);
+    let penalty = if dest == 1 && inside == 0 {
+        DESTONLY_PENALTY_MS
+    } else {
+        0
+    };
+    (penalty, 2 * v + dest)
+}
+
+/// Records `(cost, time, length)` for state `s` if it beats the one seen; true if so.
+fn improve(labels: &mut Labels, s: State, label: (u32, u32, u32)) -> bool {
+    match labels.get(&s) {
+        Some(&(c, t, _)) if (c, t) <= (label.0, label.1) => false,
+        _ => {
+            labels.insert(s, label);
+            true
+        }
+    }
+}
+
+/// Does the other state of `s`'s node hold a cheaper label than `label`? Popped in cost
+/// order, that state was settled first, or lies beyond the limit: either way the node's time
+/// is not `s`'s (a node's time is that of its cheapest path, as Valhalla reports it).
+fn cheaper_twin(labels: &Labels, s: State, label: (u32, u32)) -> bool {
+    labels
+        .get(&(s ^ 1))
+        .is_some_and(|&(c, t, _)| (c, t) < label)
+}
+
+/// [`super::search::bounded`] on a graph with walk flags: every node whose cheapest path takes
+/// at most `limit_ms`, with that path's time.
+pub fn bounded(g: &Graph, origins: &[Origin], limit_ms: u32) -> Tree {
+    let n = g.node_count();
+    let mut tree = Tree::unreached(n);
+    let mut labels = Labels::new();
+    let mut heap = BinaryHeap::new();
+    let mut refused = Vec::new();
+    for o in origins.iter().filter(|o| (o.node as usize) < n) {
+        if o.offset_ms > limit_ms {
+            refused.push(o.node);
+            continue;
+        }
+        let s = 2 * o.node + starts_inside(g, o);
+        let label = (o.offset_ms, o.offset_ms, o.offset_dm);
+        if improve(&mut labels, s, label) {
+            heap.push(Reverse((label.0, label.1, s)));
+        }
+    }
+    while let Some(Reverse((c, t, s))) = heap.pop() {
+        let Some(&(bc, bt, len)) = labels.get(&s) else {
+            continue;
+        };
+        if (c, t) > (bc, bt) {
+            continue;
+        }
+        let u = s / 2;
+        if tree.time_ms[u as usize] == UNREACHED && !cheaper_twin(&labels, s, (c, t)) {
+            tree.settle(u, t, len);
+        }
+        for a in g.arcs(u) {
+            let v = g.targets[a];
+            let nt = t.saturating_add(g.weights[a]);
+            let (penalty, ns) = step(g, s & 1, a, v);
+            let nc = c.saturating_add(g.weights[a]).saturating_add(penalty);
+            let label = (nc, nt, len.saturating_add(g.lengths[a]));
+            // a cheapest path beyond the limit still holds its state (as in Valhalla, whose
+            // search keeps one label per edge): a dearer, quicker one does not replace it
+            if improve(&mut labels, ns, label) {
+                if nt > limit_ms {
+                    refused.push(v);
+                } else {
+                    heap.push(Reverse((nc, nt, ns)));
+                }
+            }
+        }
+    }
+    tree.cut = refused
+        .iter()
+        .any(|&v| tree.time_ms[v as usize] == UNREACHED);
+    tree
+}
+
+/// [`super::search::closest`] on a graph with walk flags: the `k` places first settled in
+/// cost order, with their times, sorted by `(time, slot)`.
+pub fn closest<'a>(
+    g: &Graph,
+    origins: &[Origin],
+    (k, max_ms): (usize, u32),
+    places_at: impl Fn(u32) -> &'a [Attached],
+    mut keep: impl FnMut(u32) -> bool,
+) -> Vec<Reached> {
+    let n = g.node_count();
+    let mut out = Vec::new();
+    if k == 0 {
+        return out;
+    }
+    let mut labels = Labels::new();
+    let mut settled = HashSet::new();
+    let mut done = HashSet::new();
+    // (cost, time, kind: 0 place before 1 state, id, length)
+    let mut heap = BinaryHeap::new();
+    for o in origins.iter().filter(|o| (o.node as usize) < n) {
+        let s = 2 * o.node + starts_inside(g, o);
+        let label = (o.offset_ms, o.offset_ms, o.offset_dm);
+        if improve(&mut labels, s, label) {
+            heap.push(Reverse((label.0, label.1, 1u8, s, label.2)));
+        }
+    }
+    while let Some(Reverse((c, t, kind, id, len))) = heap.pop() {
+        if kind == 0 {
+            if t > max_ms || !done.insert(id) {
+                continue;
+            }
+            out.push(Reached {
+                slot: id,
+                time_ms: t,
+                length_dm: len,
+            });
+            if out.len() == k {
+                break;
+            }
+            continue;
+        }
+        if labels.get(&id).is_some_and(|&(bc, bt, _)| (c, t) > (bc, bt)) {
+            continue;
+        }
+        let u = id / 2;
+        if !cheaper_twin(&labels, id, (c, t)) && settled.insert(u) {
+            for p in places_at(u) {
+                if keep(p.slot) {
+                    let (pc, pt) = (c.saturating_add(p.offset_ms), t.saturating_add(p.offset_ms));
+                    heap.push(Reverse((pc, pt, 0, p.slot, len.saturating_add(p.offset_dm))));
+                }
+            }
+        }
+        for a in g.arcs(u) {
+            let v = g.targets[a];
+            let nt = t.saturating_add(g.weights[a]);
+            let (penalty, ns) = step(g, id & 1, a, v);
+            let nc = c.saturating_add(g.weights[a]).saturating_add(penalty);
+            let label = (nc, nt, len.saturating_add(g.lengths[a]));
+            if improve(&mut labels, ns, label) && nt <= max_ms {
+                heap.push(Reverse((nc, nt, 1, ns, label.2)));
+            }
+        }
+    }
+    out.sort_by_key(|r| (r.time_ms, r.slot));
+    out
+}
+
+/// The reference for [`bounded`], by fixpoint rather than by a heap: each state's label (the
+/// cheapest, then quickest) recomputed from its incoming arcs, sweep after sweep, until none
+/// changes; a state whose label lies beyond `limit_ms` is not followed (so a label depends on
+/// the final labels before it, which the sweeps settle since every arc costs something). A
+/// node's time is that of its cheapest state if within the limit, else `UNREACHED`.
+pub fn reference(g: &Graph, origins: &[Origin], limit_ms: u32) -> Vec<u32> {
+    let n = g.node_count();
+    // the arcs into each node: (tail, arc)
+    let mut into: Vec<Vec<(u32, usize)>> = vec![Vec::new(); n];
+    for u in 0..n as u32 {
+        for a in g.arcs(u) {
+            into[g.targets[a] as usize].push((u, a));
+        }
+    }
+    let mut start = vec![(u32::MAX, u32::MAX); 2 * n];
+    for o in origins.iter().filter(|o| o.offset_ms <= limit_ms) {
+        let s = (2 * o.node + starts_inside(g, o)) as usize;
+        start[s] = start[s].min((o.offset_ms, o.offset_ms));
+    }
+    let mut best = start.clone();
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for s in 0..2 * n as u32 {
+            let mut l = start[s as usize];
+            for &(u, a) in &into[(s / 2) as usize] {
+                for inside in 0..2 {
+                    let (c, t) = best[(2 * u + inside) as usize];
+                    let (penalty, ns) = step(g, inside, a, s / 2);
+                    if c == u32::MAX || t > limit_ms || ns != s {
+                        continue;
+                    }
+                    let w = g.weights[a];
+                    l = l.min((c.saturating_add(w).saturating_add(penalty), t.saturating_add(w)));
+                }
+            }
+            if l != best[s as usize] {
+                best[s as usize] = l;
+                changed = true;
+            }
+        }
+    }
+    (0..n)
+        .map(|u| best[2 * u].min(best[2 * u + 1]).1)
+        .map(|t| if t <= limit_ms { t } else { UNREACHED })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::routing::graph::{Arc, Profile};
+    use crate::testdata::Rng;
+
+    fn origin(node: u32, by_arc: Option<u32>) -> Origin {
+        Origin {
+            node,
+            offset_ms: 0,
+            offset_dm: 0,
+            by_arc,
+        }
+    }
+
+    /// Two-way arcs `(u, v, seconds, destination-only)`.
+    fn graph(n: usize, roads: &[(u32, u32, u32, bool)]) -> Graph {
+        let mut arcs = Vec::new();
+        let mut flagged = Vec::new();
+        for &(u, v, s, d) in roads {
+            for (a, b) in [(u, v), (v, u)] {
+                arcs.push(Arc {
+                    from: a,
+                    to: b,
+                    weight_ms: s * 1000,
+                    length_dm: s * 14,
+                });
+                if d {
+                    flagged.push((a, b));
+                }
+            }
+        }
+        let mut g = Graph::from_arcs(Profile::Walk, vec![0; n], vec![0; n], arcs);
+        g.arc_flags = (0..n as u32)
+            .flat_map(|u| g.arcs(u).map(move |a| (u, a)))
+            .map(|(u, a)| u8::from(flagged.contains(&(u, g.targets[a]))))
+            .collect();
+        g
+    }
+
+    #[test]
+    fn a_destination_only_street_is_crossed_only_when_going_round_costs_more_than_10_minutes() {
+        // 0 -(60 s, destination-only)- 1, or round by 2: 0 - 2 - 1 in 100 + 100 s
+        let g = graph(3, &[(0, 1, 60, true), (0, 2, 100, false), (2, 1, 100, false)]);
+        let t = bounded(&g, &[origin(0, None)], 3_600_000);
+        assert_eq!(t.time_ms[1], 200_000, "goes round (140 s longer)");
+        // going round 700 s longer: through the street, at its time
+        let g = graph(3, &[(0, 1, 60, true), (0, 2, 400, false), (2, 1, 400, false)]);
+        let t = bounded(&g, &[origin(0, None)], 3_600_000);
+        assert_eq!(t.time_ms[1], 60_000);
+        // a start inside the street pays nothing to walk along it
+        let g = graph(3, &[(0, 1, 60, true), (0, 2, 100, false), (2, 1, 100, false)]);
+        let inside = g.arcs(0).find(|&a| g.targets[a] == 1).map(|a| a as u32);
+        let t = bounded(&g, &[origin(0, inside)], 3_600_000);
+        assert_eq!(t.time_ms[1], 60_000);
+        // the penalty is paid once per stretch: 0 - 1 - 3 both destination-only
+        let g = graph(
+            4,
+            &[
+                (0, 1, 60, true),
+                (1, 3, 60, true),
+                (0, 2, 400, false),
+                (2, 3, 400, false),
+            ],
+        );
+        let t = bounded(&g, &[origin(0, None)], 3_600_000);
+        assert_eq!((t.time_ms[1], t.time_ms[3]), (60_000, 120_000));
+        // a limit cuts on time, not cost: node 1 inside the street is reached at 60 s
+        let t = bounded(&g, &[origin(0, None)], 90_000);
+        assert_eq!(t.time_ms[1], 60_000);
+        assert!(t.cut);
+        // a node whose cheapest path lies beyond the limit is not reached by a dearer, quicker
+        // one (Valhalla's one label per edge): 1 is 200 s round, 60 s through the street
+        let g = graph(3, &[(0, 1, 60, true), (0, 2, 100, false), (2, 1, 100, false)]);
+        let t = bounded(&g, &[origin(0, None)], 150_000);
+        assert_eq!(t.time_ms[1], UNREACHED);
+        assert!(t.cut);
+    }
+
+    #[test]
+    fn equals_bellman_ford_over_states_on_random_graphs() {
+        let mut rng = Rng::new(18);
+        for round in 0..2000 {
+            let n = 3 + rng.below(12) as u32;
+            let roads: Vec<(u32, u32, u32, bool)> = (0..n + rng.below(2 * n as usize) as u32)
+                .map(|_| {
+                    let u = rng.below(n as usize) as u32;
+                    let v = rng.below(n as usize) as u32;
+                    (u, v, 1 + rng.below(900) as u32, rng.below(3) == 0)
+                })
+                .collect();
+            let g = graph(n as usize, &roads);
+            let s = rng.below(n as usize) as u32;
+            let by_arc = g.arcs(s).next().filter(|_| rng.below(2) == 0).map(|a| a as u32);
+            let limit = 200_000 + rng.below(1_500_000) as u32;
+            let o = [origin(s, by_arc)];
+            let t = bounded(&g, &o, limit);
+            assert_eq!(t.time_ms, reference(&g, &o, limit), "round {round}");
+        }
+    }
+}
