@@ -273,7 +273,9 @@ impl Graph {
             return Err(GraphError::Invalid("arc target out of range".into()));
         }
         if !self.arc_flags.is_empty() && self.arc_flags.len() != m {
-            return Err(GraphError::Invalid("arc flags do not match the arcs".into()));
+            return Err(GraphError::Invalid(
+                "arc flags do not match the arcs".into(),
+            ));
         }
         self.geometry.validate(m).map_err(GraphError::Invalid)
     }
@@ -357,7 +359,9 @@ impl RoadNetwork {
             };
             if nf != 0 {
                 if nf != m.div_ceil(4) {
-                    return Err(GraphError::Invalid("arc flags do not match the arcs".into()));
+                    return Err(GraphError::Invalid(
+                        "arc flags do not match the arcs".into(),
+                    ));
                 }
                 let words = r.u32s(nf)?;
                 g.arc_flags = words.iter().flat_map(|w| w.to_le_bytes()).take(m).collect();

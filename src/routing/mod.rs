@@ -516,7 +516,11 @@ pub fn origins(g: &Graph, s: Snap) -> Vec<Origin> {
             node: l.node,
             offset_ms: l.ms,
             offset_dm: l.dm,
-            by_arc: if g.turn_aware() { l.by_arc } else { Some(s.arc) },
+            by_arc: if g.turn_aware() {
+                l.by_arc
+            } else {
+                Some(s.arc)
+            },
         })
         .collect()
 }

@@ -59,9 +59,8 @@ pub fn walk_flags(tag: &dyn Fn(&str) -> Option<String>) -> u8 {
     if tag("route").as_deref() == Some("ferry") {
         return 0;
     }
-    let any_in = |k: &str| {
-        tag(k).is_some_and(|v| v.split(';').any(|x| DEST_VALUES.contains(&x.trim())))
-    };
+    let any_in =
+        |k: &str| tag(k).is_some_and(|v| v.split(';').any(|x| DEST_VALUES.contains(&x.trim())));
     let by_access = ["access", "motor_vehicle", "motorcar", "vehicle"]
         .iter()
         .any(|k| any_in(k));

@@ -157,7 +157,10 @@ pub fn closest<'a>(
             }
             continue;
         }
-        if labels.get(&id).is_some_and(|&(bc, bt, _)| (c, t) > (bc, bt)) {
+        if labels
+            .get(&id)
+            .is_some_and(|&(bc, bt, _)| (c, t) > (bc, bt))
+        {
             continue;
         }
         let u = id / 2;
@@ -165,7 +168,13 @@ pub fn closest<'a>(
             for p in places_at(u) {
                 if keep(p.slot) {
                     let (pc, pt) = (c.saturating_add(p.offset_ms), t.saturating_add(p.offset_ms));
-                    heap.push(Reverse((pc, pt, 0, p.slot, len.saturating_add(p.offset_dm))));
+                    heap.push(Reverse((
+                        pc,
+                        pt,
+                        0,
+                        p.slot,
+                        len.saturating_add(p.offset_dm),
+                    )));
                 }
             }
         }
@@ -217,7 +226,10 @@ pub fn reference(g: &Graph, origins: &[Origin], limit_ms: u32) -> Vec<u32> {
                         continue;
                     }
                     let w = g.weights[a];
-                    l = l.min((c.saturating_add(w).saturating_add(penalty), t.saturating_add(w)));
+                    l = l.min((
+                        c.saturating_add(w).saturating_add(penalty),
+                        t.saturating_add(w),
+                    ));
                 }
             }
             if l != best[s as usize] {
@@ -275,15 +287,24 @@ mod tests {
     #[test]
     fn a_destination_only_street_is_crossed_only_when_going_round_costs_more_than_10_minutes() {
         // 0 -(60 s, destination-only)- 1, or round by 2: 0 - 2 - 1 in 100 + 100 s
-        let g = graph(3, &[(0, 1, 60, true), (0, 2, 100, false), (2, 1, 100, false)]);
+        let g = graph(
+            3,
+            &[(0, 1, 60, true), (0, 2, 100, false), (2, 1, 100, false)],
+        );
         let t = bounded(&g, &[origin(0, None)], 3_600_000);
         assert_eq!(t.time_ms[1], 200_000, "goes round (140 s longer)");
         // going round 700 s longer: through the street, at its time
-        let g = graph(3, &[(0, 1, 60, true), (0, 2, 400, false), (2, 1, 400, false)]);
+        let g = graph(
+            3,
+            &[(0, 1, 60, true), (0, 2, 400, false), (2, 1, 400, false)],
+        );
         let t = bounded(&g, &[origin(0, None)], 3_600_000);
         assert_eq!(t.time_ms[1], 60_000);
         // a start inside the street pays nothing to walk along it
-        let g = graph(3, &[(0, 1, 60, true), (0, 2, 100, false), (2, 1, 100, false)]);
+        let g = graph(
+            3,
+            &[(0, 1, 60, true), (0, 2, 100, false), (2, 1, 100, false)],
+        );
         let inside = g.arcs(0).find(|&a| g.targets[a] == 1).map(|a| a as u32);
         let t = bounded(&g, &[origin(0, inside)], 3_600_000);
         assert_eq!(t.time_ms[1], 60_000);
@@ -305,7 +326,10 @@ mod tests {
         assert!(t.cut);
         // a node whose cheapest path lies beyond the limit is not reached by a dearer, quicker
         // one (Valhalla's one label per edge): 1 is 200 s round, 60 s through the street
-        let g = graph(3, &[(0, 1, 60, true), (0, 2, 100, false), (2, 1, 100, false)]);
+        let g = graph(
+            3,
+            &[(0, 1, 60, true), (0, 2, 100, false), (2, 1, 100, false)],
+        );
         let t = bounded(&g, &[origin(0, None)], 150_000);
         assert_eq!(t.time_ms[1], UNREACHED);
         assert!(t.cut);
@@ -325,7 +349,11 @@ mod tests {
                 .collect();
             let g = graph(n as usize, &roads);
             let s = rng.below(n as usize) as u32;
-            let by_arc = g.arcs(s).next().filter(|_| rng.below(2) == 0).map(|a| a as u32);
+            let by_arc = g
+                .arcs(s)
+                .next()
+                .filter(|_| rng.below(2) == 0)
+                .map(|a| a as u32);
             let limit = 200_000 + rng.below(1_500_000) as u32;
             let o = [origin(s, by_arc)];
             let t = bounded(&g, &o, limit);

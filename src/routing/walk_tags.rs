@@ -147,7 +147,10 @@ mod tests {
             ("highway", "service"),
             ("access", "private")
         ])));
-        assert!(walk_rule(&tags(&[("highway", "path"), ("foot", "private")])));
+        assert!(walk_rule(&tags(&[
+            ("highway", "path"),
+            ("foot", "private")
+        ])));
         // areas: only pedestrian squares are walked
         assert!(!walk_rule(&tags(&[
             ("highway", "footway"),

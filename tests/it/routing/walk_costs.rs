@@ -31,7 +31,11 @@ fn nantes_walks_round_destination_only_streets_as_valhalla_does() {
     let (arc, d) = arc_at(g, -1.556_443, 47.214_141);
     assert!(d < 1.0, "Rue Sainte-Catherine not walked ({d:.1} m away)");
     assert_eq!(g.flags(arc) & ARC_DESTONLY, ARC_DESTONLY);
-    let flagged = g.arc_flags.iter().filter(|&&f| f & ARC_DESTONLY != 0).count();
+    let flagged = g
+        .arc_flags
+        .iter()
+        .filter(|&&f| f & ARC_DESTONLY != 0)
+        .count();
     assert!(flagged > 100, "{flagged} destination-only arcs");
 
     // the same graph without the flags: the plain shortest times
@@ -51,13 +55,19 @@ fn nantes_walks_round_destination_only_streets_as_valhalla_does() {
             .map(|u| (u, got.time_ms[u], want[u]))
             .take(5)
             .collect();
-        assert!(differ.is_empty(), "from node {s}: (node, search, reference) {differ:?}");
+        assert!(
+            differ.is_empty(),
+            "from node {s}: (node, search, reference) {differ:?}"
+        );
         let shortest = search::bounded(&plain, &[origin(s)], limit);
         for (t, p) in got.time_ms.iter().zip(&shortest.time_ms) {
             match (*t, *p) {
                 (t, _) if t == search::UNREACHED => dropped += usize::from(*p != t),
                 (t, p) => {
-                    assert!(t >= p, "from node {s}: {t} ms, shorter than the shortest {p} ms");
+                    assert!(
+                        t >= p,
+                        "from node {s}: {t} ms, shorter than the shortest {p} ms"
+                    );
                     longer += usize::from(t > p);
                 }
             }
@@ -65,7 +75,10 @@ fn nantes_walks_round_destination_only_streets_as_valhalla_does() {
     }
     // nodes timed by a walk round, and nodes the 15 minutes no longer reach: on the plain
     // search (the behaviour before) both are 0
-    assert!(longer > 0 && dropped > 0, "{longer} longer, {dropped} dropped");
+    assert!(
+        longer > 0 && dropped > 0,
+        "{longer} longer, {dropped} dropped"
+    );
 }
 
 #[test]
