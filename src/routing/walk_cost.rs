@@ -15,6 +15,12 @@
 //!   walk crosses it only when going round is more than 10 minutes longer, and reaches what
 //!   lies inside it.
 //!
+//! - **Steps** ([`ARC_STEPS`], `highway=steps`): 30 s of cost, no time, for each flight taken
+//!   (`kDefaultStepPenaltyFoot`, returned by `TransitionCost` for every edge of steps entered,
+//!   instead of the other transition costs: entering steps that are destination-only costs
+//!   the 30 s only). Valhalla's walkers take 30 s of detour to avoid a flight; Monaco, a town of
+//!   stairways, is where it shows.
+//!
 //! [`Segments`] records the flags of the way segments when the graph is built; the compact
 //! graph keeps a node where they change ([`changes_at`]), and each arc takes the flags of its
 //! segments ([`arc_flags`]), stored per arc in the graph file ([`super::graph`]).
@@ -23,10 +29,15 @@ use super::graph::Graph;
 
 /// Arc flag: a destination-only road (see the module doc).
 pub const ARC_DESTONLY: u8 = 1;
+/// Arc flag: steps (`highway=steps`).
+pub const ARC_STEPS: u8 = 2;
 
 /// Cost of entering a destination-only stretch from outside, ms (Valhalla's
 /// `kDefaultDestinationOnlyPenalty`, 600 s, in cost only).
 pub const DESTONLY_PENALTY_MS: u32 = 600_000;
+/// Cost of taking a flight of steps, ms (Valhalla's `kDefaultStepPenaltyFoot`, 30 s, in cost
+/// only).
+pub const STEPS_PENALTY_MS: u32 = 30_000;
 
 /// `access`-like values that make a way destination-only (Valhalla's `private` table).
 const DEST_VALUES: &[&str] = &[
@@ -54,11 +65,16 @@ const OWN_USE: &[&str] = &[
     "bridleway",
 ];
 
-/// The walk flags of a way ([`ARC_DESTONLY`]), from its tags.
+/// The walk flags of a way ([`ARC_DESTONLY`], [`ARC_STEPS`]), from its tags.
 pub fn walk_flags(tag: &dyn Fn(&str) -> Option<String>) -> u8 {
     if tag("route").as_deref() == Some("ferry") {
         return 0;
     }
+    let steps = if tag("highway").as_deref() == Some("steps") {
+        ARC_STEPS
+    } else {
+        0
+    };
     let any_in =
         |k: &str| tag(k).is_some_and(|v| v.split(';').any(|x| DEST_VALUES.contains(&x.trim())));
     let by_access = ["access", "motor_vehicle", "motorcar", "vehicle"]
@@ -68,7 +84,7 @@ pub fn walk_flags(tag: &dyn Fn(&str) -> Option<String>) -> u8 {
         tag("service").as_deref(),
         Some("driveway" | "parking_aisle" | "drive-through")
     ) && !tag("highway").is_some_and(|h| OWN_USE.contains(&h.as_str()));
-    if by_access || by_use { ARC_DESTONLY } else { 0 }
+    steps | if by_access || by_use { ARC_DESTONLY } else { 0 }
 }
 
 /// A point's key: its coordinates, 1e-7°.
@@ -197,6 +213,11 @@ mod tests {
         assert_eq!(f(&[("highway", "footway"), ("foot", "private")]), 0);
         assert_eq!(f(&[("highway", "pedestrian"), ("motor_vehicle", "no")]), 0);
         assert_eq!(f(&[("route", "ferry"), ("access", "private")]), 0);
+        assert_eq!(f(&[("highway", "steps")]), ARC_STEPS);
+        assert_eq!(
+            f(&[("highway", "steps"), ("access", "private")]),
+            ARC_STEPS | ARC_DESTONLY
+        );
     }
 
     #[test]

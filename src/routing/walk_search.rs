@@ -1,5 +1,6 @@
 //! The walk search on a graph with [`super::walk_cost`] flags: Dijkstra ordered by cost (time
-//! plus the destination-only penalty, as Valhalla's pedestrian search orders its labels)
+//! plus the destination-only and steps penalties, as Valhalla's pedestrian search orders its
+//! labels)
 //! reporting each node's time along its cheapest path.
 //!
 //! The cost of an arc depends on whether the path is already inside a destination-only stretch,
@@ -15,7 +16,7 @@ use std::collections::{BinaryHeap, HashMap, HashSet};
 
 use super::graph::Graph;
 use super::tree::{Attached, Origin, Reached, Tree, UNREACHED};
-use super::walk_cost::{ARC_DESTONLY, DESTONLY_PENALTY_MS};
+use super::walk_cost::{ARC_DESTONLY, ARC_STEPS, DESTONLY_PENALTY_MS, STEPS_PENALTY_MS};
 
 /// A state: node `u` reached from outside (`2u`) or inside (`2u + 1`) a destination-only
 /// stretch.
@@ -31,11 +32,15 @@ fn starts_inside(g: &Graph, o: &Origin) -> u32 {
         .into()
 }
 
-/// Cost and state of going from a state with `inside` onto arc `a` towards `v`.
+/// Cost (beyond the arc's time) and state of going from a state with `inside` onto arc `a`
+/// towards `v`: steps cost their penalty and nothing else, as in Valhalla.
 #[inline]
 fn step(g: &Graph, inside: u32, a: usize, v: u32) -> (u32, State) {
-    let dest = u32::from(g.flags(a) & ARC_DESTONLY != 0);
-    let penalty = if dest == 1 && inside == 0 {
+    let flags = g.flags(a);
+    let dest = u32::from(flags & ARC_DESTONLY != 0);
+    let penalty = if flags & ARC_STEPS != 0 {
+        STEPS_PENALTY_MS
+    } else if dest == 1 && inside == 0 {
         DESTONLY_PENALTY_MS
     } else {
         0
@@ -285,6 +290,24 @@ mod tests {
     }
 
     #[test]
+    fn steps_cost_30_s_each_flight() {
+        // 0 -(10 s, steps)- 1, or round by 2 in 20 + 15 s: round (35 s < 40 s of cost)
+        let mut g = graph(3, &[(0, 1, 10, false), (0, 2, 20, false), (2, 1, 15, false)]);
+        let steps = |g: &Graph, u: u32, v: u32| g.arcs(u).find(|&a| g.targets[a] == v);
+        for (u, v) in [(0, 1), (1, 0)] {
+            let a = steps(&g, u, v).unwrap_or_default();
+            g.arc_flags[a] = ARC_STEPS;
+        }
+        let t = bounded(&g, &[origin(0, None)], 3_600_000);
+        assert_eq!(t.time_ms[1], 35_000);
+        assert_eq!(reference(&g, &[origin(0, None)], 3_600_000)[1], 35_000);
+        // round by 2 in 45 s: the steps (40 s of cost)
+        g.weights.iter_mut().filter(|w| **w == 20_000).for_each(|w| *w = 30_000);
+        let t = bounded(&g, &[origin(0, None)], 3_600_000);
+        assert_eq!(t.time_ms[1], 10_000);
+    }
+
+    #[test]
     fn a_destination_only_street_is_crossed_only_when_going_round_costs_more_than_10_minutes() {
         // 0 -(60 s, destination-only)- 1, or round by 2: 0 - 2 - 1 in 100 + 100 s
         let g = graph(
@@ -347,7 +370,12 @@ mod tests {
                     (u, v, 1 + rng.below(900) as u32, rng.below(3) == 0)
                 })
                 .collect();
-            let g = graph(n as usize, &roads);
+            let mut g = graph(n as usize, &roads);
+            for f in g.arc_flags.iter_mut() {
+                if rng.below(5) == 0 {
+                    *f |= ARC_STEPS;
+                }
+            }
             let s = rng.below(n as usize) as u32;
             let by_arc = g
                 .arcs(s)
