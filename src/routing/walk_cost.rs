@@ -20,6 +20,12 @@
 //!   instead of the other transition costs: entering steps that are destination-only costs
 //!   the 30 s only). Valhalla's walkers take 30 s of detour to avoid a flight; Monaco, a town of
 //!   stairways, is where it shows.
+//! - **Driveways and alleys** ([`ARC_DRIVEWAY`], [`ARC_ALLEY`]: `service=driveway`,
+//!   `service=alley` on a way that keeps that use): their time costs 5 and 2 times
+//!   (`kDefaultDrivewayFactor`, `kDefaultAlleyFactor`, applied in `EdgeCost`). Valhalla's
+//!   5 s alley entry penalty, its living-street factor (0.96) and its 5 s maneuver penalty
+//!   (a change of street name) are left out: traced on Monaco and Paris, they move the sets by
+//!   less than 0.005.
 //!
 //! [`Segments`] records the flags of the way segments when the graph is built; the compact
 //! graph keeps a node where they change ([`changes_at`]), and each arc takes the flags of its
@@ -31,6 +37,10 @@ use super::graph::Graph;
 pub const ARC_DESTONLY: u8 = 1;
 /// Arc flag: steps (`highway=steps`).
 pub const ARC_STEPS: u8 = 2;
+/// Arc flag: a driveway (`service=driveway` keeping that use): its time costs 5 times.
+pub const ARC_DRIVEWAY: u8 = 4;
+/// Arc flag: an alley (`service=alley` keeping that use): its time costs twice.
+pub const ARC_ALLEY: u8 = 8;
 
 /// Cost of entering a destination-only stretch from outside, ms (Valhalla's
 /// `kDefaultDestinationOnlyPenalty`, 600 s, in cost only).
@@ -80,11 +90,18 @@ pub fn walk_flags(tag: &dyn Fn(&str) -> Option<String>) -> u8 {
     let by_access = ["access", "motor_vehicle", "motorcar", "vehicle"]
         .iter()
         .any(|k| any_in(k));
+    let service =
+        tag("service").filter(|_| !tag("highway").is_some_and(|h| OWN_USE.contains(&h.as_str())));
     let by_use = matches!(
-        tag("service").as_deref(),
+        service.as_deref(),
         Some("driveway" | "parking_aisle" | "drive-through")
-    ) && !tag("highway").is_some_and(|h| OWN_USE.contains(&h.as_str()));
-    steps | if by_access || by_use { ARC_DESTONLY } else { 0 }
+    );
+    let factor = match service.as_deref() {
+        Some("driveway") => ARC_DRIVEWAY,
+        Some("alley") => ARC_ALLEY,
+        _ => 0,
+    };
+    steps | factor | if by_access || by_use { ARC_DESTONLY } else { 0 }
 }
 
 /// A point's key: its coordinates, 1e-7°.
@@ -202,7 +219,11 @@ mod tests {
         );
         assert_eq!(
             f(&[("highway", "service"), ("service", "driveway")]),
-            ARC_DESTONLY
+            ARC_DESTONLY | ARC_DRIVEWAY
+        );
+        assert_eq!(
+            f(&[("highway", "service"), ("service", "alley")]),
+            ARC_ALLEY
         );
         assert_eq!(
             f(&[("highway", "service"), ("service", "parking_aisle")]),

@@ -16,7 +16,9 @@ use std::collections::{BinaryHeap, HashMap, HashSet};
 
 use super::graph::Graph;
 use super::tree::{Attached, Origin, Reached, Tree, UNREACHED};
-use super::walk_cost::{ARC_DESTONLY, ARC_STEPS, DESTONLY_PENALTY_MS, STEPS_PENALTY_MS};
+use super::walk_cost::{
+    ARC_ALLEY, ARC_DESTONLY, ARC_DRIVEWAY, ARC_STEPS, DESTONLY_PENALTY_MS, STEPS_PENALTY_MS,
+};
 
 /// A state: node `u` reached from outside (`2u`) or inside (`2u + 1`) a destination-only
 /// stretch.
@@ -33,7 +35,8 @@ fn starts_inside(g: &Graph, o: &Origin) -> u32 {
 }
 
 /// Cost (beyond the arc's time) and state of going from a state with `inside` onto arc `a`
-/// towards `v`: steps cost their penalty and nothing else, as in Valhalla.
+/// towards `v`: steps cost their penalty and no destination-only one, as in Valhalla; a
+/// driveway's or alley's time its factor.
 #[inline]
 fn step(g: &Graph, inside: u32, a: usize, v: u32) -> (u32, State) {
     let flags = g.flags(a);
@@ -45,7 +48,18 @@ fn step(g: &Graph, inside: u32, a: usize, v: u32) -> (u32, State) {
     } else {
         0
     };
-    (penalty, 2 * v + dest)
+    // driveways' time costs 5 times, alleys' twice
+    let factor = if flags & ARC_DRIVEWAY != 0 {
+        4
+    } else if flags & ARC_ALLEY != 0 {
+        1
+    } else {
+        0
+    };
+    (
+        penalty.saturating_add(g.weights[a].saturating_mul(factor)),
+        2 * v + dest,
+    )
 }
 
 /// Records `(cost, time, length)` for state `s` if it beats the one seen; true if so.
@@ -292,7 +306,10 @@ mod tests {
     #[test]
     fn steps_cost_30_s_each_flight() {
         // 0 -(10 s, steps)- 1, or round by 2 in 20 + 15 s: round (35 s < 40 s of cost)
-        let mut g = graph(3, &[(0, 1, 10, false), (0, 2, 20, false), (2, 1, 15, false)]);
+        let mut g = graph(
+            3,
+            &[(0, 1, 10, false), (0, 2, 20, false), (2, 1, 15, false)],
+        );
         let steps = |g: &Graph, u: u32, v: u32| g.arcs(u).find(|&a| g.targets[a] == v);
         for (u, v) in [(0, 1), (1, 0)] {
             let a = steps(&g, u, v).unwrap_or_default();
@@ -302,9 +319,18 @@ mod tests {
         assert_eq!(t.time_ms[1], 35_000);
         assert_eq!(reference(&g, &[origin(0, None)], 3_600_000)[1], 35_000);
         // round by 2 in 45 s: the steps (40 s of cost)
-        g.weights.iter_mut().filter(|w| **w == 20_000).for_each(|w| *w = 30_000);
+        g.weights
+            .iter_mut()
+            .filter(|w| **w == 20_000)
+            .for_each(|w| *w = 30_000);
         let t = bounded(&g, &[origin(0, None)], 3_600_000);
         assert_eq!(t.time_ms[1], 10_000);
+        // a driveway's 10 s cost 50 s: round by 2 (45 s) again
+        for f in g.arc_flags.iter_mut().filter(|f| **f == ARC_STEPS) {
+            *f = ARC_DRIVEWAY;
+        }
+        let t = bounded(&g, &[origin(0, None)], 3_600_000);
+        assert_eq!(t.time_ms[1], 45_000);
     }
 
     #[test]
@@ -372,9 +398,7 @@ mod tests {
                 .collect();
             let mut g = graph(n as usize, &roads);
             for f in g.arc_flags.iter_mut() {
-                if rng.below(5) == 0 {
-                    *f |= ARC_STEPS;
-                }
+                *f |= [0, 0, ARC_STEPS, ARC_DRIVEWAY, ARC_ALLEY][rng.below(5)];
             }
             let s = rng.below(n as usize) as u32;
             let by_arc = g
