@@ -7,8 +7,10 @@
 //! so a node has two states: reached by a destination-only arc (inside) or not. A start inside
 //! a destination-only arc ([`Origin::by_arc`], set for walk origins by
 //! [`super::origins`]) starts inside. A node's time is that of its cheaper state (between
-//! equal costs the quicker); when that one lies beyond the limit the node is not reached, even
-//! if a dearer path is quicker (Valhalla keeps one label per edge, the cheapest). Searches on a graph without flags go to the plain
+//! equal costs the quicker), whatever the limit: when that one lies beyond the limit the node
+//! is not reached, even if a dearer path is quicker, as Valhalla's matrix (one label per edge,
+//! the cheapest) reports it; so the search runs on past the limit, by cost, until no path
+//! within it is left to settle. Searches on a graph without flags go to the plain
 //! node search of [`super::search`], which this one equals there.
 
 use std::cmp::Reverse;
@@ -83,25 +85,33 @@ fn cheaper_twin(labels: &Labels, s: State, label: (u32, u32)) -> bool {
 }
 
 /// [`super::search::bounded`] on a graph with walk flags: every node whose cheapest path takes
-/// at most `limit_ms`, with that path's time.
+/// at most `limit_ms`, with that path's time. The search goes on past the limit, by cost, as
+/// long as a path within the limit waits in the heap: a cheaper path that ends past the limit
+/// must be found first to keep its node out (so a node's time does not depend on the limit).
 pub fn bounded(g: &Graph, origins: &[Origin], limit_ms: u32) -> Tree {
     let n = g.node_count();
     let mut tree = Tree::unreached(n);
     let mut labels = Labels::new();
     let mut heap = BinaryHeap::new();
     let mut refused = Vec::new();
+    // heap entries within the limit
+    let mut within = 0usize;
     for o in origins.iter().filter(|o| (o.node as usize) < n) {
         if o.offset_ms > limit_ms {
             refused.push(o.node);
-            continue;
         }
         let s = 2 * o.node + starts_inside(g, o);
         let label = (o.offset_ms, o.offset_ms, o.offset_dm);
         if improve(&mut labels, s, label) {
+            within += usize::from(label.1 <= limit_ms);
             heap.push(Reverse((label.0, label.1, s)));
         }
     }
-    while let Some(Reverse((c, t, s))) = heap.pop() {
+    while within > 0 {
+        let Some(Reverse((c, t, s))) = heap.pop() else {
+            break;
+        };
+        within -= usize::from(t <= limit_ms);
         let Some(&(bc, bt, len)) = labels.get(&s) else {
             continue;
         };
@@ -109,7 +119,10 @@ pub fn bounded(g: &Graph, origins: &[Origin], limit_ms: u32) -> Tree {
             continue;
         }
         let u = s / 2;
-        if tree.time_ms[u as usize] == UNREACHED && !cheaper_twin(&labels, s, (c, t)) {
+        if t <= limit_ms
+            && tree.time_ms[u as usize] == UNREACHED
+            && !cheaper_twin(&labels, s, (c, t))
+        {
             tree.settle(u, t, len);
         }
         for a in g.arcs(u) {
@@ -118,14 +131,13 @@ pub fn bounded(g: &Graph, origins: &[Origin], limit_ms: u32) -> Tree {
             let (penalty, ns) = step(g, s & 1, a, v);
             let nc = c.saturating_add(g.weights[a]).saturating_add(penalty);
             let label = (nc, nt, len.saturating_add(g.lengths[a]));
-            // a cheapest path beyond the limit still holds its state (as in Valhalla, whose
-            // search keeps one label per edge): a dearer, quicker one does not replace it
             if improve(&mut labels, ns, label) {
                 if nt > limit_ms {
                     refused.push(v);
                 } else {
-                    heap.push(Reverse((nc, nt, ns)));
+                    within += 1;
                 }
+                heap.push(Reverse((nc, nt, ns)));
             }
         }
     }
@@ -154,14 +166,21 @@ pub fn closest<'a>(
     let mut done = HashSet::new();
     // (cost, time, kind: 0 place before 1 state, id, length)
     let mut heap = BinaryHeap::new();
+    // heap entries (states and places) within `max_ms`: past them the search is done
+    let mut within = 0usize;
     for o in origins.iter().filter(|o| (o.node as usize) < n) {
         let s = 2 * o.node + starts_inside(g, o);
         let label = (o.offset_ms, o.offset_ms, o.offset_dm);
         if improve(&mut labels, s, label) {
+            within += usize::from(label.1 <= max_ms);
             heap.push(Reverse((label.0, label.1, 1u8, s, label.2)));
         }
     }
-    while let Some(Reverse((c, t, kind, id, len))) = heap.pop() {
+    while within > 0 {
+        let Some(Reverse((c, t, kind, id, len))) = heap.pop() else {
+            break;
+        };
+        within -= usize::from(t <= max_ms);
         if kind == 0 {
             if t > max_ms || !done.insert(id) {
                 continue;
@@ -183,10 +202,11 @@ pub fn closest<'a>(
             continue;
         }
         let u = id / 2;
-        if !cheaper_twin(&labels, id, (c, t)) && settled.insert(u) {
+        if t <= max_ms && !cheaper_twin(&labels, id, (c, t)) && settled.insert(u) {
             for p in places_at(u) {
                 if keep(p.slot) {
                     let (pc, pt) = (c.saturating_add(p.offset_ms), t.saturating_add(p.offset_ms));
+                    within += usize::from(pt <= max_ms);
                     heap.push(Reverse((
                         pc,
                         pt,
@@ -203,7 +223,8 @@ pub fn closest<'a>(
             let (penalty, ns) = step(g, id & 1, a, v);
             let nc = c.saturating_add(g.weights[a]).saturating_add(penalty);
             let label = (nc, nt, len.saturating_add(g.lengths[a]));
-            if improve(&mut labels, ns, label) && nt <= max_ms {
+            if improve(&mut labels, ns, label) {
+                within += usize::from(nt <= max_ms);
                 heap.push(Reverse((nc, nt, 1, ns, label.2)));
             }
         }
@@ -214,9 +235,8 @@ pub fn closest<'a>(
 
 /// The reference for [`bounded`], by fixpoint rather than by a heap: each state's label (the
 /// cheapest, then quickest) recomputed from its incoming arcs, sweep after sweep, until none
-/// changes; a state whose label lies beyond `limit_ms` is not followed (so a label depends on
-/// the final labels before it, which the sweeps settle since every arc costs something). A
-/// node's time is that of its cheapest state if within the limit, else `UNREACHED`.
+/// changes. A node's time is that of its cheapest state if within `limit_ms`, else
+/// `UNREACHED`.
 pub fn reference(g: &Graph, origins: &[Origin], limit_ms: u32) -> Vec<u32> {
     let n = g.node_count();
     // the arcs into each node: (tail, arc)
@@ -227,7 +247,7 @@ pub fn reference(g: &Graph, origins: &[Origin], limit_ms: u32) -> Vec<u32> {
         }
     }
     let mut start = vec![(u32::MAX, u32::MAX); 2 * n];
-    for o in origins.iter().filter(|o| o.offset_ms <= limit_ms) {
+    for o in origins {
         let s = (2 * o.node + starts_inside(g, o)) as usize;
         start[s] = start[s].min((o.offset_ms, o.offset_ms));
     }
@@ -241,7 +261,7 @@ pub fn reference(g: &Graph, origins: &[Origin], limit_ms: u32) -> Vec<u32> {
                 for inside in 0..2 {
                     let (c, t) = best[(2 * u + inside) as usize];
                     let (penalty, ns) = step(g, inside, a, s / 2);
-                    if c == u32::MAX || t > limit_ms || ns != s {
+                    if c == u32::MAX || ns != s {
                         continue;
                     }
                     let w = g.weights[a];
@@ -373,6 +393,14 @@ mod tests {
         let t = bounded(&g, &[origin(0, None)], 90_000);
         assert_eq!(t.time_ms[1], 60_000);
         assert!(t.cut);
+        // and the times do not depend on the limit
+        for limit in [60_000, 119_999, 120_000, 1_000_000] {
+            let t = bounded(&g, &[origin(0, None)], limit);
+            assert_eq!(
+                t.time_ms[3],
+                if limit >= 120_000 { 120_000 } else { UNREACHED }
+            );
+        }
         // a node whose cheapest path lies beyond the limit is not reached by a dearer, quicker
         // one (Valhalla's one label per edge): 1 is 200 s round, 60 s through the street
         let g = graph(
