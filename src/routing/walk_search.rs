@@ -3,8 +3,9 @@
 //! labels)
 //! reporting each node's time along its cheapest path.
 //!
-//! The cost of an arc depends on whether the path is already inside a destination-only stretch,
-//! so a node has two states: reached by a destination-only arc (inside) or not. A start inside
+//! The cost of an arc depends on whether the path is already inside a destination-only stretch
+//! or on a flight of steps, so a node has four states: reached by a destination-only arc or
+//! not, by steps or not. A start inside
 //! a destination-only arc ([`Origin::by_arc`], set for walk origins by
 //! [`super::origins`]) starts inside. A node's time is that of its cheaper state (between
 //! equal costs the quicker), whatever the limit: when that one lies beyond the limit the node
@@ -22,30 +23,35 @@ use super::walk_cost::{
     ARC_ALLEY, ARC_DESTONLY, ARC_DRIVEWAY, ARC_STEPS, DESTONLY_PENALTY_MS, STEPS_PENALTY_MS,
 };
 
-/// A state: node `u` reached from outside (`2u`) or inside (`2u + 1`) a destination-only
-/// stretch.
+/// A state: node `u` reached by an arc with flags `bits` (`4u + bits`): bit 0, inside a
+/// destination-only stretch; bit 1, on a flight of steps.
 type State = u32;
 
 /// Best `(cost, time, length)` of each state seen.
 type Labels = HashMap<State, (u32, u32, u32)>;
 
-/// Does the path start inside a destination-only arc?
-fn starts_inside(g: &Graph, o: &Origin) -> u32 {
-    o.by_arc
-        .is_some_and(|a| g.flags(a as usize) & ARC_DESTONLY != 0)
-        .into()
+/// The state bits of an arc's flags.
+#[inline]
+fn bits(flags: u8) -> u32 {
+    u32::from(flags & ARC_DESTONLY != 0) | (u32::from(flags & ARC_STEPS != 0) << 1)
 }
 
-/// Cost (beyond the arc's time) and state of going from a state with `inside` onto arc `a`
-/// towards `v`: steps cost their penalty and no destination-only one, as in Valhalla; a
-/// driveway's or alley's time its factor.
+/// The state bits a path starts with: those of the arc the start lies on.
+fn starts_inside(g: &Graph, o: &Origin) -> u32 {
+    o.by_arc.map_or(0, |a| bits(g.flags(a as usize)))
+}
+
+/// Cost (beyond the arc's time) and state of going from a state with bits `from` onto arc `a`
+/// towards `v`: entering steps costs their penalty and no destination-only one, as in
+/// Valhalla (once per flight, whatever the number of arcs it was cut into); a driveway's or
+/// alley's time its factor.
 #[inline]
-fn step(g: &Graph, inside: u32, a: usize, v: u32) -> (u32, State) {
+fn step(g: &Graph, from: u32, a: usize, v: u32) -> (u32, State) {
     let flags = g.flags(a);
-    let dest = u32::from(flags & ARC_DESTONLY != 0);
-    let penalty = if flags & ARC_STEPS != 0 {
-        STEPS_PENALTY_MS
-    } else if dest == 1 && inside == 0 {
+    let to = bits(flags);
+    let penalty = if to & 2 != 0 {
+        if from & 2 == 0 { STEPS_PENALTY_MS } else { 0 }
+    } else if to & 1 != 0 && from & 1 == 0 {
         DESTONLY_PENALTY_MS
     } else {
         0
@@ -60,7 +66,7 @@ fn step(g: &Graph, inside: u32, a: usize, v: u32) -> (u32, State) {
     };
     (
         penalty.saturating_add(g.weights[a].saturating_mul(factor)),
-        2 * v + dest,
+        4 * v + to,
     )
 }
 
@@ -75,13 +81,14 @@ fn improve(labels: &mut Labels, s: State, label: (u32, u32, u32)) -> bool {
     }
 }
 
-/// Does the other state of `s`'s node hold a cheaper label than `label`? Popped in cost
-/// order, that state was settled first, or lies beyond the limit: either way the node's time
-/// is not `s`'s (a node's time is that of its cheapest path, as Valhalla reports it).
+/// Does another state of `s`'s node hold a cheaper label than `label`? Popped in cost order,
+/// that state was settled first, or lies beyond the limit: either way the node's time is not
+/// `s`'s (a node's time is that of its cheapest path, as Valhalla reports it).
 fn cheaper_twin(labels: &Labels, s: State, label: (u32, u32)) -> bool {
-    labels
-        .get(&(s ^ 1))
-        .is_some_and(|&(c, t, _)| (c, t) < label)
+    (0..4)
+        .map(|b| (s & !3) | b)
+        .filter(|&o| o != s)
+        .any(|o| labels.get(&o).is_some_and(|&(c, t, _)| (c, t) < label))
 }
 
 /// [`super::search::bounded`] on a graph with walk flags: every node whose cheapest path takes
@@ -100,7 +107,7 @@ pub fn bounded(g: &Graph, origins: &[Origin], limit_ms: u32) -> Tree {
         if o.offset_ms > limit_ms {
             refused.push(o.node);
         }
-        let s = 2 * o.node + starts_inside(g, o);
+        let s = 4 * o.node + starts_inside(g, o);
         let label = (o.offset_ms, o.offset_ms, o.offset_dm);
         if improve(&mut labels, s, label) {
             within += usize::from(label.1 <= limit_ms);
@@ -118,7 +125,7 @@ pub fn bounded(g: &Graph, origins: &[Origin], limit_ms: u32) -> Tree {
         if (c, t) > (bc, bt) {
             continue;
         }
-        let u = s / 2;
+        let u = s / 4;
         if t <= limit_ms
             && tree.time_ms[u as usize] == UNREACHED
             && !cheaper_twin(&labels, s, (c, t))
@@ -128,7 +135,7 @@ pub fn bounded(g: &Graph, origins: &[Origin], limit_ms: u32) -> Tree {
         for a in g.arcs(u) {
             let v = g.targets[a];
             let nt = t.saturating_add(g.weights[a]);
-            let (penalty, ns) = step(g, s & 1, a, v);
+            let (penalty, ns) = step(g, s & 3, a, v);
             let nc = c.saturating_add(g.weights[a]).saturating_add(penalty);
             let label = (nc, nt, len.saturating_add(g.lengths[a]));
             if improve(&mut labels, ns, label) {
@@ -169,7 +176,7 @@ pub fn closest<'a>(
     // heap entries (states and places) within `max_ms`: past them the search is done
     let mut within = 0usize;
     for o in origins.iter().filter(|o| (o.node as usize) < n) {
-        let s = 2 * o.node + starts_inside(g, o);
+        let s = 4 * o.node + starts_inside(g, o);
         let label = (o.offset_ms, o.offset_ms, o.offset_dm);
         if improve(&mut labels, s, label) {
             within += usize::from(label.1 <= max_ms);
@@ -201,7 +208,7 @@ pub fn closest<'a>(
         {
             continue;
         }
-        let u = id / 2;
+        let u = id / 4;
         if t <= max_ms && !cheaper_twin(&labels, id, (c, t)) && settled.insert(u) {
             for p in places_at(u) {
                 if keep(p.slot) {
@@ -220,7 +227,7 @@ pub fn closest<'a>(
         for a in g.arcs(u) {
             let v = g.targets[a];
             let nt = t.saturating_add(g.weights[a]);
-            let (penalty, ns) = step(g, id & 1, a, v);
+            let (penalty, ns) = step(g, id & 3, a, v);
             let nc = c.saturating_add(g.weights[a]).saturating_add(penalty);
             let label = (nc, nt, len.saturating_add(g.lengths[a]));
             if improve(&mut labels, ns, label) {
@@ -246,21 +253,21 @@ pub fn reference(g: &Graph, origins: &[Origin], limit_ms: u32) -> Vec<u32> {
             into[g.targets[a] as usize].push((u, a));
         }
     }
-    let mut start = vec![(u32::MAX, u32::MAX); 2 * n];
+    let mut start = vec![(u32::MAX, u32::MAX); 4 * n];
     for o in origins {
-        let s = (2 * o.node + starts_inside(g, o)) as usize;
+        let s = (4 * o.node + starts_inside(g, o)) as usize;
         start[s] = start[s].min((o.offset_ms, o.offset_ms));
     }
     let mut best = start.clone();
     let mut changed = true;
     while changed {
         changed = false;
-        for s in 0..2 * n as u32 {
+        for s in 0..4 * n as u32 {
             let mut l = start[s as usize];
-            for &(u, a) in &into[(s / 2) as usize] {
-                for inside in 0..2 {
-                    let (c, t) = best[(2 * u + inside) as usize];
-                    let (penalty, ns) = step(g, inside, a, s / 2);
+            for &(u, a) in &into[(s / 4) as usize] {
+                for from in 0..4 {
+                    let (c, t) = best[(4 * u + from) as usize];
+                    let (penalty, ns) = step(g, from, a, s / 4);
                     if c == u32::MAX || ns != s {
                         continue;
                     }
@@ -278,7 +285,12 @@ pub fn reference(g: &Graph, origins: &[Origin], limit_ms: u32) -> Vec<u32> {
         }
     }
     (0..n)
-        .map(|u| best[2 * u].min(best[2 * u + 1]).1)
+        .map(|u| {
+            best[4 * u..4 * u + 4]
+                .iter()
+                .min()
+                .map_or(u32::MAX, |l| l.1)
+        })
         .map(|t| if t <= limit_ms { t } else { UNREACHED })
         .collect()
 }
