@@ -15,7 +15,7 @@
 //! node search of [`super::search`], which this one equals there.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::{BinaryHeap, HashMap};
 
 use super::graph::Graph;
 use super::tree::{Attached, Origin, Reached, Tree, UNREACHED};
@@ -154,8 +154,11 @@ pub fn bounded(g: &Graph, origins: &[Origin], limit_ms: u32) -> Tree {
     tree
 }
 
-/// [`super::search::closest`] on a graph with walk flags: the `k` places first settled in
-/// cost order, with their times, sorted by `(time, slot)`.
+/// [`super::search::closest`] on a graph with walk flags: the `k` places first reached in
+/// time, sorted by `(time, slot)`, each at the quickest of its nodes' times plus its offset
+/// (as [`super::Router::reached`] times them). Ordered by cost, the search cannot stop at the
+/// k-th place popped; it runs [`bounded`] with a limit doubled from 10 minutes until k places
+/// lie within it (node times do not depend on the limit, so those are the k quickest).
 pub fn closest<'a>(
     g: &Graph,
     origins: &[Origin],
@@ -163,81 +166,35 @@ pub fn closest<'a>(
     places_at: impl Fn(u32) -> &'a [Attached],
     mut keep: impl FnMut(u32) -> bool,
 ) -> Vec<Reached> {
-    let n = g.node_count();
-    let mut out = Vec::new();
     if k == 0 {
-        return out;
+        return Vec::new();
     }
-    let mut labels = Labels::new();
-    let mut settled = HashSet::new();
-    let mut done = HashSet::new();
-    // (cost, time, kind: 0 place before 1 state, id, length)
-    let mut heap = BinaryHeap::new();
-    // heap entries (states and places) within `max_ms`: past them the search is done
-    let mut within = 0usize;
-    for o in origins.iter().filter(|o| (o.node as usize) < n) {
-        let s = 4 * o.node + starts_inside(g, o);
-        let label = (o.offset_ms, o.offset_ms, o.offset_dm);
-        if improve(&mut labels, s, label) {
-            within += usize::from(label.1 <= max_ms);
-            heap.push(Reverse((label.0, label.1, 1u8, s, label.2)));
-        }
-    }
-    while within > 0 {
-        let Some(Reverse((c, t, kind, id, len))) = heap.pop() else {
-            break;
-        };
-        within -= usize::from(t <= max_ms);
-        if kind == 0 {
-            if t > max_ms || !done.insert(id) {
-                continue;
-            }
-            out.push(Reached {
-                slot: id,
-                time_ms: t,
-                length_dm: len,
-            });
-            if out.len() == k {
-                break;
-            }
-            continue;
-        }
-        if labels
-            .get(&id)
-            .is_some_and(|&(bc, bt, _)| (c, t) > (bc, bt))
-        {
-            continue;
-        }
-        let u = id / 4;
-        if t <= max_ms && !cheaper_twin(&labels, id, (c, t)) && settled.insert(u) {
+    let mut limit = max_ms.min(600_000);
+    loop {
+        let tree = bounded(g, origins, limit);
+        let mut out: Vec<Reached> = Vec::new();
+        for &u in &tree.settled {
+            let (t, len) = (tree.time_ms[u as usize], tree.length_dm[u as usize]);
             for p in places_at(u) {
-                if keep(p.slot) {
-                    let (pc, pt) = (c.saturating_add(p.offset_ms), t.saturating_add(p.offset_ms));
-                    within += usize::from(pt <= max_ms);
-                    heap.push(Reverse((
-                        pc,
-                        pt,
-                        0,
-                        p.slot,
-                        len.saturating_add(p.offset_dm),
-                    )));
+                let time_ms = t.saturating_add(p.offset_ms);
+                if time_ms <= limit && keep(p.slot) {
+                    out.push(Reached {
+                        slot: p.slot,
+                        time_ms,
+                        length_dm: len.saturating_add(p.offset_dm),
+                    });
                 }
             }
         }
-        for a in g.arcs(u) {
-            let v = g.targets[a];
-            let nt = t.saturating_add(g.weights[a]);
-            let (penalty, ns) = step(g, id & 3, a, v);
-            let nc = c.saturating_add(g.weights[a]).saturating_add(penalty);
-            let label = (nc, nt, len.saturating_add(g.lengths[a]));
-            if improve(&mut labels, ns, label) {
-                within += usize::from(nt <= max_ms);
-                heap.push(Reverse((nc, nt, 1, ns, label.2)));
-            }
+        out.sort_by_key(|r| (r.slot, r.time_ms));
+        out.dedup_by_key(|r| r.slot);
+        out.sort_by_key(|r| (r.time_ms, r.slot));
+        if out.len() >= k || limit >= max_ms || !tree.cut {
+            out.truncate(k);
+            return out;
         }
+        limit = limit.saturating_mul(2).min(max_ms);
     }
-    out.sort_by_key(|r| (r.time_ms, r.slot));
-    out
 }
 
 /// The reference for [`bounded`], by fixpoint rather than by a heap: each state's label (the
