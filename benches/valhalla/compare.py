@@ -90,6 +90,18 @@ def graph_nodes(graph_path):
     return out
 
 
+def sample(nodes, n_places, n_origins):
+    """The seeded target places (half from the car graph's way nodes, half from the walk
+    graph's) and origins ({mode: points}) of a run."""
+    rng = random.Random(SEED)
+    half = n_places // 2
+    places = rng.sample(nodes["car"], min(half, len(nodes["car"]))) + \
+        rng.sample(nodes["walk"], min(n_places - half, len(nodes["walk"])))
+    origins = {mode: rng.sample(nodes[mode], min(n_origins, len(nodes[mode])))
+               for mode, _ in MODES}
+    return places, origins
+
+
 def places_csv(path, places):
     """A schema v1 CSV of the target places (fictitious), and beside it (`.communes.geojson`)
     the commune polygon `lieux import --communes` checks their positions against: one commune
@@ -192,13 +204,7 @@ def main():
     ap.add_argument("--json", help="also write the figures here")
     a = ap.parse_args()
 
-    nodes = graph_nodes(a.graph)
-    rng = random.Random(SEED)
-    half = a.places // 2
-    places = rng.sample(nodes["car"], min(half, len(nodes["car"]))) + \
-        rng.sample(nodes["walk"], min(a.places - half, len(nodes["walk"])))
-    origins = {mode: rng.sample(nodes[mode], min(a.origins, len(nodes[mode])))
-               for mode, _ in MODES}
+    places, origins = sample(graph_nodes(a.graph), a.places, a.origins)
     work = Path(a.work)
     places_csv(work / "places.csv", places)
     imported = subprocess.run(

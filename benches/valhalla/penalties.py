@@ -13,12 +13,11 @@ not model (or models differently). Prints the walk Jaccard per variant and limit
 """
 
 import argparse
-import random
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from compare import SEED, Lieux, graph_nodes  # noqa: E402
+from compare import Lieux, graph_nodes, sample  # noqa: E402
 from valhalla import Actor, get_config  # noqa: E402
 
 LIMITS_MIN = (3, 5, 10, 15)
@@ -42,13 +41,7 @@ def main():
     ap.add_argument("--origins", type=int, default=40)
     ap.add_argument("--places", type=int, default=600)
     a = ap.parse_args()
-    nodes = graph_nodes(a.graph)
-    rng = random.Random(SEED)
-    half = a.places // 2
-    places = rng.sample(nodes["car"], min(half, len(nodes["car"]))) + \
-        rng.sample(nodes["walk"], min(a.places - half, len(nodes["walk"])))
-    origins = {mode: rng.sample(nodes[mode], min(a.origins, len(nodes[mode])))
-               for mode in ("car", "walk")}
+    places, origins = sample(graph_nodes(a.graph), a.places, a.origins)
     work = Path(a.work)
     lieux = Lieux(a.lieux, a.graph, str(work / "places.fgb"))
     actor = Actor(get_config(tile_extract="", tile_dir=a.valhalla_tiles))
