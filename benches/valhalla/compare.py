@@ -192,7 +192,8 @@ def timed(f, repeat, sink):
     return out
 
 
-def main():
+def common_args():
+    """The arguments every comparison script takes: binaries, graphs, work dir and sample."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--lieux", required=True)
     ap.add_argument("--graph", required=True)
@@ -200,6 +201,11 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--origins", type=int, default=40)
     ap.add_argument("--places", type=int, default=600)
+    return ap
+
+
+def main():
+    ap = common_args()
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--json", help="also write the figures here")
     a = ap.parse_args()

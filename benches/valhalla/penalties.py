@@ -12,12 +12,11 @@ not model (or models differently). Prints the walk Jaccard per variant and limit
       --work target/valhalla-compare/monaco-2020-07-19/lieux
 """
 
-import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from compare import Lieux, graph_nodes, sample  # noqa: E402
+from compare import Lieux, common_args, graph_nodes, sample  # noqa: E402
 from valhalla import Actor, get_config  # noqa: E402
 
 LIMITS_MIN = (3, 5, 10, 15)
@@ -33,14 +32,7 @@ VARIANTS = {
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--lieux", required=True)
-    ap.add_argument("--graph", required=True)
-    ap.add_argument("--valhalla-tiles", required=True)
-    ap.add_argument("--work", required=True)
-    ap.add_argument("--origins", type=int, default=40)
-    ap.add_argument("--places", type=int, default=600)
-    a = ap.parse_args()
+    a = common_args().parse_args()
     places, origins = sample(graph_nodes(a.graph), a.places, a.origins)
     work = Path(a.work)
     lieux = Lieux(a.lieux, a.graph, str(work / "places.fgb"))
