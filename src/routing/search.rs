@@ -67,9 +67,7 @@ pub fn bounded(g: &Graph, origins: &[Origin], limit_ms: u32) -> Tree {
             }
         }
     }
-    tree.cut = refused
-        .iter()
-        .any(|&v| tree.time_ms[v as usize] == UNREACHED);
+    tree.cut = tree.any_unreached(&refused);
     tree
 }
 

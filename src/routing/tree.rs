@@ -62,6 +62,14 @@ pub struct StartOnArc {
 }
 
 impl Tree {
+    /// Is one of `refused` (nodes a search first saw beyond its limit) still unreached, i.e.
+    /// did the limit cut the search rather than the roads running out ([`Tree::cut`])?
+    pub(crate) fn any_unreached(&self, refused: &[u32]) -> bool {
+        refused
+            .iter()
+            .any(|&v| self.time_ms[v as usize] == UNREACHED)
+    }
+
     /// When arc `a` (leaving `u`) holds the start point (it is the start arc or the same road
     /// the other way): the time along `a` from `u` to the point, ms, and the walk to the road.
     pub fn start_along(&self, g: &Graph, u: u32, a: usize) -> Option<(f64, f64)> {

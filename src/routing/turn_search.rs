@@ -132,10 +132,7 @@ pub fn bounded(g: &Graph, origins: &[Origin], limit_ms: u32) -> Tree {
             }
         }
     }
-    tree.cut = refused_nodes
-        .iter()
-        .any(|&v| tree.time_ms[v as usize] == UNREACHED)
-        || reaches_new_node(g, &tree, &arcs, refused);
+    tree.cut = tree.any_unreached(&refused_nodes) || reaches_new_node(g, &tree, &arcs, refused);
     tree.entered.beyond.sort_unstable();
     tree.entered.time = std::mem::take(&mut arcs.time);
     tree.entered.length = std::mem::take(&mut arcs.length);
