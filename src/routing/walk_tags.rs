@@ -5,7 +5,9 @@
 //! - **By `highway`**: footway, pedestrian, path, steps, corridor, elevator, platform,
 //!   living_street, residential(_link), service, unclassified, road, track, tertiary, secondary,
 //!   primary and trunk (with their links); not motorway(_link), cycleway, bridleway, busway,
-//!   bus_guideway or unknown values. `area=yes` drops a way unless it is `highway=pedestrian`.
+//!   bus_guideway or unknown values. `area=yes` drops a way, a pedestrian square's outline too
+//!   (Valhalla's default `mjolnir.pedestrian_areas: false`: `pbfgraphparser.cc` skips the
+//!   ways `lua/graph.lua` marks `pedestrian_area`); the streets crossing or bordering it stay.
 //! - **`foot`** (or `pedestrian`) overrides the highway's default: `no`, `agricultural`,
 //!   `forestry`, `discouraged` exclude; `yes`, `designated`, `permissive`, `use_sidepath`,
 //!   `destination`, `delivery`, `customers`, `official`, `public`, `restricted`, `crossing`,
@@ -74,7 +76,10 @@ pub fn walk_rule(tag: &dyn Fn(&str) -> Option<String>) -> bool {
     let Some(highway) = tag("highway") else {
         return tag("route").as_deref() == Some("ferry");
     };
-    if tag("area").as_deref() == Some("yes") && highway != "pedestrian" {
+    // every area, pedestrian squares too: Valhalla's `lua/graph.lua` marks `highway=pedestrian`
+    // areas and its parser (`pbfgraphparser.cc`) drops them unless `mjolnir.pedestrian_areas`
+    // (off by default) routes across them
+    if tag("area").as_deref() == Some("yes") {
         return false;
     }
     if tag("sac_scale").is_some_and(|s| {
@@ -151,14 +156,15 @@ mod tests {
             ("highway", "path"),
             ("foot", "private")
         ])));
-        // areas: only pedestrian squares are walked
+        // areas, pedestrian squares too, are not walked (Valhalla's default config)
         assert!(!walk_rule(&tags(&[
             ("highway", "footway"),
             ("area", "yes")
         ])));
-        assert!(walk_rule(&tags(&[
+        assert!(!walk_rule(&tags(&[
             ("highway", "pedestrian"),
             ("area", "yes")
         ])));
+        assert!(walk_rule(&tags(&[("highway", "pedestrian")])));
     }
 }

@@ -42,3 +42,28 @@ fn andorra_walk_graph_follows_valhallas_pedestrian_access() {
         "the CG-3a trunk tunnel is not walked ({d:.1} m away)"
     );
 }
+
+#[test]
+fn nantes_pedestrian_squares_are_not_walked_as_valhallas_default() {
+    let Some(nantes) = net("nantes") else {
+        return;
+    };
+    let snapper = Snapper::new(&nantes.walk);
+    // `highway=pedestrian` + `area=yes` outlines (Valhalla's default config drops them, the
+    // streets around stay): nodes of them 40–60 m from any other walkable way, on the graph
+    // (0 m) before this rule
+    for (way, lon, lat) in [
+        (275_118_456, -1.565_023_2, 47.205_822_2), // Esplanade des Riveurs, node 2923439856
+        (280_150_156, -1.565_389_5, 47.206_599_6), // Esplanade des Traçeurs-de-Coques
+        (28_201_899, -1.549_327_2, 47.217_596_5),  // Cours Saint-Pierre, node 2831628642
+    ] {
+        let d = walk_snap_m(&snapper, lon, lat);
+        assert!(
+            d > 30.0,
+            "way {way}: a pedestrian square's outline is walked ({d:.1} m away)"
+        );
+    }
+    // a `highway=pedestrian` street (not an area) is walked: Rue Sainte-Catherine
+    let d = walk_snap_m(&snapper, -1.556_443, 47.214_141);
+    assert!(d < 1.0, "Rue Sainte-Catherine not walked ({d:.1} m away)");
+}
