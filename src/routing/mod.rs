@@ -508,10 +508,15 @@ impl Router {
 
 /// Search origins of a snapped point: the ends of its segment it can drive (or walk) to. On a
 /// walk graph each carries the point's arc, whose destination-only flag the walk search starts
-/// with ([`walk_search`]).
+/// with ([`walk_search`]); a point within [`NODE_SNAP_M`] of a node starts at that node on
+/// every arc leaving it, each with its own flags, as Valhalla's `loki` correlates a location
+/// that close to a node with all the node's edges (its `node_snap_tolerance`): a walk from a
+/// junction of a footway and a pedestrian street tagged `motor_vehicle=destination` starts
+/// inside that street too, and goes on along it without the destination-only penalty.
 pub fn origins(g: &Graph, s: Snap) -> Vec<Origin> {
-    s.departures(g)
-        .into_iter()
+    let legs = s.departures(g);
+    let mut out: Vec<Origin> = legs
+        .iter()
         .map(|l| Origin {
             node: l.node,
             offset_ms: l.ms,
@@ -522,5 +527,26 @@ pub fn origins(g: &Graph, s: Snap) -> Vec<Origin> {
                 Some(s.arc)
             },
         })
-        .collect()
+        .collect();
+    if g.turn_aware() || g.arc_flags.is_empty() {
+        return out;
+    }
+    for l in &legs {
+        // the point's distance to the node: to the road, then along it
+        let along_m = (f64::from(l.dm) / 10.0 - s.distance_m).max(0.0);
+        if s.distance_m.hypot(along_m) >= NODE_SNAP_M {
+            continue;
+        }
+        out.extend(g.arcs(l.node).map(|a| Origin {
+            node: l.node,
+            offset_ms: l.ms,
+            offset_dm: l.dm,
+            by_arc: Some(a as u32),
+        }));
+    }
+    out
 }
+
+/// A walk origin this close to a graph node (metres) starts on every arc leaving the node
+/// (Valhalla's `loki` default `node_snap_tolerance`, 5 m).
+pub const NODE_SNAP_M: f64 = 5.0;

@@ -7,7 +7,7 @@
 use lieux::routing::snap::Snapper;
 use lieux::routing::walk_cost::ARC_DESTONLY;
 use lieux::routing::walk_search;
-use lieux::routing::{Graph, search};
+use lieux::routing::{Graph, origins, search};
 use lieux::testdata::Rng;
 
 use super::{net, origin};
@@ -91,4 +91,47 @@ fn nantes_private_impasse_is_walked_behind_the_penalty() {
     let (arc, d) = arc_at(&nantes.walk, -1.569_050_2, 47.220_165_6);
     assert!(d < 1.0, "the private impasse is not walked ({d:.1} m away)");
     assert_eq!(nantes.walk.flags(arc) & ARC_DESTONLY, ARC_DESTONLY);
+}
+
+#[test]
+fn nantes_walk_from_a_junction_starts_inside_its_destination_only_street() {
+    let Some(nantes) = net("nantes") else {
+        return;
+    };
+    let g = &nantes.walk;
+    let snapper = Snapper::new(g);
+    // the junction of Rue du Couëdic (way 26685362, `motor_vehicle=destination`) with the
+    // footways 156559942 and 156560183, to Allée de la Bourse (way 27922972) along the
+    // destination-only Rue du Couëdic and Allée Brancas: Valhalla starts on every edge of
+    // the junction, that street's among them, and walks it in 116 s (162 m) with no
+    // penalty; started from a footway only, the walk went round in 503 s
+    let from = snapper
+        .snap(-1.556_774_7, 47.213_657, 100.0)
+        .expect("on the graph");
+    let to = snapper
+        .snap(-1.558_165, 47.212_682_4, 100.0)
+        .expect("on the graph");
+    assert!(from.distance_m < 1.0 && to.distance_m < 1.0);
+    let starts = origins(g, from);
+    assert!(
+        starts.iter().any(|o| o
+            .by_arc
+            .is_some_and(|a| g.flags(a as usize) & ARC_DESTONLY != 0))
+            && starts.iter().any(|o| o
+                .by_arc
+                .is_some_and(|a| g.flags(a as usize) & ARC_DESTONLY == 0)),
+        "the junction starts on its destination-only street and on its footways: {starts:?}"
+    );
+    let tree = search::bounded(g, &starts, 15 * 60_000);
+    let t = to
+        .arrivals(g)
+        .iter()
+        .filter(|l| tree.time_ms[l.node as usize] != search::UNREACHED)
+        .map(|l| tree.time_ms[l.node as usize] + l.ms)
+        .min()
+        .expect("Allée de la Bourse within 15 min");
+    assert!(
+        (100_000..150_000).contains(&t),
+        "{t} ms from the junction to Allée de la Bourse (Valhalla: 116 s)"
+    );
 }
