@@ -11,7 +11,7 @@ use super::openapi_parts::{
     error_ref, filters, get, lat_lon, origin_params, origine_member, properties_param, query,
     territoire_member, territoire_param,
 };
-use super::routing::{MAX_CLOSEST_K, MAX_CONTOURS, MAX_MINUTES};
+use super::routing::{MAX_CLOSEST_K, MAX_CONTOURS, MAX_GENERALIZE_M, MAX_MINUTES};
 use crate::routing::answer::Unrouted;
 
 fn mode() -> Value {
@@ -92,7 +92,7 @@ pub(super) fn add_paths(paths: &mut Value) {
         )),
     );
     let isochrone = get(
-        "Isochrone polygons around lat/lon: one MultiPolygon Feature per contour, ascending and nested (circles of the straight-line estimate without a road graph).",
+        "Isochrone polygons around lat/lon: one MultiPolygon Feature per contour, ascending and nested (up to the `generalize` tolerance; circles of the straight-line estimate without a road graph).",
         Value::Array({
             let mut p = lat_lon(true);
             p.push(json!({
@@ -102,6 +102,11 @@ pub(super) fn add_paths(paths: &mut Value) {
                 "schema": {"type": "array", "minItems": 1, "maxItems": MAX_CONTOURS as u64, "items": {"type": "integer", "minimum": 1, "maximum": minutes_max}, "default": [10, 20, 30]},
             }));
             p.push(mode());
+            p.push(query(
+                "generalize",
+                "Douglas–Peucker tolerance of the rings, metres, as Valhalla's `generalize`: every traced vertex stays within it of the simplified ring. Default: a quarter of the grid cell (Valhalla's default): 28 m on foot, 28 m (up to 15 minutes) to 139 m by car, more where a wide search coarsens the cell. 0: the rings as traced, strictly nested.",
+                json!({"type": "number", "minimum": 0, "maximum": MAX_GENERALIZE_M}),
+            ));
             p
         }),
         responses(

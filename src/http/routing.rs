@@ -26,6 +26,7 @@ use crate::dataset::Dataset;
 use crate::filter::Filter;
 use crate::model::Position;
 use crate::routing::answer::{self, Ask, Start, Timed, Unrouted};
+use crate::routing::isochrone::Tolerance;
 use crate::routing::snap::Snap;
 use crate::routing::{Located, Profile, Router, estimate_kmh, isochrone};
 use crate::territory::Territoire;
@@ -36,6 +37,8 @@ pub const MAX_MINUTES: usize = 120;
 pub const MAX_CLOSEST_K: usize = 100;
 /// Most contours in one isochrone request.
 pub const MAX_CONTOURS: usize = 6;
+/// Largest `generalize` (metres) of `/v1/isochrone`: a few cells of the coarsest grid.
+pub const MAX_GENERALIZE_M: f64 = 2_000.0;
 pub(super) const STRAIGHT_LINE: &str = "straight_line";
 
 pub(super) fn mode(q: &Query) -> Result<Profile, ApiError> {
@@ -103,25 +106,28 @@ fn push_contour_feature(
     out.push_str("}}");
 }
 
-/// Polygons for `minutes` (ascending) from `at`: road contours or estimate circles.
+/// Polygons for `minutes` (ascending) from `at`: road contours simplified within `tolerance`,
+/// or estimate circles.
 fn contours(
     router: Option<&Router>,
     snap: Option<Snap>,
     profile: Profile,
     at: Position,
     minutes: &[u32],
+    tolerance: Tolerance,
 ) -> Vec<MultiPolygon<f64>> {
     match (router, snap) {
         (Some(r), Some(s)) => {
             let max_s = minutes.iter().max().copied().unwrap_or(0) * 60;
             let tree = r.tree(profile, s, max_s);
             let secs: Vec<u32> = minutes.iter().map(|m| m * 60).collect();
-            isochrone::polygons(
+            isochrone::generalized(
                 r.network().graph(profile),
                 &tree,
                 (at.lon, at.lat),
                 &secs,
                 isochrone::cell_m(profile, max_s),
+                tolerance,
             )
         }
         _ => minutes
@@ -300,7 +306,7 @@ pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> 
                 Start::Estimate(_) => {
                     let hits = answer::reachable(&ask, start, None, limit_s);
                     let polygon = with_polygon.then(|| {
-                        contours(None, None, profile, at, &[minutes])
+                        contours(None, None, profile, at, &[minutes], Tolerance::Metres(0.0))
                             .pop()
                             .unwrap_or(MultiPolygon(Vec::new()))
                     });
@@ -378,32 +384,36 @@ fn minutes_list(q: &Query) -> Result<Vec<u32>, ApiError> {
     Ok(out)
 }
 
-/// `GET /v1/isochrone?lat=&lon=&minutes=10,20,30&mode=car|walk`: one MultiPolygon Feature per
-/// contour, ascending, nested.
+/// The `generalize` parameter of `/v1/isochrone`: metres, a quarter of the grid cell when absent.
+fn tolerance(q: &Query) -> Result<Tolerance, ApiError> {
+    Ok(q.number_in("generalize", 0.0, MAX_GENERALIZE_M)?
+        .map_or(Tolerance::QuarterCell, Tolerance::Metres))
+}
+
+/// `GET /v1/isochrone?lat=&lon=&minutes=10,20,30&mode=car|walk&generalize=`: one MultiPolygon
+/// Feature per contour, ascending, nested (up to the generalisation's tolerance).
 pub fn isochrone(state: &AppState, raw: &str, ctx: &Ctx, _now: DateTime<Utc>) -> Response {
     let run = || -> Result<Response, ApiError> {
+        const NAMES: [&str; 5] = ["lat", "lon", "minutes", "mode", "generalize"];
         let q = Query::parse(raw)?;
-        q.check_names(&["lat", "lon", "minutes", "mode"])?;
-        if let Some((k, _)) = q
-            .pairs
-            .iter()
-            .find(|(k, _)| !["lat", "lon", "minutes", "mode"].contains(&k.as_str()))
-        {
+        q.check_names(&NAMES)?;
+        if let Some((k, _)) = q.pairs.iter().find(|(k, _)| !NAMES.contains(&k.as_str())) {
             return Err(ApiError::bad(
                 k,
-                "unknown parameter; expected lat, lon, minutes, mode",
+                "unknown parameter; expected lat, lon, minutes, mode, generalize",
             ));
         }
         let at = origin(&q)?;
         let minutes = minutes_list(&q)?;
         let profile = mode(&q)?;
+        let tolerance = tolerance(&q)?;
         let (ds, router) = state.dataset_and_router();
         let snap = locate(router.as_deref(), profile, at)?;
         // no time bucket: polygons depend only on the graph and the query
         let tag = reply::etag(&[ds.version(), "isochrone", raw], ctx.coding);
         Ok(cached(ctx, tag, "application/geo+json", || {
             let est = router.is_none() || snap.is_none();
-            let polys = contours(router.as_deref(), snap, profile, at, &minutes);
+            let polys = contours(router.as_deref(), snap, profile, at, &minutes, tolerance);
             let mut body = String::from(r#"{"type":"FeatureCollection","features":["#);
             for (i, (p, &m)) in polys.iter().zip(&minutes).enumerate() {
                 if i > 0 {

@@ -20,15 +20,20 @@
 //!   if a road crosses it (reached past the limit): the holes that cells without roads leave
 //!   inside the reached area (parks, a mountainside between two reached valleys) are filled,
 //!   as Valhalla's default `denoise` fills every hole. Islands are kept (Valhalla keeps only
-//!   the largest ring). Rings are not simplified (Valhalla's default generalisation, a quarter
-//!   cell, changed the IoU by < 0.02 and broke the nesting where contours touch).
+//!   the largest ring).
+//! - **Generalisation** ([`generalized`]). The rings may be simplified as Valhalla's
+//!   `generalize` does (Douglas–Peucker, `geo`'s [`Simplify`], in metres on the projected
+//!   grid), by default by a quarter of the cell, Valhalla's default: every vertex of the
+//!   marching squares stays within that tolerance of its simplified ring.
 //!
-//! Unreached cells are beyond every limit, so the polygons of one grid are nested
-//! (10 ⊂ 20 ⊂ 30 minutes).
+//! Unreached cells are beyond every limit, so the unsimplified polygons of one grid are nested
+//! (10 ⊂ 20 ⊂ 30 minutes); generalised, they are nested up to the tolerance (two contours
+//! running within a few metres of each other, along a cell without roads, may cross by less
+//! than the tolerance).
 
 use std::cell::RefCell;
 
-use geo::{Coord, LineString, MultiPolygon, Polygon};
+use geo::{Coord, LineString, MultiPolygon, Polygon, Simplify};
 
 use super::graph::Graph;
 use super::marching::{GridFrame, Marching, TimeGrid};
@@ -118,7 +123,46 @@ pub fn polygons(
     limits_s: &[u32],
     cell_m: f64,
 ) -> Vec<MultiPolygon<f64>> {
-    trace(g, tree, origin, limits_s, |span| scaled_cell(cell_m, span))
+    trace(
+        g,
+        tree,
+        origin,
+        limits_s,
+        |span| scaled_cell(cell_m, span),
+        |_| 0.0,
+    )
+}
+
+/// How much [`generalized`] simplifies the rings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Tolerance {
+    /// A quarter of the grid's cell (Valhalla's default `generalize`).
+    QuarterCell,
+    /// This many metres (0: the rings as traced).
+    Metres(f64),
+}
+
+/// [`polygons`] with every ring simplified (Douglas–Peucker) within `tolerance`.
+pub fn generalized(
+    g: &Graph,
+    tree: &Tree,
+    origin: (f64, f64),
+    limits_s: &[u32],
+    cell_m: f64,
+    tolerance: Tolerance,
+) -> Vec<MultiPolygon<f64>> {
+    let tolerance_m = |cell: f64| match tolerance {
+        Tolerance::QuarterCell => cell / 4.0,
+        Tolerance::Metres(m) => m,
+    };
+    trace(
+        g,
+        tree,
+        origin,
+        limits_s,
+        |span| scaled_cell(cell_m, span),
+        tolerance_m,
+    )
 }
 
 /// [`polygons`] on a grid of `cell_m` whatever the search's extent (up to `MAX_SIDE` cells
@@ -130,7 +174,7 @@ pub fn polygons_fixed_cell(
     limits_s: &[u32],
     cell_m: f64,
 ) -> Vec<MultiPolygon<f64>> {
-    trace(g, tree, origin, limits_s, |_| cell_m)
+    trace(g, tree, origin, limits_s, |_| cell_m, |_| 0.0)
 }
 
 thread_local! {
@@ -253,6 +297,7 @@ fn trace(
     origin: (f64, f64),
     limits_s: &[u32],
     cell_for_span: impl Fn(f64) -> f64,
+    tolerance_for_cell: impl Fn(f64) -> f64,
 ) -> Vec<MultiPolygon<f64>> {
     let Some(&max_s) = limits_s.iter().max() else {
         return Vec::new();
@@ -283,6 +328,7 @@ fn trace(
     let nx = (mi + (x1 / dx).ceil() + 5.0) as usize;
     let ny = (mj + (y1 / dy).ceil() + 5.0) as usize;
     let limit_ms = f64::from(max_s) * 1000.0;
+    let tolerance_m = tolerance_for_cell(dy);
     SCRATCH.with_borrow_mut(|scratch| {
         let mut times = std::mem::take(&mut scratch.times);
         times.clear();
@@ -308,7 +354,13 @@ fn trace(
             .iter()
             .map(|&s| {
                 let c = f64::from(s) * 1000.0;
-                finish(scratch.marching.contour(&view, c), &proj, &grid, c)
+                finish(
+                    scratch.marching.contour(&view, c),
+                    &proj,
+                    &grid,
+                    c,
+                    tolerance_m,
+                )
             })
             .collect();
         scratch.times = grid.times;
@@ -316,8 +368,15 @@ fn trace(
     })
 }
 
-/// Projected contour polygons of limit `c_ms` to WGS84, without the holes no road crosses.
-fn finish(mp: MultiPolygon<f64>, proj: &Projection, grid: &Grid, c_ms: f64) -> MultiPolygon<f64> {
+/// Projected contour polygons of limit `c_ms` to WGS84, without the holes no road crosses,
+/// simplified within `tolerance_m` (none at 0).
+fn finish(
+    mp: MultiPolygon<f64>,
+    proj: &Projection,
+    grid: &Grid,
+    c_ms: f64,
+    tolerance_m: f64,
+) -> MultiPolygon<f64> {
     let unproject = |mut ls: LineString<f64>| {
         for c in &mut ls.0 {
             (c.x, c.y) = proj.inv(c.x, c.y);
@@ -329,7 +388,16 @@ fn finish(mp: MultiPolygon<f64>, proj: &Projection, grid: &Grid, c_ms: f64) -> M
             .map(|p| {
                 let (exterior, holes) = p.into_inner();
                 let roads = holes.into_iter().filter(|r| grid.any_road_in(r, c_ms));
-                Polygon::new(unproject(exterior), roads.map(unproject).collect())
+                let mut p = Polygon::new(exterior, roads.collect());
+                if tolerance_m > 0.0 {
+                    // (a ring keeps at least 4 coordinates: `Polygon`'s simplification)
+                    p = p.simplify(tolerance_m);
+                }
+                let (exterior, holes) = p.into_inner();
+                Polygon::new(
+                    unproject(exterior),
+                    holes.into_iter().map(unproject).collect(),
+                )
             })
             .collect(),
     )

@@ -275,3 +275,94 @@ fn after_tail_walks_the_points_get_gives() {
     }
     assert!(shaped > 1_000, "{shaped} arcs with a shape: too few");
 }
+
+/// Generalised contours (Douglas–Peucker within a quarter cell, Valhalla's default) against the
+/// traced ones, in metres on the isochrone's projection: every traced vertex within the
+/// tolerance of the simplified rings, fewer vertices, nearly the same area (Jaccard), and
+/// nested up to the tolerance.
+#[test]
+fn generalised_contours_stay_within_the_tolerance() {
+    use geo::{Distance, Euclidean, MapCoords, MultiLineString};
+    let cell = isochrone::cell_m(Profile::Car, 1_800);
+    let tol = cell / 4.0;
+    let Some(net) = net("andorra") else {
+        eprintln!("skipping: no Andorra extract in ../shared/data/osm");
+        return;
+    };
+    let g = &net.car;
+    let (mut traced_n, mut kept_n, mut worst) = (0, 0, 1.0f64);
+    let perimeter = |mp: &MultiPolygon<f64>| -> f64 {
+        mp.0.iter()
+            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+            .map(|r| geo::Length::length(&Euclidean, r))
+            .sum()
+    };
+    for u in origins(8) {
+        let tree = thirty_minutes(g, u);
+        let at = g.coord(u);
+        let k = lieux::geodesy::EARTH_RADIUS_M.to_radians();
+        let kx = k * at.1.to_radians().cos();
+        let metres = |mp: &MultiPolygon<f64>| mp.map_coords(|c| (c.x * kx, c.y * k).into());
+        let traced = isochrone::polygons(g, &tree, at, &LIMITS_S, cell);
+        let simple = isochrone::generalized(
+            g,
+            &tree,
+            at,
+            &LIMITS_S,
+            cell,
+            isochrone::Tolerance::QuarterCell,
+        );
+        let exact = isochrone::generalized(
+            g,
+            &tree,
+            at,
+            &LIMITS_S,
+            cell,
+            isochrone::Tolerance::Metres(0.0),
+        );
+        assert_eq!(
+            exact, traced,
+            "origin {u}: a tolerance of 0 simplifies nothing"
+        );
+        for (t, s) in traced.iter().zip(&simple) {
+            let (t, s) = (metres(t), metres(s));
+            let rings = |mp: &MultiPolygon<f64>| {
+                MultiLineString::new(
+                    mp.0.iter()
+                        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+                        .cloned()
+                        .collect(),
+                )
+            };
+            let (rt, rs) = (rings(&t), rings(&s));
+            for c in rt.0.iter().flat_map(|r| &r.0) {
+                let d = Euclidean.distance(&Point::from(*c), &rs);
+                assert!(d <= tol + 1e-3, "origin {u}: a traced vertex {d:.1} m away");
+            }
+            traced_n += rt.0.iter().map(|r| r.0.len()).sum::<usize>();
+            kept_n += rs.0.iter().map(|r| r.0.len()).sum::<usize>();
+            // what moved lies within the tolerance of the traced rings
+            let moved = t.xor(&s).unsigned_area();
+            let perimeter = perimeter(&t);
+            assert!(
+                moved <= perimeter * tol / 2.0,
+                "origin {u}: {moved:.0} m² moved (perimeter {perimeter:.0} m)"
+            );
+            let j = jaccard(&t, &s);
+            worst = worst.min(j);
+            assert!(j > 0.95, "origin {u}: Jaccard {j:.3}");
+        }
+        // nested up to the tolerance: what a contour has outside the next one is slivers
+        for w in simple.windows(2) {
+            let (inner, outer) = (metres(&w[0]), metres(&w[1]));
+            let out = inner.difference(&outer).unsigned_area();
+            let perimeter = perimeter(&inner);
+            assert!(
+                out <= perimeter * tol,
+                "origin {u}: {out:.0} m² outside the next contour (perimeter {perimeter:.0} m)"
+            );
+        }
+    }
+    eprintln!("vertices: traced {traced_n}, generalised {kept_n}; Jaccard ≥ {worst:.3}");
+    assert!(kept_n * 3 < traced_n * 2, "{kept_n} of {traced_n}");
+}

@@ -51,6 +51,52 @@ async fn http_reachable_closest_isochrone_with_graph() {
     assert_eq!(fs.len(), 2);
     assert_eq!(fs[0]["properties"]["minutes"], 10);
     assert_eq!(fs[1]["geometry"]["type"], "MultiPolygon");
+
+    // `generalize=0`: the traced rings, as `isochrone::polygons` draws them; the default
+    // (a quarter cell) and a wider tolerance keep fewer vertices
+    let vertices = |v: &serde_json::Value| -> usize {
+        v["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|f| f["geometry"]["coordinates"].as_array().unwrap())
+            .flat_map(|p| p.as_array().unwrap())
+            .map(|r| r.as_array().unwrap().len())
+            .sum()
+    };
+    let at = "/v1/isochrone?lat=42.5063&lon=1.5218&minutes=10,30";
+    let traced = get(&st, &format!("{at}&generalize=0")).await.json();
+    let n = net("andorra").unwrap();
+    let router = lieux::routing::Router::new(
+        n.clone(),
+        &lieux::dataset::Dataset::new(Vec::new()),
+        1_000.0,
+    );
+    let lieux::routing::Located::OnGraph(s) = router.locate(Profile::Car, 1.5218, 42.5063) else {
+        panic!("Andorra la Vella is on the graph")
+    };
+    let tree = router.tree(Profile::Car, s, 1_800);
+    let want = isochrone::polygons(
+        &n.car,
+        &tree,
+        (1.5218, 42.5063),
+        &[600, 1_800],
+        isochrone::cell_m(Profile::Car, 1_800),
+    );
+    let want_vertices: usize = want
+        .iter()
+        .flat_map(|mp| &mp.0)
+        .map(|p| p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>())
+        .sum();
+    assert_eq!(vertices(&traced), want_vertices);
+    let default = get(&st, at).await.json();
+    let wide = get(&st, &format!("{at}&generalize=200")).await.json();
+    assert!(
+        vertices(&wide) < vertices(&default) && vertices(&default) < want_vertices,
+        "{} / {} / {want_vertices}",
+        vertices(&wide),
+        vertices(&default)
+    );
 }
 
 #[tokio::test]
@@ -78,6 +124,19 @@ async fn http_errors_and_too_far_from_roads() {
         (
             "/v1/isochrone?lat=42.5&lon=1.5&services=Prendre%20en%20main%20un%20ordinateur",
             "services",
+        ),
+        ("/v1/isochrone?lat=42.5&lon=1.5&generalize=-1", "generalize"),
+        (
+            "/v1/isochrone?lat=42.5&lon=1.5&generalize=2001",
+            "generalize",
+        ),
+        (
+            "/v1/isochrone?lat=42.5&lon=1.5&generalize=abc",
+            "generalize",
+        ),
+        (
+            "/v1/isochrone?lat=42.5&lon=1.5&generalize=NaN",
+            "generalize",
         ),
     ] {
         let r = get(&st, path).await;
