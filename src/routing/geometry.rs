@@ -194,6 +194,20 @@ impl ArcPoints<'_> {
         (0..self.len()).map(|i| self.get(i))
     }
 
+    /// The interior points' longitudes and latitudes (1e-7 degrees), in storage order (the
+    /// tail's end first whatever the arc's direction): for what needs them all, in any order.
+    #[inline]
+    pub fn interior_lon_lat(&self) -> (&[i32], &[i32]) {
+        let g = self.geometry;
+        match self.shape {
+            Some((s, _)) => {
+                let (a, b) = (g.start[s] as usize, g.start[s + 1] as usize);
+                (&g.lon[a..b], &g.lat[a..b])
+            }
+            None => (&[], &[]),
+        }
+    }
+
     /// The points after the tail, head included: `get(1..len())` without its per-point
     /// bounds and direction checks (the isochrone walks every point of every arc reached).
     #[inline]

@@ -419,6 +419,14 @@ fn reached_box(g: &Graph, tree: &Tree) -> Option<[i32; 4]> {
                 continue;
             }
             let pts = g.arc_points(u, a);
+            if tu.saturating_add(g.weights[a]) <= last {
+                // the whole arc within the search: every shape point, no time to read
+                let (lons, lats) = pts.interior_lon_lat();
+                for (&lon, &lat) in lons.iter().zip(lats) {
+                    add(lon, lat);
+                }
+                continue;
+            }
             for p in pts.after_tail().take(pts.len() - 2) {
                 if tu.saturating_add(p.ms) > last {
                     break;
