@@ -15,6 +15,22 @@ pub fn read_maybe_gzip(path: &Path) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Decompresses a gzip member into one allocation of its stated size (the trailer's ISIZE,
+/// capped at 256 MB): the embedded commune files are decoded at the start of every import, and
+/// a buffer grown by doubling touched twice the pages (each a page fault, huge pages being off).
+pub fn gunzip_sized(gz: &[u8]) -> std::io::Result<Vec<u8>> {
+    let size = gz
+        .len()
+        .checked_sub(4)
+        .and_then(|at| gz.get(at..))
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map_or(0, |b| u32::from_le_bytes(b) as usize);
+    // one more byte: `read_to_end` probes for the end of the stream before it stops
+    let mut out = Vec::with_capacity(size.min(256 << 20) + 1);
+    flate2::read::GzDecoder::new(gz).read_to_end(&mut out)?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::Write;
@@ -34,6 +50,11 @@ mod tests {
         std::fs::write(&gz, enc.finish().expect("compress")).expect("write gz");
         assert_eq!(read_maybe_gzip(&plain).expect("plain"), text);
         assert_eq!(read_maybe_gzip(&gz).expect("gz"), text);
+        let gz_bytes = std::fs::read(&gz).expect("gz bytes");
+        let sized = gunzip_sized(&gz_bytes).expect("gunzip");
+        assert_eq!(sized, text);
+        assert_eq!(sized.capacity(), text.len() + 1);
+        assert!(gunzip_sized(&gz_bytes[..gz_bytes.len() / 2]).is_err());
         // a truncated gzip stream is an error, not a short read
         let mut cut = std::fs::read(&gz).expect("gz bytes");
         cut.truncate(cut.len() / 2);

@@ -4,6 +4,7 @@
 //! point guaranteed inside the polygon, unlike a centroid). `precision: municipality`, no score.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use super::SourcePosition;
 use super::{
@@ -17,11 +18,13 @@ use crate::model::Position;
 #[derive(Debug)]
 pub struct CommuneGeocoder {
     table: &'static CommuneTable,
-    by_code: HashMap<&'static str, usize>,
-    /// (postcode, folded name) → index.
-    by_postcode_name: HashMap<(&'static str, String), usize>,
+    /// (postcode, folded name) → index, built on the first row without a known INSEE code
+    /// (folding the table's 35 k names was a fifth of the fixed cost of an import).
+    by_postcode_name: OnceLock<PostcodeNames>,
     tally: Tally,
 }
+
+type PostcodeNames = HashMap<(&'static str, String), usize, foldhash::fast::RandomState>;
 
 impl CommuneGeocoder {
     /// Over the embedded commune table.
@@ -30,31 +33,31 @@ impl CommuneGeocoder {
     }
 
     pub fn new(table: &'static CommuneTable) -> CommuneGeocoder {
-        let mut by_code = HashMap::new();
-        let mut by_postcode_name = HashMap::new();
-        for (i, c) in table.all().iter().enumerate() {
-            by_code.insert(c.code_insee.as_str(), i);
-            let name = fold(&c.nom);
-            for cp in &c.codes_postaux {
-                by_postcode_name.insert((cp.as_str(), name.clone()), i);
-            }
-        }
         CommuneGeocoder {
             table,
-            by_code,
-            by_postcode_name,
+            by_postcode_name: OnceLock::new(),
             tally: Tally::default(),
         }
     }
 
     /// The row's commune: by INSEE code, else by postcode and name.
     pub fn find(&self, q: &AddressQuery) -> Option<&'static CommuneEntry> {
-        let all = self.table.all();
-        if let Some(i) = q.code_insee.as_deref().and_then(|c| self.by_code.get(c)) {
-            return all.get(*i);
+        let table = self.table;
+        if let Some(c) = q.code_insee.as_deref().and_then(|c| table.by_code(c)) {
+            return Some(c);
         }
+        let map = self.by_postcode_name.get_or_init(|| {
+            let mut map = PostcodeNames::default();
+            for (i, c) in table.all().iter().enumerate() {
+                let name = fold(&c.nom);
+                for cp in &c.codes_postaux {
+                    map.insert((cp.as_str(), name.clone()), i);
+                }
+            }
+            map
+        });
         let key = (q.code_postal.as_str(), fold(&q.commune));
-        self.by_postcode_name.get(&key).and_then(|i| all.get(*i))
+        map.get(&key).and_then(|i| table.all().get(*i))
     }
 }
 

@@ -2,7 +2,7 @@
 //! (`lieux commune-shapes`) and the cursor [`super::shapes::CommuneShapes::from_compact`] reads
 //! it with. The format is in the module doc of [`super::shapes`].
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -133,14 +133,12 @@ impl CommuneShapes {
     /// Reads shapes written by [`write_compact`] (gzip).
     pub fn from_compact(gz: &[u8]) -> Result<CommuneShapes, CommuneShapesError> {
         let bad = |m: &str| CommuneShapesError::Compact(m.to_owned());
-        let mut bytes = Vec::new();
-        flate2::read::GzDecoder::new(gz)
-            .read_to_end(&mut bytes)
+        let bytes = crate::gzip::gunzip_sized(gz)
             .map_err(|e| CommuneShapesError::Compact(e.to_string()))?;
         let rest = bytes.strip_prefix(MAGIC).ok_or_else(|| bad("bad magic"))?;
         let mut r = Reader { buf: rest, pos: 0 };
         let n = r.varint().ok_or_else(|| bad("truncated count"))?;
-        let mut out = CommuneShapes::default();
+        let mut out = CommuneShapes::with_capacity(n.min(1 << 20) as usize);
         for _ in 0..n {
             let code = r.take(5).ok_or_else(|| bad("truncated code"))?;
             let code = String::from_utf8(code.to_vec()).map_err(|_| bad("code not UTF-8"))?;

@@ -359,6 +359,18 @@ impl CommuneShapes {
         });
     }
 
+    /// Empty, with room for `n` communes (the embedded file says how many: growing the vector
+    /// and the maps by doubling touched twice their pages at the start of every import).
+    pub(super) fn with_capacity(n: usize) -> CommuneShapes {
+        CommuneShapes {
+            communes: Vec::with_capacity(n),
+            by_code: FastMap::with_capacity_and_hasher(n, Default::default()),
+            by_name: FastMap::with_capacity_and_hasher(n, Default::default()),
+            by_postcode: FastMap::with_capacity_and_hasher(n / 6, Default::default()),
+            ..CommuneShapes::default()
+        }
+    }
+
     /// Once every commune is in: the maps are not grown again.
     pub(super) fn finish(&mut self) {
         self.by_code.shrink_to_fit();
@@ -475,7 +487,8 @@ impl CommuneShapes {
     /// [`CommuneShapes::all`]).
     pub(super) fn named(&self, commune: &str) -> &[u32] {
         let map = self.by_bare_name.get_or_init(|| {
-            let mut map: FastMap<String, Vec<u32>> = FastMap::default();
+            let mut map: FastMap<String, Vec<u32>> =
+                FastMap::with_capacity_and_hasher(self.by_name.len(), Default::default());
             // the communes found by name in their département (`by_name`'s), so not the
             // arrondissements; a `by_name` key is `"<département> <name>"`, so its tail from
             // the space is `name_key("", name)`, not normalised a second time
