@@ -47,7 +47,8 @@ impl CommuneGeocoder {
             return Some(c);
         }
         let map = self.by_postcode_name.get_or_init(|| {
-            let mut map = PostcodeNames::default();
+            let n = table.all().iter().map(|c| c.codes_postaux.len()).sum();
+            let mut map = PostcodeNames::with_capacity_and_hasher(n, Default::default());
             for (i, c) in table.all().iter().enumerate() {
                 let name = fold(&c.nom);
                 for cp in &c.codes_postaux {

@@ -68,8 +68,9 @@ pub enum CommuneShapesError {
 pub struct CommuneShape {
     pub code_insee: String,
     pub nom: String,
-    /// La Poste postcodes of the commune (from the embedded commune table), ascending.
-    pub codes_postaux: Vec<String>,
+    /// La Poste postcodes of the commune (from the embedded commune table, borrowed: a copy per
+    /// commune was 70 k allocations at the start of every import), ascending.
+    pub codes_postaux: &'static [String],
     /// Legal population (embedded commune table; 0 when unknown).
     pub population: u64,
     /// The outline: every ring's points, one after the other, in one allocation (a row's check
@@ -215,7 +216,7 @@ pub struct CommuneShapes {
     /// `"<département> <normalised name>"` → index.
     by_name: FastMap<String, u32>,
     /// Postcode as a number → the postcode and its communes' indexes.
-    by_postcode: FastMap<u32, (String, Vec<u32>)>,
+    by_postcode: FastMap<u32, (&'static str, Vec<u32>)>,
     /// Built on first use: only rows that lack their commune ask where a point is.
     rtree: OnceLock<RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>>,
     /// Normalised name → communes of that name in every département, built on first use: only
@@ -336,7 +337,7 @@ impl CommuneShapes {
                 let (_, v) = self
                     .by_postcode
                     .entry(k)
-                    .or_insert_with(|| (cp.clone(), Vec::new()));
+                    .or_insert_with(|| (cp.as_str(), Vec::new()));
                 v.push(i);
             }
         }
@@ -350,7 +351,7 @@ impl CommuneShapes {
         });
         self.communes.push(CommuneShape {
             nom,
-            codes_postaux: row.map(|r| r.codes_postaux.clone()).unwrap_or_default(),
+            codes_postaux: row.map_or(&[][..], |r| r.codes_postaux.as_slice()),
             population: row.map_or(0, |r| r.population),
             code_insee,
             bbox,
@@ -425,7 +426,7 @@ impl CommuneShapes {
     /// [`CommuneShapes::all`]).
     pub(super) fn postcode(&self, code_postal: &str) -> Option<(&str, &[u32])> {
         let (cp, v) = self.by_postcode.get(&postcode_key(code_postal)?)?;
-        Some((cp.as_str(), v.as_slice()))
+        Some((cp, v.as_slice()))
     }
 
     /// The commune by INSEE code.
