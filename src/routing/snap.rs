@@ -98,6 +98,10 @@ impl Leg {
     }
 }
 
+/// A point this close to an end of its arc along the road (decimetres) lies on that node
+/// ([`Snap::departures`], [`Snap::arrivals`]).
+const AT_NODE_DM: f64 = 5.0;
+
 /// Milliseconds to walk `metres` at [`WALK_KMH`].
 pub fn walk_ms(metres: f64) -> u32 {
     (metres / (WALK_KMH / 3.6) * 1000.0).round() as u32
@@ -203,7 +207,7 @@ impl Snap {
         Some((ms, dm))
     }
 
-    /// Leaving the point: the end nodes reachable along the arc.
+    /// Leaving the point: the end nodes reachable along the arc (and the end it lies on).
     pub fn departures(&self, g: &Graph) -> Vec<Leg> {
         let mut out = Vec::with_capacity(2);
         if let Some(a) = road_arc(g, self, true) {
@@ -212,10 +216,11 @@ impl Snap {
         if let Some(b) = road_arc(g, self, false) {
             out.push(self.leg(g, (self.v, b), self.mirrored(g), true));
         }
-        out
+        self.at_ends(g, out)
     }
 
-    /// Reaching the point: the end nodes it can be reached from along the arc.
+    /// Reaching the point: the end nodes it can be reached from along the arc (and the end it
+    /// lies on).
     pub fn arrivals(&self, g: &Graph) -> Vec<Leg> {
         let mut out = Vec::with_capacity(2);
         if let Some(a) = road_arc(g, self, true) {
@@ -224,7 +229,32 @@ impl Snap {
         if let Some(b) = road_arc(g, self, false) {
             out.push(self.leg(g, (self.v, b), self.mirrored(g), false));
         }
-        out
+        self.at_ends(g, out)
+    }
+
+    /// `legs` and a leg to each end of the arc the point lies on (under [`AT_NODE_DM`] along
+    /// the road) that `legs` lacks: a point at a node joins the graph at that node, whichever
+    /// way its arc runs (the head of a one-way arc is reached by the node's other roads too).
+    fn at_ends(&self, g: &Graph, mut legs: Vec<Leg>) -> Vec<Leg> {
+        let a = self.arc as usize;
+        let pts = g.arc_points(self.u, a);
+        let (p, q) = (
+            pts.get(self.segment as usize),
+            pts.get(self.segment as usize + 1),
+        );
+        let from_u = f64::from(p.dm) + self.fraction * f64::from(q.dm - p.dm);
+        let to_v = f64::from(g.lengths[a]) - from_u;
+        for (node, along) in [(self.u, from_u), (self.v, to_v)] {
+            if along < AT_NODE_DM && !legs.iter().any(|l| l.node == node) {
+                legs.push(Leg {
+                    node,
+                    ms: walk_ms(self.distance_m),
+                    dm: (self.distance_m * 10.0).round() as u32,
+                    by_arc: None,
+                });
+            }
+        }
+        legs
     }
 }
 
