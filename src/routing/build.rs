@@ -303,7 +303,10 @@ fn build_with<P: AsRef<Path>>(
         // the way's direction in this profile (1 forward, -1 backward, 0 both), if it has one
         let dir_of = |w: &Way| match profile {
             Profile::Car => rules[w.rule as usize].car.map(|c| c.dir),
-            Profile::Walk => rules[w.rule as usize].walk.then_some(0),
+            Profile::Walk => {
+                let r = &rules[w.rule as usize];
+                r.walk.then_some(r.walk_dir)
+            }
         };
         // the arcs go straight into CSR (France: hundreds of millions of arcs, never a vector
         // of `Arc`s besides): first each node's arc count and the extracts its arcs come from

@@ -13,6 +13,7 @@ use osmpbf::{Element, ElementReader};
 use super::graph::GraphError;
 use super::restrictions::{self, Restriction};
 use super::tags::{CarWay, car_rule, walk_rule};
+use super::walk_tags::walk_dir;
 
 /// Node flag: `highway=traffic_signals`.
 pub const NODE_SIGNALS: u8 = 1;
@@ -42,6 +43,8 @@ pub(crate) struct Way {
 pub(crate) struct Rule {
     pub car: Option<CarWay>,
     pub walk: bool,
+    /// The walk direction when walked ([`walk_dir`]: 1 forward, -1 backward, 0 both).
+    pub walk_dir: i8,
     /// Its walk flags ([`super::walk_cost`]).
     pub walk_flags: u8,
     pub ferry: Option<Option<f64>>,
@@ -132,6 +135,7 @@ pub(crate) fn read_ways(
                     let rule = Rule {
                         car,
                         walk,
+                        walk_dir: if walk { walk_dir(&tag) } else { 0 },
                         walk_flags: super::walk_cost::walk_flags(&tag),
                         ferry: super::tags::ferry(&tag),
                         dense: super::tags::counts_for_density(&tag),

@@ -1,7 +1,7 @@
 //! OSM tags → may a pedestrian use the way (the `walk` profile; [`super::build`] reads the
 //! ways, [`super::tags`] has the car rules). Valhalla's `pedestrian` access (`lua/graph.lua`: the `highway`, `access` and `foot` tables of
-//! `filter_tags_generic`; `src/sif/pedestriancost.cc`: `Allowed`), both ways (one-ways
-//! ignored), at [`super::build::WALK_KMH`]:
+//! `filter_tags_generic`; `src/sif/pedestriancost.cc`: `Allowed`), car one-ways
+//! ignored (see **Direction**), at [`super::build::WALK_KMH`]:
 //! - **By `highway`**: footway, pedestrian, path, steps, corridor, elevator, platform,
 //!   living_street, residential(_link), service, unclassified, road, track, tertiary, secondary,
 //!   primary and trunk (with their links); not motorway(_link), cycleway, bridleway, busway,
@@ -20,6 +20,11 @@
 //! - **Hiking difficulty**: `sac_scale` above `hiking` (mountain, demanding mountain and the
 //!   alpine grades) excludes the way, Valhalla's default `max_hiking_difficulty` of 1.
 //! - Ferries at their car speed.
+//! - **Direction** ([`walk_dir`]): both ways, except where Valhalla's `lua/graph.lua` keeps
+//!   `oneway` for pedestrians: on footways, pedestrian streets, steps and paths (and on any way
+//!   with an `oneway:foot` tag), a `oneway=yes|1|true|-1` (or a roundabout) is one-way on foot
+//!   too, unless `oneway:foot=no` or `foot:backward` opens the other way; `oneway:foot=yes|-1`
+//!   alone makes any way one-way on foot.
 
 /// `foot` values that allow pedestrians (Valhalla's `foot` table, `true` entries).
 const FOOT_YES: &[&str] = &[
@@ -100,10 +105,109 @@ pub fn walk_rule(tag: &dyn Fn(&str) -> Option<String>) -> bool {
     }
 }
 
+/// `oneway`-like value → one-way or not (Valhalla's `oneway` table; `None`: not a value it
+/// knows).
+fn oneway_value(v: Option<&str>) -> Option<bool> {
+    match v? {
+        "no" | "false" | "reversible" | "alternating" => Some(false),
+        "-1" | "yes" | "true" | "1" => Some(true),
+        _ => None,
+    }
+}
+
+/// The direction a pedestrian may walk a way: 1 along it only, -1 against it only, 0 both
+/// (Valhalla's `lua/graph.lua`, `filter_tags_generic`: `pedestrian_forward`/`_backward`).
+pub fn walk_dir(tag: &dyn Fn(&str) -> Option<String>) -> i8 {
+    let oneway = tag("oneway");
+    let oneway_foot = tag("oneway:foot");
+    let (oneway, oneway_foot) = (oneway.as_deref(), oneway_foot.as_deref());
+    let (mut forward, mut backward) = (true, false);
+    // the reverse way opened explicitly; then `oneway:foot` says which way
+    let mut foot_way = None;
+    if (oneway == Some("yes") && oneway_foot == Some("no"))
+        || tag("foot:backward").as_deref() == Some("yes")
+    {
+        backward = true;
+        foot_way = oneway_value(oneway_foot);
+    }
+    let roundabout = matches!(tag("junction").as_deref(), Some("roundabout" | "circular"));
+    if roundabout || oneway_value(oneway) == Some(true) {
+        let foot_only = matches!(
+            tag("highway").as_deref(),
+            Some("footway" | "pedestrian" | "steps" | "path")
+        ) || oneway_foot.is_some();
+        if !foot_only {
+            backward = forward;
+        } else if backward {
+            match foot_way {
+                Some(true) => forward = false,
+                Some(false) => forward = true,
+                None => {}
+            }
+        }
+    } else if !backward && matches!(oneway_foot, None | Some("no")) {
+        backward = forward;
+    }
+    if let Some(b) = tag("foot:backward") {
+        backward = any_in(Some(&b), FOOT_YES);
+    }
+    if oneway == Some("-1") {
+        (forward, backward) = (backward, forward);
+    }
+    if oneway_foot == Some("-1") {
+        (forward, backward) = (backward, forward);
+    }
+    match (forward, backward) {
+        (true, false) => 1,
+        (false, true) => -1,
+        _ => 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::tags::tags;
     use super::*;
+
+    #[test]
+    fn walk_directions() {
+        let dir = |t: &[(&str, &str)]| walk_dir(&tags(t));
+        // a car one-way is walked both ways, on a pedestrian street it is one-way on foot too
+        assert_eq!(dir(&[("highway", "residential"), ("oneway", "yes")]), 0);
+        assert_eq!(dir(&[("highway", "pedestrian"), ("oneway", "yes")]), 1);
+        assert_eq!(dir(&[("highway", "footway"), ("oneway", "-1")]), -1);
+        assert_eq!(dir(&[("highway", "steps"), ("oneway", "1")]), 1);
+        assert_eq!(dir(&[("highway", "path"), ("junction", "roundabout")]), 1);
+        assert_eq!(dir(&[("highway", "pedestrian")]), 0);
+        assert_eq!(dir(&[("highway", "pedestrian"), ("oneway", "no")]), 0);
+        // `oneway:foot` opens it, or makes any way one-way on foot
+        let open = [
+            ("highway", "pedestrian"),
+            ("oneway", "yes"),
+            ("oneway:foot", "no"),
+        ];
+        assert_eq!(dir(&open), 0);
+        let foot = [
+            ("highway", "residential"),
+            ("oneway", "yes"),
+            ("oneway:foot", "yes"),
+        ];
+        assert_eq!(dir(&foot), 1);
+        assert_eq!(
+            dir(&[("highway", "residential"), ("oneway:foot", "yes")]),
+            1
+        );
+        assert_eq!(
+            dir(&[("highway", "residential"), ("oneway:foot", "-1")]),
+            -1
+        );
+        let back = [
+            ("highway", "footway"),
+            ("oneway", "yes"),
+            ("foot:backward", "yes"),
+        ];
+        assert_eq!(dir(&back), 0);
+    }
 
     #[test]
     fn walk_rules() {

@@ -259,13 +259,18 @@ fn paris_one_way_streets_are_respected() {
     let (u, v, uv, vu) = found.expect("a one-way pair in central Paris");
     eprintln!("paris one-way: {u}->{v} {uv} ms, back {vu} ms");
     assert!(vu > uv);
-    // walking ignores one-way streets
+    // walking ignores car one-way streets; only footways, pedestrian streets, steps and paths
+    // tagged one-way are one-way on foot (Valhalla's rule): a few arcs
     let w = &n.walk;
-    let arcs_back = (0..w.node_count() as u32).all(|x| {
-        w.arcs(x)
-            .all(|a| w.arcs(w.targets[a]).any(|b| w.targets[b] == x))
-    });
-    assert!(arcs_back, "walk arcs go both ways");
+    let one_way = (0..w.node_count() as u32)
+        .flat_map(|x| w.arcs(x).map(move |a| (x, a)))
+        .filter(|&(x, a)| !w.arcs(w.targets[a]).any(|b| w.targets[b] == x))
+        .count();
+    assert!(
+        one_way > 0 && one_way * 20 < w.arc_count(),
+        "{one_way} one-way walk arcs of {}",
+        w.arc_count()
+    );
 }
 
 /// A dataset of places on (or up to ~50 m off) random graph nodes, plus a few far away.

@@ -108,10 +108,6 @@ fn nantes_walk_from_a_junction_starts_inside_its_destination_only_street() {
     let from = snapper
         .snap(-1.556_774_7, 47.213_657, 100.0)
         .expect("on the graph");
-    let to = snapper
-        .snap(-1.558_165, 47.212_682_4, 100.0)
-        .expect("on the graph");
-    assert!(from.distance_m < 1.0 && to.distance_m < 1.0);
     let starts = origins(g, from);
     assert!(
         starts.iter().any(|o| o
@@ -122,16 +118,44 @@ fn nantes_walk_from_a_junction_starts_inside_its_destination_only_street() {
                 .is_some_and(|a| g.flags(a as usize) & ARC_DESTONLY == 0)),
         "the junction starts on its destination-only street and on its footways: {starts:?}"
     );
-    let tree = search::bounded(g, &starts, 15 * 60_000);
-    let t = to
-        .arrivals(g)
+    let t = walk_ms(g, (-1.556_774_7, 47.213_657), (-1.558_165, 47.212_682_4));
+    assert!(
+        (100_000..150_000).contains(&t),
+        "{t} ms from the junction to Allée de la Bourse (Valhalla: 116 s)"
+    );
+}
+
+/// Walk time (ms) on `g` from point `a` to point `b` (lon, lat; both on a road), as the
+/// router times a place: the search from `a`'s origins, then the best arrival leg at `b`.
+fn walk_ms(g: &Graph, a: (f64, f64), b: (f64, f64)) -> u32 {
+    let snapper = Snapper::new(g);
+    let from = snapper.snap(a.0, a.1, 100.0).expect("on the graph");
+    let to = snapper.snap(b.0, b.1, 100.0).expect("on the graph");
+    assert!(from.distance_m < 1.0 && to.distance_m < 1.0);
+    let tree = search::bounded(g, &origins(g, from), 15 * 60_000);
+    to.arrivals(g)
         .iter()
         .filter(|l| tree.time_ms[l.node as usize] != search::UNREACHED)
         .map(|l| tree.time_ms[l.node as usize] + l.ms)
         .min()
-        .expect("Allée de la Bourse within 15 min");
+        .expect("reached within 15 min")
+}
+
+#[test]
+fn paris_one_way_pedestrian_street_is_one_way_on_foot_as_in_valhalla() {
+    let Some(paris) = net("paris") else {
+        return;
+    };
+    // Rue René Boulanger's last 10 m (way 30145062: `highway=pedestrian`, `oneway=yes`), from
+    // its junction with the Boulevard Saint-Martin footway to the boulevard: Valhalla walks it
+    // only along the way (7 s from the boulevard, 221 s round the block the other way); walked
+    // both ways before, 7 s each way
+    let (corner, boulevard) = ((2.356_019_8, 48.869_020_8), (2.355_98, 48.868_935_8));
+    let along = walk_ms(&paris.walk, boulevard, corner);
+    let against = walk_ms(&paris.walk, corner, boulevard);
+    assert!(along < 15_000, "{along} ms along the one-way street");
     assert!(
-        (100_000..150_000).contains(&t),
-        "{t} ms from the junction to Allée de la Bourse (Valhalla: 116 s)"
+        against > 120_000,
+        "{against} ms against the one-way street (Valhalla: 221 s round)"
     );
 }
