@@ -88,7 +88,7 @@ fn collected<P: AsRef<Path>>(
     contract: bool,
 ) -> Result<(RoadNetwork, BuildStats), GraphError> {
     let mut graphs = Vec::with_capacity(2);
-    let stats = build_with(osm, progress, contract, &mut |g| {
+    let stats = build_with(osm, progress, contract, None, &mut |g| {
         graphs.push(g);
         Ok(())
     })?;
@@ -110,10 +110,11 @@ pub fn build_to_file<P: AsRef<Path>>(
     progress: bool,
 ) -> Result<BuildStats, GraphError> {
     let tmp = out.with_extension("graph.tmp");
+    let parked = out.with_extension("graph.parked");
     let io = |e| GraphError::Io(e, tmp.clone());
     let file = std::fs::File::create(&tmp).map_err(io)?;
     let mut w = GraphWriter::new(std::io::BufWriter::new(file), 2).map_err(io)?;
-    let built = build_with(osm, progress, true, &mut |g| {
+    let built = build_with(osm, progress, true, Some(&parked), &mut |g| {
         w.section(&g).map_err(io)?;
         let name = g.profile.as_str();
         drop(g);
@@ -132,6 +133,7 @@ pub fn build_to_file<P: AsRef<Path>>(
         }
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
+            let _ = std::fs::remove_file(&parked);
             Err(e)
         }
     }
@@ -147,11 +149,13 @@ pub fn build_to_file<P: AsRef<Path>>(
 ///
 /// Each profile's graph goes to `emit` as soon as it is built (car, then walk), and the data
 /// only the car needs (node ids, road density, node flags, restrictions) is freed before the
-/// walk graph is built.
+/// walk graph is built. With `park`, what only the walk reads on (the ways' node references
+/// and the coordinates) waits in that file while the car is contracted.
 fn build_with<P: AsRef<Path>>(
     osm: &[P],
     progress: bool,
     contract: bool,
+    park: Option<&Path>,
     emit: &mut dyn FnMut(Graph) -> Result<(), GraphError>,
 ) -> Result<BuildStats, GraphError> {
     let Some(first) = osm.first() else {
@@ -250,6 +254,14 @@ fn build_with<P: AsRef<Path>>(
         }
     }
     drop(named);
+    // what the profiles read of each way from here: 16 bytes, not a `Way`'s 48
+    let mut ways: Vec<WayUse> = ways
+        .into_iter()
+        .map(|w| WayUse {
+            rule: w.rule,
+            extracts: w.extracts,
+        })
+        .collect();
 
     // Pass 2: coordinates of the nodes used (the first extract holding a node gives them),
     // stored in place as the blobs are decoded.
@@ -301,7 +313,7 @@ fn build_with<P: AsRef<Path>>(
         let node_m = |a: usize, b: usize| segment_m(&lon, &lat, a, b);
         let segments = |i: usize| way_segments(refs_of(i), &lon);
         // the way's direction in this profile (1 forward, -1 backward, 0 both), if it has one
-        let dir_of = |w: &Way| match profile {
+        let dir_of = |w: &WayUse| match profile {
             Profile::Car => rules[w.rule as usize].car.map(|c| c.dir),
             Profile::Walk => {
                 let r = &rules[w.rule as usize];
@@ -431,6 +443,11 @@ fn build_with<P: AsRef<Path>>(
             // the last profile: the ways and coordinates are read no more (freed before its
             // contraction, the peak of a France-size build)
             (ways, nodes, start, lon, lat) = Default::default();
+        } else if let Some(path) = park {
+            // the walk reads them after the car is written: in a file meanwhile (the car's
+            // contraction is the peak of a France-size build)
+            park_arrays(path, &nodes, &start, &lon, &lat)?;
+            (nodes, start, lon, lat) = Default::default();
         }
         let kept = |u: u32| Some(new_id[u as usize]).filter(|&v| v != u32::MAX);
         let triples = triples
@@ -471,10 +488,81 @@ fn build_with<P: AsRef<Path>>(
         }
         stats.graph[p] = (g.node_count(), g.arc_count());
         emit(g)?;
+        if p + 1 < Profile::ALL.len()
+            && let Some(path) = park
+        {
+            (nodes, start, lon, lat) = unpark_arrays(path, stats.way_nodes, ways.len())?;
+        }
     }
     memory("done");
     pb.finish_and_clear();
     Ok(stats)
+}
+
+/// Writes the way references, way starts and coordinates to `path` (see [`unpark_arrays`]).
+fn park_arrays(
+    path: &Path,
+    nodes: &[u32],
+    start: &[usize],
+    lon: &[i32],
+    lat: &[i32],
+) -> Result<(), GraphError> {
+    use std::io::Write;
+    let io = |e| GraphError::Io(e, path.to_owned());
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path).map_err(io)?);
+    w.write_all(&(nodes.len() as u64).to_le_bytes())
+        .map_err(io)?;
+    // France's references number far under 2^32 (~130 M)
+    let words = (nodes.iter().copied())
+        .chain(start.iter().map(|&x| x as u32))
+        .chain(lon.iter().chain(lat).map(|&x| x as u32));
+    for x in words {
+        w.write_all(&x.to_le_bytes()).map_err(io)?;
+    }
+    w.flush().map_err(io)
+}
+
+/// Reads back (and deletes) what [`park_arrays`] wrote: `nodes` way references, `ways + 1`
+/// way starts, the coordinates of `way_nodes` nodes.
+#[allow(clippy::type_complexity)]
+fn unpark_arrays(
+    path: &Path,
+    way_nodes: usize,
+    ways: usize,
+) -> Result<(Vec<u32>, Vec<usize>, Vec<i32>, Vec<i32>), GraphError> {
+    use std::io::Read;
+    let io = |e| GraphError::Io(e, path.to_owned());
+    let mut r = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
+    let mut word = [0u8; 8];
+    r.read_exact(&mut word).map_err(io)?;
+    fn read<T>(
+        r: &mut impl Read,
+        n: usize,
+        of: impl Fn(u32) -> T,
+    ) -> Result<Vec<T>, std::io::Error> {
+        let mut v = Vec::with_capacity(n);
+        let mut x = [0u8; 4];
+        for _ in 0..n {
+            r.read_exact(&mut x)?;
+            v.push(of(u32::from_le_bytes(x)));
+        }
+        Ok(v)
+    }
+    let refs = u64::from_le_bytes(word) as usize;
+    let arrays = (
+        read(&mut r, refs, |x| x).map_err(io)?,
+        read(&mut r, ways + 1, |x| x as usize).map_err(io)?,
+        read(&mut r, way_nodes, |x| x as i32).map_err(io)?,
+        read(&mut r, way_nodes, |x| x as i32).map_err(io)?,
+    );
+    std::fs::remove_file(path).map_err(io)?;
+    Ok(arrays)
+}
+
+/// What the profiles read of a way once its references are node indices.
+struct WayUse {
+    rule: u32,
+    extracts: u64,
 }
 
 /// Length of the segment between nodes `a` and `b`, metres.
@@ -496,7 +584,7 @@ fn way_segments<'a>(refs: &'a [u32], lon: &'a [i32]) -> impl Iterator<Item = (us
 
 /// Logs (debug) the process's resident and peak memory as a build phase starts: where the
 /// memory of a France-size build goes (`RUST_LOG=lieux=debug lieux graph build …`).
-fn memory(phase: &str) {
+pub(crate) fn memory(phase: &str) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let mb = |key: &str| -> Option<u64> {
         let line = status.lines().find(|l| l.starts_with(key))?;

@@ -32,8 +32,9 @@ use super::graph::Graph;
 struct Chain {
     from: u32,
     to: u32,
-    /// End of its points in [`Chains::points`] (each chain's start where the previous ends).
-    end: usize,
+    /// End of its points in [`Chains::points`] (each chain's start where the previous ends;
+    /// `u32`: 20 bytes a chain, not 24).
+    end: u32,
     weight: u32,
     length: u32,
 }
@@ -50,7 +51,7 @@ struct Chains {
 impl Chains {
     fn points(&self, i: usize) -> &[(u32, u32, u32)] {
         let start = if i == 0 { 0 } else { self.chains[i - 1].end };
-        &self.points[start..self.chains[i].end]
+        &self.points[start as usize..self.chains[i].end as usize]
     }
 }
 
@@ -90,9 +91,19 @@ pub fn compact_keeping(mut g: Graph, also: &[bool]) -> Graph {
     for (k, &a) in keep.iter_mut().zip(also) {
         *k |= a;
     }
-    // chains from every kept node, then from one node of each ring left unvisited
-    let mut visited = vec![false; n];
+    // chains from every kept node, then from one node of each ring left unvisited; both
+    // vectors sized once (a doubling vector of France's chain points briefly holds 1.5× them
+    // beside the uncontracted arcs): a chain per arc out of a kept node, a point per arc into
+    // an unkept one (the rings' nodes kept below only make fewer points)
     let mut chains = Chains::default();
+    let out_of_kept = (0..n as u32)
+        .filter(|&u| keep[u as usize])
+        .map(|u| g.arcs(u).len())
+        .sum();
+    chains.chains.reserve_exact(out_of_kept);
+    let into_unkept = g.targets.iter().filter(|&&v| !keep[v as usize]).count();
+    chains.points.reserve_exact(into_unkept);
+    let mut visited = vec![false; n];
     for u in 0..n as u32 {
         if keep[u as usize] {
             chains_from(&g, u, &keep, &mut visited, &mut chains);
@@ -107,7 +118,8 @@ pub fn compact_keeping(mut g: Graph, also: &[bool]) -> Graph {
     drop(visited);
     // the chains hold the arcs now: only the nodes and restrictions are read on
     (g.offsets, g.targets, g.weights, g.lengths) = Default::default();
-    assemble(g, &keep, chains)
+    super::build::memory(&format!("{} chains", g.profile.as_str()));
+    assemble(g, keep, chains)
 }
 
 /// Does exactly one road go through `v`: two neighbours, and either an arc each way to each
@@ -137,7 +149,7 @@ fn chains_from(g: &Graph, u: u32, keep: &[bool], visited: &mut [bool], out: &mut
                 out.chains.push(Chain {
                     from: u,
                     to: v,
-                    end: out.points.len(),
+                    end: out.points.len() as u32,
                     weight,
                     length,
                 });
@@ -155,14 +167,27 @@ fn chains_from(g: &Graph, u: u32, keep: &[bool], visited: &mut [bool], out: &mut
 }
 
 /// The compact graph of the kept nodes and the chains between them.
-fn assemble(g: Graph, keep: &[bool], all: Chains) -> Graph {
+///
+/// Everything but the new graph is freed as soon as it is read no more, and all of it before
+/// the turn data is derived (the peak of a France-size build: at 30 M way nodes the chains,
+/// their points and the uncontracted coordinates were ~1.3 GB beside the turn data's arrays).
+fn assemble(g: Graph, keep: Vec<bool>, all: Chains) -> Graph {
+    let Graph {
+        profile,
+        lon: old_lon,
+        lat: old_lat,
+        restrictions,
+        ..
+    } = g;
     let mut new_id = vec![u32::MAX; keep.len()];
-    let (mut lon, mut lat) = (Vec::new(), Vec::new());
+    let kept = keep.iter().filter(|&&k| k).count();
+    let (mut lon, mut lat) = (Vec::with_capacity(kept), Vec::with_capacity(kept));
     for (u, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
         new_id[u] = lon.len() as u32;
-        lon.push(g.lon[u]);
-        lat.push(g.lat[u]);
+        lon.push(old_lon[u]);
+        lat.push(old_lat[u]);
     }
+    drop(keep);
     let chains = &all.chains;
     // first the shape of each chain: a new one, or the reverse of an earlier one found by its
     // first and last way node (the reverse chain looks it up by (last, first)); then the
@@ -213,12 +238,13 @@ fn assemble(g: Graph, keep: &[bool], all: Chains) -> Graph {
             continue;
         }
         for &(v, ms, dm) in points {
-            geo.lon.push(g.lon[v as usize]);
-            geo.lat.push(g.lat[v as usize]);
+            geo.lon.push(old_lon[v as usize]);
+            geo.lat.push(old_lat[v as usize]);
             geo.dm.push(dm);
             geo.ms_fwd.push(ms);
         }
     }
+    drop((old_lon, old_lat));
     // CSR, arcs sorted by (from, to) as `Graph::from_arcs` does (stable)
     let mut order: Vec<u32> = (0..chains.len() as u32).collect();
     order.sort_by_key(|&i| {
@@ -233,21 +259,25 @@ fn assemble(g: Graph, keep: &[bool], all: Chains) -> Graph {
         geo.arc_shape = order.iter().map(|&i| arc_shape[i as usize]).collect();
     }
     drop(arc_shape);
-    let triples = g
-        .restrictions
+    let triples = restrictions
         .iter()
         .map(|t| t.map(|x| new_id[x as usize]))
         .collect();
+    drop(restrictions);
     let arcs = |f: fn(&Chain) -> u32| order.iter().map(|&i| f(&chains[i as usize])).collect();
+    let targets = order
+        .iter()
+        .map(|&i| new_id[chains[i as usize].to as usize])
+        .collect();
+    let (weights, lengths) = (arcs(|c| c.weight), arcs(|c| c.length));
+    drop((all, order, new_id));
+    super::build::memory(&format!("{} turns", profile.as_str()));
     Graph {
-        profile: g.profile,
+        profile,
         offsets,
-        targets: order
-            .iter()
-            .map(|&i| new_id[chains[i as usize].to as usize])
-            .collect(),
-        weights: arcs(|c| c.weight),
-        lengths: arcs(|c| c.length),
+        targets,
+        weights,
+        lengths,
         lon,
         lat,
         restrictions: Vec::new(),

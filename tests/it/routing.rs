@@ -202,12 +202,15 @@ fn streamed_build_writes_the_same_file() {
     assert_eq!(streamed.graph, stats.graph);
     assert_eq!(streamed.forbidden_turns, stats.forbidden_turns);
     assert!(!temp_dir().join("streamed.graph.tmp").exists());
+    // the coordinates and way references parked while the car was contracted: read back, gone
+    assert!(!temp_dir().join("streamed.graph.parked").exists());
     // an extract with no roads: an error, and neither the file nor its temporary left
     let empty = temp_dir().join("empty.osm.pbf");
     std::fs::write(&empty, b"").unwrap();
     let out = temp_dir().join("empty.graph");
     assert!(lieux::routing::build::build_to_file(&[&empty], &out, false).is_err());
     assert!(!out.exists() && !out.with_extension("graph.tmp").exists());
+    assert!(!out.with_extension("graph.parked").exists());
 }
 
 #[test]
