@@ -8,6 +8,8 @@
 #
 #   NODES=10000000 bash benches/france_build.sh [DIR]
 #
+# REUSE=1 keeps the PBFs already in DIR (the 100 M synth takes minutes) and builds from them.
+#
 # Builds the release binary first. Not part of cargo test or CI.
 set -euo pipefail
 NODES="${NODES:-100000000}"
@@ -26,10 +28,15 @@ times() {
     END{printf "wall %.0f s, CPU %.0f s, peak RSS %.0f MB\n", w, u+s, m/1024}' "$1"
 }
 
-/usr/bin/time -v -o "$DIR/synth.time" "$LIEUX" graph synth --nodes "$NODES" --overseas \
-  --out "$DIR/france.osm.pbf" 2>"$DIR/synth.log"
-grep -E 'nodes,|written in' "$DIR/synth.log"
-echo "synth: $(times "$DIR/synth.time"), PBFs $(du -cm "$DIR"/france*.osm.pbf | tail -1 | cut -f1) MB"
+if [ "${REUSE:-0}" = 1 ] && [ -f "$DIR/france.osm.pbf" ]; then
+  echo "synth: reusing the PBFs in $DIR"
+else
+  /usr/bin/time -v -o "$DIR/synth.time" "$LIEUX" graph synth --nodes "$NODES" --overseas \
+    --out "$DIR/france.osm.pbf" 2>"$DIR/synth.log"
+  grep -E 'nodes,|written in' "$DIR/synth.log"
+  echo "synth: $(times "$DIR/synth.time")"
+fi
+echo "PBFs $(du -cm "$DIR"/france*.osm.pbf | tail -1 | cut -f1) MB"
 
 /usr/bin/time -v -o "$DIR/build.time" "$LIEUX" graph build "$DIR"/france*.osm.pbf \
   --out "$DIR/france.graph" 2>"$DIR/build.log"

@@ -62,24 +62,25 @@ fn no_huge_pages() {
     }
 }
 
-/// Freed memory returned to the system at once rather than after mimalloc's 10 ms delay
+/// Freed memory returned to the system at once rather than after mimalloc's delay
 /// (`MIMALLOC_PURGE_DELAY=0`, unless that variable says otherwise), for `graph build`: it frees
 /// arrays of hundreds of MB phase after phase, and the delayed purges left them resident
 /// while the next phase allocated (at 10 M way nodes the build's peak RSS was 7 % higher).
 fn purge_at_once() {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         // the mimalloc library linked for the global allocator (its `mi_option_t` enum:
-        // `mi_option_purge_delay` is 15 in mimalloc 2, libmimalloc-sys 0.1)
+        // `mi_option_purge_delay` is 15 in mimalloc 2 and 3, libmimalloc-sys 0.1)
         unsafe extern "C" {
             fn mi_option_get(option: std::ffi::c_int) -> std::ffi::c_long;
             fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
         }
         const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
         // SAFETY: reads and sets one of mimalloc's integer options (it reads them atomically);
-        // no memory of ours is touched. Set only if it holds the delay's default (10 ms): a
-        // mimalloc numbering its options otherwise is left alone.
+        // no memory of ours is touched. Set only if it holds the delay's default (10 ms in
+        // mimalloc 2, 1 s in 3, the one linked): a mimalloc numbering its options otherwise is
+        // left alone.
         unsafe {
-            if mi_option_get(MI_OPTION_PURGE_DELAY) == 10 {
+            if matches!(mi_option_get(MI_OPTION_PURGE_DELAY), 10 | 1000) {
                 mi_option_set(MI_OPTION_PURGE_DELAY, 0);
             }
         }

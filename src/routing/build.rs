@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicI32, AtomicU8};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::contract::memory;
 use super::density;
 use super::graph::{Graph, GraphError, Profile, RoadNetwork, sort_runs};
 use super::graph_write::GraphWriter;
@@ -580,20 +581,4 @@ fn way_segments<'a>(refs: &'a [u32], lon: &'a [i32]) -> impl Iterator<Item = (us
     refs.windows(2)
         .map(|p| (p[0] as usize, p[1] as usize))
         .filter(|&(a, b)| a != b && lon[a] != MISSING && lon[b] != MISSING)
-}
-
-/// Logs (debug) the process's resident and peak memory as a build phase starts: where the
-/// memory of a France-size build goes (`RUST_LOG=lieux=debug lieux graph build …`).
-pub(crate) fn memory(phase: &str) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let mb = |key: &str| -> Option<u64> {
-        let line = status.lines().find(|l| l.starts_with(key))?;
-        Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? / 1024)
-    };
-    tracing::debug!(
-        phase,
-        rss_mb = mb("VmRSS:"),
-        peak_mb = mb("VmHWM:"),
-        "graph build memory"
-    );
 }

@@ -118,7 +118,7 @@ pub fn compact_keeping(mut g: Graph, also: &[bool]) -> Graph {
     drop(visited);
     // the chains hold the arcs now: only the nodes and restrictions are read on
     (g.offsets, g.targets, g.weights, g.lengths) = Default::default();
-    super::build::memory(&format!("{} chains", g.profile.as_str()));
+    memory(&format!("{} chains", g.profile.as_str()));
     assemble(g, keep, chains)
 }
 
@@ -271,7 +271,7 @@ fn assemble(g: Graph, keep: Vec<bool>, all: Chains) -> Graph {
         .collect();
     let (weights, lengths) = (arcs(|c| c.weight), arcs(|c| c.length));
     drop((all, order, new_id));
-    super::build::memory(&format!("{} turns", profile.as_str()));
+    memory(&format!("{} turns", profile.as_str()));
     Graph {
         profile,
         offsets,
@@ -286,6 +286,22 @@ fn assemble(g: Graph, keep: Vec<bool>, all: Chains) -> Graph {
         arc_flags: Vec::new(),
     }
     .with_restrictions(triples)
+}
+
+/// Logs (debug) the process's resident and peak memory as a build phase starts: where the
+/// memory of a France-size build goes (`RUST_LOG=lieux=debug lieux graph build …`).
+pub(crate) fn memory(phase: &str) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let mb = |key: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(key))?;
+        Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? / 1024)
+    };
+    tracing::debug!(
+        phase,
+        rss_mb = mb("VmRSS:"),
+        peak_mb = mb("VmHWM:"),
+        "graph build memory"
+    );
 }
 
 #[cfg(test)]
