@@ -260,7 +260,10 @@ def main():
                 pooled[lim][1] += len(union)
                 ratios[lim] += [ld[k] / vd[k] for k in ld
                                 if k in vd and 0 < vd[k] <= lim * 60]
-            li = timed(lambda: lieux.get(f"/v1/isochrone?{at}&minutes={minutes}"), a.repeat,
+            # denoise=1: the question Valhalla's request below answers (its default denoise
+            # keeps each contour's largest ring; lieux's default keeps islands and holes)
+            li = timed(lambda: lieux.get(f"/v1/isochrone?{at}&minutes={minutes}&denoise=1"),
+                       a.repeat,
                        times["iso_l"] if mode == "car" else [])
             ireq = {"locations": [{"lat": lat, "lon": lon}], "costing": costing,
                     "polygons": True, "contours": [{"time": t} for t in LIMITS_MIN]}

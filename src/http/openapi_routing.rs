@@ -107,6 +107,11 @@ pub(super) fn add_paths(paths: &mut Value) {
                 "Douglas–Peucker tolerance of the rings, metres, as Valhalla's `generalize`: every traced vertex stays within it of the simplified ring. Default: a quarter of the grid cell (Valhalla's default): 28 m on foot, 28 m (up to 15 minutes) to 139 m by car, more where a wide search coarsens the cell. 0: the rings as traced, strictly nested.",
                 json!({"type": "number", "minimum": 0, "maximum": MAX_GENERALIZE_M}),
             ));
+            p.push(query(
+                "denoise",
+                "Drops every ring (island or hole) smaller than this share of the contour's largest ring, as Valhalla's `denoise`; a dropped hole is filled. Default 0: every ring kept (holes only where a road crosses an area reached past the limit). 1 (Valhalla's default): the largest ring only, no hole.",
+                json!({"type": "number", "minimum": 0, "maximum": 1, "default": 0}),
+            ));
             p
         }),
         responses(

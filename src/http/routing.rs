@@ -390,30 +390,34 @@ fn tolerance(q: &Query) -> Result<Tolerance, ApiError> {
         .map_or(Tolerance::QuarterCell, Tolerance::Metres))
 }
 
-/// `GET /v1/isochrone?lat=&lon=&minutes=10,20,30&mode=car|walk&generalize=`: one MultiPolygon
-/// Feature per contour, ascending, nested (up to the generalisation's tolerance).
+/// `GET /v1/isochrone?lat=&lon=&minutes=10,20,30&mode=car|walk&generalize=&denoise=`: one
+/// MultiPolygon Feature per contour, ascending, nested (up to the generalisation's tolerance).
 pub fn isochrone(state: &AppState, raw: &str, ctx: &Ctx, _now: DateTime<Utc>) -> Response {
     let run = || -> Result<Response, ApiError> {
-        const NAMES: [&str; 5] = ["lat", "lon", "minutes", "mode", "generalize"];
+        const NAMES: [&str; 6] = ["lat", "lon", "minutes", "mode", "generalize", "denoise"];
         let q = Query::parse(raw)?;
         q.check_names(&NAMES)?;
         if let Some((k, _)) = q.pairs.iter().find(|(k, _)| !NAMES.contains(&k.as_str())) {
             return Err(ApiError::bad(
                 k,
-                "unknown parameter; expected lat, lon, minutes, mode, generalize",
+                "unknown parameter; expected lat, lon, minutes, mode, generalize, denoise",
             ));
         }
         let at = origin(&q)?;
         let minutes = minutes_list(&q)?;
         let profile = mode(&q)?;
         let tolerance = tolerance(&q)?;
+        let denoise = q.number_in("denoise", 0.0, 1.0)?.unwrap_or(0.0);
         let (ds, router) = state.dataset_and_router();
         let snap = locate(router.as_deref(), profile, at)?;
         // no time bucket: polygons depend only on the graph and the query
         let tag = reply::etag(&[ds.version(), "isochrone", raw], ctx.coding);
         Ok(cached(ctx, tag, "application/geo+json", || {
             let est = router.is_none() || snap.is_none();
-            let polys = contours(router.as_deref(), snap, profile, at, &minutes, tolerance);
+            let polys = contours(router.as_deref(), snap, profile, at, &minutes, tolerance)
+                .into_iter()
+                .map(|p| crate::routing::denoise::denoised(p, denoise))
+                .collect::<Vec<_>>();
             let mut body = String::from(r#"{"type":"FeatureCollection","features":["#);
             for (i, (p, &m)) in polys.iter().zip(&minutes).enumerate() {
                 if i > 0 {

@@ -19,8 +19,9 @@
 //!   polygon reaches most of the way across the cells beyond its last road. A hole is kept only
 //!   if a road crosses it (reached past the limit): the holes that cells without roads leave
 //!   inside the reached area (parks, a mountainside between two reached valleys) are filled,
-//!   as Valhalla's default `denoise` fills every hole. Islands are kept (Valhalla keeps only
-//!   the largest ring).
+//!   as Valhalla's default `denoise` fills every hole. Islands and road-crossed holes are kept
+//!   unless a `denoise` share is asked ([`denoised`]: Valhalla's default, 1, keeps only the
+//!   largest ring).
 //! - **Generalisation** ([`generalized`]). The rings may be simplified as Valhalla's
 //!   `generalize` does (Douglas–Peucker, `geo`'s [`Simplify`], in metres on the projected
 //!   grid), by default by a quarter of the cell, Valhalla's default: every vertex of the

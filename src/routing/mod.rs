@@ -28,6 +28,7 @@
 pub mod answer;
 pub mod build;
 pub mod contract;
+pub mod denoise;
 pub mod density;
 pub mod floor;
 pub mod geometry;

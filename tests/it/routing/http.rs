@@ -99,6 +99,56 @@ async fn http_reachable_closest_isochrone_with_graph() {
     );
 }
 
+/// `denoise=1` (Valhalla's default) keeps each contour's largest ring, no island and no hole:
+/// the default answer's largest exterior ring (geo's area as the oracle), unchanged.
+#[tokio::test]
+async fn http_isochrone_denoise_keeps_the_largest_ring() {
+    use geo::Area;
+    let Some(st) = andorra_state() else { return };
+    let rings = |f: &serde_json::Value| -> Vec<Vec<geo::LineString<f64>>> {
+        f["geometry"]["coordinates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                p.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| {
+                        r.as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|c| (c[0].as_f64().unwrap(), c[1].as_f64().unwrap()))
+                            .collect::<Vec<_>>()
+                            .into()
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let area = |r: &geo::LineString<f64>| geo::Polygon::new(r.clone(), vec![]).unsigned_area();
+    let at = "/v1/isochrone?lat=42.5063&lon=1.5218&minutes=10,20,30";
+    let all = get(&st, at).await.json();
+    let one = get(&st, &format!("{at}&denoise=1")).await.json();
+    let half = get(&st, &format!("{at}&denoise=0")).await.json();
+    assert_eq!(half, all, "denoise=0 is the default");
+    let (mut extra_rings, fs) = (0, all["features"].as_array().unwrap());
+    for (f, g) in fs.iter().zip(one["features"].as_array().unwrap()) {
+        let (all, one) = (rings(f), rings(g));
+        extra_rings += all.iter().map(Vec::len).sum::<usize>() - 1;
+        let largest = all
+            .iter()
+            .map(|p| &p[0])
+            .max_by(|a, b| area(a).total_cmp(&area(b)))
+            .unwrap();
+        assert_eq!(one, vec![vec![largest.clone()]], "{}", f["properties"]);
+    }
+    assert!(
+        extra_rings > 0,
+        "the default answer has islands or holes to drop"
+    );
+}
+
 #[tokio::test]
 async fn http_errors_and_too_far_from_roads() {
     let Some(st) = andorra_state() else { return };
@@ -138,6 +188,9 @@ async fn http_errors_and_too_far_from_roads() {
             "/v1/isochrone?lat=42.5&lon=1.5&generalize=NaN",
             "generalize",
         ),
+        ("/v1/isochrone?lat=42.5&lon=1.5&denoise=-0.1", "denoise"),
+        ("/v1/isochrone?lat=42.5&lon=1.5&denoise=1.5", "denoise"),
+        ("/v1/isochrone?lat=42.5&lon=1.5&denoise=abc", "denoise"),
     ] {
         let r = get(&st, path).await;
         assert_eq!(
