@@ -1,11 +1,9 @@
 //! A loaded set of places: sorted by id, indexed, versioned by content hash. Queries take a
 //! [`Filter`] and return places in a deterministic order.
 
-use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use chrono_tz::Tz;
-use sha2::{Digest, Sha256};
 
 use crate::dedup::{Group, Groups};
 use crate::filter::{Bits, Filter};
@@ -14,6 +12,10 @@ use crate::model::{Lieu, Position};
 use crate::territory::Territoire;
 
 pub use crate::index::Hit;
+
+mod version;
+use version::content_hash;
+pub(crate) use version::{VersionStream, hash_input};
 
 /// The records an answer can hold, when its format cannot hold every record (the national
 /// component's JSON needs a service, a five-digit postcode…). It takes part in the group test
@@ -49,13 +51,20 @@ impl Dataset {
     /// Builds a dataset: sorts by id (ids must be unique; later duplicates are dropped), indexes
     /// the positioned places, groups the records of one place ([`crate::dedup`]; every record
     /// is kept) and hashes the content for the version.
-    pub fn new(mut lieux: Vec<Lieu>) -> Dataset {
+    pub fn new(lieux: Vec<Lieu>) -> Dataset {
+        Dataset::with_version(lieux, None)
+    }
+
+    /// [`Dataset::new`], given the version of `lieux` in their order when it is known (hashed
+    /// while a snapshot was read): used when they are already in id order.
+    fn with_version(mut lieux: Vec<Lieu>, mut version: Option<String>) -> Dataset {
         let started = Instant::now();
         // A snapshot written from a dataset is already in strict id order (no duplicate ids):
         // checking it is one pass, sorting 1 M ids is not free.
         if !lieux.is_sorted_by(|a, b| a.id < b.id) {
             lieux.sort_by(|a, b| a.id.cmp(&b.id));
             lieux.dedup_by(|b, a| a.id == b.id);
+            version = None;
         }
         let sorted = started.elapsed();
         // The independent steps run side by side: the content hash and the spatial index on
@@ -63,7 +72,8 @@ impl Dataset {
         let (version, index, (territoire, tz, bits, groups), timings) =
             std::thread::scope(|scope| {
                 let lieux = &lieux;
-                let hash = scope.spawn(move || timed(|| content_hash(lieux)));
+                let hash =
+                    scope.spawn(move || timed(|| version.unwrap_or_else(|| content_hash(lieux))));
                 let index =
                     scope.spawn(move || {
                         timed(|| {
@@ -113,8 +123,11 @@ impl Dataset {
     /// Loads a snapshot written by `lieux import`.
     pub fn from_snapshot(bytes: &[u8]) -> crate::Result<Dataset> {
         let started = Instant::now();
-        let lieux = crate::snapshot::read_snapshot(bytes)?;
-        let mut ds = Dataset::new(lieux);
+        let mut version = VersionStream::default();
+        let lieux = crate::snapshot::read_snapshot_each(bytes, &hash_input, &mut |input| {
+            version.update(&input)
+        })?;
+        let mut ds = Dataset::with_version(lieux, Some(version.finish()));
         ds.load_time = started.elapsed();
         Ok(ds)
     }
@@ -126,11 +139,16 @@ impl Dataset {
         let io = |e| crate::Error::Io(e, path.to_owned());
         let file = std::fs::File::open(path).map_err(io)?;
         let size = file.metadata().map_err(io)?.len();
-        let lieux = crate::snapshot::read_snapshot_from(file, Some(size)).map_err(|e| match e {
-            crate::snapshot::SnapshotError::Read(e) => io(e),
-            e => e.into(),
-        })?;
-        let mut ds = Dataset::new(lieux);
+        let mut version = VersionStream::default();
+        let lieux =
+            crate::snapshot::read_snapshot_from_each(file, Some(size), &hash_input, &mut |input| {
+                version.update(&input)
+            })
+            .map_err(|e| match e {
+                crate::snapshot::SnapshotError::Read(e) => io(e),
+                e => e.into(),
+            })?;
+        let mut ds = Dataset::with_version(lieux, Some(version.finish()));
         ds.load_time = started.elapsed();
         Ok(ds)
     }
@@ -334,191 +352,10 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     (f(), started.elapsed())
 }
 
-/// A SHA-256 fed through `write!`: the columns are formatted into one buffer, handed to the
-/// hash every [`HASH_BLOCK`] bytes (the hash of a stream does not depend on how it is cut; one
-/// update per field and separator was a third of the hash's time at 1 M places, issue 19).
-struct HashWriter {
-    sha: Sha256,
-    buf: Vec<u8>,
-}
-
-/// Bytes buffered before a hash update.
-const HASH_BLOCK: usize = 1 << 16;
-
-impl std::fmt::Write for HashWriter {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        self.buf.extend_from_slice(s.as_bytes());
-        Ok(())
-    }
-}
-
-impl HashWriter {
-    fn new() -> HashWriter {
-        HashWriter {
-            sha: Sha256::new(),
-            buf: Vec::with_capacity(HASH_BLOCK + 4096),
-        }
-    }
-
-    fn bytes(&mut self, b: &[u8]) {
-        self.buf.extend_from_slice(b);
-    }
-
-    fn text(&mut self, s: &str) {
-        self.buf.extend_from_slice(s.as_bytes());
-        self.buf.push(0x1f);
-    }
-
-    fn opt(&mut self, s: &Option<crate::model::Text>) {
-        self.text(s.as_deref().unwrap_or_default());
-    }
-
-    fn list<T: std::fmt::Display>(&mut self, values: &[T]) {
-        for (i, v) in values.iter().enumerate() {
-            if i > 0 {
-                let _ = self.write_char(crate::model::LIST_SEPARATOR);
-            }
-            let _ = write!(self, "{v}");
-        }
-        self.buf.push(0x1f);
-    }
-
-    fn number(&mut self, v: Option<f64>) {
-        if let Some(v) = v {
-            let _ = write!(self, "{v}");
-        }
-        self.buf.push(0x1f);
-    }
-
-    /// Hands the buffer to the hash once it holds a block.
-    fn flush_block(&mut self) {
-        if self.buf.len() >= HASH_BLOCK {
-            self.sha.update(&self.buf);
-            self.buf.clear();
-        }
-    }
-
-    fn finalize(mut self) -> [u8; 32] {
-        self.sha.update(&self.buf);
-        self.sha.finalize().into()
-    }
-}
-
-/// The dataset version: SHA-256 over every place, each [`V1_COLUMNS`](crate::model::V1_COLUMNS) value as
-/// [`Lieu::column`] writes it followed by 0x1F, then the position's provenance as JSON, then
-/// 0x1E; the first 8 bytes in hex. Written column by column without building the strings (the
-/// tests check it against [`Lieu::column`]).
-fn content_hash(lieux: &[Lieu]) -> String {
-    let mut h = HashWriter::new();
-    for l in lieux {
-        h.text(&l.id);
-        h.text(&l.pivot);
-        h.text(&l.nom);
-        h.text(&l.commune);
-        h.text(&l.code_postal);
-        h.opt(&l.code_insee);
-        h.text(&l.adresse);
-        h.opt(&l.complement_adresse);
-        h.number(l.position.map(|p| p.lat));
-        h.number(l.position.map(|p| p.lon));
-        h.list(&l.typologie);
-        h.opt(&l.telephone);
-        h.list(&l.courriels);
-        h.list(&l.site_web);
-        h.text(l.horaires.as_ref().map(|x| x.raw()).unwrap_or_default());
-        h.opt(&l.presentation_resume);
-        h.opt(&l.presentation_detail);
-        h.opt(&l.source);
-        h.list(&l.itinerance);
-        h.opt(&l.structure_parente);
-        let _ = write!(h, "{}", crate::model::IsoDate(l.date_maj));
-        h.bytes(&[0x1f]);
-        h.list(&l.services);
-        h.list(&l.publics_specifiquement_adresses);
-        h.list(&l.prise_en_charge_specifique);
-        h.list(&l.frais_a_charge);
-        h.list(&l.dispositif_programmes_nationaux);
-        h.list(&l.formations_labels);
-        h.list(&l.autres_formations_labels);
-        h.list(&l.modalites_acces);
-        h.list(&l.modalites_accompagnement);
-        h.opt(&l.fiche_acces_libre);
-        h.opt(&l.prise_rdv);
-        // the position's provenance is served too (`position` in GeoJSON): a re-geocoded place
-        // with the same coordinates is a new version (JSON written whole or not at all)
-        if let Some(o) = &l.position_origine
-            && let Ok(json) = serde_json::to_vec(o)
-        {
-            h.bytes(&json);
-        }
-        // so is where a derived address comes from (`position.adresse`); nothing is hashed
-        // when the producer gave the address, so versions of such data did not change
-        if let Some(a) = l.adresse_origine {
-            h.bytes(&[0x1d]);
-            h.bytes(a.as_str().as_bytes());
-        }
-        h.bytes(&[0x1e]);
-        h.flush_block();
-    }
-    hex::encode(&h.finalize()[..8])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::{PositionOrigine, SourceAdresse};
-
-    /// The version as it was computed before it was streamed: every column built as a string
-    /// by [`Lieu::column`].
-    fn content_hash_by_columns(lieux: &[Lieu]) -> String {
-        let mut h = Sha256::new();
-        for l in lieux {
-            for c in crate::model::V1_COLUMNS {
-                if let Some(v) = l.column(c) {
-                    h.update(v.as_bytes());
-                }
-                h.update([0x1f]);
-            }
-            if let Some(o) = &l.position_origine
-                && let Ok(json) = serde_json::to_vec(o)
-            {
-                h.update(&json);
-            }
-            if let Some(a) = l.adresse_origine {
-                h.update([0x1d]);
-                h.update(a.as_str().as_bytes());
-            }
-            h.update([0x1e]);
-        }
-        hex::encode(&h.finalize()[..8])
-    }
-
-    #[test]
-    fn the_streamed_version_is_the_column_by_column_one() {
-        let mut lieux = Dataset::embedded().expect("embedded").lieux().to_vec();
-        lieux.extend(crate::testdata::synthetic_lieux(3000, 3));
-        lieux[5].position_origine = Some(PositionOrigine::producteur(true));
-        lieux[6].adresse_origine = Some(SourceAdresse::GeocodageInverse);
-        lieux[6].autres_formations_labels = ["a".into(), "b".into()].into_iter().collect();
-        lieux[7].date_maj = chrono::NaiveDate::from_ymd_opt(12345, 1, 2).expect("a date");
-        lieux[8].position = Some(Position {
-            lon: -0.000001,
-            lat: 1e-7,
-        });
-        for l in &lieux[..5] {
-            assert_eq!(
-                content_hash(std::slice::from_ref(l)),
-                content_hash_by_columns(std::slice::from_ref(l))
-            );
-        }
-        assert_eq!(content_hash(&lieux), content_hash_by_columns(&lieux));
-        // the embedded data's version is the one served before
-        let embedded = Dataset::embedded().expect("embedded");
-        assert_eq!(
-            embedded.version(),
-            content_hash_by_columns(embedded.lieux())
-        );
-    }
 
     #[test]
     fn version_follows_the_served_content() {

@@ -68,8 +68,10 @@ impl WeekTable {
     /// within one day. A later rule replaces the days it names, as in the specification.
     /// `None` for anything outside this subset.
     pub fn parse(raw: &str) -> Option<WeekTable> {
-        // per day: open spans, in minutes of the day
-        let mut days: [Vec<(u16, u16)>; 7] = Default::default();
+        // open spans as (day, start, end) in minutes of the day, in one vector: a parse made
+        // seven per-day vectors and one per rule, and distinct values (most of them at 1 M
+        // places) are parsed at every load (issue 19)
+        let mut spans: Vec<(u16, u16, u16)> = Vec::with_capacity(16);
         let mut any_rule = false;
         for rule in raw.split(';') {
             let rule = rule.trim();
@@ -77,46 +79,32 @@ impl WeekTable {
                 continue;
             }
             any_rule = true;
-            let (selector, times) = match rule.split_once(' ') {
-                // one space exactly, as the grammar wants (`Sa  10:00-13:00` is not OSM)
-                Some((sel, times))
-                    if sel.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
-                        && !times.starts_with(' ') =>
-                {
-                    (Some(sel), times.trim_end())
-                }
-                Some(_) => return None,
-                None if rule.as_bytes().first().is_some_and(u8::is_ascii_digit) => (None, rule),
-                None => (Some(rule), ""),
-            };
-            let selected = match selector {
-                Some(sel) => weekdays(sel)?,
-                None => [true; 7],
-            };
-            let spans = match times {
-                "" => vec![(0, MINUTES_PER_DAY)],
-                "off" | "closed" => Vec::new(),
-                t => t.split(',').map(time_span).collect::<Option<Vec<_>>>()?,
-            };
-            for (d, on) in selected.iter().enumerate() {
-                if *on {
-                    days[d] = spans.clone();
+            let (selected, times) = rule_parts(rule)?;
+            // a later rule replaces the days it names
+            spans.retain(|&(d, _, _)| !selected[usize::from(d)]);
+            let days = (0..7u16).filter(|&d| selected[usize::from(d)]);
+            match times {
+                "" => spans.extend(days.map(|d| (d, 0, MINUTES_PER_DAY))),
+                "off" | "closed" => {}
+                t => {
+                    for part in t.split(',') {
+                        let (s, e) = time_span(part)?;
+                        spans.extend(days.clone().map(|d| (d, s, e)));
+                    }
                 }
             }
         }
         if !any_rule {
             return None;
         }
-        let mut intervals: Vec<(u16, u16)> = Vec::new();
-        for (d, spans) in days.iter_mut().enumerate() {
-            spans.sort_unstable();
-            let base = d as u16 * MINUTES_PER_DAY;
-            for &(s, e) in spans.iter() {
-                let (s, e) = (base + s, base + e);
-                match intervals.last_mut() {
-                    Some(last) if s <= last.1 => last.1 = last.1.max(e),
-                    _ => intervals.push((s, e)),
-                }
+        spans.sort_unstable();
+        let mut intervals: Vec<(u16, u16)> = Vec::with_capacity(spans.len());
+        for &(d, s, e) in &spans {
+            let base = d * MINUTES_PER_DAY;
+            let (s, e) = (base + s, base + e);
+            match intervals.last_mut() {
+                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                _ => intervals.push((s, e)),
             }
         }
         Some(WeekTable(intervals.into_boxed_slice()))
@@ -153,6 +141,27 @@ impl WeekTable {
     pub fn opens_on_weekend(&self) -> bool {
         self.0.iter().any(|&(_, e)| e > 5 * MINUTES_PER_DAY)
     }
+}
+
+/// A rule's selected days and its times (`""`: all day), `None` if it is outside the subset.
+fn rule_parts(rule: &str) -> Option<([bool; 7], &str)> {
+    let (selector, times) = match rule.split_once(' ') {
+        // one space exactly, as the grammar wants (`Sa  10:00-13:00` is not OSM)
+        Some((sel, times))
+            if sel.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
+                && !times.starts_with(' ') =>
+        {
+            (Some(sel), times.trim_end())
+        }
+        Some(_) => return None,
+        None if rule.as_bytes().first().is_some_and(u8::is_ascii_digit) => (None, rule),
+        None => (Some(rule), ""),
+    };
+    let selected = match selector {
+        Some(sel) => weekdays(sel)?,
+        None => [true; 7],
+    };
+    Some((selected, times))
 }
 
 fn weekday(s: &str) -> Option<usize> {
@@ -563,3 +572,6 @@ mod tests {
         assert!("not hours at all".parse::<Horaires>().is_err());
     }
 }
+
+#[cfg(test)]
+mod week_oracle;

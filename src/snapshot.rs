@@ -28,7 +28,9 @@ use flatgeobuf::ColumnType;
 
 use crate::model::V1_COLUMNS;
 
-pub use read::{read_snapshot, read_snapshot_from};
+pub use read::{
+    PerBatch, read_snapshot, read_snapshot_each, read_snapshot_from, read_snapshot_from_each,
+};
 pub use write::{SnapshotWriter, encode_indexed, encode_snapshot, write_snapshot};
 
 /// Failure to read or write a snapshot.

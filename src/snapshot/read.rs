@@ -36,6 +36,20 @@ fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
 /// Reads a snapshot written by [`write_snapshot`](super::write_snapshot) (any FlatGeobuf file with the v1 columns
 /// works; unknown columns are ignored). `horaires` are parsed again.
 pub fn read_snapshot(bytes: &[u8]) -> Result<Vec<Lieu>, SnapshotError> {
+    read_snapshot_each(bytes, &|_| (), &mut |()| {})
+}
+
+/// Computed from each decoded batch of places on the thread that decoded it, while they are in
+/// the cache (the dataset's version input: issue 19), and handed over in order.
+pub type PerBatch<'f, S> = &'f (dyn Fn(&[Lieu]) -> S + Sync);
+
+/// [`read_snapshot`], with `batch` run on each decoded batch and `sink` given the results in
+/// the places' order.
+pub fn read_snapshot_each<S: Send>(
+    bytes: &[u8],
+    batch: PerBatch<'_, S>,
+    sink: &mut dyn FnMut(S),
+) -> Result<Vec<Lieu>, SnapshotError> {
     check_magic(bytes)?;
     let header_len = u32_at(bytes, 8).ok_or_else(|| bad("truncated header"))? as usize;
     let header_end = 12usize
@@ -53,7 +67,8 @@ pub fn read_snapshot(bytes: &[u8]) -> Result<Vec<Lieu>, SnapshotError> {
         return Err(bad(format!("feature {}: truncated", slices.len())));
     }
     let mut lieux = Vec::with_capacity(slices.len());
-    decode_parallel(&slices, 0, &layout.columns, &mut lieux)?;
+    let each = Each { batch, sink };
+    decode_parallel(&slices, 0, &layout.columns, &mut lieux, each)?;
     Ok(lieux)
 }
 
@@ -65,8 +80,18 @@ const READ_CHUNK: usize = 8 << 20;
 /// 1 M places, a 403 MB buffer that the allocator kept after the load, issue 19). `size` is
 /// the reader's length if known (it bounds the capacity reserved from the header's count).
 pub fn read_snapshot_from(
+    reader: impl std::io::Read,
+    size: Option<u64>,
+) -> Result<Vec<Lieu>, SnapshotError> {
+    read_snapshot_from_each(reader, size, &|_| (), &mut |()| {})
+}
+
+/// [`read_snapshot_from`], with `batch` and `sink` as in [`read_snapshot_each`].
+pub fn read_snapshot_from_each<S: Send>(
     mut reader: impl std::io::Read,
     size: Option<u64>,
+    batch: PerBatch<'_, S>,
+    sink: &mut dyn FnMut(S),
 ) -> Result<Vec<Lieu>, SnapshotError> {
     let mut head = vec![0u8; 12];
     let n = read_full(&mut reader, &mut head)?;
@@ -93,7 +118,11 @@ pub fn read_snapshot_from(
         pending.truncate(start + n);
         let first = lieux.len();
         let (slices, used) = split_features(&pending, first, READ_CHUNK / 64)?;
-        decode_parallel(&slices, first, &layout.columns, &mut lieux)?;
+        let each = Each {
+            batch,
+            sink: &mut *sink,
+        };
+        decode_parallel(&slices, first, &layout.columns, &mut lieux, each)?;
         pending.drain(..used);
         if n == 0 {
             if !pending.is_empty() {
@@ -189,15 +218,23 @@ fn split_features(
     Ok((slices, offset))
 }
 
+/// What to compute from each decoded batch, and where to hand it ([`read_snapshot_each`]).
+struct Each<'f, 's, S> {
+    batch: PerBatch<'f, S>,
+    sink: &'s mut dyn FnMut(S),
+}
+
 /// Decodes `slices` on several threads and appends the places to `lieux`, in order; `first`
 /// is the index of the first (for messages). Most of the time is parsing `horaires` and
 /// allocating the strings.
-fn decode_parallel(
+fn decode_parallel<S: Send>(
     slices: &[&[u8]],
     first: usize,
     columns: &[(ColumnType, Option<usize>)],
     lieux: &mut Vec<Lieu>,
+    each: Each<'_, '_, S>,
 ) -> Result<(), SnapshotError> {
+    let Each { batch, sink } = each;
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -221,7 +258,11 @@ fn decode_parallel(
                             first + j * BATCH,
                             columns,
                             &mut hours_cache,
-                        );
+                        )
+                        .map(|places| {
+                            let computed = batch(&places);
+                            (places, computed)
+                        });
                         let failed = decoded.is_err();
                         if tx.send(decoded).is_err() || failed {
                             return;
@@ -235,7 +276,9 @@ fn decode_parallel(
             let decoded = receivers[j % threads]
                 .recv()
                 .map_err(|_| bad("snapshot decoder thread panicked"))?;
-            lieux.extend(decoded?);
+            let (places, computed) = decoded?;
+            lieux.extend(places);
+            sink(computed);
             Ok(())
         });
         // dropped receivers stop the decoders early when a batch failed
