@@ -27,17 +27,12 @@ pub fn denoised(mp: MultiPolygon<f64>, denoise: f64) -> MultiPolygon<f64> {
     )
 }
 
-/// The area a closed ring encloses (shoelace, relative to its first point to keep precision).
+/// The area a ring encloses: the marching squares' shoelace ([`super::marching::area`]).
 fn ring_area(ring: &LineString<f64>) -> f64 {
-    let Some(&o) = ring.0.first() else {
+    if ring.0.is_empty() {
         return 0.0;
-    };
-    let twice: f64 = ring
-        .0
-        .windows(2)
-        .map(|w| (w[0].x - o.x) * (w[1].y - o.y) - (w[1].x - o.x) * (w[0].y - o.y))
-        .sum();
-    twice.abs() / 2.0
+    }
+    super::marching::area(&ring.0).abs() / 2.0
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@
 //!   if a road crosses it (reached past the limit): the holes that cells without roads leave
 //!   inside the reached area (parks, a mountainside between two reached valleys) are filled,
 //!   as Valhalla's default `denoise` fills every hole. Islands and road-crossed holes are kept
-//!   unless a `denoise` share is asked ([`denoised`]: Valhalla's default, 1, keeps only the
+//!   unless a `denoise` share is asked ([`super::denoise::denoised`]: Valhalla's default, 1, keeps only the
 //!   largest ring).
 //! - **Generalisation** ([`generalized`]). The rings may be simplified as Valhalla's
 //!   `generalize` does (Douglas–Peucker, `geo`'s [`Simplify`], in metres on the projected

@@ -292,8 +292,9 @@ impl TimeGrid<'_> {
     }
 }
 
-/// Twice the signed area of `ring` (`contour`'s `area`: its sign tells exteriors from holes).
-fn area(ring: &[Coord<f64>]) -> f64 {
+/// Twice the signed area of `ring` (`contour`'s `area`: its sign tells exteriors from holes;
+/// also [`super::denoise`]'s ring areas). `ring` is not empty.
+pub(super) fn area(ring: &[Coord<f64>]) -> f64 {
     let n = ring.len();
     let mut a = ring[n - 1].y * ring[0].x - ring[n - 1].x * ring[0].y;
     for i in 1..n {
