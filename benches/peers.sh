@@ -2,10 +2,17 @@
 # Peer benchmark, one run (issue 19): PostgreSQL + PostGIS (KNN `ORDER BY geom <-> point
 # LIMIT 10` with a GiST index, bbox `geom && envelope`, through pgbench, answering bare ids over
 # its own protocol), Redis (`GEOSEARCH … FROMLONLAT … BYRADIUS 30 km ASC COUNT 10`, bare ids over
-# RESP, driven by examples/resp_load.rs) and lieux over HTTP (wrk, full GeoJSON answers, and
-# the `properties=` shape a widget asks for), at three sizes: the embedded France Services
-# (2.7 k), one place per commune (35 k) and 1 M generated places. lieux and Redis answer the
-# same ~200 query points (benches/wrk/points.lua), PostGIS random points over the same area.
+# RESP) and lieux over HTTP (full GeoJSON answers, and the `properties=` shape a widget asks
+# for), at three sizes: the embedded France Services (2.7 k), one place per commune (35 k) and
+# 1 M generated places. lieux and Redis answer the same ~200 query points
+# (benches/wrk/points.lua), PostGIS random points over the same area.
+#
+# Against Redis, both sides get the same question and the same client: lieux is asked
+# `nearest?k=10&max_km=30` (the ten nearest within 30 km, as GEOSEARCH BYRADIUS 30 km COUNT 10;
+# about half of the points have none), and both are driven by examples/peer_load.rs (one tokio
+# client design, RESP or HTTP/1.1 keep-alive, same connections and threads), so the ratio
+# compares the servers, not wrk's Lua against a Rust client. Against PostGIS and tipg, lieux
+# answers the unbounded nearest-10 and the bbox under wrk.
 #
 #   bash benches/peers.sh                        # 3 runs of 10 s per side and query (~25 min)
 #   DURATION=3 REPS=1 bash benches/peers.sh      # quick sanity run
@@ -63,7 +70,7 @@ need curl curl
 
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "building the release binary and the bench data..." >&2
-cargo build --release --quiet --bin lieux --example bench_data --example resp_load
+cargo build --release --quiet --bin lieux --example bench_data --example peer_load
 WORK=$(mktemp -d)
 chmod 755 "$WORK"
 "$TARGET_DIR/release/examples/bench_data" "$WORK/data" ../shared/data/communes/communes-france.csv.gz
@@ -83,13 +90,13 @@ if has redis; then
   for _ in $(seq 1 100); do redis-cli -p "$RPORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
   RV=$(redis-cli -p "$RPORT" info server | sed -n 's/^redis_version:\([^\r]*\).*/\1/p')
 fi
-run_resp() { # run_resp [SECONDS]: prints "rps cpu_us_per_request"
-  local t0 r n
-  t0=$(cpu_ticks "$REDIS_PID")
-  r=$("$TARGET_DIR/release/examples/resp_load" "127.0.0.1:$RPORT" lieux "${1:-$DURATION}" "$CONNECTIONS" "$THREADS")
-  if ! grep -q 'errors=0' <<<"$r"; then echo "resp_load errors: $r" >&2; exit 1; fi
+run_load() { # run_load PID resp|http HOST:PORT KEY|EXTRA [SECONDS]: prints "rps cpu_us_per_request"
+  local pid=$1 t0 r n
+  t0=$(cpu_ticks "$pid")
+  r=$("$TARGET_DIR/release/examples/peer_load" "$2" "$3" "$4" "${5:-$DURATION}" "$CONNECTIONS" "$THREADS")
+  if ! grep -q 'errors=0' <<<"$r"; then echo "peer_load errors: $r" >&2; exit 1; fi
   n=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$r")
-  echo "$(sed -n 's/.* rps=\([^ ]*\).*/\1/p' <<<"$r") $(( ($(cpu_ticks "$REDIS_PID") - t0) * 1000000 / TICKS / n ))"
+  echo "$(sed -n 's/.* rps=\([^ ]*\).*/\1/p' <<<"$r") $(( ($(cpu_ticks "$pid") - t0) * 1000000 / TICKS / n ))"
 }
 
 # --- private PostgreSQL cluster -------------------------------------------------------------
@@ -183,6 +190,7 @@ ratio() { python3 -c 'import sys; a, b = sys.argv[1:]; print(f"{float(a) / float
 
 FS='&dispositif_programmes_nationaux=France%20Services'
 WIDGET='&properties=nom,adresse,commune,distance_m'
+R30='&max_km=30'
 ROWS=()
 for set in $SETS; do
   [ -f "$WORK/data/$set.csv" ] || continue
@@ -212,9 +220,10 @@ SQL
   fi
   start_lieux "$BIN" "$WORK/server.log" --snapshot "$WORK/data/$set.fgb"
   if has tipg; then start_tipg; fi
-  # query | PostGIS script | Redis? or tipg? | lieux wrk script | its arguments
-  for q in "nearest-10|knn|redis|benches/wrk/nearest.lua|" \
-    "nearest-10, properties=|-|redis|benches/wrk/nearest.lua|$WIDGET" \
+  # query | PostGIS script | Redis? or tipg? | lieux wrk script (or `load`: peer_load) | its arguments
+  for q in "nearest-10|knn|-|benches/wrk/nearest.lua|" \
+    "nearest-10 within 30 km|-|redis|load|$R30" \
+    "nearest-10 within 30 km, properties=|-|redis|load|$R30$WIDGET" \
     "nearest-10 France Services|knn_fs|-|benches/wrk/nearest.lua|$FS" \
     "bbox 0.2 x 0.2 deg|bbox|-|benches/wrk/bbox.lua|0.1" \
     "bbox as OGC items, 1000|-|tipg|benches/wrk/bbox.lua|0.1 /collections/lieux/items?limit=1000&bbox="; do
@@ -227,9 +236,9 @@ SQL
     run_side() { # run_side SIDE [SECONDS]
       case $1 in
         pg) run_pgbench "$WORK/$sql.sql" ${2:+"$2"} ;;
-        redis) run_resp ${2:+"$2"} ;;
+        redis) run_load "$REDIS_PID" resp "127.0.0.1:$RPORT" lieux ${2:+"$2"} ;;
         tipg) wrk_at "$TIPG_BASE" "" "$lua" "0.1 /collections/public.lieux/items?limit=1000&bbox=" ${2:+"$2"} ;;
-        lieux) run_wrk "$lua" "$arg" ${2:+"$2"} ;;
+        lieux) if [ "$lua" = load ]; then run_load "$SERVER_PID" http "${BASE#http://}" "$arg" ${2:+"$2"}; else run_wrk "$lua" "$arg" ${2:+"$2"}; fi ;;
       esac
     }
     declare -A rate=() cpu=()
@@ -261,8 +270,8 @@ echo
 echo "Machine: $(nproc) cores, ${CPU:-unknown CPU}; clients and servers on the same machine; load average before the run: $LOAD0"
 if has postgis; then echo "PostgreSQL $PGV (private cluster, shared_buffers 512MB, pgbench -M prepared -c $CONNECTIONS -j $THREADS -T $DURATION, random points)"; fi
 if has tipg; then echo "tipg $("$TIPG_VENV/bin/python" -c 'import tipg; print(tipg.__version__)') (uvicorn, 2 workers, same PostGIS table; OGC items with limit=1000: id, fs, lon, lat)"; fi
-if has redis; then echo "Redis $RV (no persistence; examples/resp_load.rs: $CONNECTIONS connections on $THREADS threads, one command in flight each, GEOSEARCH BYRADIUS 30 km ASC COUNT 10)"; fi
-echo "lieux $(git rev-parse --short HEAD 2>/dev/null || echo '?') release (wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s; full GeoJSON, or properties=nom,adresse,commune,distance_m)"
+if has redis; then echo "Redis $RV (no persistence) and lieux within 30 km: examples/peer_load.rs, $CONNECTIONS connections on $THREADS threads, one request in flight each; GEOSEARCH BYRADIUS 30 km ASC COUNT 10 against nearest?k=10&max_km=30"; fi
+echo "lieux $(git rev-parse --short HEAD 2>/dev/null || echo '?') release (other rows: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s; full GeoJSON, or properties=nom,adresse,commune,distance_m)"
 echo "medians of $REPS alternating runs per side after a 2 s warm-up each; CPU: server user+system µs per request"
 echo
 printf '| %-9s | %9s | %-26s | %8s | %8s | %8s | %8s | %6s | %6s | %6s | %6s | %6s |\n' "set" "places" "query" "PostGIS" "tipg" "Redis" "lieux" "÷PG" "÷tipg" "÷Redis" "Redis µs" "lieux µs"
