@@ -63,9 +63,10 @@ pub(super) fn add_paths(paths: &mut Value) {
             p.push(territoire_param());
             p.push(query(
                 "isochrone",
-                "Also return the `minutes` isochrone polygon as the top-level `isochrone` Feature.",
+                "Also return the `minutes` isochrone polygon as the top-level `isochrone` Feature: the contour `/v1/isochrone` draws for the same point, limit, `generalize` and `denoise`.",
                 json!({"type": "string", "enum": ["true", "false", "1", "0"], "default": "false"}),
             ));
+            p.extend(contour_params());
             p.push(properties_param());
             p
         }),
@@ -102,16 +103,7 @@ pub(super) fn add_paths(paths: &mut Value) {
                 "schema": {"type": "array", "minItems": 1, "maxItems": MAX_CONTOURS as u64, "items": {"type": "integer", "minimum": 1, "maximum": minutes_max}, "default": [10, 20, 30]},
             }));
             p.push(mode());
-            p.push(query(
-                "generalize",
-                "Douglas–Peucker tolerance of the rings, metres, as Valhalla's `generalize`: every traced vertex stays within it of the simplified ring. Default: a quarter of the grid cell (Valhalla's default): 28 m on foot, 28 m (up to 15 minutes) to 139 m by car, more where a wide search coarsens the cell. 0: the rings as traced, strictly nested.",
-                json!({"type": "number", "minimum": 0, "maximum": MAX_GENERALIZE_M}),
-            ));
-            p.push(query(
-                "denoise",
-                "Drops every ring (island or hole) smaller than this share of the contour's largest ring, as Valhalla's `denoise`; a dropped hole is filled. Default 0: every ring kept (holes only where a road crosses an area reached past the limit). 1 (Valhalla's default): the largest ring only, no hole.",
-                json!({"type": "number", "minimum": 0, "maximum": 1, "default": 0}),
-            ));
+            p.extend(contour_params());
             p
         }),
         responses(
@@ -216,4 +208,20 @@ pub(super) fn contour_collection() -> Value {
             "estimate": estimate_member(),
         },
     })
+}
+
+/// `generalize` and `denoise`, shared by `/v1/isochrone` and `reachable`'s polygon.
+fn contour_params() -> [Value; 2] {
+    [
+        query(
+            "generalize",
+            "Douglas–Peucker tolerance of the rings, metres, as Valhalla's `generalize`: every traced vertex stays within it of the simplified ring. Default: a quarter of the grid cell (Valhalla's default): 28 m on foot, 28 m (up to 15 minutes) to 139 m by car, more where a wide search coarsens the cell. 0: the rings as traced, strictly nested.",
+            json!({"type": "number", "minimum": 0, "maximum": MAX_GENERALIZE_M}),
+        ),
+        query(
+            "denoise",
+            "Drops every ring (island or hole) smaller than this share of the contour's largest ring, as Valhalla's `denoise`; a dropped hole is filled. Default 0: every ring kept (holes only where a road crosses an area reached past the limit). 1 (Valhalla's default): the largest ring only, no hole.",
+            json!({"type": "number", "minimum": 0, "maximum": 1, "default": 0}),
+        ),
+    ]
 }

@@ -262,7 +262,8 @@ impl Travel {
     }
 }
 
-/// `GET /v1/lieux/reachable?lat=&lon=|adresse=&minutes=30&mode=car|walk&isochrone=false&<filters>`.
+/// `GET /v1/lieux/reachable?lat=&lon=|adresse=&minutes=30&mode=car|walk&isochrone=false&generalize=&denoise=&<filters>`:
+/// the `isochrone` member is the contour `/v1/isochrone` draws with the same parameters.
 pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> Response {
     let run = || -> Result<Response, ApiError> {
         let (q, properties) = parse_features(
@@ -274,11 +275,16 @@ pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> 
                 "minutes",
                 "mode",
                 "isochrone",
+                "generalize",
+                "denoise",
                 "territoire",
             ],
         )?;
         let minutes = q.integer_in("minutes", 1, MAX_MINUTES)?.unwrap_or(30) as u32;
         let with_polygon = flag(&q, "isochrone")?;
+        // the polygon is `/v1/isochrone`'s for the same point, limit and parameters
+        let tolerance = tolerance(&q)?;
+        let denoise = denoise(&q)?;
         let t = Travel::parse(state, &q, now)?;
         let tag = t.etag("reachable", raw, ctx, now);
         Ok(cached(ctx, tag, "application/geo+json", || {
@@ -291,15 +297,18 @@ pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> 
                     let tree = r.tree(profile, s, limit_s);
                     let hits = answer::reachable(&ask, start, Some(&tree), limit_s);
                     let polygon = with_polygon.then(|| {
-                        isochrone::polygons(
+                        isochrone::generalized(
                             r.network().graph(profile),
                             &tree,
                             (at.lon, at.lat),
                             &[limit_s],
                             isochrone::cell_m(profile, limit_s),
+                            tolerance,
                         )
                         .pop()
-                        .unwrap_or(MultiPolygon(Vec::new()))
+                        .map_or(MultiPolygon(Vec::new()), |p| {
+                            crate::routing::denoise::denoised(p, denoise)
+                        })
                     });
                     (hits, polygon)
                 }
@@ -390,6 +399,12 @@ fn tolerance(q: &Query) -> Result<Tolerance, ApiError> {
         .map_or(Tolerance::QuarterCell, Tolerance::Metres))
 }
 
+/// The `denoise` parameter of `/v1/isochrone`: a share of the largest ring, 0 (keep every
+/// ring) when absent.
+fn denoise(q: &Query) -> Result<f64, ApiError> {
+    Ok(q.number_in("denoise", 0.0, 1.0)?.unwrap_or(0.0))
+}
+
 /// `GET /v1/isochrone?lat=&lon=&minutes=10,20,30&mode=car|walk&generalize=&denoise=`: one
 /// MultiPolygon Feature per contour, ascending, nested (up to the generalisation's tolerance).
 pub fn isochrone(state: &AppState, raw: &str, ctx: &Ctx, _now: DateTime<Utc>) -> Response {
@@ -407,7 +422,7 @@ pub fn isochrone(state: &AppState, raw: &str, ctx: &Ctx, _now: DateTime<Utc>) ->
         let minutes = minutes_list(&q)?;
         let profile = mode(&q)?;
         let tolerance = tolerance(&q)?;
-        let denoise = q.number_in("denoise", 0.0, 1.0)?.unwrap_or(0.0);
+        let denoise = denoise(&q)?;
         let (ds, router) = state.dataset_and_router();
         let snap = locate(router.as_deref(), profile, at)?;
         // no time bucket: polygons depend only on the graph and the query

@@ -99,6 +99,46 @@ async fn http_reachable_closest_isochrone_with_graph() {
     );
 }
 
+/// `reachable`'s `isochrone` member is the contour `/v1/isochrone` draws for the same point,
+/// limit, mode, `generalize` and `denoise` (it was the raw traced polygon, never simplified).
+#[tokio::test]
+async fn http_reachable_polygon_is_the_isochrone_contour() {
+    let Some(st) = andorra_state() else { return };
+    for (mode, minutes) in [("car", 15), ("walk", 20), ("car", 30)] {
+        for extra in [
+            "",
+            "&generalize=0",
+            "&generalize=150&denoise=1",
+            "&denoise=0.5",
+        ] {
+            let at = format!("lat=42.5063&lon=1.5218&minutes={minutes}&mode={mode}{extra}");
+            let r = get(&st, &format!("/v1/lieux/reachable?{at}&isochrone=true")).await;
+            assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+            let iso = get(&st, &format!("/v1/isochrone?{at}")).await;
+            assert_eq!(iso.status, 200, "{}", String::from_utf8_lossy(&iso.body));
+            assert_eq!(
+                r.json()["isochrone"],
+                iso.json()["features"][0],
+                "{mode} {minutes} min {extra:?}"
+            );
+        }
+    }
+    // the traced polygon has more vertices than the default's quarter-cell simplification
+    let count = |v: &serde_json::Value| v["isochrone"].to_string().matches("],[").count();
+    let base = "/v1/lieux/reachable?lat=42.5063&lon=1.5218&minutes=30&isochrone=true";
+    let default = get(&st, base).await.json();
+    let traced = get(&st, &format!("{base}&generalize=0")).await.json();
+    assert!(
+        count(&default) < count(&traced),
+        "{} / {}",
+        count(&default),
+        count(&traced)
+    );
+    let bad = get(&st, &format!("{base}&denoise=2")).await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.json()["error"]["parameter"], "denoise");
+}
+
 /// `denoise=1` (Valhalla's default) keeps each contour's largest ring, no island and no hole:
 /// the default answer's largest exterior ring (geo's area as the oracle), unchanged.
 #[tokio::test]
