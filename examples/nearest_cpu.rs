@@ -1,6 +1,7 @@
 //! CPU time per nearest answer inside the server (routes, handler, serialisation; not hyper nor
 //! the kernel), measured on the thread's own CPU clock so that a loaded machine disturbs it
-//! less than a rate: the full GeoJSON answer and the `properties=` shape a widget asks for, in
+//! less than a rate: the full GeoJSON answer, the `properties=` shape a widget asks for and the
+//! ten nearest within 30 km (`max_km=30`, the peer benchmark's question to lieux and Redis), in
 //! alternating rounds over the ~200 query points of `benches/wrk/points.lua`, on the embedded
 //! France Services. Medians of the rounds, µs per request.
 //!
@@ -20,6 +21,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let shapes = [
         ("full", ""),
         ("properties", "&properties=nom,adresse,commune,distance_m"),
+        // the question Redis's GEOSEARCH BYRADIUS 30 km COUNT 10 answers in benches/peers.sh
+        ("within30km", "&max_km=30"),
     ];
     let paths: Vec<Vec<String>> = shapes
         .iter()
