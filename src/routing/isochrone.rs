@@ -23,7 +23,7 @@
 //!   unless a `denoise` share is asked ([`super::denoise::denoised`]: Valhalla's default, 1, keeps only the
 //!   largest ring).
 //! - **Generalisation** ([`generalized`]). The rings may be simplified as Valhalla's
-//!   `generalize` does (Douglas–Peucker, `geo`'s [`Simplify`], in metres on the projected
+//!   `generalize` does (Douglas–Peucker as `geo`'s `Simplify`, [`super::simplify`], in metres on the projected
 //!   grid), by default by a quarter of the cell, Valhalla's default: every vertex of the
 //!   marching squares stays within that tolerance of its simplified ring.
 //!
@@ -34,11 +34,12 @@
 
 use std::cell::RefCell;
 
-use geo::{Coord, LineString, MultiPolygon, Polygon, Simplify};
+use geo::{Coord, LineString, MultiPolygon, Polygon};
 
 use super::graph::Graph;
 use super::marching::{GridFrame, Marching, TimeGrid};
 use super::search::{Tree, UNREACHED};
+use super::simplify::Simplifier;
 use crate::geodesy::EARTH_RADIUS_M;
 
 /// Metres per degree of latitude on the sphere of [`EARTH_RADIUS_M`].
@@ -191,6 +192,7 @@ struct Scratch {
     times: Vec<f32>,
     /// The marching squares' stitching buffers.
     marching: Marching,
+    simplifier: Simplifier,
 }
 
 /// The grid: cell `(i, j)` has its centre at `(ox + (i + ½)·dx, oy + (j + ½)·dy)`.
@@ -357,6 +359,7 @@ fn trace(
                 let c = f64::from(s) * 1000.0;
                 finish(
                     scratch.marching.contour(&view, c),
+                    &mut scratch.simplifier,
                     &proj,
                     &grid,
                     c,
@@ -373,6 +376,7 @@ fn trace(
 /// simplified within `tolerance_m` (none at 0).
 fn finish(
     mp: MultiPolygon<f64>,
+    simplifier: &mut Simplifier,
     proj: &Projection,
     grid: &Grid,
     c_ms: f64,
@@ -387,14 +391,15 @@ fn finish(
     MultiPolygon(
         mp.0.into_iter()
             .map(|p| {
-                let (exterior, holes) = p.into_inner();
-                let roads = holes.into_iter().filter(|r| grid.any_road_in(r, c_ms));
-                let mut p = Polygon::new(exterior, roads.collect());
-                if tolerance_m > 0.0 {
-                    // (a ring keeps at least 4 coordinates: `Polygon`'s simplification)
-                    p = p.simplify(tolerance_m);
+                let (mut exterior, holes) = p.into_inner();
+                let mut holes: Vec<_> = holes
+                    .into_iter()
+                    .filter(|r| grid.any_road_in(r, c_ms))
+                    .collect();
+                // (a ring keeps at least 4 coordinates: `geo`'s `Polygon` simplification)
+                for r in std::iter::once(&mut exterior).chain(&mut holes) {
+                    simplifier.ring(r, tolerance_m);
                 }
-                let (exterior, holes) = p.into_inner();
                 Polygon::new(
                     unproject(exterior),
                     holes.into_iter().map(unproject).collect(),

@@ -41,6 +41,7 @@ pub mod osm_read;
 pub mod restrictions;
 pub mod scc;
 pub mod search;
+pub mod simplify;
 pub mod snap;
 pub mod synth_osm;
 pub mod synth_pbf;
