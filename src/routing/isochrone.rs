@@ -199,14 +199,16 @@ struct Scratch {
 struct Grid {
     times: Vec<f32>,
     f: GridFrame,
+    /// `1 / dx`, `1 / dy`: cells found by multiplications, not divisions.
+    inv: (f64, f64),
 }
 
 impl Grid {
     /// The cell holding `(x, y)`, unclamped.
     #[inline]
     fn cell(&self, x: f64, y: f64) -> (isize, isize) {
-        let fx = (x - self.f.ox) / self.f.dx;
-        let fy = (y - self.f.oy) / self.f.dy;
+        let fx = (x - self.f.ox) * self.inv.0;
+        let fy = (y - self.f.oy) * self.inv.1;
         // floor without the libm call (`f64::floor` is not inlined on baseline x86-64)
         (
             fx as isize - isize::from(fx < 0.0),
@@ -344,7 +346,11 @@ fn trace(
             dx,
             dy,
         };
-        let mut grid = Grid { times, f };
+        let mut grid = Grid {
+            times,
+            f,
+            inv: (1.0 / dx, 1.0 / dy),
+        };
         grid.lower(grid.cell(0.0, 0.0), 0.0);
         rasterise(g, tree, &proj, limit_ms + PADDING_MS, &mut grid);
         // (value i at i + ½, the cell's centre)
@@ -414,22 +420,24 @@ fn finish(
 fn reached_box(g: &Graph, tree: &Tree) -> Option<[i32; 4]> {
     let last = tree.settled.last().map(|&u| tree.time_ms[u as usize])?;
     let mut b = [i32::MAX, i32::MAX, i32::MIN, i32::MIN];
-    let mut add = |lon: i32, lat: i32| {
-        b = [b[0].min(lon), b[1].min(lat), b[2].max(lon), b[3].max(lat)];
+    let add = |b: &mut [i32; 4], lon: i32, lat: i32| {
+        *b = [b[0].min(lon), b[1].min(lat), b[2].max(lon), b[3].max(lat)];
     };
     for &u in &tree.settled {
         let tu = tree.time_ms[u as usize];
-        add(g.lon[u as usize], g.lat[u as usize]);
+        add(&mut b, g.lon[u as usize], g.lat[u as usize]);
         for a in g.arcs(u) {
             if g.geometry.interior(a) == 0 {
                 continue;
             }
             let pts = g.arc_points(u, a);
             if tu.saturating_add(g.weights[a]) <= last {
-                // the whole arc within the search: every shape point, no time to read
+                // the whole arc within the search: every shape point, no time to read (one
+                // fold per bound: vectorised)
                 let (lons, lats) = pts.interior_lon_lat();
-                for (&lon, &lat) in lons.iter().zip(lats) {
-                    add(lon, lat);
+                for (v, lo, hi) in [(lons, 0, 2), (lats, 1, 3)] {
+                    b[lo] = v.iter().fold(b[lo], |m, &x| m.min(x));
+                    b[hi] = v.iter().fold(b[hi], |m, &x| m.max(x));
                 }
                 continue;
             }
@@ -437,7 +445,7 @@ fn reached_box(g: &Graph, tree: &Tree) -> Option<[i32; 4]> {
                 if tu.saturating_add(p.ms) > last {
                     break;
                 }
-                add(p.lon, p.lat);
+                add(&mut b, p.lon, p.lat);
             }
         }
     }
@@ -455,6 +463,7 @@ fn rasterise(g: &Graph, tree: &Tree, proj: &Projection, horizon_ms: f64, grid: &
         for a in g.arcs(u) {
             let v = g.targets[a];
             let w = f64::from(g.weights[a]);
+            let inv_w = 1.0 / w.max(1.0);
             let tv = tree.time_ms[v as usize];
             // the far end, reached, counts only through a reverse arc (not up a one-way)
             let back = if tv == UNREACHED {
@@ -479,7 +488,7 @@ fn rasterise(g: &Graph, tree: &Tree, proj: &Projection, horizon_ms: f64, grid: &
             let time = |c: f64| {
                 let t = match back {
                     None => tu + c,
-                    Some((tv, wb)) => (tu + c).min(tv + (1.0 - c / w.max(1.0)) * wb),
+                    Some((tv, wb)) => (tu + c).min(tv + (1.0 - c * inv_w) * wb),
                 };
                 match start {
                     Some((c0, walk)) if c >= c0 => t.min(walk + c - c0),

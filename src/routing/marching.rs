@@ -108,21 +108,26 @@ impl Marching {
         self.points.clear();
         self.next.clear();
         self.rings.clear();
-        let inside = |i: isize, j: isize| -> usize {
-            usize::from(
-                i >= 0
-                    && j >= 0
-                    && i < nx
-                    && j < ny
-                    && f64::from(g.times[(j * nx + i) as usize]) <= c,
-            )
+        // row `j` of the grid, empty outside it
+        let row = |j: isize| -> &[f32] {
+            if j >= 0 && j < ny {
+                &g.times[(j * nx) as usize..((j + 1) * nx) as usize]
+            } else {
+                &[]
+            }
         };
+        let inside = |row: &[f32], i: isize| -> usize {
+            usize::from(i >= 0 && row.get(i as usize).is_some_and(|&t| f64::from(t) <= c))
+        };
+        let (x0, x1) = ((i0 - 1).max(-1), i1.min(nx - 1));
         for y in (j0 - 1).max(-1)..=j1.min(ny - 1) {
-            for x in (i0 - 1).max(-1)..=i1.min(nx - 1) {
-                let case = inside(x, y + 1)
-                    | inside(x + 1, y + 1) << 1
-                    | inside(x + 1, y) << 2
-                    | inside(x, y) << 3;
+            let (below, above) = (row(y), row(y + 1));
+            // the square's left corners are the previous square's right ones
+            let (mut left_up, mut left_down) = (inside(above, x0), inside(below, x0));
+            for x in x0..=x1 {
+                let (right_up, right_down) = (inside(above, x + 1), inside(below, x + 1));
+                let case = left_up | right_up << 1 | right_down << 2 | left_down << 3;
+                (left_up, left_down) = (right_up, right_down);
                 for &[a, b] in CASES[case] {
                     let start = (a.0 + 2 * x as i32, a.1 + 2 * y as i32);
                     let end = (b.0 + 2 * x as i32, b.1 + 2 * y as i32);

@@ -93,7 +93,11 @@ pub fn bounded(g: &Graph, origins: &[Origin], limit_ms: u32) -> Tree {
     let (n, m) = (g.node_count(), g.arc_count());
     let mut tree = Tree::unreached(n);
     let mut arcs = Labels::new(m);
-    let mut heap: BinaryHeap<Reverse<(u32, u64, u32)>> = BinaryHeap::new();
+    // (time, id, length) packed in one integer, ordered as the tuple: one comparison per
+    // sift step instead of three (the heap's pops were ~7 % of an isochrone)
+    let key =
+        |t: u32, id: u64, len: u32| u128::from(t) << 96 | u128::from(id) << 32 | u128::from(len);
+    let mut heap: BinaryHeap<Reverse<u128>> = BinaryHeap::new();
     // origins and arcs first met beyond the limit
     let mut refused_nodes = Vec::new();
     let mut expanded = Vec::new();
@@ -102,10 +106,11 @@ pub fn bounded(g: &Graph, origins: &[Origin], limit_ms: u32) -> Tree {
         if o.offset_ms > limit_ms {
             refused_nodes.push(o.node);
         } else {
-            heap.push(Reverse((o.offset_ms, origin_id(g, o), o.offset_dm)));
+            heap.push(Reverse(key(o.offset_ms, origin_id(g, o), o.offset_dm)));
         }
     }
-    while let Some(Reverse((t, id, len))) = heap.pop() {
+    while let Some(Reverse(k)) = heap.pop() {
+        let (t, id, len) = ((k >> 96) as u32, (k >> 32) as u64, k as u32);
         let Some((v, from)) = arrival(g, &arcs, id, t) else {
             continue;
         };
@@ -128,7 +133,7 @@ pub fn bounded(g: &Graph, origins: &[Origin], limit_ms: u32) -> Tree {
             }
             let nl = len.saturating_add(g.lengths[b]);
             if arcs.improve(b, nt, nl) {
-                heap.push(Reverse((nt, b as u64, nl)));
+                heap.push(Reverse(key(nt, b as u64, nl)));
             }
         }
     }
