@@ -22,7 +22,7 @@ use super::graph_write::GraphWriter;
 use super::osm_read::{MISSING, Rules, Way, read_nodes, read_ways};
 pub use super::osm_read::{NODE_SIGNALS, NODE_STOP};
 use super::restrictions::{self, Restriction};
-use super::scc::{Csr, largest_scc_of_csr};
+use super::scc::{Csr, Members, largest_scc_of_csr};
 pub use super::tags::{CarWay, URBAN_DENSITY, car_class, car_rule, parse_maxspeed, walk_rule};
 use crate::geodesy::haversine_m;
 
@@ -256,13 +256,15 @@ fn build_with<P: AsRef<Path>>(
     }
     drop(named);
     // what the profiles read of each way from here: 16 bytes, not a `Way`'s 48
-    let mut ways: Vec<WayUse> = ways
-        .into_iter()
-        .map(|w| WayUse {
+    // (extended, not collected: a collect would keep the `Way`s' allocation, 3 times the size)
+    let mut ways = {
+        let mut uses: Vec<WayUse> = Vec::with_capacity(ways.len());
+        uses.extend(ways.into_iter().map(|w| WayUse {
             rule: w.rule,
             extracts: w.extracts,
-        })
-        .collect();
+        }));
+        uses
+    };
 
     // Pass 2: coordinates of the nodes used (the first extract holding a node gives them),
     // stored in place as the blobs are decoded.
@@ -324,15 +326,15 @@ fn build_with<P: AsRef<Path>>(
         // the arcs go straight into CSR (France: hundreds of millions of arcs, never a vector
         // of `Arc`s besides): first each node's arc count and the extracts its arcs come from
         let n = lon.len();
-        let mut member = vec![0u64; n];
+        let mut member = Members::new(n, osm.len());
         let mut offsets = vec![0u32; n + 1];
         for (i, w) in ways.iter().enumerate() {
             let Some(dir) = dir_of(w) else {
                 continue;
             };
             for (a, b) in segments(i) {
-                member[a] |= w.extracts;
-                member[b] |= w.extracts;
+                member.add(a, w.extracts);
+                member.add(b, w.extracts);
                 offsets[a + 1] += u32::from(dir >= 0);
                 offsets[b + 1] += u32::from(dir <= 0);
             }
@@ -342,11 +344,11 @@ fn build_with<P: AsRef<Path>>(
         }
         let m = offsets[n] as usize;
         let (mut targets, mut weights, mut lengths) = (vec![0u32; m], vec![0u32; m], vec![0u32; m]);
-        // the next free slot of each node's run, in way order (as `Graph::packed` places them)
-        let mut next: Vec<u32> = offsets[..n].to_vec();
+        // the next free slot of each node's run, in way order (as `Graph::packed` places them):
+        // its start, advanced in place (no second vector of n slots)
         let mut place = |from: usize, to: usize, weight_ms: u32, length_dm: u32| {
-            let i = next[from] as usize;
-            next[from] += 1;
+            let i = offsets[from] as usize;
+            offsets[from] += 1;
             (targets[i], weights[i], lengths[i]) = (to as u32, weight_ms, length_dm);
         };
         // the walk flags of the segments that have some (by coordinates: the nodes are
@@ -412,7 +414,9 @@ fn build_with<P: AsRef<Path>>(
                 }
             }
         }
-        drop(next);
+        // each run's end is the next one's start
+        offsets.copy_within(0..n, 1);
+        offsets[0] = 0;
         sort_runs(&offsets, &mut targets, &mut weights, &mut lengths);
         let csr = Csr {
             offsets,
@@ -438,18 +442,22 @@ fn build_with<P: AsRef<Path>>(
             (ids, dense, flags, named_refs, restrictions) = Default::default();
         }
         memory(&format!("{} components", profile.as_str()));
-        let (g, parts, new_id) = largest_scc_of_csr(profile, &lon, &lat, csr, &member);
-        drop(member);
-        if p + 1 == Profile::ALL.len() {
-            // the last profile: the ways and coordinates are read no more (freed before its
-            // contraction, the peak of a France-size build)
-            (ways, nodes, start, lon, lat) = Default::default();
+        // the coordinates go into the graph (filtered in place); what only the walk reads
+        // from here waits in a file meanwhile (the components and the car's contraction are
+        // the peaks of a France-size build)
+        let (graph_lon, graph_lat) = if p + 1 == Profile::ALL.len() {
+            // the last profile: the ways are read no more
+            (ways, nodes, start) = Default::default();
+            (std::mem::take(&mut lon), std::mem::take(&mut lat))
         } else if let Some(path) = park {
-            // the walk reads them after the car is written: in a file meanwhile (the car's
-            // contraction is the peak of a France-size build)
             park_arrays(path, &nodes, &start, &lon, &lat)?;
-            (nodes, start, lon, lat) = Default::default();
-        }
+            (nodes, start) = Default::default();
+            (std::mem::take(&mut lon), std::mem::take(&mut lat))
+        } else {
+            (lon.clone(), lat.clone())
+        };
+        let (g, parts, new_id) = largest_scc_of_csr(profile, graph_lon, graph_lat, csr, &member);
+        drop(member);
         let kept = |u: u32| Some(new_id[u as usize]).filter(|&v| v != u32::MAX);
         let triples = triples
             .iter()
