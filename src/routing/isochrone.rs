@@ -36,6 +36,7 @@ use std::cell::RefCell;
 
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 
+use super::extent::reached_box;
 use super::graph::Graph;
 use super::marching::{GridFrame, Marching, TimeGrid};
 use super::search::{Tree, UNREACHED};
@@ -415,47 +416,19 @@ fn finish(
     )
 }
 
-/// The box `[min_lon, min_lat, max_lon, max_lat]` (1e-7 degrees) of the settled nodes of
-/// `tree` and of the shape points of their arcs (issue 18) no later than the last node settled.
-fn reached_box(g: &Graph, tree: &Tree) -> Option<[i32; 4]> {
-    let last = tree.settled.last().map(|&u| tree.time_ms[u as usize])?;
-    let mut b = [i32::MAX, i32::MAX, i32::MIN, i32::MIN];
-    let add = |b: &mut [i32; 4], lon: i32, lat: i32| {
-        *b = [b[0].min(lon), b[1].min(lat), b[2].max(lon), b[3].max(lat)];
-    };
-    for &u in &tree.settled {
-        let tu = tree.time_ms[u as usize];
-        add(&mut b, g.lon[u as usize], g.lat[u as usize]);
-        for a in g.arcs(u) {
-            if g.geometry.interior(a) == 0 {
-                continue;
-            }
-            let pts = g.arc_points(u, a);
-            if tu.saturating_add(g.weights[a]) <= last {
-                // the whole arc within the search: every shape point, no time to read (one
-                // fold per bound: vectorised)
-                let (lons, lats) = pts.interior_lon_lat();
-                for (v, lo, hi) in [(lons, 0, 2), (lats, 1, 3)] {
-                    b[lo] = v.iter().fold(b[lo], |m, &x| m.min(x));
-                    b[hi] = v.iter().fold(b[hi], |m, &x| m.max(x));
-                }
-                continue;
-            }
-            for p in pts.after_tail().take(pts.len() - 2) {
-                if tu.saturating_add(p.ms) > last {
-                    break;
-                }
-                add(&mut b, p.lon, p.lat);
-            }
-        }
-    }
-    Some(b)
-}
-
 /// Every reached arc cut into pieces of a quarter cell along its shape (a two-way road once),
 /// each piece drawn with its later time; arcs leaving the search followed up to `horizon_ms`.
 fn rasterise(g: &Graph, tree: &Tree, proj: &Projection, horizon_ms: f64, grid: &mut Grid) {
     let piece = 0.25 * grid.f.dy;
+    // pieces per dm of shape (a multiplication per shape point, not two divisions), and
+    // `1 / steps` for the usual counts (the same quotients)
+    let pieces_per_dm = 0.1 / piece;
+    let inv_steps: [f64; 64] = std::array::from_fn(|k| 1.0 / k.max(1) as f64);
+    // `f64::min`/`max` without their NaN handling (times are never NaN)
+    let (min, max) = (
+        |a: f64, b: f64| if b < a { b } else { a },
+        |a: f64, b: f64| if b > a { b } else { a },
+    );
     for &u in &tree.settled {
         let tu = f64::from(tree.time_ms[u as usize]);
         let (lon, lat) = g.coord(u);
@@ -488,10 +461,10 @@ fn rasterise(g: &Graph, tree: &Tree, proj: &Projection, horizon_ms: f64, grid: &
             let time = |c: f64| {
                 let t = match back {
                     None => tu + c,
-                    Some((tv, wb)) => (tu + c).min(tv + (1.0 - c * inv_w) * wb),
+                    Some((tv, wb)) => min(tu + c, tv + (1.0 - c * inv_w) * wb),
                 };
                 match start {
-                    Some((c0, walk)) if c >= c0 => t.min(walk + c - c0),
+                    Some((c0, walk)) if c >= c0 => min(t, walk + c - c0),
                     _ => t,
                 }
             };
@@ -503,16 +476,18 @@ fn rasterise(g: &Graph, tree: &Tree, proj: &Projection, horizon_ms: f64, grid: &
             'shape: for q in pts.after_tail() {
                 let (qx, qy) = proj.fwd(f64::from(q.lon) * 1e-7, f64::from(q.lat) * 1e-7);
                 let (x0, y0, c0) = (prev.0, prev.1, c_prev);
-                let len_m = f64::from(q.dm - dm_prev) / 10.0;
                 // Valhalla draws an arc shorter than 1.5 pieces in one piece
-                let steps = ((len_m / piece + 0.5) as usize).max(1);
-                let inv = 1.0 / steps as f64;
+                let steps = ((f64::from(q.dm - dm_prev) * pieces_per_dm + 0.5) as usize).max(1);
+                let inv = match inv_steps.get(steps) {
+                    Some(&inv) => inv,
+                    None => 1.0 / steps as f64,
+                };
                 for s in 1..=steps {
                     let f = s as f64 * inv;
                     let c = c0 + f * (f64::from(q.ms) - c0);
                     let t = time(c);
                     let at = (x0 + f * (qx - x0), y0 + f * (qy - y0));
-                    let later = t.max(t_prev);
+                    let later = max(t, t_prev);
                     if later <= horizon_ms {
                         let from = prev_cell.unwrap_or_else(|| grid.cell(prev.0, prev.1));
                         prev_cell = Some(grid.segment(from, prev, at, later as f32));

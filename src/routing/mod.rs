@@ -30,6 +30,7 @@ pub mod build;
 pub mod contract;
 pub mod denoise;
 pub mod density;
+pub mod extent;
 pub mod floor;
 pub mod geometry;
 pub mod graph;

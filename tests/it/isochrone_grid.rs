@@ -366,3 +366,58 @@ fn generalised_contours_stay_within_the_tolerance() {
     eprintln!("vertices: traced {traced_n}, generalised {kept_n}; Jaccard ≥ {worst:.3}");
     assert!(kept_n * 3 < traced_n * 2, "{kept_n} of {traced_n}");
 }
+
+/// The grid's extent (`extent::reached_box`, which reads an arc's shape points only when they
+/// could leave the settled nodes' box) is the box of every settled node and every shape point
+/// reached no later than the last node settled, read one by one: all four extracts, car and
+/// walk, 3, 10 and 30 minutes.
+#[test]
+fn extent_is_the_box_of_every_reached_point() {
+    let mut checked = 0;
+    for name in ["andorra", "monaco", "nantes", "paris"] {
+        let Some(net) = net(name) else {
+            eprintln!("skipping: ../shared/data/osm absent");
+            return;
+        };
+        for g in [&net.car, &net.walk] {
+            let mut rng = Rng::new(23);
+            for k in 0..12 {
+                let o = crate::routing::origin(rng.below(g.node_count()) as u32);
+                let tree = bounded(g, &[o], [180_000, 600_000, 1_800_000][k % 3]);
+                let Some(&end) = tree.settled.last() else {
+                    continue;
+                };
+                let last = tree.time_ms[end as usize];
+                let mut want = [i32::MAX, i32::MAX, i32::MIN, i32::MIN];
+                let mut add = |lon: i32, lat: i32| {
+                    want = [
+                        want[0].min(lon),
+                        want[1].min(lat),
+                        want[2].max(lon),
+                        want[3].max(lat),
+                    ];
+                };
+                for &u in &tree.settled {
+                    let tu = tree.time_ms[u as usize];
+                    add(g.lon[u as usize], g.lat[u as usize]);
+                    for a in g.arcs(u) {
+                        let pts = g.arc_points(u, a);
+                        for p in pts.after_tail().take(pts.len() - 2) {
+                            if tu + p.ms <= last {
+                                add(p.lon, p.lat);
+                            }
+                        }
+                    }
+                }
+                assert_eq!(
+                    lieux::routing::extent::reached_box(g, &tree),
+                    Some(want),
+                    "{name}, origin {}",
+                    o.node
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 80, "{checked} trees");
+}
