@@ -6,39 +6,11 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use geo::{Coord, LineString, Simplify};
+use geo::{LineString, Simplify};
 
-use super::shapes::{CommuneShape, CommuneShapes, CommuneShapesError, MAGIC, departement_of_code};
-
-/// A cursor over the compact format.
-pub(super) struct Reader<'a> {
-    pub(super) buf: &'a [u8],
-    pub(super) pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    pub(super) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let s = self.buf.get(self.pos..self.pos + n)?;
-        self.pos += n;
-        Some(s)
-    }
-    pub(super) fn varint(&mut self) -> Option<u64> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = *self.buf.get(self.pos)?;
-            self.pos += 1;
-            v |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Some(v);
-            }
-        }
-        None
-    }
-    pub(super) fn zigzag(&mut self) -> Option<i64> {
-        let z = self.varint()?;
-        Some((z >> 1) as i64 ^ -((z & 1) as i64))
-    }
-}
+use super::shapes::{
+    CommuneShape, CommuneShapes, CommuneShapesError, MAGIC, Outline, Reader, departement_of_code,
+};
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
@@ -68,13 +40,15 @@ pub fn write_compact(
         .filter(|c| c.code_insee.len() == 5)
         .map(|c| {
             let mut rings: Vec<LineString<f64>> = c
+                .outline
                 .exteriors()
-                .map(|r| LineString(r.to_vec()).simplify(tolerance))
+                .into_iter()
+                .map(|r| LineString(r).simplify(tolerance))
                 .filter(|r| r.0.len() >= 4)
                 .collect();
             if rings.is_empty() {
                 // a commune smaller than the tolerance: its bounding box
-                if let Some(b) = c.bbox {
+                if let Some(b) = c.bbox() {
                     rings.push(
                         geo::Rect::new(b.min(), b.max())
                             .to_polygon()
@@ -122,7 +96,12 @@ impl CommuneShapes {
     pub fn embedded() -> &'static CommuneShapes {
         static SHAPES: OnceLock<CommuneShapes> = OnceLock::new();
         SHAPES.get_or_init(|| {
-            CommuneShapes::from_compact(include_bytes!("../../../data/communes-shapes.bin.gz"))
+            let gz = include_bytes!("../../../data/communes-shapes.bin.gz");
+            crate::gzip::gunzip_sized(gz)
+                .map_err(|e| CommuneShapesError::Compact(e.to_string()))
+                // the decompressed file lives as long as the shapes, which are a static: the
+                // communes borrow their outlines from it (see shapes::Outline::Compact)
+                .and_then(|bytes| CommuneShapes::from_compact(Vec::leak(bytes)))
                 .unwrap_or_else(|e| {
                     tracing::error!(%e, "embedded commune shapes unreadable: positions unchecked");
                     CommuneShapes::default()
@@ -130,40 +109,37 @@ impl CommuneShapes {
         })
     }
 
-    /// Reads shapes written by [`write_compact`] (gzip).
-    pub fn from_compact(gz: &[u8]) -> Result<CommuneShapes, CommuneShapesError> {
+    /// Reads shapes written by [`write_compact`] (decompressed): every commune's outline stays
+    /// in `bytes`, checked here and decoded as rows are checked against it.
+    fn from_compact(bytes: &'static [u8]) -> Result<CommuneShapes, CommuneShapesError> {
         let bad = |m: &str| CommuneShapesError::Compact(m.to_owned());
-        let bytes = crate::gzip::gunzip_sized(gz)
-            .map_err(|e| CommuneShapesError::Compact(e.to_string()))?;
         let rest = bytes.strip_prefix(MAGIC).ok_or_else(|| bad("bad magic"))?;
         let mut r = Reader { buf: rest, pos: 0 };
         let n = r.varint().ok_or_else(|| bad("truncated count"))?;
         let mut out = CommuneShapes::with_capacity(n.min(1 << 20) as usize);
-        for _ in 0..n {
+        let table = crate::commune_table::embedded().all();
+        for i in 0..n as usize {
             let code = r.take(5).ok_or_else(|| bad("truncated code"))?;
-            let code = String::from_utf8(code.to_vec()).map_err(|_| bad("code not UTF-8"))?;
+            let code = std::str::from_utf8(code).map_err(|_| bad("code not UTF-8"))?;
+            let start = r.pos;
             let rings = r.take(1).ok_or_else(|| bad("truncated rings"))?[0];
-            let (mut x, mut y) = (0i64, 0i64);
-            // exterior rings only, one after the other (see CommuneShape::points)
-            let mut points = Vec::new();
-            let mut ends = Vec::with_capacity(rings as usize);
             for _ in 0..rings {
-                let len = r.varint().ok_or_else(|| bad("truncated ring"))? as usize;
-                points.reserve(len);
-                for _ in 0..len {
-                    x += r.zigzag().ok_or_else(|| bad("truncated point"))?;
-                    y += r.zigzag().ok_or_else(|| bad("truncated point"))?;
-                    points.push(Coord {
-                        x: x as f64 / 1e4,
-                        y: y as f64 / 1e4,
-                    });
-                }
-                ends.push((points.len() as u32, true));
+                let len = r.varint().ok_or_else(|| bad("truncated ring"))?;
+                let coords = usize::try_from(len.saturating_mul(2)).map_err(|_| bad("ring"))?;
+                r.skip_varints(coords)
+                    .ok_or_else(|| bad("truncated point"))?;
             }
-            let dep = departement_of_code(&code);
+            // the table lists the communes in the file's order: its row by position, by code
+            // only if that fails (35 k hash look-ups at random were 8 % of a small import)
+            let row = table
+                .get(i)
+                .filter(|t| t.code_insee == code)
+                .or_else(|| crate::commune_table::embedded().by_code(code));
+            let dep = departement_of_code(code);
             // ARM codes (751xx, 6938x, 132xx) are arrondissements: found by code only
-            let com = !crate::commune_table::is_arrondissement(&code);
-            out.push_flat(code, String::new(), dep, com, points, ends);
+            let com = !crate::commune_table::is_arrondissement(code);
+            let outline = Outline::Compact(&rest[start..r.pos]);
+            out.push_outline(code.to_owned(), String::new(), dep, com, row, outline);
         }
         out.finish();
         Ok(out)

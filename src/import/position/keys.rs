@@ -26,19 +26,19 @@ pub(super) fn postcode_key(cp: &str) -> Option<u32> {
         .then(|| b.iter().fold(0u32, |k, &c| k * 10 + u32::from(c - b'0')))
 }
 
-/// The key of [`super::shapes::CommuneShapes`]' name map: `"<département> <normalised name>"`.
-pub(super) fn name_key(dep: &str, name: &str) -> String {
-    let mut key = String::with_capacity(dep.len() + 1 + name.len() + 4);
-    name_key_into(dep, name, &mut key);
-    key
+/// The key of [`super::shapes::CommuneShapes`]' name map: the normalised name, written into
+/// `key` (cleared first).
+pub(super) fn name_key_into(name: &str, key: &mut String) {
+    key.clear();
+    normalise_into(name, key);
 }
 
-/// [`name_key`] written into `key` (cleared first).
-pub(super) fn name_key_into(dep: &str, name: &str, key: &mut String) {
-    key.clear();
-    key.push_str(dep);
-    key.push(' ');
-    normalise_into(name, key);
+/// A département code (`01`, `2A`, `974`) as a number, for the maps keyed by département:
+/// `None` unless two or three ASCII characters.
+pub(super) fn dep_key(dep: &str) -> Option<u32> {
+    let b = dep.as_bytes();
+    (matches!(b.len(), 2 | 3) && b.is_ascii())
+        .then(|| b.iter().fold(0u32, |k, &c| k << 8 | u32::from(c)))
 }
 
 /// Département code of a postcode: `97x` overseas, `2A`/`2B` for Corsica (200xx–201xx: 2A),

@@ -16,6 +16,7 @@
 //! `--communes` replaces the embedded shapes.
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -23,7 +24,11 @@ use geo::{Coord, MultiPolygon};
 
 use rstar::{AABB, RTree, primitives::GeomWithData, primitives::Rectangle};
 
-use super::keys::{code_key, departement_of_postcode, name_key, name_key_into, postcode_key};
+use crate::commune_table::CommuneEntry;
+
+pub(super) use outline::{Outline, Reader};
+
+use super::keys::{code_key, dep_key, departement_of_postcode, name_key_into, postcode_key};
 
 /// Simplification tolerance of the embedded shapes, degrees (≈ 450 m of latitude): far below
 /// the check's [`super::coords::MAX_OUTSIDE_KM`] tolerance, and the file stays within the
@@ -73,14 +78,13 @@ pub struct CommuneShape {
     pub codes_postaux: &'static [String],
     /// Legal population (embedded commune table; 0 when unknown).
     pub population: u64,
-    /// The outline: every ring's points, one after the other, in one allocation (a row's check
-    /// reads one commune's points, not a `MultiPolygon`'s vectors of vectors: at 1 M rows over
-    /// random communes the pointer chasing was a cache miss per level).
-    pub(super) points: Box<[Coord<f64>]>,
-    /// Per ring: the end of its points in `points`, and whether it is an exterior ring (holes
-    /// count for inside or not, only exteriors for the distance to the outline).
-    pub(super) rings: Box<[(u32, bool)]>,
-    pub(super) bbox: Option<geo::Rect<f64>>,
+    /// The outline (see [`Outline`]): a row's check reads one commune's points, not a
+    /// `MultiPolygon`'s vectors of vectors (at 1 M rows over random communes the pointer
+    /// chasing was a cache miss per level).
+    pub(super) outline: Outline,
+    /// The bounding box of the outline, computed on first use (an import checks a few of the
+    /// 35 k communes).
+    bbox: OnceLock<Option<geo::Rect<f64>>>,
 }
 
 /// Kilometres per degree of latitude (mean Earth radius).
@@ -96,7 +100,7 @@ impl CommuneShape {
     /// `benches/import.sh`: geo's `closest_point` + haversine per row cost a quarter of the
     /// import's CPU.
     pub fn within_km(&self, lon: f64, lat: f64, km: f64) -> bool {
-        let Some(b) = self.bbox else {
+        let Some(b) = self.bbox() else {
             return false;
         };
         let kx = KM_PER_DEG * lat.to_radians().cos();
@@ -112,63 +116,76 @@ impl CommuneShape {
             return true;
         }
         let km2 = km * km;
-        self.outline().any(|(a, b)| {
+        let mut near = false;
+        self.for_each_segment(|a, b| {
             // the segment and the point on a plane centred on the point, in km
             let (ax, ay) = ((a.x - lon) * kx, (a.y - lat) * KM_PER_DEG);
             let (bx, by) = ((b.x - lon) * kx, (b.y - lat) * KM_PER_DEG);
-            segment_distance2(ax, ay, bx, by) <= km2
-        })
+            near = segment_distance2(ax, ay, bx, by) <= km2;
+            if near {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+        near
     }
 
     /// Is the point inside the commune (inside an exterior ring and outside its holes)? The
     /// even-odd rule over every ring; a point on the outline may fall either way (the checks
     /// then find it at 0 km).
     pub fn contains(&self, lon: f64, lat: f64) -> bool {
-        let Some(b) = self.bbox else {
+        let Some(b) = self.bbox() else {
             return false;
         };
         if lon < b.min().x || lon > b.max().x || lat < b.min().y || lat > b.max().y {
             return false;
         }
         let mut inside = false;
-        for ring in self.ring_slices() {
-            let Some(mut j) = ring.len().checked_sub(1) else {
-                continue;
-            };
-            for (i, pi) in ring.iter().enumerate() {
-                let pj = ring[j];
-                if (pi.y > lat) != (pj.y > lat)
-                    && lon < (pj.x - pi.x) * (lat - pi.y) / (pj.y - pi.y) + pi.x
-                {
-                    inside = !inside;
-                }
-                j = i;
+        // each edge (pi, pj) of a ring, pj the point before pi, the first point's edge with
+        // the last one taken at the end (the order does not change an even-odd count)
+        let mut edge = |pi: Coord<f64>, pj: Coord<f64>| {
+            if (pi.y > lat) != (pj.y > lat)
+                && lon < (pj.x - pi.x) * (lat - pi.y) / (pj.y - pi.y) + pi.x
+            {
+                inside = !inside;
             }
-        }
+        };
+        self.outline.for_each_ring(|_, ring| {
+            let Some(first) = ring.next() else {
+                return ControlFlow::Continue(());
+            };
+            let mut pj = first;
+            for pi in ring {
+                edge(pi, pj);
+                pj = pi;
+            }
+            edge(first, pj);
+            ControlFlow::Continue(())
+        });
         inside
     }
 
-    /// Each ring's points.
-    pub(super) fn ring_slices(&self) -> impl Iterator<Item = &[Coord<f64>]> + '_ {
-        self.rings.iter().scan(0usize, |start, &(end, _)| {
-            let ring = &self.points[*start..end as usize];
-            *start = end as usize;
-            Some(ring)
-        })
+    /// The bounding box of the outline.
+    pub(super) fn bbox(&self) -> Option<geo::Rect<f64>> {
+        *self.bbox.get_or_init(|| self.outline.bbox())
     }
 
-    /// The exterior rings' points.
-    pub(super) fn exteriors(&self) -> impl Iterator<Item = &[Coord<f64>]> + '_ {
-        self.ring_slices()
-            .zip(self.rings.iter())
-            .filter(|(_, (_, exterior))| *exterior)
-            .map(|(ring, _)| ring)
-    }
-
-    /// The segments of the exterior rings.
-    pub(super) fn outline(&self) -> impl Iterator<Item = (Coord<f64>, Coord<f64>)> + '_ {
-        self.exteriors()
-            .flat_map(|ring| ring.windows(2).map(|w| (w[0], w[1])))
+    /// Calls `f` with each segment of the exterior rings, in order, until it breaks.
+    fn for_each_segment(&self, mut f: impl FnMut(Coord<f64>, Coord<f64>) -> ControlFlow<()>) {
+        self.outline.for_each_ring(|exterior, ring| {
+            if !exterior {
+                return ControlFlow::Continue(());
+            }
+            let Some(mut a) = ring.next() else {
+                return ControlFlow::Continue(());
+            };
+            for b in ring {
+                f(a, b)?;
+                a = b;
+            }
+            ControlFlow::Continue(())
+        });
     }
 
     /// 0 inside, else the distance (km) to the nearest point of the outline, on the same local
@@ -178,14 +195,14 @@ impl CommuneShape {
             return 0.0;
         }
         let kx = KM_PER_DEG * lat.to_radians().cos();
-        self.outline()
-            .map(|(a, b)| {
-                let (ax, ay) = ((a.x - lon) * kx, (a.y - lat) * KM_PER_DEG);
-                let (bx, by) = ((b.x - lon) * kx, (b.y - lat) * KM_PER_DEG);
-                segment_distance2(ax, ay, bx, by)
-            })
-            .fold(f64::INFINITY, f64::min)
-            .sqrt()
+        let mut d2 = f64::INFINITY;
+        self.for_each_segment(|a, b| {
+            let (ax, ay) = ((a.x - lon) * kx, (a.y - lat) * KM_PER_DEG);
+            let (bx, by) = ((b.x - lon) * kx, (b.y - lat) * KM_PER_DEG);
+            d2 = d2.min(segment_distance2(ax, ay, bx, by));
+            ControlFlow::Continue(())
+        });
+        d2.sqrt()
     }
 }
 
@@ -213,18 +230,21 @@ pub struct CommuneShapes {
     pub(super) communes: Vec<CommuneShape>,
     /// [`code_key`] → index.
     by_code: FastMap<u32, u32>,
-    /// `"<département> <normalised name>"` → index.
-    by_name: FastMap<String, u32>,
+    /// Normalised name → the communes proper (not arrondissements) of that name, the first
+    /// of each département only (homonyms in one département: the first one wins), in file
+    /// order: found by name in a postcode's département, or in every département.
+    by_name: FastMap<String, Vec<u32>>,
+    /// Per commune, its département ([`dep_key`]) as the name map compares it; 0 for none.
+    name_deps: Vec<u32>,
+    /// The key being built (one buffer for the 35 k names).
+    name_buf: String,
     /// Postcode as a number → the postcode and its communes' indexes.
     by_postcode: FastMap<u32, (&'static str, Vec<u32>)>,
     /// Built on first use: only rows that lack their commune ask where a point is.
     rtree: OnceLock<RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>>,
-    /// Normalised name → communes of that name in every département, built on first use: only
-    /// rows whose commune is not found in their postcode's département ask.
-    by_bare_name: OnceLock<FastMap<String, Vec<u32>>>,
-    /// Département → its communes, built on first use: only rows with a postcode La Poste does
-    /// not know (a CEDEX code) and no commune found ask.
-    by_departement: OnceLock<FastMap<String, Vec<u32>>>,
+    /// Département ([`dep_key`]) → its communes, built on first use: only rows with a postcode
+    /// La Poste does not know (a CEDEX code) and no commune found ask.
+    by_departement: OnceLock<FastMap<u32, Vec<u32>>>,
 }
 
 /// Département of an INSEE commune code (`2A`/`2B` kept, `97x`/`98x` on three characters).
@@ -303,25 +323,29 @@ impl CommuneShapes {
                 rings.push((points.len() as u32, exterior));
             }
         }
-        self.push_flat(code_insee, nom, dep, com, points, rings);
+        let row = crate::commune_table::embedded().by_code(&code_insee);
+        let outline = Outline::Flat {
+            points: points.into_boxed_slice(),
+            rings: rings.into_boxed_slice(),
+        };
+        self.push_outline(code_insee, nom, dep, com, row, outline);
     }
 
-    /// [`CommuneShapes::push`] with the outline already flat (see [`CommuneShape::points`]).
-    pub(super) fn push_flat(
+    /// [`CommuneShapes::push`] with the outline ready and the commune's row of the embedded
+    /// table (postcodes, population, and the name when `nom` is empty).
+    pub(super) fn push_outline(
         &mut self,
         code_insee: String,
         nom: String,
         dep: Option<String>,
         com: bool,
-        points: Vec<Coord<f64>>,
-        rings: Vec<(u32, bool)>,
+        row: Option<&'static CommuneEntry>,
+        outline: Outline,
     ) {
         let i = self.communes.len() as u32;
         if let Some(k) = code_key(&code_insee) {
             self.by_code.insert(k, i);
         }
-        let table = crate::commune_table::embedded();
-        let row = table.by_code(&code_insee);
         // the compact file has no names: the table's (keyed by the empty name, no commune
         // was ever found by name)
         let nom = if nom.is_empty() {
@@ -329,8 +353,22 @@ impl CommuneShapes {
         } else {
             nom
         };
-        if let Some(dep) = dep.filter(|_| com) {
-            self.by_name.entry(name_key(&dep, &nom)).or_insert(i);
+        let dep = dep.filter(|_| com).and_then(|d| dep_key(&d)).unwrap_or(0);
+        self.name_deps.push(dep);
+        if dep != 0 {
+            let mut key = std::mem::take(&mut self.name_buf);
+            name_key_into(&nom, &mut key);
+            match self.by_name.get_mut(key.as_str()) {
+                Some(v) => {
+                    if !v.iter().any(|&j| self.name_deps[j as usize] == dep) {
+                        v.push(i);
+                    }
+                }
+                None => {
+                    self.by_name.insert(key.clone(), vec![i]);
+                }
+            }
+            self.name_buf = key;
         }
         for cp in row.map(|r| r.codes_postaux.as_slice()).unwrap_or_default() {
             if let Some(k) = postcode_key(cp) {
@@ -341,22 +379,13 @@ impl CommuneShapes {
                 v.push(i);
             }
         }
-        let bbox = points.split_first().map(|(first, rest)| {
-            let (mut min, mut max) = (*first, *first);
-            for p in rest {
-                (min.x, min.y) = (min.x.min(p.x), min.y.min(p.y));
-                (max.x, max.y) = (max.x.max(p.x), max.y.max(p.y));
-            }
-            geo::Rect::new(min, max)
-        });
         self.communes.push(CommuneShape {
             nom,
             codes_postaux: row.map_or(&[][..], |r| r.codes_postaux.as_slice()),
             population: row.map_or(0, |r| r.population),
             code_insee,
-            bbox,
-            points: points.into_boxed_slice(),
-            rings: rings.into_boxed_slice(),
+            outline,
+            bbox: OnceLock::new(),
         });
     }
 
@@ -367,6 +396,7 @@ impl CommuneShapes {
             communes: Vec::with_capacity(n),
             by_code: FastMap::with_capacity_and_hasher(n, Default::default()),
             by_name: FastMap::with_capacity_and_hasher(n, Default::default()),
+            name_deps: Vec::with_capacity(n),
             by_postcode: FastMap::with_capacity_and_hasher(n / 6, Default::default()),
             ..CommuneShapes::default()
         }
@@ -388,7 +418,7 @@ impl CommuneShapes {
                 .iter()
                 .enumerate()
                 .filter_map(|(i, c)| {
-                    let b = c.bbox?;
+                    let b = c.bbox()?;
                     Some(GeomWithData::new(
                         Rectangle::from_corners([b.min().x, b.min().y], [b.max().x, b.max().y]),
                         i,
@@ -487,48 +517,47 @@ impl CommuneShapes {
     /// The communes (not arrondissements) named `commune` in any département (indexes into
     /// [`CommuneShapes::all`]).
     pub(super) fn named(&self, commune: &str) -> &[u32] {
-        let map = self.by_bare_name.get_or_init(|| {
-            let mut map: FastMap<String, Vec<u32>> =
-                FastMap::with_capacity_and_hasher(self.by_name.len(), Default::default());
-            // the communes found by name in their département (`by_name`'s), so not the
-            // arrondissements; a `by_name` key is `"<département> <name>"`, so its tail from
-            // the space is `name_key("", name)`, not normalised a second time
-            for (key, &i) in &self.by_name {
-                let bare = key.find(' ').map_or(key.as_str(), |at| &key[at..]);
-                map.entry(bare.to_owned()).or_default().push(i);
-            }
-            for v in map.values_mut() {
-                v.sort_unstable();
-            }
-            map
-        });
-        map.get(&name_key("", commune)).map_or(&[], Vec::as_slice)
+        self.with_name_key(commune, |key| self.by_name.get(key))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// `f` with the name map's key of `commune`, in a reused buffer: every row without INSEE
+    /// code looks its commune up by name.
+    fn with_name_key<T>(&self, commune: &str, f: impl FnOnce(&str) -> T) -> T {
+        thread_local! {
+            static KEY: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        }
+        KEY.with_borrow_mut(|key| {
+            name_key_into(commune, key);
+            f(key)
+        })
     }
 
     /// The communes of a département (indexes into [`CommuneShapes::all`]).
     pub(super) fn of_departement(&self, dep: &str) -> &[u32] {
         let map = self.by_departement.get_or_init(|| {
-            let mut map: FastMap<String, Vec<u32>> = FastMap::default();
+            let mut map: FastMap<u32, Vec<u32>> = FastMap::default();
             for (i, c) in self.communes.iter().enumerate() {
-                if let Some(d) = departement_of_code(&c.code_insee) {
+                if let Some(d) = crate::territory::departement_of(&c.code_insee).and_then(dep_key) {
                     map.entry(d).or_default().push(i as u32);
                 }
             }
             map
         });
-        map.get(dep).map_or(&[], Vec::as_slice)
+        dep_key(dep)
+            .and_then(|d| map.get(&d))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// The commune by postcode département and name.
     pub(super) fn by_name(&self, code_postal: &str, commune: &str) -> Option<&CommuneShape> {
-        let dep = departement_of_postcode(code_postal)?;
-        // the key in a reused buffer: every row without INSEE code comes here
-        thread_local! {
-            static KEY: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
-        }
-        let i = KEY.with_borrow_mut(|key| {
-            name_key_into(&dep, commune, key);
-            self.by_name.get(key.as_str()).copied()
+        let dep = dep_key(&departement_of_postcode(code_postal)?)?;
+        let i = self.with_name_key(commune, |key| {
+            self.by_name
+                .get(key)?
+                .iter()
+                .copied()
+                .find(|&i| self.name_deps[i as usize] == dep)
         })?;
         self.communes.get(i as usize)
     }
@@ -545,8 +574,9 @@ pub(super) fn contradicts<'a>(c: &'a CommuneShape, code_postal: &str) -> Option<
 }
 
 fn area(c: &CommuneShape) -> f64 {
-    c.bbox.map_or(f64::INFINITY, |b| b.width() * b.height())
+    c.bbox().map_or(f64::INFINITY, |b| b.width() * b.height())
 }
 
+mod outline;
 #[cfg(test)]
 mod tests;
