@@ -71,6 +71,11 @@ pub struct Marching {
     points: Vec<(i32, i32)>,
     next: Vec<u32>,
     rings: Vec<LineString<f64>>,
+    /// The cells within the limit, a bit each, row by row; whether each row has any.
+    bits: Vec<u64>,
+    busy: Vec<bool>,
+    /// The squares of one row with a segment.
+    squares: Vec<isize>,
 }
 
 impl Marching {
@@ -79,22 +84,35 @@ impl Marching {
     /// origin and steps returns them for the negated values and threshold.
     pub fn contour(&mut self, g: &TimeGrid<'_>, limit_ms: f64) -> MultiPolygon<f64> {
         let f = g.frame;
-        let (nx, ny) = (f.nx as isize, f.ny as isize);
+        let ny = f.ny as isize;
         let c = limit_ms;
-        // the box of the cells within the limit: every other square is case 0
-        let (mut i0, mut j0, mut i1, mut j1) = (isize::MAX, isize::MAX, -1, -1);
-        for (j, row) in g.times.chunks_exact(f.nx).enumerate() {
-            if let Some(first) = row.iter().position(|&t| f64::from(t) <= c) {
-                let last = row
-                    .iter()
-                    .rposition(|&t| f64::from(t) <= c)
-                    .unwrap_or(first);
-                (i0, i1) = (i0.min(first as isize), i1.max(last as isize));
-                j0 = j0.min(j as isize);
-                j1 = j as isize;
-            }
+        // one bit per cell within the limit (bit `i % 64` of word `i / 64` of its row; the
+        // bits past `nx` stay 0), and which rows hold any
+        let words = f.nx.div_ceil(64) + 1;
+        self.bits.clear();
+        self.bits.resize(words * f.ny, 0);
+        self.busy.clear();
+        // `t <= c` on the `f32` times exactly as `f64::from(t) <= c`: the largest f32 ≤ c
+        let mut cf = c as f32;
+        if f64::from(cf) > c {
+            cf = cf.next_down();
         }
-        if i1 < 0 {
+        for (row, bits) in g
+            .times
+            .chunks_exact(f.nx)
+            .zip(self.bits.chunks_exact_mut(words))
+        {
+            let mut any = 0;
+            for (chunk, word) in row.chunks(64).zip(bits.iter_mut()) {
+                *word = chunk
+                    .iter()
+                    .enumerate()
+                    .fold(0u64, |w, (k, &t)| w | u64::from(t <= cf) << k);
+                any |= *word;
+            }
+            self.busy.push(any != 0);
+        }
+        if !self.busy.contains(&true) {
             return MultiPolygon(Vec::new());
         }
         let w = 2 * f.nx + 4;
@@ -108,26 +126,51 @@ impl Marching {
         self.points.clear();
         self.next.clear();
         self.rings.clear();
-        // row `j` of the grid, empty outside it
-        let row = |j: isize| -> &[f32] {
-            if j >= 0 && j < ny {
-                &g.times[(j * nx) as usize..((j + 1) * nx) as usize]
+        let zero = vec![0u64; words];
+        let (bits, busy) = (
+            std::mem::take(&mut self.bits),
+            std::mem::take(&mut self.busy),
+        );
+        let mut mixed_squares = std::mem::take(&mut self.squares);
+        let busy_row = |j: isize| j >= 0 && j < ny && busy[j as usize];
+        // row `j`'s bits, zero outside the grid
+        let row = |j: isize| -> &[u64] {
+            if busy_row(j) {
+                &bits[j as usize * words..(j as usize + 1) * words]
             } else {
-                &[]
+                &zero
             }
         };
-        let inside = |row: &[f32], i: isize| -> usize {
-            usize::from(i >= 0 && row.get(i as usize).is_some_and(|&t| f64::from(t) <= c))
-        };
-        let (x0, x1) = ((i0 - 1).max(-1), i1.min(nx - 1));
-        for y in (j0 - 1).max(-1)..=j1.min(ny - 1) {
+        for y in -1..ny {
+            if !busy_row(y) && !busy_row(y + 1) {
+                continue;
+            }
             let (below, above) = (row(y), row(y + 1));
-            // the square's left corners are the previous square's right ones
-            let (mut left_up, mut left_down) = (inside(above, x0), inside(below, x0));
-            for x in x0..=x1 {
-                let (right_up, right_down) = (inside(above, x + 1), inside(below, x + 1));
-                let case = left_up | right_up << 1 | right_down << 2 | left_down << 3;
-                (left_up, left_down) = (right_up, right_down);
+            // the squares not all inside nor all outside (every other square is case 0 or
+            // 15: no segment), in the order of the scan: x = -1 (only its right corners in
+            // the grid), then bit by bit
+            mixed_squares.clear();
+            if above[0] & 1 != 0 || below[0] & 1 != 0 {
+                mixed_squares.push(-1isize);
+            }
+            for k in 0..words - 1 {
+                let (a, b) = (above[k], below[k]);
+                // the right corners: the next bit, across words
+                let (ar, br) = (a >> 1 | above[k + 1] << 63, b >> 1 | below[k + 1] << 63);
+                let mut mixed = (a ^ ar) | (a ^ b) | (a ^ br);
+                while mixed != 0 {
+                    mixed_squares.push((64 * k) as isize + mixed.trailing_zeros() as isize);
+                    mixed &= mixed - 1;
+                }
+            }
+            let bit = |r: &[u64], i: isize| -> usize {
+                usize::from(i >= 0 && r[i as usize / 64] >> (i % 64) & 1 != 0)
+            };
+            for &x in &mixed_squares {
+                let case = bit(above, x)
+                    | bit(above, x + 1) << 1
+                    | bit(below, x + 1) << 2
+                    | bit(below, x) << 3;
                 for &[a, b] in CASES[case] {
                     let start = (a.0 + 2 * x as i32, a.1 + 2 * y as i32);
                     let end = (b.0 + 2 * x as i32, b.1 + 2 * y as i32);
@@ -135,6 +178,7 @@ impl Marching {
                 }
             }
         }
+        (self.bits, self.busy, self.squares) = (bits, busy, mixed_squares);
         // fragments left open would leave stale ends behind (never with a finite grid)
         if self.fragments.len() != self.free.len() {
             self.by_start.fill(NONE);
