@@ -307,6 +307,13 @@ fn build_with<P: AsRef<Path>>(
             .flat_map(|i| segments(i).map(|(a, b)| (a as u32, b as u32, node_m(a, b)))),
     );
 
+    // the restrictions as node indices: the node ids (8 bytes each) are read no more
+    let mut restrictions = restrictions::indexed(
+        &restrictions,
+        |id| named_refs.get(&id).map(Vec::as_slice),
+        &ids,
+    );
+    drop((ids, named_refs));
     memory("components");
     pb.set_message("components");
     let mut flags = flags;
@@ -427,8 +434,6 @@ fn build_with<P: AsRef<Path>>(
         let triples = match profile {
             Profile::Car => restrictions::triples(
                 &restrictions,
-                |id| named_refs.get(&id).map(Vec::as_slice),
-                &ids,
                 (0..n as u32).flat_map(|u| {
                     let run =
                         csr.offsets[u as usize] as usize..csr.offsets[u as usize + 1] as usize;
@@ -439,7 +444,7 @@ fn build_with<P: AsRef<Path>>(
         };
         if profile == Profile::Car {
             // what only the car reads: freed before its components, contraction and the walk
-            (ids, dense, flags, named_refs, restrictions) = Default::default();
+            (dense, flags, restrictions) = Default::default();
         }
         memory(&format!("{} components", profile.as_str()));
         // the coordinates go into the graph (filtered in place); what only the walk reads

@@ -59,16 +59,24 @@ pub fn of_relation(r: &Relation<'_>) -> Option<Option<Restriction>> {
     })
 }
 
-/// The forbidden `[from, via, to]` node triples (indices into `ids`, the sorted OSM node ids)
-/// of the restrictions, on the car arcs `arcs`; `refs(way)` gives a way's node ids. `from` is
-/// the from-way's node next to the via node, `to` the to-way's (both neighbours when the via node
-/// is inside the way).
-pub fn triples<'w>(
+/// A restriction with its nodes as indices into the node ids: the via node and its neighbours
+/// along the from-way and along the to-way (both when the via node is inside the way).
+pub struct IndexedRestriction {
+    from: Vec<u32>,
+    via: u32,
+    to: Vec<u32>,
+    only: bool,
+}
+
+/// The restrictions as node indices (`ids`: the sorted OSM node ids; `refs(way)`: a way's node
+/// ids), those whose via node is not a way node left out: what [`triples`] needs once the ids
+/// are freed (at France scale they are 8 bytes a way node, freed before the car's arcs are
+/// built: issue 18).
+pub fn indexed<'w>(
     restrictions: &[Restriction],
     refs: impl Fn(i64) -> Option<&'w [i64]>,
     ids: &[i64],
-    arcs: impl IntoIterator<Item = (u32, u32)>,
-) -> Vec<[u32; 3]> {
+) -> Vec<IndexedRestriction> {
     let index = |id: i64| ids.binary_search(&id).ok().map(|i| i as u32);
     // the neighbours of `via` along a way, as indices
     let next_to = |way: i64, via: i64| -> Vec<u32> {
@@ -88,12 +96,29 @@ pub fn triples<'w>(
         }
         out
     };
+    restrictions
+        .iter()
+        .filter_map(|r| {
+            Some(IndexedRestriction {
+                via: index(r.via)?,
+                from: next_to(r.from, r.via),
+                to: next_to(r.to, r.via),
+                only: r.only,
+            })
+        })
+        .collect()
+}
+
+/// The forbidden `[from, via, to]` node triples of the restrictions on the car arcs `arcs`:
+/// `from` is the from-way's node next to the via node, `to` the to-way's.
+pub fn triples(
+    restrictions: &[IndexedRestriction],
+    arcs: impl IntoIterator<Item = (u32, u32)>,
+) -> Vec<[u32; 3]> {
     // the car exits of the via nodes of `only_*` restrictions
     let mut exits: std::collections::HashMap<u32, Vec<u32>> = std::collections::HashMap::new();
     for r in restrictions.iter().filter(|r| r.only) {
-        if let Some(v) = index(r.via) {
-            exits.entry(v).or_default();
-        }
+        exits.entry(r.via).or_default();
     }
     for (from, to) in arcs {
         if let Some(e) = exits.get_mut(&from) {
@@ -102,16 +127,13 @@ pub fn triples<'w>(
     }
     let mut out = Vec::new();
     for r in restrictions {
-        let Some(v) = index(r.via) else {
-            continue;
-        };
-        let (from, to) = (next_to(r.from, r.via), next_to(r.to, r.via));
-        for &u in &from {
+        let v = r.via;
+        for &u in &r.from {
             if r.only {
                 let others = exits.get(&v).into_iter().flatten();
-                out.extend(others.filter(|x| !to.contains(x)).map(|&x| [u, v, x]));
+                out.extend(others.filter(|x| !r.to.contains(x)).map(|&x| [u, v, x]));
             } else {
-                out.extend(to.iter().map(|&w| [u, v, w]));
+                out.extend(r.to.iter().map(|&w| [u, v, w]));
             }
         }
     }
@@ -122,6 +144,15 @@ pub fn triples<'w>(
 mod tests {
     use super::*;
     use crate::routing::graph::Arc;
+
+    fn triples<'w>(
+        restrictions: &[Restriction],
+        refs: impl Fn(i64) -> Option<&'w [i64]>,
+        ids: &[i64],
+        arcs: impl IntoIterator<Item = (u32, u32)>,
+    ) -> Vec<[u32; 3]> {
+        super::triples(&indexed(restrictions, refs, ids), arcs)
+    }
 
     fn pairs(arcs: &[Arc]) -> impl Iterator<Item = (u32, u32)> + '_ {
         arcs.iter().map(|a| (a.from, a.to))
