@@ -142,10 +142,12 @@ fn run(args: Args) -> anyhow::Result<()> {
                     let started = std::time::Instant::now();
                     let network = lieux::routing::RoadNetwork::load(path)
                         .with_context(|| format!("loading road graph {}", path.display()))?;
+                    let read_ms = started.elapsed().as_millis() as u64;
                     let router = lieux::routing::Router::new(network, &dataset, max_snap_m);
                     tracing::info!(
                         car_nodes = router.network().car.node_count(),
                         walk_nodes = router.network().walk.node_count(),
+                        read_ms,
                         load_ms = started.elapsed().as_millis() as u64,
                         "road graph loaded, places snapped"
                     );

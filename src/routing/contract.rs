@@ -290,6 +290,7 @@ fn assemble(g: Graph, keep: Vec<bool>, all: Chains) -> Graph {
         turns: Default::default(),
         geometry: geo,
         arc_flags: Vec::new(),
+        snap_grid: Default::default(),
     }
     .with_restrictions(triples)
 }

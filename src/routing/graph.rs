@@ -1,13 +1,15 @@
 //! The road graph: one CSR (compressed sparse row) graph per profile, and its binary file.
 //!
-//! # File format (version 3, all integers little-endian)
+//! # File format (version 5, all integers little-endian)
 //!
 //! ```text
 //! magic      8 bytes  b"LIEUXRG\0"
-//! version    u32      4
+//! version    u32      5
 //! profiles   u32      number of sections that follow (2: car then walk)
 //! section    profile u32 (1 car, 2 walk), nodes u32 (n), arcs u32 (m), restrictions u32 (r),
 //!            shapes u32 (s), shape points u32 (p), flag words u32 (f: 0, or ⌈m / 4⌉),
+//!            turn data u32 (t: 1 on a car graph, else 0), forbidden turns u32 (x),
+//!            snap cells u32 (c), snap cell entries u32 (q),
 //!            offsets (n + 1) × u32, targets m × u32, weights m × u32 (milliseconds),
 //!            lengths m × u32 (decimetres), lon n × i32, lat n × i32 (1e-7 degrees, WGS84),
 //!            restrictions r × 3 × u32 (forbidden turns `from, via, to` as node numbers),
@@ -15,30 +17,39 @@
 //!            p × i32, lat p × i32, length p × u32, time forward p × u32, time back p × u32
 //!            (the arcs' geometry: [`super::geometry`]),
 //!            arc flags f × u32 (one byte per arc, little-endian, zero-padded:
-//!            [`super::walk_cost`]; none when no arc has a flag)
+//!            [`super::walk_cost`]; none when no arc has a flag),
+//!            when t = 1, the turn data ([`super::turns`]): headings m × u32 (out | in << 16),
+//!            roads ⌈n / 4⌉ × u32 (one byte per node), second point m × u32, point before
+//!            the head m × u32, forbidden (arc in, arc out) pairs x × 2 × u32,
+//!            the snap grid ([`super::snap::SnapGrid`]): cell keys c × 2 × u32 (low, high),
+//!            cell starts (c + 1) × u32, cell entries q × u32
 //! crc32      u32      CRC-32 (IEEE, `crc32fast`) of every byte before it
 //! ```
 //!
 //! The graph is compact (issue 18, [`super::contract`]): nodes only where roads meet, end or
 //! where a turn restriction needs one; the way nodes between are the arcs' shape points.
-//! Versions 1 to 3 (3 without the arc flags; 1 and 2 every way node a node; 1 also without
-//! turn costs) are refused
-//! with an error asking for a rebuild: reading them would silently serve another graph.
+//! Versions 1 to 4 (4 without the stored turn data and snap grid; 3 also without the arc
+//! flags; 1 and 2 every way node a node; 1 also without turn costs) are refused with an error
+//! asking for a rebuild: reading them would silently serve another graph.
 //!
-//! One file holds both profiles, so `serve --graph FILE` needs one path and one read. Loading
-//! is one `std::fs::read`, a checksum and a structural validation (offsets monotone, targets in
-//! range): a corrupt file is a [`GraphError`], never a panic at query time. Writing is
-//! [`super::graph_write`], streamed.
+//! One file holds both profiles, so `serve --graph FILE` needs one path and one read. The turn
+//! tables and the snap grid are derived data, stored at build time because computing them
+//! (trigonometry and two sorts of a hundred million items) took most of a France-size
+//! start-up. Loading ([`super::graph_read`]) streams the file into the arrays with its
+//! checksum and a structural validation (offsets monotone, targets in range, stored tables
+//! fitting the graph): a corrupt file is a [`GraphError`], never a panic at query time.
+//! Writing is [`super::graph_write`], streamed.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::geometry::{ArcPoints, Geometry};
+use super::snap::SnapGrid;
 use super::turns::{ArcEnd, Turns};
 
 /// File magic.
 pub const MAGIC: &[u8; 8] = b"LIEUXRG\0";
 /// Current file version.
-pub const VERSION: u32 = 4;
+pub const VERSION: u32 = 5;
 
 /// Why a graph could not be built, read or written.
 #[derive(Debug, thiserror::Error)]
@@ -88,7 +99,7 @@ impl Profile {
         }
     }
 
-    fn from_code(c: u32) -> Option<Profile> {
+    pub(crate) fn from_code(c: u32) -> Option<Profile> {
         match c {
             1 => Some(Profile::Car),
             2 => Some(Profile::Walk),
@@ -130,6 +141,9 @@ pub struct Graph {
     pub geometry: Geometry,
     /// Per arc: its [`super::walk_cost`] flags (destination-only); empty: none has any.
     pub arc_flags: Vec<u8>,
+    /// The snapping index's cells as the graph file stores them ([`super::snap::SnapGrid`]);
+    /// empty: computed when needed.
+    pub snap_grid: SnapGrid,
 }
 
 /// An arc before CSR packing.
@@ -175,6 +189,7 @@ impl Graph {
             turns: Turns::default(),
             geometry: Geometry::default(),
             arc_flags: Vec::new(),
+            snap_grid: SnapGrid::default(),
         }
     }
 
@@ -260,7 +275,7 @@ impl Graph {
         b
     }
 
-    fn validate(&self) -> Result<(), GraphError> {
+    pub(crate) fn validate(&self) -> Result<(), GraphError> {
         let n = self.node_count();
         let m = self.arc_count();
         if self.offsets.first() != Some(&0) || self.offsets.last() != Some(&(m as u32)) {
@@ -295,124 +310,6 @@ impl RoadNetwork {
             Profile::Walk => &self.walk,
         }
     }
-
-    /// Parses and validates the file format above.
-    pub fn from_bytes(bytes: &[u8]) -> Result<RoadNetwork, GraphError> {
-        if bytes.len() < 8 || &bytes[..8] != MAGIC {
-            return Err(GraphError::BadMagic);
-        }
-        if bytes.len() < 20 {
-            return Err(GraphError::Truncated("header"));
-        }
-        let (body, crc) = bytes.split_at(bytes.len() - 4);
-        let mut r = Reader {
-            bytes: body,
-            pos: 8,
-        };
-        let version = r.u32("header")?;
-        if version != VERSION {
-            return Err(GraphError::Version(version));
-        }
-        let mut stored = [0u8; 4];
-        stored.copy_from_slice(crc);
-        if crc32fast::hash(body) != u32::from_le_bytes(stored) {
-            // A truncated file also fails here; say which when the sizes tell.
-            return Err(match expected_len(body) {
-                Some(len) if len > bytes.len() => GraphError::Truncated("arrays"),
-                _ => GraphError::Checksum,
-            });
-        }
-        let count = r.u32("header")?;
-        let mut graphs = Vec::new();
-        for _ in 0..count {
-            let profile = Profile::from_code(r.u32("section")?)
-                .ok_or_else(|| GraphError::Invalid("unknown profile".into()))?;
-            let n = r.u32("section")? as usize;
-            let m = r.u32("section")? as usize;
-            let nr = r.u32("section")? as usize;
-            let ns = r.u32("section")? as usize;
-            let np = r.u32("section")? as usize;
-            let nf = r.u32("section")? as usize;
-            let mut g = Graph {
-                profile,
-                offsets: r.u32s(n + 1)?,
-                targets: r.u32s(m)?,
-                weights: r.u32s(m)?,
-                lengths: r.u32s(m)?,
-                lon: r.u32s(n)?.into_iter().map(|x| x as i32).collect(),
-                lat: r.u32s(n)?.into_iter().map(|x| x as i32).collect(),
-                restrictions: Vec::new(),
-                turns: Turns::default(),
-                geometry: Geometry::default(),
-                arc_flags: Vec::new(),
-            };
-            let triples = r.u32s(nr.checked_mul(3).ok_or(GraphError::Truncated("arrays"))?)?;
-            let arc_shape = r.u32s(m)?;
-            g.geometry = Geometry {
-                start: r.u32s(if ns == 0 { 0 } else { ns + 1 })?,
-                lon: r.u32s(np)?.into_iter().map(|x| x as i32).collect(),
-                lat: r.u32s(np)?.into_iter().map(|x| x as i32).collect(),
-                dm: r.u32s(np)?,
-                ms_fwd: r.u32s(np)?,
-                ms_back: r.u32s(np)?,
-                arc_shape: if ns == 0 { Vec::new() } else { arc_shape },
-            };
-            if nf != 0 {
-                if nf != m.div_ceil(4) {
-                    return Err(GraphError::Invalid(
-                        "arc flags do not match the arcs".into(),
-                    ));
-                }
-                let words = r.u32s(nf)?;
-                g.arc_flags = words.iter().flat_map(|w| w.to_le_bytes()).take(m).collect();
-            }
-            g.validate()?;
-            let triples: Vec<[u32; 3]> = triples
-                .chunks_exact(3)
-                .map(|t| [t[0], t[1], t[2]])
-                .collect();
-            if triples.iter().flatten().any(|&u| u as usize >= n) {
-                return Err(GraphError::Invalid("restriction node out of range".into()));
-            }
-            graphs.push(g.with_restrictions(triples));
-        }
-        if r.pos != body.len() {
-            return Err(GraphError::Invalid("trailing bytes".into()));
-        }
-        let take = |p: Profile, graphs: &mut Vec<Graph>| {
-            graphs
-                .iter()
-                .position(|g| g.profile == p)
-                .map(|i| graphs.swap_remove(i))
-                .ok_or_else(|| GraphError::Invalid(format!("no {} section", p.as_str())))
-        };
-        let car = take(Profile::Car, &mut graphs)?;
-        let walk = take(Profile::Walk, &mut graphs)?;
-        Ok(RoadNetwork { car, walk })
-    }
-
-    /// Reads a graph file (one read, then [`RoadNetwork::from_bytes`]).
-    pub fn load(path: &Path) -> Result<RoadNetwork, GraphError> {
-        let bytes = std::fs::read(path).map_err(|e| GraphError::Io(e, path.to_owned()))?;
-        RoadNetwork::from_bytes(&bytes)
-    }
-}
-
-/// File length implied by the section headers, when they can be read.
-fn expected_len(body: &[u8]) -> Option<usize> {
-    let rd = |pos: usize| -> Option<usize> {
-        body.get(pos..pos + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
-    };
-    let count = rd(12)?;
-    let mut pos = 16;
-    for _ in 0..count {
-        let (n, m, r) = (rd(pos + 4)?, rd(pos + 8)?, rd(pos + 12)?);
-        let (s, p, f) = (rd(pos + 16)?, rd(pos + 20)?, rd(pos + 24)?);
-        let shapes = if s == 0 { 0 } else { s + 1 } + 5 * p;
-        pos += 28 + 4 * ((n + 1) + 3 * m + 2 * n + 3 * r + m + shapes + f);
-    }
-    Some(pos + 4)
 }
 
 /// CSR offsets of `n` nodes for arcs leaving the nodes `from` (one item per arc): node `u`'s
@@ -448,36 +345,6 @@ pub(crate) fn offsets_of(n: usize, from: impl Iterator<Item = u32>) -> Vec<u32> 
         offsets[i + 1] += offsets[i];
     }
     offsets
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
-
-impl Reader<'_> {
-    fn u32(&mut self, what: &'static str) -> Result<u32, GraphError> {
-        let b = self
-            .bytes
-            .get(self.pos..self.pos + 4)
-            .ok_or(GraphError::Truncated(what))?;
-        self.pos += 4;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-
-    fn u32s(&mut self, count: usize) -> Result<Vec<u32>, GraphError> {
-        let end = count
-            .checked_mul(4)
-            .and_then(|l| l.checked_add(self.pos))
-            .filter(|&e| e <= self.bytes.len())
-            .ok_or(GraphError::Truncated("arrays"))?;
-        let out = self.bytes[self.pos..end]
-            .chunks_exact(4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
-        self.pos = end;
-        Ok(out)
-    }
 }
 
 #[cfg(test)]
@@ -519,24 +386,46 @@ mod tests {
             walk: tiny(Profile::Walk),
         };
         let bytes = net.to_bytes();
-        assert_eq!(RoadNetwork::from_bytes(&bytes).ok(), Some(net));
+        // the file holds the snap grids too (derived data, the ones computed from the graph)
+        assert_eq!(
+            RoadNetwork::from_bytes(&bytes).ok(),
+            Some(net.with_snap_grids())
+        );
         assert!(matches!(
             RoadNetwork::from_bytes(&bytes[..bytes.len() - 9]),
             Err(GraphError::Truncated(_))
         ));
+        // a flipped bit in an array (the car's first weight) fails the checksum
         let mut flipped = bytes.clone();
-        flipped[30] ^= 1;
+        flipped[16 + 44 + 4 * 7] ^= 1;
         assert!(matches!(
             RoadNetwork::from_bytes(&flipped),
             Err(GraphError::Checksum)
         ));
+        // in a count (restrictions: 65 536 more), the arrays run past the end of the file
+        let mut flipped = bytes.clone();
+        flipped[30] ^= 1;
+        assert!(matches!(
+            RoadNetwork::from_bytes(&flipped),
+            Err(GraphError::Truncated(_))
+        ));
+        // stored derived data that does not fit the graph is refused even with a good checksum
+        let mut bad = RoadNetwork {
+            car: tiny(Profile::Car),
+            walk: tiny(Profile::Walk),
+        }
+        .with_snap_grids();
+        bad.walk.snap_grid.segments[0] = 1; // arc 0's last point: no segment
+        let e = RoadNetwork::from_bytes(&bad.to_bytes()).err();
+        assert!(matches!(e, Some(GraphError::Invalid(_))), "{e:?}");
         assert!(matches!(
             RoadNetwork::from_bytes(b"PBF\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"),
             Err(GraphError::BadMagic)
         ));
-        // version 1 (before turn costs), 2 (before the compact graph) and 3 (before the arc
-        // flags) files are refused, naming the fix
-        for old in [1u32, 2, 3] {
+        // version 1 (before turn costs), 2 (before the compact graph), 3 (before the arc
+        // flags) and 4 (before the stored turn data and snap grid) files are refused, naming
+        // the fix
+        for old in [1u32, 2, 3, 4] {
             let mut v = bytes.clone();
             v[8..12].copy_from_slice(&old.to_le_bytes());
             let e = RoadNetwork::from_bytes(&v).err();
@@ -556,7 +445,7 @@ mod tests {
             back.as_ref().map(|n| n.car.turns.forbidden_count()),
             Some(1)
         );
-        assert_eq!(back, Some(net));
+        assert_eq!(back, Some(net.with_snap_grids()));
         // arc flags too, and a flag array of the wrong size is refused
         let mut walk = tiny(Profile::Walk);
         walk.arc_flags = vec![0, 1, 0];
@@ -565,7 +454,10 @@ mod tests {
             walk,
         };
         let bytes = net.to_bytes();
-        assert_eq!(RoadNetwork::from_bytes(&bytes).ok(), Some(net.clone()));
+        assert_eq!(
+            RoadNetwork::from_bytes(&bytes).ok(),
+            Some(net.clone().with_snap_grids())
+        );
         let mut bad = net;
         bad.walk.arc_flags.extend([0; 5]);
         assert!(RoadNetwork::from_bytes(&bad.to_bytes()).is_err());

@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use super::graph::{Graph, GraphError, MAGIC, RoadNetwork, VERSION};
+use super::snap::SnapGrid;
 
 impl RoadNetwork {
     /// Serialises to the file format of [`super::graph`].
@@ -22,6 +23,17 @@ impl RoadNetwork {
         out.section(&self.car)?;
         out.section(&self.walk)?;
         out.finish().map(|_| ())
+    }
+
+    /// The network with each graph's snap grid computed (what a file read back holds: the
+    /// grids are stored in it).
+    pub fn with_snap_grids(mut self) -> RoadNetwork {
+        for g in [&mut self.car, &mut self.walk] {
+            if g.snap_grid.is_empty() {
+                g.snap_grid = SnapGrid::of(g);
+            }
+        }
+        self
     }
 
     /// Writes a graph file atomically (temporary file, then rename).
@@ -68,7 +80,20 @@ impl<W: std::io::Write> GraphWriter<W> {
             u32::from_le_bytes(w)
         });
         let nf = flags.len() as u32;
-        out.u32s(head.chain([geo.shape_count() as u32, np, nf]))?;
+        // derived data stored for a quick start-up: computed here when the graph lacks it
+        let computed;
+        let grid = if g.snap_grid.is_empty() {
+            computed = SnapGrid::of(g);
+            &computed
+        } else {
+            &g.snap_grid
+        };
+        let turns = !g.turns.is_empty();
+        let (h_out, h_in, second, before_head, roads, forbidden) = g.turns.arrays();
+        let counts = [geo.shape_count() as u32, np, nf, u32::from(turns)];
+        let counts = counts.into_iter().chain([forbidden.len() as u32]);
+        let cells = [grid.keys.len() as u32, grid.segments.len() as u32];
+        out.u32s(head.chain(counts).chain(cells))?;
         for arr in [&g.offsets, &g.targets, &g.weights, &g.lengths] {
             out.u32s(arr.iter().copied())?;
         }
@@ -86,7 +111,20 @@ impl<W: std::io::Write> GraphWriter<W> {
                 .chain(&geo.ms_back)
                 .copied(),
         )?;
-        out.u32s(flags)
+        out.u32s(flags)?;
+        if turns {
+            let h = h_out.iter().zip(h_in);
+            out.u32s(h.map(|(&o, &i)| u32::from(o) | (u32::from(i) << 16)))?;
+            out.u32s(roads.chunks(4).map(|c| {
+                let mut w = [0u8; 4];
+                w[..c.len()].copy_from_slice(c);
+                u32::from_le_bytes(w)
+            }))?;
+            out.u32s(second.iter().chain(before_head).copied())?;
+            out.u32s(forbidden.iter().flat_map(|&(a, b)| [a, b]))?;
+        }
+        out.u32s(grid.keys.iter().flat_map(|&k| [k as u32, (k >> 32) as u32]))?;
+        out.u32s(grid.starts.iter().chain(&grid.segments).copied())
     }
 
     /// Ends the file (its checksum) and gives the writer back.

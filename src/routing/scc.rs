@@ -182,6 +182,7 @@ pub(crate) fn largest_scc_of_csr(
         turns: Default::default(),
         geometry: Default::default(),
         arc_flags: Vec::new(),
+        snap_grid: Default::default(),
     };
     (g, parts, new_id)
 }

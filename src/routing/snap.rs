@@ -46,6 +46,134 @@ pub struct Snapper {
     segments: Vec<u32>,
 }
 
+/// The cells of a [`Snapper`], what its one sort computes: stored in the graph file at build
+/// time ([`super::graph`]) so that `serve --graph` does not sort a France graph's hundred
+/// million segments at start-up. Empty: not computed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SnapGrid {
+    /// Occupied cells, sorted: `cell_key(cx, cy)`.
+    pub keys: Vec<u64>,
+    /// `segments[starts[i]..starts[i + 1]]` are the segments touching cell `keys[i]`.
+    pub starts: Vec<u32>,
+    /// Segments by their first point (in the index's own point numbering), grouped by cell.
+    pub segments: Vec<u32>,
+}
+
+impl SnapGrid {
+    /// The cells of the index of `g`.
+    pub fn of(g: &Graph) -> SnapGrid {
+        let (lon, lat, first, _) = indexed_points(g);
+        SnapGrid::sorted(&lon, &lat, &first)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    /// (cell, segment) pairs, then one sort groups them by cell.
+    fn sorted(lon: &[i32], lat: &[i32], first: &[u32]) -> SnapGrid {
+        let mut pairs: Vec<(u64, u32)> = Vec::with_capacity(lon.len() + 16);
+        for w in first.windows(2) {
+            for p in w[0] as usize..w[1] as usize - 1 {
+                let (x0, x1) = min_max(cell_of(lon[p]), cell_of(lon[p + 1]));
+                let (y0, y1) = min_max(cell_of(lat[p]), cell_of(lat[p + 1]));
+                for cy in y0..=y1 {
+                    for cx in x0..=x1 {
+                        pairs.push((cell_key(cx, cy), p as u32));
+                    }
+                }
+            }
+        }
+        pairs.sort_unstable();
+        let mut keys = Vec::new();
+        let mut starts = Vec::new();
+        for (i, p) in pairs.iter().enumerate() {
+            if keys.last() != Some(&p.0) {
+                keys.push(p.0);
+                starts.push(i as u32);
+            }
+        }
+        starts.push(pairs.len() as u32);
+        SnapGrid {
+            keys,
+            starts,
+            segments: pairs.into_iter().map(|p| p.1).collect(),
+        }
+    }
+
+    /// Do these cells fit the index of `g` (a graph file read back): cells sorted, runs in
+    /// order, every segment between two points of one indexed arc? A corrupt file that passed
+    /// its checksum is refused here rather than panicking at query time.
+    pub fn check(&self, g: &Graph) -> Result<(), String> {
+        if self.is_empty() {
+            return Ok(());
+        }
+        let bad = |what: &str| Err(format!("snap grid: {what}"));
+        if self.starts.len() != self.keys.len() + 1
+            || self.starts.first() != Some(&0)
+            || self.starts.last().map(|&l| l as usize) != Some(self.segments.len())
+            || self.starts.windows(2).any(|w| w[0] > w[1])
+        {
+            return bad("cell runs do not span the segments");
+        }
+        if self.keys.windows(2).any(|w| w[0] >= w[1]) {
+            return bad("cells not sorted");
+        }
+        // the last point of each indexed arc starts no segment
+        let mut last: Vec<u64> = Vec::new();
+        let mut points = 0usize;
+        for_each_indexed(g, |u, a, _| {
+            points += g.arc_points(u, a).len();
+            last.resize((points).div_ceil(64), 0);
+            last[(points - 1) / 64] |= 1 << ((points - 1) % 64);
+        });
+        let is_last = |p: usize| last[p / 64] & (1 << (p % 64)) != 0;
+        if (self.segments.iter()).any(|&p| p as usize >= points || is_last(p as usize)) {
+            return bad("segment out of range");
+        }
+        Ok(())
+    }
+}
+
+/// Calls `f(u, a, v)` for each arc the index holds, in index order: one arc per road, a shape
+/// from its forward arc, a two-way straight piece from its lower end.
+fn for_each_indexed(g: &Graph, mut f: impl FnMut(u32, usize, u32)) {
+    for u in 0..g.node_count() as u32 {
+        for a in g.arcs(u) {
+            let v = g.targets[a];
+            let indexed = match g.geometry.shape(a) {
+                Some((_, reversed)) => !reversed,
+                None => {
+                    u < v
+                        || !g
+                            .arcs(v)
+                            .any(|b| g.targets[b] == u && g.geometry.shape(b).is_none())
+                }
+            };
+            if indexed {
+                f(u, a, v);
+            }
+        }
+    }
+}
+
+/// The indexed arcs' points in a row (lon, lat), each arc's first point index (then the count)
+/// and each arc's `(number, tail, head)`.
+#[allow(clippy::type_complexity)]
+fn indexed_points(g: &Graph) -> (Vec<i32>, Vec<i32>, Vec<u32>, Vec<(u32, u32, u32)>) {
+    let (mut lon, mut lat, mut first, mut arcs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for_each_indexed(g, |u, a, v| {
+        first.push(lon.len() as u32);
+        arcs.push((a as u32, u, v));
+        for p in g.arc_points(u, a).iter() {
+            lon.push(p.lon);
+            lat.push(p.lat);
+        }
+    });
+    first.push(lon.len() as u32);
+    (lon, lat, first, arcs)
+}
+
 fn cell_of(e7: i32) -> i64 {
     i64::from(e7).div_euclid(CELL)
 }
@@ -259,65 +387,26 @@ impl Snap {
 }
 
 impl Snapper {
+    /// The index of `g`: its cells from the graph file when it holds them
+    /// ([`Graph::snap_grid`]), else computed (one sort).
     pub fn new(g: &Graph) -> Snapper {
-        let (mut lon, mut lat, mut first, mut arcs) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for u in 0..g.node_count() as u32 {
-            for a in g.arcs(u) {
-                let v = g.targets[a];
-                // one arc per road: a shape from its forward arc, a two-way straight piece
-                // from its lower end
-                let indexed = match g.geometry.shape(a) {
-                    Some((_, reversed)) => !reversed,
-                    None => {
-                        u < v
-                            || !g
-                                .arcs(v)
-                                .any(|b| g.targets[b] == u && g.geometry.shape(b).is_none())
-                    }
-                };
-                if indexed {
-                    first.push(lon.len() as u32);
-                    arcs.push((a as u32, u, v));
-                    for p in g.arc_points(u, a).iter() {
-                        lon.push(p.lon);
-                        lat.push(p.lat);
-                    }
-                }
-            }
-        }
-        first.push(lon.len() as u32);
-        // (cell, segment) pairs, then one sort groups them by cell
-        let mut pairs: Vec<(u64, u32)> = Vec::with_capacity(lon.len() + 16);
-        for w in first.windows(2) {
-            for p in w[0] as usize..w[1] as usize - 1 {
-                let (x0, x1) = min_max(cell_of(lon[p]), cell_of(lon[p + 1]));
-                let (y0, y1) = min_max(cell_of(lat[p]), cell_of(lat[p + 1]));
-                for cy in y0..=y1 {
-                    for cx in x0..=x1 {
-                        pairs.push((cell_key(cx, cy), p as u32));
-                    }
-                }
-            }
-        }
-        pairs.sort_unstable();
-        let mut keys = Vec::new();
-        let mut starts = Vec::new();
-        for (i, p) in pairs.iter().enumerate() {
-            if keys.last() != Some(&p.0) {
-                keys.push(p.0);
-                starts.push(i as u32);
-            }
-        }
-        starts.push(pairs.len() as u32);
+        let grid = (!g.snap_grid.is_empty()).then(|| g.snap_grid.clone());
+        Snapper::with_grid(g, grid)
+    }
+
+    /// The index of `g` with its cells `grid` (computed when `None`): `grid` must be the one
+    /// [`SnapGrid::of`] gives for `g` (the graph file's, checked by [`SnapGrid::check`]).
+    pub fn with_grid(g: &Graph, grid: Option<SnapGrid>) -> Snapper {
+        let (lon, lat, first, arcs) = indexed_points(g);
+        let grid = grid.unwrap_or_else(|| SnapGrid::sorted(&lon, &lat, &first));
         Snapper {
             lon,
             lat,
             first,
             arcs,
-            keys,
-            starts,
-            segments: pairs.into_iter().map(|p| p.1).collect(),
+            keys: grid.keys,
+            starts: grid.starts,
+            segments: grid.segments,
         }
     }
 

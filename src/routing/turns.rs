@@ -103,6 +103,18 @@ pub struct Turns {
     forbidden: Vec<(u32, u32)>,
 }
 
+/// The part of [`Turns`] a graph file stores: what [`Turns::new`] computes with trigonometry
+/// and sorts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct StoredTurns {
+    pub heading_out: Vec<u16>,
+    pub heading_in: Vec<u16>,
+    pub second: Vec<u32>,
+    pub before_head: Vec<u32>,
+    pub roads: Vec<u8>,
+    pub forbidden: Vec<(u32, u32)>,
+}
+
 impl Turns {
     /// Derives the turn data of a CSR graph (`offsets`, `targets`) from its arcs' `ends` (in
     /// arc order) with the forbidden node triples `restrictions`.
@@ -158,6 +170,66 @@ impl Turns {
             restricted,
             forbidden,
         }
+    }
+
+    /// Turn data read back from a graph file ([`super::graph`]): the stored arrays, with the
+    /// arcs' tails and the restricted-arc bits derived again from `offsets` (one linear pass
+    /// each, no sort: what [`Turns::new`] spends its time on is stored).
+    pub(crate) fn stored(offsets: &[u32], stored: StoredTurns) -> Turns {
+        let m = stored.second.len();
+        let mut tail = Vec::with_capacity(m);
+        for (u, w) in offsets.windows(2).enumerate() {
+            tail.extend(std::iter::repeat_n(u as u32, (w[1] - w[0]) as usize));
+        }
+        let mut restricted = vec![0u64; m.div_ceil(64)];
+        for &(a, _) in &stored.forbidden {
+            restricted[a as usize / 64] |= 1 << (a % 64);
+        }
+        Turns {
+            heading_out: stored.heading_out,
+            heading_in: stored.heading_in,
+            tail,
+            second: stored.second,
+            before_head: stored.before_head,
+            roads: stored.roads,
+            restricted,
+            forbidden: stored.forbidden,
+        }
+    }
+
+    /// The arrays a graph file stores, borrowed (the rest is derived on reading:
+    /// [`Turns::stored`]): headings out and in, second and before-head ids, roads, forbidden.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn arrays(&self) -> (&[u16], &[u16], &[u32], &[u32], &[u8], &[(u32, u32)]) {
+        (
+            &self.heading_out,
+            &self.heading_in,
+            &self.second,
+            &self.before_head,
+            &self.roads,
+            &self.forbidden,
+        )
+    }
+
+    /// Do these arrays fit a graph of `n` nodes and `m` arcs (a file read back)?
+    pub(crate) fn check(s: &StoredTurns, n: usize, m: usize) -> Result<(), String> {
+        let lens = [s.heading_in.len(), s.second.len(), s.before_head.len()];
+        if s.heading_out.len() != m || lens.iter().any(|&l| l != m) || s.roads.len() != n {
+            return Err("turn data does not match the graph".into());
+        }
+        if s.forbidden.windows(2).any(|w| w[0] >= w[1])
+            || s.forbidden
+                .iter()
+                .any(|&(a, b)| a as usize >= m || b as usize >= m)
+        {
+            return Err("forbidden turns out of range or unsorted".into());
+        }
+        Ok(())
+    }
+
+    /// Is there any turn data (a car graph's)?
+    pub fn is_empty(&self) -> bool {
+        self.tail.is_empty() && self.roads.is_empty()
     }
 
     /// The source node of arc `a`.

@@ -59,7 +59,8 @@ fn networks() -> Option<&'static HashMap<&'static str, (RoadNetwork, BuildStats)
                 built,
                 started.elapsed()
             );
-            assert_eq!(loaded, net, "{name}: file round trip");
+            // the file also holds the snap grids, the same as computed from the graph
+            assert_eq!(loaded, net.with_snap_grids(), "{name}: file round trip");
             out.insert(name, (loaded, stats));
         }
         Some(out)
