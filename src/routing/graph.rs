@@ -43,7 +43,7 @@
 use std::path::PathBuf;
 
 use super::geometry::{ArcPoints, Geometry};
-use super::snap::SnapGrid;
+use super::snap_grid::SnapGrid;
 use super::turns::{ArcEnd, Turns};
 
 /// File magic.

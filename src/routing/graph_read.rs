@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use super::geometry::Geometry;
 use super::graph::{Graph, GraphError, MAGIC, Profile, RoadNetwork, VERSION};
-use super::snap::SnapGrid;
+use super::snap_grid::SnapGrid;
 use super::turns::{StoredTurns, Turns};
 
 impl RoadNetwork {

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::graph::{Graph, GraphError, MAGIC, RoadNetwork, VERSION};
-use super::snap::SnapGrid;
+use super::snap_grid::SnapGrid;
 
 impl RoadNetwork {
     /// Serialises to the file format of [`super::graph`].

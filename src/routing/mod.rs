@@ -45,6 +45,7 @@ pub mod scc;
 pub mod search;
 pub mod simplify;
 pub mod snap;
+pub mod snap_grid;
 pub mod synth_osm;
 pub mod synth_pbf;
 pub mod synthetic;

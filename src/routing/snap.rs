@@ -10,7 +10,9 @@
 //! Hand-written rather than an `rstar` tree for measured speed: `RTree::bulk_load` of the
 //! ~16 M segments of a France-size graph took 33 s (single-threaded), far beyond the 5 s
 //! start-up budget of `serve --graph`; this grid builds with one sort (see
-//! `benches/routing_france.rs`, "snap index") and answers a snap from a handful of cells.
+//! `benches/routing_france.rs`, "snap index") and answers a snap from a handful of cells. The
+//! sort's result ([`SnapGrid`]) is stored in the graph file at build time: at France size even
+//! the one sort was seconds of start-up.
 //!
 //! Ties (a point nearest to a way node two segments share) go to the segment with the smaller
 //! end coordinates, each segment measured from its smaller end: the choice depends on the road
@@ -23,6 +25,7 @@
 use super::build::WALK_KMH;
 use super::geometry::{ArcPoints, REVERSED};
 use super::graph::Graph;
+pub use super::snap_grid::SnapGrid;
 use super::tree::{Tree, UNREACHED};
 use crate::geodesy::{EARTH_RADIUS_M, distance_for_chord2, to_sphere};
 
@@ -46,28 +49,11 @@ pub struct Snapper {
     segments: Vec<u32>,
 }
 
-/// The cells of a [`Snapper`], what its one sort computes: stored in the graph file at build
-/// time ([`super::graph`]) so that `serve --graph` does not sort a France graph's hundred
-/// million segments at start-up. Empty: not computed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SnapGrid {
-    /// Occupied cells, sorted: `cell_key(cx, cy)`.
-    pub keys: Vec<u64>,
-    /// `segments[starts[i]..starts[i + 1]]` are the segments touching cell `keys[i]`.
-    pub starts: Vec<u32>,
-    /// Segments by their first point (in the index's own point numbering), grouped by cell.
-    pub segments: Vec<u32>,
-}
-
 impl SnapGrid {
     /// The cells of the index of `g`.
     pub fn of(g: &Graph) -> SnapGrid {
         let (lon, lat, first, _) = indexed_points(g);
         SnapGrid::sorted(&lon, &lat, &first)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.starts.is_empty()
     }
 
     /// (cell, segment) pairs, then one sort groups them by cell.
