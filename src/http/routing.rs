@@ -115,12 +115,14 @@ fn contours(
     at: Position,
     minutes: &[u32],
     tolerance: Tolerance,
+    denoise: f64,
 ) -> Vec<MultiPolygon<f64>> {
     match (router, snap) {
         (Some(r), Some(s)) => {
             let max_s = minutes.iter().max().copied().unwrap_or(0) * 60;
             let tree = r.tree(profile, s, max_s);
             let secs: Vec<u32> = minutes.iter().map(|m| m * 60).collect();
+            // `denoise=1` drops every hole: not traced
             isochrone::generalized(
                 r.network().graph(profile),
                 &tree,
@@ -128,6 +130,7 @@ fn contours(
                 &secs,
                 isochrone::cell_m(profile, max_s),
                 tolerance,
+                denoise < 1.0,
             )
         }
         _ => minutes
@@ -304,6 +307,7 @@ pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> 
                             &[limit_s],
                             isochrone::cell_m(profile, limit_s),
                             tolerance,
+                            denoise < 1.0,
                         )
                         .pop()
                         .map_or(MultiPolygon(Vec::new()), |p| {
@@ -315,9 +319,17 @@ pub fn reachable(state: &AppState, raw: &str, ctx: &Ctx, now: DateTime<Utc>) -> 
                 Start::Estimate(_) => {
                     let hits = answer::reachable(&ask, start, None, limit_s);
                     let polygon = with_polygon.then(|| {
-                        contours(None, None, profile, at, &[minutes], Tolerance::Metres(0.0))
-                            .pop()
-                            .unwrap_or(MultiPolygon(Vec::new()))
+                        contours(
+                            None,
+                            None,
+                            profile,
+                            at,
+                            &[minutes],
+                            Tolerance::Metres(0.0),
+                            0.0,
+                        )
+                        .pop()
+                        .unwrap_or(MultiPolygon(Vec::new()))
                     });
                     (hits, polygon)
                 }
@@ -429,10 +441,18 @@ pub fn isochrone(state: &AppState, raw: &str, ctx: &Ctx, _now: DateTime<Utc>) ->
         let tag = reply::etag(&[ds.version(), "isochrone", raw], ctx.coding);
         Ok(cached(ctx, tag, "application/geo+json", || {
             let est = router.is_none() || snap.is_none();
-            let polys = contours(router.as_deref(), snap, profile, at, &minutes, tolerance)
-                .into_iter()
-                .map(|p| crate::routing::denoise::denoised(p, denoise))
-                .collect::<Vec<_>>();
+            let polys = contours(
+                router.as_deref(),
+                snap,
+                profile,
+                at,
+                &minutes,
+                tolerance,
+                denoise,
+            )
+            .into_iter()
+            .map(|p| crate::routing::denoise::denoised(p, denoise))
+            .collect::<Vec<_>>();
             let mut body = String::from(r#"{"type":"FeatureCollection","features":["#);
             for (i, (p, &m)) in polys.iter().zip(&minutes).enumerate() {
                 if i > 0 {

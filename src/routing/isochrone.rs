@@ -133,6 +133,7 @@ pub fn polygons(
         limits_s,
         |span| scaled_cell(cell_m, span),
         |_| 0.0,
+        true,
     )
 }
 
@@ -145,7 +146,10 @@ pub enum Tolerance {
     Metres(f64),
 }
 
-/// [`polygons`] with every ring simplified (Douglas–Peucker) within `tolerance`.
+/// [`polygons`] with every ring simplified (Douglas–Peucker) within `tolerance`; without the
+/// holes unless `holes`: the outer rings only are what `denoise=1` answers (a hole lies inside
+/// its polygon, smaller than the largest ring, and `denoise=1` drops it), and then no hole is
+/// placed in its polygon, checked for roads or simplified.
 pub fn generalized(
     g: &Graph,
     tree: &Tree,
@@ -153,19 +157,14 @@ pub fn generalized(
     limits_s: &[u32],
     cell_m: f64,
     tolerance: Tolerance,
+    holes: bool,
 ) -> Vec<MultiPolygon<f64>> {
     let tolerance_m = |cell: f64| match tolerance {
         Tolerance::QuarterCell => cell / 4.0,
         Tolerance::Metres(m) => m,
     };
-    trace(
-        g,
-        tree,
-        origin,
-        limits_s,
-        |span| scaled_cell(cell_m, span),
-        tolerance_m,
-    )
+    let scaled = |span| scaled_cell(cell_m, span);
+    trace(g, tree, origin, limits_s, scaled, tolerance_m, holes)
 }
 
 /// [`polygons`] on a grid of `cell_m` whatever the search's extent (up to `MAX_SIDE` cells
@@ -177,7 +176,7 @@ pub fn polygons_fixed_cell(
     limits_s: &[u32],
     cell_m: f64,
 ) -> Vec<MultiPolygon<f64>> {
-    trace(g, tree, origin, limits_s, |_| cell_m, |_| 0.0)
+    trace(g, tree, origin, limits_s, |_| cell_m, |_| 0.0, true)
 }
 
 thread_local! {
@@ -304,6 +303,7 @@ fn trace(
     limits_s: &[u32],
     cell_for_span: impl Fn(f64) -> f64,
     tolerance_for_cell: impl Fn(f64) -> f64,
+    holes: bool,
 ) -> Vec<MultiPolygon<f64>> {
     let Some(&max_s) = limits_s.iter().max() else {
         return Vec::new();
@@ -365,7 +365,7 @@ fn trace(
             .map(|&s| {
                 let c = f64::from(s) * 1000.0;
                 finish(
-                    scratch.marching.contour(&view, c),
+                    scratch.marching.contour_holes(&view, c, holes),
                     &mut scratch.simplifier,
                     &proj,
                     &grid,

@@ -83,6 +83,17 @@ impl Marching {
     /// `limit_ms + no_road_ms`), as `ContourBuilder::new(nx, ny, true)` with the grid's
     /// origin and steps returns them for the negated values and threshold.
     pub fn contour(&mut self, g: &TimeGrid<'_>, limit_ms: f64) -> MultiPolygon<f64> {
+        self.contour_holes(g, limit_ms, true)
+    }
+
+    /// [`Marching::contour`], without the holes unless `keep_holes` (the test of which polygon
+    /// holds each hole is then skipped).
+    pub fn contour_holes(
+        &mut self,
+        g: &TimeGrid<'_>,
+        limit_ms: f64,
+        keep_holes: bool,
+    ) -> MultiPolygon<f64> {
         let f = g.frame;
         let ny = f.ny as isize;
         let c = limit_ms;
@@ -190,7 +201,7 @@ impl Marching {
             g.place(&mut ring, c);
             if area(&ring.0) > 0.0 {
                 polygons.push(Polygon::new(ring, Vec::new()));
-            } else {
+            } else if keep_holes {
                 holes.push(ring);
             }
         }

@@ -311,6 +311,7 @@ fn generalised_contours_stay_within_the_tolerance() {
             &LIMITS_S,
             cell,
             isochrone::Tolerance::QuarterCell,
+            true,
         );
         let exact = isochrone::generalized(
             g,
@@ -319,6 +320,7 @@ fn generalised_contours_stay_within_the_tolerance() {
             &LIMITS_S,
             cell,
             isochrone::Tolerance::Metres(0.0),
+            true,
         );
         assert_eq!(
             exact, traced,
@@ -420,4 +422,41 @@ fn extent_is_the_box_of_every_reached_point() {
         }
     }
     assert!(checked > 80, "{checked} trees");
+}
+
+/// `generalized` without holes (what `denoise=1` asks) is `generalized` with its holes
+/// stripped, and both
+/// answer the same after `denoise=1`; walk contours in Andorra hold road-crossed holes.
+#[test]
+fn without_holes_is_with_holes_stripped() {
+    let Some(net) = net("andorra") else {
+        eprintln!("skipping: ../shared/data/osm absent");
+        return;
+    };
+    let mut holes = 0;
+    for g in [&net.car, &net.walk] {
+        let mut rng = Rng::new(29);
+        for _ in 0..10 {
+            let u = rng.below(g.node_count()) as u32;
+            let tree = bounded(g, &[crate::routing::origin(u)], 1_800_000);
+            let cell = isochrone::cell_m(Profile::Walk, 1_800);
+            let tol = isochrone::Tolerance::QuarterCell;
+            let trace =
+                |holes| isochrone::generalized(g, &tree, g.coord(u), &LIMITS_S, cell, tol, holes);
+            let (all, outer) = (trace(true), trace(false));
+            assert_eq!(all.len(), outer.len());
+            for (a, o) in all.into_iter().zip(outer) {
+                holes += a.0.iter().map(|p| p.interiors().len()).sum::<usize>();
+                let stripped = MultiPolygon(
+                    a.0.iter()
+                        .map(|p| geo::Polygon::new(p.exterior().clone(), Vec::new()))
+                        .collect(),
+                );
+                assert_eq!(stripped, o, "origin {u}");
+                let denoised = lieux::routing::denoise::denoised;
+                assert_eq!(denoised(a, 1.0), denoised(o, 1.0), "origin {u}");
+            }
+        }
+    }
+    assert!(holes > 0, "no hole compared");
 }
