@@ -53,12 +53,12 @@ def graph_nodes(graph_path):
     if b[:8] != b"LIEUXRG\0":
         sys.exit(f"{graph_path}: not a lieux graph")
     version, sections = struct.unpack_from("<II", b, 8)
-    if version not in (1, 2, 3, 4):
-        sys.exit(f"{graph_path}: graph version {version}, this script reads 1 to 4")
+    if version not in (1, 2, 3, 4, 5):
+        sys.exit(f"{graph_path}: graph version {version}, this script reads 1 to 5")
     pos = 16
     out = {}
     for _ in range(sections):
-        r = s = p = f = 0
+        r = s = p = f = t = x = c = q = 0
         if version == 1:
             profile, n, m = struct.unpack_from("<III", b, pos)
             pos += 12
@@ -70,10 +70,15 @@ def graph_nodes(graph_path):
             # version 3: then the arcs' shapes (see src/routing/graph.rs)
             profile, n, m, r, s, p = struct.unpack_from("<IIIIII", b, pos)
             pos += 24
-        else:
+        elif version == 4:
             # version 4: then the arc flags (f words)
             profile, n, m, r, s, p, f = struct.unpack_from("<IIIIIII", b, pos)
             pos += 28
+        else:
+            # version 5: then the stored turn data (t = 1: x forbidden turns) and snap grid
+            # (c cells, q entries)
+            profile, n, m, r, s, p, f, t, x, c, q = struct.unpack_from("<11I", b, pos)
+            pos += 44
         body = 4 * ((n + 1) + 3 * m)
         lon = struct.unpack_from(f"<{n}i", b, pos + body)
         lat = struct.unpack_from(f"<{n}i", b, pos + body + 4 * n)
@@ -85,6 +90,10 @@ def graph_nodes(graph_path):
             plat = struct.unpack_from(f"<{p}i", b, pos + 4 * p)
             pts += list(zip(plon, plat))
             pos += 20 * p + 4 * f
+        if version >= 5:
+            if t:
+                pos += 4 * (3 * m + (n + 3) // 4 + 2 * x)
+            pos += 4 * (2 * c + (c + 1) + q)
         # sorted: the same way nodes give the same seeded sample whatever the file version
         out[{1: "car", 2: "walk"}[profile]] = [(x * 1e-7, y * 1e-7) for x, y in sorted(pts)]
     return out
